@@ -1,0 +1,25 @@
+package io.sluice.model;
+
+import java.util.List;
+
+/**
+ * Turns texts into L2-normalised vectors. Implementations are thread-safe and deterministic: the
+ * same text gives the same vector whatever else is in the batch.
+ */
+public interface EmbeddingModel extends AutoCloseable {
+
+    ModelCard card();
+
+    /** The tokenizer of this model, also used to count tokens for context budgets. */
+    TokenCounter tokenCounter();
+
+    /** One vector per text, in input order. */
+    List<float[]> embed(List<String> texts);
+
+    default float[] embed(String text) {
+        return embed(List.of(text)).get(0);
+    }
+
+    @Override
+    void close();
+}

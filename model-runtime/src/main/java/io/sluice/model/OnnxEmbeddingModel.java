@@ -1,0 +1,174 @@
+package io.sluice.model;
+
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.inference.Predictor;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.NoopTranslator;
+import ai.djl.translate.TranslateException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A sentence-embedding model in ONNX format run by ONNX Runtime through DJL: tokenise, run the
+ * encoder, pool the token vectors ({@link ModelCard.Pooling}), L2-normalise.
+ *
+ * <p>The ONNX session is thread-safe; each call uses its own short-lived predictor and NDManager so
+ * that native memory is released when the call returns.
+ */
+public final class OnnxEmbeddingModel implements EmbeddingModel {
+
+    static {
+        DjlSetup.offline();
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(OnnxEmbeddingModel.class);
+
+    /** The ONNX file name inside a model directory. */
+    public static final String MODEL_FILE = "model.onnx";
+    /** The tokenizer file name inside a model directory. */
+    public static final String TOKENIZER_FILE = "tokenizer.json";
+
+    private final ModelCard card;
+    private final HfTokenizer tokenizer;
+    private final ZooModel<NDList, NDList> model;
+
+    private OnnxEmbeddingModel(ModelCard card, HfTokenizer tokenizer, ZooModel<NDList, NDList> model) {
+        this.card = card;
+        this.tokenizer = tokenizer;
+        this.model = model;
+    }
+
+    /**
+     * Loads a model directory: {@code model.onnx}, {@code tokenizer.json} and
+     * {@code model-card.properties}.
+     */
+    public static OnnxEmbeddingModel load(Path directory, int intraOpThreads) throws IOException {
+        ModelCard card = ModelCard.read(directory);
+        return load(directory, card, intraOpThreads);
+    }
+
+    static OnnxEmbeddingModel load(Path directory, ModelCard card, int intraOpThreads)
+            throws IOException {
+        Path onnx = directory.resolve(MODEL_FILE);
+        if (!Files.isRegularFile(onnx)) {
+            throw new IOException("Model directory " + directory + " has no " + MODEL_FILE);
+        }
+        HfTokenizer tokenizer = HfTokenizer.load(directory.resolve(TOKENIZER_FILE), card.maxTokens());
+        Criteria<NDList, NDList> criteria = Criteria.builder()
+                .setTypes(NDList.class, NDList.class)
+                .optModelPath(directory)
+                .optModelName("model")
+                .optEngine("OnnxRuntime")
+                .optTranslator(new NoopTranslator())
+                .optOption("intraOpNumThreads", Integer.toString(Math.max(1, intraOpThreads)))
+                .optOption("interOpNumThreads", "1")
+                .build();
+        try {
+            ZooModel<NDList, NDList> model = criteria.loadModel();
+            LOG.info("Loaded embedding model {} (dimension {}, {} intra-op threads) from {}",
+                    card.qualifiedId(), card.dimension(), intraOpThreads, directory);
+            return new OnnxEmbeddingModel(card, tokenizer, model);
+        } catch (ModelNotFoundException | MalformedModelException e) {
+            tokenizer.close();
+            throw new IOException("Cannot load ONNX model from " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public ModelCard card() {
+        return card;
+    }
+
+    @Override
+    public TokenCounter tokenCounter() {
+        return tokenizer;
+    }
+
+    @Override
+    public List<float[]> embed(List<String> texts) {
+        if (texts.isEmpty()) {
+            return List.of();
+        }
+        HfTokenizer.Batch batch = tokenizer.encodeBatch(texts);
+        Shape shape = new Shape(batch.rows(), batch.width());
+        try (NDManager manager = model.getNDManager().newSubManager();
+                Predictor<NDList, NDList> predictor = model.newPredictor()) {
+            NDArray ids = manager.create(batch.ids(), shape);
+            ids.setName("input_ids");
+            NDArray mask = manager.create(batch.attentionMask(), shape);
+            mask.setName("attention_mask");
+            NDArray types = manager.create(batch.typeIds(), shape);
+            types.setName("token_type_ids");
+            NDList output = predictor.predict(new NDList(ids, mask, types));
+            float[] hidden = output.get(0).toFloatArray();
+            return pool(hidden, batch);
+        } catch (TranslateException e) {
+            throw new IllegalStateException("Embedding inference failed for model "
+                    + card.qualifiedId() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private List<float[]> pool(float[] hidden, HfTokenizer.Batch batch) {
+        int dim = card.dimension();
+        if (hidden.length != batch.rows() * batch.width() * dim) {
+            throw new IllegalStateException("Model " + card.qualifiedId() + " returned "
+                    + hidden.length + " values; expected rows x tokens x dimension = "
+                    + batch.rows() + " x " + batch.width() + " x " + dim
+                    + " (is the dimension in the model card right?)");
+        }
+        List<float[]> vectors = new ArrayList<>(batch.rows());
+        for (int row = 0; row < batch.rows(); row++) {
+            float[] v = new float[dim];
+            int base = row * batch.width();
+            if (card.pooling() == ModelCard.Pooling.CLS) {
+                System.arraycopy(hidden, base * dim, v, 0, dim);
+            } else {
+                int used = 0;
+                for (int t = 0; t < batch.width(); t++) {
+                    if (batch.attentionMask()[base + t] == 0) {
+                        continue;
+                    }
+                    used++;
+                    int offset = (base + t) * dim;
+                    for (int d = 0; d < dim; d++) {
+                        v[d] += hidden[offset + d];
+                    }
+                }
+                for (int d = 0; d < dim; d++) {
+                    v[d] /= Math.max(1, used);
+                }
+            }
+            vectors.add(Vectors.normalize(v));
+        }
+        return vectors;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        tokenizer.close();
+    }
+
+    /** Wraps checked I/O of model loading for callers that cannot throw it. */
+    public static OnnxEmbeddingModel loadUnchecked(Path directory, int intraOpThreads) {
+        try {
+            return load(directory, intraOpThreads);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

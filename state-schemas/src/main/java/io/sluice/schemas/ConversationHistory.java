@@ -1,0 +1,70 @@
+package io.sluice.schemas;
+
+import io.sluice.schemas.serde.Fields;
+import io.sluice.schemas.serde.RecordCodec;
+import io.sluice.schemas.serde.RecordTypeInfo;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The recent turns of one conversation, oldest first, as kept in keyed state. Bounded: appending
+ * beyond {@code maxTurns} drops the oldest turns.
+ */
+public record ConversationHistory(List<ConversationTurn> turns) {
+
+    public static final ConversationHistory EMPTY = new ConversationHistory(List.of());
+
+    public static final TypeInformation<ConversationHistory> TYPE =
+            new RecordTypeInfo<>(new Codec());
+
+    public ConversationHistory {
+        turns = List.copyOf(turns);
+    }
+
+    public ConversationHistory append(ConversationTurn turn, int maxTurns) {
+        List<ConversationTurn> next = new ArrayList<>(turns);
+        next.add(turn);
+        int drop = Math.max(0, next.size() - maxTurns);
+        return new ConversationHistory(next.subList(drop, next.size()));
+    }
+
+    public boolean answered(String requestId) {
+        return turns.stream().anyMatch(t -> t.requestId().equals(requestId));
+    }
+
+    /** Version 1: a list of (requestId, eventTime, question, answer). */
+    public static final class Codec implements RecordCodec<ConversationHistory> {
+        @Override
+        public int version() {
+            return 1;
+        }
+
+        @Override
+        public Class<ConversationHistory> typeClass() {
+            return ConversationHistory.class;
+        }
+
+        @Override
+        public void write(ConversationHistory v, DataOutputView out) throws IOException {
+            Fields.writeList(out, v.turns, (t, o) -> {
+                Fields.writeString(o, t.requestId());
+                o.writeLong(t.eventTime());
+                Fields.writeString(o, t.question());
+                Fields.writeString(o, t.answer());
+            });
+        }
+
+        @Override
+        public ConversationHistory read(int version, DataInputView in) throws IOException {
+            return new ConversationHistory(Fields.readList(in, i -> new ConversationTurn(
+                    Fields.readString(i), i.readLong(), Fields.readString(i),
+                    Fields.readString(i))));
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package io.sluice.schemas;
+
+import io.sluice.schemas.serde.Fields;
+import io.sluice.schemas.serde.RecordCodec;
+import io.sluice.schemas.serde.RecordTypeInfo;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
+
+import java.io.IOException;
+import java.util.List;
+
+/** A validated request with the chunks retrieved for it from the pinned index snapshot. */
+public record RetrievedRequest(
+        ChatRequest request, String snapshotId, List<RetrievedChunk> chunks, long retrieveMicros) {
+
+    public RetrievedRequest {
+        chunks = List.copyOf(chunks);
+    }
+
+    public static final TypeInformation<RetrievedRequest> TYPE = new RecordTypeInfo<>(new Codec());
+
+    /** Version 1. */
+    public static final class Codec implements RecordCodec<RetrievedRequest> {
+        @Override
+        public int version() {
+            return 1;
+        }
+
+        @Override
+        public Class<RetrievedRequest> typeClass() {
+            return RetrievedRequest.class;
+        }
+
+        @Override
+        public void write(RetrievedRequest v, DataOutputView out) throws IOException {
+            ChatRequest.Codec.writeFields(v.request, out);
+            Fields.writeString(out, v.snapshotId);
+            Fields.writeList(out, v.chunks, RetrievedChunk::write);
+            out.writeLong(v.retrieveMicros);
+        }
+
+        @Override
+        public RetrievedRequest read(int version, DataInputView in) throws IOException {
+            return new RetrievedRequest(ChatRequest.Codec.readFields(in), Fields.readString(in),
+                    Fields.readList(in, RetrievedChunk::read), in.readLong());
+        }
+    }
+}
