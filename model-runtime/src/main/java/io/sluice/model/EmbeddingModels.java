@@ -51,6 +51,20 @@ public final class EmbeddingModels {
         }
     }
 
+    /** Opens only the tokenizer of {@code model} (fast; no ONNX session). */
+    public static HfTokenizer tokenizer(String model) {
+        if (BUNDLED_MINILM.equals(model)) {
+            return bundledMiniLmTokenizer();
+        }
+        try {
+            Path dir = Path.of(model);
+            return HfTokenizer.load(dir.resolve(OnnxEmbeddingModel.TOKENIZER_FILE),
+                    ModelCard.read(dir).maxTokens());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Opens only the tokenizer of the bundled MiniLM (fast; no ONNX session). */
     public static HfTokenizer bundledMiniLmTokenizer() {
         try (InputStream in = resource(MINILM_TOKENIZER)) {

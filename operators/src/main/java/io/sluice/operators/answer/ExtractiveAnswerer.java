@@ -1,0 +1,113 @@
+package io.sluice.operators.answer;
+
+import io.sluice.operators.context.CompiledContext;
+import io.sluice.operators.text.SentenceSplitter;
+import io.sluice.schemas.RetrievedChunk;
+
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The built-in, deterministic answerer: it quotes the sentences of the compiled sources that best
+ * support the question, each followed by its citation marker.
+ *
+ * <p>Question and sentences are analysed like the BM25 field (stemmed, stop words removed). A
+ * sentence scores the share of distinct question terms it contains, plus a small bonus for better
+ * ranked sources. The best {@code maxSentences} sentences with at least {@code minCoverage} are
+ * quoted in source order, so the answer reads in the order the sources are listed. With no
+ * supporting sentence it says so and cites nothing.
+ */
+public final class ExtractiveAnswerer implements AnswerModel {
+
+    public static final String MODEL_ID = "extractive@1";
+    public static final String NO_ANSWER =
+            "I could not find an answer to that in the indexed documents.";
+
+    private final Analyzer analyzer;
+    private final int maxSentences;
+    private final double minCoverage;
+
+    public ExtractiveAnswerer(Analyzer analyzer, int maxSentences, double minCoverage) {
+        this.analyzer = analyzer;
+        this.maxSentences = maxSentences;
+        this.minCoverage = minCoverage;
+    }
+
+    @Override
+    public String modelId() {
+        return MODEL_ID;
+    }
+
+    @Override
+    public Answer answer(String question, CompiledContext context) {
+        Set<String> questionTerms = terms(question);
+        if (questionTerms.isEmpty()) {
+            return new Answer(NO_ANSWER, List.of());
+        }
+        List<Candidate> candidates = new ArrayList<>();
+        List<RetrievedChunk> sources = context.sources();
+        for (int s = 0; s < sources.size(); s++) {
+            List<String> sentences = SentenceSplitter.split(sources.get(s).text());
+            for (int i = 0; i < sentences.size(); i++) {
+                Set<String> sentenceTerms = terms(sentences.get(i));
+                long matched = questionTerms.stream().filter(sentenceTerms::contains).count();
+                double coverage = (double) matched / questionTerms.size();
+                if (matched > 0 && coverage >= minCoverage) {
+                    double score = coverage + 0.05 / (s + 1);
+                    candidates.add(new Candidate(s + 1, i, sentences.get(i), score));
+                }
+            }
+        }
+        if (candidates.isEmpty()) {
+            return new Answer(NO_ANSWER, List.of());
+        }
+        candidates.sort(Comparator.comparingDouble(Candidate::score).reversed()
+                .thenComparingInt(Candidate::marker)
+                .thenComparingInt(Candidate::position));
+        List<Candidate> chosen = new ArrayList<>(candidates.subList(0, Math.min(maxSentences, candidates.size())));
+        chosen.sort(Comparator.comparingInt(Candidate::marker).thenComparingInt(Candidate::position));
+
+        StringBuilder text = new StringBuilder();
+        Set<Integer> markers = new TreeSet<>();
+        Set<String> seen = new LinkedHashSet<>();
+        for (Candidate c : chosen) {
+            // Overlapping chunks repeat sentences; quote each once.
+            if (!seen.add(c.sentence)) {
+                continue;
+            }
+            if (text.length() > 0) {
+                text.append(' ');
+            }
+            text.append(c.sentence).append(" [").append(c.marker).append(']');
+            markers.add(c.marker);
+        }
+        return new Answer(text.toString(), List.copyOf(markers));
+    }
+
+    private Set<String> terms(String text) {
+        Set<String> terms = new LinkedHashSet<>();
+        try (TokenStream ts = analyzer.tokenStream("content", text)) {
+            CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
+            ts.reset();
+            while (ts.incrementToken()) {
+                terms.add(term.toString());
+            }
+            ts.end();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return terms;
+    }
+
+    private record Candidate(int marker, int position, String sentence, double score) {}
+}

@@ -1,0 +1,125 @@
+package io.sluice.operators.audit;
+
+import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.Citation;
+import io.sluice.schemas.RetrievedChunk;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.util.Collection;
+
+/**
+ * The audit trail in PostgreSQL: one row per answered request in {@code audit_turns}, keyed by
+ * request id. Inserts are idempotent ({@code ON CONFLICT DO NOTHING}), which is what lets the sink
+ * re-commit a batch after a failure without duplicating rows.
+ */
+public final class AuditStore {
+
+    public static final String TABLE = "audit_turns";
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private static final String DDL = """
+            CREATE TABLE IF NOT EXISTS audit_turns (
+                request_id       TEXT PRIMARY KEY,
+                conversation_id  TEXT NOT NULL,
+                tenant_id        TEXT NOT NULL,
+                event_time       TIMESTAMPTZ NOT NULL,
+                source_partition INTEGER NOT NULL,
+                source_offset    BIGINT NOT NULL,
+                message          TEXT NOT NULL,
+                snapshot_id      TEXT NOT NULL,
+                model_id         TEXT NOT NULL,
+                context_hash     TEXT NOT NULL,
+                context_tokens   INTEGER NOT NULL,
+                history_turns    INTEGER NOT NULL,
+                retrieved        JSONB NOT NULL,
+                answer           TEXT NOT NULL,
+                citations        JSONB NOT NULL,
+                recorded_at      TIMESTAMPTZ NOT NULL DEFAULT now()
+            );
+            CREATE INDEX IF NOT EXISTS audit_turns_conversation
+                ON audit_turns (conversation_id, event_time);
+            """;
+
+    private static final String INSERT = """
+            INSERT INTO audit_turns (request_id, conversation_id, tenant_id, event_time,
+                source_partition, source_offset, message, snapshot_id, model_id, context_hash,
+                context_tokens, history_turns, retrieved, answer, citations)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS JSONB), ?, CAST(? AS JSONB))
+            ON CONFLICT (request_id) DO NOTHING
+            """;
+
+    private AuditStore() {}
+
+    public static void createSchema(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement()) {
+            st.execute(DDL);
+        }
+    }
+
+    /**
+     * Inserts the rows of {@code turns} in one transaction; rows already present are left as they
+     * are. Returns how many rows were new.
+     */
+    public static int insert(Connection connection, Collection<AnsweredTurn> turns) throws SQLException {
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
+        try (PreparedStatement ps = connection.prepareStatement(INSERT)) {
+            for (AnsweredTurn t : turns) {
+                var r = t.request();
+                ps.setString(1, r.requestId());
+                ps.setString(2, r.conversationId());
+                ps.setString(3, r.tenantId());
+                ps.setTimestamp(4, new Timestamp(r.eventTime()));
+                ps.setInt(5, r.partition());
+                ps.setLong(6, r.offset());
+                ps.setString(7, r.message());
+                ps.setString(8, t.snapshotId());
+                ps.setString(9, t.modelId());
+                ps.setString(10, t.contextHash());
+                ps.setInt(11, t.contextTokens());
+                ps.setInt(12, t.historyTurns());
+                ps.setString(13, retrievedJson(t));
+                ps.setString(14, t.answer());
+                ps.setString(15, citationsJson(t));
+                ps.addBatch();
+            }
+            int inserted = 0;
+            for (int n : ps.executeBatch()) {
+                inserted += Math.max(0, n);
+            }
+            connection.commit();
+            return inserted;
+        } catch (SQLException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(autoCommit);
+        }
+    }
+
+    private static String retrievedJson(AnsweredTurn t) {
+        ArrayNode list = MAPPER.createArrayNode();
+        for (RetrievedChunk c : t.retrieved()) {
+            list.addObject().put("chunkId", c.chunkId()).put("score", c.score())
+                    .put("bm25Rank", c.bm25Rank()).put("vectorRank", c.vectorRank());
+        }
+        return list.toString();
+    }
+
+    private static String citationsJson(AnsweredTurn t) {
+        ArrayNode list = MAPPER.createArrayNode();
+        for (Citation c : t.citations()) {
+            list.addObject().put("marker", c.marker()).put("chunkId", c.chunkId())
+                    .put("documentId", c.documentId());
+        }
+        return list.toString();
+    }
+}

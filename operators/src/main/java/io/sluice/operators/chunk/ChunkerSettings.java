@@ -1,0 +1,26 @@
+package io.sluice.operators.chunk;
+
+/**
+ * How documents are cut. {@code maxTokens} bounds a chunk (the embedding model truncates beyond its
+ * own maximum, so keep this below it); {@code overlapTokens} is how much trailing text of a chunk
+ * is repeated at the start of the next, in whole sentences.
+ */
+public record ChunkerSettings(int maxTokens, int overlapTokens) {
+
+    public static final ChunkerSettings DEFAULT = new ChunkerSettings(200, 40);
+
+    public ChunkerSettings {
+        if (maxTokens < 16) {
+            throw new IllegalArgumentException("chunk max tokens must be at least 16, got " + maxTokens);
+        }
+        if (overlapTokens < 0 || overlapTokens >= maxTokens) {
+            throw new IllegalArgumentException("chunk overlap must be in [0, max tokens), got "
+                    + overlapTokens);
+        }
+    }
+
+    /** The settings as they enter the snapshot id. */
+    public String fingerprint() {
+        return "sentence-chunker-v1:max=" + maxTokens + ":overlap=" + overlapTokens;
+    }
+}

@@ -1,0 +1,121 @@
+package io.sluice.operators.context;
+
+import io.sluice.model.TokenCounter;
+import io.sluice.operators.text.Hashing;
+import io.sluice.schemas.ConversationTurn;
+import io.sluice.schemas.RetrievedChunk;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Packs the question, recent turns and retrieved chunks into a context under a token budget.
+ *
+ * <p>Priorities: the question always goes in. Sources come next in rank order, up to
+ * {@code sourceShare} of what remains (a source that does not fit is skipped, a smaller one after
+ * it may still fit). Recent turns fill what is left, newest first. Any budget still free then takes
+ * further sources. The text is rendered in a fixed order — conversation (oldest first), numbered
+ * sources, question — so equal inputs give byte-equal contexts and equal hashes.
+ *
+ * <p>Token counts come from the model's tokenizer. Sections are joined by newlines, which the
+ * tokenizer treats as whitespace, so the total is the sum of the sections' counts.
+ */
+public final class ContextCompiler {
+
+    private static final String HISTORY_HEADER = "### Conversation";
+    private static final String SOURCES_HEADER = "### Sources";
+    private static final String QUESTION_HEADER = "### Question";
+
+    private final TokenCounter tokens;
+    private final double sourceShare;
+
+    public ContextCompiler(TokenCounter tokens) {
+        this(tokens, 0.75);
+    }
+
+    public ContextCompiler(TokenCounter tokens, double sourceShare) {
+        if (sourceShare < 0 || sourceShare > 1) {
+            throw new IllegalArgumentException("sourceShare must be in [0, 1]");
+        }
+        this.tokens = tokens;
+        this.sourceShare = sourceShare;
+    }
+
+    public CompiledContext compile(String question, List<ConversationTurn> history,
+            List<RetrievedChunk> ranked, int budget) {
+        String questionSection = QUESTION_HEADER + "\n" + question;
+        int used = tokens.count(questionSection);
+
+        int headers = tokens.count(SOURCES_HEADER) + tokens.count(HISTORY_HEADER);
+        int remaining = budget - used - headers;
+
+        boolean[] sourceIn = new boolean[ranked.size()];
+        int[] sourceCost = new int[ranked.size()];
+        for (int i = 0; i < ranked.size(); i++) {
+            // The marker number does not change the count: "[1]" and "[12]" are 3 tokens each.
+            sourceCost[i] = tokens.count(renderSource(1, ranked.get(i)));
+        }
+        int sourceBudget = (int) Math.floor(Math.max(0, remaining) * sourceShare);
+        int sourcesUsed = take(sourceIn, sourceCost, sourceBudget);
+        remaining -= sourcesUsed;
+
+        List<ConversationTurn> turnsIn = new ArrayList<>();
+        for (int i = history.size() - 1; i >= 0; i--) {
+            int cost = tokens.count(renderTurn(history.get(i)));
+            if (cost > remaining) {
+                break;
+            }
+            turnsIn.add(0, history.get(i));
+            remaining -= cost;
+        }
+        remaining -= take(sourceIn, sourceCost, remaining);
+
+        List<RetrievedChunk> sources = new ArrayList<>();
+        for (int i = 0; i < ranked.size(); i++) {
+            if (sourceIn[i]) {
+                sources.add(ranked.get(i));
+            }
+        }
+        String text = render(questionSection, turnsIn, sources);
+        return new CompiledContext(text, tokens.count(text), sources, turnsIn, Hashing.sha256Hex(text));
+    }
+
+    /** Marks sources (in rank order) that fit into {@code budget}; returns the tokens taken. */
+    private static int take(boolean[] in, int[] cost, int budget) {
+        int taken = 0;
+        for (int i = 0; i < in.length; i++) {
+            if (!in[i] && taken + cost[i] <= budget) {
+                in[i] = true;
+                taken += cost[i];
+            }
+        }
+        return taken;
+    }
+
+    private static String render(String questionSection, List<ConversationTurn> turns,
+            List<RetrievedChunk> sources) {
+        StringBuilder sb = new StringBuilder();
+        if (!turns.isEmpty()) {
+            sb.append(HISTORY_HEADER).append('\n');
+            for (ConversationTurn t : turns) {
+                sb.append(renderTurn(t)).append('\n');
+            }
+        }
+        if (!sources.isEmpty()) {
+            sb.append(SOURCES_HEADER).append('\n');
+            for (int i = 0; i < sources.size(); i++) {
+                sb.append(renderSource(i + 1, sources.get(i))).append('\n');
+            }
+        }
+        return sb.append(questionSection).toString();
+    }
+
+    private static String renderTurn(ConversationTurn t) {
+        return "User: " + t.question() + "\nAssistant: " + t.answer();
+    }
+
+    private static String renderSource(int marker, RetrievedChunk c) {
+        String title = c.title() == null || c.title().isBlank() ? c.documentId() : c.title();
+        return "[" + marker + "] " + title + "\n" + c.text();
+    }
+}

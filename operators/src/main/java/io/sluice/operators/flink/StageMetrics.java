@@ -1,0 +1,47 @@
+package io.sluice.operators.flink;
+
+import io.sluice.schemas.RejectReason;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * The metrics of one request-path stage, registered under {@code sluice.<stage>}: records passed
+ * on, records rejected per reason code, and a latency histogram in microseconds. Stage names match
+ * the stage names in the docs.
+ */
+public final class StageMetrics {
+
+    private static final int HISTOGRAM_WINDOW = 1024;
+
+    private final MetricGroup group;
+    private final Counter passed;
+    private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
+    private final Histogram latencyMicros;
+
+    public StageMetrics(MetricGroup parent, String stage) {
+        this.group = parent.addGroup("sluice").addGroup(stage);
+        this.passed = group.counter("passed");
+        this.latencyMicros = group.histogram("latencyMicros",
+                new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+    }
+
+    public void passed() {
+        passed.inc();
+    }
+
+    public void rejected(RejectReason reason) {
+        rejected.computeIfAbsent(reason,
+                r -> group.addGroup("rejected").counter(r.name().toLowerCase(java.util.Locale.ROOT)))
+                .inc();
+    }
+
+    public void latency(long micros) {
+        latencyMicros.update(micros);
+    }
+}

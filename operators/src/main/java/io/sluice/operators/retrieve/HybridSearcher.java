@@ -1,0 +1,141 @@
+package io.sluice.operators.retrieve;
+
+import io.sluice.schemas.RetrievedChunk;
+
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.QueryBuilder;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Searches one pinned index snapshot: BM25 over title and text, kNN over chunk vectors, fused by
+ * {@link ReciprocalRankFusion}; every query is filtered to one tenant inside Lucene, so another
+ * tenant's chunks are never candidates. Thread-safe; deterministic for a given snapshot.
+ */
+public final class HybridSearcher implements AutoCloseable {
+
+    private final String snapshotId;
+    private final FSDirectory directory;
+    private final DirectoryReader reader;
+    private final IndexSearcher searcher;
+    private final Analyzer analyzer;
+    private final QueryBuilder queryBuilder;
+    private final int fusionK;
+
+    public HybridSearcher(Path snapshotDir, String snapshotId, int fusionK) throws IOException {
+        this.snapshotId = snapshotId;
+        this.directory = FSDirectory.open(snapshotDir);
+        this.reader = DirectoryReader.open(directory);
+        this.searcher = new IndexSearcher(reader);
+        this.analyzer = IndexFields.analyzer();
+        this.queryBuilder = new QueryBuilder(analyzer);
+        this.fusionK = fusionK;
+    }
+
+    public static HybridSearcher open(IndexStore store, String snapshotId) throws IOException {
+        return new HybridSearcher(store.snapshotDir(snapshotId), snapshotId,
+                ReciprocalRankFusion.DEFAULT_K);
+    }
+
+    public String snapshotId() {
+        return snapshotId;
+    }
+
+    /**
+     * The best {@code topK} chunks of {@code tenantId} for a query.
+     *
+     * @param queryVector the query's embedding; unused (may be null) in {@link SearchMode#BM25}
+     * @param depth how many candidates each retriever contributes before fusion
+     */
+    public List<RetrievedChunk> search(SearchMode mode, String tenantId, String query,
+            float[] queryVector, int topK, int depth) {
+        try {
+            int candidates = Math.max(topK, depth);
+            List<ScoreDoc> bm25 = mode == SearchMode.VECTOR ? List.of() : bm25(tenantId, query, candidates);
+            List<ScoreDoc> knn = mode == SearchMode.BM25 ? List.of() : knn(tenantId, queryVector, candidates);
+            return fuse(bm25, knn, topK);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Search failed on snapshot " + snapshotId, e);
+        }
+    }
+
+    private List<ScoreDoc> bm25(String tenantId, String query, int n) throws IOException {
+        // QueryBuilder analyses the text into plain term clauses: user input is never parsed as
+        // query syntax, so no message can fail to parse or widen the tenant filter.
+        Query text = queryBuilder.createBooleanQuery(IndexFields.CONTENT, query, BooleanClause.Occur.SHOULD);
+        if (text == null) {
+            return List.of();
+        }
+        Query filtered = new BooleanQuery.Builder()
+                .add(text, BooleanClause.Occur.MUST)
+                .add(tenantFilter(tenantId), BooleanClause.Occur.FILTER)
+                .build();
+        return List.of(searcher.search(filtered, n).scoreDocs);
+    }
+
+    private List<ScoreDoc> knn(String tenantId, float[] vector, int n) throws IOException {
+        if (vector == null) {
+            throw new IllegalArgumentException("vector search needs a query vector");
+        }
+        Query query = new KnnFloatVectorQuery(IndexFields.VECTOR, vector, n, tenantFilter(tenantId));
+        return List.of(searcher.search(query, n).scoreDocs);
+    }
+
+    private static Query tenantFilter(String tenantId) {
+        return new TermQuery(new Term(IndexFields.TENANT_ID, tenantId));
+    }
+
+    private List<RetrievedChunk> fuse(List<ScoreDoc> bm25, List<ScoreDoc> knn, int topK) throws IOException {
+        Map<String, Integer> docIds = new HashMap<>();
+        StoredFields stored = searcher.storedFields();
+        List<String> left = ids(bm25, stored, docIds);
+        List<String> right = ids(knn, stored, docIds);
+        List<RetrievedChunk> out = new ArrayList<>(topK);
+        for (ReciprocalRankFusion.Fused f : ReciprocalRankFusion.fuse(left, right, fusionK, topK)) {
+            var doc = stored.document(docIds.get(f.id()));
+            out.add(new RetrievedChunk(f.id(), doc.get(IndexFields.DOCUMENT_ID),
+                    doc.get(IndexFields.TITLE), doc.get(IndexFields.TEXT), f.score(),
+                    f.leftRank(), f.rightRank()));
+        }
+        return out;
+    }
+
+    private static List<String> ids(List<ScoreDoc> hits, StoredFields stored, Map<String, Integer> docIds)
+            throws IOException {
+        List<String> ids = new ArrayList<>(hits.size());
+        for (ScoreDoc hit : hits) {
+            String id = stored.document(hit.doc, java.util.Set.of(IndexFields.CHUNK_ID)).get(IndexFields.CHUNK_ID);
+            docIds.put(id, hit.doc);
+            ids.add(id);
+        }
+        return ids;
+    }
+
+    @Override
+    public void close() {
+        try {
+            reader.close();
+            directory.close();
+            analyzer.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/** Text utilities shared by chunking, answering and hashing; locale- and clock-independent. */
+package io.sluice.operators.text;

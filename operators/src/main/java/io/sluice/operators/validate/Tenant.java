@@ -1,0 +1,30 @@
+package io.sluice.operators.validate;
+
+/**
+ * A tenant and its limits. {@code topK} and {@code contextTokens} are the defaults a request may
+ * lower or raise up to {@code maxTopK} / {@code maxContextTokens}.
+ */
+public record Tenant(
+        String id,
+        int maxMessageChars,
+        int topK,
+        int maxTopK,
+        int contextTokens,
+        int maxContextTokens) {
+
+    public Tenant {
+        if (id == null || id.isBlank()) {
+            throw new IllegalArgumentException("tenant id is required");
+        }
+        if (maxMessageChars <= 0 || topK <= 0 || maxTopK < topK || contextTokens <= 0
+                || maxContextTokens < contextTokens) {
+            throw new IllegalArgumentException("tenant " + id + ": limits must be positive and each "
+                    + "default at most its maximum");
+        }
+    }
+
+    /** A tenant with the default limits. */
+    public static Tenant withDefaults(String id) {
+        return new Tenant(id, 4000, 5, 20, 1024, 4096);
+    }
+}

@@ -1,0 +1,101 @@
+package io.sluice.operators.validate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The configured tenants. Loaded from a JSON file:
+ *
+ * <pre>{@code
+ * {"tenants": [{"id": "acme", "maxMessageChars": 4000, "topK": 5, "maxTopK": 20,
+ *               "contextTokens": 1024, "maxContextTokens": 4096}]}
+ * }</pre>
+ *
+ * Every field but {@code id} is optional and falls back to {@link Tenant#withDefaults}.
+ */
+public final class TenantRegistry implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private final TreeMap<String, TenantEntry> tenants = new TreeMap<>();
+
+    public TenantRegistry(Collection<Tenant> tenants) {
+        for (Tenant t : tenants) {
+            if (this.tenants.put(t.id(), TenantEntry.of(t)) != null) {
+                throw new IllegalArgumentException("tenant " + t.id() + " is configured twice");
+            }
+        }
+    }
+
+    public static TenantRegistry of(String... ids) {
+        return new TenantRegistry(java.util.Arrays.stream(ids).map(Tenant::withDefaults).toList());
+    }
+
+    public Optional<Tenant> find(String id) {
+        return Optional.ofNullable(tenants.get(id)).map(TenantEntry::toTenant);
+    }
+
+    public List<String> ids() {
+        return List.copyOf(tenants.keySet());
+    }
+
+    public static TenantRegistry load(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("Tenants file not found: " + file);
+        }
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IOException("Tenants file " + file + " is not valid JSON: " + e.getMessage(), e);
+        }
+        JsonNode list = root.path("tenants");
+        if (!list.isArray() || list.isEmpty()) {
+            throw new IOException("Tenants file " + file + " needs a non-empty \"tenants\" array");
+        }
+        List<Tenant> tenants = new java.util.ArrayList<>();
+        for (JsonNode n : list) {
+            Tenant d = Tenant.withDefaults(n.path("id").asText("x"));
+            try {
+                tenants.add(new Tenant(
+                        n.path("id").asText(null),
+                        n.path("maxMessageChars").asInt(d.maxMessageChars()),
+                        n.path("topK").asInt(d.topK()),
+                        n.path("maxTopK").asInt(d.maxTopK()),
+                        n.path("contextTokens").asInt(d.contextTokens()),
+                        n.path("maxContextTokens").asInt(d.maxContextTokens())));
+            } catch (IllegalArgumentException e) {
+                throw new IOException("Tenants file " + file + ": " + e.getMessage(), e);
+            }
+        }
+        return new TenantRegistry(tenants);
+    }
+
+    /** Serializable form: records are not, and Flink ships the registry inside a function. */
+    private record TenantEntry(String id, int maxMessageChars, int topK, int maxTopK,
+            int contextTokens, int maxContextTokens) implements Serializable {
+        static TenantEntry of(Tenant t) {
+            return new TenantEntry(t.id(), t.maxMessageChars(), t.topK(), t.maxTopK(),
+                    t.contextTokens(), t.maxContextTokens());
+        }
+
+        Tenant toTenant() {
+            return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TenantRegistry" + Map.copyOf(tenants).keySet();
+    }
+}

@@ -1,0 +1,49 @@
+package io.sluice.operators.answer;
+
+import io.sluice.operators.context.ContextCompiler;
+import io.sluice.operators.retrieve.IndexFields;
+import io.sluice.schemas.RetrievedChunk;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ExtractiveAnswererTest {
+
+    private final ExtractiveAnswerer answerer = new ExtractiveAnswerer(IndexFields.analyzer(), 2, 0.3);
+    private final ContextCompiler compiler = new ContextCompiler(t -> t.isBlank() ? 0 : t.split("\\s+").length);
+
+    private static RetrievedChunk chunk(String id, String text) {
+        return new RetrievedChunk(id, id.split("#")[0], id, text, 1.0, 1, 1);
+    }
+
+    @Test
+    void quotesSupportingSentencesWithTheirMarkers() {
+        var ctx = compiler.compile("How does the checkpoint store state?", List.of(), List.of(
+                chunk("cats#0", "Cats sleep most of the day. They purr."),
+                chunk("flink#0", "Flink is a stream processor. A checkpoint stores operator state durably.")), 500);
+        Answer answer = answerer.answer("How does the checkpoint store state?", ctx);
+        assertThat(answer.text()).isEqualTo("A checkpoint stores operator state durably. [2]");
+        assertThat(answer.citedMarkers()).containsExactly(2);
+    }
+
+    @Test
+    void saysSoWhenNothingSupportsTheQuestion() {
+        var ctx = compiler.compile("quantum chromodynamics?", List.of(), List.of(chunk("cats#0", "Cats purr.")), 500);
+        Answer answer = answerer.answer("quantum chromodynamics?", ctx);
+        assertThat(answer.text()).isEqualTo(ExtractiveAnswerer.NO_ANSWER);
+        assertThat(answer.citedMarkers()).isEmpty();
+    }
+
+    @Test
+    void isDeterministicAndOrdersBySource() {
+        var ctx = compiler.compile("state backend rocksdb", List.of(), List.of(
+                chunk("a#0", "The state backend keeps state."),
+                chunk("b#0", "RocksDB is a state backend on local disk.")), 500);
+        Answer first = answerer.answer("state backend rocksdb", ctx);
+        assertThat(answerer.answer("state backend rocksdb", ctx)).isEqualTo(first);
+        assertThat(first.text()).isEqualTo("The state backend keeps state. [1] RocksDB is a state backend on local disk. [2]");
+    }
+}

@@ -1,0 +1,72 @@
+package io.sluice.operators.context;
+
+import io.sluice.model.TokenCounter;
+import io.sluice.schemas.ConversationTurn;
+import io.sluice.schemas.RetrievedChunk;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ContextCompilerTest {
+
+    private static final TokenCounter WORDS = text -> text.isBlank() ? 0 : text.strip().split("\\s+").length;
+
+    private static RetrievedChunk chunk(String id, int words) {
+        return new RetrievedChunk(id, id.split("#")[0], "T", String.join(" ", java.util.Collections.nCopies(words, "w")), 1.0, 1, 1);
+    }
+
+    private static ConversationTurn turn(String id, String q) {
+        return new ConversationTurn(id, 0L, q, "answer to " + q);
+    }
+
+    @Test
+    void staysWithinBudgetAndKeepsTheQuestion() {
+        var ctx = new ContextCompiler(WORDS).compile("what is it",
+                List.of(turn("r1", "first"), turn("r2", "second")),
+                List.of(chunk("a#0", 30), chunk("b#0", 30), chunk("c#0", 5)), 60);
+        assertThat(ctx.tokens()).isLessThanOrEqualTo(60);
+        assertThat(ctx.tokens()).isEqualTo(WORDS.count(ctx.text()));
+        assertThat(ctx.text()).endsWith("### Question\nwhat is it");
+    }
+
+    @Test
+    void sourcesInRankOrderSkippingOnesThatDoNotFit() {
+        var ctx = new ContextCompiler(WORDS, 1.0).compile("q",
+                List.of(), List.of(chunk("a#0", 20), chunk("big#0", 200), chunk("c#0", 20)), 70);
+        assertThat(ctx.sources()).extracting(RetrievedChunk::chunkId).containsExactly("a#0", "c#0");
+        assertThat(ctx.text()).contains("[1] T\n" + chunk("a#0", 20).text()).contains("[2] T");
+    }
+
+    @Test
+    void newestTurnsWinWhenHistoryDoesNotFit() {
+        var ctx = new ContextCompiler(WORDS, 0.0).compile("q",
+                List.of(turn("r1", "oldest"), turn("r2", "middle"), turn("r3", "newest")), List.of(), 22);
+        assertThat(ctx.turns()).extracting(ConversationTurn::requestId).containsExactly("r2", "r3");
+        assertThat(ctx.text().indexOf("middle")).isLessThan(ctx.text().indexOf("newest"));
+    }
+
+    @Test
+    void equalInputsGiveEqualHashes() {
+        var compiler = new ContextCompiler(WORDS);
+        var a = compiler.compile("q", List.of(turn("r1", "x")), List.of(chunk("a#0", 3)), 100);
+        var b = compiler.compile("q", List.of(turn("r1", "x")), List.of(chunk("a#0", 3)), 100);
+        var c = compiler.compile("q2", List.of(turn("r1", "x")), List.of(chunk("a#0", 3)), 100);
+        assertThat(a.hash()).isEqualTo(b.hash()).hasSize(64).isNotEqualTo(c.hash());
+    }
+
+    @Test
+    void realTokenizerCountsAreAdditiveOverSections() {
+        try (var tokenizer = io.sluice.model.EmbeddingModels.bundledMiniLmTokenizer()) {
+            var ctx = new ContextCompiler(tokenizer).compile("How are snapshots pinned?",
+                    List.of(turn("r1", "What is Sluice?")),
+                    List.of(new RetrievedChunk("d#0", "d", "Snapshots", "A serving job pins one snapshot id at start.", 1, 1, 1)),
+                    200);
+            assertThat(ctx.tokens()).isEqualTo(tokenizer.count(ctx.text())).isLessThanOrEqualTo(200);
+            assertThat(ctx.sources()).hasSize(1);
+            assertThat(ctx.turns()).hasSize(1);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package io.sluice.operators.retrieve;
+
+import io.sluice.model.EmbeddingModel;
+import io.sluice.model.EmbeddingModels;
+import io.sluice.operators.flink.EmbedPartitionFunction;
+import io.sluice.schemas.Chunk;
+import io.sluice.schemas.EmbeddedChunk;
+import io.sluice.schemas.RetrievedChunk;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Writes a real snapshot with real MiniLM vectors and searches it. */
+class HybridSearcherTest {
+
+    @TempDir
+    static Path dir;
+
+    private static EmbeddingModel model;
+    private static IndexStore store;
+    private static HybridSearcher searcher;
+
+    @BeforeAll
+    static void build() throws Exception {
+        model = EmbeddingModels.open(EmbeddingModels.BUNDLED_MINILM, 1);
+        store = new IndexStore(dir);
+        List<Chunk> chunks = List.of(
+                chunk("acme", "kafka", "Kafka topics", "Kafka topics are split into partitions that consumers read in order."),
+                chunk("acme", "rocks", "RocksDB", "RocksDB keeps large keyed state on local disk and snapshots it incrementally."),
+                chunk("acme", "lucene", "Lucene", "Lucene scores text with BM25 and searches vectors with HNSW graphs."),
+                chunk("globex", "secret", "Globex plans", "Kafka partitions at Globex hold the secret merger plan."));
+        List<EmbeddedChunk> embedded = new ArrayList<>();
+        List<float[]> vectors = model.embed(chunks.stream().map(Chunk::embeddingInput).toList());
+        for (int i = 0; i < chunks.size(); i++) {
+            embedded.add(new EmbeddedChunk(chunks.get(i),
+                    EmbedPartitionFunction.contentKey(model.card().qualifiedId(), chunks.get(i)), vectors.get(i), false));
+        }
+        SnapshotWriter.write(store, new SnapshotManifest("snap-test", "1970-01-01T00:00:00Z",
+                model.card().qualifiedId(), 384, "test", 4, 4, 4, 0, List.of("acme", "globex")), embedded);
+        store.promote("snap-test");
+        searcher = HybridSearcher.open(store, store.resolve(null));
+    }
+
+    @AfterAll
+    static void close() {
+        searcher.close();
+        model.close();
+    }
+
+    private static Chunk chunk(String tenant, String doc, String title, String text) {
+        return new Chunk(doc + "#0", tenant, doc, title, 0, 1, text);
+    }
+
+    private List<RetrievedChunk> search(SearchMode mode, String tenant, String query) {
+        return searcher.search(mode, tenant, query, model.embed(query), 3, 10);
+    }
+
+    @Test
+    void findsTheRightChunkInEveryMode() {
+        for (SearchMode mode : SearchMode.values()) {
+            assertThat(search(mode, "acme", "where is keyed state stored on disk?").get(0).documentId())
+                    .as(mode.name()).isEqualTo("rocks");
+        }
+    }
+
+    @Test
+    void hybridReportsRanksFromBothRetrievers() {
+        RetrievedChunk top = search(SearchMode.HYBRID, "acme", "BM25 and HNSW in Lucene").get(0);
+        assertThat(top.documentId()).isEqualTo("lucene");
+        assertThat(top.bm25Rank()).isEqualTo(1);
+        assertThat(top.vectorRank()).isEqualTo(1);
+        assertThat(top.score()).isEqualTo(2.0 / 61);
+    }
+
+    @Test
+    void neverReturnsAnotherTenantsChunks() {
+        for (SearchMode mode : SearchMode.values()) {
+            assertThat(search(mode, "acme", "Globex secret merger plan Kafka partitions"))
+                    .extracting(RetrievedChunk::documentId).doesNotContain("secret").isNotEmpty();
+            assertThat(search(mode, "globex", "how are Kafka topics read by consumers?"))
+                    .extracting(RetrievedChunk::documentId).containsOnly("secret");
+            assertThat(search(mode, "nobody", "Kafka")).isEmpty();
+        }
+    }
+
+    @Test
+    void reusesVectorsByContentKey() throws Exception {
+        Chunk c = chunk("acme", "kafka", "Kafka topics", "Kafka topics are split into partitions that consumers read in order.");
+        try (EmbeddingReuse reuse = EmbeddingReuse.open(store.snapshotDir("snap-test"))) {
+            float[] found = reuse.find(EmbedPartitionFunction.contentKey(model.card().qualifiedId(), c)).orElseThrow();
+            assertThat(found).containsExactly(model.embed(c.embeddingInput()), org.assertj.core.api.Assertions.within(1e-6f));
+            assertThat(reuse.find("no-such-key")).isEmpty();
+        }
+    }
+
+    @Test
+    void queryTextIsNeverParsedAsSyntax() {
+        assertThat(search(SearchMode.BM25, "acme", "tenant_id:globex OR *:* AND (")).isNotNull();
+        assertThat(search(SearchMode.BM25, "acme", "the a of")).isEmpty();
+    }
+}

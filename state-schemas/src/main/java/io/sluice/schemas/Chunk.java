@@ -1,0 +1,43 @@
+package io.sluice.schemas;
+
+import io.sluice.schemas.serde.Fields;
+
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
+
+import java.io.IOException;
+
+/**
+ * A piece of a document small enough to embed. {@code chunkId} is {@code documentId#position}:
+ * stable across runs as long as the document's text before it does not change.
+ * {@code chunksInDocument} lets the backfill report whole documents as done.
+ */
+public record Chunk(
+        String chunkId,
+        String tenantId,
+        String documentId,
+        String title,
+        int position,
+        int chunksInDocument,
+        String text) {
+
+    /** What the embedding model sees: the title gives short chunks their topic. */
+    public String embeddingInput() {
+        return title == null || title.isBlank() ? text : title + ". " + text;
+    }
+
+    static void write(Chunk v, DataOutputView out) throws IOException {
+        Fields.writeString(out, v.chunkId);
+        Fields.writeString(out, v.tenantId);
+        Fields.writeString(out, v.documentId);
+        Fields.writeString(out, v.title);
+        out.writeInt(v.position);
+        out.writeInt(v.chunksInDocument);
+        Fields.writeString(out, v.text);
+    }
+
+    static Chunk read(DataInputView in) throws IOException {
+        return new Chunk(Fields.readString(in), Fields.readString(in), Fields.readString(in),
+                Fields.readString(in), in.readInt(), in.readInt(), Fields.readString(in));
+    }
+}

@@ -1,0 +1,48 @@
+package io.sluice.schemas;
+
+import io.sluice.schemas.serde.Fields;
+import io.sluice.schemas.serde.RecordCodec;
+import io.sluice.schemas.serde.RecordTypeInfo;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
+
+import java.io.IOException;
+
+/**
+ * A source document of the backfill. {@code updatedAt} (epoch millis) comes from the input (file
+ * modification time or a JSONL field) and only feeds the snapshot manifest's created-at.
+ */
+public record Document(String tenantId, String documentId, String title, String text, long updatedAt) {
+
+    public static final TypeInformation<Document> TYPE = new RecordTypeInfo<>(new Codec());
+
+    /** Version 1. */
+    public static final class Codec implements RecordCodec<Document> {
+        @Override
+        public int version() {
+            return 1;
+        }
+
+        @Override
+        public Class<Document> typeClass() {
+            return Document.class;
+        }
+
+        @Override
+        public void write(Document v, DataOutputView out) throws IOException {
+            Fields.writeString(out, v.tenantId);
+            Fields.writeString(out, v.documentId);
+            Fields.writeString(out, v.title);
+            Fields.writeString(out, v.text);
+            out.writeLong(v.updatedAt);
+        }
+
+        @Override
+        public Document read(int version, DataInputView in) throws IOException {
+            return new Document(Fields.readString(in), Fields.readString(in), Fields.readString(in),
+                    Fields.readString(in), in.readLong());
+        }
+    }
+}

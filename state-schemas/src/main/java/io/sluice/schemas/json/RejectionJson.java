@@ -1,0 +1,28 @@
+package io.sluice.schemas.json;
+
+import io.sluice.schemas.Rejection;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * The JSON of a {@code chat.rejected} record: {@code reason} (a
+ * {@link io.sluice.schemas.RejectReason} name), {@code detail}, whatever ids could be read, the
+ * source position, and the original {@code payload} as a string.
+ */
+public final class RejectionJson {
+
+    private RejectionJson() {}
+
+    public static String toJson(Rejection r) {
+        ObjectNode root = ResponseJson.MAPPER.createObjectNode();
+        root.put("reason", r.reason().name());
+        root.put("detail", r.detail());
+        root.put("requestId", r.requestId());
+        root.put("tenantId", r.tenantId());
+        root.put("conversationId", r.conversationId());
+        root.put("partition", r.partition());
+        root.put("offset", r.offset());
+        root.put("payload", r.payload());
+        return ResponseJson.write(root);
+    }
+}

@@ -1,0 +1,2 @@
+/** JSON views of the records Sluice writes to Kafka topics. */
+package io.sluice.schemas.json;
