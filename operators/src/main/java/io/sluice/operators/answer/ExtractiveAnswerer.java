@@ -24,7 +24,8 @@ import java.util.TreeSet;
  * <p>Question and sentences are analysed like the BM25 field (stemmed, stop words removed). A
  * sentence scores the share of distinct question terms it contains, plus a small bonus for better
  * ranked sources. The best {@code maxSentences} sentences with at least {@code minCoverage} are
- * quoted in source order, so the answer reads in the order the sources are listed. With no
+ * quoted in source order, so the answer reads in the order the sources are listed. Sentences of
+ * fewer than five words (headings, fragments) are never quoted. With no
  * supporting sentence it says so and cites nothing.
  */
 public final class ExtractiveAnswerer implements AnswerModel {
@@ -32,6 +33,8 @@ public final class ExtractiveAnswerer implements AnswerModel {
     public static final String MODEL_ID = "extractive@1";
     public static final String NO_ANSWER =
             "I could not find an answer to that in the indexed documents.";
+
+    private static final int MIN_WORDS = 5;
 
     private final Analyzer analyzer;
     private final int maxSentences;
@@ -59,6 +62,9 @@ public final class ExtractiveAnswerer implements AnswerModel {
         for (int s = 0; s < sources.size(); s++) {
             List<String> sentences = SentenceSplitter.split(sources.get(s).text());
             for (int i = 0; i < sentences.size(); i++) {
+                if (sentences.get(i).split(" ").length < MIN_WORDS) {
+                    continue; // headings and fragments do not answer anything on their own
+                }
                 Set<String> sentenceTerms = terms(sentences.get(i));
                 long matched = questionTerms.stream().filter(sentenceTerms::contains).count();
                 double coverage = (double) matched / questionTerms.size();

@@ -64,7 +64,7 @@ class ChunkerTest {
         List<Chunk> chunks = new Chunker(new ChunkerSettings(100, 0), WORDS)
                 .chunk(doc("# Heading\nFirst paragraph without a period\n\nSecond one."));
         assertThat(chunks).singleElement().extracting(Chunk::text)
-                .isEqualTo("# Heading First paragraph without a period Second one.");
+                .isEqualTo("Heading First paragraph without a period Second one.");
     }
 
     @Test

@@ -37,7 +37,7 @@ class ConversationFunctionTest {
     private static StreamRecord<RetrievedRequest> turn(String requestId, String conversation, String message) {
         ChatRequest request = new ChatRequest(requestId, "acme", conversation, message, 3, 512, 1000L, 0, 0L);
         return new StreamRecord<>(new RetrievedRequest(request, "snap-1", List.of(
-                new RetrievedChunk("doc#0", "doc", "Doc", "Savepoints restore keyed state. Snapshots are immutable.", 0.03, 1, 1)),
+                new RetrievedChunk("doc#0", "doc", "Doc", "Savepoints restore the keyed state of a job. Index snapshots are immutable once written.", 0.03, 1, 1)),
                 10L), 1000L);
     }
 

@@ -14,7 +14,7 @@ import java.io.IOException;
  * adds a field bumps its version and keeps reading the old layout. Implementations are stateless
  * and need a public no-argument constructor: the serializer snapshot re-creates them by class name.
  */
-public interface RecordCodec<T> {
+public interface RecordCodec<T> extends java.io.Serializable {
 
     /** The version {@link #write} produces. Starts at 1 and only grows. */
     int version();

@@ -1,0 +1,177 @@
+package io.sluice.cli;
+
+import io.sluice.jobs.backfill.Backfill;
+import io.sluice.jobs.config.ServingOptions;
+import io.sluice.jobs.local.ChatClient;
+import io.sluice.jobs.local.LocalStack;
+import io.sluice.model.EmbeddingModels;
+import io.sluice.operators.chunk.ChunkerSettings;
+
+import org.apache.flink.configuration.Configuration;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * {@code sluice demo}: the whole stack on one machine. Starts Kafka and PostgreSQL (embedded unless
+ * named), backfills the demo corpus, runs the serving job in a MiniCluster with RocksDB and
+ * checkpoints, and chats: each line typed is a request on {@code chat.requests}; the answer from
+ * {@code chat.responses} prints with citations and timings.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run Kafka, PostgreSQL and the serving job locally and chat with the RAG assistant.")
+final class DemoCommand implements java.util.concurrent.Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--ask", description = "Answer this one question, print the reply, and exit.")
+    String ask;
+
+    @Option(names = "--work-dir", description = "Where the demo keeps its data (default: ${DEFAULT-VALUE}).")
+    Path workDir = Path.of(".sluice", "demo");
+
+    @Option(names = "--docs", description = "Documents to serve instead of Sluice's own docs.")
+    Path docs;
+
+    @Option(names = "--tenant", description = "Tenant of the documents and the chat (default: ${DEFAULT-VALUE}).")
+    String tenant = "default";
+
+    @Option(names = "--bootstrap-servers", description = "Use this Kafka instead of an embedded broker.")
+    String bootstrapServers;
+
+    @Option(names = "--jdbc-url", description = "Use this PostgreSQL instead of an embedded server.")
+    String jdbcUrl;
+
+    @Option(names = "--jdbc-user", description = "User for --jdbc-url (default: ${DEFAULT-VALUE}).")
+    String jdbcUser = "postgres";
+
+    @Option(names = "--jdbc-password", description = "Password for --jdbc-url (or SLUICE_AUDIT_PASSWORD).")
+    String jdbcPassword;
+
+    @Option(names = "--delivery", description = "chat.responses delivery: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    ServingOptions.Delivery delivery = ServingOptions.Delivery.LOW_LATENCY;
+
+    @Option(names = "--flink-conf", description = "Directory with config.yaml (default: ./flink-conf if present).")
+    Path flinkConf;
+
+    @Option(names = "--timeout", description = "How long to wait for an answer (default: ${DEFAULT-VALUE}).")
+    Duration timeout = Duration.ofSeconds(120);
+
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        String password = jdbcPassword != null ? jdbcPassword : System.getenv("SLUICE_AUDIT_PASSWORD");
+        err.println("Starting " + (bootstrapServers == null ? "embedded Kafka" : "Kafka at " + bootstrapServers)
+                + " and " + (jdbcUrl == null ? "embedded PostgreSQL" : "PostgreSQL at " + jdbcUrl) + " ...");
+        err.flush();
+        LocalStack stack = LocalStack.start(workDir, new LocalStack.External(bootstrapServers, jdbcUrl,
+                jdbcUrl == null ? null : jdbcUser, password), 2);
+        ServingRun serving = null;
+        ChatClient chat = null;
+        Thread hook = null;
+        try {
+            Path corpus = docs != null ? docs : DemoCorpus.extract(workDir.resolve("corpus"));
+            Path indexDir = workDir.resolve("index");
+            new Backfill(new Backfill.Settings(corpus, indexDir, tenant, ChunkerSettings.DEFAULT,
+                    EmbeddingModels.BUNDLED_MINILM, 32, 2, 1), err).run();
+
+            Configuration conf = FlinkConf.load(flinkConf);
+            conf.addAll(stack.servingConfig(indexDir));
+            conf.set(ServingOptions.TENANT_IDS, List.of(tenant));
+            conf.set(ServingOptions.RESPONSES_DELIVERY, delivery);
+            conf.setString("parallelism.default", "1");
+            err.println("Starting the serving job (RocksDB state, checkpoints every "
+                    + conf.toMap().getOrDefault("execution.checkpointing.interval", "?") + ") ...");
+            err.flush();
+            serving = ServingRun.start(conf);
+            chat = stack.client(delivery == ServingOptions.Delivery.EXACTLY_ONCE, false);
+
+            final ServingRun servingRef = serving;
+            final ChatClient chatRef = chat;
+            hook = new Thread(() -> shutdown(servingRef, chatRef, stack), "sluice-demo-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+
+            String conversation = "demo-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+            if (ask != null) {
+                return askOne(chat, conversation, 1, ask, out) ? 0 : 1;
+            }
+            err.println("Ready: snapshot " + serving.settings().snapshotId() + ", tenant '" + tenant
+                    + "', conversation " + conversation + ". Type a question; /quit or Ctrl-D to exit.");
+            err.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            int turn = 0;
+            while (true) {
+                out.print("> ");
+                out.flush();
+                String line = in.readLine();
+                if (line == null || line.strip().equals("/quit")) {
+                    break;
+                }
+                if (!line.isBlank()) {
+                    askOne(chat, conversation, ++turn, line.strip(), out);
+                }
+            }
+            return 0;
+        } finally {
+            if (hook != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // The hook is running already and does the same.
+                }
+            }
+            shutdown(serving, chat, stack);
+        }
+    }
+
+    private boolean askOne(ChatClient chat, String conversation, int turn, String question, PrintWriter out)
+            throws InterruptedException {
+        String requestId = conversation + "-" + turn;
+        long start = System.nanoTime();
+        chat.send(requestId, tenant, conversation, question);
+        try {
+            ChatClient.Reply reply = chat.await(requestId, timeout);
+            out.print(ReplyFormat.format(reply, (System.nanoTime() - start) / 1_000_000));
+            out.flush();
+            return !reply.rejected();
+        } catch (java.util.concurrent.TimeoutException e) {
+            out.println("no answer within " + timeout + " (see .sluice logs)");
+            out.flush();
+            return false;
+        }
+    }
+
+    private void shutdown(ServingRun serving, ChatClient chat, LocalStack stack) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            if (chat != null) {
+                chat.close();
+            }
+            if (serving != null) {
+                serving.close();
+            }
+        } catch (Exception e) {
+            spec.commandLine().getErr().println("shutdown: " + e);
+        } finally {
+            stack.close();
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package io.sluice.jobs.backfill;
+
+import io.sluice.model.EmbeddingModels;
+import io.sluice.model.ModelCard;
+import io.sluice.operators.chunk.ChunkerSettings;
+import io.sluice.operators.flink.ChunkFunction;
+import io.sluice.operators.flink.EmbedPartitionFunction;
+import io.sluice.operators.retrieve.IndexStore;
+import io.sluice.operators.retrieve.SnapshotManifest;
+import io.sluice.operators.retrieve.SnapshotWriter;
+import io.sluice.operators.text.Hashing;
+import io.sluice.schemas.ChunkCodec;
+import io.sluice.schemas.Document;
+import io.sluice.schemas.EmbeddedChunk;
+
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.CloseableIterator;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * The backfill: documents → chunks → embeddings → one immutable, content-addressed index snapshot.
+ *
+ * <p>The snapshot id hashes every input that shapes the index: each document's tenant, id, title
+ * and text, the chunker settings and the embedding model id and version. It is computed before any
+ * work, so an unchanged input is recognised at once and nothing runs. Chunking and embedding run as
+ * a Flink job in batch execution mode; chunks whose content key is in the previously promoted
+ * snapshot reuse its vectors, so a changed document re-embeds only its own chunks. The index is
+ * written by one writer in a fixed order, then promoted.
+ */
+public final class Backfill {
+
+    /** How to backfill. */
+    public record Settings(
+            Path docs,
+            Path indexDir,
+            String defaultTenant,
+            ChunkerSettings chunker,
+            String embeddingModel,
+            int batchSize,
+            int modelThreads,
+            int parallelism) {}
+
+    /** What a backfill produced. */
+    public record Result(String snapshotId, boolean upToDate, SnapshotManifest manifest) {}
+
+    private final Settings settings;
+    private final PrintWriter log;
+
+    public Backfill(Settings settings, PrintWriter log) {
+        this.settings = settings;
+        this.log = log;
+    }
+
+    public Result run() throws Exception {
+        IndexStore store = new IndexStore(settings.indexDir());
+        List<Document> docs = DocumentReader.read(settings.docs(), settings.defaultTenant());
+        if (docs.isEmpty()) {
+            throw new IOException("No documents (.md, .markdown, .txt, .jsonl, .jsonl.gz) under " + settings.docs());
+        }
+        ModelCard card = EmbeddingModels.card(settings.embeddingModel());
+        String snapshotId = snapshotId(docs, settings.chunker(), card);
+        if (store.exists(snapshotId)) {
+            if (!snapshotId.equals(store.latest().orElse(null))) {
+                store.promote(snapshotId);
+            }
+            log.printf("backfill: %d documents unchanged; snapshot %s is up to date%n", docs.size(), snapshotId);
+            return new Result(snapshotId, true, SnapshotManifest.read(store.snapshotDir(snapshotId)));
+        }
+
+        String previous = reusableSnapshot(store, card).map(id -> store.snapshotDir(id).toString()).orElse(null);
+        log.printf("backfill: %d documents -> snapshot %s (model %s, %s)%n", docs.size(), snapshotId,
+                card.qualifiedId(), settings.chunker().fingerprint());
+
+        List<EmbeddedChunk> chunks = embed(docs, card, previous);
+        int reused = (int) chunks.stream().filter(EmbeddedChunk::reused).count();
+        TreeSet<String> tenants = new TreeSet<>();
+        docs.forEach(d -> tenants.add(d.tenantId()));
+        long newest = docs.stream().mapToLong(Document::updatedAt).max().orElse(0L);
+        SnapshotManifest manifest = new SnapshotManifest(snapshotId, Instant.ofEpochMilli(newest).toString(),
+                card.qualifiedId(), card.dimension(), settings.chunker().fingerprint(), docs.size(),
+                chunks.size(), chunks.size() - reused, reused, List.copyOf(tenants));
+        SnapshotWriter.write(store, manifest, chunks);
+        store.promote(snapshotId);
+        log.printf("backfill: wrote snapshot %s: %d chunks (%d embedded, %d reused) in %s%n", snapshotId,
+                chunks.size(), chunks.size() - reused, reused, store.snapshotDir(snapshotId));
+        return new Result(snapshotId, false, manifest);
+    }
+
+    private List<EmbeddedChunk> embed(List<Document> docs, ModelCard card, String previous) throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+        env.setParallelism(settings.parallelism());
+
+        var embedded = env.fromData(docs, Document.TYPE).name("documents")
+                .flatMap(new ChunkFunction(settings.chunker(), settings.embeddingModel()))
+                .returns(ChunkCodec.TYPE).name("chunk")
+                .fullWindowPartition()
+                .mapPartition(new EmbedPartitionFunction(settings.embeddingModel(), settings.batchSize(),
+                        settings.modelThreads(), previous))
+                .returns(EmbeddedChunk.TYPE).name("embed");
+
+        Progress progress = new Progress(log, "backfill", "documents", docs.size());
+        Map<String, Integer> pending = new HashMap<>();
+        List<EmbeddedChunk> out = new ArrayList<>();
+        int documentsDone = 0;
+        int reused = 0;
+        try (CloseableIterator<EmbeddedChunk> it = embedded.executeAndCollect("sluice-backfill")) {
+            while (it.hasNext()) {
+                EmbeddedChunk c = it.next();
+                out.add(c);
+                reused += c.reused() ? 1 : 0;
+                String doc = c.chunk().tenantId() + "\u0000" + c.chunk().documentId();
+                int seen = pending.merge(doc, 1, Integer::sum);
+                if (seen == c.chunk().chunksInDocument()) {
+                    pending.remove(doc);
+                    documentsDone++;
+                }
+                progress.update(documentsDone, out.size() + " chunks (" + reused + " reused)");
+            }
+        }
+        progress.finish(documentsDone, out.size() + " chunks (" + reused + " reused)");
+        return out;
+    }
+
+    /** The promoted snapshot, if it was made with the same embedding model. */
+    private static Optional<String> reusableSnapshot(IndexStore store, ModelCard card) throws IOException {
+        Optional<String> latest = store.latest();
+        if (latest.isEmpty() || !store.exists(latest.get())) {
+            return Optional.empty();
+        }
+        SnapshotManifest m = SnapshotManifest.read(store.snapshotDir(latest.get()));
+        return card.qualifiedId().equals(m.embeddingModel()) ? latest : Optional.empty();
+    }
+
+    /** The content address of a snapshot of {@code docs} (sorted by tenant and id). */
+    public static String snapshotId(List<Document> docs, ChunkerSettings chunker, ModelCard card) {
+        MessageDigest digest = Hashing.sha256();
+        Hashing.update(digest, "sluice-snapshot-v1");
+        Hashing.update(digest, chunker.fingerprint());
+        Hashing.update(digest, card.qualifiedId());
+        for (Document d : docs) {
+            Hashing.update(digest, d.tenantId());
+            Hashing.update(digest, d.documentId());
+            Hashing.update(digest, d.title());
+            Hashing.update(digest, d.text());
+        }
+        return Hashing.hex(digest).substring(0, 32);
+    }
+}

@@ -1,0 +1,99 @@
+package io.sluice.jobs.config;
+
+import io.sluice.model.EmbeddingModels;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+
+import java.time.Duration;
+import java.util.List;
+
+/** Settings of the serving job. Every key is documented in the README's configuration table. */
+public final class ServingOptions {
+
+    private ServingOptions() {}
+
+    /** How {@code chat.responses} is written. */
+    public enum Delivery {
+        /** Written as soon as the answer exists; at-least-once, readers drop repeats by requestId. */
+        LOW_LATENCY,
+        /** Kafka transactions committed on checkpoints; read_committed readers see each answer once. */
+        EXACTLY_ONCE
+    }
+
+    public static final ConfigOption<String> BOOTSTRAP_SERVERS =
+            ConfigOptions.key("sluice.kafka.bootstrap-servers").stringType().defaultValue("localhost:9092")
+                    .withDescription("Kafka brokers of the chat topics.");
+
+    public static final ConfigOption<String> REQUESTS_TOPIC =
+            ConfigOptions.key("sluice.topics.requests").stringType().defaultValue("chat.requests")
+                    .withDescription("Topic the chat requests arrive on; key them by conversationId.");
+
+    public static final ConfigOption<String> RESPONSES_TOPIC =
+            ConfigOptions.key("sluice.topics.responses").stringType().defaultValue("chat.responses")
+                    .withDescription("Topic answers are written to, keyed by conversationId.");
+
+    public static final ConfigOption<String> REJECTED_TOPIC =
+            ConfigOptions.key("sluice.topics.rejected").stringType().defaultValue("chat.rejected")
+                    .withDescription("Dead-letter topic for requests that were not answered, with a reason code.");
+
+    public static final ConfigOption<String> CONSUMER_GROUP =
+            ConfigOptions.key("sluice.kafka.group-id").stringType().defaultValue("sluice-serving")
+                    .withDescription("Consumer group of the requests source (offsets are also kept in checkpoints).");
+
+    public static final ConfigOption<Delivery> RESPONSES_DELIVERY =
+            ConfigOptions.key("sluice.responses.delivery").enumType(Delivery.class)
+                    .defaultValue(Delivery.LOW_LATENCY)
+                    .withDescription("LOW_LATENCY (at-least-once, immediate) or EXACTLY_ONCE "
+                            + "(transactional, visible when a checkpoint completes).");
+
+    public static final ConfigOption<String> INDEX_DIR =
+            ConfigOptions.key("sluice.index.dir").stringType().noDefaultValue()
+                    .withDescription("Directory of index snapshots written by the backfill.");
+
+    public static final ConfigOption<String> SNAPSHOT =
+            ConfigOptions.key("sluice.index.snapshot").stringType().defaultValue("")
+                    .withDescription("Snapshot id to pin; empty pins the promoted (LATEST) snapshot at job start.");
+
+    public static final ConfigOption<String> EMBEDDING_MODEL =
+            ConfigOptions.key("sluice.embedding.model").stringType()
+                    .defaultValue(EmbeddingModels.BUNDLED_MINILM)
+                    .withDescription("Embedding model: '" + EmbeddingModels.BUNDLED_MINILM
+                            + "' or a model directory (model.onnx, tokenizer.json, model-card.properties).");
+
+    public static final ConfigOption<Integer> EMBEDDING_THREADS =
+            ConfigOptions.key("sluice.embedding.intra-op-threads").intType().defaultValue(1)
+                    .withDescription("ONNX Runtime intra-op threads per model instance.");
+
+    public static final ConfigOption<Integer> RETRIEVAL_CANDIDATES =
+            ConfigOptions.key("sluice.retrieval.candidates").intType().defaultValue(50)
+                    .withDescription("Candidates each retriever (BM25, vector) contributes before fusion.");
+
+    public static final ConfigOption<String> TENANTS_FILE =
+            ConfigOptions.key("sluice.tenants.file").stringType().defaultValue("")
+                    .withDescription("JSON file of tenants and their limits; empty uses sluice.tenants.ids with default limits.");
+
+    public static final ConfigOption<List<String>> TENANT_IDS =
+            ConfigOptions.key("sluice.tenants.ids").stringType().asList().defaultValues("default")
+                    .withDescription("Tenants with default limits, used when no tenants file is set.");
+
+    public static final ConfigOption<Integer> HISTORY_TURNS =
+            ConfigOptions.key("sluice.conversation.max-turns").intType().defaultValue(8)
+                    .withDescription("Recent turns kept per conversation in keyed state.");
+
+    public static final ConfigOption<Duration> HISTORY_TTL =
+            ConfigOptions.key("sluice.conversation.ttl").durationType().defaultValue(Duration.ofDays(7))
+                    .withDescription("Idle time after which a conversation's history expires; 0 keeps it forever.");
+
+    public static final ConfigOption<String> AUDIT_JDBC_URL =
+            ConfigOptions.key("sluice.audit.jdbc-url").stringType().noDefaultValue()
+                    .withDescription("PostgreSQL JDBC URL of the audit trail.");
+
+    public static final ConfigOption<String> AUDIT_USER =
+            ConfigOptions.key("sluice.audit.user").stringType().defaultValue("postgres")
+                    .withDescription("Audit database user.");
+
+    public static final ConfigOption<String> AUDIT_PASSWORD =
+            ConfigOptions.key("sluice.audit.password").stringType().defaultValue("")
+                    .withDescription("Audit database password (or set SLUICE_AUDIT_PASSWORD).");
+}

@@ -1,0 +1,185 @@
+package io.sluice.jobs.serving;
+
+import io.sluice.jobs.config.ServingOptions;
+import io.sluice.operators.audit.AuditConnection;
+import io.sluice.operators.audit.AuditSink;
+import io.sluice.operators.flink.ConversationFunction;
+import io.sluice.operators.flink.RetrieveFunction;
+import io.sluice.operators.flink.ValidateFunction;
+import io.sluice.operators.retrieve.IndexStore;
+import io.sluice.operators.validate.TenantRegistry;
+import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.Rejection;
+import io.sluice.schemas.RequestEnvelope;
+import io.sluice.schemas.RetrievedRequest;
+import io.sluice.schemas.json.RejectionJson;
+import io.sluice.schemas.json.ResponseJson;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The serving job: {@code chat.requests} → validate → retrieve → keyBy(conversationId) →
+ * conversation → {@code chat.responses} and the audit trail; rejections → {@code chat.rejected}.
+ *
+ * <p>The job takes its source and sinks as constructor arguments, so tests and the CLI wire real
+ * Kafka and PostgreSQL or anything else; {@link #fromConfiguration} wires the production ones.
+ */
+public final class ServingJob {
+
+    /** Fixed operator uids: savepoints map state to operators by these. Never change them. */
+    public static final String UID_SOURCE = "chat-requests";
+    public static final String UID_VALIDATE = "validate";
+    public static final String UID_RETRIEVE = "retrieve";
+    public static final String UID_CONVERSATION = "conversation";
+    public static final String UID_RESPONSES = "chat-responses";
+    public static final String UID_REJECTED = "chat-rejected";
+    public static final String UID_AUDIT = "audit";
+
+    /** What the operators need, resolved once when the job is built. */
+    public record Settings(
+            String indexDir,
+            String snapshotId,
+            String embeddingModel,
+            int embeddingThreads,
+            int candidates,
+            TenantRegistry tenants,
+            int historyTurns,
+            Duration historyTtl) {
+
+        /**
+         * Reads the settings and pins the index snapshot: the configured id, or the promoted one at
+         * this moment. Later promotions do not affect a running job.
+         */
+        public static Settings from(ReadableConfig conf) {
+            String indexDir = conf.getOptional(ServingOptions.INDEX_DIR).orElseThrow(
+                    () -> new IllegalArgumentException(ServingOptions.INDEX_DIR.key() + " is required"));
+            try {
+                String snapshot = new IndexStore(Path.of(indexDir)).resolve(conf.get(ServingOptions.SNAPSHOT));
+                String tenantsFile = conf.get(ServingOptions.TENANTS_FILE);
+                TenantRegistry tenants = tenantsFile.isBlank()
+                        ? TenantRegistry.of(conf.get(ServingOptions.TENANT_IDS).toArray(String[]::new))
+                        : TenantRegistry.load(Path.of(tenantsFile));
+                return new Settings(indexDir, snapshot, conf.get(ServingOptions.EMBEDDING_MODEL),
+                        conf.get(ServingOptions.EMBEDDING_THREADS), conf.get(ServingOptions.RETRIEVAL_CANDIDATES),
+                        tenants, conf.get(ServingOptions.HISTORY_TURNS), conf.get(ServingOptions.HISTORY_TTL));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    private final Settings settings;
+    private final Source<RequestEnvelope, ?, ?> requests;
+    private final Sink<AnsweredTurn> responses;
+    private final Sink<Rejection> rejected;
+    private final Sink<AnsweredTurn> audit;
+
+    public ServingJob(Settings settings, Source<RequestEnvelope, ?, ?> requests,
+            Sink<AnsweredTurn> responses, Sink<Rejection> rejected, Sink<AnsweredTurn> audit) {
+        this.settings = settings;
+        this.requests = requests;
+        this.responses = responses;
+        this.rejected = rejected;
+        this.audit = audit;
+    }
+
+    /** The production wiring: Kafka source and sinks, PostgreSQL audit trail. */
+    public static ServingJob fromConfiguration(ReadableConfig conf) {
+        String servers = conf.get(ServingOptions.BOOTSTRAP_SERVERS);
+        KafkaSource<RequestEnvelope> source = KafkaSource.<RequestEnvelope>builder()
+                .setBootstrapServers(servers)
+                .setTopics(conf.get(ServingOptions.REQUESTS_TOPIC))
+                .setGroupId(conf.get(ServingOptions.CONSUMER_GROUP))
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new RequestDeserializer())
+                .build();
+        boolean exactlyOnce = conf.get(ServingOptions.RESPONSES_DELIVERY) == ServingOptions.Delivery.EXACTLY_ONCE;
+        KafkaSink<AnsweredTurn> responses = KafkaSink.<AnsweredTurn>builder()
+                .setBootstrapServers(servers)
+                .setRecordSerializer(new JsonRecordSerializer<AnsweredTurn>(conf.get(ServingOptions.RESPONSES_TOPIC),
+                        t -> t.request().conversationId(), ResponseJson::toJson))
+                .setDeliveryGuarantee(exactlyOnce ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
+                .setTransactionalIdPrefix("sluice-" + conf.get(ServingOptions.CONSUMER_GROUP) + "-responses")
+                // Longer than a checkpoint interval plus a recovery, shorter than the broker's max.
+                .setProperty("transaction.timeout.ms", "600000")
+                .setProperty("linger.ms", "0")
+                .build();
+        KafkaSink<Rejection> rejected = KafkaSink.<Rejection>builder()
+                .setBootstrapServers(servers)
+                .setRecordSerializer(new JsonRecordSerializer<Rejection>(conf.get(ServingOptions.REJECTED_TOPIC),
+                        Rejection::conversationId, RejectionJson::toJson))
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                .setProperty("linger.ms", "0")
+                .build();
+        String password = conf.get(ServingOptions.AUDIT_PASSWORD);
+        if (password.isEmpty() && System.getenv("SLUICE_AUDIT_PASSWORD") != null) {
+            password = System.getenv("SLUICE_AUDIT_PASSWORD");
+        }
+        AuditConnection auditDb = new AuditConnection(conf.getOptional(ServingOptions.AUDIT_JDBC_URL).orElseThrow(
+                () -> new IllegalArgumentException(ServingOptions.AUDIT_JDBC_URL.key() + " is required")),
+                conf.get(ServingOptions.AUDIT_USER), password);
+        return new ServingJob(Settings.from(conf), source, responses, rejected, new AuditSink(auditDb));
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** Adds the dataflow to {@code env}. */
+    public void build(StreamExecutionEnvironment env) {
+        if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
+            throw new IllegalStateException("The serving job needs checkpointing: audit rows and "
+                    + "exactly-once responses are committed on checkpoints. Set "
+                    + "execution.checkpointing.interval (flink-conf/config.yaml sets it).");
+        }
+        Configuration noKryo = new Configuration();
+        noKryo.set(PipelineOptions.GENERIC_TYPES, false);
+        env.configure(noKryo);
+
+        SingleOutputStreamOperator<ChatRequest> valid = env
+                .fromSource(requests, WatermarkStrategy.noWatermarks(), "chat.requests")
+                .uid(UID_SOURCE)
+                .process(new ValidateFunction(settings.tenants()))
+                .returns(ChatRequest.TYPE)
+                .uid(UID_VALIDATE).name("validate");
+
+        DataStream<RetrievedRequest> retrieved = valid
+                .map(new RetrieveFunction(settings.indexDir(), settings.snapshotId(),
+                        settings.embeddingModel(), settings.candidates(), settings.embeddingThreads()))
+                .returns(RetrievedRequest.TYPE)
+                .uid(UID_RETRIEVE).name("retrieve");
+
+        SingleOutputStreamOperator<AnsweredTurn> answered = retrieved
+                .keyBy(r -> r.request().conversationId(), Types.STRING)
+                .process(new ConversationFunction(settings.historyTurns(), settings.historyTtl(),
+                        settings.embeddingModel()))
+                .returns(AnsweredTurn.TYPE)
+                .uid(UID_CONVERSATION).name("conversation");
+
+        answered.sinkTo(responses).uid(UID_RESPONSES).name("chat.responses");
+        answered.sinkTo(audit).uid(UID_AUDIT).name("audit");
+        valid.getSideOutput(ValidateFunction.REJECTED)
+                .union(answered.getSideOutput(ConversationFunction.DUPLICATES))
+                .sinkTo(rejected).uid(UID_REJECTED).name("chat.rejected");
+    }
+}
