@@ -23,6 +23,9 @@ public final class AuditStore {
 
     public static final String TABLE = "audit_turns";
 
+    /** Advisory lock key that serialises schema changes ("sluice" in ASCII). */
+    private static final long SCHEMA_LOCK = 0x736c75696365L;
+
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private static final String DDL = """
@@ -58,9 +61,23 @@ public final class AuditStore {
 
     private AuditStore() {}
 
+    /**
+     * Creates the table if missing. Parallel sink subtasks call this at once, and concurrent
+     * {@code CREATE TABLE IF NOT EXISTS} can still collide in PostgreSQL's catalog, so creation is
+     * serialised with a transaction-scoped advisory lock.
+     */
     public static void createSchema(Connection connection) throws SQLException {
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false);
         try (Statement st = connection.createStatement()) {
+            st.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
             st.execute(DDL);
+            connection.commit();
+        } catch (SQLException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(autoCommit);
         }
     }
 

@@ -1,0 +1,205 @@
+package io.sluice.jobs.serving;
+
+import io.sluice.jobs.backfill.Backfill;
+import io.sluice.jobs.config.ServingOptions;
+import io.sluice.jobs.local.ChatClient;
+import io.sluice.jobs.local.LocalStack;
+import io.sluice.jobs.testing.Await;
+import io.sluice.jobs.testing.AuditRows;
+import io.sluice.jobs.testing.TestCorpus;
+import io.sluice.model.EmbeddingModels;
+import io.sluice.operators.chunk.ChunkerSettings;
+import io.sluice.schemas.json.ResponseJson;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The serving job end to end on real Kafka (KRaft), real PostgreSQL and a Flink MiniCluster with
+ * RocksDB: answers cite the right documents, history flows between turns, bad requests land in
+ * chat.rejected with reasons, tenants are isolated, and audit rows match responses one to one.
+ */
+class ServingJobITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder()
+                    .setNumberTaskManagers(1)
+                    .setNumberSlotsPerTaskManager(2)
+                    .setConfiguration(rocksDb())
+                    .build());
+
+    private static final Duration WAIT = Duration.ofSeconds(90);
+
+    @TempDir
+    static Path work;
+
+    private static LocalStack stack;
+    private static JobClient job;
+    private static ChatClient chat;
+    private static String snapshotId;
+
+    static Configuration rocksDb() {
+        Configuration conf = new Configuration();
+        conf.setString("state.backend.type", "rocksdb");
+        return conf;
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = LocalStack.start(work.resolve("services"), LocalStack.External.NONE, 2);
+        Path index = work.resolve("index");
+        snapshotId = new Backfill(new Backfill.Settings(TestCorpus.write(work.resolve("docs")), index, "acme",
+                ChunkerSettings.DEFAULT, EmbeddingModels.BUNDLED_MINILM, 8, 1, 1),
+                new PrintWriter(new StringWriter())).run().snapshotId();
+
+        Configuration conf = stack.servingConfig(index);
+        conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME, TestCorpus.GLOBEX));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.configure(conf);
+        env.enableCheckpointing(500);
+        env.setParallelism(2);
+        ServingJob.fromConfiguration(conf).build(env);
+        job = env.executeAsync("serving-itcase");
+        chat = stack.client(false, false);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (chat != null) {
+            chat.close();
+        }
+        if (job != null) {
+            job.cancel().get();
+        }
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    private static JsonNode ask(String requestId, String tenant, String conversation, String message) throws Exception {
+        chat.send(requestId, tenant, conversation, message);
+        ChatClient.Reply reply = chat.await(requestId, WAIT);
+        assertThat(reply.rejected()).as("rejection of %s: %s", requestId, reply.rejection()).isFalse();
+        return reply.response();
+    }
+
+    private static List<String> citedDocuments(JsonNode response) {
+        List<String> docs = new ArrayList<>();
+        response.path("citations").forEach(c -> docs.add(c.path("documentId").asText()));
+        return docs;
+    }
+
+    @Test
+    void answersCiteTheRightDocumentsAndTurnsSeeTheirHistory() throws Exception {
+        JsonNode first = ask("it-1", TestCorpus.ACME, "conv-refund", "How many days do I have to request a refund?");
+        assertThat(citedDocuments(first)).contains("acme-refunds");
+        assertThat(first.path("answer").asText()).contains("thirty days").contains("[");
+        assertThat(first.path("snapshotId").asText()).isEqualTo(snapshotId);
+        assertThat(first.path("historyTurns").asInt()).isZero();
+
+        JsonNode second = ask("it-2", TestCorpus.ACME, "conv-refund", "How long does express shipping take?");
+        assertThat(citedDocuments(second)).contains("acme-shipping");
+        assertThat(second.path("historyTurns").asInt()).isEqualTo(1);
+
+        JsonNode other = ask("it-3", TestCorpus.GLOBEX, "conv-lunch", "When does the cafeteria serve lunch?");
+        assertThat(citedDocuments(other)).containsExactly("globex-lunch");
+        assertThat(other.path("historyTurns").asInt()).isZero();
+    }
+
+    @Test
+    void aTenantNeverRetrievesAnotherTenantsChunks() throws Exception {
+        JsonNode probe = ask("it-10", TestCorpus.ACME, "conv-probe", "What is the codename of the secret merger plan with Initech?");
+        assertThat(citedDocuments(probe)).allSatisfy(d -> assertThat(TestCorpus.TENANT_OF.get(d)).isEqualTo(TestCorpus.ACME));
+        assertThat(probe.path("answer").asText()).doesNotContain("Falcon");
+
+        JsonNode owner = ask("it-11", TestCorpus.GLOBEX, "conv-board", "What is the codename of the secret merger plan with Initech?");
+        assertThat(citedDocuments(owner)).contains("globex-merger");
+        assertThat(owner.path("answer").asText()).contains("Project Falcon");
+
+        try (Connection c = stack.openAuditConnection()) {
+            Await.until("audit rows of it-10", WAIT, () -> AuditRows.read(c).containsKey("it-10"));
+            // Every chunk retrieved for acme's request, not only the cited ones, is acme's.
+            String retrieved = AuditRows.read(c).get("it-10").retrieved();
+            assertThat(retrieved).contains("acme-").doesNotContain("globex-");
+        }
+    }
+
+    @Test
+    void badRequestsLandInChatRejectedWithReasons() throws Exception {
+        chat.sendRaw("k", "this is not json");
+        chat.send("it-20", "initech", "conv-x", "Let me in");
+        chat.sendRaw("conv-y", "{\"requestId\":\"it-21\",\"tenantId\":\"acme\",\"conversationId\":\"conv-y\"}");
+        chat.sendRaw("conv-y", "{\"requestId\":\"it-22\",\"tenantId\":\"acme\",\"conversationId\":\"conv-y\",\"message\":\"hi\",\"parameters\":{\"topK\":999}}");
+
+        assertThat(chat.await("it-20", WAIT).rejection().path("reason").asText()).isEqualTo("UNKNOWN_TENANT");
+        assertThat(chat.await("it-21", WAIT).rejection().path("reason").asText()).isEqualTo("MISSING_FIELD");
+        JsonNode tooBig = chat.await("it-22", WAIT).rejection();
+        assertThat(tooBig.path("reason").asText()).isEqualTo("INVALID_FIELD");
+        assertThat(tooBig.path("detail").asText()).contains("topK");
+        assertThat(tooBig.path("payload").asText()).contains("999");
+        assertThat(chat.awaitCondition(() -> chat.anonymousRejections().stream()
+                .anyMatch(r -> r.path("payload").asText().equals("this is not json")
+                        && r.path("reason").asText().equals("MALFORMED_JSON")), WAIT)).isTrue();
+
+        // A repeated requestId in the same conversation is not answered twice.
+        ask("it-23", TestCorpus.ACME, "conv-dup", "What does the warranty cover?");
+        chat.send("it-23", TestCorpus.ACME, "conv-dup", "What does the warranty cover?");
+        assertThat(chat.awaitCondition(() -> !chat.rejections("it-23").isEmpty(), WAIT)).isTrue();
+        assertThat(chat.rejections("it-23").get(0).path("reason").asText()).isEqualTo("DUPLICATE_REQUEST");
+        assertThat(chat.responses("it-23")).hasSize(1);
+
+        // The job kept running through all of it.
+        assertThat(job.getJobStatus().get().isTerminalState()).isFalse();
+    }
+
+    @Test
+    void auditRowsMatchResponsesOneToOne() throws Exception {
+        List<String> ids = List.of("it-30", "it-31", "it-32");
+        ask(ids.get(0), TestCorpus.ACME, "conv-audit", "Does the warranty cover water damage?");
+        ask(ids.get(1), TestCorpus.ACME, "conv-audit", "How are refunds paid back?");
+        ask(ids.get(2), TestCorpus.GLOBEX, "conv-audit-2", "Which dishes are vegetarian?");
+        try (Connection c = stack.openAuditConnection()) {
+            Await.until("audit rows of " + ids, WAIT, () -> AuditRows.read(c).keySet().containsAll(ids));
+            Map<String, AuditRows.Row> rows = AuditRows.read(c);
+            for (String id : ids) {
+                JsonNode response = chat.responses(id).get(0);
+                AuditRows.Row row = rows.get(id);
+                assertThat(row.answer()).isEqualTo(response.path("answer").asText());
+                assertThat(row.contextHash()).isEqualTo(response.path("contextHash").asText());
+                assertThat(row.snapshotId()).isEqualTo(snapshotId);
+                assertThat(row.historyTurns()).isEqualTo(response.path("historyTurns").asInt());
+                assertThat(row.conversationId()).isEqualTo(response.path("conversationId").asText());
+                assertThat(ResponseJson.content(response.toString()).path("requestId").asText()).isEqualTo(id);
+            }
+            assertThat(rows.get("it-31").historyTurns()).isEqualTo(1);
+            // No audit row without a response, and none twice.
+            for (String id : rows.keySet()) {
+                assertThat(chat.responses(id)).as("response of audited %s", id).isNotEmpty();
+            }
+            assertThat(AuditRows.count(c)).isEqualTo(rows.size());
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package io.sluice.jobs.testing;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Reads the audit trail back for assertions. */
+public final class AuditRows {
+
+    private AuditRows() {}
+
+    /** One audit row as the tests compare it. */
+    public record Row(String requestId, String conversationId, String tenantId, String answer,
+            String contextHash, String snapshotId, String retrieved, int historyTurns) {}
+
+    /** request id to row; an empty map while the table does not exist yet. */
+    public static Map<String, Row> read(Connection c) throws SQLException {
+        Map<String, Row> rows = new LinkedHashMap<>();
+        try (Statement st = c.createStatement()) {
+            try (ResultSet exists = st.executeQuery("SELECT to_regclass('audit_turns') IS NOT NULL")) {
+                exists.next();
+                if (!exists.getBoolean(1)) {
+                    return rows;
+                }
+            }
+            try (ResultSet rs = st.executeQuery("SELECT request_id, conversation_id, tenant_id, answer, "
+                    + "context_hash, snapshot_id, retrieved::text, history_turns FROM audit_turns ORDER BY request_id")) {
+                while (rs.next()) {
+                    rows.put(rs.getString(1), new Row(rs.getString(1), rs.getString(2), rs.getString(3),
+                            rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getInt(8)));
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** Total rows, duplicates included (the primary key should make duplicates impossible). */
+    public static int count(Connection c) throws SQLException {
+        if (read(c).isEmpty()) {
+            return 0;
+        }
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*) FROM audit_turns")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}
