@@ -17,6 +17,7 @@ import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.util.CloseableIterator;
 
 import java.io.IOException;
@@ -25,11 +26,13 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The backfill: documents → chunks → embeddings → one immutable, content-addressed index snapshot.
@@ -115,27 +118,36 @@ public final class Backfill {
                         settings.modelThreads(), previous))
                 .returns(EmbeddedChunk.TYPE).name("embed");
 
+        // Collected results reach the client in large batches (at the end in batch mode), so
+        // progress comes from the embed stage's accumulators, which running tasks report.
+        CloseableIterator<EmbeddedChunk> results = embedded.collectAsync();
+        JobClient job = env.executeAsync("sluice-backfill");
         Progress progress = new Progress(log, "backfill", "documents", docs.size());
-        Map<String, Integer> pending = new HashMap<>();
+        ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(
+                r -> new Thread(r, "sluice-backfill-progress"));
+        poller.scheduleWithFixedDelay(() -> report(job, progress), 1, 1, TimeUnit.SECONDS);
         List<EmbeddedChunk> out = new ArrayList<>();
-        int documentsDone = 0;
-        int reused = 0;
-        try (CloseableIterator<EmbeddedChunk> it = embedded.executeAndCollect("sluice-backfill")) {
-            while (it.hasNext()) {
-                EmbeddedChunk c = it.next();
-                out.add(c);
-                reused += c.reused() ? 1 : 0;
-                String doc = c.chunk().tenantId() + "\u0000" + c.chunk().documentId();
-                int seen = pending.merge(doc, 1, Integer::sum);
-                if (seen == c.chunk().chunksInDocument()) {
-                    pending.remove(doc);
-                    documentsDone++;
-                }
-                progress.update(documentsDone, out.size() + " chunks (" + reused + " reused)");
-            }
+        try (results) {
+            results.forEachRemaining(out::add);
+        } finally {
+            poller.shutdownNow();
         }
-        progress.finish(documentsDone, out.size() + " chunks (" + reused + " reused)");
+        int reused = (int) out.stream().filter(EmbeddedChunk::reused).count();
+        progress.finish(docs.size(), out.size() + " chunks (" + reused + " reused)");
         return out;
+    }
+
+    private static void report(JobClient job, Progress progress) {
+        try {
+            Map<String, Object> acc = job.getAccumulators().get(5, TimeUnit.SECONDS);
+            Object docs = acc.get(EmbedPartitionFunction.DOCUMENTS_DONE);
+            if (docs instanceof Integer done) {
+                progress.update(done, acc.get(EmbedPartitionFunction.CHUNKS_DONE) + " chunks ("
+                        + acc.get(EmbedPartitionFunction.CHUNKS_REUSED) + " reused)");
+            }
+        } catch (Exception e) {
+            // Progress is best effort; the job's own outcome is reported by the collecting thread.
+        }
     }
 
     /** The promoted snapshot, if it was made with the same embedding model. */

@@ -16,6 +16,7 @@ public final class Progress {
     private final boolean interactive;
     private final long startNanos;
     private long lastPrintNanos;
+    private long lastPrinted = -1;
 
     public Progress(PrintWriter out, String what, String unit, long total) {
         this.out = out;
@@ -31,8 +32,10 @@ public final class Progress {
     public void update(long done, String detail) {
         long now = System.nanoTime();
         long interval = interactive ? 250_000_000L : 5_000_000_000L;
-        if (now - lastPrintNanos >= interval) {
+        // Logs get a line only when something moved; a terminal line also refreshes rate and ETA.
+        if (now - lastPrintNanos >= interval && (interactive || done != lastPrinted)) {
             lastPrintNanos = now;
+            lastPrinted = done;
             print(done, detail, false);
         }
     }

@@ -7,6 +7,7 @@ import io.sluice.operators.text.Hashing;
 import io.sluice.schemas.Chunk;
 import io.sluice.schemas.EmbeddedChunk;
 
+import org.apache.flink.api.common.accumulators.IntCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapPartitionFunction;
 import org.apache.flink.util.Collector;
@@ -31,8 +32,16 @@ public final class EmbedPartitionFunction extends RichMapPartitionFunction<Chunk
     /** Directory of the snapshot to reuse vectors from, or null. */
     private final String previousSnapshot;
 
+    /** Accumulators the backfill client polls for progress while the job runs. */
+    public static final String DOCUMENTS_DONE = "sluice.backfill.documents";
+    public static final String CHUNKS_DONE = "sluice.backfill.chunks";
+    public static final String CHUNKS_REUSED = "sluice.backfill.reused";
+
     private transient EmbeddingModel model;
     private transient EmbeddingReuse reuse;
+    private transient IntCounter documents;
+    private transient IntCounter chunksDone;
+    private transient IntCounter reused;
 
     public EmbedPartitionFunction(String embeddingModel, int batchSize, int modelThreads,
             String previousSnapshot) {
@@ -49,6 +58,12 @@ public final class EmbedPartitionFunction extends RichMapPartitionFunction<Chunk
 
     @Override
     public void open(OpenContext context) throws Exception {
+        documents = new IntCounter();
+        chunksDone = new IntCounter();
+        reused = new IntCounter();
+        getRuntimeContext().addAccumulator(DOCUMENTS_DONE, documents);
+        getRuntimeContext().addAccumulator(CHUNKS_DONE, chunksDone);
+        getRuntimeContext().addAccumulator(CHUNKS_REUSED, reused);
         model = EmbeddingModels.open(embeddingModel, modelThreads);
         if (previousSnapshot != null) {
             reuse = EmbeddingReuse.open(Path.of(previousSnapshot));
@@ -63,7 +78,8 @@ public final class EmbedPartitionFunction extends RichMapPartitionFunction<Chunk
             String key = contentKey(modelId, chunk);
             Optional<float[]> known = reuse == null ? Optional.empty() : reuse.find(key);
             if (known.isPresent()) {
-                out.collect(new EmbeddedChunk(chunk, key, known.get(), true));
+                reused.add(1);
+                emit(new EmbeddedChunk(chunk, key, known.get(), true), out);
                 continue;
             }
             batch.add(chunk);
@@ -80,9 +96,18 @@ public final class EmbedPartitionFunction extends RichMapPartitionFunction<Chunk
         }
         List<float[]> vectors = model.embed(batch.stream().map(Chunk::embeddingInput).toList());
         for (int i = 0; i < batch.size(); i++) {
-            out.collect(new EmbeddedChunk(batch.get(i), contentKey(modelId, batch.get(i)), vectors.get(i), false));
+            emit(new EmbeddedChunk(batch.get(i), contentKey(modelId, batch.get(i)), vectors.get(i), false), out);
         }
         batch.clear();
+    }
+
+    private void emit(EmbeddedChunk chunk, Collector<EmbeddedChunk> out) {
+        chunksDone.add(1);
+        // A document's chunks stay in one partition, in order: its last chunk completes it.
+        if (chunk.chunk().position() == chunk.chunk().chunksInDocument() - 1) {
+            documents.add(1);
+        }
+        out.collect(chunk);
     }
 
     @Override

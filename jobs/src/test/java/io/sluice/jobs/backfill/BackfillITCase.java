@@ -1,0 +1,74 @@
+package io.sluice.jobs.backfill;
+
+import io.sluice.model.EmbeddingModels;
+import io.sluice.operators.chunk.Chunker;
+import io.sluice.operators.chunk.ChunkerSettings;
+import io.sluice.operators.retrieve.IndexStore;
+import io.sluice.operators.retrieve.SnapshotManifest;
+
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The backfill as a Flink batch job: content-addressed, idempotent, incremental. */
+class BackfillITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension();
+
+    @TempDir
+    Path work;
+
+    private Backfill.Result backfill(Path docs, Path index, StringWriter log) throws Exception {
+        return new Backfill(new Backfill.Settings(docs, index, "default", new ChunkerSettings(32, 8),
+                EmbeddingModels.BUNDLED_MINILM, 4, 1, 2), new PrintWriter(log, true)).run();
+    }
+
+    @Test
+    void unchangedInputIsRecognisedAndAChangedDocumentReEmbedsOnlyItsChunks() throws Exception {
+        Path docs = Files.createDirectories(work.resolve("docs"));
+        Files.writeString(docs.resolve("alpha.md"), "# Alpha\n" + "Alpha streams carry ordered events. ".repeat(12));
+        Files.writeString(docs.resolve("beta.txt"), "Beta tables hold keyed rows for lookups. ".repeat(12));
+        Files.writeString(docs.resolve("ignored.bin"), "not a document");
+        Path index = work.resolve("index");
+
+        StringWriter log = new StringWriter();
+        Backfill.Result first = backfill(docs, index, log);
+        SnapshotManifest m = first.manifest();
+        assertThat(first.upToDate()).isFalse();
+        assertThat(m.documents()).isEqualTo(2);
+        assertThat(m.chunks()).isGreaterThan(2);
+        assertThat(m.embeddedChunks()).isEqualTo(m.chunks());
+        assertThat(m.tenants()).containsExactly("default");
+        assertThat(new IndexStore(index).latest()).contains(first.snapshotId());
+        assertThat(log.toString()).contains("backfill: 2/2 documents");
+
+        Backfill.Result again = backfill(docs, index, new StringWriter());
+        assertThat(again.upToDate()).isTrue();
+        assertThat(again.snapshotId()).isEqualTo(first.snapshotId());
+
+        Files.writeString(docs.resolve("beta.txt"), "Beta tables now hold versioned rows. ".repeat(12));
+        Backfill.Result changed = backfill(docs, index, new StringWriter());
+        assertThat(changed.snapshotId()).isNotEqualTo(first.snapshotId());
+        int alphaChunks;
+        try (var tokenizer = EmbeddingModels.bundledMiniLmTokenizer()) {
+            alphaChunks = new Chunker(new ChunkerSettings(32, 8), tokenizer)
+                    .chunk(DocumentReader.read(docs.resolve("alpha.md"), "default").get(0)).size();
+        }
+        assertThat(alphaChunks).isGreaterThan(1);
+        assertThat(changed.manifest().reusedEmbeddings()).isEqualTo(alphaChunks);
+        assertThat(changed.manifest().embeddedChunks()).isEqualTo(changed.manifest().chunks() - alphaChunks);
+        assertThat(new IndexStore(index).latest()).contains(changed.snapshotId());
+        // The old snapshot stays, immutable, for jobs that pinned it.
+        assertThat(new IndexStore(index).exists(first.snapshotId())).isTrue();
+    }
+}
