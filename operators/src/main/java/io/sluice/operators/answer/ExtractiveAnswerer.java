@@ -23,9 +23,10 @@ import java.util.TreeSet;
  *
  * <p>Question and sentences are analysed like the BM25 field (stemmed, stop words removed). A
  * sentence scores the share of distinct question terms it contains, plus a small bonus for better
- * ranked sources. The best {@code maxSentences} sentences with at least {@code minCoverage} are
- * quoted in source order, so the answer reads in the order the sources are listed. Sentences of
- * fewer than five words (headings, fragments) are never quoted. With no
+ * ranked sources. The best {@code maxSentences} sentences with at least {@code minCoverage}, and at
+ * least 60 % of the best sentence's score, are quoted in source order, so the answer reads in the order the sources are listed. Sentences of
+ * fewer than five or more than sixty words (headings, fragments, unpunctuated walls of text) are
+ * never quoted, and neither are questions. With no
  * supporting sentence it says so and cites nothing.
  */
 public final class ExtractiveAnswerer implements AnswerModel {
@@ -35,6 +36,9 @@ public final class ExtractiveAnswerer implements AnswerModel {
             "I could not find an answer to that in the indexed documents.";
 
     private static final int MIN_WORDS = 5;
+    private static final int MAX_WORDS = 60;
+    /** A quoted sentence scores at least this share of the best one; weaker ones are filler. */
+    private static final double RELATIVE_FLOOR = 0.6;
 
     private final Analyzer analyzer;
     private final int maxSentences;
@@ -60,10 +64,11 @@ public final class ExtractiveAnswerer implements AnswerModel {
         List<Candidate> candidates = new ArrayList<>();
         List<RetrievedChunk> sources = context.sources();
         for (int s = 0; s < sources.size(); s++) {
-            List<String> sentences = SentenceSplitter.split(sources.get(s).text());
+            List<String> sentences = SentenceSplitter.splitLines(sources.get(s).text());
             for (int i = 0; i < sentences.size(); i++) {
-                if (sentences.get(i).split(" ").length < MIN_WORDS) {
-                    continue; // headings and fragments do not answer anything on their own
+                int words = sentences.get(i).split(" ").length;
+                if (words < MIN_WORDS || words > MAX_WORDS || sentences.get(i).contains("?")) {
+                    continue; // fragments and questions answer nothing; walls of text read badly
                 }
                 Set<String> sentenceTerms = terms(sentences.get(i));
                 long matched = questionTerms.stream().filter(sentenceTerms::contains).count();
@@ -80,7 +85,9 @@ public final class ExtractiveAnswerer implements AnswerModel {
         candidates.sort(Comparator.comparingDouble(Candidate::score).reversed()
                 .thenComparingInt(Candidate::marker)
                 .thenComparingInt(Candidate::position));
+        double floor = candidates.get(0).score() * RELATIVE_FLOOR;
         List<Candidate> chosen = new ArrayList<>(candidates.subList(0, Math.min(maxSentences, candidates.size())));
+        chosen.removeIf(c -> c.score() < floor);
         chosen.sort(Comparator.comparingInt(Candidate::marker).thenComparingInt(Candidate::position));
 
         StringBuilder text = new StringBuilder();

@@ -12,7 +12,7 @@ import java.util.List;
  * Sentence-aware chunking under a token bound. Sentences are packed greedily; a chunk ends before
  * the sentence that would overflow it, and the next chunk starts with the previous chunk's trailing
  * sentences that fit in the overlap. A single sentence longer than the bound is cut at word
- * boundaries. Pure and deterministic: the same text and settings give the same chunks.
+ * boundaries. A chunk's text holds one sentence (or heading, list item, table row) per line. Pure and deterministic: the same text and settings give the same chunks.
  */
 public final class Chunker {
 
@@ -101,10 +101,11 @@ public final class Chunker {
     }
 
     private static String join(List<Piece> pieces) {
+        // One unit per line keeps headings, list items and table rows apart for the answerer.
         StringBuilder text = new StringBuilder();
         for (Piece p : pieces) {
             if (text.length() > 0) {
-                text.append(' ');
+                text.append('\n');
             }
             text.append(p.text);
         }

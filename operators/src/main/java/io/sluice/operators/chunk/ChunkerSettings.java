@@ -19,8 +19,15 @@ public record ChunkerSettings(int maxTokens, int overlapTokens) {
         }
     }
 
+    /**
+     * The version of the chunking rules (sentence splitting included). Bump it whenever the same
+     * text and settings would give different chunks, or backfills will reuse stale snapshots;
+     * {@code ChunkerTest} pins the current output to catch a change that forgot to.
+     */
+    public static final int ALGORITHM_VERSION = 3;
+
     /** The settings as they enter the snapshot id. */
     public String fingerprint() {
-        return "sentence-chunker-v1:max=" + maxTokens + ":overlap=" + overlapTokens;
+        return "sentence-chunker-v" + ALGORITHM_VERSION + ":max=" + maxTokens + ":overlap=" + overlapTokens;
     }
 }

@@ -4,14 +4,19 @@ import java.text.BreakIterator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
- * Splits text into sentences: first at blank lines, then with the JDK's sentence rules under
- * {@link Locale#ROOT} so that the result never depends on the machine's locale. A markdown heading
- * line is a sentence of its own, without its {@code #} marks. Whitespace inside a sentence is
- * collapsed.
+ * Splits text into sentences: paragraphs (separated by blank lines) go through the JDK's sentence
+ * rules under {@link Locale#ROOT}, so that the result never depends on the machine's locale.
+ * Markdown structure that has no sentence punctuation is split by line instead: a heading, a list
+ * item, a table row (cells joined by "; ", separator rows dropped) and a line of a fenced code block
+ * each start a unit of their own. Whitespace inside a sentence is collapsed.
  */
 public final class SentenceSplitter {
+
+    private static final Pattern LIST_ITEM = Pattern.compile("^([-*+]|\\d+[.)])\\s+");
+    private static final Pattern TABLE_SEPARATOR = Pattern.compile("^\\|?[\\s:|-]+\\|?$");
 
     private SentenceSplitter() {}
 
@@ -21,22 +26,71 @@ public final class SentenceSplitter {
             return sentences;
         }
         StringBuilder paragraph = new StringBuilder();
+        boolean inFence = false;
         for (String line : text.split("\n", -1)) {
             String stripped = line.strip();
-            if (stripped.isEmpty()) {
+            if (stripped.startsWith("```")) {
+                flush(paragraph, sentences);
+                inFence = !inFence;
+            } else if (inFence) {
+                addUnit(stripped, sentences);
+            } else if (stripped.isEmpty()) {
                 flush(paragraph, sentences);
             } else if (stripped.startsWith("#")) {
                 flush(paragraph, sentences);
-                String heading = stripped.replaceFirst("^#+\\s*", "");
-                if (!heading.isEmpty()) {
-                    sentences.add(heading.replaceAll("\\s+", " "));
+                addUnit(stripped.replaceFirst("^#+\\s*", ""), sentences);
+            } else if (stripped.startsWith("|")) {
+                flush(paragraph, sentences);
+                if (!TABLE_SEPARATOR.matcher(stripped).matches()) {
+                    addUnit(tableRow(stripped), sentences);
                 }
+            } else if (LIST_ITEM.matcher(stripped).find()) {
+                flush(paragraph, sentences);
+                paragraph.append(LIST_ITEM.matcher(stripped).replaceFirst("")).append(' ');
             } else {
                 paragraph.append(stripped).append(' ');
             }
         }
         flush(paragraph, sentences);
         return sentences;
+    }
+
+    /**
+     * Splits text that holds one unit per line (chunk text as the {@code Chunker} writes it): each
+     * line is a unit, split further only where it holds several sentences.
+     */
+    public static List<String> splitLines(String text) {
+        List<String> sentences = new ArrayList<>();
+        if (text == null) {
+            return sentences;
+        }
+        StringBuilder line = new StringBuilder();
+        for (String l : text.split("\n")) {
+            line.append(l);
+            flush(line, sentences);
+        }
+        return sentences;
+    }
+
+    private static String tableRow(String row) {
+        StringBuilder sb = new StringBuilder();
+        for (String cell : row.split("\\|")) {
+            String c = cell.strip();
+            if (!c.isEmpty()) {
+                if (sb.length() > 0) {
+                    sb.append("; ");
+                }
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
+    private static void addUnit(String unit, List<String> sentences) {
+        String flat = unit.replaceAll("\\s+", " ").strip();
+        if (!flat.isEmpty()) {
+            sentences.add(flat);
+        }
     }
 
     private static void flush(StringBuilder paragraph, List<String> sentences) {

@@ -32,6 +32,22 @@ class ExtractiveAnswererTest {
     }
 
     @Test
+    void neverQuotesAQuestionOrAHeadingGluedToText() {
+        var ctx = compiler.compile("how does the checkpoint store state", List.of(), List.of(
+                chunk("faq#0", "How does the checkpoint store state?\nCheckpoints\nThe checkpoint stores all state in durable storage.")), 500);
+        assertThat(answerer.answer("how does the checkpoint store state", ctx).text())
+                .isEqualTo("The checkpoint stores all state in durable storage. [1]");
+    }
+
+    @Test
+    void leavesOutSentencesFarWeakerThanTheBest() {
+        var ctx = compiler.compile("rocksdb incremental checkpoint state backend", List.of(), List.of(
+                chunk("a#0", "RocksDB is a state backend with incremental checkpoint support.\nA backend for all kinds of data.")), 500);
+        assertThat(answerer.answer("rocksdb incremental checkpoint state backend", ctx).text())
+                .isEqualTo("RocksDB is a state backend with incremental checkpoint support. [1]");
+    }
+
+    @Test
     void saysSoWhenNothingSupportsTheQuestion() {
         var ctx = compiler.compile("quantum chromodynamics?", List.of(), List.of(chunk("cats#0", "Cats purr.")), 500);
         Answer answer = answerer.answer("quantum chromodynamics?", ctx);

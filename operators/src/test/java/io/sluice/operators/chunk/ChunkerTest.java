@@ -27,7 +27,7 @@ class ChunkerTest {
                 + "Thirteen fourteen fifteen sixteen. Seventeen eighteen nineteen twenty.";
         List<Chunk> chunks = new Chunker(new ChunkerSettings(18, 0), WORDS).chunk(doc(text));
         assertThat(chunks).extracting(Chunk::text).containsExactly(
-                "One two three four. Five six seven eight. Nine ten eleven twelve. Thirteen fourteen fifteen sixteen.",
+                "One two three four.\nFive six seven eight.\nNine ten eleven twelve.\nThirteen fourteen fifteen sixteen.",
                 "Seventeen eighteen nineteen twenty.");
         assertThat(chunks).allSatisfy(c -> assertThat(WORDS.count(c.text())).isLessThanOrEqualTo(18));
     }
@@ -37,7 +37,7 @@ class ChunkerTest {
         String text = "A b c d. E f g h. I j k l. M n o p.";
         List<Chunk> chunks = new Chunker(new ChunkerSettings(16, 4), WORDS).chunk(doc(text + " Q r s t."));
         assertThat(chunks).hasSize(2);
-        assertThat(chunks.get(1).text()).startsWith("M n o p.").endsWith("Q r s t.");
+        assertThat(chunks.get(1).text()).isEqualTo("M n o p.\nQ r s t.");
     }
 
     @Test
@@ -64,7 +64,19 @@ class ChunkerTest {
         List<Chunk> chunks = new Chunker(new ChunkerSettings(100, 0), WORDS)
                 .chunk(doc("# Heading\nFirst paragraph without a period\n\nSecond one."));
         assertThat(chunks).singleElement().extracting(Chunk::text)
-                .isEqualTo("Heading First paragraph without a period Second one.");
+                .isEqualTo("Heading\nFirst paragraph without a period\nSecond one.");
+    }
+
+    @Test
+    void outputIsPinnedToTheAlgorithmVersion() {
+        // If this fails because the chunking rules changed on purpose, bump
+        // ChunkerSettings.ALGORITHM_VERSION and update the expectation.
+        String md = "# Guide\nThe job reads topics. It writes answers.\n\n- one item here\n| a | b |\n|---|---|\n| c | d |";
+        List<Chunk> chunks = new Chunker(new ChunkerSettings(16, 4), WORDS).chunk(doc(md));
+        assertThat(ChunkerSettings.ALGORITHM_VERSION).isEqualTo(3);
+        assertThat(chunks).extracting(Chunk::text).containsExactly(
+                "Guide\nThe job reads topics.\nIt writes answers.\none item here\na; b\nc; d");
+        assertThat(new ChunkerSettings(16, 4).fingerprint()).isEqualTo("sentence-chunker-v3:max=16:overlap=4");
     }
 
     @Test

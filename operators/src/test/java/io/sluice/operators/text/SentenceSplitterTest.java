@@ -19,6 +19,14 @@ class SentenceSplitterTest {
     }
 
     @Test
+    void splitsMarkdownListsTablesAndCodeByLine() {
+        String md = "Intro line\n- first item\n  continued\n* second item\n1. third\n\n"
+                + "| key | meaning |\n|---|:---:|\n| `a` | the A |\n\n```bash\nrun it\n\nagain\n```\nAfter.";
+        assertThat(SentenceSplitter.split(md)).containsExactly("Intro line", "first item continued",
+                "second item", "third", "key; meaning", "`a`; the A", "run it", "again", "After.");
+    }
+
+    @Test
     void emptyOrNullGivesNothing() {
         assertThat(SentenceSplitter.split("  \n\n ")).isEmpty();
         assertThat(SentenceSplitter.split(null)).isEmpty();
