@@ -27,7 +27,37 @@ public final class SluiceCli implements Runnable {
     }
 
     public static CommandLine commandLine() {
-        return new CommandLine(new SluiceCli()).setCaseInsensitiveEnumValuesAllowed(true);
+        return new CommandLine(new SluiceCli())
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler(SluiceCli::reportFailure);
+    }
+
+    /**
+     * A failed command prints what went wrong, cause by cause, instead of a stack trace; the trace
+     * is in the log, and on the terminal with {@code SLUICE_DEBUG=1}.
+     */
+    private static int reportFailure(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        org.slf4j.LoggerFactory.getLogger(SluiceCli.class).warn("sluice {} failed", cmd.getCommandName(), e);
+        var err = cmd.getErr();
+        err.println("sluice " + cmd.getCommandName() + ": " + describe(e));
+        if ("1".equals(System.getenv("SLUICE_DEBUG"))) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return 1;
+    }
+
+    static String describe(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
+            String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            boolean wrapper = t.getCause() != null && message.equals(t.getCause().toString());
+            if (!wrapper && sb.indexOf(message) < 0) {
+                sb.append(sb.length() == 0 ? "" : "\n  caused by: ").append(message);
+            }
+        }
+        return sb.toString();
     }
 
     @Override

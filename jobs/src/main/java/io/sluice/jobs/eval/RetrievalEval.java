@@ -30,7 +30,7 @@ import java.util.Map;
 public final class RetrievalEval {
 
     /** The tenant the corpus is indexed under. */
-    static final String TENANT = "eval";
+    public static final String TENANT = "eval";
     /** Chunks fetched per query: deep enough that the collapsed list has 100 documents. */
     private static final int CHUNK_DEPTH = 300;
 

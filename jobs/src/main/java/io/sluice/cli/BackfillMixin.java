@@ -1,0 +1,37 @@
+package io.sluice.cli;
+
+import io.sluice.jobs.backfill.Backfill;
+import io.sluice.jobs.config.BackfillOptions;
+import io.sluice.model.EmbeddingModels;
+import io.sluice.operators.chunk.ChunkerSettings;
+
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** The chunking and embedding options shared by every command that runs a backfill. */
+final class BackfillMixin {
+
+    @Option(names = "--chunk-tokens", description = "Largest chunk in model tokens (default: ${DEFAULT-VALUE}).")
+    int chunkTokens = BackfillOptions.CHUNK_MAX_TOKENS.defaultValue();
+
+    @Option(names = "--chunk-overlap", description = "Overlap between chunks in tokens (default: ${DEFAULT-VALUE}).")
+    int chunkOverlap = BackfillOptions.CHUNK_OVERLAP_TOKENS.defaultValue();
+
+    @Option(names = "--batch-size", description = "Chunks per embedding call (default: ${DEFAULT-VALUE}).")
+    int batchSize = BackfillOptions.EMBEDDING_BATCH_SIZE.defaultValue();
+
+    @Option(names = "--model", description = "Embedding model (default: ${DEFAULT-VALUE}).")
+    String model = EmbeddingModels.BUNDLED_MINILM;
+
+    @Option(names = "--parallelism", description = "Parallel embedding tasks (default: ${DEFAULT-VALUE}).")
+    int parallelism = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+
+    @Option(names = "--model-threads", description = "ONNX Runtime threads per task (default: ${DEFAULT-VALUE}).")
+    int modelThreads = 2;
+
+    Backfill.Settings settings(Path docs, Path indexDir, String tenant) {
+        return new Backfill.Settings(docs, indexDir, tenant, new ChunkerSettings(chunkTokens, chunkOverlap),
+                model, batchSize, modelThreads, parallelism);
+    }
+}
