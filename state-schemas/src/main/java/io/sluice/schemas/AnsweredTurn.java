@@ -15,11 +15,12 @@ import java.util.List;
  * The outcome of one turn: the request, what was retrieved, the compiled context's hash and size,
  * the answer and its citations. Both the {@code chat.responses} record and the audit row are
  * projections of it. Everything but {@code timings} is derived deterministically from the input and
- * the pinned snapshot and model.
+ * the pinned snapshot and models.
  */
 public record AnsweredTurn(
         ChatRequest request,
         String snapshotId,
+        String embeddingModel,
         List<RetrievedChunk> retrieved,
         String contextHash,
         int contextTokens,
@@ -52,6 +53,7 @@ public record AnsweredTurn(
         public void write(AnsweredTurn v, DataOutputView out) throws IOException {
             ChatRequest.Codec.writeFields(v.request, out);
             Fields.writeString(out, v.snapshotId);
+            Fields.writeString(out, v.embeddingModel);
             Fields.writeList(out, v.retrieved, RetrievedChunk::write);
             Fields.writeString(out, v.contextHash);
             out.writeInt(v.contextTokens);
@@ -72,7 +74,7 @@ public record AnsweredTurn(
         @Override
         public AnsweredTurn read(int version, DataInputView in) throws IOException {
             return new AnsweredTurn(ChatRequest.Codec.readFields(in), Fields.readString(in),
-                    Fields.readList(in, RetrievedChunk::read), Fields.readString(in),
+                    Fields.readString(in), Fields.readList(in, RetrievedChunk::read), Fields.readString(in),
                     in.readInt(), in.readInt(), Fields.readString(in), Fields.readString(in),
                     Fields.readList(in, i -> new Citation(i.readInt(), Fields.readString(i),
                             Fields.readString(i), Fields.readString(i))),

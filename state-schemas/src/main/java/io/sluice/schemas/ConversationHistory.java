@@ -34,6 +34,14 @@ public record ConversationHistory(List<ConversationTurn> turns) {
         return new ConversationHistory(next.subList(drop, next.size()));
     }
 
+    /**
+     * Whether the conversation went idle for longer than {@code ttl} before {@code eventTime}:
+     * measured between event times, so the answer never depends on when it is computed.
+     */
+    public boolean idleLongerThan(java.time.Duration ttl, long eventTime) {
+        return !turns.isEmpty() && eventTime - turns.get(turns.size() - 1).eventTime() > ttl.toMillis();
+    }
+
     public boolean answered(String requestId) {
         return turns.stream().anyMatch(t -> t.requestId().equals(requestId));
     }

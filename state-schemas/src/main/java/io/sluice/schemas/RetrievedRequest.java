@@ -11,9 +11,13 @@ import org.apache.flink.core.memory.DataOutputView;
 import java.io.IOException;
 import java.util.List;
 
-/** A validated request with the chunks retrieved for it from the pinned index snapshot. */
+/**
+ * A validated request with the chunks retrieved for it from the pinned index snapshot, and the
+ * embedding model ({@code id@version}) that embedded the question.
+ */
 public record RetrievedRequest(
-        ChatRequest request, String snapshotId, List<RetrievedChunk> chunks, long retrieveMicros) {
+        ChatRequest request, String snapshotId, String embeddingModel, List<RetrievedChunk> chunks,
+        long retrieveMicros) {
 
     public RetrievedRequest {
         chunks = List.copyOf(chunks);
@@ -37,6 +41,7 @@ public record RetrievedRequest(
         public void write(RetrievedRequest v, DataOutputView out) throws IOException {
             ChatRequest.Codec.writeFields(v.request, out);
             Fields.writeString(out, v.snapshotId);
+            Fields.writeString(out, v.embeddingModel);
             Fields.writeList(out, v.chunks, RetrievedChunk::write);
             out.writeLong(v.retrieveMicros);
         }
@@ -44,7 +49,7 @@ public record RetrievedRequest(
         @Override
         public RetrievedRequest read(int version, DataInputView in) throws IOException {
             return new RetrievedRequest(ChatRequest.Codec.readFields(in), Fields.readString(in),
-                    Fields.readList(in, RetrievedChunk::read), in.readLong());
+                    Fields.readString(in), Fields.readList(in, RetrievedChunk::read), in.readLong());
         }
     }
 }

@@ -190,6 +190,8 @@ class ServingJobITCase {
                 assertThat(row.answer()).isEqualTo(response.path("answer").asText());
                 assertThat(row.contextHash()).isEqualTo(response.path("contextHash").asText());
                 assertThat(row.snapshotId()).isEqualTo(snapshotId);
+                assertThat(row.embeddingModel()).isEqualTo("sentence-transformers/all-MiniLM-L6-v2@onnx-1")
+                        .isEqualTo(response.path("embeddingModel").asText());
                 assertThat(row.historyTurns()).isEqualTo(response.path("historyTurns").asInt());
                 assertThat(row.conversationId()).isEqualTo(response.path("conversationId").asText());
                 assertThat(ResponseJson.content(response.toString()).path("requestId").asText()).isEqualTo(id);

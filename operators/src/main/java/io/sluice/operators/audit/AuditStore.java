@@ -38,6 +38,7 @@ public final class AuditStore {
                 source_offset    BIGINT NOT NULL,
                 message          TEXT NOT NULL,
                 snapshot_id      TEXT NOT NULL,
+                embedding_model  TEXT NOT NULL,
                 model_id         TEXT NOT NULL,
                 context_hash     TEXT NOT NULL,
                 context_tokens   INTEGER NOT NULL,
@@ -53,9 +54,9 @@ public final class AuditStore {
 
     private static final String INSERT = """
             INSERT INTO audit_turns (request_id, conversation_id, tenant_id, event_time,
-                source_partition, source_offset, message, snapshot_id, model_id, context_hash,
-                context_tokens, history_turns, retrieved, answer, citations)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS JSONB), ?, CAST(? AS JSONB))
+                source_partition, source_offset, message, snapshot_id, embedding_model, model_id,
+                context_hash, context_tokens, history_turns, retrieved, answer, citations)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS JSONB), ?, CAST(? AS JSONB))
             ON CONFLICT (request_id) DO NOTHING
             """;
 
@@ -99,13 +100,14 @@ public final class AuditStore {
                 ps.setLong(6, r.offset());
                 ps.setString(7, r.message());
                 ps.setString(8, t.snapshotId());
-                ps.setString(9, t.modelId());
-                ps.setString(10, t.contextHash());
-                ps.setInt(11, t.contextTokens());
-                ps.setInt(12, t.historyTurns());
-                ps.setString(13, retrievedJson(t));
-                ps.setString(14, t.answer());
-                ps.setString(15, citationsJson(t));
+                ps.setString(9, t.embeddingModel());
+                ps.setString(10, t.modelId());
+                ps.setString(11, t.contextHash());
+                ps.setInt(12, t.contextTokens());
+                ps.setInt(13, t.historyTurns());
+                ps.setString(14, retrievedJson(t));
+                ps.setString(15, t.answer());
+                ps.setString(16, citationsJson(t));
                 ps.addBatch();
             }
             int inserted = 0;

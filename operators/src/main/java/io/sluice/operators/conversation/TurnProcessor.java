@@ -44,7 +44,8 @@ public final class TurnProcessor {
             RetrievedChunk c = context.sources().get(marker - 1);
             citations.add(new Citation(marker, c.chunkId(), c.documentId(), c.title()));
         }
-        return new AnsweredTurn(request, retrieved.snapshotId(), retrieved.chunks(), context.hash(),
+        return new AnsweredTurn(request, retrieved.snapshotId(), retrieved.embeddingModel(),
+                retrieved.chunks(), context.hash(),
                 context.tokens(), context.turns().size(), model.modelId(), answer.text(), citations,
                 new StageTimings(retrieved.retrieveMicros(), (t1 - t0) / 1000, (t2 - t1) / 1000));
     }

@@ -30,6 +30,11 @@ import java.time.Duration;
  * Turns of one conversation arrive in order (same partition, same key), so each sees every turn
  * before it. A requestId already in the history is rejected as a duplicate instead of answered
  * twice.
+ *
+ * <p>History expires by event time: a request that arrives more than {@code historyTtl} after the
+ * conversation's last turn (in Kafka record time) starts with an empty history, whenever and however
+ * often it is processed. Flink's state TTL, set to the same duration, only frees storage of idle
+ * conversations; it is processing-time based, so replay runs with it off.
  */
 public final class ConversationFunction
         extends KeyedProcessFunction<String, RetrievedRequest, AnsweredTurn> {
@@ -83,7 +88,7 @@ public final class ConversationFunction
             throws Exception {
         ChatRequest request = retrieved.request();
         ConversationHistory current = history.value();
-        if (current == null) {
+        if (current == null || (!historyTtl.isZero() && current.idleLongerThan(historyTtl, request.eventTime()))) {
             current = ConversationHistory.EMPTY;
         }
         if (current.answered(request.requestId())) {

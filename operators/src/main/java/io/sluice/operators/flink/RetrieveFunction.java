@@ -58,7 +58,7 @@ public final class RetrieveFunction extends RichMapFunction<ChatRequest, Retriev
         long micros = (System.nanoTime() - start) / 1000;
         metrics.latency(micros);
         metrics.passed();
-        return new RetrievedRequest(request, snapshotId, chunks, micros);
+        return new RetrievedRequest(request, snapshotId, model.card().qualifiedId(), chunks, micros);
     }
 
     @Override

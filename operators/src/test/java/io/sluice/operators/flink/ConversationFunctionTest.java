@@ -35,8 +35,12 @@ class ConversationFunctionTest {
     }
 
     private static StreamRecord<RetrievedRequest> turn(String requestId, String conversation, String message) {
-        ChatRequest request = new ChatRequest(requestId, "acme", conversation, message, 3, 512, 1000L, 0, 0L);
-        return new StreamRecord<>(new RetrievedRequest(request, "snap-1", List.of(
+        return turn(requestId, conversation, message, 1000L);
+    }
+
+    private static StreamRecord<RetrievedRequest> turn(String requestId, String conversation, String message, long eventTime) {
+        ChatRequest request = new ChatRequest(requestId, "acme", conversation, message, 3, 512, eventTime, 0, 0L);
+        return new StreamRecord<>(new RetrievedRequest(request, "snap-1", "minilm@1", List.of(
                 new RetrievedChunk("doc#0", "doc", "Doc", "Savepoints restore the keyed state of a job. Index snapshots are immutable once written.", 0.03, 1, 1)),
                 10L), 1000L);
     }
@@ -66,6 +70,19 @@ class ConversationFunctionTest {
             assertThat(outputs(h)).extracting(AnsweredTurn::historyTurns).containsExactly(2, 1);
             h.processElement(turn("r4", "c1", "Once more"));
             assertThat(outputs(h).get(2).historyTurns()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void historyExpiresByEventTimeNotByTheClock() throws Exception {
+        long hour = Duration.ofHours(1).toMillis();
+        try (var h = harness()) {
+            h.open();
+            h.processElement(turn("r1", "c1", "How do savepoints restore state?", 0L));
+            h.processElement(turn("r2", "c1", "Still within the hour", hour));
+            h.processElement(turn("r3", "c1", "A day later", hour + 24 * hour));
+            h.processElement(turn("r4", "c1", "Right after", hour + 24 * hour + 1));
+            assertThat(outputs(h)).extracting(AnsweredTurn::historyTurns).containsExactly(0, 1, 0, 1);
         }
     }
 

@@ -17,7 +17,7 @@ import java.io.UncheckedIOException;
  * <pre>{@code
  * {"requestId", "conversationId", "tenantId", "answer",
  *  "citations": [{"marker", "chunkId", "documentId", "title"}],
- *  "snapshotId", "modelId", "historyTurns", "contextTokens", "contextHash",
+ *  "snapshotId", "embeddingModel", "modelId", "historyTurns", "contextTokens", "contextHash",
  *  "timings": {"retrieveMs", "compileMs", "answerMs"}}
  * }</pre>
  *
@@ -45,6 +45,7 @@ public final class ResponseJson {
                     .put("title", c.title());
         }
         root.put("snapshotId", turn.snapshotId());
+        root.put("embeddingModel", turn.embeddingModel());
         root.put("modelId", turn.modelId());
         root.put("historyTurns", turn.historyTurns());
         root.put("contextTokens", turn.contextTokens());

@@ -1,0 +1,102 @@
+package io.sluice.schemas;
+
+import io.sluice.schemas.serde.RecordSerializer;
+import io.sluice.schemas.serde.RecordTypeInfo;
+
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Every record survives its codec, and serializer snapshots restore and judge compatibility. */
+class RecordCodecsTest {
+
+    private static final ChatRequest REQUEST =
+            new ChatRequest("r-1", "acme", "c-1", "How? ünïcödé " + "x".repeat(70_000), 5, 1024, 1700000000000L, 1, 42L);
+    private static final RetrievedChunk CHUNK =
+            new RetrievedChunk("d#0", "d", null, "text", 0.0325, 1, 0);
+
+    @SuppressWarnings("unchecked")
+    private static <T> T roundTrip(TypeInformation<T> type, T value) throws IOException {
+        TypeSerializer<T> serializer = type.createSerializer(new SerializerConfigImpl());
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        serializer.serialize(value, out);
+        T back = serializer.deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+        // copy() through bytes must give the same record as well
+        DataOutputSerializer copy = new DataOutputSerializer(64);
+        serializer.copy(new DataInputDeserializer(out.getCopyOfBuffer()), copy);
+        assertThat(copy.getCopyOfBuffer()).isEqualTo(out.getCopyOfBuffer());
+        return back;
+    }
+
+    @Test
+    void everyRecordRoundTrips() throws IOException {
+        assertThat(roundTrip(RequestEnvelope.TYPE, new RequestEnvelope(3, 9L, 5L, null, "{}")))
+                .isEqualTo(new RequestEnvelope(3, 9L, 5L, null, "{}"));
+        assertThat(roundTrip(ChatRequest.TYPE, REQUEST)).isEqualTo(REQUEST);
+        Rejection rejection = new Rejection(RejectReason.UNKNOWN_TENANT, "no", null, "x", null, "p", 0, 1L, 2L);
+        assertThat(roundTrip(Rejection.TYPE, rejection)).isEqualTo(rejection);
+        RetrievedRequest retrieved = new RetrievedRequest(REQUEST, "snap", "m@1", List.of(CHUNK, CHUNK), 77L);
+        assertThat(roundTrip(RetrievedRequest.TYPE, retrieved)).isEqualTo(retrieved);
+        ConversationHistory history = ConversationHistory.EMPTY
+                .append(new ConversationTurn("r-0", 1L, "q", "a"), 8)
+                .append(new ConversationTurn("r-1", 2L, "q2", null), 8);
+        assertThat(roundTrip(ConversationHistory.TYPE, history)).isEqualTo(history);
+        AnsweredTurn turn = new AnsweredTurn(REQUEST, "snap", "m@1", List.of(CHUNK), "hash", 100, 2, "extractive@1",
+                "answer [1]", List.of(new Citation(1, "d#0", "d", "T")), new StageTimings(1, 2, 3));
+        assertThat(roundTrip(AnsweredTurn.TYPE, turn)).isEqualTo(turn);
+        Document doc = new Document("t", "id", "title", "text", 5L);
+        assertThat(roundTrip(Document.TYPE, doc)).isEqualTo(doc);
+        Chunk chunk = new Chunk("id#0", "t", "id", "title", 0, 1, "text");
+        assertThat(roundTrip(ChunkCodec.TYPE, chunk)).isEqualTo(chunk);
+        EmbeddedChunk embedded = roundTrip(EmbeddedChunk.TYPE, new EmbeddedChunk(chunk, "key", new float[] {0.5f, -1f}, true));
+        assertThat(embedded.chunk()).isEqualTo(chunk);
+        assertThat(embedded.vector()).containsExactly(0.5f, -1f);
+        assertThat(embedded.reused()).isTrue();
+    }
+
+    @Test
+    void historyKeepsOnlyTheNewestTurns() {
+        ConversationHistory h = ConversationHistory.EMPTY;
+        for (int i = 0; i < 5; i++) {
+            h = h.append(new ConversationTurn("r" + i, i, "q", "a"), 3);
+        }
+        assertThat(h.turns()).extracting(ConversationTurn::requestId).containsExactly("r2", "r3", "r4");
+        assertThat(h.answered("r3")).isTrue();
+        assertThat(h.answered("r1")).isFalse();
+    }
+
+    @Test
+    void snapshotsRestoreAndJudgeCompatibility() throws IOException {
+        TypeSerializer<ConversationHistory> serializer = new RecordSerializer<>(new ConversationHistory.Codec());
+        TypeSerializerSnapshot<ConversationHistory> snapshot = serializer.snapshotConfiguration();
+
+        DataOutputSerializer out = new DataOutputSerializer(64);
+        TypeSerializerSnapshot.writeVersionedSnapshot(out, snapshot);
+        TypeSerializerSnapshot<ConversationHistory> restored = TypeSerializerSnapshot.readVersionedSnapshot(
+                new DataInputDeserializer(out.getCopyOfBuffer()), getClass().getClassLoader());
+
+        assertThat(restored.restoreSerializer()).isEqualTo(serializer);
+        assertThat(snapshot.resolveSchemaCompatibility(restored).isCompatibleAsIs()).isTrue();
+
+        TypeSerializerSnapshot<ConversationHistory> other = (TypeSerializerSnapshot) new RecordSerializer<>(
+                new ChatRequest.Codec()).snapshotConfiguration();
+        assertThat(snapshot.resolveSchemaCompatibility(other).isIncompatible()).isTrue();
+    }
+
+    @Test
+    void typeInformationNeverFallsBackToGenericTypes() {
+        assertThat(AnsweredTurn.TYPE).isInstanceOf(RecordTypeInfo.class);
+        assertThat(AnsweredTurn.TYPE.createSerializer(new SerializerConfigImpl())).isInstanceOf(RecordSerializer.class);
+        assertThat(AnsweredTurn.TYPE).isEqualTo(new RecordTypeInfo<>(new AnsweredTurn.Codec()));
+    }
+}
