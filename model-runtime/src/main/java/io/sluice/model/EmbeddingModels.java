@@ -27,16 +27,29 @@ public final class EmbeddingModels {
     private EmbeddingModels() {}
 
     /** Opens {@code model}: {@link #BUNDLED_MINILM} or the path of a model directory. */
-    public static EmbeddingModel open(String model, int intraOpThreads) {
+    public static EmbeddingModel open(String model, RuntimeOptions options) {
         try {
             if (BUNDLED_MINILM.equals(model)) {
-                return OnnxEmbeddingModel.load(bundledMiniLmDirectory(), MINILM_CARD, intraOpThreads);
+                return OnnxEmbeddingModel.load(bundledMiniLmDirectory(), MINILM_CARD, options);
             }
-            return OnnxEmbeddingModel.load(Path.of(model), intraOpThreads);
+            return OnnxEmbeddingModel.load(Path.of(model), options);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot open embedding model '" + model + "': "
                     + e.getMessage(), e);
         }
+    }
+
+    /** Opens {@code model} on the CPU with {@code intraOpThreads} threads. */
+    public static EmbeddingModel open(String model, int intraOpThreads) {
+        return open(model, RuntimeOptions.cpu(intraOpThreads));
+    }
+
+    /**
+     * The JVM-wide instance of {@code model} with these options, loaded on first use and closed
+     * when the last lease is closed (see {@link SharedModels}).
+     */
+    public static SharedModels.Lease<EmbeddingModel> shared(String model, RuntimeOptions options) {
+        return SharedModels.acquire("embedding:" + model + ":" + options.key(), () -> open(model, options));
     }
 
     /** The card of {@code model} without loading its weights. */

@@ -1,6 +1,8 @@
 package io.sluice.model;
 
+import ai.djl.Device;
 import ai.djl.MalformedModelException;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -16,7 +18,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,36 +57,64 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
      * Loads a model directory: {@code model.onnx}, {@code tokenizer.json} and
      * {@code model-card.properties}.
      */
-    public static OnnxEmbeddingModel load(Path directory, int intraOpThreads) throws IOException {
+    public static OnnxEmbeddingModel load(Path directory, RuntimeOptions options) throws IOException {
         ModelCard card = ModelCard.read(directory);
-        return load(directory, card, intraOpThreads);
+        return load(directory, card, options);
     }
 
-    static OnnxEmbeddingModel load(Path directory, ModelCard card, int intraOpThreads)
+    static OnnxEmbeddingModel load(Path directory, ModelCard card, RuntimeOptions options)
             throws IOException {
         Path onnx = directory.resolve(MODEL_FILE);
         if (!Files.isRegularFile(onnx)) {
             throw new IOException("Model directory " + directory + " has no " + MODEL_FILE);
         }
         HfTokenizer tokenizer = HfTokenizer.load(directory.resolve(TOKENIZER_FILE), card.maxTokens());
-        Criteria<NDList, NDList> criteria = Criteria.builder()
+        try {
+            ZooModel<NDList, NDList> model = null;
+            if (options.provider() == RuntimeOptions.ExecutionProvider.CUDA) {
+                model = loadOnGpu(directory, options);
+            }
+            if (model == null) {
+                model = criteria(directory, options, Device.cpu()).loadModel();
+            }
+            LOG.info("Loaded embedding model {} (dimension {}) on {} with {} intra-op / {} inter-op threads from {}",
+                    card.qualifiedId(), card.dimension(), model.getNDManager().getDevice(),
+                    options.intraOpThreads(), options.interOpThreads(), directory);
+            return new OnnxEmbeddingModel(card, tokenizer, model);
+        } catch (ModelNotFoundException | MalformedModelException | RuntimeException e) {
+            tokenizer.close();
+            throw new IOException("Cannot load ONNX model from " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The CUDA session, or null (with the reason logged) when CUDA cannot be used here. */
+    private static ZooModel<NDList, NDList> loadOnGpu(Path directory, RuntimeOptions options) {
+        int gpus = Engine.getEngine("OnnxRuntime").getGpuCount();
+        if (gpus == 0) {
+            LOG.warn("Execution provider CUDA requested, but ONNX Runtime sees no GPU (build with "
+                    + "-Pgpu for onnxruntime_gpu, and check the CUDA driver); falling back to CPU");
+            return null;
+        }
+        try {
+            return criteria(directory, options, Device.gpu()).loadModel();
+        } catch (Exception | UnsatisfiedLinkError e) {
+            LOG.warn("Execution provider CUDA failed to start ({}); falling back to CPU", e.toString());
+            return null;
+        }
+    }
+
+    private static Criteria<NDList, NDList> criteria(Path directory, RuntimeOptions options, Device device) {
+        return Criteria.builder()
                 .setTypes(NDList.class, NDList.class)
                 .optModelPath(directory)
                 .optModelName("model")
                 .optEngine("OnnxRuntime")
+                .optDevice(device)
                 .optTranslator(new NoopTranslator())
-                .optOption("intraOpNumThreads", Integer.toString(Math.max(1, intraOpThreads)))
-                .optOption("interOpNumThreads", "1")
+                // DJL applies intra-op threads only together with inter-op threads: set both.
+                .optOption("interOpNumThreads", Integer.toString(options.interOpThreads()))
+                .optOption("intraOpNumThreads", Integer.toString(options.intraOpThreads()))
                 .build();
-        try {
-            ZooModel<NDList, NDList> model = criteria.loadModel();
-            LOG.info("Loaded embedding model {} (dimension {}, {} intra-op threads) from {}",
-                    card.qualifiedId(), card.dimension(), intraOpThreads, directory);
-            return new OnnxEmbeddingModel(card, tokenizer, model);
-        } catch (ModelNotFoundException | MalformedModelException e) {
-            tokenizer.close();
-            throw new IOException("Cannot load ONNX model from " + directory + ": " + e.getMessage(), e);
-        }
     }
 
     @Override
@@ -163,12 +192,4 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
         tokenizer.close();
     }
 
-    /** Wraps checked I/O of model loading for callers that cannot throw it. */
-    public static OnnxEmbeddingModel loadUnchecked(Path directory, int intraOpThreads) {
-        try {
-            return load(directory, intraOpThreads);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 }
