@@ -3,6 +3,7 @@ package io.sluice.cli;
 import io.sluice.jobs.backfill.Backfill;
 import io.sluice.jobs.config.BackfillOptions;
 import io.sluice.model.EmbeddingModels;
+import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.chunk.ChunkerSettings;
 
 import picocli.CommandLine.Option;
@@ -27,11 +28,14 @@ final class BackfillMixin {
     @Option(names = "--parallelism", description = "Parallel embedding tasks (default: ${DEFAULT-VALUE}).")
     int parallelism = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
 
-    @Option(names = "--model-threads", description = "ONNX Runtime threads per task (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model-threads", description = "ONNX Runtime intra-op threads per model (default: ${DEFAULT-VALUE}).")
     int modelThreads = 2;
+
+    @Option(names = "--execution-provider", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    RuntimeOptions.ExecutionProvider provider = RuntimeOptions.ExecutionProvider.CPU;
 
     Backfill.Settings settings(Path docs, Path indexDir, String tenant) {
         return new Backfill.Settings(docs, indexDir, tenant, new ChunkerSettings(chunkTokens, chunkOverlap),
-                model, batchSize, modelThreads, parallelism);
+                model, batchSize, new RuntimeOptions(modelThreads, 1, provider), parallelism);
     }
 }

@@ -5,6 +5,7 @@ import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.local.ChatClient;
 import io.sluice.jobs.local.LocalStack;
 import io.sluice.model.EmbeddingModels;
+import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.chunk.ChunkerSettings;
 
 import org.apache.flink.configuration.Configuration;
@@ -89,7 +90,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             Path corpus = docs != null ? docs : DemoCorpus.extract(workDir.resolve("corpus"));
             Path indexDir = workDir.resolve("index");
             new Backfill(new Backfill.Settings(corpus, indexDir, tenant, ChunkerSettings.DEFAULT,
-                    EmbeddingModels.BUNDLED_MINILM, 32, 2, 1), err).run();
+                    EmbeddingModels.BUNDLED_MINILM, 32, RuntimeOptions.cpu(2), 1), err).run();
 
             Configuration conf = FlinkConf.load(flinkConf);
             conf.addAll(stack.servingConfig(indexDir));

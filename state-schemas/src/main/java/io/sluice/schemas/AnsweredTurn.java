@@ -66,6 +66,7 @@ public record AnsweredTurn(
                 Fields.writeString(o, c.documentId());
                 Fields.writeString(o, c.title());
             });
+            out.writeLong(v.timings.embedMicros());
             out.writeLong(v.timings.retrieveMicros());
             out.writeLong(v.timings.compileMicros());
             out.writeLong(v.timings.answerMicros());
@@ -78,7 +79,7 @@ public record AnsweredTurn(
                     in.readInt(), in.readInt(), Fields.readString(in), Fields.readString(in),
                     Fields.readList(in, i -> new Citation(i.readInt(), Fields.readString(i),
                             Fields.readString(i), Fields.readString(i))),
-                    new StageTimings(in.readLong(), in.readLong(), in.readLong()));
+                    new StageTimings(in.readLong(), in.readLong(), in.readLong(), in.readLong()));
         }
     }
 }

@@ -35,22 +35,14 @@ public record EmbeddedChunk(Chunk chunk, String contentKey, float[] vector, bool
         public void write(EmbeddedChunk v, DataOutputView out) throws IOException {
             Chunk.write(v.chunk, out);
             Fields.writeString(out, v.contentKey);
-            out.writeInt(v.vector.length);
-            for (float x : v.vector) {
-                out.writeFloat(x);
-            }
+            Fields.writeFloats(out, v.vector);
             out.writeBoolean(v.reused);
         }
 
         @Override
         public EmbeddedChunk read(int version, DataInputView in) throws IOException {
             Chunk chunk = Chunk.read(in);
-            String key = Fields.readString(in);
-            float[] vector = new float[in.readInt()];
-            for (int i = 0; i < vector.length; i++) {
-                vector[i] = in.readFloat();
-            }
-            return new EmbeddedChunk(chunk, key, vector, in.readBoolean());
+            return new EmbeddedChunk(chunk, Fields.readString(in), Fields.readFloats(in), in.readBoolean());
         }
     }
 }

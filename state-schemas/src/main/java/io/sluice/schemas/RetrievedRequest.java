@@ -12,12 +12,13 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * A validated request with the chunks retrieved for it from the pinned index snapshot, and the
- * embedding model ({@code id@version}) that embedded the question.
+ * A validated request with the chunks retrieved for it from the pinned index snapshot, the
+ * embedding model ({@code id@version}) that embedded the question, and the time spent embedding
+ * and retrieving.
  */
 public record RetrievedRequest(
         ChatRequest request, String snapshotId, String embeddingModel, List<RetrievedChunk> chunks,
-        long retrieveMicros) {
+        long embedMicros, long retrieveMicros) {
 
     public RetrievedRequest {
         chunks = List.copyOf(chunks);
@@ -43,13 +44,15 @@ public record RetrievedRequest(
             Fields.writeString(out, v.snapshotId);
             Fields.writeString(out, v.embeddingModel);
             Fields.writeList(out, v.chunks, RetrievedChunk::write);
+            out.writeLong(v.embedMicros);
             out.writeLong(v.retrieveMicros);
         }
 
         @Override
         public RetrievedRequest read(int version, DataInputView in) throws IOException {
             return new RetrievedRequest(ChatRequest.Codec.readFields(in), Fields.readString(in),
-                    Fields.readString(in), Fields.readList(in, RetrievedChunk::read), in.readLong());
+                    Fields.readString(in), Fields.readList(in, RetrievedChunk::read), in.readLong(),
+                    in.readLong());
         }
     }
 }

@@ -45,15 +45,19 @@ class RecordCodecsTest {
         assertThat(roundTrip(ChatRequest.TYPE, REQUEST)).isEqualTo(REQUEST);
         Rejection rejection = new Rejection(RejectReason.UNKNOWN_TENANT, "no", null, "x", null, "p", 0, 1L, 2L);
         assertThat(roundTrip(Rejection.TYPE, rejection)).isEqualTo(rejection);
-        RetrievedRequest retrieved = new RetrievedRequest(REQUEST, "snap", "m@1", List.of(CHUNK, CHUNK), 77L);
+        RetrievedRequest retrieved = new RetrievedRequest(REQUEST, "snap", "m@1", List.of(CHUNK, CHUNK), 66L, 77L);
         assertThat(roundTrip(RetrievedRequest.TYPE, retrieved)).isEqualTo(retrieved);
         ConversationHistory history = ConversationHistory.EMPTY
                 .append(new ConversationTurn("r-0", 1L, "q", "a"), 8)
                 .append(new ConversationTurn("r-1", 2L, "q2", null), 8);
         assertThat(roundTrip(ConversationHistory.TYPE, history)).isEqualTo(history);
         AnsweredTurn turn = new AnsweredTurn(REQUEST, "snap", "m@1", List.of(CHUNK), "hash", 100, 2, "extractive@1",
-                "answer [1]", List.of(new Citation(1, "d#0", "d", "T")), new StageTimings(1, 2, 3));
+                "answer [1]", List.of(new Citation(1, "d#0", "d", "T")), new StageTimings(1, 2, 3, 4));
         assertThat(roundTrip(AnsweredTurn.TYPE, turn)).isEqualTo(turn);
+        EmbeddedRequest embeddedRequest = roundTrip(EmbeddedRequest.TYPE, new EmbeddedRequest(REQUEST, "m@1", new float[] {1f, 0f}, 9L));
+        assertThat(embeddedRequest.request()).isEqualTo(REQUEST);
+        assertThat(embeddedRequest.vector()).containsExactly(1f, 0f);
+        assertThat(embeddedRequest.embedMicros()).isEqualTo(9L);
         Document doc = new Document("t", "id", "title", "text", 5L);
         assertThat(roundTrip(Document.TYPE, doc)).isEqualTo(doc);
         Chunk chunk = new Chunk("id#0", "t", "id", "title", 0, 1, "text");

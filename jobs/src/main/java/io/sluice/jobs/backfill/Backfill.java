@@ -4,7 +4,9 @@ import io.sluice.model.EmbeddingModels;
 import io.sluice.model.ModelCard;
 import io.sluice.operators.chunk.ChunkerSettings;
 import io.sluice.operators.flink.ChunkFunction;
-import io.sluice.operators.flink.EmbedPartitionFunction;
+import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.batch.ChunkEmbedder;
+import io.sluice.operators.flink.MicroBatchOperator;
 import io.sluice.operators.retrieve.IndexStore;
 import io.sluice.operators.retrieve.SnapshotManifest;
 import io.sluice.operators.retrieve.SnapshotWriter;
@@ -24,6 +26,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,8 +42,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The snapshot id hashes every input that shapes the index: each document's tenant, id, title
  * and text, the chunker settings and the embedding model id and version. It is computed before any
- * work, so an unchanged input is recognised at once and nothing runs. Chunking and embedding run as
- * a Flink job in batch execution mode; chunks whose content key is in the previously promoted
+ * work, so an unchanged input is recognised at once and nothing runs. Chunking and micro-batched
+ * embedding run as a Flink job in batch execution mode; chunks whose content key is in the previously promoted
  * snapshot reuse its vectors, so a changed document re-embeds only its own chunks. The index is
  * written by one writer in a fixed order, then promoted.
  */
@@ -54,11 +57,14 @@ public final class Backfill {
             ChunkerSettings chunker,
             String embeddingModel,
             int batchSize,
-            int modelThreads,
+            RuntimeOptions runtime,
             int parallelism) {}
 
     /** What a backfill produced. */
     public record Result(String snapshotId, boolean upToDate, SnapshotManifest manifest) {}
+
+    /** Batches fill from a bounded input; the wait only bounds a trickle at the very end. */
+    private static final Duration BATCH_MAX_WAIT = Duration.ofSeconds(1);
 
     private final Settings settings;
     private final PrintWriter log;
@@ -110,13 +116,12 @@ public final class Backfill {
         env.setRuntimeMode(RuntimeExecutionMode.BATCH);
         env.setParallelism(settings.parallelism());
 
-        var embedded = env.fromData(docs, Document.TYPE).name("documents")
+        var chunks = env.fromData(docs, Document.TYPE).name("documents")
                 .flatMap(new ChunkFunction(settings.chunker(), settings.embeddingModel()))
-                .returns(ChunkCodec.TYPE).name("chunk")
-                .fullWindowPartition()
-                .mapPartition(new EmbedPartitionFunction(settings.embeddingModel(), settings.batchSize(),
-                        settings.modelThreads(), previous))
-                .returns(EmbeddedChunk.TYPE).name("embed");
+                .returns(ChunkCodec.TYPE).name("chunk");
+        var embedded = MicroBatchOperator.apply(chunks, "embed", EmbeddedChunk.TYPE,
+                new ChunkEmbedder(settings.embeddingModel(), settings.runtime(), previous),
+                settings.batchSize(), BATCH_MAX_WAIT);
 
         // Collected results reach the client in large batches (at the end in batch mode), so
         // progress comes from the embed stage's accumulators, which running tasks report.
@@ -140,10 +145,10 @@ public final class Backfill {
     private static void report(JobClient job, Progress progress) {
         try {
             Map<String, Object> acc = job.getAccumulators().get(5, TimeUnit.SECONDS);
-            Object docs = acc.get(EmbedPartitionFunction.DOCUMENTS_DONE);
+            Object docs = acc.get(ChunkEmbedder.DOCUMENTS_DONE);
             if (docs instanceof Integer done) {
-                progress.update(done, acc.get(EmbedPartitionFunction.CHUNKS_DONE) + " chunks ("
-                        + acc.get(EmbedPartitionFunction.CHUNKS_REUSED) + " reused)");
+                progress.update(done, acc.get(ChunkEmbedder.CHUNKS_DONE) + " chunks ("
+                        + acc.get(ChunkEmbedder.CHUNKS_REUSED) + " reused)");
             }
         } catch (Exception e) {
             // Progress is best effort; the job's own outcome is reported by the collecting thread.

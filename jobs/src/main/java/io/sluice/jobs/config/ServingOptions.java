@@ -1,6 +1,7 @@
 package io.sluice.jobs.config;
 
 import io.sluice.model.EmbeddingModels;
+import io.sluice.model.RuntimeOptions;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -63,7 +64,24 @@ public final class ServingOptions {
 
     public static final ConfigOption<Integer> EMBEDDING_THREADS =
             ConfigOptions.key("sluice.embedding.intra-op-threads").intType().defaultValue(1)
-                    .withDescription("ONNX Runtime intra-op threads per model instance.");
+                    .withDescription("ONNX Runtime intra-op threads of the TaskManager's shared embedding session.");
+
+    public static final ConfigOption<Integer> EMBEDDING_INTER_OP_THREADS =
+            ConfigOptions.key("sluice.embedding.inter-op-threads").intType().defaultValue(1)
+                    .withDescription("ONNX Runtime inter-op threads of the shared embedding session.");
+
+    public static final ConfigOption<RuntimeOptions.ExecutionProvider> EMBEDDING_PROVIDER =
+            ConfigOptions.key("sluice.embedding.execution-provider").enumType(RuntimeOptions.ExecutionProvider.class)
+                    .defaultValue(RuntimeOptions.ExecutionProvider.CPU)
+                    .withDescription("CPU or CUDA (needs the gpu build profile; falls back to CPU with a log line).");
+
+    public static final ConfigOption<Integer> EMBEDDING_MAX_BATCH =
+            ConfigOptions.key("sluice.embedding.max-batch-size").intType().defaultValue(32)
+                    .withDescription("Questions embedded in one model call at most.");
+
+    public static final ConfigOption<Duration> EMBEDDING_MAX_WAIT =
+            ConfigOptions.key("sluice.embedding.max-wait").durationType().defaultValue(Duration.ofMillis(5))
+                    .withDescription("Longest a question waits for its batch to fill; 0 embeds each at once.");
 
     public static final ConfigOption<Integer> RETRIEVAL_CANDIDATES =
             ConfigOptions.key("sluice.retrieval.candidates").intType().defaultValue(50)

@@ -59,7 +59,7 @@ public final class RetrievalEval {
             sums.put(m, new double[3]);
         }
         List<String> ids = new ArrayList<>(dataset.queries().keySet());
-        try (EmbeddingModel model = EmbeddingModels.open(backfill.embeddingModel(), backfill.modelThreads());
+        try (EmbeddingModel model = EmbeddingModels.open(backfill.embeddingModel(), backfill.runtime());
                 HybridSearcher searcher = HybridSearcher.open(store, snapshot);
                 BufferedWriter run = runFile == null ? null : Files.newBufferedWriter(runFile, StandardCharsets.UTF_8)) {
             Progress progress = new Progress(log, "eval", "queries", ids.size());

@@ -3,13 +3,17 @@ package io.sluice.jobs.serving;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.operators.audit.AuditConnection;
 import io.sluice.operators.audit.AuditSink;
+import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.batch.QuestionEmbedder;
 import io.sluice.operators.flink.ConversationFunction;
+import io.sluice.operators.flink.MicroBatchOperator;
 import io.sluice.operators.flink.RetrieveFunction;
 import io.sluice.operators.flink.ValidateFunction;
 import io.sluice.operators.retrieve.IndexStore;
 import io.sluice.operators.validate.TenantRegistry;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.EmbeddedRequest;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RequestEnvelope;
 import io.sluice.schemas.RetrievedRequest;
@@ -38,7 +42,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * The serving job: {@code chat.requests} → validate → retrieve → keyBy(conversationId) →
+ * The serving job: {@code chat.requests} → validate → embed (micro-batched) → retrieve →
+ * keyBy(conversationId) →
  * conversation → {@code chat.responses} and the audit trail; rejections → {@code chat.rejected}.
  *
  * <p>The job takes its source and sinks as constructor arguments, so tests and the CLI wire real
@@ -49,6 +54,7 @@ public final class ServingJob {
     /** Fixed operator uids: savepoints map state to operators by these. Never change them. */
     public static final String UID_SOURCE = "chat-requests";
     public static final String UID_VALIDATE = "validate";
+    public static final String UID_EMBED = "embed";
     public static final String UID_RETRIEVE = "retrieve";
     public static final String UID_CONVERSATION = "conversation";
     public static final String UID_RESPONSES = "chat-responses";
@@ -60,7 +66,9 @@ public final class ServingJob {
             String indexDir,
             String snapshotId,
             String embeddingModel,
-            int embeddingThreads,
+            RuntimeOptions embeddingRuntime,
+            int embeddingMaxBatch,
+            Duration embeddingMaxWait,
             int candidates,
             TenantRegistry tenants,
             int historyTurns,
@@ -79,8 +87,11 @@ public final class ServingJob {
                 TenantRegistry tenants = tenantsFile.isBlank()
                         ? TenantRegistry.of(conf.get(ServingOptions.TENANT_IDS).toArray(String[]::new))
                         : TenantRegistry.load(Path.of(tenantsFile));
-                return new Settings(indexDir, snapshot, conf.get(ServingOptions.EMBEDDING_MODEL),
-                        conf.get(ServingOptions.EMBEDDING_THREADS), conf.get(ServingOptions.RETRIEVAL_CANDIDATES),
+                RuntimeOptions runtime = new RuntimeOptions(conf.get(ServingOptions.EMBEDDING_THREADS),
+                        conf.get(ServingOptions.EMBEDDING_INTER_OP_THREADS), conf.get(ServingOptions.EMBEDDING_PROVIDER));
+                return new Settings(indexDir, snapshot, conf.get(ServingOptions.EMBEDDING_MODEL), runtime,
+                        conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
+                        conf.get(ServingOptions.RETRIEVAL_CANDIDATES),
                         tenants, conf.get(ServingOptions.HISTORY_TURNS), conf.get(ServingOptions.HISTORY_TTL));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -163,9 +174,13 @@ public final class ServingJob {
                 .returns(ChatRequest.TYPE)
                 .uid(UID_VALIDATE).name("validate");
 
-        DataStream<RetrievedRequest> retrieved = valid
-                .map(new RetrieveFunction(settings.indexDir(), settings.snapshotId(),
-                        settings.embeddingModel(), settings.candidates(), settings.embeddingThreads()))
+        DataStream<EmbeddedRequest> embedded = MicroBatchOperator.apply(valid, "embed", EmbeddedRequest.TYPE,
+                        new QuestionEmbedder(settings.embeddingModel(), settings.embeddingRuntime()),
+                        settings.embeddingMaxBatch(), settings.embeddingMaxWait())
+                .uid(UID_EMBED);
+
+        DataStream<RetrievedRequest> retrieved = embedded
+                .map(new RetrieveFunction(settings.indexDir(), settings.snapshotId(), settings.candidates()))
                 .returns(RetrievedRequest.TYPE)
                 .uid(UID_RETRIEVE).name("retrieve");
 

@@ -1,6 +1,7 @@
 package io.sluice.jobs.backfill;
 
 import io.sluice.model.EmbeddingModels;
+import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.chunk.Chunker;
 import io.sluice.operators.chunk.ChunkerSettings;
 import io.sluice.operators.retrieve.IndexStore;
@@ -30,7 +31,7 @@ class BackfillITCase {
 
     private Backfill.Result backfill(Path docs, Path index, StringWriter log) throws Exception {
         return new Backfill(new Backfill.Settings(docs, index, "default", new ChunkerSettings(32, 8),
-                EmbeddingModels.BUNDLED_MINILM, 4, 1, 2), new PrintWriter(log, true)).run();
+                EmbeddingModels.BUNDLED_MINILM, 4, RuntimeOptions.cpu(1), 2), new PrintWriter(log, true)).run();
     }
 
     @Test

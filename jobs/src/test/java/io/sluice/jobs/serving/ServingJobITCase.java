@@ -8,6 +8,7 @@ import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;
 import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.model.EmbeddingModels;
+import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.chunk.ChunkerSettings;
 import io.sluice.schemas.json.ResponseJson;
 
@@ -72,7 +73,7 @@ class ServingJobITCase {
         stack = LocalStack.start(work.resolve("services"), LocalStack.External.NONE, 2);
         Path index = work.resolve("index");
         snapshotId = new Backfill(new Backfill.Settings(TestCorpus.write(work.resolve("docs")), index, "acme",
-                ChunkerSettings.DEFAULT, EmbeddingModels.BUNDLED_MINILM, 8, 1, 1),
+                ChunkerSettings.DEFAULT, EmbeddingModels.BUNDLED_MINILM, 8, RuntimeOptions.cpu(1), 1),
                 new PrintWriter(new StringWriter())).run().snapshotId();
 
         Configuration conf = stack.servingConfig(index);

@@ -47,6 +47,6 @@ public final class TurnProcessor {
         return new AnsweredTurn(request, retrieved.snapshotId(), retrieved.embeddingModel(),
                 retrieved.chunks(), context.hash(),
                 context.tokens(), context.turns().size(), model.modelId(), answer.text(), citations,
-                new StageTimings(retrieved.retrieveMicros(), (t1 - t0) / 1000, (t2 - t1) / 1000));
+                new StageTimings(retrieved.embedMicros(), retrieved.retrieveMicros(), (t1 - t0) / 1000, (t2 - t1) / 1000));
     }
 }

@@ -42,7 +42,7 @@ class ConversationFunctionTest {
         ChatRequest request = new ChatRequest(requestId, "acme", conversation, message, 3, 512, eventTime, 0, 0L);
         return new StreamRecord<>(new RetrievedRequest(request, "snap-1", "minilm@1", List.of(
                 new RetrievedChunk("doc#0", "doc", "Doc", "Savepoints restore the keyed state of a job. Index snapshots are immutable once written.", 0.03, 1, 1)),
-                10L), 1000L);
+                5L, 10L), 1000L);
     }
 
     private static List<AnsweredTurn> outputs(KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, AnsweredTurn> h) {

@@ -2,7 +2,7 @@ package io.sluice.operators.retrieve;
 
 import io.sluice.model.EmbeddingModel;
 import io.sluice.model.EmbeddingModels;
-import io.sluice.operators.flink.EmbedPartitionFunction;
+import io.sluice.operators.batch.ChunkEmbedder;
 import io.sluice.schemas.Chunk;
 import io.sluice.schemas.EmbeddedChunk;
 import io.sluice.schemas.RetrievedChunk;
@@ -41,7 +41,7 @@ class HybridSearcherTest {
         List<float[]> vectors = model.embed(chunks.stream().map(Chunk::embeddingInput).toList());
         for (int i = 0; i < chunks.size(); i++) {
             embedded.add(new EmbeddedChunk(chunks.get(i),
-                    EmbedPartitionFunction.contentKey(model.card().qualifiedId(), chunks.get(i)), vectors.get(i), false));
+                    ChunkEmbedder.contentKey(model.card().qualifiedId(), chunks.get(i)), vectors.get(i), false));
         }
         SnapshotWriter.write(store, new SnapshotManifest("snap-test", "1970-01-01T00:00:00Z",
                 model.card().qualifiedId(), 384, "test", 4, 4, 4, 0, List.of("acme", "globex")), embedded);
@@ -95,7 +95,7 @@ class HybridSearcherTest {
     void reusesVectorsByContentKey() throws Exception {
         Chunk c = chunk("acme", "kafka", "Kafka topics", "Kafka topics are split into partitions that consumers read in order.");
         try (EmbeddingReuse reuse = EmbeddingReuse.open(store.snapshotDir("snap-test"))) {
-            float[] found = reuse.find(EmbedPartitionFunction.contentKey(model.card().qualifiedId(), c)).orElseThrow();
+            float[] found = reuse.find(ChunkEmbedder.contentKey(model.card().qualifiedId(), c)).orElseThrow();
             assertThat(found).containsExactly(model.embed(c.embeddingInput()), org.assertj.core.api.Assertions.within(1e-6f));
             assertThat(reuse.find("no-such-key")).isEmpty();
         }

@@ -18,7 +18,7 @@ import java.io.UncheckedIOException;
  * {"requestId", "conversationId", "tenantId", "answer",
  *  "citations": [{"marker", "chunkId", "documentId", "title"}],
  *  "snapshotId", "embeddingModel", "modelId", "historyTurns", "contextTokens", "contextHash",
- *  "timings": {"retrieveMs", "compileMs", "answerMs"}}
+ *  "timings": {"embedMs", "retrieveMs", "compileMs", "answerMs"}}
  * }</pre>
  *
  * Every field but {@code timings} is deterministic, so a record repeated after a recovery carries
@@ -51,6 +51,7 @@ public final class ResponseJson {
         root.put("contextTokens", turn.contextTokens());
         root.put("contextHash", turn.contextHash());
         root.putObject("timings")
+                .put("embedMs", turn.timings().embedMicros() / 1000.0)
                 .put("retrieveMs", turn.timings().retrieveMicros() / 1000.0)
                 .put("compileMs", turn.timings().compileMicros() / 1000.0)
                 .put("answerMs", turn.timings().answerMicros() / 1000.0);

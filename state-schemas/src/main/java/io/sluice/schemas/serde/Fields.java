@@ -7,7 +7,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Field encodings shared by the codecs: nullable strings and lists with a length prefix. */
+/** Field encodings shared by the codecs: nullable strings, float vectors and lists, length-prefixed. */
 public final class Fields {
 
     private Fields() {}
@@ -31,6 +31,21 @@ public final class Fields {
         byte[] bytes = new byte[length];
         in.readFully(bytes);
         return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    public static void writeFloats(DataOutputView out, float[] values) throws IOException {
+        out.writeInt(values.length);
+        for (float x : values) {
+            out.writeFloat(x);
+        }
+    }
+
+    public static float[] readFloats(DataInputView in) throws IOException {
+        float[] values = new float[in.readInt()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = in.readFloat();
+        }
+        return values;
     }
 
     @FunctionalInterface

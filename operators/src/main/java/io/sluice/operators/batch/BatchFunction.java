@@ -1,0 +1,23 @@
+package io.sluice.operators.batch;
+
+import org.apache.flink.api.common.functions.RuntimeContext;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * What a {@link io.sluice.operators.flink.MicroBatchOperator} does with one batch: exactly one
+ * output per input, in input order. Implementations are created on the client, shipped with the
+ * job, and opened once per subtask.
+ */
+public abstract class BatchFunction<IN, OUT> implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Acquires resources (models, indexes) and registers metrics or accumulators. */
+    public void open(RuntimeContext context) throws Exception {}
+
+    public abstract List<OUT> apply(List<IN> batch) throws Exception;
+
+    public void close() throws Exception {}
+}

@@ -1,0 +1,160 @@
+package io.sluice.operators.flink;
+
+import io.sluice.operators.batch.BatchBuffer;
+import io.sluice.operators.batch.BatchFunction;
+
+import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Dynamic micro-batching: buffers records until {@code maxBatchSize} are waiting or the oldest has
+ * waited {@code maxWait}, whichever comes first, then runs one {@link BatchFunction} call and emits
+ * the results in input order with the inputs' timestamps.
+ *
+ * <p>The buffer is flushed before every checkpoint barrier, so a checkpoint never covers a record
+ * that has not been processed, and the operator needs no state: after a failure the source replays
+ * whatever was in flight. It is also flushed before a watermark is forwarded (no output falls behind
+ * a watermark) and at the end of bounded input. Metrics under {@code sluice.<stage>}:
+ * {@code batches}, {@code batchSize} and {@code queueMicros} (time a record waited for its batch)
+ * histograms, and {@code latencyMicros} of the batch call.
+ */
+public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OUT>
+        implements OneInputStreamOperator<IN, OUT>, BoundedOneInput, ProcessingTimeCallback {
+
+    private static final long serialVersionUID = 1L;
+    private static final int HISTOGRAM_WINDOW = 1024;
+
+    private final String stage;
+    private final BatchFunction<IN, OUT> function;
+    private final int maxBatchSize;
+    private final long maxWaitMillis;
+
+    private transient BatchBuffer<IN> buffer;
+    private transient long deadline;
+    private transient Counter batches;
+    private transient Histogram batchSize;
+    private transient Histogram queueMicros;
+    private transient Histogram latencyMicros;
+
+    public MicroBatchOperator(String stage, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait) {
+        if (maxBatchSize < 1 || maxWait.isNegative()) {
+            throw new IllegalArgumentException("max batch size must be at least 1 and max wait not negative");
+        }
+        this.stage = stage;
+        this.function = function;
+        this.maxBatchSize = maxBatchSize;
+        this.maxWaitMillis = maxWait.toMillis();
+    }
+
+    /** Adds a micro-batching stage named {@code stage} after {@code input}. */
+    public static <IN, OUT> SingleOutputStreamOperator<OUT> apply(DataStream<IN> input, String stage,
+            TypeInformation<OUT> outputType, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait) {
+        return input.transform(stage, outputType, new MicroBatchOperator<>(stage, function, maxBatchSize, maxWait));
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        buffer = new BatchBuffer<>(maxBatchSize);
+        var group = getMetricGroup().addGroup("sluice").addGroup(stage);
+        batches = group.counter("batches");
+        batchSize = group.histogram("batchSize", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        queueMicros = group.histogram("queueMicros", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        latencyMicros = group.histogram("latencyMicros", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        function.open(getRuntimeContext());
+    }
+
+    @Override
+    public void processElement(StreamRecord<IN> element) throws Exception {
+        if (buffer.isEmpty() && maxWaitMillis > 0) {
+            deadline = getProcessingTimeService().getCurrentProcessingTime() + maxWaitMillis;
+            getProcessingTimeService().registerTimer(deadline, this);
+        }
+        buffer.add(element.getValue(), element.hasTimestamp() ? element.getTimestamp() : BatchBuffer.NO_TIMESTAMP,
+                System.nanoTime());
+        if (buffer.isFull() || maxWaitMillis == 0) {
+            flush();
+        }
+    }
+
+    @Override
+    public void onProcessingTime(long time) throws Exception {
+        // A timer set for a batch that was already flushed by size must not cut the next batch
+        // short: only the current batch's own deadline flushes it.
+        if (!buffer.isEmpty() && time >= deadline) {
+            flush();
+        }
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        flush();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        flush();
+        super.processWatermark(mark);
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        flush();
+    }
+
+    @Override
+    public void finish() throws Exception {
+        flush();
+        super.finish();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            function.close();
+        } finally {
+            super.close();
+        }
+    }
+
+    private void flush() throws Exception {
+        if (buffer == null || buffer.isEmpty()) {
+            return;
+        }
+        List<BatchBuffer.Pending<IN>> batch = buffer.drain();
+        List<IN> values = new ArrayList<>(batch.size());
+        long start = System.nanoTime();
+        for (BatchBuffer.Pending<IN> p : batch) {
+            values.add(p.value());
+            queueMicros.update((start - p.arrivedNanos()) / 1000);
+        }
+        List<OUT> results = function.apply(values);
+        latencyMicros.update((System.nanoTime() - start) / 1000);
+        if (results.size() != batch.size()) {
+            throw new IllegalStateException("Batch function of stage " + stage + " returned " + results.size()
+                    + " results for " + batch.size() + " inputs");
+        }
+        batches.inc();
+        batchSize.update(batch.size());
+        for (int i = 0; i < results.size(); i++) {
+            long ts = batch.get(i).timestamp();
+            output.collect(ts == BatchBuffer.NO_TIMESTAMP ? new StreamRecord<>(results.get(i))
+                    : new StreamRecord<>(results.get(i), ts));
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package io.sluice.schemas;
+
+import io.sluice.schemas.serde.Fields;
+import io.sluice.schemas.serde.RecordCodec;
+import io.sluice.schemas.serde.RecordTypeInfo;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
+
+import java.io.IOException;
+
+/**
+ * A validated request with the embedding of its question, from the {@code embed} stage.
+ * {@code embedMicros} is the request's time in that stage: waiting for its batch plus inference.
+ */
+public record EmbeddedRequest(ChatRequest request, String embeddingModel, float[] vector, long embedMicros) {
+
+    public static final TypeInformation<EmbeddedRequest> TYPE = new RecordTypeInfo<>(new Codec());
+
+    /** Version 1. */
+    public static final class Codec implements RecordCodec<EmbeddedRequest> {
+        @Override
+        public int version() {
+            return 1;
+        }
+
+        @Override
+        public Class<EmbeddedRequest> typeClass() {
+            return EmbeddedRequest.class;
+        }
+
+        @Override
+        public void write(EmbeddedRequest v, DataOutputView out) throws IOException {
+            ChatRequest.Codec.writeFields(v.request, out);
+            Fields.writeString(out, v.embeddingModel);
+            Fields.writeFloats(out, v.vector);
+            out.writeLong(v.embedMicros);
+        }
+
+        @Override
+        public EmbeddedRequest read(int version, DataInputView in) throws IOException {
+            return new EmbeddedRequest(ChatRequest.Codec.readFields(in), Fields.readString(in),
+                    Fields.readFloats(in), in.readLong());
+        }
+    }
+}
