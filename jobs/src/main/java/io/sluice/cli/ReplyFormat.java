@@ -26,7 +26,7 @@ final class ReplyFormat {
         JsonNode t = r.path("timings");
         int history = r.path("historyTurns").asInt();
         sb.append(String.format(Locale.ROOT,
-                "  embed %.1f ms | retrieve %.1f ms | compile %.1f ms | answer %.1f ms | end-to-end %d ms | %d context tokens | %d earlier turn%s | snapshot %s%n",
+                "  embed %.1f ms | retrieve %.1f ms | compile %.1f ms | answer %.1f ms | end-to-end %d ms | %d context tokens | %d earlier turn%s in context | snapshot %s%n",
                 t.path("embedMs").asDouble(), t.path("retrieveMs").asDouble(), t.path("compileMs").asDouble(), t.path("answerMs").asDouble(),
                 endToEndMillis, r.path("contextTokens").asInt(), history, history == 1 ? "" : "s",
                 r.path("snapshotId").asText()));

@@ -21,7 +21,8 @@ import java.io.UncheckedIOException;
  *  "timings": {"embedMs", "retrieveMs", "compileMs", "answerMs"}}
  * }</pre>
  *
- * Every field but {@code timings} is deterministic, so a record repeated after a recovery carries
+ * {@code historyTurns} counts the earlier turns of the conversation that the compiled context
+ * included (the newest that fit the token budget). Every field but {@code timings} is deterministic, so a record repeated after a recovery carries
  * the same content; readers drop repeats by requestId.
  */
 public final class ResponseJson {
