@@ -1,0 +1,164 @@
+package io.sluice.model.chat;
+
+import com.openai.client.OpenAIClientAsync;
+import com.openai.client.okhttp.OpenAIOkHttpClientAsync;
+import com.openai.core.Timeout;
+import com.openai.core.http.AsyncStreamResponse;
+import com.openai.errors.OpenAIServiceException;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A {@link ChatModel} served by any OpenAI-compatible {@code /v1/chat/completions} endpoint,
+ * streamed over server-sent events through the official OpenAI Java SDK (which owns connection
+ * pooling, timeouts and retries before the first byte of a response).
+ *
+ * <p>A stream that breaks after tokens arrived, or ends without a finish reason, fails the
+ * generation with its partial text and is not retried here: those tokens may already be on their
+ * way to a user.
+ */
+public final class OpenAiCompatibleChatModel implements ChatModel {
+
+    /** Servers without auth still need some key in the header the SDK sends. */
+    private static final String NO_KEY = "sluice-no-key";
+
+    private final OpenAiBackendConfig config;
+    private final OpenAIClientAsync client;
+
+    public OpenAiCompatibleChatModel(OpenAiBackendConfig config) {
+        this.config = config;
+        this.client = OpenAIOkHttpClientAsync.builder()
+                .baseUrl(config.baseUrl())
+                .apiKey(config.apiKey() == null || config.apiKey().isBlank() ? NO_KEY : config.apiKey())
+                .maxRetries(config.maxRetries())
+                .timeout(Timeout.builder()
+                        .connect(config.connectTimeout())
+                        .read(config.readTimeout())
+                        .request(config.totalTimeout())
+                        .build())
+                .build();
+    }
+
+    @Override
+    public String modelId() {
+        return "openai-compatible:" + config.model();
+    }
+
+    @Override
+    public CompletableFuture<Generation> generate(GenerationRequest request, TokenListener tokens) {
+        CompletableFuture<Generation> result = new CompletableFuture<>();
+        StreamCollector collector = new StreamCollector(tokens, result);
+        AsyncStreamResponse<ChatCompletionChunk> stream;
+        try {
+            stream = client.chat().completions().createStreaming(params(request));
+        } catch (RuntimeException e) {
+            result.completeExceptionally(new GenerationException(
+                    modelId() + " rejected the request: " + e.getMessage(), "", false, e));
+            return result;
+        }
+        stream.subscribe(collector);
+        return result;
+    }
+
+    ChatCompletionCreateParams params(GenerationRequest request) {
+        GenerationParams p = request.params();
+        ChatCompletionCreateParams.Builder b = ChatCompletionCreateParams.builder()
+                .model(config.model())
+                .temperature(p.temperature())
+                .topP(p.topP())
+                .maxCompletionTokens(p.maxTokens())
+                .seed(p.seed())
+                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build());
+        if (!p.stop().isEmpty()) {
+            b.stopOfStrings(p.stop());
+        }
+        for (ChatMessage m : request.messages()) {
+            switch (m.role()) {
+                case SYSTEM -> b.addSystemMessage(m.content());
+                case USER -> b.addUserMessage(m.content());
+                case ASSISTANT -> b.addAssistantMessage(m.content());
+            }
+        }
+        return b.build();
+    }
+
+    /** Gathers one stream; the SDK calls it from one thread at a time. */
+    private final class StreamCollector implements AsyncStreamResponse.Handler<ChatCompletionChunk> {
+        private final TokenListener tokens;
+        private final CompletableFuture<Generation> result;
+        private final StringBuilder text = new StringBuilder();
+        private int pieces;
+        private String finishReason;
+        private long promptTokens = -1;
+        private long completionTokens = -1;
+
+        StreamCollector(TokenListener tokens, CompletableFuture<Generation> result) {
+            this.tokens = tokens;
+            this.result = result;
+        }
+
+        @Override
+        public void onNext(ChatCompletionChunk chunk) {
+            chunk.usage().ifPresent(u -> {
+                promptTokens = u.promptTokens();
+                completionTokens = u.completionTokens();
+            });
+            for (ChatCompletionChunk.Choice choice : chunk.choices()) {
+                choice.delta().content().filter(s -> !s.isEmpty()).ifPresent(s -> {
+                    text.append(s);
+                    pieces++;
+                    tokens.onToken(s);
+                });
+                choice.finishReason().ifPresent(r -> finishReason = r.asString());
+            }
+        }
+
+        @Override
+        public void onComplete(Optional<Throwable> error) {
+            if (error.isPresent()) {
+                Throwable e = unwrap(error.get());
+                boolean beforeFirstToken = pieces == 0;
+                result.completeExceptionally(new GenerationException(describe(e, beforeFirstToken),
+                        text.toString(), beforeFirstToken && retryable(e), e));
+            } else if (finishReason == null) {
+                result.completeExceptionally(new GenerationException(modelId()
+                        + ": the stream ended without a finish reason after " + pieces + " pieces of text",
+                        text.toString(), false, null));
+            } else {
+                result.complete(new Generation(text.toString(), promptTokens, completionTokens, finishReason));
+            }
+        }
+
+        private String describe(Throwable e, boolean beforeFirstToken) {
+            String what = e instanceof OpenAIServiceException s ? "HTTP " + s.statusCode() + ": " + e.getMessage()
+                    : e.getClass().getSimpleName() + ": " + e.getMessage();
+            return modelId() + (beforeFirstToken ? " failed: " : " failed after " + pieces + " pieces of text: ") + what;
+        }
+    }
+
+    /** The SDK delivers async failures wrapped in CompletionException; classify the cause. */
+    private static Throwable unwrap(Throwable e) {
+        while ((e instanceof java.util.concurrent.CompletionException
+                || e instanceof java.util.concurrent.ExecutionException) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
+    private static boolean retryable(Throwable e) {
+        if (e instanceof OpenAIServiceException s) {
+            int code = s.statusCode();
+            return code == 408 || code == 409 || code == 429 || code >= 500;
+        }
+        return true; // transport failures
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}
