@@ -67,6 +67,22 @@ class OnnxEmbeddingModelTest {
     }
 
     @Test
+    void theQuantisedTwinIsCloseButNotEqual() {
+        try (EmbeddingModel q = EmbeddingModels.open(EmbeddingModels.BUNDLED_MINILM_QUANTIZED, 1)) {
+            assertThat(q.card().qualifiedId()).isEqualTo("sentence-transformers/all-MiniLM-L6-v2@onnx-int8-1");
+            float[] a = model.embed("Kafka partitions keep records in order.");
+            float[] b = q.embed("Kafka partitions keep records in order.");
+            assertThat(Vectors.dot(a, b)).isGreaterThan(0.9f).isLessThan(1f);
+        }
+    }
+
+    @Test
+    void anUnknownBundledNameListsTheBundledModels() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> EmbeddingModels.open("bundled:nope", 1))
+                .hasMessageContaining("bundled:all-minilm-l6-v2");
+    }
+
+    @Test
     void countsTokensWithoutSpecialTokens() {
         assertThat(model.tokenCounter().count("hello world")).isEqualTo(2);
         assertThat(model.tokenCounter().count("")).isZero();
