@@ -12,7 +12,8 @@ import java.io.IOException;
 
 /**
  * A validated request with the embedding of its question, from the {@code embed} stage.
- * {@code embedMicros} is the request's time in that stage: waiting for its batch plus inference.
+ * {@code embedMicros} is the duration of the model call that embedded it together with its batch;
+ * the wait for the batch to fill is the stage's {@code queueMicros} metric.
  */
 public record EmbeddedRequest(ChatRequest request, String embeddingModel, float[] vector, long embedMicros) {
 

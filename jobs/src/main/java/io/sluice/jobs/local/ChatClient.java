@@ -40,6 +40,8 @@ public final class ChatClient implements AutoCloseable {
     private final Map<String, List<JsonNode>> responses = new ConcurrentHashMap<>();
     private final Map<String, List<JsonNode>> rejections = new ConcurrentHashMap<>();
     private final List<JsonNode> anonymousRejections = new CopyOnWriteArrayList<>();
+    /** When the first response of each request arrived ({@link System#nanoTime()}). */
+    private final Map<String, Long> firstArrival = new ConcurrentHashMap<>();
     private final Thread reader;
     private volatile boolean running = true;
     private final Object arrived = new Object();
@@ -93,6 +95,7 @@ public final class ChatClient implements AutoCloseable {
                     JsonNode node = ResponseJson.parse(r.value());
                     String id = node.path("requestId").asText(null);
                     if (r.topic().equals(responsesTopic)) {
+                        firstArrival.putIfAbsent(id, System.nanoTime());
                         responses.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(node);
                     } else if (id != null) {
                         rejections.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(node);
@@ -119,13 +122,28 @@ public final class ChatClient implements AutoCloseable {
         sendRaw(conversationId, req.toString());
     }
 
-    /** Sends any payload, well-formed or not. */
+    /** Sends any payload, well-formed or not, and waits until the broker has it. */
     public void sendRaw(String key, String payload) {
         try {
             producer.send(new ProducerRecord<>(requestsTopic, key, payload)).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("Could not send to " + requestsTopic + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Sends a well-formed request without waiting for the broker (load generation). */
+    public void submit(String requestId, String tenantId, String conversationId, String message) {
+        ObjectNode req = MAPPER.createObjectNode()
+                .put("requestId", requestId)
+                .put("tenantId", tenantId)
+                .put("conversationId", conversationId)
+                .put("message", message);
+        producer.send(new ProducerRecord<>(requestsTopic, conversationId, req.toString()));
+    }
+
+    /** When the first response to {@code requestId} arrived, in {@link System#nanoTime()} terms. */
+    public Optional<Long> firstArrivalNanos(String requestId) {
+        return Optional.ofNullable(firstArrival.get(requestId));
     }
 
     /** Waits for the first response or rejection of {@code requestId}. */
