@@ -9,7 +9,9 @@ import io.sluice.operators.flink.ConversationFunction;
 import io.sluice.operators.flink.MicroBatchOperator;
 import io.sluice.operators.flink.RetrieveFunction;
 import io.sluice.operators.flink.ValidateFunction;
+import io.sluice.model.EmbeddingModels;
 import io.sluice.operators.retrieve.IndexStore;
+import io.sluice.operators.retrieve.SnapshotManifest;
 import io.sluice.operators.validate.TenantRegistry;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.ChatRequest;
@@ -82,7 +84,17 @@ public final class ServingJob {
             String indexDir = conf.getOptional(ServingOptions.INDEX_DIR).orElseThrow(
                     () -> new IllegalArgumentException(ServingOptions.INDEX_DIR.key() + " is required"));
             try {
-                String snapshot = new IndexStore(Path.of(indexDir)).resolve(conf.get(ServingOptions.SNAPSHOT));
+                IndexStore store = new IndexStore(Path.of(indexDir));
+                String snapshot = store.resolve(conf.get(ServingOptions.SNAPSHOT));
+                String model = conf.get(ServingOptions.EMBEDDING_MODEL);
+                String snapshotModel = SnapshotManifest.read(store.snapshotDir(snapshot)).embeddingModel();
+                String configuredModel = EmbeddingModels.card(model).qualifiedId();
+                if (!configuredModel.equals(snapshotModel)) {
+                    // Vectors of different models live in different spaces: kNN would return noise.
+                    throw new IllegalArgumentException("Index snapshot " + snapshot + " was embedded with "
+                            + snapshotModel + ", but " + ServingOptions.EMBEDDING_MODEL.key() + " is " + model
+                            + " (" + configuredModel + "); serve it with the same model or backfill again");
+                }
                 String tenantsFile = conf.get(ServingOptions.TENANTS_FILE);
                 TenantRegistry tenants = tenantsFile.isBlank()
                         ? TenantRegistry.of(conf.get(ServingOptions.TENANT_IDS).toArray(String[]::new))
