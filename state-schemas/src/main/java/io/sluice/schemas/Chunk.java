@@ -10,7 +10,9 @@ import java.io.IOException;
 /**
  * A piece of a document small enough to embed. {@code chunkId} is {@code documentId#position}:
  * stable across runs as long as the document's text before it does not change.
- * {@code chunksInDocument} lets the backfill report whole documents as done.
+ * {@code chunksInDocument} lets the backfill report whole documents as done. {@code tokens} is the
+ * model-token count of the chunk as a context shows it (its title, or document id, and its text),
+ * computed once while chunking so that serving never has to count it again.
  */
 public record Chunk(
         String chunkId,
@@ -19,7 +21,8 @@ public record Chunk(
         String title,
         int position,
         int chunksInDocument,
-        String text) {
+        String text,
+        int tokens) {
 
     /** What the embedding model sees: the title gives short chunks their topic. */
     public String embeddingInput() {
@@ -34,10 +37,11 @@ public record Chunk(
         out.writeInt(v.position);
         out.writeInt(v.chunksInDocument);
         Fields.writeString(out, v.text);
+        out.writeInt(v.tokens);
     }
 
     static Chunk read(DataInputView in) throws IOException {
         return new Chunk(Fields.readString(in), Fields.readString(in), Fields.readString(in),
-                Fields.readString(in), in.readInt(), in.readInt(), Fields.readString(in));
+                Fields.readString(in), in.readInt(), in.readInt(), Fields.readString(in), in.readInt());
     }
 }

@@ -10,7 +10,8 @@ import java.io.IOException;
 /**
  * One chunk returned by hybrid retrieval. {@code score} is the fused (reciprocal rank) score;
  * {@code bm25Rank} and {@code vectorRank} are the 1-based ranks in each list, 0 where the chunk was
- * not in that list.
+ * not in that list. {@code tokens} is the chunk's token count stored at backfill (title and text as
+ * a context shows them), or 0 where the snapshot does not have it.
  */
 public record RetrievedChunk(
         String chunkId,
@@ -19,7 +20,14 @@ public record RetrievedChunk(
         String text,
         double score,
         int bm25Rank,
-        int vectorRank) {
+        int vectorRank,
+        int tokens) {
+
+    /** A chunk whose token count is not known. */
+    public RetrievedChunk(String chunkId, String documentId, String title, String text, double score,
+            int bm25Rank, int vectorRank) {
+        this(chunkId, documentId, title, text, score, bm25Rank, vectorRank, 0);
+    }
 
     static void write(RetrievedChunk v, DataOutputView out) throws IOException {
         Fields.writeString(out, v.chunkId);
@@ -29,11 +37,12 @@ public record RetrievedChunk(
         out.writeDouble(v.score);
         out.writeInt(v.bm25Rank);
         out.writeInt(v.vectorRank);
+        out.writeInt(v.tokens);
     }
 
     static RetrievedChunk read(DataInputView in) throws IOException {
         return new RetrievedChunk(Fields.readString(in), Fields.readString(in),
                 Fields.readString(in), Fields.readString(in), in.readDouble(), in.readInt(),
-                in.readInt());
+                in.readInt(), in.readInt());
     }
 }

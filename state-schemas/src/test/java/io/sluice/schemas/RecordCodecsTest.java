@@ -23,7 +23,7 @@ class RecordCodecsTest {
     private static final ChatRequest REQUEST =
             new ChatRequest("r-1", "acme", "c-1", "How? ünïcödé " + "x".repeat(70_000), 5, 1024, 1700000000000L, 1, 42L);
     private static final RetrievedChunk CHUNK =
-            new RetrievedChunk("d#0", "d", null, "text", 0.0325, 1, 0);
+            new RetrievedChunk("d#0", "d", null, "text", 0.0325, 1, 0, 12);
 
     @SuppressWarnings("unchecked")
     private static <T> T roundTrip(TypeInformation<T> type, T value) throws IOException {
@@ -60,7 +60,7 @@ class RecordCodecsTest {
         assertThat(embeddedRequest.embedMicros()).isEqualTo(9L);
         Document doc = new Document("t", "id", "title", "text", 5L);
         assertThat(roundTrip(Document.TYPE, doc)).isEqualTo(doc);
-        Chunk chunk = new Chunk("id#0", "t", "id", "title", 0, 1, "text");
+        Chunk chunk = new Chunk("id#0", "t", "id", "title", 0, 1, "text", 2);
         assertThat(roundTrip(ChunkCodec.TYPE, chunk)).isEqualTo(chunk);
         EmbeddedChunk embedded = roundTrip(EmbeddedChunk.TYPE, new EmbeddedChunk(chunk, "key", new float[] {0.5f, -1f}, true));
         assertThat(embedded.chunk()).isEqualTo(chunk);

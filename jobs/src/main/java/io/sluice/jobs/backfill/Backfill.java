@@ -168,7 +168,8 @@ public final class Backfill {
     /** The content address of a snapshot of {@code docs} (sorted by tenant and id). */
     public static String snapshotId(List<Document> docs, ChunkerSettings chunker, ModelCard card) {
         MessageDigest digest = Hashing.sha256();
-        Hashing.update(digest, "sluice-snapshot-v1");
+        // v2: chunks carry their token counts in the index.
+        Hashing.update(digest, "sluice-snapshot-v2");
         Hashing.update(digest, chunker.fingerprint());
         Hashing.update(digest, card.qualifiedId());
         for (Document d : docs) {

@@ -36,12 +36,14 @@ public final class Chunker {
         }
 
         List<String> texts = new ArrayList<>();
+        List<Integer> textTokens = new ArrayList<>();
         List<Piece> current = new ArrayList<>();
         int currentTokens = 0;
         int freshInCurrent = 0;
         for (Piece piece : pieces) {
             if (currentTokens + piece.tokens > settings.maxTokens() && freshInCurrent > 0) {
                 texts.add(join(current));
+                textTokens.add(currentTokens);
                 current = overlapTail(current);
                 currentTokens = current.stream().mapToInt(p -> p.tokens).sum();
                 freshInCurrent = 0;
@@ -55,11 +57,15 @@ public final class Chunker {
         }
         if (freshInCurrent > 0) {
             texts.add(join(current));
+            textTokens.add(currentTokens);
         }
+        // Sections of a context are separated by whitespace, so counts add up (see ContextCompiler).
+        int titleTokens = tokens.count(doc.title() == null || doc.title().isBlank() ? doc.documentId() : doc.title());
         List<Chunk> chunks = new ArrayList<>(texts.size());
         for (int position = 0; position < texts.size(); position++) {
             chunks.add(new Chunk(doc.documentId() + "#" + position, doc.tenantId(),
-                    doc.documentId(), doc.title(), position, texts.size(), texts.get(position)));
+                    doc.documentId(), doc.title(), position, texts.size(), texts.get(position),
+                    titleTokens + textTokens.get(position)));
         }
         return chunks;
     }

@@ -18,7 +18,10 @@ import java.util.List;
  * sources, question — so equal inputs give byte-equal contexts and equal hashes.
  *
  * <p>Token counts come from the model's tokenizer. Sections are joined by newlines, which the
- * tokenizer treats as whitespace, so the total is the sum of the sections' counts.
+ * tokenizer treats as whitespace, so the total is the sum of the sections' counts. A source's count
+ * comes with it from the backfill where the snapshot has it, so a request counts only its question,
+ * its history and the final text. That final count is exact: should a tokenizer not add up across
+ * whitespace, the last-added source is dropped until the context fits.
  */
 public final class ContextCompiler {
 
@@ -28,6 +31,8 @@ public final class ContextCompiler {
 
     private final TokenCounter tokens;
     private final double sourceShare;
+    private final int markerTokens;
+    private final int headerTokens;
 
     public ContextCompiler(TokenCounter tokens) {
         this(tokens, 0.75);
@@ -39,6 +44,9 @@ public final class ContextCompiler {
         }
         this.tokens = tokens;
         this.sourceShare = sourceShare;
+        // "[1] " before a source: the marker number never changes the count ("[1]" and "[12]").
+        this.markerTokens = tokens.count("[1]");
+        this.headerTokens = tokens.count(SOURCES_HEADER) + tokens.count(HISTORY_HEADER);
     }
 
     public CompiledContext compile(String question, List<ConversationTurn> history,
@@ -46,14 +54,13 @@ public final class ContextCompiler {
         String questionSection = QUESTION_HEADER + "\n" + question;
         int used = tokens.count(questionSection);
 
-        int headers = tokens.count(SOURCES_HEADER) + tokens.count(HISTORY_HEADER);
-        int remaining = budget - used - headers;
+        int remaining = budget - used - headerTokens;
 
         boolean[] sourceIn = new boolean[ranked.size()];
         int[] sourceCost = new int[ranked.size()];
         for (int i = 0; i < ranked.size(); i++) {
-            // The marker number does not change the count: "[1]" and "[12]" are 3 tokens each.
-            sourceCost[i] = tokens.count(renderSource(1, ranked.get(i)));
+            RetrievedChunk c = ranked.get(i);
+            sourceCost[i] = c.tokens() > 0 ? markerTokens + c.tokens() : tokens.count(renderSource(1, c));
         }
         int sourceBudget = (int) Math.floor(Math.max(0, remaining) * sourceShare);
         int sourcesUsed = take(sourceIn, sourceCost, sourceBudget);
@@ -77,7 +84,13 @@ public final class ContextCompiler {
             }
         }
         String text = render(questionSection, turnsIn, sources);
-        return new CompiledContext(text, tokens.count(text), sources, turnsIn, Hashing.sha256Hex(text));
+        int count = tokens.count(text);
+        while (count > budget && !sources.isEmpty()) {
+            sources.remove(sources.size() - 1);
+            text = render(questionSection, turnsIn, sources);
+            count = tokens.count(text);
+        }
+        return new CompiledContext(text, count, sources, turnsIn, Hashing.sha256Hex(text));
     }
 
     /** Marks sources (in rank order) that fit into {@code budget}; returns the tokens taken. */

@@ -110,9 +110,10 @@ public final class HybridSearcher implements AutoCloseable {
         List<RetrievedChunk> out = new ArrayList<>(topK);
         for (ReciprocalRankFusion.Fused f : ReciprocalRankFusion.fuse(left, right, fusionK, topK)) {
             var doc = stored.document(docIds.get(f.id()));
+            var tokens = doc.getField(IndexFields.TOKENS);
             out.add(new RetrievedChunk(f.id(), doc.get(IndexFields.DOCUMENT_ID),
                     doc.get(IndexFields.TITLE), doc.get(IndexFields.TEXT), f.score(),
-                    f.leftRank(), f.rightRank()));
+                    f.leftRank(), f.rightRank(), tokens == null ? 0 : tokens.numericValue().intValue()));
         }
         return out;
     }

@@ -25,6 +25,8 @@ public final class IndexFields {
     public static final String CONTENT = "content";
     /** HNSW vector of the chunk's embedding, compared by dot product (vectors are unit length). */
     public static final String VECTOR = "vector";
+    /** Stored int: the chunk's token count as a context shows it (title and text). */
+    public static final String TOKENS = "tokens";
     /** Keyword, stored: hash of (embedding model, model input), to reuse vectors across runs. */
     public static final String CONTENT_KEY = "content_key";
 

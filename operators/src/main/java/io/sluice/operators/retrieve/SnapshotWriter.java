@@ -66,6 +66,7 @@ public final class SnapshotWriter {
         doc.add(new KnnFloatVectorField(IndexFields.VECTOR, embedded.vector(),
                 VectorSimilarityFunction.DOT_PRODUCT));
         doc.add(new StringField(IndexFields.CONTENT_KEY, embedded.contentKey(), Field.Store.YES));
+        doc.add(new StoredField(IndexFields.TOKENS, c.tokens()));
         return doc;
     }
 }

@@ -52,6 +52,16 @@ class ChunkerTest {
     }
 
     @Test
+    void aChunkKnowsItsTokenCountAsAContextShowsIt() {
+        try (var tokenizer = io.sluice.model.EmbeddingModels.bundledMiniLmTokenizer()) {
+            Document d = new Document("t", "d", "Refund policy", "Refunds take five days. Opened software cannot be refunded. ".repeat(20), 0L);
+            for (Chunk c : new Chunker(new ChunkerSettings(64, 16), tokenizer).chunk(d)) {
+                assertThat(c.tokens()).isEqualTo(tokenizer.count(c.title() + "\n" + c.text()));
+            }
+        }
+    }
+
+    @Test
     void cutsASentenceLongerThanTheBoundAtWords() {
         String longSentence = String.join(" ", java.util.Collections.nCopies(40, "word")) + ".";
         List<Chunk> chunks = new Chunker(new ChunkerSettings(16, 0), WORDS).chunk(doc(longSentence));

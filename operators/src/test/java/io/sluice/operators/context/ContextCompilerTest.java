@@ -58,6 +58,28 @@ class ContextCompilerTest {
     }
 
     @Test
+    void storedTokenCountsAreUsedAndAPessimisticCountIsStillExact() {
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        TokenCounter counting = text -> {
+            calls.incrementAndGet();
+            return WORDS.count(text);
+        };
+        RetrievedChunk known = new RetrievedChunk("a#0", "a", "T", "w w w", 1.0, 1, 1, 4);
+        var compiler = new ContextCompiler(counting);
+        calls.set(0);
+        var ctx = compiler.compile("q", List.of(), List.of(known, known, known), 100);
+        assertThat(ctx.sources()).hasSize(3);
+        assertThat(calls).hasValue(2); // the question and the final text, never a source
+        assertThat(ctx.tokens()).isEqualTo(WORDS.count(ctx.text()));
+
+        // A stored count that is too small (a non-additive tokenizer) cannot push the context over.
+        RetrievedChunk understated = new RetrievedChunk("b#0", "b", "T", String.join(" ", java.util.Collections.nCopies(30, "w")), 1.0, 1, 1, 1);
+        var tight = new ContextCompiler(WORDS, 1.0).compile("q", List.of(), List.of(understated, understated), 40);
+        assertThat(tight.tokens()).isLessThanOrEqualTo(40);
+        assertThat(tight.sources()).hasSize(1);
+    }
+
+    @Test
     void realTokenizerCountsAreAdditiveOverSections() {
         try (var tokenizer = io.sluice.model.EmbeddingModels.bundledMiniLmTokenizer()) {
             var ctx = new ContextCompiler(tokenizer).compile("How are snapshots pinned?",

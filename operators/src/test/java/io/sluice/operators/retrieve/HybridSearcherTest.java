@@ -56,7 +56,7 @@ class HybridSearcherTest {
     }
 
     private static Chunk chunk(String tenant, String doc, String title, String text) {
-        return new Chunk(doc + "#0", tenant, doc, title, 0, 1, text);
+        return new Chunk(doc + "#0", tenant, doc, title, 0, 1, text, 0);
     }
 
     private List<RetrievedChunk> search(SearchMode mode, String tenant, String query) {
