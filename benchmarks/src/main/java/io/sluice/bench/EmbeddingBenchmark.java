@@ -63,6 +63,10 @@ public final class EmbeddingBenchmark implements Callable<Integer> {
     @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
 
+    @Option(names = "--execution-provider", description = "For (b), (c) and (e): ${COMPLETION-CANDIDATES} "
+            + "(default: ${DEFAULT-VALUE}; CUDA needs a -Pgpu build). (a) and (d) always run on the CPU.")
+    RuntimeOptions.ExecutionProvider provider = RuntimeOptions.ExecutionProvider.CPU;
+
     @Option(names = "--seconds", description = "Measured seconds per contender and batch size (default: ${DEFAULT-VALUE}).")
     double seconds = 8;
 
@@ -102,7 +106,7 @@ public final class EmbeddingBenchmark implements Callable<Integer> {
         PrintWriter log = spec.commandLine().getErr();
         Map<Integer, Double> peerRates = peer(log);
         List<String> sentences = sentences(256);
-        RuntimeOptions runtime = RuntimeOptions.cpu(threads);
+        RuntimeOptions runtime = new RuntimeOptions(threads, 1, provider);
         double meanTokens;
         try (HfTokenizer tokenizer = EmbeddingModels.bundledMiniLmTokenizer()) {
             meanTokens = sentences.stream().mapToInt(tokenizer::count).average().orElse(0) + 2; // [CLS], [SEP]
@@ -298,10 +302,11 @@ public final class EmbeddingBenchmark implements Callable<Integer> {
 
     private String table(Map<Integer, double[]> results, double meanTokens) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "Measured %s on %d cores, %s, ONNX Runtime intra-op threads %d; "
-                        + "256 seeded sentences of %.1f tokens on average; %.0f s per cell after %.0f s warm-up.%n%n",
+        sb.append(String.format(Locale.ROOT, "Measured %s on %d cores, %s, ONNX Runtime intra-op threads %d, "
+                        + "execution provider %s for (b), (c), (e); 256 seeded sentences of %.1f tokens on average; "
+                        + "%.0f s per cell after %.0f s warm-up.%n%n",
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
-                "JDK " + System.getProperty("java.version"), threads, meanTokens, seconds, warmupSeconds));
+                "JDK " + System.getProperty("java.version"), threads, provider, meanTokens, seconds, warmupSeconds));
         sb.append("| batch | (a) bare ORT | (b) Sluice runtime | (c) Sluice operator in Flink | (d) langchain4j embedAll "
                 + "| (e) Sluice int8 | b/a | c/a | c/d | e/b |\n");
         sb.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
