@@ -1,0 +1,79 @@
+package io.sluice.operators.flink;
+
+import io.sluice.model.EmbeddingModels;
+import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.RetrievedChunk;
+import io.sluice.schemas.RetrievedRequest;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OperatorSnapshotUtil;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * State written by an earlier version of the conversation operator must restore in this one.
+ * {@code conversation-state-v1.snapshot} was written by the operator whose history codec was at
+ * version 1; run with {@code -Dsluice.writeSnapshot=true} to write the current version's state when
+ * a codec version is bumped next, and keep the older files.
+ */
+class ConversationStateMigrationTest {
+
+    private static final String V1 = "conversation-state-v1.snapshot";
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, AnsweredTurn> harness()
+            throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new ConversationFunction(8, Duration.ofDays(7), EmbeddingModels.BUNDLED_MINILM)),
+                r -> r.request().conversationId(), Types.STRING);
+    }
+
+    private static StreamRecord<RetrievedRequest> turn(String requestId, String conversation, String message, long time) {
+        ChatRequest request = new ChatRequest(requestId, "acme", conversation, message, 3, 1024, time, 0, 0L);
+        return new StreamRecord<>(new RetrievedRequest(request, "snap-1", "minilm@1", List.of(
+                new RetrievedChunk("doc#0", "doc", "Doc", "Savepoints restore the keyed state of a job. "
+                        + "Index snapshots are immutable once written.", 0.03, 1, 1)), 5L, 10L), time);
+    }
+
+    @Test
+    @EnabledIfSystemProperty(named = "sluice.writeSnapshot", matches = "true")
+    void writeSnapshotOfTheCurrentVersion() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            h.processElement(turn("v1-a", "c-1", "How do savepoints restore state?", 1_000L));
+            h.processElement(turn("v1-b", "c-1", "Are index snapshots immutable?", 2_000L));
+            h.processElement(turn("v1-c", "c-2", "What is restored from a savepoint?", 3_000L));
+            OperatorSnapshotUtil.writeStateHandle(h.snapshot(1L, 1L),
+                    Path.of("src/test/resources", System.getProperty("sluice.snapshotName", V1)).toString());
+        }
+    }
+
+    @Test
+    void restoresHistoryWrittenByVersion1() throws Exception {
+        OperatorSubtaskState v1 = OperatorSnapshotUtil.readStateHandle(
+                Path.of(getClass().getClassLoader().getResource(V1).toURI()).toString());
+        try (var h = harness()) {
+            h.initializeState(v1);
+            h.open();
+            h.processElement(turn("new-1", "c-1", "And what about savepoints?", 4_000L));
+            h.processElement(turn("new-2", "c-2", "Tell me more about restoring.", 5_000L));
+            h.processElement(turn("v1-a", "c-1", "How do savepoints restore state?", 6_000L));
+            // c-1 had two turns and c-2 one before the upgrade; both are seen in context.
+            assertThat(h.extractOutputValues()).extracting(AnsweredTurn::historyTurns).containsExactly(2, 1);
+            assertThat(h.extractOutputValues().get(0).contextTokens()).isPositive();
+            // A requestId answered before the upgrade is still known.
+            assertThat(h.getSideOutput(ConversationFunction.DUPLICATES)).hasSize(1);
+        }
+    }
+}
