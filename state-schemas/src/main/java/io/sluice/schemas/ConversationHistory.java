@@ -46,11 +46,14 @@ public record ConversationHistory(List<ConversationTurn> turns) {
         return turns.stream().anyMatch(t -> t.requestId().equals(requestId));
     }
 
-    /** Version 1: a list of (requestId, eventTime, question, answer). */
+    /**
+     * Version 2: a list of (requestId, eventTime, question, answer, tokens). Version 1 had no
+     * tokens; its turns read back with 0, and the context compiler counts them when it needs to.
+     */
     public static final class Codec implements RecordCodec<ConversationHistory> {
         @Override
         public int version() {
-            return 1;
+            return 2;
         }
 
         @Override
@@ -65,6 +68,7 @@ public record ConversationHistory(List<ConversationTurn> turns) {
                 o.writeLong(t.eventTime());
                 Fields.writeString(o, t.question());
                 Fields.writeString(o, t.answer());
+                o.writeInt(t.tokens());
             });
         }
 
@@ -72,7 +76,7 @@ public record ConversationHistory(List<ConversationTurn> turns) {
         public ConversationHistory read(int version, DataInputView in) throws IOException {
             return new ConversationHistory(Fields.readList(in, i -> new ConversationTurn(
                     Fields.readString(i), i.readLong(), Fields.readString(i),
-                    Fields.readString(i))));
+                    Fields.readString(i), version >= 2 ? i.readInt() : 0)));
         }
     }
 }

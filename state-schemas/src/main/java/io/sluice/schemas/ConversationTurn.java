@@ -1,4 +1,14 @@
 package io.sluice.schemas;
 
-/** One answered turn of a conversation as kept in state: the question and the answer given. */
-public record ConversationTurn(String requestId, long eventTime, String question, String answer) {}
+/**
+ * One answered turn of a conversation as kept in state: the question, the answer given, and the
+ * turn's token count as a compiled context shows it (0 where unknown: turns written by history codec
+ * version 1).
+ */
+public record ConversationTurn(String requestId, long eventTime, String question, String answer, int tokens) {
+
+    /** A turn whose token count is not known. */
+    public ConversationTurn(String requestId, long eventTime, String question, String answer) {
+        this(requestId, eventTime, question, answer, 0);
+    }
+}

@@ -19,8 +19,8 @@ import java.util.List;
  *
  * <p>Token counts come from the model's tokenizer. Sections are joined by newlines, which the
  * tokenizer treats as whitespace, so the total is the sum of the sections' counts. A source's count
- * comes with it from the backfill where the snapshot has it, so a request counts only its question,
- * its history and the final text. That final count is exact: should a tokenizer not add up across
+ * comes with it from the backfill where the snapshot has it, and a history turn's from when it was
+ * answered, so a request counts only its question and the final text. That final count is exact: should a tokenizer not add up across
  * whitespace, the last-added source is dropped until the context fits.
  */
 public final class ContextCompiler {
@@ -68,7 +68,8 @@ public final class ContextCompiler {
 
         List<ConversationTurn> turnsIn = new ArrayList<>();
         for (int i = history.size() - 1; i >= 0; i--) {
-            int cost = tokens.count(renderTurn(history.get(i)));
+            ConversationTurn t = history.get(i);
+            int cost = t.tokens() > 0 ? t.tokens() : tokens.count(renderTurn(t));
             if (cost > remaining) {
                 break;
             }
@@ -91,6 +92,11 @@ public final class ContextCompiler {
             count = tokens.count(text);
         }
         return new CompiledContext(text, count, sources, turnsIn, Hashing.sha256Hex(text));
+    }
+
+    /** The tokens a turn takes in a context: counted once, when the turn joins the history. */
+    public int turnTokens(ConversationTurn turn) {
+        return tokens.count(renderTurn(turn));
     }
 
     /** Marks sources (in rank order) that fit into {@code budget}; returns the tokens taken. */

@@ -8,6 +8,7 @@ import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.Citation;
 import io.sluice.schemas.ConversationHistory;
+import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.RetrievedChunk;
 import io.sluice.schemas.RetrievedRequest;
 import io.sluice.schemas.StageTimings;
@@ -28,6 +29,13 @@ public final class TurnProcessor {
     public TurnProcessor(ContextCompiler compiler, AnswerModel model) {
         this.compiler = compiler;
         this.model = model;
+    }
+
+    /** The turn to append to the history once {@code turn} is answered, with its token count. */
+    public ConversationTurn historyTurn(AnsweredTurn turn) {
+        ChatRequest r = turn.request();
+        ConversationTurn t = new ConversationTurn(r.requestId(), r.eventTime(), r.message(), turn.answer());
+        return new ConversationTurn(t.requestId(), t.eventTime(), t.question(), t.answer(), compiler.turnTokens(t));
     }
 
     public AnsweredTurn process(RetrievedRequest retrieved, ConversationHistory history) {

@@ -9,7 +9,6 @@ import io.sluice.operators.retrieve.IndexFields;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.ConversationHistory;
-import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RetrievedRequest;
@@ -101,8 +100,7 @@ public final class ConversationFunction
         }
         long start = System.nanoTime();
         AnsweredTurn turn = processor.process(retrieved, current);
-        history.update(current.append(new ConversationTurn(request.requestId(), request.eventTime(),
-                request.message(), turn.answer()), maxTurns));
+        history.update(current.append(processor.historyTurn(turn), maxTurns));
         metrics.latency((System.nanoTime() - start) / 1000);
         metrics.passed();
         out.collect(turn);

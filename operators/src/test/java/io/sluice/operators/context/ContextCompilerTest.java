@@ -65,11 +65,14 @@ class ContextCompilerTest {
             return WORDS.count(text);
         };
         RetrievedChunk known = new RetrievedChunk("a#0", "a", "T", "w w w", 1.0, 1, 1, 4);
+        ConversationTurn counted = new ConversationTurn("r1", 0L, "q0", "a0", 4);
         var compiler = new ContextCompiler(counting);
+        assertThat(compiler.turnTokens(new ConversationTurn("r1", 0L, "q0", "a0"))).isEqualTo(4);
         calls.set(0);
-        var ctx = compiler.compile("q", List.of(), List.of(known, known, known), 100);
+        var ctx = compiler.compile("q", List.of(counted), List.of(known, known, known), 100);
         assertThat(ctx.sources()).hasSize(3);
-        assertThat(calls).hasValue(2); // the question and the final text, never a source
+        assertThat(ctx.turns()).hasSize(1);
+        assertThat(calls).hasValue(2); // the question and the final text: never a source or a turn
         assertThat(ctx.tokens()).isEqualTo(WORDS.count(ctx.text()));
 
         // A stored count that is too small (a non-additive tokenizer) cannot push the context over.
