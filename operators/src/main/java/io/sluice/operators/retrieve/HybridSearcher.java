@@ -20,9 +20,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Searches one pinned index snapshot: BM25 over title and text, kNN over chunk vectors, fused by
@@ -102,29 +100,28 @@ public final class HybridSearcher implements AutoCloseable {
         return new TermQuery(new Term(IndexFields.TENANT_ID, tenantId));
     }
 
+    /**
+     * Fuses on Lucene doc ids: in a pinned, single-segment snapshot a doc id names one chunk, and it
+     * is fixed by the writer's order, so ties break the same way every time. Stored fields are read
+     * only for the results that are returned.
+     */
     private List<RetrievedChunk> fuse(List<ScoreDoc> bm25, List<ScoreDoc> knn, int topK) throws IOException {
-        Map<String, Integer> docIds = new HashMap<>();
         StoredFields stored = searcher.storedFields();
-        List<String> left = ids(bm25, stored, docIds);
-        List<String> right = ids(knn, stored, docIds);
         List<RetrievedChunk> out = new ArrayList<>(topK);
-        for (ReciprocalRankFusion.Fused f : ReciprocalRankFusion.fuse(left, right, fusionK, topK)) {
-            var doc = stored.document(docIds.get(f.id()));
+        for (ReciprocalRankFusion.Fused<Integer> f : ReciprocalRankFusion.fuse(docIds(bm25), docIds(knn), fusionK, topK)) {
+            var doc = stored.document(f.id());
             var tokens = doc.getField(IndexFields.TOKENS);
-            out.add(new RetrievedChunk(f.id(), doc.get(IndexFields.DOCUMENT_ID),
+            out.add(new RetrievedChunk(doc.get(IndexFields.CHUNK_ID), doc.get(IndexFields.DOCUMENT_ID),
                     doc.get(IndexFields.TITLE), doc.get(IndexFields.TEXT), f.score(),
                     f.leftRank(), f.rightRank(), tokens == null ? 0 : tokens.numericValue().intValue()));
         }
         return out;
     }
 
-    private static List<String> ids(List<ScoreDoc> hits, StoredFields stored, Map<String, Integer> docIds)
-            throws IOException {
-        List<String> ids = new ArrayList<>(hits.size());
+    private static List<Integer> docIds(List<ScoreDoc> hits) {
+        List<Integer> ids = new ArrayList<>(hits.size());
         for (ScoreDoc hit : hits) {
-            String id = stored.document(hit.doc, java.util.Set.of(IndexFields.CHUNK_ID)).get(IndexFields.CHUNK_ID);
-            docIds.put(id, hit.doc);
-            ids.add(id);
+            ids.add(hit.doc);
         }
         return ids;
     }

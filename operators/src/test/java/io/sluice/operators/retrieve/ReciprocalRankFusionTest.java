@@ -28,7 +28,14 @@ class ReciprocalRankFusionTest {
 
     @Test
     void limitCutsTheFusedList() {
-        assertThat(ReciprocalRankFusion.fuse(List.of("a", "b", "c"), List.of(), 60, 2)).hasSize(2);
-        assertThat(ReciprocalRankFusion.fuse(List.of(), List.of(), 60, 2)).isEmpty();
+        assertThat(ReciprocalRankFusion.fuse(List.of("a", "b", "c"), List.<String>of(), 60, 2)).hasSize(2);
+        assertThat(ReciprocalRankFusion.fuse(List.<String>of(), List.<String>of(), 60, 2)).isEmpty();
+    }
+
+    @Test
+    void fusesAnyComparableKey() {
+        // Lucene doc ids, as HybridSearcher uses them: ties go to the lower doc id.
+        assertThat(ReciprocalRankFusion.fuse(List.of(7, 3), List.of(5, 3), 60, 10)) // 5 and 7 tie at 1/61
+                .extracting(ReciprocalRankFusion.Fused::id).containsExactly(3, 5, 7);
     }
 }
