@@ -121,7 +121,7 @@ public final class EmbeddingBenchmark implements Callable<Integer> {
                 EmbeddingModel quantised = EmbeddingModels.open(EmbeddingModels.BUNDLED_MINILM_QUANTIZED, runtime);
                 BareOrt bare = new BareOrt(threads)) {
             for (int b : batchSizes) {
-                List<List<String>> batches = batches(sentences, b);
+                List<List<String>> batches = Throughput.batches(sentences, b);
                 List<BareOrt.Inputs> tensors = bare.prepare(batches);
                 double[] r = results.get(b);
                 r[0] = measure(log, "bare ORT", b, batches, i -> bare.run(tensors.get(i)));
@@ -142,10 +142,6 @@ public final class EmbeddingBenchmark implements Callable<Integer> {
         log.println("wrote " + output);
         log.flush();
         return 0;
-    }
-
-    private static List<List<String>> batches(List<String> sentences, int size) {
-        return Throughput.batches(sentences, size);
     }
 
     private double measure(PrintWriter log, String name, int batchSize, List<List<String>> batches,

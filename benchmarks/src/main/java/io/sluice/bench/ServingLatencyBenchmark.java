@@ -1,5 +1,6 @@
 package io.sluice.bench;
 
+import io.sluice.cli.FlinkConf;
 import io.sluice.jobs.backfill.Backfill;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.local.ChatClient;
@@ -76,10 +77,9 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             new Backfill(new Backfill.Settings(docs, index, "default", ChunkerSettings.DEFAULT,
                     EmbeddingModels.BUNDLED_MINILM, 32, RuntimeOptions.cpu(threads), 1), log).run();
 
-            Configuration conf = stack.servingConfig(index);
-            conf.setString("state.backend.type", "rocksdb");
-            conf.setString("execution.checkpointing.interval", "2 s");
-            conf.setString("execution.buffer-timeout.interval", "1 ms");
+            // The same Flink settings as `sluice demo` and `sluice serve`.
+            Configuration conf = FlinkConf.load(null);
+            conf.addAll(stack.servingConfig(index));
             conf.setString("parallelism.default", "1");
             conf.set(ServingOptions.EMBEDDING_THREADS, threads);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);

@@ -11,13 +11,14 @@ import java.nio.file.Path;
  * {@code config.yaml} from {@code --flink-conf} (default {@code ./flink-conf} when present), so that
  * local runs behave like the cluster the same file configures.
  */
-final class FlinkConf {
+public final class FlinkConf {
 
     static final Path DEFAULT_DIR = Path.of("flink-conf");
 
     private FlinkConf() {}
 
-    static Configuration load(Path dir) {
+    /** The configuration of a local run; {@code dir} may be null for the default lookup. */
+    public static Configuration load(Path dir) {
         Configuration conf = new Configuration();
         // Defaults matching flink-conf/config.yaml, for runs outside a checkout.
         conf.setString("state.backend.type", "rocksdb");

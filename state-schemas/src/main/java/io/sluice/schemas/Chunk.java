@@ -24,6 +24,14 @@ public record Chunk(
         String text,
         int tokens) {
 
+    /**
+     * The heading a context shows for a chunk: its title, or its document id where it has none.
+     * Token counts stored at backfill are counted on this, so renderers must use it too.
+     */
+    public static String displayTitle(String title, String documentId) {
+        return title == null || title.isBlank() ? documentId : title;
+    }
+
     /** What the embedding model sees: the title gives short chunks their topic. */
     public String embeddingInput() {
         return title == null || title.isBlank() ? text : title + ". " + text;

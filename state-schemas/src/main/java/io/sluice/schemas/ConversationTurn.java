@@ -11,4 +11,8 @@ public record ConversationTurn(String requestId, long eventTime, String question
     public ConversationTurn(String requestId, long eventTime, String question, String answer) {
         this(requestId, eventTime, question, answer, 0);
     }
+
+    public ConversationTurn withTokens(int count) {
+        return new ConversationTurn(requestId, eventTime, question, answer, count);
+    }
 }

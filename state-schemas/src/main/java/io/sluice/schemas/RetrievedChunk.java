@@ -23,6 +23,11 @@ public record RetrievedChunk(
         int vectorRank,
         int tokens) {
 
+    /** See {@link Chunk#displayTitle}. */
+    public String displayTitle() {
+        return Chunk.displayTitle(title, documentId);
+    }
+
     /** A chunk whose token count is not known. */
     public RetrievedChunk(String chunkId, String documentId, String title, String text, double score,
             int bm25Rank, int vectorRank) {

@@ -114,12 +114,7 @@ public final class ChatClient implements AutoCloseable {
 
     /** Sends a well-formed request. */
     public void send(String requestId, String tenantId, String conversationId, String message) {
-        ObjectNode req = MAPPER.createObjectNode()
-                .put("requestId", requestId)
-                .put("tenantId", tenantId)
-                .put("conversationId", conversationId)
-                .put("message", message);
-        sendRaw(conversationId, req.toString());
+        sendRaw(conversationId, requestJson(requestId, tenantId, conversationId, message));
     }
 
     /** Sends any payload, well-formed or not, and waits until the broker has it. */
@@ -133,12 +128,17 @@ public final class ChatClient implements AutoCloseable {
 
     /** Sends a well-formed request without waiting for the broker (load generation). */
     public void submit(String requestId, String tenantId, String conversationId, String message) {
+        producer.send(new ProducerRecord<>(requestsTopic, conversationId,
+                requestJson(requestId, tenantId, conversationId, message)));
+    }
+
+    private static String requestJson(String requestId, String tenantId, String conversationId, String message) {
         ObjectNode req = MAPPER.createObjectNode()
                 .put("requestId", requestId)
                 .put("tenantId", tenantId)
                 .put("conversationId", conversationId)
                 .put("message", message);
-        producer.send(new ProducerRecord<>(requestsTopic, conversationId, req.toString()));
+        return req.toString();
     }
 
     /** When the first response to {@code requestId} arrived, in {@link System#nanoTime()} terms. */

@@ -68,18 +68,13 @@ public final class AuditStore {
      * serialised with a transaction-scoped advisory lock.
      */
     public static void createSchema(Connection connection) throws SQLException {
-        boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(false);
-        try (Statement st = connection.createStatement()) {
-            st.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
-            st.execute(DDL);
-            connection.commit();
-        } catch (SQLException e) {
-            connection.rollback();
-            throw e;
-        } finally {
-            connection.setAutoCommit(autoCommit);
-        }
+        inTransaction(connection, () -> {
+            try (Statement st = connection.createStatement()) {
+                st.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
+                st.execute(DDL);
+            }
+            return null;
+        });
     }
 
     /**
@@ -87,36 +82,51 @@ public final class AuditStore {
      * are. Returns how many rows were new.
      */
     public static int insert(Connection connection, Collection<AnsweredTurn> turns) throws SQLException {
+        return inTransaction(connection, () -> {
+            try (PreparedStatement ps = connection.prepareStatement(INSERT)) {
+                for (AnsweredTurn t : turns) {
+                    var r = t.request();
+                    ps.setString(1, r.requestId());
+                    ps.setString(2, r.conversationId());
+                    ps.setString(3, r.tenantId());
+                    ps.setTimestamp(4, new Timestamp(r.eventTime()));
+                    ps.setInt(5, r.partition());
+                    ps.setLong(6, r.offset());
+                    ps.setString(7, r.message());
+                    ps.setString(8, t.snapshotId());
+                    ps.setString(9, t.embeddingModel());
+                    ps.setString(10, t.modelId());
+                    ps.setString(11, t.contextHash());
+                    ps.setInt(12, t.contextTokens());
+                    ps.setInt(13, t.historyTurns());
+                    ps.setString(14, retrievedJson(t));
+                    ps.setString(15, t.answer());
+                    ps.setString(16, citationsJson(t));
+                    ps.addBatch();
+                }
+                int inserted = 0;
+                for (int n : ps.executeBatch()) {
+                    inserted += Math.max(0, n);
+                }
+                return inserted;
+            }
+        });
+    }
+
+    @FunctionalInterface
+    private interface Work<T> {
+        T run() throws SQLException;
+    }
+
+    /** Runs {@code work} in one transaction: committed if it returns, rolled back if it throws. */
+    private static <T> T inTransaction(Connection connection, Work<T> work) throws SQLException {
         boolean autoCommit = connection.getAutoCommit();
         connection.setAutoCommit(false);
-        try (PreparedStatement ps = connection.prepareStatement(INSERT)) {
-            for (AnsweredTurn t : turns) {
-                var r = t.request();
-                ps.setString(1, r.requestId());
-                ps.setString(2, r.conversationId());
-                ps.setString(3, r.tenantId());
-                ps.setTimestamp(4, new Timestamp(r.eventTime()));
-                ps.setInt(5, r.partition());
-                ps.setLong(6, r.offset());
-                ps.setString(7, r.message());
-                ps.setString(8, t.snapshotId());
-                ps.setString(9, t.embeddingModel());
-                ps.setString(10, t.modelId());
-                ps.setString(11, t.contextHash());
-                ps.setInt(12, t.contextTokens());
-                ps.setInt(13, t.historyTurns());
-                ps.setString(14, retrievedJson(t));
-                ps.setString(15, t.answer());
-                ps.setString(16, citationsJson(t));
-                ps.addBatch();
-            }
-            int inserted = 0;
-            for (int n : ps.executeBatch()) {
-                inserted += Math.max(0, n);
-            }
+        try {
+            T result = work.run();
             connection.commit();
-            return inserted;
-        } catch (SQLException e) {
+            return result;
+        } catch (SQLException | RuntimeException e) {
             connection.rollback();
             throw e;
         } finally {

@@ -60,7 +60,7 @@ public final class Chunker {
             textTokens.add(currentTokens);
         }
         // Sections of a context are separated by whitespace, so counts add up (see ContextCompiler).
-        int titleTokens = tokens.count(doc.title() == null || doc.title().isBlank() ? doc.documentId() : doc.title());
+        int titleTokens = tokens.count(Chunk.displayTitle(doc.title(), doc.documentId()));
         List<Chunk> chunks = new ArrayList<>(texts.size());
         for (int position = 0; position < texts.size(); position++) {
             chunks.add(new Chunk(doc.documentId() + "#" + position, doc.tenantId(),

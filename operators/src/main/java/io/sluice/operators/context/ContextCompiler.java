@@ -69,7 +69,7 @@ public final class ContextCompiler {
         List<ConversationTurn> turnsIn = new ArrayList<>();
         for (int i = history.size() - 1; i >= 0; i--) {
             ConversationTurn t = history.get(i);
-            int cost = t.tokens() > 0 ? t.tokens() : tokens.count(renderTurn(t));
+            int cost = t.tokens() > 0 ? t.tokens() : turnTokens(t);
             if (cost > remaining) {
                 break;
             }
@@ -134,7 +134,6 @@ public final class ContextCompiler {
     }
 
     private static String renderSource(int marker, RetrievedChunk c) {
-        String title = c.title() == null || c.title().isBlank() ? c.documentId() : c.title();
-        return "[" + marker + "] " + title + "\n" + c.text();
+        return "[" + marker + "] " + c.displayTitle() + "\n" + c.text();
     }
 }

@@ -35,7 +35,7 @@ public final class TurnProcessor {
     public ConversationTurn historyTurn(AnsweredTurn turn) {
         ChatRequest r = turn.request();
         ConversationTurn t = new ConversationTurn(r.requestId(), r.eventTime(), r.message(), turn.answer());
-        return new ConversationTurn(t.requestId(), t.eventTime(), t.question(), t.answer(), compiler.turnTokens(t));
+        return t.withTokens(compiler.turnTokens(t));
     }
 
     public AnsweredTurn process(RetrievedRequest retrieved, ConversationHistory history) {
