@@ -4,9 +4,12 @@ import io.sluice.jobs.backfill.Backfill;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.local.ChatClient;
 import io.sluice.jobs.local.LocalStack;
+import io.sluice.jobs.serving.ServingJob;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.chunk.ChunkerSettings;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import org.apache.flink.configuration.Configuration;
 
@@ -68,6 +71,13 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--flink-conf", description = "Directory with config.yaml (default: ./flink-conf if present).")
     Path flinkConf;
 
+    @Option(names = "--remote-base-url", description = "Answer with this OpenAI-compatible server "
+            + "(vLLM, TGI, Ollama, ...), e.g. http://localhost:11434/v1; answers stream as they are generated.")
+    String remoteBaseUrl;
+
+    @Option(names = "--remote-model", description = "Model name on --remote-base-url, e.g. qwen2.5:7b-instruct.")
+    String remoteModel;
+
     @Option(names = "--timeout", description = "How long to wait for an answer (default: ${DEFAULT-VALUE}).")
     Duration timeout = Duration.ofSeconds(120);
 
@@ -97,11 +107,21 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             conf.set(ServingOptions.TENANT_IDS, List.of(tenant));
             conf.set(ServingOptions.RESPONSES_DELIVERY, delivery);
             conf.setString("parallelism.default", "1");
+            if (remoteBaseUrl != null) {
+                if (remoteModel == null) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                            "--remote-base-url needs --remote-model");
+                }
+                conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, remoteBaseUrl);
+                conf.set(ServingOptions.ANSWER_REMOTE_MODEL, remoteModel);
+                conf.set(ServingOptions.ANSWER_DEFAULT_MODEL, ServingJob.REMOTE_MODEL);
+            }
             err.println("Starting the serving job (RocksDB state, checkpoints every "
                     + conf.toMap().getOrDefault("execution.checkpointing.interval", "?") + ") ...");
             err.flush();
             serving = ServingRun.start(conf);
             chat = stack.client(delivery == ServingOptions.Delivery.EXACTLY_ONCE, false);
+            chat.onChunk(this::printChunk);
 
             final ServingRun servingRef = serving;
             final ChatClient chatRef = chat;
@@ -145,16 +165,44 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             throws InterruptedException {
         String requestId = conversation + "-" + turn;
         long start = System.nanoTime();
+        synchronized (this) {
+            streaming = requestId;
+            streamOut = out;
+            streamed = -1;
+        }
         chat.send(requestId, tenant, conversation, question);
         try {
             ChatClient.Reply reply = chat.await(requestId, timeout);
-            out.print(ReplyFormat.format(reply, (System.nanoTime() - start) / 1_000_000));
+            boolean wasStreamed;
+            synchronized (this) {
+                wasStreamed = streamed >= 0;
+                streaming = null;
+            }
+            if (wasStreamed) {
+                out.println();
+            }
+            out.print(ReplyFormat.format(reply, (System.nanoTime() - start) / 1_000_000, wasStreamed));
             out.flush();
             return !reply.rejected();
         } catch (java.util.concurrent.TimeoutException e) {
             out.println("no answer within " + timeout + " (see .sluice logs)");
             out.flush();
             return false;
+        }
+    }
+
+    /** The request whose chunks are printed as they arrive, and the last chunk number printed. */
+    private String streaming;
+    private PrintWriter streamOut;
+    private int streamed;
+
+    private synchronized void printChunk(JsonNode chunk) {
+        int sequence = chunk.path("sequence").asInt();
+        // After a recovery chunks can come again: print each number once.
+        if (chunk.path("requestId").asText().equals(streaming) && sequence > streamed) {
+            streamed = sequence;
+            streamOut.print(chunk.path("text").asText());
+            streamOut.flush();
         }
     }
 

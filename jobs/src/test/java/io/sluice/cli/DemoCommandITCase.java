@@ -1,5 +1,7 @@
 package io.sluice.cli;
 
+import io.sluice.model.chat.OpenAiStandInServer;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,5 +37,25 @@ class DemoCommandITCase {
         assertThat(answer).containsIgnoringCase("RocksDB");
         assertThat(answer).contains("retrieve ").contains("end-to-end ").contains("snapshot ");
         assertThat(err.toString()).contains("backfill: wrote snapshot");
+    }
+
+    @Test
+    void streamsTheAnswerOfARemoteModel() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = SluiceCli.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
+        try (OpenAiStandInServer remote = new OpenAiStandInServer()) {
+            String question = "How are rejected requests reported?";
+            int code = cli.execute("demo", "--work-dir", work.toString(), "--remote-base-url", remote.baseUrl(),
+                    "--remote-model", "echo", "--ask", question);
+
+            assertThat(code).as("exit code; stderr:%n%s", err).isZero();
+            String printed = out.toString();
+            // Printed once, as it streamed, then the citations and the model line.
+            assertThat(printed).containsOnlyOnce("You said: " + question + " [1]");
+            assertThat(printed).contains("model openai-compatible:echo (echo; prompt v1)").contains("finish stop");
+            assertThat(remote.requests).singleElement()
+                    .satisfies(r -> assertThat(r.path("messages").get(1).path("content").asText()).contains(question));
+        }
     }
 }

@@ -13,9 +13,10 @@ import java.util.List;
 
 /**
  * The outcome of one turn: the request, what was retrieved, the compiled context's hash and size,
- * the answer and its citations. Both the {@code chat.responses} record and the audit row are
- * projections of it. Everything but {@code timings} is derived deterministically from the input and
- * the pinned snapshot and models.
+ * the answer and its citations, and how the answer model was called ({@code call}). Both the final
+ * {@code chat.responses} record and the audit row are projections of it. Everything but
+ * {@code timings} is derived deterministically from the input and the pinned snapshot and models
+ * (a remote model's output is an input of the turn: the audit row journals it).
  */
 public record AnsweredTurn(
         ChatRequest request,
@@ -28,6 +29,7 @@ public record AnsweredTurn(
         String modelId,
         String answer,
         List<Citation> citations,
+        ModelCall call,
         StageTimings timings) {
 
     public AnsweredTurn {
@@ -37,11 +39,11 @@ public record AnsweredTurn(
 
     public static final TypeInformation<AnsweredTurn> TYPE = new RecordTypeInfo<>(new Codec());
 
-    /** Version 1. */
+    /** Version 2 added the request's answer model and {@code call}. */
     public static final class Codec implements RecordCodec<AnsweredTurn> {
         @Override
         public int version() {
-            return 1;
+            return 2;
         }
 
         @Override
@@ -66,6 +68,7 @@ public record AnsweredTurn(
                 Fields.writeString(o, c.documentId());
                 Fields.writeString(o, c.title());
             });
+            ModelCall.write(v.call, out);
             out.writeLong(v.timings.embedMicros());
             out.writeLong(v.timings.retrieveMicros());
             out.writeLong(v.timings.compileMicros());
@@ -74,11 +77,21 @@ public record AnsweredTurn(
 
         @Override
         public AnsweredTurn read(int version, DataInputView in) throws IOException {
-            return new AnsweredTurn(ChatRequest.Codec.readFields(in), Fields.readString(in),
-                    Fields.readString(in), Fields.readList(in, RetrievedChunk::read), Fields.readString(in),
-                    in.readInt(), in.readInt(), Fields.readString(in), Fields.readString(in),
-                    Fields.readList(in, i -> new Citation(i.readInt(), Fields.readString(i),
-                            Fields.readString(i), Fields.readString(i))),
+            ChatRequest request = ChatRequest.Codec.readFields(in, version);
+            String snapshotId = Fields.readString(in);
+            String embeddingModel = Fields.readString(in);
+            List<RetrievedChunk> retrieved = Fields.readList(in, RetrievedChunk::read);
+            String contextHash = Fields.readString(in);
+            int contextTokens = in.readInt();
+            int historyTurns = in.readInt();
+            String modelId = Fields.readString(in);
+            String answer = Fields.readString(in);
+            List<Citation> citations = Fields.readList(in, i -> new Citation(i.readInt(), Fields.readString(i),
+                    Fields.readString(i), Fields.readString(i)));
+            // Version 1 turns were all answered by the extractive answerer, which samples nothing.
+            ModelCall call = version >= 2 ? ModelCall.read(in) : ModelCall.local(modelId);
+            return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens,
+                    historyTurns, modelId, answer, citations, call,
                     new StageTimings(in.readLong(), in.readLong(), in.readLong(), in.readLong()));
         }
     }

@@ -14,7 +14,9 @@ import java.io.IOException;
  * A validated chat request. {@code topK} and {@code contextTokens} are the effective values: the
  * request's own parameters where given, else the tenant's defaults, so every later stage and the
  * audit trail see one number. {@code eventTime}, {@code partition} and {@code offset} come from the
- * Kafka record, never from the clock.
+ * Kafka record, never from the clock. {@code answerModel} names the configured answer model that
+ * answers it (the request's choice, else its tenant's, else the job's default), resolved at
+ * validation so replay sees the same choice.
  */
 public record ChatRequest(
         String requestId,
@@ -25,15 +27,33 @@ public record ChatRequest(
         int contextTokens,
         long eventTime,
         int partition,
-        long offset) {
+        long offset,
+        String answerModel) {
+
+    /** The answer model of requests written before requests named one (codec version 1). */
+    public static final String DEFAULT_ANSWER_MODEL = "extractive";
+
+    /** A request answered by the default model. */
+    public ChatRequest(String requestId, String tenantId, String conversationId, String message, int topK,
+            int contextTokens, long eventTime, int partition, long offset) {
+        this(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition, offset,
+                DEFAULT_ANSWER_MODEL);
+    }
 
     public static final TypeInformation<ChatRequest> TYPE = new RecordTypeInfo<>(new Codec());
 
-    /** Version 1. */
+    /**
+     * Version 2 added {@code answerModel}. Records that embed a request ({@link RetrievedRequest},
+     * {@link AnsweredTurn}, ...) write it with {@link #writeFields} and say in their own version which
+     * request layout they hold.
+     */
     public static final class Codec implements RecordCodec<ChatRequest> {
+        /** The request layout {@link #writeFields} writes. */
+        static final int LAYOUT = 2;
+
         @Override
         public int version() {
-            return 1;
+            return LAYOUT;
         }
 
         @Override
@@ -48,7 +68,7 @@ public record ChatRequest(
 
         @Override
         public ChatRequest read(int version, DataInputView in) throws IOException {
-            return readFields(in);
+            return readFields(in, version);
         }
 
         static void writeFields(ChatRequest v, DataOutputView out) throws IOException {
@@ -61,12 +81,15 @@ public record ChatRequest(
             out.writeLong(v.eventTime);
             out.writeInt(v.partition);
             out.writeLong(v.offset);
+            Fields.writeString(out, v.answerModel);
         }
 
-        static ChatRequest readFields(DataInputView in) throws IOException {
+        /** Reads a request written in {@code layout} (1: before answer models, 2: current). */
+        static ChatRequest readFields(DataInputView in, int layout) throws IOException {
             return new ChatRequest(Fields.readString(in), Fields.readString(in),
                     Fields.readString(in), Fields.readString(in), in.readInt(), in.readInt(),
-                    in.readLong(), in.readInt(), in.readLong());
+                    in.readLong(), in.readInt(), in.readLong(),
+                    layout >= 2 ? Fields.readString(in) : DEFAULT_ANSWER_MODEL);
         }
     }
 }

@@ -19,11 +19,11 @@ public record EmbeddedRequest(ChatRequest request, String embeddingModel, float[
 
     public static final TypeInformation<EmbeddedRequest> TYPE = new RecordTypeInfo<>(new Codec());
 
-    /** Version 1. */
+    /** Version 2 holds a version-2 request (with its answer model); version 1 a version-1 request. */
     public static final class Codec implements RecordCodec<EmbeddedRequest> {
         @Override
         public int version() {
-            return 1;
+            return 2;
         }
 
         @Override
@@ -41,7 +41,7 @@ public record EmbeddedRequest(ChatRequest request, String embeddingModel, float[
 
         @Override
         public EmbeddedRequest read(int version, DataInputView in) throws IOException {
-            return new EmbeddedRequest(ChatRequest.Codec.readFields(in), Fields.readString(in),
+            return new EmbeddedRequest(ChatRequest.Codec.readFields(in, version), Fields.readString(in),
                     Fields.readFloats(in), in.readLong());
         }
     }

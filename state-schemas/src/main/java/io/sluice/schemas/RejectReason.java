@@ -13,5 +13,9 @@ public enum RejectReason {
     /** The tenant is not configured. */
     UNKNOWN_TENANT,
     /** A request with the same requestId was already answered in this conversation. */
-    DUPLICATE_REQUEST
+    DUPLICATE_REQUEST,
+    /** The conversation already has as many turns waiting for an answer as it may. */
+    CONVERSATION_BUSY,
+    /** The generative answer model failed (after its retries); any streamed pieces are void. */
+    MODEL_FAILED
 }

@@ -26,11 +26,11 @@ public record RetrievedRequest(
 
     public static final TypeInformation<RetrievedRequest> TYPE = new RecordTypeInfo<>(new Codec());
 
-    /** Version 1. */
+    /** Version 2 holds a version-2 request (with its answer model); version 1 a version-1 request. */
     public static final class Codec implements RecordCodec<RetrievedRequest> {
         @Override
         public int version() {
-            return 1;
+            return 2;
         }
 
         @Override
@@ -50,7 +50,7 @@ public record RetrievedRequest(
 
         @Override
         public RetrievedRequest read(int version, DataInputView in) throws IOException {
-            return new RetrievedRequest(ChatRequest.Codec.readFields(in), Fields.readString(in),
+            return new RetrievedRequest(ChatRequest.Codec.readFields(in, version), Fields.readString(in),
                     Fields.readString(in), Fields.readList(in, RetrievedChunk::read), in.readLong(),
                     in.readLong());
         }

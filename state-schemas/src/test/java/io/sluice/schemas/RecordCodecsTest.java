@@ -52,8 +52,15 @@ class RecordCodecsTest {
                 .append(new ConversationTurn("r-1", 2L, "q2", null), 8);
         assertThat(roundTrip(ConversationHistory.TYPE, history)).isEqualTo(history);
         AnsweredTurn turn = new AnsweredTurn(REQUEST, "snap", "m@1", List.of(CHUNK), "hash", 100, 2, "extractive@1",
-                "answer [1]", List.of(new Citation(1, "d#0", "d", "T")), new StageTimings(1, 2, 3, 4));
+                "answer [1]", List.of(new Citation(1, "d#0", "d", "T")),
+                new ModelCall("qwen; prompt v1", 0.7, 0.9, 256, 12345L, 40, 12, "stop", 11), new StageTimings(1, 2, 3, 4));
         assertThat(roundTrip(AnsweredTurn.TYPE, turn)).isEqualTo(turn);
+        ResponseEvent chunkEvent = ResponseEvent.chunk(REQUEST, 3, " word");
+        assertThat(roundTrip(ResponseEvent.TYPE, chunkEvent)).isEqualTo(chunkEvent);
+        ResponseEvent answerEvent = ResponseEvent.answer(turn, 11);
+        assertThat(roundTrip(ResponseEvent.TYPE, answerEvent)).isEqualTo(answerEvent);
+        ChatRequest generative = new ChatRequest("r-2", "acme", "c-1", "hi", 5, 1024, 1L, 0, 7L, "remote");
+        assertThat(roundTrip(ChatRequest.TYPE, generative)).isEqualTo(generative);
         EmbeddedRequest embeddedRequest = roundTrip(EmbeddedRequest.TYPE, new EmbeddedRequest(REQUEST, "m@1", new float[] {1f, 0f}, 9L));
         assertThat(embeddedRequest.request()).isEqualTo(REQUEST);
         assertThat(embeddedRequest.vector()).containsExactly(1f, 0f);
@@ -66,6 +73,23 @@ class RecordCodecsTest {
         assertThat(embedded.chunk()).isEqualTo(chunk);
         assertThat(embedded.vector()).containsExactly(0.5f, -1f);
         assertThat(embedded.reused()).isTrue();
+    }
+
+    @Test
+    void requestsWrittenBeforeAnswerModelsReadAsExtractive() throws IOException {
+        // The version-1 layout of a request: no answer model after the offset.
+        DataOutputSerializer v1 = new DataOutputSerializer(64);
+        for (String s : new String[] {"r-1", "acme", "c-1", "hi"}) {
+            io.sluice.schemas.serde.Fields.writeString(v1, s);
+        }
+        v1.writeInt(5);
+        v1.writeInt(1024);
+        v1.writeLong(1L);
+        v1.writeInt(0);
+        v1.writeLong(7L);
+        ChatRequest old = new ChatRequest.Codec().read(1, new DataInputDeserializer(v1.getCopyOfBuffer()));
+        assertThat(old).isEqualTo(new ChatRequest("r-1", "acme", "c-1", "hi", 5, 1024, 1L, 0, 7L));
+        assertThat(old.answerModel()).isEqualTo(ChatRequest.DEFAULT_ANSWER_MODEL);
     }
 
     @Test

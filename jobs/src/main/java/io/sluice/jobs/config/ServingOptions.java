@@ -103,6 +103,61 @@ public final class ServingOptions {
             ConfigOptions.key("sluice.conversation.ttl").durationType().defaultValue(Duration.ofDays(7))
                     .withDescription("Idle time after which a conversation's history expires; 0 keeps it forever.");
 
+    public static final ConfigOption<String> ANSWER_DEFAULT_MODEL =
+            ConfigOptions.key("sluice.answer.default-model").stringType().defaultValue("extractive")
+                    .withDescription("Answer model of requests and tenants that name none: 'extractive' "
+                            + "(local, deterministic) or a configured generative model ('remote').");
+
+    public static final ConfigOption<String> ANSWER_REMOTE_BASE_URL =
+            ConfigOptions.key("sluice.answer.remote.base-url").stringType().noDefaultValue()
+                    .withDescription("Base URL of an OpenAI-compatible server (vLLM, TGI, Ollama, ...), e.g. "
+                            + "http://gpu-host:8000/v1. When set, the answer model 'remote' is offered.");
+
+    public static final ConfigOption<String> ANSWER_REMOTE_MODEL =
+            ConfigOptions.key("sluice.answer.remote.model").stringType().noDefaultValue()
+                    .withDescription("Model name the remote server serves (the 'model' field of its API).");
+
+    public static final ConfigOption<String> ANSWER_REMOTE_API_KEY =
+            ConfigOptions.key("sluice.answer.remote.api-key").stringType().defaultValue("")
+                    .withDescription("API key of the remote server (or set SLUICE_REMOTE_API_KEY); empty for none.");
+
+    public static final ConfigOption<Duration> ANSWER_REMOTE_CONNECT_TIMEOUT =
+            ConfigOptions.key("sluice.answer.remote.connect-timeout").durationType().defaultValue(Duration.ofSeconds(10))
+                    .withDescription("Time to open a connection to the remote server.");
+
+    public static final ConfigOption<Duration> ANSWER_REMOTE_READ_TIMEOUT =
+            ConfigOptions.key("sluice.answer.remote.read-timeout").durationType().defaultValue(Duration.ofSeconds(60))
+                    .withDescription("Longest silence between streamed bytes.");
+
+    public static final ConfigOption<Duration> ANSWER_REMOTE_TOTAL_TIMEOUT =
+            ConfigOptions.key("sluice.answer.remote.total-timeout").durationType().defaultValue(Duration.ofSeconds(120))
+                    .withDescription("Longest a whole generation may take.");
+
+    public static final ConfigOption<Integer> ANSWER_REMOTE_MAX_RETRIES =
+            ConfigOptions.key("sluice.answer.remote.max-retries").intType().defaultValue(3)
+                    .withDescription("Retries on 408/409/429/5xx and connection errors, before the first token only.");
+
+    public static final ConfigOption<Double> ANSWER_TEMPERATURE =
+            ConfigOptions.key("sluice.answer.temperature").doubleType().defaultValue(0.0)
+                    .withDescription("Sampling temperature of generative answer models; 0 is greedy.");
+
+    public static final ConfigOption<Double> ANSWER_TOP_P =
+            ConfigOptions.key("sluice.answer.top-p").doubleType().defaultValue(1.0)
+                    .withDescription("Nucleus sampling mass of generative answer models.");
+
+    public static final ConfigOption<Integer> ANSWER_MAX_TOKENS =
+            ConfigOptions.key("sluice.answer.max-tokens").intType().defaultValue(512)
+                    .withDescription("Most tokens a generative answer may have.");
+
+    public static final ConfigOption<Integer> ANSWER_MAX_IN_FLIGHT =
+            ConfigOptions.key("sluice.answer.max-in-flight").intType().defaultValue(64)
+                    .withDescription("Generations one conversation subtask runs at once; more input waits.");
+
+    public static final ConfigOption<Integer> CONVERSATION_MAX_PENDING_TURNS =
+            ConfigOptions.key("sluice.conversation.max-pending-turns").intType().defaultValue(16)
+                    .withDescription("Turns of one conversation that may wait for the answer before them; "
+                            + "more are rejected as CONVERSATION_BUSY.");
+
     public static final ConfigOption<String> AUDIT_JDBC_URL =
             ConfigOptions.key("sluice.audit.jdbc-url").stringType().noDefaultValue()
                     .withDescription("PostgreSQL JDBC URL of the audit trail.");

@@ -38,9 +38,11 @@ public final class ChatClient implements AutoCloseable {
     private final KafkaProducer<String, String> producer;
     private final String requestsTopic;
     private final Map<String, List<JsonNode>> responses = new ConcurrentHashMap<>();
+    private final Map<String, List<JsonNode>> chunks = new ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<JsonNode> chunkListener = chunk -> {};
     private final Map<String, List<JsonNode>> rejections = new ConcurrentHashMap<>();
     private final List<JsonNode> anonymousRejections = new CopyOnWriteArrayList<>();
-    /** When the first response of each request arrived ({@link System#nanoTime()}). */
+    /** When the first record (chunk or answer) of each request arrived ({@link System#nanoTime()}). */
     private final Map<String, Long> firstArrival = new ConcurrentHashMap<>();
     private final Thread reader;
     private volatile boolean running = true;
@@ -96,7 +98,12 @@ public final class ChatClient implements AutoCloseable {
                     String id = node.path("requestId").asText(null);
                     if (r.topic().equals(responsesTopic)) {
                         firstArrival.putIfAbsent(id, System.nanoTime());
-                        responses.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(node);
+                        if (ResponseJson.TYPE_CHUNK.equals(node.path("type").asText())) {
+                            chunks.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(node);
+                            chunkListener.accept(node);
+                        } else {
+                            responses.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(node);
+                        }
                     } else if (id != null) {
                         rejections.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(node);
                     } else {
@@ -114,7 +121,21 @@ public final class ChatClient implements AutoCloseable {
 
     /** Sends a well-formed request. */
     public void send(String requestId, String tenantId, String conversationId, String message) {
-        sendRaw(conversationId, requestJson(requestId, tenantId, conversationId, message));
+        send(requestId, tenantId, conversationId, message, null);
+    }
+
+    /** Sends a well-formed request to be answered by {@code answerModel} (null: the default). */
+    public void send(String requestId, String tenantId, String conversationId, String message, String answerModel) {
+        ObjectNode request = requestJson(requestId, tenantId, conversationId, message);
+        if (answerModel != null) {
+            request.put("answerModel", answerModel);
+        }
+        sendRaw(conversationId, request.toString());
+    }
+
+    /** Called from the reader thread with every chunk record as it arrives. */
+    public void onChunk(java.util.function.Consumer<JsonNode> listener) {
+        this.chunkListener = listener;
     }
 
     /** Sends any payload, well-formed or not, and waits until the broker has it. */
@@ -129,16 +150,16 @@ public final class ChatClient implements AutoCloseable {
     /** Sends a well-formed request without waiting for the broker (load generation). */
     public void submit(String requestId, String tenantId, String conversationId, String message) {
         producer.send(new ProducerRecord<>(requestsTopic, conversationId,
-                requestJson(requestId, tenantId, conversationId, message)));
+                requestJson(requestId, tenantId, conversationId, message).toString()));
     }
 
-    private static String requestJson(String requestId, String tenantId, String conversationId, String message) {
+    private static ObjectNode requestJson(String requestId, String tenantId, String conversationId, String message) {
         ObjectNode req = MAPPER.createObjectNode()
                 .put("requestId", requestId)
                 .put("tenantId", tenantId)
                 .put("conversationId", conversationId)
                 .put("message", message);
-        return req.toString();
+        return req;
     }
 
     /** When the first response to {@code requestId} arrived, in {@link System#nanoTime()} terms. */
@@ -192,7 +213,12 @@ public final class ChatClient implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** Every response record read for {@code requestId}, repeats included. */
+    /** Every chunk record read for {@code requestId}, repeats included, in arrival order. */
+    public List<JsonNode> chunks(String requestId) {
+        return List.copyOf(chunks.getOrDefault(requestId, List.of()));
+    }
+
+    /** Every answer record read for {@code requestId}, repeats included. */
     public List<JsonNode> responses(String requestId) {
         return List.copyOf(responses.getOrDefault(requestId, List.of()));
     }

@@ -5,7 +5,14 @@ import io.sluice.operators.audit.AuditConnection;
 import io.sluice.operators.audit.AuditSink;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.batch.QuestionEmbedder;
-import io.sluice.operators.flink.ConversationFunction;
+import io.sluice.model.chat.GenerationParams;
+import io.sluice.model.chat.OpenAiBackendConfig;
+import io.sluice.operators.answer.AnswerModels;
+import io.sluice.operators.answer.ChatModelSpec;
+import io.sluice.operators.answer.OpenAiChatModelSpec;
+import io.sluice.operators.flink.ConversationOperator;
+import io.sluice.operators.flink.ConversationOperatorFactory;
+import io.sluice.operators.validate.Tenant;
 import io.sluice.operators.flink.MicroBatchOperator;
 import io.sluice.operators.flink.RetrieveFunction;
 import io.sluice.operators.flink.ValidateFunction;
@@ -18,6 +25,7 @@ import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.EmbeddedRequest;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RequestEnvelope;
+import io.sluice.schemas.ResponseEvent;
 import io.sluice.schemas.RetrievedRequest;
 import io.sluice.schemas.json.RejectionJson;
 import io.sluice.schemas.json.ResponseJson;
@@ -36,17 +44,21 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The serving job: {@code chat.requests} → validate → embed (micro-batched) → retrieve →
- * keyBy(conversationId) →
- * conversation → {@code chat.responses} and the audit trail; rejections → {@code chat.rejected}.
+ * keyBy(conversationId) → conversation (answers, streamed pieces) → {@code chat.responses}, and
+ * answers → audit trail; rejections → {@code chat.rejected}.
  *
  * <p>The job takes its source and sinks as constructor arguments, so tests and the CLI wire real
  * Kafka and PostgreSQL or anything else; {@link #fromConfiguration} wires the production ones.
@@ -61,6 +73,7 @@ public final class ServingJob {
     public static final String UID_CONVERSATION = "conversation";
     public static final String UID_RESPONSES = "chat-responses";
     public static final String UID_REJECTED = "chat-rejected";
+    public static final String UID_ANSWERS = "answers";
     public static final String UID_AUDIT = "audit";
 
     /** What the operators need, resolved once when the job is built. */
@@ -73,8 +86,8 @@ public final class ServingJob {
             Duration embeddingMaxWait,
             int candidates,
             TenantRegistry tenants,
-            int historyTurns,
-            Duration historyTtl) {
+            AnswerModels answerModels,
+            ConversationOperator.Settings conversation) {
 
         /**
          * Reads the settings and pins the index snapshot: the configured id, or the promoted one at
@@ -101,24 +114,60 @@ public final class ServingJob {
                         : TenantRegistry.load(Path.of(tenantsFile));
                 RuntimeOptions runtime = new RuntimeOptions(conf.get(ServingOptions.EMBEDDING_THREADS),
                         conf.get(ServingOptions.EMBEDDING_INTER_OP_THREADS), conf.get(ServingOptions.EMBEDDING_PROVIDER));
-                return new Settings(indexDir, snapshot, conf.get(ServingOptions.EMBEDDING_MODEL), runtime,
+                AnswerModels answerModels = ServingJob.answerModels(conf);
+                for (Tenant t : tenants.all()) {
+                    if (t.answerModel() != null && !answerModels.contains(t.answerModel())) {
+                        throw new IllegalArgumentException("Tenant " + t.id() + " is answered by '" + t.answerModel()
+                                + "', which is not configured; configured answer models: " + answerModels.names());
+                    }
+                }
+                var conversation = new ConversationOperator.Settings(conf.get(ServingOptions.HISTORY_TURNS),
+                        conf.get(ServingOptions.HISTORY_TTL), model, answerModels,
+                        conf.get(ServingOptions.ANSWER_MAX_IN_FLIGHT),
+                        conf.get(ServingOptions.CONVERSATION_MAX_PENDING_TURNS));
+                return new Settings(indexDir, snapshot, model, runtime,
                         conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
-                        conf.get(ServingOptions.RETRIEVAL_CANDIDATES),
-                        tenants, conf.get(ServingOptions.HISTORY_TURNS), conf.get(ServingOptions.HISTORY_TTL));
+                        conf.get(ServingOptions.RETRIEVAL_CANDIDATES), tenants, answerModels, conversation);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
     }
 
+    /** The configured answer models: the extractive answerer, and 'remote' when a base URL is set. */
+    static AnswerModels answerModels(ReadableConfig conf) {
+        Map<String, ChatModelSpec> generative = new TreeMap<>();
+        conf.getOptional(ServingOptions.ANSWER_REMOTE_BASE_URL).ifPresent(baseUrl -> {
+            String model = conf.getOptional(ServingOptions.ANSWER_REMOTE_MODEL).orElseThrow(() ->
+                    new IllegalArgumentException(ServingOptions.ANSWER_REMOTE_MODEL.key() + " is required with "
+                            + ServingOptions.ANSWER_REMOTE_BASE_URL.key()));
+            String apiKey = conf.get(ServingOptions.ANSWER_REMOTE_API_KEY);
+            if (apiKey.isEmpty() && System.getenv("SLUICE_REMOTE_API_KEY") != null) {
+                apiKey = System.getenv("SLUICE_REMOTE_API_KEY");
+            }
+            generative.put(REMOTE_MODEL, new OpenAiChatModelSpec(new OpenAiBackendConfig(baseUrl, model,
+                    apiKey.isEmpty() ? null : apiKey,
+                    conf.get(ServingOptions.ANSWER_REMOTE_CONNECT_TIMEOUT),
+                    conf.get(ServingOptions.ANSWER_REMOTE_READ_TIMEOUT),
+                    conf.get(ServingOptions.ANSWER_REMOTE_TOTAL_TIMEOUT),
+                    conf.get(ServingOptions.ANSWER_REMOTE_MAX_RETRIES))));
+        });
+        GenerationParams sampling = new GenerationParams(conf.get(ServingOptions.ANSWER_TEMPERATURE),
+                conf.get(ServingOptions.ANSWER_TOP_P), conf.get(ServingOptions.ANSWER_MAX_TOKENS), 0L, List.of());
+        return new AnswerModels(conf.get(ServingOptions.ANSWER_DEFAULT_MODEL), generative, sampling);
+    }
+
+    /** The name of the OpenAI-compatible answer model configured under {@code sluice.answer.remote}. */
+    public static final String REMOTE_MODEL = "remote";
+
     private final Settings settings;
     private final Source<RequestEnvelope, ?, ?> requests;
-    private final Sink<AnsweredTurn> responses;
+    private final Sink<ResponseEvent> responses;
     private final Sink<Rejection> rejected;
     private final Sink<AnsweredTurn> audit;
 
     public ServingJob(Settings settings, Source<RequestEnvelope, ?, ?> requests,
-            Sink<AnsweredTurn> responses, Sink<Rejection> rejected, Sink<AnsweredTurn> audit) {
+            Sink<ResponseEvent> responses, Sink<Rejection> rejected, Sink<AnsweredTurn> audit) {
         this.settings = settings;
         this.requests = requests;
         this.responses = responses;
@@ -137,10 +186,10 @@ public final class ServingJob {
                 .setDeserializer(new RequestDeserializer())
                 .build();
         boolean exactlyOnce = conf.get(ServingOptions.RESPONSES_DELIVERY) == ServingOptions.Delivery.EXACTLY_ONCE;
-        KafkaSink<AnsweredTurn> responses = KafkaSink.<AnsweredTurn>builder()
+        KafkaSink<ResponseEvent> responses = KafkaSink.<ResponseEvent>builder()
                 .setBootstrapServers(servers)
-                .setRecordSerializer(new JsonRecordSerializer<AnsweredTurn>(conf.get(ServingOptions.RESPONSES_TOPIC),
-                        t -> t.request().conversationId(), ResponseJson::toJson))
+                .setRecordSerializer(new JsonRecordSerializer<ResponseEvent>(conf.get(ServingOptions.RESPONSES_TOPIC),
+                        ResponseEvent::conversationId, ResponseJson::toJson))
                 .setDeliveryGuarantee(exactlyOnce ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
                 .setTransactionalIdPrefix("sluice-" + conf.get(ServingOptions.CONSUMER_GROUP) + "-responses")
                 // Longer than a checkpoint interval plus a recovery, shorter than the broker's max.
@@ -182,7 +231,7 @@ public final class ServingJob {
         SingleOutputStreamOperator<ChatRequest> valid = env
                 .fromSource(requests, WatermarkStrategy.noWatermarks(), "chat.requests")
                 .uid(UID_SOURCE)
-                .process(new ValidateFunction(settings.tenants()))
+                .process(new ValidateFunction(settings.tenants(), settings.answerModels()))
                 .returns(ChatRequest.TYPE)
                 .uid(UID_VALIDATE).name("validate");
 
@@ -196,17 +245,22 @@ public final class ServingJob {
                 .returns(RetrievedRequest.TYPE)
                 .uid(UID_RETRIEVE).name("retrieve");
 
-        SingleOutputStreamOperator<AnsweredTurn> answered = retrieved
+        SingleOutputStreamOperator<ResponseEvent> events = retrieved
                 .keyBy(r -> r.request().conversationId(), Types.STRING)
-                .process(new ConversationFunction(settings.historyTurns(), settings.historyTtl(),
-                        settings.embeddingModel()))
-                .returns(AnsweredTurn.TYPE)
+                .transform("conversation", ResponseEvent.TYPE, new ConversationOperatorFactory(settings.conversation()))
                 .uid(UID_CONVERSATION).name("conversation");
 
-        answered.sinkTo(responses).uid(UID_RESPONSES).name("chat.responses");
-        answered.sinkTo(audit).uid(UID_AUDIT).name("audit");
+        events.sinkTo(responses).uid(UID_RESPONSES).name("chat.responses");
+        events.flatMap((ResponseEvent e, Collector<AnsweredTurn> out) -> {
+                    if (e.isAnswer()) {
+                        out.collect(e.answer());
+                    }
+                })
+                .returns(AnsweredTurn.TYPE)
+                .uid(UID_ANSWERS).name("answers")
+                .sinkTo(audit).uid(UID_AUDIT).name("audit");
         valid.getSideOutput(ValidateFunction.REJECTED)
-                .union(answered.getSideOutput(ConversationFunction.DUPLICATES))
+                .union(events.getSideOutput(ConversationOperator.UNANSWERED))
                 .sinkTo(rejected).uid(UID_REJECTED).name("chat.rejected");
     }
 }

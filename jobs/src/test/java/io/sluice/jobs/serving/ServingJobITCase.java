@@ -9,6 +9,8 @@ import io.sluice.jobs.testing.AuditRows;
 import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
+import io.sluice.model.chat.GenerationParams;
+import io.sluice.model.chat.OpenAiStandInServer;
 import io.sluice.operators.chunk.ChunkerSettings;
 import io.sluice.schemas.json.ResponseJson;
 
@@ -40,7 +42,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The serving job end to end on real Kafka (KRaft), real PostgreSQL and a Flink MiniCluster with
  * RocksDB: answers cite the right documents, history flows between turns, bad requests land in
- * chat.rejected with reasons, tenants are isolated, and audit rows match responses one to one.
+ * chat.rejected with reasons, tenants are isolated, audit rows match responses one to one, and a
+ * slow remote model answers rapid follow-ups in order, each seeing the answer before it.
  */
 class ServingJobITCase {
 
@@ -61,6 +64,8 @@ class ServingJobITCase {
     private static JobClient job;
     private static ChatClient chat;
     private static String snapshotId;
+    /** The remote answer model: an OpenAI-compatible server that takes 150 ms per streamed piece. */
+    private static OpenAiStandInServer remote;
 
     static Configuration rocksDb() {
         Configuration conf = new Configuration();
@@ -76,8 +81,12 @@ class ServingJobITCase {
                 ChunkerSettings.DEFAULT, EmbeddingModels.BUNDLED_MINILM, 8, RuntimeOptions.cpu(1), 1),
                 new PrintWriter(new StringWriter())).run().snapshotId();
 
+        remote = new OpenAiStandInServer();
         Configuration conf = stack.servingConfig(index);
         conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME, TestCorpus.GLOBEX));
+        conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, remote.baseUrl());
+        conf.set(ServingOptions.ANSWER_REMOTE_MODEL, "slow");
+        conf.set(ServingOptions.ANSWER_TEMPERATURE, 0.3);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.configure(conf);
         env.enableCheckpointing(500);
@@ -97,6 +106,9 @@ class ServingJobITCase {
         }
         if (stack != null) {
             stack.close();
+        }
+        if (remote != null) {
+            remote.close();
         }
     }
 
@@ -204,5 +216,69 @@ class ServingJobITCase {
             }
             assertThat(AuditRows.count(c)).isEqualTo(rows.size());
         }
+    }
+
+    @Test
+    void rapidFollowUpsToASlowRemoteModelEachSeeThePreviousAnswer() throws Exception {
+        List<String> questions = List.of("How many days do I have to request a refund?",
+                "How long does express shipping take?", "What does the warranty cover?");
+        // Sent back to back: each answer takes over a second, so turns 2 and 3 arrive while turn 1
+        // is still being generated.
+        for (int i = 0; i < questions.size(); i++) {
+            chat.send("gen-" + i, TestCorpus.ACME, "conv-gen", questions.get(i), ServingJob.REMOTE_MODEL);
+        }
+        chat.send("gen-other", TestCorpus.GLOBEX, "conv-gen-2", "When does the cafeteria serve lunch?",
+                ServingJob.REMOTE_MODEL);
+        List<JsonNode> answers = new ArrayList<>();
+        for (int i = 0; i < questions.size(); i++) {
+            ChatClient.Reply reply = chat.await("gen-" + i, WAIT);
+            assertThat(reply.rejected()).as("rejection: %s", reply.rejection()).isFalse();
+            answers.add(reply.response());
+        }
+        for (int i = 0; i < questions.size(); i++) {
+            JsonNode answer = answers.get(i);
+            assertThat(answer.path("answer").asText()).isEqualTo("You said: " + questions.get(i) + " [1]");
+            assertThat(answer.path("modelId").asText()).isEqualTo("openai-compatible:slow");
+            assertThat(answer.path("historyTurns").asInt()).as("history of turn %d", i).isEqualTo(i);
+            assertThat(answer.path("citations")).hasSize(1);
+            // The streamed pieces, numbered from 0, make up the answer, which comes last.
+            List<JsonNode> pieces = chat.chunks("gen-" + i);
+            assertThat(pieces).extracting(p -> p.path("sequence").asInt())
+                    .containsExactlyElementsOf(java.util.stream.IntStream.range(0, pieces.size()).boxed().toList());
+            assertThat(pieces.stream().map(p -> p.path("text").asText()).reduce("", String::concat))
+                    .isEqualTo(answer.path("answer").asText());
+            assertThat(answer.path("sequence").asInt()).isEqualTo(pieces.size());
+            assertThat(answer.path("model").path("seed").asLong()).isEqualTo(GenerationParams.seedFor("gen-" + i));
+            assertThat(answer.path("usage").path("completionTokens").asLong()).isPositive();
+        }
+        // The server was asked turn by turn, each prompt holding the answer before it.
+        List<String> prompts = remote.requests.stream()
+                .map(r -> r.path("messages").get(1).path("content").asText())
+                .filter(p -> questions.stream().anyMatch(p::contains) && !p.contains("cafeteria"))
+                .toList();
+        assertThat(prompts).hasSize(3);
+        for (int i = 1; i < questions.size(); i++) {
+            assertThat(prompts.get(i)).contains(questions.get(i))
+                    .contains(answers.get(i - 1).path("answer").asText());
+        }
+        assertThat(remote.requests).allSatisfy(r -> assertThat(r.path("temperature").asDouble()).isEqualTo(0.3));
+        assertThat(chat.await("gen-other", WAIT).rejected()).isFalse();
+
+        try (Connection c = stack.openAuditConnection()) {
+            Await.until("audit rows of gen-2", WAIT, () -> AuditRows.read(c).containsKey("gen-2"));
+            AuditRows.Row row = AuditRows.read(c).get("gen-2");
+            assertThat(row.answerModel()).isEqualTo(ServingJob.REMOTE_MODEL);
+            assertThat(row.modelId()).isEqualTo("openai-compatible:slow");
+            JsonNode call = ResponseJson.parse(row.modelCall());
+            assertThat(call.path("seed").asLong()).isEqualTo(GenerationParams.seedFor("gen-2"));
+            assertThat(call.path("temperature").asDouble()).isEqualTo(0.3);
+            assertThat(call.path("modelVersion").asText()).startsWith("slow");
+            assertThat(call.path("finishReason").asText()).isEqualTo("stop");
+        }
+
+        chat.send("gen-bad", TestCorpus.ACME, "conv-gen", "Hello?", "gpt-99");
+        JsonNode rejected = chat.await("gen-bad", WAIT).rejection();
+        assertThat(rejected.path("reason").asText()).isEqualTo("INVALID_FIELD");
+        assertThat(rejected.path("detail").asText()).contains("answerModel").contains("remote");
     }
 }

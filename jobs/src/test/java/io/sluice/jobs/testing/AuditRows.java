@@ -14,7 +14,8 @@ public final class AuditRows {
 
     /** One audit row as the tests compare it. */
     public record Row(String requestId, String conversationId, String tenantId, String answer,
-            String contextHash, String snapshotId, String embeddingModel, String retrieved, int historyTurns) {}
+            String contextHash, String snapshotId, String embeddingModel, String retrieved, int historyTurns,
+            String modelId, String answerModel, String modelCall) {}
 
     /** request id to row; an empty map while the table does not exist yet. */
     public static Map<String, Row> read(Connection c) throws SQLException {
@@ -27,10 +28,12 @@ public final class AuditRows {
                 }
             }
             try (ResultSet rs = st.executeQuery("SELECT request_id, conversation_id, tenant_id, answer, "
-                    + "context_hash, snapshot_id, embedding_model, retrieved::text, history_turns FROM audit_turns ORDER BY request_id")) {
+                    + "context_hash, snapshot_id, embedding_model, retrieved::text, history_turns, model_id, answer_model, model_call::text "
+                    + "FROM audit_turns ORDER BY request_id")) {
                 while (rs.next()) {
                     rows.put(rs.getString(1), new Row(rs.getString(1), rs.getString(2), rs.getString(3),
-                            rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getInt(9)));
+                            rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getInt(9),
+                            rs.getString(10), rs.getString(11), rs.getString(12)));
                 }
             }
         }

@@ -17,6 +17,26 @@ public record GenerationParams(double temperature, double topP, int maxTokens, l
         stop = List.copyOf(stop);
     }
 
+    /** These parameters with another seed. */
+    public GenerationParams withSeed(long newSeed) {
+        return new GenerationParams(temperature, topP, maxTokens, newSeed, stop);
+    }
+
+    /**
+     * The seed of a request: the first 31 bits of the SHA-256 of its id. The same request gets the
+     * same seed in every run and every replay; 31 bits because some servers take the seed as a
+     * 32-bit signed integer.
+     */
+    public static long seedFor(String requestId) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(requestId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.nio.ByteBuffer.wrap(digest).getInt() & 0x7fffffffL;
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+    }
+
     /** Greedy decoding (temperature 0) with the given limit. */
     public static GenerationParams greedy(int maxTokens, long seed) {
         return new GenerationParams(0.0, 1.0, maxTokens, seed, List.of());

@@ -93,6 +93,7 @@ public final class OpenAiCompatibleChatModel implements ChatModel {
         private final StringBuilder text = new StringBuilder();
         private int pieces;
         private String finishReason;
+        private String servedModel;
         private long promptTokens = -1;
         private long completionTokens = -1;
 
@@ -103,6 +104,9 @@ public final class OpenAiCompatibleChatModel implements ChatModel {
 
         @Override
         public void onNext(ChatCompletionChunk chunk) {
+            if (servedModel == null && !chunk.model().isBlank()) {
+                servedModel = chunk.model();
+            }
             chunk.usage().ifPresent(u -> {
                 promptTokens = u.promptTokens();
                 completionTokens = u.completionTokens();
@@ -129,7 +133,8 @@ public final class OpenAiCompatibleChatModel implements ChatModel {
                         + ": the stream ended without a finish reason after " + pieces + " pieces of text",
                         text.toString(), false, null));
             } else {
-                result.complete(new Generation(text.toString(), promptTokens, completionTokens, finishReason));
+                result.complete(new Generation(text.toString(), promptTokens, completionTokens, finishReason,
+                        servedModel == null ? config.model() : servedModel));
             }
         }
 

@@ -25,7 +25,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (server-sent events in a chunked body, a usage chunk, {@code data: [DONE]}). The requested model
  * name selects a behaviour:
  * <ul>
- *   <li>{@code echo}: answers "You said: &lt;last user message&gt;" word by word;
+ *   <li>{@code echo} (and any name not listed): answers "You said: &lt;last user message&gt;" word
+ *       by word; when the message is a compiled Sluice context, only its question is echoed, and
+ *       " [1]" is added when the context has a first source;
+ *   <li>{@code slow}: {@code echo}, with 150 ms before every piece (a busy GPU server);
  *   <li>{@code flaky}: 503 for the first two attempts, then {@code echo};
  *   <li>{@code limited}: 429 with {@code Retry-After: 0} once, then {@code echo};
  *   <li>{@code invalid}: 400 with an OpenAI error body, always;
@@ -35,7 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </ul>
  * Raw sockets, not a server library, so that a dropped stream is a real transport failure.
  */
-final class OpenAiStandInServer implements AutoCloseable {
+public final class OpenAiStandInServer implements AutoCloseable {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -43,20 +46,20 @@ final class OpenAiStandInServer implements AutoCloseable {
     private final Thread acceptor;
     private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
     /** Every request body received, in arrival order. */
-    final List<JsonNode> requests = new CopyOnWriteArrayList<>();
+    public final List<JsonNode> requests = new CopyOnWriteArrayList<>();
 
-    OpenAiStandInServer() throws IOException {
+    public OpenAiStandInServer() throws IOException {
         socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         acceptor = new Thread(this::acceptLoop, "openai-stand-in-acceptor");
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "http://127.0.0.1:" + socket.getLocalPort() + "/v1";
     }
 
-    int attempts(String model) {
+    public int attempts(String model) {
         return attempts.getOrDefault(model, new AtomicInteger()).get();
     }
 
@@ -130,11 +133,14 @@ final class OpenAiStandInServer implements AutoCloseable {
         }
         JsonNode messages = request.path("messages");
         String last = messages.get(messages.size() - 1).path("content").asText();
-        String[] words = ("You said: " + last).split(" ");
+        String[] words = reply(last).split(" ");
 
         out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
                 + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         for (int i = 0; i < words.length; i++) {
+            if (model.equals("slow")) {
+                Thread.sleep(150);
+            }
             event(out, chunk(model, (i == 0 ? "" : " ") + words[i], null));
             if (model.equals("drop") && i == 1) {
                 return false; // cut: no terminating chunk, the socket closes
@@ -157,6 +163,18 @@ final class OpenAiStandInServer implements AutoCloseable {
         out.flush();
         return true;
     }
+
+    private static String reply(String message) {
+        int question = message.lastIndexOf(QUESTION);
+        if (question < 0) {
+            return "You said: " + message;
+        }
+        String asked = message.substring(question + QUESTION.length()).strip().replace('\n', ' ');
+        return "You said: " + asked + (message.contains("\n[1] ") ? " [1]" : "");
+    }
+
+    /** How a compiled Sluice context introduces the question. */
+    private static final String QUESTION = "### Question\n";
 
     private static ObjectNode base(String model) {
         ObjectNode node = MAPPER.createObjectNode();

@@ -2,6 +2,7 @@ package io.sluice.operators.audit;
 
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.Citation;
+import io.sluice.schemas.ModelCall;
 import io.sluice.schemas.RetrievedChunk;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,7 +17,8 @@ import java.util.Collection;
 
 /**
  * The audit trail in PostgreSQL: one row per answered request in {@code audit_turns}, keyed by
- * request id. Inserts are idempotent ({@code ON CONFLICT DO NOTHING}), which is what lets the sink
+ * request id, with the answer model the request chose and how it was called ({@code model_call}:
+ * version, parameters, seed, usage). Inserts are idempotent ({@code ON CONFLICT DO NOTHING}), which is what lets the sink
  * re-commit a batch after a failure without duplicating rows.
  */
 public final class AuditStore {
@@ -50,13 +52,16 @@ public final class AuditStore {
             );
             CREATE INDEX IF NOT EXISTS audit_turns_conversation
                 ON audit_turns (conversation_id, event_time);
+            ALTER TABLE audit_turns ADD COLUMN IF NOT EXISTS answer_model TEXT NOT NULL DEFAULT 'extractive';
+            ALTER TABLE audit_turns ADD COLUMN IF NOT EXISTS model_call JSONB NOT NULL DEFAULT '{}';
             """;
 
     private static final String INSERT = """
             INSERT INTO audit_turns (request_id, conversation_id, tenant_id, event_time,
                 source_partition, source_offset, message, snapshot_id, embedding_model, model_id,
-                context_hash, context_tokens, history_turns, retrieved, answer, citations)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS JSONB), ?, CAST(? AS JSONB))
+                context_hash, context_tokens, history_turns, retrieved, answer, citations,
+                answer_model, model_call)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS JSONB), ?, CAST(? AS JSONB), ?, CAST(? AS JSONB))
             ON CONFLICT (request_id) DO NOTHING
             """;
 
@@ -102,6 +107,8 @@ public final class AuditStore {
                     ps.setString(14, retrievedJson(t));
                     ps.setString(15, t.answer());
                     ps.setString(16, citationsJson(t));
+                    ps.setString(17, r.answerModel());
+                    ps.setString(18, modelCallJson(t.call()));
                     ps.addBatch();
                 }
                 int inserted = 0;
@@ -141,6 +148,21 @@ public final class AuditStore {
                     .put("bm25Rank", c.bm25Rank()).put("vectorRank", c.vectorRank());
         }
         return list.toString();
+    }
+
+    /** The model's version, effective parameters and seed, and what it reported: enough to call it again. */
+    private static String modelCallJson(ModelCall c) {
+        return MAPPER.createObjectNode()
+                .put("modelVersion", c.modelVersion())
+                .put("temperature", c.temperature())
+                .put("topP", c.topP())
+                .put("maxTokens", c.maxTokens())
+                .put("seed", c.seed())
+                .put("promptTokens", c.promptTokens())
+                .put("completionTokens", c.completionTokens())
+                .put("finishReason", c.finishReason())
+                .put("chunks", c.chunks())
+                .toString();
     }
 
     private static String citationsJson(AnsweredTurn t) {

@@ -9,6 +9,7 @@ import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.Citation;
 import io.sluice.schemas.ConversationHistory;
 import io.sluice.schemas.ConversationTurn;
+import io.sluice.schemas.ModelCall;
 import io.sluice.schemas.RetrievedChunk;
 import io.sluice.schemas.RetrievedRequest;
 import io.sluice.schemas.StageTimings;
@@ -18,7 +19,8 @@ import java.util.List;
 
 /**
  * Answers one turn of a conversation: compiles the context from the request, the conversation's
- * history and the retrieved chunks, asks the answer model, and maps cited markers back to chunks.
+ * history and the retrieved chunks ({@link #prepare}), answers it with the local answer model or
+ * takes a generative model's answer ({@link #complete}), and maps cited markers back to chunks.
  * The caller owns the history; this class keeps no state.
  */
 public final class TurnProcessor {
@@ -38,23 +40,43 @@ public final class TurnProcessor {
         return t.withTokens(compiler.turnTokens(t));
     }
 
-    public AnsweredTurn process(RetrievedRequest retrieved, ConversationHistory history) {
+    /** A turn whose context is compiled, waiting for its answer. */
+    public record PreparedTurn(RetrievedRequest retrieved, CompiledContext context, long compileMicros) {}
+
+    /** Compiles the turn's context from the request, the history and the retrieved chunks. */
+    public PreparedTurn prepare(RetrievedRequest retrieved, ConversationHistory history) {
         ChatRequest request = retrieved.request();
         long t0 = System.nanoTime();
         CompiledContext context = compiler.compile(request.message(), history.turns(),
                 retrieved.chunks(), request.contextTokens());
-        long t1 = System.nanoTime();
-        Answer answer = model.answer(request.message(), context);
-        long t2 = System.nanoTime();
+        return new PreparedTurn(retrieved, context, (System.nanoTime() - t0) / 1000);
+    }
 
+    /** Answers a prepared turn with the local answer model. */
+    public AnsweredTurn answerLocally(PreparedTurn turn) {
+        long t0 = System.nanoTime();
+        Answer answer = model.answer(turn.retrieved().request().message(), turn.context());
+        long micros = (System.nanoTime() - t0) / 1000;
+        return complete(turn, model.modelId(), answer, ModelCall.local(model.modelId()), micros);
+    }
+
+    /** Compiles and answers a turn with the local answer model. */
+    public AnsweredTurn process(RetrievedRequest retrieved, ConversationHistory history) {
+        return answerLocally(prepare(retrieved, history));
+    }
+
+    /** The answered turn of {@code turn}, however its answer was produced. */
+    public AnsweredTurn complete(PreparedTurn turn, String modelId, Answer answer, ModelCall call, long answerMicros) {
+        RetrievedRequest retrieved = turn.retrieved();
+        CompiledContext context = turn.context();
         List<Citation> citations = new ArrayList<>();
         for (int marker : answer.citedMarkers()) {
             RetrievedChunk c = context.sources().get(marker - 1);
             citations.add(new Citation(marker, c.chunkId(), c.documentId(), c.title()));
         }
-        return new AnsweredTurn(request, retrieved.snapshotId(), retrieved.embeddingModel(),
-                retrieved.chunks(), context.hash(),
-                context.tokens(), context.turns().size(), model.modelId(), answer.text(), citations,
-                new StageTimings(retrieved.embedMicros(), retrieved.retrieveMicros(), (t1 - t0) / 1000, (t2 - t1) / 1000));
+        return new AnsweredTurn(retrieved.request(), retrieved.snapshotId(), retrieved.embeddingModel(),
+                retrieved.chunks(), context.hash(), context.tokens(), context.turns().size(), modelId,
+                answer.text(), citations, call,
+                new StageTimings(retrieved.embedMicros(), retrieved.retrieveMicros(), turn.compileMicros(), answerMicros));
     }
 }

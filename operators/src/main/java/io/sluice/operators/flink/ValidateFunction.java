@@ -1,5 +1,6 @@
 package io.sluice.operators.flink;
 
+import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.validate.RequestValidator;
 import io.sluice.operators.validate.TenantRegistry;
 import io.sluice.operators.validate.ValidationResult;
@@ -20,16 +21,18 @@ public final class ValidateFunction extends ProcessFunction<RequestEnvelope, Cha
     public static final OutputTag<Rejection> REJECTED = new OutputTag<>("rejected", Rejection.TYPE);
 
     private final TenantRegistry tenants;
+    private final AnswerModels answerModels;
     private transient RequestValidator validator;
     private transient StageMetrics metrics;
 
-    public ValidateFunction(TenantRegistry tenants) {
+    public ValidateFunction(TenantRegistry tenants, AnswerModels answerModels) {
         this.tenants = tenants;
+        this.answerModels = answerModels;
     }
 
     @Override
     public void open(OpenContext context) {
-        validator = new RequestValidator(tenants);
+        validator = new RequestValidator(tenants, answerModels);
         metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), "validate");
     }
 

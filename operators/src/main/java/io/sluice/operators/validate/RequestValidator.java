@@ -1,5 +1,6 @@
 package io.sluice.operators.validate;
 
+import io.sluice.operators.answer.AnswerModels;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
@@ -16,9 +17,12 @@ import java.util.regex.Pattern;
  *
  * <pre>{@code
  * {"requestId": "r-1", "tenantId": "acme", "conversationId": "c-9",
- *  "message": "How do snapshots work?", "parameters": {"topK": 5, "contextTokens": 1024}}
+ *  "message": "How do snapshots work?", "answerModel": "extractive",
+ *  "parameters": {"topK": 5, "contextTokens": 1024}}
  * }</pre>
  *
+ * {@code answerModel} is optional and names one of the job's answer models; without it the
+ * tenant's model answers, else the job's default.
  * Ids are 1-128 characters of {@code [A-Za-z0-9._:@-]}; the message is non-blank and at most the
  * tenant's {@code maxMessageChars}; parameters are optional and bounded by the tenant. Anything else
  * becomes a {@link Rejection} with a reason code, never an exception: bad data must not restart the
@@ -30,9 +34,11 @@ public final class RequestValidator {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private final TenantRegistry tenants;
+    private final AnswerModels answerModels;
 
-    public RequestValidator(TenantRegistry tenants) {
+    public RequestValidator(TenantRegistry tenants, AnswerModels answerModels) {
         this.tenants = tenants;
+        this.answerModels = answerModels;
     }
 
     public ValidationResult validate(RequestEnvelope envelope) {
@@ -77,6 +83,15 @@ public final class RequestValidator {
                     + " characters; tenant '" + t.id() + "' allows " + t.maxMessageChars());
         }
 
+        String answerModel = t.answerModel() != null ? t.answerModel() : answerModels.defaultModel();
+        JsonNode model = root.get("answerModel");
+        if (model != null && !model.isNull()) {
+            if (!model.isTextual() || !answerModels.contains(model.asText())) {
+                return p.reject(RejectReason.INVALID_FIELD, "'answerModel' must be one of " + answerModels.names());
+            }
+            answerModel = model.asText();
+        }
+
         int topK = t.topK();
         int contextTokens = t.contextTokens();
         JsonNode params = root.get("parameters");
@@ -103,7 +118,7 @@ public final class RequestValidator {
         }
         return new ValidationResult.Valid(new ChatRequest(p.requestId, p.tenantId, p.conversationId,
                 message, topK, contextTokens, envelope.timestamp(), envelope.partition(),
-                envelope.offset()));
+                envelope.offset(), answerModel));
     }
 
     private static String text(JsonNode root, String field) {

@@ -2,7 +2,8 @@ package io.sluice.operators.validate;
 
 /**
  * A tenant and its limits. {@code topK} and {@code contextTokens} are the defaults a request may
- * lower or raise up to {@code maxTopK} / {@code maxContextTokens}.
+ * lower or raise up to {@code maxTopK} / {@code maxContextTokens}. {@code answerModel} answers the
+ * tenant's requests that name no model; null leaves it to the job's default.
  */
 public record Tenant(
         String id,
@@ -10,7 +11,12 @@ public record Tenant(
         int topK,
         int maxTopK,
         int contextTokens,
-        int maxContextTokens) {
+        int maxContextTokens,
+        String answerModel) {
+
+    public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens) {
+        this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, null);
+    }
 
     public Tenant {
         if (id == null || id.isBlank()) {

@@ -73,7 +73,8 @@ public final class TenantRegistry implements Serializable {
                         n.path("topK").asInt(d.topK()),
                         n.path("maxTopK").asInt(d.maxTopK()),
                         n.path("contextTokens").asInt(d.contextTokens()),
-                        n.path("maxContextTokens").asInt(d.maxContextTokens())));
+                        n.path("maxContextTokens").asInt(d.maxContextTokens()),
+                        n.path("answerModel").asText(null)));
             } catch (IllegalArgumentException e) {
                 throw new IOException("Tenants file " + file + ": " + e.getMessage(), e);
             }
@@ -83,15 +84,20 @@ public final class TenantRegistry implements Serializable {
 
     /** Serializable form: records are not, and Flink ships the registry inside a function. */
     private record TenantEntry(String id, int maxMessageChars, int topK, int maxTopK,
-            int contextTokens, int maxContextTokens) implements Serializable {
+            int contextTokens, int maxContextTokens, String answerModel) implements Serializable {
         static TenantEntry of(Tenant t) {
             return new TenantEntry(t.id(), t.maxMessageChars(), t.topK(), t.maxTopK(),
-                    t.contextTokens(), t.maxContextTokens());
+                    t.contextTokens(), t.maxContextTokens(), t.answerModel());
         }
 
         Tenant toTenant() {
-            return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens);
+            return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel);
         }
+    }
+
+    /** Every tenant, in id order. */
+    public List<Tenant> all() {
+        return tenants.values().stream().map(TenantEntry::toTenant).toList();
     }
 
     @Override

@@ -4,12 +4,12 @@ import io.sluice.model.EmbeddingModels;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RetrievedChunk;
+import io.sluice.schemas.ResponseEvent;
 import io.sluice.schemas.RetrievedRequest;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OperatorSnapshotUtil;
@@ -40,14 +40,18 @@ class ConversationStateMigrationTest {
     private static final String V1 = "conversation-state-v1.snapshot";
     private static final String V1_ROCKSDB = "conversation-state-v1-rocksdb.snapshot";
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, AnsweredTurn> harness()
+    private static KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> harness()
             throws Exception {
-        return new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new ConversationFunction(8, Duration.ofDays(7), EmbeddingModels.BUNDLED_MINILM)),
-                r -> r.request().conversationId(), Types.STRING);
+        return new KeyedOneInputStreamOperatorTestHarness<>(new ConversationOperatorFactory(
+                ConversationOperator.Settings.extractive(8, Duration.ofDays(7), EmbeddingModels.BUNDLED_MINILM)),
+                (RetrievedRequest r) -> r.request().conversationId(), Types.STRING);
     }
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, AnsweredTurn> harness(boolean rocksDb)
+    private static List<AnsweredTurn> answers(KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> h) {
+        return h.extractOutputValues().stream().map(ResponseEvent::answer).toList();
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> harness(boolean rocksDb)
             throws Exception {
         var h = harness();
         if (rocksDb) {
@@ -89,10 +93,10 @@ class ConversationStateMigrationTest {
             h.processElement(turn("new-2", "c-2", "Tell me more about restoring.", 5_000L));
             h.processElement(turn("v1-a", "c-1", "How do savepoints restore state?", 6_000L));
             // c-1 had two turns and c-2 one before the upgrade; both are seen in context.
-            assertThat(h.extractOutputValues()).extracting(AnsweredTurn::historyTurns).containsExactly(2, 1);
-            assertThat(h.extractOutputValues().get(0).contextTokens()).isPositive();
+            assertThat(answers(h)).extracting(AnsweredTurn::historyTurns).containsExactly(2, 1);
+            assertThat(answers(h).get(0).contextTokens()).isPositive();
             // A requestId answered before the upgrade is still known.
-            assertThat(h.getSideOutput(ConversationFunction.DUPLICATES)).hasSize(1);
+            assertThat(h.getSideOutput(ConversationOperator.UNANSWERED)).hasSize(1);
 
             // State written now is version 2 and restores as such.
             OperatorSubtaskState v2 = h.snapshot(2L, 2L);
@@ -100,7 +104,7 @@ class ConversationStateMigrationTest {
                 again.initializeState(v2);
                 again.open();
                 again.processElement(turn("new-3", "c-1", "One more question about savepoints.", 7_000L));
-                assertThat(again.extractOutputValues()).extracting(AnsweredTurn::historyTurns).containsExactly(3);
+                assertThat(answers(again)).extracting(AnsweredTurn::historyTurns).containsExactly(3);
             }
         }
     }

@@ -1,5 +1,9 @@
 package io.sluice.operators.validate;
 
+import io.sluice.model.chat.GenerationParams;
+import io.sluice.model.chat.OpenAiBackendConfig;
+import io.sluice.operators.answer.AnswerModels;
+import io.sluice.operators.answer.OpenAiChatModelSpec;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.RequestEnvelope;
 
@@ -11,8 +15,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class RequestValidatorTest {
 
+    private static final AnswerModels MODELS = new AnswerModels(AnswerModels.EXTRACTIVE,
+            java.util.Map.of("remote", new OpenAiChatModelSpec(OpenAiBackendConfig.of("http://localhost:1/v1", "m", null)),
+                    "local-gen", new OpenAiChatModelSpec(OpenAiBackendConfig.of("http://localhost:2/v1", "m", null))),
+            GenerationParams.greedy(64, 0));
+
     private final RequestValidator validator = new RequestValidator(new TenantRegistry(java.util.List.of(
-            new Tenant("acme", 20, 5, 10, 1024, 2048))));
+            new Tenant("acme", 20, 5, 10, 1024, 2048),
+            new Tenant("genco", 20, 5, 10, 1024, 2048, "remote"))), MODELS);
 
     private ValidationResult validate(String payload) {
         return validator.validate(new RequestEnvelope(2, 42L, 1000L, "c1", payload));
@@ -29,6 +39,21 @@ class RequestValidatorTest {
         assertThat(req.eventTime()).isEqualTo(1000L);
         assertThat(req.partition()).isEqualTo(2);
         assertThat(req.offset()).isEqualTo(42L);
+    }
+
+    @Test
+    void answerModelComesFromTheRequestThenTheTenantThenTheJob() {
+        String base = "{\"requestId\":\"r1\",\"conversationId\":\"c1\",\"message\":\"hi\"";
+        assertThat(model(base + ",\"tenantId\":\"acme\"}")).isEqualTo(AnswerModels.EXTRACTIVE);
+        assertThat(model(base + ",\"tenantId\":\"genco\"}")).isEqualTo("remote");
+        assertThat(model(base + ",\"tenantId\":\"genco\",\"answerModel\":\"local-gen\"}")).isEqualTo("local-gen");
+        var rejected = (ValidationResult.Rejected) validate(base + ",\"tenantId\":\"acme\",\"answerModel\":\"gpt-9\"}");
+        assertThat(rejected.rejection().reason()).isEqualTo(RejectReason.INVALID_FIELD);
+        assertThat(rejected.rejection().detail()).contains("[extractive, local-gen, remote]");
+    }
+
+    private String model(String payload) {
+        return ((ValidationResult.Valid) validate(payload)).request().answerModel();
     }
 
     @Test

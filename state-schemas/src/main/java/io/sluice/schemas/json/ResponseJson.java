@@ -2,6 +2,8 @@ package io.sluice.schemas.json;
 
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.Citation;
+import io.sluice.schemas.ModelCall;
+import io.sluice.schemas.ResponseEvent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,18 +14,27 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.UncheckedIOException;
 
 /**
- * The JSON of a {@code chat.responses} record (key: conversationId):
+ * The JSON of a {@code chat.responses} record (key: conversationId). A streamed piece of an answer:
  *
  * <pre>{@code
- * {"requestId", "conversationId", "tenantId", "answer",
+ * {"type": "chunk", "requestId", "conversationId", "tenantId", "sequence", "text"}
+ * }</pre>
+ *
+ * and the finished turn, always the last record of a request:
+ *
+ * <pre>{@code
+ * {"type": "answer", "requestId", "conversationId", "tenantId", "sequence", "answer",
  *  "citations": [{"marker", "chunkId", "documentId", "title"}],
  *  "snapshotId", "embeddingModel", "modelId", "historyTurns", "contextTokens", "contextHash",
+ *  "model": {"version", "temperature", "topP", "maxTokens", "seed", "finishReason"},
+ *  "usage": {"promptTokens", "completionTokens"},
  *  "timings": {"embedMs", "retrieveMs", "compileMs", "answerMs"}}
  * }</pre>
  *
  * {@code historyTurns} counts the earlier turns of the conversation that the compiled context
- * included (the newest that fit the token budget). Every field but {@code timings} is deterministic, so a record repeated after a recovery carries
- * the same content; readers drop repeats by requestId.
+ * included (the newest that fit the token budget). Every field but {@code timings} is
+ * deterministic for local models, so a record repeated after a recovery carries the same content;
+ * readers drop repeats by requestId and sequence (see {@link ResponseEvent}).
  */
 public final class ResponseJson {
 
@@ -31,11 +42,25 @@ public final class ResponseJson {
 
     private ResponseJson() {}
 
-    public static String toJson(AnsweredTurn turn) {
+    public static final String TYPE_CHUNK = "chunk";
+    public static final String TYPE_ANSWER = "answer";
+
+    public static String toJson(ResponseEvent event) {
         ObjectNode root = MAPPER.createObjectNode();
-        root.put("requestId", turn.request().requestId());
-        root.put("conversationId", turn.request().conversationId());
-        root.put("tenantId", turn.request().tenantId());
+        root.put("type", event.isAnswer() ? TYPE_ANSWER : TYPE_CHUNK);
+        root.put("requestId", event.requestId());
+        root.put("conversationId", event.conversationId());
+        root.put("tenantId", event.tenantId());
+        root.put("sequence", event.sequence());
+        if (event.isAnswer()) {
+            putAnswer(root, event.answer());
+        } else {
+            root.put("text", event.chunk());
+        }
+        return write(root);
+    }
+
+    private static void putAnswer(ObjectNode root, AnsweredTurn turn) {
         root.put("answer", turn.answer());
         ArrayNode citations = root.putArray("citations");
         for (Citation c : turn.citations()) {
@@ -51,12 +76,22 @@ public final class ResponseJson {
         root.put("historyTurns", turn.historyTurns());
         root.put("contextTokens", turn.contextTokens());
         root.put("contextHash", turn.contextHash());
+        ModelCall call = turn.call();
+        root.putObject("model")
+                .put("version", call.modelVersion())
+                .put("temperature", call.temperature())
+                .put("topP", call.topP())
+                .put("maxTokens", call.maxTokens())
+                .put("seed", call.seed())
+                .put("finishReason", call.finishReason());
+        root.putObject("usage")
+                .put("promptTokens", call.promptTokens())
+                .put("completionTokens", call.completionTokens());
         root.putObject("timings")
                 .put("embedMs", turn.timings().embedMicros() / 1000.0)
                 .put("retrieveMs", turn.timings().retrieveMicros() / 1000.0)
                 .put("compileMs", turn.timings().compileMicros() / 1000.0)
                 .put("answerMs", turn.timings().answerMicros() / 1000.0);
-        return write(root);
     }
 
     /** The deterministic part of a response: everything but timings. */

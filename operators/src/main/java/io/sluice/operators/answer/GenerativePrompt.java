@@ -1,0 +1,48 @@
+package io.sluice.operators.answer;
+
+import io.sluice.model.chat.ChatMessage;
+import io.sluice.model.chat.GenerationParams;
+import io.sluice.model.chat.GenerationRequest;
+import io.sluice.operators.context.CompiledContext;
+
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What a generative model is asked, and how its text becomes an {@link Answer}. The prompt is a
+ * fixed system message and the compiled context as the user message, so the context hash in the
+ * audit trail covers everything the model saw but this versioned instruction.
+ */
+public final class GenerativePrompt {
+
+    /** Bumped whenever {@link #SYSTEM} changes; recorded with the model version. */
+    public static final int VERSION = 1;
+
+    static final String SYSTEM = "You answer questions for a retrieval-augmented chat service. "
+            + "Use only the numbered sources and the conversation shown. Cite every source you use "
+            + "as [n], with its number. If the sources do not contain the answer, say that they do not.";
+
+    private static final Pattern MARKER = Pattern.compile("\\[(\\d{1,3})]");
+
+    private GenerativePrompt() {}
+
+    public static GenerationRequest request(CompiledContext context, GenerationParams params) {
+        return new GenerationRequest(List.of(ChatMessage.system(SYSTEM), ChatMessage.user(context.text())), params);
+    }
+
+    /** The answer in {@code text}: the markers it cites that name a source, in order of first use. */
+    public static Answer answer(String text, int sources) {
+        Set<Integer> cited = new LinkedHashSet<>();
+        Matcher m = MARKER.matcher(text);
+        while (m.find()) {
+            int marker = Integer.parseInt(m.group(1));
+            if (marker >= 1 && marker <= sources) {
+                cited.add(marker);
+            }
+        }
+        return new Answer(text.strip(), List.copyOf(cited));
+    }
+}

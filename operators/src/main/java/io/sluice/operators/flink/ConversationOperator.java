@@ -1,0 +1,356 @@
+package io.sluice.operators.flink;
+
+import io.sluice.model.EmbeddingModels;
+import io.sluice.model.HfTokenizer;
+import io.sluice.model.SharedModels;
+import io.sluice.model.chat.ChatModel;
+import io.sluice.model.chat.Generation;
+import io.sluice.model.chat.GenerationParams;
+import io.sluice.operators.answer.AnswerModels;
+import io.sluice.operators.answer.ChatModelSpec;
+import io.sluice.operators.answer.ExtractiveAnswerer;
+import io.sluice.operators.answer.GenerativePrompt;
+import io.sluice.operators.context.ContextCompiler;
+import io.sluice.operators.conversation.TurnProcessor;
+import io.sluice.operators.conversation.TurnProcessor.PreparedTurn;
+import io.sluice.operators.retrieve.IndexFields;
+import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.ConversationHistory;
+import io.sluice.schemas.ModelCall;
+import io.sluice.schemas.RejectReason;
+import io.sluice.schemas.Rejection;
+import io.sluice.schemas.ResponseEvent;
+import io.sluice.schemas.RetrievedRequest;
+
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.stream.Collectors;
+
+/**
+ * The {@code conversation} stage, keyed by conversationId: compiles each turn's context from the
+ * conversation's recent turns, answers it with the request's answer model, appends the turn to the
+ * history in keyed state and emits {@link ResponseEvent}s: streamed pieces, then the answer.
+ *
+ * <p><b>Turn order with asynchronous answers.</b> A generative model answers over the network or on
+ * another thread, yet a conversation's next turn must see the previous answer in its history. So a
+ * conversation has at most one turn being answered: turns that arrive meanwhile wait in keyed state
+ * ({@code pending}, head first) and the next one starts, with the updated history, in the mailbox
+ * action that completes the previous. Other conversations are not held up. Model calls never block
+ * {@code processElement}: tokens and results come back as mailbox actions on the task thread, as in
+ * Flink's async I/O operator. When {@code maxInFlight} generations run, new input waits by yielding
+ * to the mailbox.
+ *
+ * <p><b>Checkpoints.</b> Every state change happens on the task thread, so a checkpoint holds each
+ * conversation's history and its unanswered turns, and nothing else is needed: on restore the head
+ * of every non-empty {@code pending} list is asked again. Its pieces may then reach
+ * {@code chat.responses} twice with the same sequence numbers; readers drop repeats.
+ *
+ * <p>History expires by event time: a request that arrives more than {@code historyTtl} after the
+ * conversation's last turn (in Kafka record time) starts with an empty history, whenever and however
+ * often it is processed. Flink's state TTL, set to the same duration, only frees storage of idle
+ * conversations; it is processing-time based, so replay runs with it off.
+ */
+public final class ConversationOperator extends AbstractStreamOperator<ResponseEvent>
+        implements OneInputStreamOperator<RetrievedRequest, ResponseEvent>, BoundedOneInput {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Turns that were not answered: duplicates, busy conversations, failed generations. */
+    public static final OutputTag<Rejection> UNANSWERED = new OutputTag<>("unanswered", Rejection.TYPE);
+
+    static final String HISTORY_STATE = "history";
+    static final String PENDING_STATE = "pending";
+
+    /**
+     * What the stage is configured with.
+     *
+     * @param maxTurns recent turns the history keeps
+     * @param historyTtl idle time after which a history expires (event time); zero keeps it
+     * @param embeddingModel the model whose tokenizer counts context tokens
+     * @param answerModels the answer models requests may name
+     * @param maxInFlight generations one subtask runs at once
+     * @param maxPendingTurns turns of one conversation that may wait behind the one being answered
+     */
+    public record Settings(
+            int maxTurns,
+            Duration historyTtl,
+            String embeddingModel,
+            AnswerModels answerModels,
+            int maxInFlight,
+            int maxPendingTurns) implements Serializable {
+
+        public Settings {
+            if (maxTurns < 1 || maxInFlight < 1 || maxPendingTurns < 1) {
+                throw new IllegalArgumentException("max turns, max in-flight and max pending turns must be positive");
+            }
+        }
+
+        /** The extractive answerer only, with the default limits. */
+        public static Settings extractive(int maxTurns, Duration historyTtl, String embeddingModel) {
+            return new Settings(maxTurns, historyTtl, embeddingModel, AnswerModels.extractiveOnly(), 64, 16);
+        }
+    }
+
+    private final Settings settings;
+    private final transient MailboxExecutor mailbox;
+
+    private transient ValueState<ConversationHistory> history;
+    private transient ListState<RetrievedRequest> pending;
+    private transient HfTokenizer tokenizer;
+    private transient TurnProcessor processor;
+    private transient Map<String, SharedModels.Lease<ChatModel>> chatModels;
+    private transient int inFlight;
+    private transient boolean closed;
+    private transient StageMetrics metrics;
+    private transient Counter chunks;
+
+    ConversationOperator(StreamOperatorParameters<ResponseEvent> parameters, Settings settings, MailboxExecutor mailbox) {
+        super(parameters);
+        this.settings = settings;
+        this.mailbox = mailbox;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        ValueStateDescriptor<ConversationHistory> historyDescriptor =
+                new ValueStateDescriptor<>(HISTORY_STATE, ConversationHistory.TYPE);
+        if (!settings.historyTtl().isZero()) {
+            historyDescriptor.enableTimeToLive(StateTtlConfig.newBuilder(settings.historyTtl())
+                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                    .build());
+        }
+        history = getRuntimeContext().getState(historyDescriptor);
+        pending = getRuntimeContext().getListState(new ListStateDescriptor<>(PENDING_STATE, RetrievedRequest.TYPE));
+        tokenizer = EmbeddingModels.tokenizer(settings.embeddingModel());
+        processor = new TurnProcessor(new ContextCompiler(tokenizer),
+                new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3));
+        chatModels = new HashMap<>();
+        for (Map.Entry<String, ChatModelSpec> e : settings.answerModels().generativeModels().entrySet()) {
+            ChatModelSpec spec = e.getValue();
+            chatModels.put(e.getKey(), SharedModels.acquire(spec.sharingKey(), spec::open));
+        }
+        metrics = new StageMetrics(getMetricGroup(), "conversation");
+        var group = getMetricGroup().addGroup("sluice").addGroup("conversation");
+        group.gauge("inFlight", () -> inFlight);
+        chunks = group.counter("chunks");
+        resumeUnansweredTurns();
+    }
+
+    /** After a restore: asks again for the answer of every conversation's oldest unanswered turn. */
+    private void resumeUnansweredTurns() throws Exception {
+        List<Object> keys;
+        try (var stream = getKeyedStateBackend().getKeys(PENDING_STATE, VoidNamespace.INSTANCE)) {
+            keys = stream.collect(Collectors.toList());
+        }
+        for (Object key : keys) {
+            setCurrentKey(key);
+            List<RetrievedRequest> queue = pendingTurns();
+            if (!queue.isEmpty()) {
+                start(queue.get(0), currentHistory(queue.get(0).request()));
+            }
+        }
+    }
+
+    @Override
+    public void processElement(StreamRecord<RetrievedRequest> element) throws Exception {
+        RetrievedRequest retrieved = element.getValue();
+        ChatRequest request = retrieved.request();
+        List<RetrievedRequest> queue = pendingTurns();
+        ConversationHistory current = currentHistory(request);
+        if (current.answered(request.requestId())
+                || queue.stream().anyMatch(p -> p.request().requestId().equals(request.requestId()))) {
+            reject(request, RejectReason.DUPLICATE_REQUEST,
+                    "request '" + request.requestId() + "' was already received in this conversation");
+            return;
+        }
+        if (!queue.isEmpty()) {
+            int waiting = queue.size() - 1; // behind the turn being answered
+            if (waiting >= settings.maxPendingTurns()) {
+                reject(request, RejectReason.CONVERSATION_BUSY, "conversation '" + request.conversationId()
+                        + "' already has " + waiting + " turns waiting for the answer before them");
+                return;
+            }
+            pending.add(retrieved); // answered when the turns before it are
+            return;
+        }
+        if (settings.answerModels().generative(request.answerModel()).isEmpty()) {
+            answerLocally(retrieved, current);
+            return;
+        }
+        Object key = getCurrentKey();
+        while (inFlight >= settings.maxInFlight()) {
+            mailbox.yield(); // completions run here and may switch the key
+        }
+        setCurrentKey(key);
+        pending.add(retrieved);
+        start(retrieved, current);
+    }
+
+    /** Answers the head of the conversation's queue; the current key is its conversation. */
+    private void start(RetrievedRequest retrieved, ConversationHistory current) throws Exception {
+        ChatRequest request = retrieved.request();
+        var spec = settings.answerModels().generative(request.answerModel());
+        if (spec.isEmpty()) {
+            answerLocally(retrieved, current);
+            advance(request.conversationId());
+            return;
+        }
+        PreparedTurn turn = processor.prepare(retrieved, current);
+        ChatModel model = chatModels.get(request.answerModel()).get();
+        GenerationParams params = settings.answerModels().params(request.requestId());
+        int[] sequence = {0}; // written and read by the one thread delivering this stream's tokens
+        long start = System.nanoTime();
+        inFlight++;
+        model.generate(GenerativePrompt.request(turn.context(), params), text -> {
+            int piece = sequence[0]++;
+            toMailbox(() -> emit(ResponseEvent.chunk(request, piece, text), request), "chunk");
+        }).whenComplete((generation, error) -> {
+            int pieces = sequence[0]; // the stream delivered its last token before completing
+            long micros = (System.nanoTime() - start) / 1000;
+            toMailbox(() -> {
+                inFlight--;
+                setCurrentKey(request.conversationId());
+                finishGeneration(turn, model.modelId(), params, generation, pieces, error, micros);
+            }, "generation");
+        });
+    }
+
+    private void finishGeneration(PreparedTurn turn, String modelId, GenerationParams params, Generation generation,
+            int pieces, Throwable error, long micros) throws Exception {
+        ChatRequest request = turn.retrieved().request();
+        if (error != null) {
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            reject(request, RejectReason.MODEL_FAILED, "answer model '" + request.answerModel() + "' failed: "
+                    + cause.getMessage());
+        } else {
+            ModelCall call = new ModelCall(generation.modelVersion() + "; prompt v" + GenerativePrompt.VERSION,
+                    params.temperature(), params.topP(), params.maxTokens(), params.seed(),
+                    generation.promptTokens(), generation.completionTokens(), generation.finishReason(),
+                    pieces);
+            AnsweredTurn answered = processor.complete(turn, modelId,
+                    GenerativePrompt.answer(generation.text(), turn.context().sources().size()), call, micros);
+            appendToHistory(answered);
+            metrics.latency(micros);
+            metrics.passed();
+            emit(ResponseEvent.answer(answered, call.chunks()), request);
+        }
+        advance(request.conversationId());
+    }
+
+    /** Drops the answered head of the queue and starts the next turn, if any. */
+    private void advance(String conversationId) throws Exception {
+        setCurrentKey(conversationId);
+        List<RetrievedRequest> queue = pendingTurns();
+        if (queue.isEmpty()) {
+            return;
+        }
+        List<RetrievedRequest> rest = queue.subList(1, queue.size());
+        if (rest.isEmpty()) {
+            pending.clear();
+            return;
+        }
+        pending.update(new ArrayList<>(rest));
+        start(rest.get(0), currentHistory(rest.get(0).request()));
+    }
+
+    private void answerLocally(RetrievedRequest retrieved, ConversationHistory current) throws Exception {
+        long start = System.nanoTime();
+        AnsweredTurn turn = processor.process(retrieved, current);
+        appendToHistory(turn);
+        metrics.latency((System.nanoTime() - start) / 1000);
+        metrics.passed();
+        emit(ResponseEvent.answer(turn, 0), retrieved.request());
+    }
+
+    private void appendToHistory(AnsweredTurn turn) throws Exception {
+        history.update(currentHistory(turn.request()).append(processor.historyTurn(turn), settings.maxTurns()));
+    }
+
+    private ConversationHistory currentHistory(ChatRequest request) throws Exception {
+        ConversationHistory current = history.value();
+        Duration ttl = settings.historyTtl();
+        if (current == null || (!ttl.isZero() && current.idleLongerThan(ttl, request.eventTime()))) {
+            return ConversationHistory.EMPTY;
+        }
+        return current;
+    }
+
+    private List<RetrievedRequest> pendingTurns() throws Exception {
+        List<RetrievedRequest> queue = new ArrayList<>();
+        Iterable<RetrievedRequest> stored = pending.get();
+        if (stored != null) {
+            stored.forEach(queue::add);
+        }
+        return queue;
+    }
+
+    private void emit(ResponseEvent event, ChatRequest request) {
+        if (!event.isAnswer()) {
+            chunks.inc();
+        }
+        output.collect(new StreamRecord<>(event, request.eventTime()));
+    }
+
+    private void reject(ChatRequest request, RejectReason reason, String detail) {
+        metrics.rejected(reason);
+        output.collect(UNANSWERED, new StreamRecord<>(new Rejection(reason, detail, request.requestId(),
+                request.tenantId(), request.conversationId(), request.message(), request.partition(),
+                request.offset(), request.eventTime()), request.eventTime()));
+    }
+
+    /** Runs {@code action} on the task thread; after close, results of abandoned calls are dropped. */
+    private void toMailbox(org.apache.flink.util.function.ThrowingRunnable<? extends Exception> action, String what) {
+        if (closed) {
+            return;
+        }
+        try {
+            mailbox.execute(action, what);
+        } catch (RejectedExecutionException e) {
+            // The task is shutting down; the unanswered turn is still in the last checkpoint.
+        }
+    }
+
+    @Override
+    public void endInput() throws Exception {
+        // Bounded input (replay, tests): every turn is answered before the operator finishes.
+        while (inFlight > 0) {
+            mailbox.yield();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        closed = true;
+        if (chatModels != null) {
+            chatModels.values().forEach(SharedModels.Lease::close);
+        }
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+        super.close();
+    }
+}

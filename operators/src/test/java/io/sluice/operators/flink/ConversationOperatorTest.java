@@ -1,0 +1,258 @@
+package io.sluice.operators.flink;
+
+import io.sluice.model.EmbeddingModels;
+import io.sluice.model.chat.GenerationParams;
+import io.sluice.operators.answer.AnswerModels;
+import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.RejectReason;
+import io.sluice.schemas.Rejection;
+import io.sluice.schemas.ResponseEvent;
+import io.sluice.schemas.RetrievedChunk;
+import io.sluice.schemas.RetrievedRequest;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Operator harness tests: history survives snapshot and restore, and turns answered asynchronously
+ * still see the previous answer in their history.
+ */
+class ConversationOperatorTest {
+
+    private static final String MODEL = "remote";
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> harness(
+            ConversationOperator.Settings settings) throws Exception {
+        var harness = new KeyedOneInputStreamOperatorTestHarness<>(new ConversationOperatorFactory(settings),
+                (RetrievedRequest r) -> r.request().conversationId(), Types.STRING);
+        harness.setStateBackend(new EmbeddedRocksDBStateBackend());
+        return harness;
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> extractive()
+            throws Exception {
+        return harness(ConversationOperator.Settings.extractive(2, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM));
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> generative(
+            String modelName, int maxPending) throws Exception {
+        AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE,
+                Map.of(MODEL, new ScriptedChatModel.Spec(modelName)), new GenerationParams(0.7, 0.9, 64, 0, List.of()));
+        return harness(new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
+                models, 4, maxPending));
+    }
+
+    private static StreamRecord<RetrievedRequest> turn(String requestId, String conversation, String message) {
+        return turn(requestId, conversation, message, 1000L, ChatRequest.DEFAULT_ANSWER_MODEL);
+    }
+
+    private static StreamRecord<RetrievedRequest> turn(String requestId, String conversation, String message,
+            long eventTime, String model) {
+        ChatRequest request = new ChatRequest(requestId, "acme", conversation, message, 3, 512, eventTime, 0, 0L, model);
+        return new StreamRecord<>(new RetrievedRequest(request, "snap-1", "minilm@1", List.of(
+                new RetrievedChunk("doc#0", "doc", "Doc", "Savepoints restore the keyed state of a job. Index snapshots are immutable once written.", 0.03, 1, 1)),
+                5L, 10L), eventTime);
+    }
+
+    private static StreamRecord<RetrievedRequest> remoteTurn(String requestId, String conversation, String message) {
+        return turn(requestId, conversation, message, 1000L, MODEL);
+    }
+
+    private static List<AnsweredTurn> answers(KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> h) {
+        return h.extractOutputValues().stream().filter(ResponseEvent::isAnswer).map(ResponseEvent::answer).toList();
+    }
+
+    private static List<Rejection> unanswered(KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> h) {
+        var side = h.getSideOutput(ConversationOperator.UNANSWERED);
+        return side == null ? List.of() : side.stream().map(StreamRecord::getValue).toList();
+    }
+
+    /** Runs the model results waiting in the task's mailbox, as the task thread would. */
+    private static void runMailbox(KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> h)
+            throws Exception {
+        TaskMailbox mailbox = h.getTaskMailbox();
+        for (Optional<?> mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY); mail.isPresent();
+                mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY)) {
+            ((org.apache.flink.streaming.runtime.tasks.mailbox.Mail) mail.get()).run();
+        }
+    }
+
+    @Test
+    void historyIsKeptAcrossSnapshotAndRestore() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = extractive()) {
+            h.open();
+            h.processElement(turn("r1", "c1", "How do savepoints restore state?"));
+            h.processElement(turn("r2", "c1", "Are snapshots immutable?"));
+            h.processElement(turn("x1", "c2", "Unrelated conversation"));
+            assertThat(answers(h)).extracting(AnsweredTurn::historyTurns).containsExactly(0, 1, 0);
+            assertThat(answers(h).get(0).answer()).contains("[1]");
+            // A local model does not stream: its answer is the request's only record, number 0.
+            assertThat(h.extractOutputValues()).allSatisfy(e -> assertThat(e.sequence()).isZero());
+            snapshot = h.snapshot(1L, 1L);
+        }
+        try (var h = extractive()) {
+            h.initializeState(snapshot);
+            h.open();
+            h.processElement(turn("r3", "c1", "And then?"));
+            h.processElement(turn("x2", "c2", "Next"));
+            // Bounded to 2 turns: c1 had r1, r2; c2 had x1.
+            assertThat(answers(h)).extracting(AnsweredTurn::historyTurns).containsExactly(2, 1);
+            h.processElement(turn("r4", "c1", "Once more"));
+            assertThat(answers(h).get(2).historyTurns()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void historyExpiresByEventTimeNotByTheClock() throws Exception {
+        long hour = Duration.ofHours(1).toMillis();
+        String model = ChatRequest.DEFAULT_ANSWER_MODEL;
+        try (var h = extractive()) {
+            h.open();
+            h.processElement(turn("r1", "c1", "How do savepoints restore state?", 0L, model));
+            h.processElement(turn("r2", "c1", "Still within the hour", hour, model));
+            h.processElement(turn("r3", "c1", "A day later", hour + 24 * hour, model));
+            h.processElement(turn("r4", "c1", "Right after", hour + 24 * hour + 1, model));
+            assertThat(answers(h)).extracting(AnsweredTurn::historyTurns).containsExactly(0, 1, 0, 1);
+        }
+    }
+
+    @Test
+    void aRepeatedRequestIdIsRejectedNotAnsweredTwice() throws Exception {
+        try (var h = extractive()) {
+            h.open();
+            h.processElement(turn("r1", "c1", "How do savepoints restore state?"));
+            h.processElement(turn("r1", "c1", "How do savepoints restore state?"));
+            assertThat(answers(h)).hasSize(1);
+            assertThat(unanswered(h)).singleElement()
+                    .satisfies(r -> assertThat(r.reason()).isEqualTo(RejectReason.DUPLICATE_REQUEST));
+        }
+    }
+
+    @Test
+    void aFollowUpWaitsForThePreviousAnswerAndSeesIt() throws Exception {
+        ScriptedChatModel model = ScriptedChatModel.register("follow-up");
+        try (var h = generative("follow-up", 16)) {
+            h.open();
+            h.processElement(remoteTurn("r1", "c1", "How do savepoints restore state?"));
+            h.processElement(remoteTurn("r2", "c1", "And are snapshots immutable?"));
+            h.processElement(remoteTurn("x1", "c2", "Something else"));
+            // r2 waits for r1's answer; the other conversation is not held up.
+            assertThat(model.calls).hasSize(2);
+            assertThat(model.calls.get(1).request().messages().get(1).content()).contains("Something else");
+
+            model.answer(0, "They restore", " keyed state [1]", ".");
+            runMailbox(h);
+            assertThat(model.calls).hasSize(3);
+            String followUpPrompt = model.calls.get(2).request().messages().get(1).content();
+            assertThat(followUpPrompt).contains("And are snapshots immutable?")
+                    .contains("They restore keyed state [1].");
+
+            model.answer(2, "Yes [1].");
+            model.answer(1, "Other.");
+            runMailbox(h);
+            List<ResponseEvent> r1 = h.extractOutputValues().stream().filter(e -> e.requestId().equals("r1")).toList();
+            assertThat(r1).extracting(ResponseEvent::sequence).containsExactly(0, 1, 2, 3);
+            assertThat(r1.subList(0, 3)).extracting(ResponseEvent::chunk).containsExactly("They restore", " keyed state [1]", ".");
+            AnsweredTurn first = r1.get(3).answer();
+            assertThat(first.answer()).isEqualTo("They restore keyed state [1].");
+            assertThat(first.citations()).extracting(c -> c.chunkId()).containsExactly("doc#0");
+            assertThat(first.modelId()).isEqualTo("scripted:follow-up");
+            assertThat(first.call().seed()).isEqualTo(GenerationParams.seedFor("r1"));
+            assertThat(first.call().temperature()).isEqualTo(0.7);
+            assertThat(first.call().modelVersion()).startsWith("follow-up-v7");
+            assertThat(first.call().chunks()).isEqualTo(3);
+            assertThat(first.call().completionTokens()).isEqualTo(3);
+            assertThat(answers(h)).extracting(t -> t.request().requestId()).containsExactly("r1", "r2", "x1");
+            assertThat(answers(h).get(1).historyTurns()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aTurnInFlightAtASnapshotIsAskedAgainAfterRestore() throws Exception {
+        ScriptedChatModel before = ScriptedChatModel.register("restore");
+        OperatorSubtaskState snapshot;
+        try (var h = generative("restore", 16)) {
+            h.open();
+            h.processElement(remoteTurn("r1", "c1", "How do savepoints restore state?"));
+            h.processElement(remoteTurn("r2", "c1", "And then?"));
+            before.answer(0, "Keyed state ", "comes back [1].");
+            runMailbox(h);
+            assertThat(before.calls).hasSize(2); // r2 is being answered
+            snapshot = h.snapshot(1L, 1L);
+        }
+        ScriptedChatModel after = ScriptedChatModel.register("restore");
+        try (var h = generative("restore", 16)) {
+            h.initializeState(snapshot);
+            h.open();
+            assertThat(after.calls).singleElement().satisfies(call ->
+                    assertThat(call.request().messages().get(1).content()).contains("And then?")
+                            .contains("Keyed state comes back [1]."));
+            after.answer(0, "Then it runs.");
+            runMailbox(h);
+            assertThat(answers(h)).singleElement().satisfies(t -> {
+                assertThat(t.request().requestId()).isEqualTo("r2");
+                assertThat(t.historyTurns()).isEqualTo(1);
+            });
+            h.processElement(remoteTurn("r3", "c1", "Last one"));
+            assertThat(after.calls).hasSize(2);
+            assertThat(after.calls.get(1).request().messages().get(1).content()).contains("Then it runs.");
+        }
+    }
+
+    @Test
+    void aFailedGenerationIsRejectedAndTheNextTurnStillRuns() throws Exception {
+        ScriptedChatModel model = ScriptedChatModel.register("failing");
+        try (var h = generative("failing", 1)) {
+            h.open();
+            h.processElement(remoteTurn("r1", "c1", "First"));
+            h.processElement(remoteTurn("r2", "c1", "Second")); // waits
+            h.processElement(remoteTurn("r3", "c1", "Third")); // one waiting turn is the limit
+            model.fail(0, "HTTP 503: overloaded");
+            runMailbox(h);
+            model.answer(1, "Fine.");
+            runMailbox(h);
+            assertThat(unanswered(h)).extracting(Rejection::requestId, Rejection::reason).containsExactly(
+                    org.assertj.core.groups.Tuple.tuple("r3", RejectReason.CONVERSATION_BUSY),
+                    org.assertj.core.groups.Tuple.tuple("r1", RejectReason.MODEL_FAILED));
+            assertThat(unanswered(h).get(1).detail()).contains("HTTP 503: overloaded");
+            // The failed turn is not in the history the next turn saw.
+            assertThat(answers(h)).singleElement().satisfies(t -> assertThat(t.historyTurns()).isZero());
+        }
+    }
+
+    @Test
+    void boundedInputEndsOnlyAfterEveryAnswer() throws Exception {
+        ScriptedChatModel model = ScriptedChatModel.register("bounded");
+        try (var h = generative("bounded", 16)) {
+            h.open();
+            h.processElement(remoteTurn("r1", "c1", "First"));
+            Thread answerer = new Thread(() -> {
+                try {
+                    Thread.sleep(100);
+                    model.answer(0, "Done.");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            answerer.start();
+            h.endInput();
+            answerer.join();
+            assertThat(answers(h)).hasSize(1);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.sluice.schemas;
+
+import io.sluice.schemas.serde.Fields;
+
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
+
+import java.io.IOException;
+
+/**
+ * How the answer model was called for one turn and what it reported: the version the model (or the
+ * remote server) gave, the effective sampling parameters and seed, token usage ({@code -1} where the
+ * backend reported none), the finish reason, and how many streamed chunks preceded the answer.
+ * Recorded in the audit row so a turn can be re-run with the same parameters.
+ */
+public record ModelCall(
+        String modelVersion,
+        double temperature,
+        double topP,
+        int maxTokens,
+        long seed,
+        long promptTokens,
+        long completionTokens,
+        String finishReason,
+        int chunks) {
+
+    /** What a model that samples nothing and streams nothing (the extractive answerer) records. */
+    public static ModelCall local(String modelVersion) {
+        return new ModelCall(modelVersion, 0.0, 1.0, 0, 0L, -1, -1, "stop", 0);
+    }
+
+    static void write(ModelCall c, DataOutputView out) throws IOException {
+        Fields.writeString(out, c.modelVersion);
+        out.writeDouble(c.temperature);
+        out.writeDouble(c.topP);
+        out.writeInt(c.maxTokens);
+        out.writeLong(c.seed);
+        out.writeLong(c.promptTokens);
+        out.writeLong(c.completionTokens);
+        Fields.writeString(out, c.finishReason);
+        out.writeInt(c.chunks);
+    }
+
+    static ModelCall read(DataInputView in) throws IOException {
+        return new ModelCall(Fields.readString(in), in.readDouble(), in.readDouble(), in.readInt(),
+                in.readLong(), in.readLong(), in.readLong(), Fields.readString(in), in.readInt());
+    }
+}
