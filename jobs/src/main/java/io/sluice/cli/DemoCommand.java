@@ -78,6 +78,10 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--remote-model", description = "Model name on --remote-base-url, e.g. qwen2.5:7b-instruct.")
     String remoteModel;
 
+    @Option(names = "--onnx-model", description = "Answer with this decoder-only ONNX model directory, run "
+            + "inside the job (model.onnx with KV cache, tokenizer.json, model-card.properties).")
+    Path onnxModel;
+
     @Option(names = "--timeout", description = "How long to wait for an answer (default: ${DEFAULT-VALUE}).")
     Duration timeout = Duration.ofSeconds(120);
 
@@ -115,6 +119,10 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
                 conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, remoteBaseUrl);
                 conf.set(ServingOptions.ANSWER_REMOTE_MODEL, remoteModel);
                 conf.set(ServingOptions.ANSWER_DEFAULT_MODEL, ServingJob.REMOTE_MODEL);
+            }
+            if (onnxModel != null) {
+                conf.set(ServingOptions.ANSWER_ONNX_MODEL_DIR, onnxModel.toAbsolutePath().toString());
+                conf.set(ServingOptions.ANSWER_DEFAULT_MODEL, ServingJob.ONNX_MODEL);
             }
             err.println("Starting the serving job (RocksDB state, checkpoints every "
                     + conf.toMap().getOrDefault("execution.checkpointing.interval", "?") + ") ...");

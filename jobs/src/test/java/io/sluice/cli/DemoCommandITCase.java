@@ -33,7 +33,8 @@ class DemoCommandITCase {
 
         assertThat(code).as("exit code; stderr:%n%s", err).isZero();
         String answer = out.toString();
-        assertThat(answer).contains("[1]").containsPattern("\\[1\\] .+ \\((README|ARCHITECTURE)\\.md#\\d+\\)");
+        // Which source ranks first depends on the docs of the day; some source must be cited.
+        assertThat(answer).containsPattern("\\[\\d+\\] .+ \\((README|ARCHITECTURE)\\.md#\\d+\\)");
         assertThat(answer).containsIgnoringCase("RocksDB");
         assertThat(answer).contains("retrieve ").contains("end-to-end ").contains("snapshot ");
         assertThat(err.toString()).contains("backfill: wrote snapshot");

@@ -4,11 +4,11 @@ package io.sluice.model;
  * Puts DJL into offline mode before any DJL class loads: without it DJL tries to reach a cloud
  * metadata address and model hubs at start-up, which Sluice must never do.
  */
-final class DjlSetup {
+public final class DjlSetup {
 
     private DjlSetup() {}
 
-    static void offline() {
+    public static void offline() {
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true");
         }

@@ -11,8 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A Hugging Face {@code tokenizer.json} tokenizer run by DJL's native tokenizers library. Used both
- * to feed the embedding model and to count tokens for context budgets, so that both agree.
+ * A Hugging Face {@code tokenizer.json} tokenizer run by DJL's native tokenizers library. Used to
+ * feed the embedding model, to count tokens for context budgets (so that both agree), and to encode
+ * prompts and decode answers of generative decoders.
  */
 public final class HfTokenizer implements TokenCounter, AutoCloseable {
 
@@ -46,6 +47,16 @@ public final class HfTokenizer implements TokenCounter, AutoCloseable {
     @Override
     public int count(String text) {
         return tokenizer.encode(text, false, false).getIds().length;
+    }
+
+    /** The token ids of {@code text}, whole (no truncation), without added special tokens. */
+    public long[] encode(String text) {
+        return tokenizer.encode(text, false, false).getIds();
+    }
+
+    /** The text of {@code ids}, special tokens left out. */
+    public String decode(long[] ids) {
+        return tokenizer.decode(ids, true);
     }
 
     /**

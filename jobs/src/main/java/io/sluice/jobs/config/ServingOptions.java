@@ -137,6 +137,24 @@ public final class ServingOptions {
             ConfigOptions.key("sluice.answer.remote.max-retries").intType().defaultValue(3)
                     .withDescription("Retries on 408/409/429/5xx and connection errors, before the first token only.");
 
+    public static final ConfigOption<String> ANSWER_ONNX_MODEL_DIR =
+            ConfigOptions.key("sluice.answer.onnx.model-dir").stringType().noDefaultValue()
+                    .withDescription("Directory of a decoder-only ONNX model (model.onnx with KV cache, tokenizer.json, "
+                            + "model-card.properties). When set, the answer model 'onnx' runs it in the TaskManager.");
+
+    public static final ConfigOption<Integer> ANSWER_ONNX_MAX_BATCH =
+            ConfigOptions.key("sluice.answer.onnx.max-batch-size").intType().defaultValue(8)
+                    .withDescription("Generations the in-process decoder runs in one batch at most.");
+
+    public static final ConfigOption<Integer> ANSWER_ONNX_THREADS =
+            ConfigOptions.key("sluice.answer.onnx.intra-op-threads").intType().defaultValue(1)
+                    .withDescription("ONNX Runtime intra-op threads of the decoder session.");
+
+    public static final ConfigOption<RuntimeOptions.ExecutionProvider> ANSWER_ONNX_PROVIDER =
+            ConfigOptions.key("sluice.answer.onnx.execution-provider").enumType(RuntimeOptions.ExecutionProvider.class)
+                    .defaultValue(RuntimeOptions.ExecutionProvider.CPU)
+                    .withDescription("CPU or CUDA for the decoder (needs the gpu build profile; falls back to CPU).");
+
     public static final ConfigOption<Double> ANSWER_TEMPERATURE =
             ConfigOptions.key("sluice.answer.temperature").doubleType().defaultValue(0.0)
                     .withDescription("Sampling temperature of generative answer models; 0 is greedy.");

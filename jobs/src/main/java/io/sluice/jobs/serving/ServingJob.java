@@ -9,6 +9,7 @@ import io.sluice.model.chat.GenerationParams;
 import io.sluice.model.chat.OpenAiBackendConfig;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.answer.ChatModelSpec;
+import io.sluice.operators.answer.OnnxDecoderSpec;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
 import io.sluice.operators.flink.ConversationOperator;
 import io.sluice.operators.flink.ConversationOperatorFactory;
@@ -134,7 +135,10 @@ public final class ServingJob {
         }
     }
 
-    /** The configured answer models: the extractive answerer, and 'remote' when a base URL is set. */
+    /**
+     * The configured answer models: the extractive answerer, 'remote' when a base URL is set, and
+     * 'onnx' when a decoder directory is set.
+     */
     static AnswerModels answerModels(ReadableConfig conf) {
         Map<String, ChatModelSpec> generative = new TreeMap<>();
         conf.getOptional(ServingOptions.ANSWER_REMOTE_BASE_URL).ifPresent(baseUrl -> {
@@ -152,6 +156,15 @@ public final class ServingJob {
                     conf.get(ServingOptions.ANSWER_REMOTE_TOTAL_TIMEOUT),
                     conf.get(ServingOptions.ANSWER_REMOTE_MAX_RETRIES))));
         });
+        conf.getOptional(ServingOptions.ANSWER_ONNX_MODEL_DIR).ifPresent(dir -> {
+            if (!java.nio.file.Files.isDirectory(Path.of(dir))) {
+                throw new IllegalArgumentException(ServingOptions.ANSWER_ONNX_MODEL_DIR.key() + " " + dir
+                        + " is not a directory");
+            }
+            generative.put(ONNX_MODEL, new OnnxDecoderSpec(dir, new RuntimeOptions(
+                    conf.get(ServingOptions.ANSWER_ONNX_THREADS), 1, conf.get(ServingOptions.ANSWER_ONNX_PROVIDER)),
+                    conf.get(ServingOptions.ANSWER_ONNX_MAX_BATCH)));
+        });
         GenerationParams sampling = new GenerationParams(conf.get(ServingOptions.ANSWER_TEMPERATURE),
                 conf.get(ServingOptions.ANSWER_TOP_P), conf.get(ServingOptions.ANSWER_MAX_TOKENS), 0L, List.of());
         return new AnswerModels(conf.get(ServingOptions.ANSWER_DEFAULT_MODEL), generative, sampling);
@@ -159,6 +172,9 @@ public final class ServingJob {
 
     /** The name of the OpenAI-compatible answer model configured under {@code sluice.answer.remote}. */
     public static final String REMOTE_MODEL = "remote";
+
+    /** The name of the in-process decoder configured under {@code sluice.answer.onnx}. */
+    public static final String ONNX_MODEL = "onnx";
 
     private final Settings settings;
     private final Source<RequestEnvelope, ?, ?> requests;

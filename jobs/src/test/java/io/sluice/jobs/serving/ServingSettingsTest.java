@@ -60,4 +60,33 @@ class ServingSettingsTest {
     void needsAnIndexDirectory() {
         assertThatThrownBy(() -> ServingJob.Settings.from(new Configuration())).hasMessageContaining("sluice.index.dir");
     }
+
+    @Test
+    void offersTheConfiguredAnswerModelsAndChecksTenantsAgainstThem(@TempDir Path index) throws Exception {
+        snapshot(index, "s1", EmbeddingModels.card(EmbeddingModels.BUNDLED_MINILM).qualifiedId());
+        Configuration c = conf(index);
+        assertThat(ServingJob.Settings.from(c).answerModels().names()).containsExactly("extractive");
+
+        c.set(ServingOptions.ANSWER_REMOTE_BASE_URL, "http://gpu-host:8000/v1");
+        assertThatThrownBy(() -> ServingJob.Settings.from(c)).hasMessageContaining("sluice.answer.remote.model is required");
+        c.set(ServingOptions.ANSWER_REMOTE_MODEL, "qwen");
+        c.set(ServingOptions.ANSWER_ONNX_MODEL_DIR, index.toString());
+        c.set(ServingOptions.ANSWER_DEFAULT_MODEL, "onnx");
+        c.set(ServingOptions.ANSWER_TEMPERATURE, 0.5);
+        ServingJob.Settings settings = ServingJob.Settings.from(c);
+        assertThat(settings.answerModels().names()).containsExactly("extractive", "onnx", "remote");
+        assertThat(settings.answerModels().defaultModel()).isEqualTo("onnx");
+        assertThat(settings.answerModels().params("r-1").temperature()).isEqualTo(0.5);
+
+        c.set(ServingOptions.ANSWER_DEFAULT_MODEL, "gpt-9");
+        assertThatThrownBy(() -> ServingJob.Settings.from(c)).hasMessageContaining("default answer model 'gpt-9'");
+        c.set(ServingOptions.ANSWER_DEFAULT_MODEL, "extractive");
+        Path tenants = Files.writeString(index.resolve("tenants.json"),
+                "{\"tenants\": [{\"id\": \"acme\", \"answerModel\": \"local-llm\"}]}");
+        c.set(ServingOptions.TENANTS_FILE, tenants.toString());
+        assertThatThrownBy(() -> ServingJob.Settings.from(c))
+                .hasMessageContaining("Tenant acme is answered by 'local-llm', which is not configured");
+        c.set(ServingOptions.ANSWER_ONNX_MODEL_DIR, index.resolve("nowhere").toString());
+        assertThatThrownBy(() -> ServingJob.Settings.from(c)).hasMessageContaining("is not a directory");
+    }
 }

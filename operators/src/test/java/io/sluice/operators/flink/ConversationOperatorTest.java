@@ -2,7 +2,9 @@ package io.sluice.operators.flink;
 
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.chat.GenerationParams;
+import io.sluice.model.decoder.TinyDecoder;
 import io.sluice.operators.answer.AnswerModels;
+import io.sluice.operators.answer.OnnxDecoderSpec;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
@@ -254,5 +256,60 @@ class ConversationOperatorTest {
             answerer.join();
             assertThat(answers(h)).hasSize(1);
         }
+    }
+
+    @org.junit.jupiter.api.io.TempDir
+    static java.nio.file.Path decoderDir;
+
+    /** The tiny random decoder that model-runtime's tests build, in this process, behind the operator. */
+    private static KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> onnx() throws Exception {
+        String dir = TinyDecoder.extract(decoderDir).toString();
+        AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE,
+                Map.of("onnx", new OnnxDecoderSpec(dir, io.sluice.model.RuntimeOptions.cpu(1), 4)),
+                new GenerationParams(0.8, 0.95, 16, 0, List.of()));
+        return harness(new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
+                models, 4, 16));
+    }
+
+    private static StreamRecord<RetrievedRequest> onnxTurn(String requestId, String conversation, String message) {
+        return turn(requestId, conversation, message, 1000L, "onnx");
+    }
+
+    /** Runs the mailbox until {@code count} answers are out (the decoder answers on its own thread). */
+    private static List<AnsweredTurn> awaitAnswers(
+            KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> h, int count) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (answers(h).size() < count && System.nanoTime() < deadline) {
+            runMailbox(h);
+            Thread.sleep(5);
+        }
+        assertThat(answers(h)).hasSize(count);
+        return answers(h);
+    }
+
+    @Test
+    void theInProcessDecoderAnswersInTurnOrderAndAgainIdentically() throws Exception {
+        List<List<String>> runs = new java.util.ArrayList<>();
+        for (int run = 0; run < 2; run++) {
+            try (var h = onnx()) {
+                h.open();
+                h.processElement(onnxTurn("o1", "c1", "How long do refunds take?"));
+                h.processElement(onnxTurn("o2", "c1", "And the warranty?"));
+                h.processElement(onnxTurn("p1", "c2", "Why?"));
+                List<AnsweredTurn> answered = awaitAnswers(h, 3);
+                AnsweredTurn second = answered.stream().filter(t -> t.request().requestId().equals("o2")).findFirst().orElseThrow();
+                assertThat(second.historyTurns()).isEqualTo(1);
+                assertThat(second.modelId()).isEqualTo("onnx:sluice/tiny-random-decoder");
+                assertThat(second.call().modelVersion()).isEqualTo("sluice/tiny-random-decoder@1; prompt v1");
+                assertThat(second.call().seed()).isEqualTo(GenerationParams.seedFor("o2"));
+                assertThat(second.call().completionTokens()).isPositive();
+                List<String> streamed = h.extractOutputValues().stream()
+                        .filter(e -> !e.isAnswer() && e.requestId().equals("o2")).map(ResponseEvent::chunk).toList();
+                assertThat(String.join("", streamed)).isEqualTo(second.answer());
+                runs.add(answered.stream().map(t -> t.request().requestId() + ": " + t.answer()).sorted().toList());
+            }
+        }
+        // Same requests, same seeds, same model: the same answers, whatever the batching was.
+        assertThat(runs.get(1)).isEqualTo(runs.get(0));
     }
 }
