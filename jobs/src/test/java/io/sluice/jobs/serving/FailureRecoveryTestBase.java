@@ -78,13 +78,22 @@ abstract class FailureRecoveryTestBase {
 
     abstract ServingOptions.Delivery delivery();
 
+    /** The answer model requests name; null for the job's default (extractive). */
+    String answerModel() {
+        return null;
+    }
+
+    /** Adds what the subclass's answer model needs to the job's configuration. */
+    void configure(Configuration conf) {}
+
     private static String id(int conversation, int turn) {
         return "f-" + conversation + "-" + turn;
     }
 
-    private static void sendTurn(ChatClient chat, int turn) {
+    private void sendTurn(ChatClient chat, int turn) {
         for (int c = 0; c < CONVERSATIONS; c++) {
-            chat.send(id(c, turn), TestCorpus.ACME, "conv-" + c, QUESTIONS[(c + turn) % QUESTIONS.length]);
+            chat.send(id(c, turn), TestCorpus.ACME, "conv-" + c, QUESTIONS[(c + turn) % QUESTIONS.length],
+                    answerModel());
         }
     }
 
@@ -101,6 +110,7 @@ abstract class FailureRecoveryTestBase {
             Configuration conf = stack.servingConfig(index);
             conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
             conf.set(ServingOptions.RESPONSES_DELIVERY, delivery());
+            configure(conf);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.configure(conf);
             env.enableCheckpointing(1500);
@@ -157,6 +167,18 @@ abstract class FailureRecoveryTestBase {
                         assertThat(content.path("historyTurns").asInt()).as("history of %s", id).isEqualTo(t);
                         assertThat(rows.get(id).answer()).isEqualTo(content.path("answer").asText());
                         assertThat(rows.get(id).historyTurns()).isEqualTo(t);
+                        // A streaming reader that drops chunk numbers it has seen gets the answer.
+                        StringBuilder streamed = new StringBuilder();
+                        int seen = -1;
+                        for (JsonNode chunk : reader.chunks(id)) {
+                            if (chunk.path("sequence").asInt() > seen) {
+                                seen = chunk.path("sequence").asInt();
+                                streamed.append(chunk.path("text").asText());
+                            }
+                        }
+                        if (answerModel() != null) {
+                            assertThat(streamed.toString()).as("chunks of %s", id).isEqualTo(content.path("answer").asText());
+                        }
                     }
                 }
                 if (!exactlyOnce) {
