@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             BackfillCommand.class,
             ServeCommand.class,
             EvalCommand.class,
+            AuditCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class SluiceCli implements Runnable {

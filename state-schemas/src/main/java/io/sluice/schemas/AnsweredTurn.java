@@ -30,6 +30,7 @@ public record AnsweredTurn(
         String answer,
         List<Citation> citations,
         ModelCall call,
+        AuditLink audit,
         StageTimings timings) {
 
     public AnsweredTurn {
@@ -37,13 +38,19 @@ public record AnsweredTurn(
         citations = List.copyOf(citations);
     }
 
+    /** This turn with its place in the audit chain. */
+    public AnsweredTurn withAudit(AuditLink link) {
+        return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens, historyTurns,
+                modelId, answer, citations, call, link, timings);
+    }
+
     public static final TypeInformation<AnsweredTurn> TYPE = new RecordTypeInfo<>(new Codec());
 
-    /** Version 2 added the request's answer model and {@code call}. */
+    /** Version 2 added the request's answer model and {@code call}; version 3 the audit link. */
     public static final class Codec implements RecordCodec<AnsweredTurn> {
         @Override
         public int version() {
-            return 2;
+            return 3;
         }
 
         @Override
@@ -69,6 +76,7 @@ public record AnsweredTurn(
                 Fields.writeString(o, c.title());
             });
             ModelCall.write(v.call, out);
+            AuditLink.write(v.audit, out);
             out.writeLong(v.timings.embedMicros());
             out.writeLong(v.timings.retrieveMicros());
             out.writeLong(v.timings.compileMicros());
@@ -77,7 +85,7 @@ public record AnsweredTurn(
 
         @Override
         public AnsweredTurn read(int version, DataInputView in) throws IOException {
-            ChatRequest request = ChatRequest.Codec.readFields(in, version);
+            ChatRequest request = ChatRequest.Codec.readFields(in, Math.min(version, 2));
             String snapshotId = Fields.readString(in);
             String embeddingModel = Fields.readString(in);
             List<RetrievedChunk> retrieved = Fields.readList(in, RetrievedChunk::read);
@@ -90,8 +98,9 @@ public record AnsweredTurn(
                     Fields.readString(i), Fields.readString(i)));
             // Version 1 turns were all answered by the extractive answerer, which samples nothing.
             ModelCall call = version >= 2 ? ModelCall.read(in) : ModelCall.local(modelId);
+            AuditLink audit = version >= 3 ? AuditLink.read(in) : AuditLink.UNLINKED;
             return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens,
-                    historyTurns, modelId, answer, citations, call,
+                    historyTurns, modelId, answer, citations, call, audit,
                     new StageTimings(in.readLong(), in.readLong(), in.readLong(), in.readLong()));
         }
     }

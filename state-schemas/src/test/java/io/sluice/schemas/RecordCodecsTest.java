@@ -53,7 +53,8 @@ class RecordCodecsTest {
         assertThat(roundTrip(ConversationHistory.TYPE, history)).isEqualTo(history);
         AnsweredTurn turn = new AnsweredTurn(REQUEST, "snap", "m@1", List.of(CHUNK), "hash", 100, 2, "extractive@1",
                 "answer [1]", List.of(new Citation(1, "d#0", "d", "T")),
-                new ModelCall("qwen; prompt v1", 0.7, 0.9, 256, 12345L, 40, 12, "stop", 11), new StageTimings(1, 2, 3, 4));
+                new ModelCall("qwen; prompt v1", 0.7, 0.9, 256, 12345L, 40, 12, "stop", 11),
+                new AuditLink(3, AuditLink.GENESIS, "ab12"), new StageTimings(1, 2, 3, 4));
         assertThat(roundTrip(AnsweredTurn.TYPE, turn)).isEqualTo(turn);
         ResponseEvent chunkEvent = ResponseEvent.chunk(REQUEST, 3, " word");
         assertThat(roundTrip(ResponseEvent.TYPE, chunkEvent)).isEqualTo(chunkEvent);

@@ -2,6 +2,7 @@ package io.sluice.jobs.config;
 
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.flink.AuditWriterOperator;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -179,6 +180,18 @@ public final class ServingOptions {
     public static final ConfigOption<String> AUDIT_JDBC_URL =
             ConfigOptions.key("sluice.audit.jdbc-url").stringType().noDefaultValue()
                     .withDescription("PostgreSQL JDBC URL of the audit trail.");
+
+    public static final ConfigOption<AuditWriterOperator.SchemaMode> AUDIT_SCHEMA =
+            ConfigOptions.key("sluice.audit.schema").enumType(AuditWriterOperator.SchemaMode.class)
+                    .defaultValue(AuditWriterOperator.SchemaMode.MIGRATE)
+                    .withDescription("MIGRATE applies missing audit schema migrations at the first connection "
+                            + "(needs the schema owner); VALIDATE only checks them (for the INSERT/SELECT writer role; "
+                            + "run `sluice audit migrate` as the owner first).");
+
+    public static final ConfigOption<Integer> AUDIT_MAX_BACKLOG_ROWS =
+            ConfigOptions.key("sluice.audit.max-backlog-rows").intType().defaultValue(100_000)
+                    .withDescription("Audit rows that may wait in state while PostgreSQL is unavailable; beyond "
+                            + "that the job fails and restarts from its last checkpoint, which keeps them.");
 
     public static final ConfigOption<String> AUDIT_USER =
             ConfigOptions.key("sluice.audit.user").stringType().defaultValue("postgres")

@@ -41,8 +41,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
         return new EmbeddedPostgres(pg);
     }
 
+    /** The URL without credentials: the user goes in the connection properties, so any user can connect. */
     public String jdbcUrl() {
-        return postgres.getJdbcUrl("postgres", "postgres");
+        return "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/postgres";
     }
 
     public String user() {

@@ -2,7 +2,6 @@ package io.sluice.jobs.serving;
 
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.operators.audit.AuditConnection;
-import io.sluice.operators.audit.AuditSink;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.batch.QuestionEmbedder;
 import io.sluice.model.chat.GenerationParams;
@@ -11,6 +10,7 @@ import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.OnnxDecoderSpec;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
+import io.sluice.operators.flink.AuditWriterOperator;
 import io.sluice.operators.flink.ConversationOperator;
 import io.sluice.operators.flink.ConversationOperatorFactory;
 import io.sluice.operators.validate.Tenant;
@@ -45,6 +45,7 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
@@ -180,10 +181,10 @@ public final class ServingJob {
     private final Source<RequestEnvelope, ?, ?> requests;
     private final Sink<ResponseEvent> responses;
     private final Sink<Rejection> rejected;
-    private final Sink<AnsweredTurn> audit;
+    private final OneInputStreamOperator<AnsweredTurn, Void> audit;
 
     public ServingJob(Settings settings, Source<RequestEnvelope, ?, ?> requests,
-            Sink<ResponseEvent> responses, Sink<Rejection> rejected, Sink<AnsweredTurn> audit) {
+            Sink<ResponseEvent> responses, Sink<Rejection> rejected, OneInputStreamOperator<AnsweredTurn, Void> audit) {
         this.settings = settings;
         this.requests = requests;
         this.responses = responses;
@@ -226,7 +227,8 @@ public final class ServingJob {
         AuditConnection auditDb = new AuditConnection(conf.getOptional(ServingOptions.AUDIT_JDBC_URL).orElseThrow(
                 () -> new IllegalArgumentException(ServingOptions.AUDIT_JDBC_URL.key() + " is required")),
                 conf.get(ServingOptions.AUDIT_USER), password);
-        return new ServingJob(Settings.from(conf), source, responses, rejected, new AuditSink(auditDb));
+        return new ServingJob(Settings.from(conf), source, responses, rejected, new AuditWriterOperator(auditDb,
+                conf.get(ServingOptions.AUDIT_SCHEMA), conf.get(ServingOptions.AUDIT_MAX_BACKLOG_ROWS)));
     }
 
     public Settings settings() {
@@ -274,7 +276,7 @@ public final class ServingJob {
                 })
                 .returns(AnsweredTurn.TYPE)
                 .uid(UID_ANSWERS).name("answers")
-                .sinkTo(audit).uid(UID_AUDIT).name("audit");
+                .transform("audit", Types.VOID, audit).uid(UID_AUDIT).name("audit");
         valid.getSideOutput(ValidateFunction.REJECTED)
                 .union(events.getSideOutput(ConversationOperator.UNANSWERED))
                 .sinkTo(rejected).uid(UID_REJECTED).name("chat.rejected");

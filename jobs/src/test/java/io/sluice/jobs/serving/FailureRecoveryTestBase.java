@@ -1,15 +1,12 @@
 package io.sluice.jobs.serving;
 
-import io.sluice.jobs.backfill.Backfill;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.local.ChatClient;
 import io.sluice.jobs.local.LocalStack;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;
 import io.sluice.jobs.testing.TestCorpus;
-import io.sluice.model.EmbeddingModels;
-import io.sluice.model.RuntimeOptions;
-import io.sluice.operators.chunk.ChunkerSettings;
+import io.sluice.operators.audit.AuditVerifier;
 import io.sluice.schemas.json.ResponseJson;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -27,8 +24,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -103,9 +98,7 @@ abstract class FailureRecoveryTestBase {
         boolean exactlyOnce = delivery() == ServingOptions.Delivery.EXACTLY_ONCE;
         try (LocalStack stack = LocalStack.start(work.resolve("services"), LocalStack.External.NONE, 2)) {
             Path index = work.resolve("index");
-            new Backfill(new Backfill.Settings(TestCorpus.write(work.resolve("docs")), index, "acme",
-                    ChunkerSettings.DEFAULT, EmbeddingModels.BUNDLED_MINILM, 8, RuntimeOptions.cpu(1), 1),
-                    new PrintWriter(new StringWriter())).run();
+            TestCorpus.backfill(work);
 
             Configuration conf = stack.servingConfig(index);
             conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
@@ -152,6 +145,11 @@ abstract class FailureRecoveryTestBase {
                 Map<String, AuditRows.Row> rows = AuditRows.read(db);
                 assertThat(rows.keySet()).containsExactlyInAnyOrderElementsOf(all);
                 assertThat(AuditRows.count(db)).isEqualTo(all.size());
+                // The hash chains survived the failure: no gap, no fork, no rewritten row.
+                AuditVerifier.Report chains = AuditVerifier.verify(db, read -> {});
+                assertThat(chains.breaks()).isEmpty();
+                assertThat(chains.unchained()).isZero();
+                assertThat(chains.conversations()).isEqualTo(CONVERSATIONS);
                 for (int c = 0; c < CONVERSATIONS; c++) {
                     for (int t = 0; t < TURNS; t++) {
                         String id = id(c, t);

@@ -1,17 +1,13 @@
 package io.sluice.jobs.serving;
 
-import io.sluice.jobs.backfill.Backfill;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.local.ChatClient;
 import io.sluice.jobs.local.LocalStack;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;
 import io.sluice.jobs.testing.TestCorpus;
-import io.sluice.model.EmbeddingModels;
-import io.sluice.model.RuntimeOptions;
 import io.sluice.model.chat.GenerationParams;
 import io.sluice.model.chat.OpenAiStandInServer;
-import io.sluice.operators.chunk.ChunkerSettings;
 import io.sluice.schemas.json.ResponseJson;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -28,8 +24,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -77,9 +71,7 @@ class ServingJobITCase {
     static void start() throws Exception {
         stack = LocalStack.start(work.resolve("services"), LocalStack.External.NONE, 2);
         Path index = work.resolve("index");
-        snapshotId = new Backfill(new Backfill.Settings(TestCorpus.write(work.resolve("docs")), index, "acme",
-                ChunkerSettings.DEFAULT, EmbeddingModels.BUNDLED_MINILM, 8, RuntimeOptions.cpu(1), 1),
-                new PrintWriter(new StringWriter())).run().snapshotId();
+        snapshotId = TestCorpus.backfill(work);
 
         remote = new OpenAiStandInServer();
         Configuration conf = stack.servingConfig(index);

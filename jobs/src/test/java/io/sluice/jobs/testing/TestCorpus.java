@@ -1,6 +1,13 @@
 package io.sluice.jobs.testing;
 
+import io.sluice.jobs.backfill.Backfill;
+import io.sluice.model.EmbeddingModels;
+import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.chunk.ChunkerSettings;
+
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,6 +28,16 @@ public final class TestCorpus {
             "globex-lunch", GLOBEX);
 
     private TestCorpus() {}
+
+    /**
+     * Writes the corpus under {@code work/docs} and backfills it, as tenant acme, into a promoted
+     * snapshot under {@code work/index}; returns the snapshot id.
+     */
+    public static String backfill(Path work) throws Exception {
+        return new Backfill(new Backfill.Settings(write(work.resolve("docs")), work.resolve("index"), ACME,
+                ChunkerSettings.DEFAULT, EmbeddingModels.BUNDLED_MINILM, 8, RuntimeOptions.cpu(1), 1),
+                new PrintWriter(new StringWriter())).run().snapshotId();
+    }
 
     public static Path write(Path dir) throws IOException {
         Files.createDirectories(dir);

@@ -18,6 +18,10 @@ public record AuditConnection(String jdbcUrl, String user, String password) impl
             props.setProperty("password", password);
         }
         props.setProperty("ApplicationName", "sluice-audit");
+        // An unreachable database must fail fast: the writer retries later, the job keeps serving.
+        props.setProperty("connectTimeout", "10");
+        props.setProperty("loginTimeout", "10");
+        props.setProperty("socketTimeout", "60");
         return DriverManager.getConnection(jdbcUrl, props);
     }
 

@@ -5,6 +5,7 @@ import io.sluice.operators.answer.AnswerModel;
 import io.sluice.operators.context.CompiledContext;
 import io.sluice.operators.context.ContextCompiler;
 import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.Citation;
 import io.sluice.schemas.ConversationHistory;
@@ -76,7 +77,7 @@ public final class TurnProcessor {
         }
         return new AnsweredTurn(retrieved.request(), retrieved.snapshotId(), retrieved.embeddingModel(),
                 retrieved.chunks(), context.hash(), context.tokens(), context.turns().size(), modelId,
-                answer.text(), citations, call,
+                answer.text(), citations, call, AuditLink.UNLINKED,
                 new StageTimings(retrieved.embedMicros(), retrieved.retrieveMicros(), turn.compileMicros(), answerMicros));
     }
 }

@@ -7,6 +7,7 @@ import io.sluice.model.chat.ChatModel;
 import io.sluice.model.chat.Generation;
 import io.sluice.model.chat.GenerationParams;
 import io.sluice.operators.answer.AnswerModels;
+import io.sluice.operators.audit.AuditRecord;
 import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.ExtractiveAnswerer;
 import io.sluice.operators.answer.GenerativePrompt;
@@ -15,6 +16,7 @@ import io.sluice.operators.conversation.TurnProcessor;
 import io.sluice.operators.conversation.TurnProcessor.PreparedTurn;
 import io.sluice.operators.retrieve.IndexFields;
 import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.ConversationHistory;
 import io.sluice.schemas.ModelCall;
@@ -81,6 +83,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
 
     static final String HISTORY_STATE = "history";
     static final String PENDING_STATE = "pending";
+    static final String AUDIT_CHAIN_STATE = "audit-chain";
 
     /**
      * What the stage is configured with.
@@ -117,6 +120,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
 
     private transient ValueState<ConversationHistory> history;
     private transient ListState<RetrievedRequest> pending;
+    private transient ValueState<AuditLink> auditChain;
     private transient HfTokenizer tokenizer;
     private transient TurnProcessor processor;
     private transient Map<String, SharedModels.Lease<ChatModel>> chatModels;
@@ -144,6 +148,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         history = getRuntimeContext().getState(historyDescriptor);
         pending = getRuntimeContext().getListState(new ListStateDescriptor<>(PENDING_STATE, RetrievedRequest.TYPE));
+        // No TTL: the chain must continue however long a conversation is idle (one link per conversation).
+        auditChain = getRuntimeContext().getState(new ValueStateDescriptor<>(AUDIT_CHAIN_STATE, AuditLink.TYPE));
         tokenizer = EmbeddingModels.tokenizer(settings.embeddingModel());
         processor = new TurnProcessor(new ContextCompiler(tokenizer),
                 new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3));
@@ -251,12 +257,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                     params.temperature(), params.topP(), params.maxTokens(), params.seed(),
                     generation.promptTokens(), generation.completionTokens(), generation.finishReason(),
                     pieces);
-            AnsweredTurn answered = processor.complete(turn, modelId,
-                    GenerativePrompt.answer(generation.text(), turn.context().sources().size()), call, micros);
-            appendToHistory(answered);
-            metrics.latency(micros);
-            metrics.passed();
-            emit(ResponseEvent.answer(answered, call.chunks()), request);
+            deliver(processor.complete(turn, modelId,
+                    GenerativePrompt.answer(generation.text(), turn.context().sources().size()), call, micros),
+                    call.chunks(), micros);
         }
         advance(request.conversationId());
     }
@@ -280,14 +283,20 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private void answerLocally(RetrievedRequest retrieved, ConversationHistory current) throws Exception {
         long start = System.nanoTime();
         AnsweredTurn turn = processor.process(retrieved, current);
-        appendToHistory(turn);
-        metrics.latency((System.nanoTime() - start) / 1000);
-        metrics.passed();
-        emit(ResponseEvent.answer(turn, 0), retrieved.request());
+        deliver(turn, 0, (System.nanoTime() - start) / 1000);
     }
 
-    private void appendToHistory(AnsweredTurn turn) throws Exception {
+    /**
+     * Links an answered turn into the conversation's audit chain, appends it to the history and
+     * emits its answer record after {@code chunks} streamed pieces.
+     */
+    private void deliver(AnsweredTurn answered, int chunks, long micros) throws Exception {
+        AnsweredTurn turn = AuditRecord.link(answered, auditChain.value());
+        auditChain.update(turn.audit());
         history.update(currentHistory(turn.request()).append(processor.historyTurn(turn), settings.maxTurns()));
+        metrics.latency(micros);
+        metrics.passed();
+        emit(ResponseEvent.answer(turn, chunks), turn.request());
     }
 
     private ConversationHistory currentHistory(ChatRequest request) throws Exception {

@@ -1,0 +1,132 @@
+package io.sluice.operators.audit;
+
+import io.sluice.operators.text.Hashing;
+import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.AuditLink;
+import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.Citation;
+import io.sluice.schemas.ModelCall;
+import io.sluice.schemas.RetrievedChunk;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.UncheckedIOException;
+
+/**
+ * The audit content of one turn: every deterministic input and decision that shaped its answer,
+ * as one canonical JSON text (fixed key order, no timings) — the request and its Kafka position,
+ * the answer model chosen, the pinned snapshot and embedding model, what was retrieved with scores
+ * and ranks, the compiled context's hash and size, the answer model's id, version, parameters,
+ * seed and usage, the full answer and its citations — and the turn's link in the conversation's
+ * hash chain. The row hash is the SHA-256 of this text, so it covers the previous hash too.
+ *
+ * <p>The text is stored verbatim in the {@code content} column; the typed columns beside it are
+ * projections for queries, and {@code sluice audit verify} checks they still agree with it.
+ */
+public final class AuditRecord {
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private final ObjectNode content;
+    private final String text;
+
+    private AuditRecord(ObjectNode content) {
+        this.content = content;
+        try {
+            this.text = MAPPER.writeValueAsString(content);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The record of {@code turn} at position {@code sequence} of its chain, after {@code previousHash}. */
+    public static AuditRecord of(AnsweredTurn turn, long sequence, String previousHash) {
+        ChatRequest r = turn.request();
+        ObjectNode c = MAPPER.createObjectNode();
+        c.put("chainSeq", sequence);
+        c.put("prevHash", previousHash);
+        c.put("requestId", r.requestId());
+        c.put("conversationId", r.conversationId());
+        c.put("tenantId", r.tenantId());
+        c.put("eventTime", r.eventTime());
+        c.put("partition", r.partition());
+        c.put("offset", r.offset());
+        c.put("message", r.message());
+        c.put("answerModel", r.answerModel());
+        c.put("snapshotId", turn.snapshotId());
+        c.put("embeddingModel", turn.embeddingModel());
+        c.set("retrieved", retrieved(turn));
+        c.put("contextHash", turn.contextHash());
+        c.put("contextTokens", turn.contextTokens());
+        c.put("historyTurns", turn.historyTurns());
+        c.put("modelId", turn.modelId());
+        c.set("modelCall", modelCall(turn.call()));
+        c.put("answer", turn.answer());
+        c.set("citations", citations(turn));
+        return new AuditRecord(c);
+    }
+
+    /** The record of a turn already linked by the conversation stage. */
+    public static AuditRecord of(AnsweredTurn turn) {
+        AuditLink link = turn.audit();
+        if (link.sequence() < 1) {
+            throw new IllegalArgumentException("turn " + turn.request().requestId() + " has no audit link");
+        }
+        return of(turn, link.sequence(), link.previousHash());
+    }
+
+    /** Links {@code turn} after {@code previous} (null for a conversation's first turn). */
+    public static AnsweredTurn link(AnsweredTurn turn, AuditLink previous) {
+        long sequence = previous == null ? 1 : previous.sequence() + 1;
+        String previousHash = previous == null ? AuditLink.GENESIS : previous.hash();
+        return turn.withAudit(new AuditLink(sequence, previousHash, of(turn, sequence, previousHash).hash()));
+    }
+
+    /** The canonical text: what is stored and hashed. */
+    public String text() {
+        return text;
+    }
+
+    public String hash() {
+        return Hashing.sha256Hex(text);
+    }
+
+    String json(String field) {
+        return content.get(field).toString();
+    }
+
+    private static ArrayNode retrieved(AnsweredTurn t) {
+        ArrayNode list = MAPPER.createArrayNode();
+        for (RetrievedChunk c : t.retrieved()) {
+            list.addObject().put("chunkId", c.chunkId()).put("score", c.score())
+                    .put("bm25Rank", c.bm25Rank()).put("vectorRank", c.vectorRank());
+        }
+        return list;
+    }
+
+    /** The model's version, effective parameters and seed, and what it reported: enough to call it again. */
+    private static ObjectNode modelCall(ModelCall c) {
+        return MAPPER.createObjectNode()
+                .put("modelVersion", c.modelVersion())
+                .put("temperature", c.temperature())
+                .put("topP", c.topP())
+                .put("maxTokens", c.maxTokens())
+                .put("seed", c.seed())
+                .put("promptTokens", c.promptTokens())
+                .put("completionTokens", c.completionTokens())
+                .put("finishReason", c.finishReason())
+                .put("chunks", c.chunks());
+    }
+
+    private static ArrayNode citations(AnsweredTurn t) {
+        ArrayNode list = MAPPER.createArrayNode();
+        for (Citation c : t.citations()) {
+            list.addObject().put("marker", c.marker()).put("chunkId", c.chunkId())
+                    .put("documentId", c.documentId());
+        }
+        return list;
+    }
+}

@@ -1,0 +1,43 @@
+package io.sluice.operators.audit;
+
+import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.AuditLink;
+import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.ModelCall;
+import io.sluice.schemas.StageTimings;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class AuditRecordTest {
+
+    private static AnsweredTurn turn(String id, String answer, long embedMicros) {
+        ChatRequest request = new ChatRequest(id, "acme", "c", "q", 3, 512, 1L, 0, 0L);
+        return new AnsweredTurn(request, "snap", "m@1", List.of(), "h", 1, 0, "extractive@1", answer, List.of(),
+                ModelCall.local("extractive@1"), AuditLink.UNLINKED, new StageTimings(embedMicros, 0, 0, 0));
+    }
+
+    @Test
+    void linksChainEachTurnToTheOneBefore() {
+        AnsweredTurn first = AuditRecord.link(turn("r1", "a", 1), null);
+        AnsweredTurn second = AuditRecord.link(turn("r2", "b", 1), first.audit());
+        assertThat(first.audit().sequence()).isEqualTo(1);
+        assertThat(first.audit().previousHash()).isEqualTo(AuditLink.GENESIS);
+        assertThat(second.audit().sequence()).isEqualTo(2);
+        assertThat(second.audit().previousHash()).isEqualTo(first.audit().hash());
+        assertThat(AuditRecord.of(second).hash()).isEqualTo(second.audit().hash()).hasSize(64);
+        assertThat(AuditRecord.of(second).text()).startsWith("{\"chainSeq\":2,\"prevHash\":\"" + first.audit().hash());
+    }
+
+    @Test
+    void theHashCoversContentAndChainButNotTimings() {
+        String hash = AuditRecord.link(turn("r1", "a", 1), null).audit().hash();
+        assertThat(AuditRecord.link(turn("r1", "a", 999), null).audit().hash()).isEqualTo(hash);
+        assertThat(AuditRecord.link(turn("r1", "a!", 1), null).audit().hash()).isNotEqualTo(hash);
+        AuditLink elsewhere = new AuditLink(4, "f".repeat(64), "x");
+        assertThat(AuditRecord.link(turn("r1", "a", 1), elsewhere).audit().hash()).isNotEqualTo(hash);
+    }
+}
