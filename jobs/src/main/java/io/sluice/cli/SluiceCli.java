@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             ServeCommand.class,
             EvalCommand.class,
             AuditCommand.class,
+            ReplayCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class SluiceCli implements Runnable {

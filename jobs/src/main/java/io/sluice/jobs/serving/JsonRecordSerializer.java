@@ -7,18 +7,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 
 /** Writes a record as UTF-8 JSON to one topic, keyed by a field of the record. */
-final class JsonRecordSerializer<T> implements KafkaRecordSerializationSchema<T> {
+public final class JsonRecordSerializer<T> implements KafkaRecordSerializationSchema<T> {
 
     private static final long serialVersionUID = 1L;
 
     /** Serializable function, as Flink ships the schema with the job. */
-    interface Field<T> extends Function<T, String>, java.io.Serializable {}
+    public interface Field<T> extends Function<T, String>, java.io.Serializable {}
 
     private final String topic;
     private final Field<T> key;
     private final Field<T> json;
 
-    JsonRecordSerializer(String topic, Field<T> key, Field<T> json) {
+    public JsonRecordSerializer(String topic, Field<T> key, Field<T> json) {
         this.topic = topic;
         this.key = key;
         this.json = json;

@@ -14,7 +14,7 @@ import java.nio.charset.StandardCharsets;
  * parsing happens in the validate stage, where a bad payload becomes a rejection instead of a
  * deserialization failure that would restart the job.
  */
-final class RequestDeserializer implements KafkaRecordDeserializationSchema<RequestEnvelope> {
+public final class RequestDeserializer implements KafkaRecordDeserializationSchema<RequestEnvelope> {
 
     private static final long serialVersionUID = 1L;
 

@@ -91,6 +91,12 @@ public final class ServingJob {
             AnswerModels answerModels,
             ConversationOperator.Settings conversation) {
 
+        /** These settings as replay runs them: with {@code models} answering and history never expiring in storage. */
+        public Settings forReplay(AnswerModels models) {
+            return new Settings(indexDir, snapshotId, embeddingModel, embeddingRuntime, embeddingMaxBatch,
+                    embeddingMaxWait, candidates, tenants, models, conversation.forReplay(models));
+        }
+
         /**
          * Reads the settings and pins the index snapshot: the configured id, or the promoted one at
          * this moment. Later promotions do not affect a running job.
@@ -126,7 +132,7 @@ public final class ServingJob {
                 var conversation = new ConversationOperator.Settings(conf.get(ServingOptions.HISTORY_TURNS),
                         conf.get(ServingOptions.HISTORY_TTL), model, answerModels,
                         conf.get(ServingOptions.ANSWER_MAX_IN_FLIGHT),
-                        conf.get(ServingOptions.CONVERSATION_MAX_PENDING_TURNS));
+                        conf.get(ServingOptions.CONVERSATION_MAX_PENDING_TURNS), false);
                 return new Settings(indexDir, snapshot, model, runtime,
                         conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
                         conf.get(ServingOptions.RETRIEVAL_CANDIDATES), tenants, answerModels, conversation);
@@ -246,14 +252,31 @@ public final class ServingJob {
         noKryo.set(PipelineOptions.GENERIC_TYPES, false);
         env.configure(noKryo);
 
-        SingleOutputStreamOperator<ChatRequest> valid = env
+        AnswerPath path = answerPath(settings, env
                 .fromSource(requests, WatermarkStrategy.noWatermarks(), "chat.requests")
-                .uid(UID_SOURCE)
+                .uid(UID_SOURCE), request -> true);
+        path.events().sinkTo(responses).uid(UID_RESPONSES).name("chat.responses");
+        path.answers().transform("audit", Types.VOID, audit).uid(UID_AUDIT).name("audit");
+        path.rejected().sinkTo(rejected).uid(UID_REJECTED).name("chat.rejected");
+    }
+
+    /** The operators between the requests and the sinks: what serving and replay share. */
+    public record AnswerPath(DataStream<ResponseEvent> events, DataStream<AnsweredTurn> answers,
+            DataStream<Rejection> rejected) {}
+
+    /**
+     * validate → [select] → embed → retrieve → keyBy(conversationId) → conversation → answers, with
+     * the serving job's uids, so a savepoint of one restores into the other.
+     */
+    public static AnswerPath answerPath(Settings settings, DataStream<RequestEnvelope> requests,
+            org.apache.flink.api.common.functions.FilterFunction<ChatRequest> select) {
+        SingleOutputStreamOperator<ChatRequest> valid = requests
                 .process(new ValidateFunction(settings.tenants(), settings.answerModels()))
                 .returns(ChatRequest.TYPE)
                 .uid(UID_VALIDATE).name("validate");
 
-        DataStream<EmbeddedRequest> embedded = MicroBatchOperator.apply(valid, "embed", EmbeddedRequest.TYPE,
+        DataStream<EmbeddedRequest> embedded = MicroBatchOperator.apply(valid.filter(select).name("select"),
+                        "embed", EmbeddedRequest.TYPE,
                         new QuestionEmbedder(settings.embeddingModel(), settings.embeddingRuntime()),
                         settings.embeddingMaxBatch(), settings.embeddingMaxWait())
                 .uid(UID_EMBED);
@@ -268,17 +291,15 @@ public final class ServingJob {
                 .transform("conversation", ResponseEvent.TYPE, new ConversationOperatorFactory(settings.conversation()))
                 .uid(UID_CONVERSATION).name("conversation");
 
-        events.sinkTo(responses).uid(UID_RESPONSES).name("chat.responses");
-        events.flatMap((ResponseEvent e, Collector<AnsweredTurn> out) -> {
+        DataStream<AnsweredTurn> answers = events.flatMap((ResponseEvent e, Collector<AnsweredTurn> out) -> {
                     if (e.isAnswer()) {
                         out.collect(e.answer());
                     }
                 })
                 .returns(AnsweredTurn.TYPE)
-                .uid(UID_ANSWERS).name("answers")
-                .transform("audit", Types.VOID, audit).uid(UID_AUDIT).name("audit");
-        valid.getSideOutput(ValidateFunction.REJECTED)
-                .union(events.getSideOutput(ConversationOperator.UNANSWERED))
-                .sinkTo(rejected).uid(UID_REJECTED).name("chat.rejected");
+                .uid(UID_ANSWERS).name("answers");
+        DataStream<Rejection> rejected = valid.getSideOutput(ValidateFunction.REJECTED)
+                .union(events.getSideOutput(ConversationOperator.UNANSWERED));
+        return new AnswerPath(events, answers, rejected);
     }
 }

@@ -45,6 +45,11 @@ public final class OpenAiCompatibleChatModel implements ChatModel {
 
     @Override
     public String modelId() {
+        return modelId(config);
+    }
+
+    /** The id answers of {@code config}'s model are recorded under. */
+    public static String modelId(OpenAiBackendConfig config) {
         return "openai-compatible:" + config.model();
     }
 

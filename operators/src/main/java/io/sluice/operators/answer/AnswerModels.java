@@ -76,6 +76,16 @@ public final class AnswerModels implements Serializable {
         return java.util.Collections.unmodifiableMap(generative);
     }
 
+    /** These models with {@code name} opened by {@code spec} instead (replay answers remote models from a journal). */
+    public AnswerModels replacing(String name, ChatModelSpec spec) {
+        if (!generative.containsKey(name)) {
+            throw new IllegalArgumentException("no generative answer model '" + name + "' to replace");
+        }
+        Map<String, ChatModelSpec> models = new TreeMap<>(generative);
+        models.put(name, spec);
+        return new AnswerModels(defaultModel, models, sampling);
+    }
+
     /** The sampling parameters of {@code requestId}: the configured ones, seeded from the id. */
     public GenerationParams params(String requestId) {
         return sampling.withSeed(GenerationParams.seedFor(requestId));

@@ -29,8 +29,9 @@ public final class GenerativePrompt {
 
     private GenerativePrompt() {}
 
-    public static GenerationRequest request(CompiledContext context, GenerationParams params) {
-        return new GenerationRequest(List.of(ChatMessage.system(SYSTEM), ChatMessage.user(context.text())), params);
+    public static GenerationRequest request(CompiledContext context, GenerationParams params, String requestId) {
+        return new GenerationRequest(List.of(ChatMessage.system(SYSTEM), ChatMessage.user(context.text())), params,
+                requestId);
     }
 
     /** The answer in {@code text}: the markers it cites that name a source, in order of first use. */

@@ -94,6 +94,15 @@ public final class AuditRecord {
         return Hashing.sha256Hex(text);
     }
 
+    /** The JSON tree of an audit content text. */
+    public static com.fasterxml.jackson.databind.JsonNode parse(String text) {
+        try {
+            return MAPPER.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     String json(String field) {
         return content.get(field).toString();
     }

@@ -94,6 +94,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      * @param answerModels the answer models requests may name
      * @param maxInFlight generations one subtask runs at once
      * @param maxPendingTurns turns of one conversation that may wait behind the one being answered
+     * @param replay whether this is a replay: Flink's state TTL, which counts processing time, then
+     *     never expires history (event-time expiry still applies), so old savepoints replay as they ran
      */
     public record Settings(
             int maxTurns,
@@ -101,7 +103,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             String embeddingModel,
             AnswerModels answerModels,
             int maxInFlight,
-            int maxPendingTurns) implements Serializable {
+            int maxPendingTurns,
+            boolean replay) implements Serializable {
 
         public Settings {
             if (maxTurns < 1 || maxInFlight < 1 || maxPendingTurns < 1) {
@@ -111,7 +114,17 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
 
         /** The extractive answerer only, with the default limits. */
         public static Settings extractive(int maxTurns, Duration historyTtl, String embeddingModel) {
-            return new Settings(maxTurns, historyTtl, embeddingModel, AnswerModels.extractiveOnly(), 64, 16);
+            return new Settings(maxTurns, historyTtl, embeddingModel, AnswerModels.extractiveOnly(), 64, 16, false);
+        }
+
+        /** How long Flink keeps idle history in storage. Changing it keeps savepoints compatible. */
+        Duration stateTtl() {
+            return replay ? Duration.ofDays(365L * 100) : historyTtl;
+        }
+
+        /** These settings for replay, with {@code models} answering. */
+        public Settings forReplay(AnswerModels models) {
+            return new Settings(maxTurns, historyTtl, embeddingModel, models, maxInFlight, maxPendingTurns, true);
         }
     }
 
@@ -141,7 +154,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         ValueStateDescriptor<ConversationHistory> historyDescriptor =
                 new ValueStateDescriptor<>(HISTORY_STATE, ConversationHistory.TYPE);
         if (!settings.historyTtl().isZero()) {
-            historyDescriptor.enableTimeToLive(StateTtlConfig.newBuilder(settings.historyTtl())
+            historyDescriptor.enableTimeToLive(StateTtlConfig.newBuilder(settings.stateTtl())
                     .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                     .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
                     .build());
@@ -230,7 +243,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         int[] sequence = {0}; // written and read by the one thread delivering this stream's tokens
         long start = System.nanoTime();
         inFlight++;
-        model.generate(GenerativePrompt.request(turn.context(), params), text -> {
+        model.generate(GenerativePrompt.request(turn.context(), params, request.requestId()), text -> {
             int piece = sequence[0]++;
             toMailbox(() -> emit(ResponseEvent.chunk(request, piece, text), request), "chunk");
         }).whenComplete((generation, error) -> {

@@ -22,11 +22,12 @@ class GenerativePromptTest {
     @Test
     void theModelSeesTheInstructionAndTheCompiledContext() {
         CompiledContext context = new CompiledContext("### Question\nWhy?", 5, List.of(), List.of(), "h");
-        GenerationRequest request = GenerativePrompt.request(context, GenerationParams.greedy(16, 9));
+        GenerationRequest request = GenerativePrompt.request(context, GenerationParams.greedy(16, 9), "r-9");
         assertThat(request.messages()).hasSize(2);
         assertThat(request.messages().get(0).content()).contains("[n]");
         assertThat(request.messages().get(1).content()).isEqualTo("### Question\nWhy?");
         assertThat(request.params().seed()).isEqualTo(9);
+        assertThat(request.requestId()).isEqualTo("r-9");
     }
 
     @Test

@@ -55,7 +55,7 @@ class ConversationOperatorTest {
         AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE,
                 Map.of(MODEL, new ScriptedChatModel.Spec(modelName)), new GenerationParams(0.7, 0.9, 64, 0, List.of()));
         return harness(new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
-                models, 4, maxPending));
+                models, 4, maxPending, false));
     }
 
     private static StreamRecord<RetrievedRequest> turn(String requestId, String conversation, String message) {
@@ -268,7 +268,7 @@ class ConversationOperatorTest {
                 Map.of("onnx", new OnnxDecoderSpec(dir, io.sluice.model.RuntimeOptions.cpu(1), 4)),
                 new GenerationParams(0.8, 0.95, 16, 0, List.of()));
         return harness(new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
-                models, 4, 16));
+                models, 4, 16, false));
     }
 
     private static StreamRecord<RetrievedRequest> onnxTurn(String requestId, String conversation, String message) {

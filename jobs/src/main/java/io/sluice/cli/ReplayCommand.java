@@ -1,0 +1,108 @@
+package io.sluice.cli;
+
+import io.sluice.jobs.config.ServingOptions;
+import io.sluice.jobs.replay.Replay;
+import io.sluice.jobs.replay.ReplayReport;
+
+import org.apache.flink.configuration.Configuration;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code sluice replay}: re-derive served turns from a savepoint and compare them with the audit trail. */
+@Command(name = "replay", mixinStandardHelpOptions = true,
+        description = "Restore a savepoint of the serving job, re-read chat.requests from the offsets it holds, re-run "
+                + "every turn (remote models answered from the audit trail's journal, local models recomputed) and "
+                + "compare each stage with the audit trail. Writes nothing to live topics or the live audit table. "
+                + "Exit code 0: identical; 1: diverged or missing turns.")
+final class ReplayCommand implements Callable<Integer> {
+
+    @Option(names = "--savepoint", required = true, description = "Savepoint directory of the serving job.")
+    Path savepoint;
+
+    @Option(names = "--index-dir", required = true, description = "Directory of index snapshots.")
+    Path indexDir;
+
+    @Option(names = "--bootstrap-servers", required = true, description = "Kafka brokers holding chat.requests.")
+    String bootstrapServers;
+
+    @Option(names = "--jdbc-url", required = true, description = "PostgreSQL JDBC URL of the audit trail (read only).")
+    String jdbcUrl;
+
+    @Option(names = "--conversation", description = "Replay and compare this conversation only.")
+    String conversation;
+
+    @Option(names = "--tenant", description = "Replay and compare this tenant's conversations only.")
+    String tenant;
+
+    @Option(names = "--to", description = "Stop at requests written at or after this time (ISO-8601, e.g. "
+            + "2026-11-23T10:00:00Z); default: where chat.requests ends now.")
+    Instant to;
+
+    @Option(names = "--snapshot", description = "What-if: retrieve from this index snapshot instead of the audited one.")
+    String snapshot;
+
+    @Option(names = "--fork", description = "Also write the replayed responses to this topic (never a live one).")
+    String fork;
+
+    @Option(names = "--flink-conf", description = "Directory with config.yaml (default: ./flink-conf if present).")
+    Path flinkConf;
+
+    @Option(names = "-D", mapFallbackValue = "", description = "Any serving setting, as the live job had it, e.g. "
+            + "-D sluice.answer.remote.model=... (what-if: change it).")
+    Map<String, String> settings = Map.of();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Configuration conf = FlinkConf.load(flinkConf);
+        conf.set(ServingOptions.INDEX_DIR, indexDir.toAbsolutePath().toString());
+        conf.set(ServingOptions.BOOTSTRAP_SERVERS, bootstrapServers);
+        conf.set(ServingOptions.AUDIT_JDBC_URL, jdbcUrl);
+        conf.addAll(Configuration.fromMap(settings));
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Replay.Result result = Replay.run(conf, new Replay.Options(savepoint, conversation, tenant, to, snapshot, fork),
+                p -> {
+                    err.print("\rreplayed " + p[0] + (p[1] > 0 ? " / " + p[1] : "") + " turns");
+                    err.flush();
+                });
+        err.println();
+        err.flush();
+        return print(result, out);
+    }
+
+    static int print(Replay.Result result, PrintWriter out) {
+        ReplayReport report = result.report();
+        for (ReplayReport.Divergence d : report.divergences()) {
+            out.printf("DIVERGED conversation %s request %s at %s: %s was %s, replay gave %s%n", d.conversationId(),
+                    d.requestId(), d.stage().name().toLowerCase(Locale.ROOT), d.field(), shorten(d.audited()),
+                    shorten(d.replayed()));
+        }
+        for (String id : report.missing()) {
+            out.printf("MISSING request %s: in the audit trail, not produced by the replay%n", id);
+        }
+        out.printf(Locale.ROOT, "%d turns replayed: %d identical, %d diverged, %d missing%s%n", result.turns(),
+                report.identical(), report.divergences().size(), report.missing().size(),
+                report.notAudited() == 0 ? "" : ", " + report.notAudited() + " not in the audit trail");
+        double speedup = result.speedup();
+        out.printf(Locale.ROOT, "%.1f turns/s in %.1f s%s%n", result.turnsPerSecond(), result.wallTime().toMillis() / 1000.0,
+                Double.isNaN(speedup) ? "" : String.format(Locale.ROOT, " (%.1fx the live rate)", speedup));
+        out.flush();
+        return report.identicalToTheAuditTrail() ? 0 : 1;
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 120 ? s : s.substring(0, 117) + "...";
+    }
+}

@@ -1,0 +1,46 @@
+package io.sluice.jobs.replay;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Reads the audit trail for a replay: every hash-chained row of the selected conversations (or
+ * tenant, or all), in chain order. Replay answers remote model calls from these rows and compares
+ * its own outputs with them.
+ */
+public final class AuditJournal {
+
+    private AuditJournal() {}
+
+    /** Request id → audited turn; {@code conversation} and {@code tenant} may be null (no filter). */
+    public static Map<String, AuditedTurn> read(Connection connection, String conversation, String tenant)
+            throws SQLException {
+        Map<String, AuditedTurn> turns = new LinkedHashMap<>();
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false); // stream with a cursor
+        try (PreparedStatement ps = connection.prepareStatement("SELECT request_id, conversation_id, tenant_id, "
+                + "source_partition, source_offset, event_time, content, row_hash FROM audit_turns "
+                + "WHERE chain_seq IS NOT NULL AND (? IS NULL OR conversation_id = ?) AND (? IS NULL OR tenant_id = ?) "
+                + "ORDER BY conversation_id, chain_seq")) {
+            ps.setFetchSize(1000);
+            ps.setString(1, conversation);
+            ps.setString(2, conversation);
+            ps.setString(3, tenant);
+            ps.setString(4, tenant);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    turns.put(rs.getString(1), new AuditedTurn(rs.getString(1), rs.getString(2), rs.getString(3),
+                            rs.getInt(4), rs.getLong(5), rs.getTimestamp(6).getTime(), rs.getString(7), rs.getString(8)));
+                }
+            }
+        } finally {
+            connection.commit();
+            connection.setAutoCommit(autoCommit);
+        }
+        return turns;
+    }
+}

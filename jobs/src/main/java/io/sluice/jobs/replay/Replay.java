@@ -1,0 +1,182 @@
+package io.sluice.jobs.replay;
+
+import io.sluice.jobs.config.ServingOptions;
+import io.sluice.jobs.serving.JsonRecordSerializer;
+import io.sluice.jobs.serving.RequestDeserializer;
+import io.sluice.jobs.serving.ServingJob;
+import io.sluice.model.chat.OpenAiCompatibleChatModel;
+import io.sluice.operators.answer.AnswerModels;
+import io.sluice.operators.answer.ChatModelSpec;
+import io.sluice.operators.answer.OpenAiChatModelSpec;
+import io.sluice.operators.audit.AuditConnection;
+import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.RequestEnvelope;
+import io.sluice.schemas.ResponseEvent;
+import io.sluice.schemas.json.ResponseJson;
+
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.FilterFunction;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.CloseableIterator;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.common.TopicPartition;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Replays the serving job from a savepoint: restores its conversation state, re-reads
+ * {@code chat.requests} from the offsets the savepoint holds up to where the topic ends now (or
+ * {@code to}), and runs the serving job's own operators again, with remote model calls answered from
+ * the audit trail's journal and local models (extractive, ONNX) recomputed. Nothing is written to
+ * the live topics or the live audit table; every replayed turn is compared, stage by stage, with
+ * its audit row.
+ */
+public final class Replay {
+
+    /** What to replay. {@code conversation}, {@code tenant}, {@code to}, {@code snapshot} and {@code forkTopic} may be null. */
+    public record Options(Path savepoint, String conversation, String tenant, Instant to, String snapshot,
+            String forkTopic) {}
+
+    /** What replay found, and how fast it ran. */
+    public record Result(ReplayReport report, long turns, Duration wallTime, Duration liveSpan) {
+        public double turnsPerSecond() {
+            return turns / Math.max(1e-3, wallTime.toNanos() / 1e9);
+        }
+
+        /** How much faster than the live turns arrived; NaN when the live span is too short to tell. */
+        public double speedup() {
+            return liveSpan.toMillis() < 1000 ? Double.NaN : liveSpan.toNanos() / (double) Math.max(1, wallTime.toNanos());
+        }
+    }
+
+    private Replay() {}
+
+    /** Runs the replay; {@code progress} gets (replayed, expected) as turns come back. */
+    public static Result run(Configuration serving, Options options, Consumer<long[]> progress) throws Exception {
+        String topic = serving.get(ServingOptions.REQUESTS_TOPIC);
+        Map<TopicPartition, Long> start = new HashMap<>();
+        SavepointOffsets.read(options.savepoint(), ServingJob.UID_SOURCE).forEach((tp, offset) -> {
+            if (tp.topic().equals(topic)) {
+                start.put(tp, offset);
+            }
+        });
+        if (start.isEmpty()) {
+            throw new IllegalArgumentException("Savepoint " + options.savepoint() + " holds no position on " + topic);
+        }
+        Map<String, AuditedTurn> journal;
+        try (Connection c = new AuditConnection(serving.get(ServingOptions.AUDIT_JDBC_URL), serving.get(ServingOptions.AUDIT_USER),
+                serving.get(ServingOptions.AUDIT_PASSWORD)).open()) {
+            journal = AuditJournal.read(c, options.conversation(), options.tenant());
+        }
+        Set<String> inRange = new HashSet<>();
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        for (AuditedTurn t : journal.values()) {
+            Long from = start.get(new TopicPartition(topic, t.partition()));
+            boolean after = from == null || from < 0 || t.offset() >= from;
+            boolean before = options.to() == null || t.eventTime() < options.to().toEpochMilli();
+            if (after && before) {
+                inRange.add(t.requestId());
+                first = Math.min(first, t.eventTime());
+                last = Math.max(last, t.eventTime());
+            }
+        }
+
+        Configuration conf = new Configuration(serving);
+        if (options.snapshot() != null) {
+            conf.set(ServingOptions.SNAPSHOT, options.snapshot());
+        } else {
+            journal.values().stream().filter(t -> inRange.contains(t.requestId())).findFirst()
+                    .ifPresent(t -> conf.set(ServingOptions.SNAPSHOT, t.json().path("snapshotId").asText()));
+        }
+        ServingJob.Settings live = ServingJob.Settings.from(conf);
+        AnswerModels models = live.answerModels();
+        for (Map.Entry<String, ChatModelSpec> e : live.answerModels().generativeModels().entrySet()) {
+            if (e.getValue() instanceof OpenAiChatModelSpec remote) {
+                models = models.replacing(e.getKey(), new JournalChatModelSpec(
+                        OpenAiCompatibleChatModel.modelId(remote.backend()), journal));
+            }
+        }
+        ServingJob.Settings settings = live.forReplay(models);
+
+        conf.set(StateRecoveryOptions.SAVEPOINT_PATH, options.savepoint().toUri().toString());
+        // The live job's source, sinks and audit writer have no counterpart here.
+        conf.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, true);
+        conf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.STREAMING);
+        conf.removeConfig(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_INTERVAL);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+
+        Map<TopicPartition, Long> startOffsets = new HashMap<>();
+        start.forEach((tp, offset) -> {
+            if (offset >= 0) {
+                startOffsets.put(tp, offset);
+            }
+        });
+        KafkaSource<RequestEnvelope> source = KafkaSource.<RequestEnvelope>builder()
+                .setBootstrapServers(conf.get(ServingOptions.BOOTSTRAP_SERVERS))
+                .setTopics(topic)
+                .setGroupId(conf.get(ServingOptions.CONSUMER_GROUP) + "-replay")
+                .setProperty("commit.offsets.on.checkpoint", "false")
+                .setStartingOffsets(OffsetsInitializer.offsets(startOffsets, OffsetResetStrategy.EARLIEST))
+                .setBounded(options.to() == null ? OffsetsInitializer.latest()
+                        : OffsetsInitializer.timestamp(options.to().toEpochMilli()))
+                .setDeserializer(new RequestDeserializer())
+                .build();
+        String conversation = options.conversation();
+        String tenant = options.tenant();
+        FilterFunction<ChatRequest> select = r -> (conversation == null || conversation.equals(r.conversationId()))
+                && (tenant == null || tenant.equals(r.tenantId()));
+        ServingJob.AnswerPath path = ServingJob.answerPath(settings,
+                env.fromSource(source, WatermarkStrategy.noWatermarks(), "chat.requests (replay)").uid("replay-requests"),
+                select);
+        if (options.forkTopic() != null) {
+            forkTo(path.events(), conf, options.forkTopic());
+        }
+
+        ReplayReport report = new ReplayReport(journal, inRange);
+        long began = System.nanoTime();
+        long turns = 0;
+        try (CloseableIterator<AnsweredTurn> replayed = path.answers().executeAndCollect("sluice-replay")) {
+            while (replayed.hasNext()) {
+                report.add(replayed.next());
+                progress.accept(new long[] {++turns, inRange.size()});
+            }
+        }
+        Duration wall = Duration.ofNanos(System.nanoTime() - began);
+        return new Result(report, turns, wall, first <= last ? Duration.ofMillis(last - first) : Duration.ZERO);
+    }
+
+    private static void forkTo(DataStream<ResponseEvent> events, Configuration conf, String topic) {
+        List<String> live = List.of(conf.get(ServingOptions.REQUESTS_TOPIC), conf.get(ServingOptions.RESPONSES_TOPIC),
+                conf.get(ServingOptions.REJECTED_TOPIC));
+        if (live.contains(topic)) {
+            throw new IllegalArgumentException("--fork must name a topic of its own, not the live " + topic);
+        }
+        events.sinkTo(KafkaSink.<ResponseEvent>builder()
+                        .setBootstrapServers(conf.get(ServingOptions.BOOTSTRAP_SERVERS))
+                        .setRecordSerializer(new JsonRecordSerializer<ResponseEvent>(topic, ResponseEvent::conversationId,
+                                ResponseJson::toJson))
+                        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+                        .build())
+                .uid("replay-fork").name(topic);
+    }
+}

@@ -1,0 +1,186 @@
+package io.sluice.jobs.replay;
+
+import io.sluice.cli.SluiceCli;
+import io.sluice.jobs.config.ServingOptions;
+import io.sluice.jobs.local.ChatClient;
+import io.sluice.jobs.local.LocalStack;
+import io.sluice.jobs.serving.ServingJob;
+import io.sluice.jobs.testing.Await;
+import io.sluice.jobs.testing.AuditRows;
+import io.sluice.jobs.testing.TestCorpus;
+import io.sluice.model.chat.OpenAiStandInServer;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Conversations served live (extractive and remote answers), a savepoint taken between turns, then
+ * replayed from it: identical to the audit trail without calling the remote model; with another
+ * index snapshot or other model parameters, divergent at the stage that changed.
+ */
+class ReplayITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder()
+                    .setNumberTaskManagers(1)
+                    .setNumberSlotsPerTaskManager(2)
+                    .setConfiguration(rocksDb())
+                    .build());
+
+    private static final Duration WAIT = Duration.ofSeconds(90);
+    private static final List<String> AFTER_SAVEPOINT = List.of("a2", "a3", "b2", "b3", "c1");
+
+    @TempDir
+    static Path work;
+
+    private static LocalStack stack;
+    private static Configuration conf;
+    private static Path savepoint;
+
+    static Configuration rocksDb() {
+        Configuration c = new Configuration();
+        c.setString("state.backend.type", "rocksdb");
+        return c;
+    }
+
+    @BeforeAll
+    static void serveLiveThenStop() throws Exception {
+        stack = LocalStack.start(work.resolve("services"), LocalStack.External.NONE, 2);
+        TestCorpus.backfill(work);
+        try (OpenAiStandInServer remote = new OpenAiStandInServer()) {
+            conf = stack.servingConfig(work.resolve("index"));
+            conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
+            conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, remote.baseUrl());
+            conf.set(ServingOptions.ANSWER_REMOTE_MODEL, "echo");
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.configure(conf);
+            env.enableCheckpointing(500);
+            env.setParallelism(2);
+            ServingJob.fromConfiguration(conf).build(env);
+            JobClient job = env.executeAsync("replay-itcase-live");
+            try (ChatClient chat = stack.client(false, false); Connection db = stack.openAuditConnection()) {
+                ask(chat, "a1", "conv-a", "How many days do I have to request a refund?", null);
+                ask(chat, "b1", "conv-b", "How long does express shipping take?", ServingJob.REMOTE_MODEL);
+                Await.until("audit rows before the savepoint", WAIT, () -> AuditRows.read(db).keySet()
+                        .containsAll(List.of("a1", "b1")));
+                savepoint = Path.of(java.net.URI.create(job.triggerSavepoint(
+                        work.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL).get()));
+
+                ask(chat, "a2", "conv-a", "How are refunds paid back?", null);
+                ask(chat, "b2", "conv-b", "Does the warranty cover water damage?", ServingJob.REMOTE_MODEL);
+                ask(chat, "a3", "conv-a", "Can opened software be refunded?", null);
+                ask(chat, "b3", "conv-b", "How long does standard shipping take?", ServingJob.REMOTE_MODEL);
+                ask(chat, "c1", "conv-c", "What does the warranty cover?", null);
+                Await.until("audit rows after the savepoint", WAIT, () -> AuditRows.read(db).keySet()
+                        .containsAll(AFTER_SAVEPOINT));
+            } finally {
+                job.cancel().get();
+            }
+        } // the remote model is gone: replay must not need it
+    }
+
+    @AfterAll
+    static void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    private static void ask(ChatClient chat, String id, String conversation, String message, String model)
+            throws Exception {
+        chat.send(id, TestCorpus.ACME, conversation, message, model);
+        assertThat(chat.await(id, WAIT).rejected()).as("rejection of %s", id).isFalse();
+    }
+
+    private static Replay.Result replay(Configuration settings, String conversation, String snapshot) throws Exception {
+        return Replay.run(settings, new Replay.Options(savepoint, conversation, null, null, snapshot, null), p -> {});
+    }
+
+    @Test
+    void aReplayFromTheSavepointIsIdenticalToTheAuditTrail() throws Exception {
+        Replay.Result result = replay(conf, null, null);
+        ReplayReport report = result.report();
+        assertThat(report.divergences()).isEmpty();
+        assertThat(report.missing()).isEmpty();
+        assertThat(report.identical()).isEqualTo(AFTER_SAVEPOINT.size());
+        assertThat(result.turns()).isEqualTo(AFTER_SAVEPOINT.size());
+        assertThat(report.identicalToTheAuditTrail()).isTrue();
+
+        Replay.Result one = replay(conf, "conv-a", null);
+        assertThat(one.turns()).isEqualTo(2);
+        assertThat(one.report().identicalToTheAuditTrail()).isTrue();
+    }
+
+    @Test
+    void anotherIndexSnapshotDivergesAtRetrieval() throws Exception {
+        Path docs = work.resolve("docs");
+        Files.writeString(docs.resolve("extra.jsonl"), "{\"id\":\"acme-returns\",\"tenant\":\"acme\",\"title\":\"Returns\","
+                + "\"text\":\"Refunds for returned parcels are paid back within ten business days.\"}\n");
+        String changed = new io.sluice.jobs.backfill.Backfill(new io.sluice.jobs.backfill.Backfill.Settings(docs,
+                work.resolve("index"), TestCorpus.ACME, io.sluice.operators.chunk.ChunkerSettings.DEFAULT,
+                io.sluice.model.EmbeddingModels.BUNDLED_MINILM, 8, io.sluice.model.RuntimeOptions.cpu(1), 1),
+                new PrintWriter(new StringWriter())).run().snapshotId();
+        ReplayReport report = replay(conf, null, changed).report();
+        assertThat(report.divergences()).hasSize(AFTER_SAVEPOINT.size())
+                .allSatisfy(d -> assertThat(d.stage()).isEqualTo(ReplayReport.Stage.RETRIEVAL));
+        assertThat(report.identicalToTheAuditTrail()).isFalse();
+    }
+
+    @Test
+    void otherModelParametersDivergeAtTheAnswerOfRemoteTurnsOnly() throws Exception {
+        Configuration hotter = new Configuration(conf);
+        hotter.set(ServingOptions.ANSWER_TEMPERATURE, 0.9);
+        ReplayReport report = replay(hotter, null, null).report();
+        assertThat(report.divergences()).extracting(ReplayReport.Divergence::requestId).containsExactlyInAnyOrder("b2", "b3");
+        assertThat(report.divergences()).allSatisfy(d -> {
+            assertThat(d.stage()).isEqualTo(ReplayReport.Stage.ANSWER);
+            assertThat(d.field()).isEqualTo("modelCall");
+        });
+        assertThat(report.identical()).isEqualTo(3);
+    }
+
+    @Test
+    void theCommandPrintsTheReportAndExitsByIt() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = SluiceCli.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
+        Map<String, String> all = conf.toMap();
+        List<String> args = new java.util.ArrayList<>(List.of("replay", "--savepoint", savepoint.toString(),
+                "--index-dir", all.get(ServingOptions.INDEX_DIR.key()),
+                "--bootstrap-servers", all.get(ServingOptions.BOOTSTRAP_SERVERS.key()),
+                "--jdbc-url", all.get(ServingOptions.AUDIT_JDBC_URL.key())));
+        for (var key : List.of(ServingOptions.TENANT_IDS, ServingOptions.ANSWER_REMOTE_BASE_URL,
+                ServingOptions.ANSWER_REMOTE_MODEL, ServingOptions.AUDIT_USER)) {
+            args.add("-D");
+            args.add(key.key() + "=" + all.get(key.key()));
+        }
+        int code = cli.execute(args.toArray(String[]::new));
+        assertThat(code).as("stdout:%n%s%nstderr:%n%s", out, err).isZero();
+        assertThat(out.toString()).contains("5 turns replayed: 5 identical, 0 diverged, 0 missing");
+        assertThat(err.toString()).contains("replayed 5 / 5 turns");
+    }
+}
