@@ -56,10 +56,20 @@ public final class Replay {
     public record Options(Path savepoint, String conversation, String tenant, Instant to, String snapshot,
             String forkTopic) {}
 
-    /** What replay found, and how fast it ran. */
-    public record Result(ReplayReport report, long turns, Duration wallTime, Duration liveSpan) {
+    /**
+     * What replay found, and how fast it ran: {@code wallTime} from submitting the job to its end,
+     * {@code startup} until the first turn came back (restoring state, loading models), and the span
+     * of event time the replayed turns had covered live.
+     */
+    public record Result(ReplayReport report, long turns, Duration wallTime, Duration startup, Duration liveSpan) {
         public double turnsPerSecond() {
             return turns / Math.max(1e-3, wallTime.toNanos() / 1e9);
+        }
+
+        /** Turns per second once the first turn was out: the rate replay sustains. */
+        public double steadyTurnsPerSecond() {
+            Duration steady = wallTime.minus(startup);
+            return turns < 2 ? Double.NaN : (turns - 1) / Math.max(1e-3, steady.toNanos() / 1e9);
         }
 
         /** How much faster than the live turns arrived; NaN when the live span is too short to tell. */
@@ -154,15 +164,21 @@ public final class Replay {
 
         ReplayReport report = new ReplayReport(journal, inRange);
         long began = System.nanoTime();
+        long firstTurn = 0;
         long turns = 0;
         try (CloseableIterator<AnsweredTurn> replayed = path.answers().executeAndCollect("sluice-replay")) {
             while (replayed.hasNext()) {
                 report.add(replayed.next());
+                if (turns == 0) {
+                    firstTurn = System.nanoTime();
+                }
                 progress.accept(new long[] {++turns, inRange.size()});
             }
         }
-        Duration wall = Duration.ofNanos(System.nanoTime() - began);
-        return new Result(report, turns, wall, first <= last ? Duration.ofMillis(last - first) : Duration.ZERO);
+        long ended = System.nanoTime();
+        return new Result(report, turns, Duration.ofNanos(ended - began),
+                Duration.ofNanos((turns == 0 ? ended : firstTurn) - began),
+                first <= last ? Duration.ofMillis(last - first) : Duration.ZERO);
     }
 
     private static void forkTo(DataStream<ResponseEvent> events, Configuration conf, String topic) {
