@@ -1,15 +1,9 @@
 package io.sluice.bench;
 
-import io.sluice.cli.FlinkConf;
-import io.sluice.jobs.backfill.Backfill;
-import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.local.ChatClient;
 import io.sluice.jobs.local.LocalStack;
 import io.sluice.jobs.replay.Replay;
 import io.sluice.jobs.serving.ServingJob;
-import io.sluice.model.EmbeddingModels;
-import io.sluice.model.RuntimeOptions;
-import io.sluice.operators.chunk.ChunkerSettings;
 
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
@@ -23,7 +17,6 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -69,19 +62,7 @@ public final class ReplayBenchmark implements Callable<Integer> {
         PrintWriter log = spec.commandLine().getErr();
         String row;
         try (LocalStack stack = LocalStack.start(workDir.resolve("services"), LocalStack.External.NONE, 2)) {
-            Path docs = Files.createDirectories(workDir.resolve("docs"));
-            List<String> sentences = EmbeddingBenchmark.sentences(400);
-            for (int d = 0; d < 100; d++) {
-                Files.writeString(docs.resolve("doc-" + d + ".txt"), String.join(" ", sentences.subList(d * 4, d * 4 + 4)));
-            }
-            Path index = workDir.resolve("index");
-            new Backfill(new Backfill.Settings(docs, index, "default", ChunkerSettings.DEFAULT,
-                    EmbeddingModels.BUNDLED_MINILM, 32, RuntimeOptions.cpu(threads), 1), log).run();
-
-            Configuration conf = FlinkConf.load(null);
-            conf.addAll(stack.servingConfig(index));
-            conf.setString("parallelism.default", "1");
-            conf.set(ServingOptions.EMBEDDING_THREADS, threads);
+            Configuration conf = BenchServing.configuration(stack, workDir, threads, log);
             Path savepoint = record(stack, conf, log);
 
             log.println("replaying " + turns + " turns from " + savepoint);
@@ -107,12 +88,7 @@ public final class ReplayBenchmark implements Callable<Integer> {
                 + "| replay turns/s once running | speed vs live | once running vs live |\n");
         table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         table.append(row);
-        spec.commandLine().getOut().print(table);
-        spec.commandLine().getOut().flush();
-        Files.createDirectories(output.toAbsolutePath().getParent());
-        Files.writeString(output, table.toString());
-        log.println("wrote " + output);
-        log.flush();
+        BenchServing.publish(table.toString(), output, spec.commandLine().getOut(), log);
         return 0;
     }
 

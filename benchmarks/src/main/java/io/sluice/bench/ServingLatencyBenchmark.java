@@ -1,14 +1,8 @@
 package io.sluice.bench;
 
-import io.sluice.cli.FlinkConf;
-import io.sluice.jobs.backfill.Backfill;
-import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.local.ChatClient;
 import io.sluice.jobs.local.LocalStack;
 import io.sluice.jobs.serving.ServingJob;
-import io.sluice.model.EmbeddingModels;
-import io.sluice.model.RuntimeOptions;
-import io.sluice.operators.chunk.ChunkerSettings;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -21,7 +15,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -68,20 +61,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         PrintWriter log = spec.commandLine().getErr();
         Map<Integer, String> rows = new LinkedHashMap<>();
         try (LocalStack stack = LocalStack.start(workDir.resolve("services"), LocalStack.External.NONE, 2)) {
-            Path docs = Files.createDirectories(workDir.resolve("docs"));
-            List<String> sentences = EmbeddingBenchmark.sentences(400);
-            for (int d = 0; d < 100; d++) {
-                Files.writeString(docs.resolve("doc-" + d + ".txt"), String.join(" ", sentences.subList(d * 4, d * 4 + 4)));
-            }
-            Path index = workDir.resolve("index");
-            new Backfill(new Backfill.Settings(docs, index, "default", ChunkerSettings.DEFAULT,
-                    EmbeddingModels.BUNDLED_MINILM, 32, RuntimeOptions.cpu(threads), 1), log).run();
-
-            // The same Flink settings as `sluice demo` and `sluice serve`.
-            Configuration conf = FlinkConf.load(null);
-            conf.addAll(stack.servingConfig(index));
-            conf.setString("parallelism.default", "1");
-            conf.set(ServingOptions.EMBEDDING_THREADS, threads);
+            Configuration conf = BenchServing.configuration(stack, workDir, threads, log);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             ServingJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("serving-latency-benchmark");
@@ -105,12 +85,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         table.append("| requests/s | sent | answered | embedding call p50 ms | embedding call p99 ms | end-to-end p50 ms | end-to-end p99 ms |\n");
         table.append("|---:|---:|---:|---:|---:|---:|---:|\n");
         rows.forEach((rate, row) -> table.append(row));
-        spec.commandLine().getOut().print(table);
-        spec.commandLine().getOut().flush();
-        Files.createDirectories(output.toAbsolutePath().getParent());
-        Files.writeString(output, table.toString());
-        log.println("wrote " + output);
-        log.flush();
+        BenchServing.publish(table.toString(), output, spec.commandLine().getOut(), log);
         return 0;
     }
 

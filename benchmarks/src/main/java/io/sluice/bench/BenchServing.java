@@ -1,0 +1,54 @@
+package io.sluice.bench;
+
+import io.sluice.cli.FlinkConf;
+import io.sluice.jobs.backfill.Backfill;
+import io.sluice.jobs.config.ServingOptions;
+import io.sluice.jobs.local.LocalStack;
+import io.sluice.model.EmbeddingModels;
+import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.chunk.ChunkerSettings;
+
+import org.apache.flink.configuration.Configuration;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** What the serving benchmarks share: a backfilled synthetic corpus and the serving job's settings. */
+final class BenchServing {
+
+    private BenchServing() {}
+
+    /**
+     * Backfills 100 synthetic documents under {@code workDir} and returns the serving settings for
+     * {@code stack}: the same Flink settings as {@code sluice demo} and {@code sluice serve},
+     * parallelism 1, {@code threads} ONNX Runtime threads.
+     */
+    static Configuration configuration(LocalStack stack, Path workDir, int threads, PrintWriter log) throws Exception {
+        Path docs = Files.createDirectories(workDir.resolve("docs"));
+        List<String> sentences = EmbeddingBenchmark.sentences(400);
+        for (int d = 0; d < 100; d++) {
+            Files.writeString(docs.resolve("doc-" + d + ".txt"), String.join(" ", sentences.subList(d * 4, d * 4 + 4)));
+        }
+        Path index = workDir.resolve("index");
+        new Backfill(new Backfill.Settings(docs, index, "default", ChunkerSettings.DEFAULT,
+                EmbeddingModels.BUNDLED_MINILM, 32, RuntimeOptions.cpu(threads), 1), log).run();
+        Configuration conf = FlinkConf.load(null);
+        conf.addAll(stack.servingConfig(index));
+        conf.setString("parallelism.default", "1");
+        conf.set(ServingOptions.EMBEDDING_THREADS, threads);
+        return conf;
+    }
+
+    /** Prints {@code table} and writes it to {@code output}. */
+    static void publish(String table, Path output, PrintWriter out, PrintWriter log) throws IOException {
+        out.print(table);
+        out.flush();
+        Files.createDirectories(output.toAbsolutePath().getParent());
+        Files.writeString(output, table);
+        log.println("wrote " + output);
+        log.flush();
+    }
+}
