@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             EvalCommand.class,
             AuditCommand.class,
             ReplayCommand.class,
+            ClusterCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class SluiceCli implements Runnable {
