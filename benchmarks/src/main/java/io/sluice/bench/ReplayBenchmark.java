@@ -67,7 +67,7 @@ public final class ReplayBenchmark implements Callable<Integer> {
 
             log.println("replaying " + turns + " turns from " + savepoint);
             log.flush();
-            Replay.Result result = Replay.run(conf, new Replay.Options(savepoint, null, null, null, null, null), p -> {});
+            Replay.Result result = Replay.run(conf, Replay.Options.of(savepoint), p -> {});
             if (!result.report().identicalToTheAuditTrail()) {
                 log.println("replay diverged: " + result.report().divergences() + " missing " + result.report().missing());
                 return 1;

@@ -43,9 +43,13 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--tenant", description = "Replay and compare this tenant's conversations only.")
     String tenant;
 
-    @Option(names = "--to", description = "Stop at requests written at or after this time (ISO-8601, e.g. "
-            + "2026-11-23T10:00:00Z); default: where chat.requests ends now.")
-    Instant to;
+    @Option(names = "--from", description = "Compare only turns from this time on (ISO-8601); earlier turns "
+            + "since the savepoint are still re-run, as they shape the state later turns see.")
+    Instant from;
+
+    @Option(names = "--to", description = "Stop before requests written at this time (ISO-8601, e.g. "
+            + "2026-11-23T10:00:00Z) or at these offsets (partition:offset,...); default: where chat.requests ends now.")
+    String to;
 
     @Option(names = "--snapshot", description = "What-if: retrieve from this index snapshot instead of the audited one.")
     String snapshot;
@@ -72,7 +76,19 @@ final class ReplayCommand implements Callable<Integer> {
         conf.addAll(Configuration.fromMap(settings));
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Replay.Result result = Replay.run(conf, new Replay.Options(savepoint, conversation, tenant, to, snapshot, fork),
+        Instant toTime = null;
+        Map<Integer, Long> toOffsets = null;
+        if (to != null && to.matches("\\d+:\\d+(,\\d+:\\d+)*")) {
+            toOffsets = new java.util.TreeMap<>();
+            for (String part : to.split(",")) {
+                String[] po = part.split(":");
+                toOffsets.put(Integer.parseInt(po[0]), Long.parseLong(po[1]));
+            }
+        } else if (to != null) {
+            toTime = Instant.parse(to);
+        }
+        Replay.Result result = Replay.run(conf, new Replay.Options(savepoint, conversation, tenant, from, toTime,
+                toOffsets, snapshot, fork),
                 p -> {
                     err.print("\rreplayed " + p[0] + (p[1] > 0 ? " / " + p[1] : "") + " turns");
                     err.flush();

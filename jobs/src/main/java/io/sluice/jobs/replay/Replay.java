@@ -52,9 +52,32 @@ import java.util.function.Consumer;
  */
 public final class Replay {
 
-    /** What to replay. {@code conversation}, {@code tenant}, {@code to}, {@code snapshot} and {@code forkTopic} may be null. */
-    public record Options(Path savepoint, String conversation, String tenant, Instant to, String snapshot,
-            String forkTopic) {}
+    /**
+     * What to replay. Every field but {@code savepoint} may be null. Turns from the savepoint on are
+     * always re-run (they build the state later turns see); {@code from} only narrows which are
+     * compared. The requests read end at the topic's end when replay starts, or at {@code to} (a
+     * time) or {@code toOffsets} (partition → first offset not to read).
+     */
+    public record Options(Path savepoint, String conversation, String tenant, Instant from, Instant to,
+            Map<Integer, Long> toOffsets, String snapshot, String forkTopic) {
+
+        /** Everything after {@code savepoint}, compared turn by turn. */
+        public static Options of(Path savepoint) {
+            return new Options(savepoint, null, null, null, null, null, null, null);
+        }
+
+        public Options withConversation(String id) {
+            return new Options(savepoint, id, tenant, from, to, toOffsets, snapshot, forkTopic);
+        }
+
+        public Options withSnapshot(String id) {
+            return new Options(savepoint, conversation, tenant, from, to, toOffsets, id, forkTopic);
+        }
+
+        public Options withFork(String topic) {
+            return new Options(savepoint, conversation, tenant, from, to, toOffsets, snapshot, topic);
+        }
+    }
 
     /**
      * What replay found, and how fast it ran: {@code wallTime} from submitting the job to its end,
@@ -104,7 +127,10 @@ public final class Replay {
             Long from = start.get(new TopicPartition(topic, t.partition()));
             boolean after = from == null || from < 0 || t.offset() >= from;
             boolean before = options.to() == null || t.eventTime() < options.to().toEpochMilli();
-            if (after && before) {
+            Long end = options.toOffsets() == null ? null : options.toOffsets().get(t.partition());
+            boolean beforeOffset = options.toOffsets() == null || (end != null && t.offset() < end);
+            boolean compared = options.from() == null || t.eventTime() >= options.from().toEpochMilli();
+            if (after && before && beforeOffset && compared) {
                 inRange.add(t.requestId());
                 first = Math.min(first, t.eventTime());
                 last = Math.max(last, t.eventTime());
@@ -147,8 +173,7 @@ public final class Replay {
                 .setGroupId(conf.get(ServingOptions.CONSUMER_GROUP) + "-replay")
                 .setProperty("commit.offsets.on.checkpoint", "false")
                 .setStartingOffsets(OffsetsInitializer.offsets(startOffsets, OffsetResetStrategy.EARLIEST))
-                .setBounded(options.to() == null ? OffsetsInitializer.latest()
-                        : OffsetsInitializer.timestamp(options.to().toEpochMilli()))
+                .setBounded(stoppingOffsets(options, topic))
                 .setDeserializer(new RequestDeserializer())
                 .build();
         String conversation = options.conversation();
@@ -179,6 +204,15 @@ public final class Replay {
         return new Result(report, turns, Duration.ofNanos(ended - began),
                 Duration.ofNanos((turns == 0 ? ended : firstTurn) - began),
                 first <= last ? Duration.ofMillis(last - first) : Duration.ZERO);
+    }
+
+    private static OffsetsInitializer stoppingOffsets(Options options, String topic) {
+        if (options.toOffsets() != null) {
+            Map<TopicPartition, Long> end = new HashMap<>();
+            options.toOffsets().forEach((partition, offset) -> end.put(new TopicPartition(topic, partition), offset));
+            return OffsetsInitializer.offsets(end);
+        }
+        return options.to() == null ? OffsetsInitializer.latest() : OffsetsInitializer.timestamp(options.to().toEpochMilli());
     }
 
     private static void forkTo(DataStream<ResponseEvent> events, Configuration conf, String topic) {

@@ -60,6 +60,9 @@ public final class ReplayReport {
             notAudited++;
             return null;
         }
+        if (!inRange.contains(id)) {
+            return null; // re-run to rebuild state, before the compared range (--from)
+        }
         Divergence d = compare(AuditRecord.of(turn).text(), turn.audit().hash(), audited);
         replayed.put(id, d == null);
         if (d != null) {

@@ -10,6 +10,8 @@ import io.sluice.jobs.testing.AuditRows;
 import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.model.chat.OpenAiStandInServer;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -35,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Conversations served live (extractive and remote answers), a savepoint taken between turns, then
@@ -117,7 +120,8 @@ class ReplayITCase {
     }
 
     private static Replay.Result replay(Configuration settings, String conversation, String snapshot) throws Exception {
-        return Replay.run(settings, new Replay.Options(savepoint, conversation, null, null, snapshot, null), p -> {});
+        return Replay.run(settings, Replay.Options.of(savepoint).withConversation(conversation).withSnapshot(snapshot),
+                p -> {});
     }
 
     @Test
@@ -182,5 +186,41 @@ class ReplayITCase {
         assertThat(code).as("stdout:%n%s%nstderr:%n%s", out, err).isZero();
         assertThat(out.toString()).contains("5 turns replayed: 5 identical, 0 diverged, 0 missing");
         assertThat(err.toString()).contains("replayed 5 / 5 turns");
+    }
+
+    @Test
+    void aForkGetsTheReplayedResponsesAndTheLiveTopicsNothing() throws Exception {
+        String fork = "chat.responses.replay";
+        io.sluice.jobs.local.EmbeddedKafka.createTopics(stack.bootstrapServers(), List.of(fork), 1);
+        Replay.Result result = Replay.run(conf, Replay.Options.of(savepoint).withFork(fork), p -> {});
+        assertThat(result.report().identicalToTheAuditTrail()).isTrue();
+        List<String> answered = new java.util.ArrayList<>();
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(Map.of(
+                "bootstrap.servers", stack.bootstrapServers(), "group.id", "fork-reader", "auto.offset.reset", "earliest"),
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.StringDeserializer())) {
+            consumer.subscribe(List.of(fork));
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (answered.size() < AFTER_SAVEPOINT.size() && System.nanoTime() < deadline) {
+                for (var record : consumer.poll(Duration.ofMillis(200))) {
+                    JsonNode event = io.sluice.schemas.json.ResponseJson.parse(record.value());
+                    if ("answer".equals(event.path("type").asText())) {
+                        answered.add(event.path("requestId").asText());
+                    }
+                }
+            }
+        }
+        assertThat(answered).containsExactlyInAnyOrderElementsOf(AFTER_SAVEPOINT);
+        assertThatThrownBy(() -> Replay.run(conf, Replay.Options.of(savepoint).withFork("chat.responses"), p -> {}))
+                .hasMessageContaining("not the live chat.responses");
+    }
+
+    @Test
+    void fromNarrowsTheComparisonNotTheRerun() throws Exception {
+        Replay.Result result = Replay.run(conf, new Replay.Options(savepoint, null, null,
+                java.time.Instant.now().plusSeconds(3600), null, null, null, null), p -> {});
+        assertThat(result.turns()).isEqualTo(AFTER_SAVEPOINT.size());
+        assertThat(result.report().identical()).isZero();
+        assertThat(result.report().identicalToTheAuditTrail()).isTrue();
     }
 }
