@@ -4,6 +4,7 @@ import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.local.ChatClient;
 import io.sluice.jobs.local.LocalCluster;
 import io.sluice.jobs.local.LocalStack;
+import io.sluice.jobs.replay.Replay;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;
 import io.sluice.jobs.testing.TestCorpus;
@@ -12,9 +13,11 @@ import io.sluice.schemas.json.ResponseJson;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import org.apache.flink.configuration.Configuration;
+
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -41,7 +44,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * stopped with a savepoint and started again from it with another parallelism. In both delivery
  * modes every request has exactly one audit row, exactly one committed response (exactly-once) or
  * at least one with identical repeats (low latency), every conversation keeps its order and its
- * history, and the audit chains are intact.
+ * history, and the audit chains are intact. Finally the cluster's savepoint is replayed locally and
+ * the turns after it come out identical to the audit trail.
  */
 class ServingClusterIT {
 
@@ -171,6 +175,16 @@ class ServingClusterIT {
                 assertThat(chains.breaks()).isEmpty();
                 assertThat(chains.conversations()).isEqualTo(CONVERSATIONS);
                 assertThat(get(rest + "/jobs/" + rescaled)).contains("\"state\":\"RUNNING\"");
+
+                // The cluster's savepoint replays locally: the turns after it, identical to the audit trail.
+                Configuration serving = new Configuration();
+                for (int i = 0; i < args.size(); i += 2) {
+                    serving.setString(args.get(i).substring(2), args.get(i + 1));
+                }
+                Replay.Result replayed = Replay.run(serving, Replay.Options.of(Path.of(URI.create(savepoint))), p -> {});
+                assertThat(replayed.report().divergences()).isEmpty();
+                assertThat(replayed.report().missing()).isEmpty();
+                assertThat(replayed.report().identical()).isEqualTo(CONVERSATIONS);
             }
         }
     }
