@@ -123,7 +123,7 @@ class DockerComposeTest {
     }
 
     @Test
-    void theJobJarAndTheMountedPathsExist() {
+    void theJobJarAndTheMountedPathsExist() throws IOException {
         Matcher version = Pattern.compile("<artifactId>sluice-parent</artifactId>\\s*<version>([^<]+)<").matcher(pom);
         assertThat(version.find()).isTrue();
         String jar = "sluice-jobs-" + version.group(1) + "-job.jar";
@@ -136,14 +136,17 @@ class DockerComposeTest {
             String source = v.asText().split(":")[0];
             if (source.startsWith("./")) {
                 Path dir = ROOT.resolve(source.substring(2));
-                // jobs/target is the build's output; its module must exist.
-                assertThat(source.equals("./jobs/target") ? dir.getParent() : dir).as("mount %s of %s", source, e.getKey())
-                        .exists();
+                // target/ directories are the build's output; their module must exist.
+                Path module = source.contains("/target") ? ROOT.resolve(source.substring(2, source.indexOf("/target"))) : dir;
+                assertThat(module).as("mount %s of %s", source, e.getKey()).exists();
             } else {
                 assertThat(named).as("named volume %s of %s", source, e.getKey()).contains(source);
             }
         }));
         assertThat(ROOT.resolve("flink-conf/config.yaml")).exists();
+        // The TaskManager gets the jars flink-conf's build copies for a cluster's lib/.
+        assertThat(service("taskmanager").path("volumes").toString()).contains("./flink-conf/target/lib:/opt/flink/lib/");
+        assertThat(Files.readString(ROOT.resolve("flink-conf/pom.xml"))).contains("<outputDirectory>${project.build.directory}/lib");
     }
 
     @Test
