@@ -272,7 +272,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                     pieces);
             deliver(processor.complete(turn, modelId,
                     GenerativePrompt.answer(generation.text(), turn.context().sources().size()), call, micros),
-                    call.chunks(), micros);
+                    call.chunks(), micros, currentHistory(request));
         }
         advance(request.conversationId());
     }
@@ -296,17 +296,19 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private void answerLocally(RetrievedRequest retrieved, ConversationHistory current) throws Exception {
         long start = System.nanoTime();
         AnsweredTurn turn = processor.process(retrieved, current);
-        deliver(turn, 0, (System.nanoTime() - start) / 1000);
+        deliver(turn, 0, (System.nanoTime() - start) / 1000, current);
     }
 
     /**
      * Links an answered turn into the conversation's audit chain, appends it to the history and
-     * emits its answer record after {@code chunks} streamed pieces.
+     * emits its answer record after {@code chunks} streamed pieces. {@code current} is the history
+     * the turn was answered with (read once per turn: it is the largest value in this state).
      */
-    private void deliver(AnsweredTurn answered, int chunks, long micros) throws Exception {
+    private void deliver(AnsweredTurn answered, int chunks, long micros, ConversationHistory current)
+            throws Exception {
         AnsweredTurn turn = AuditRecord.link(answered, auditChain.value());
         auditChain.update(turn.audit());
-        history.update(currentHistory(turn.request()).append(processor.historyTurn(turn), settings.maxTurns()));
+        history.update(current.append(processor.historyTurn(turn), settings.maxTurns()));
         metrics.latency(micros);
         metrics.passed();
         emit(ResponseEvent.answer(turn, chunks), turn.request());
