@@ -89,13 +89,39 @@ final class ReplayCommand implements Callable<Integer> {
         }
         Replay.Result result = Replay.run(conf, new Replay.Options(savepoint, conversation, tenant, from, toTime,
                 toOffsets, snapshot, fork),
-                p -> {
-                    err.print("\rreplayed " + p[0] + (p[1] > 0 ? " / " + p[1] : "") + " turns");
-                    err.flush();
-                });
+                new Progress(err));
         err.println();
         err.flush();
         return print(result, out);
+    }
+
+    /** A one-line progress bar on stderr: turns replayed of those expected, share and rate. */
+    private static final class Progress implements java.util.function.Consumer<long[]> {
+        private static final int WIDTH = 30;
+        private final PrintWriter err;
+        private final long started = System.nanoTime();
+
+        Progress(PrintWriter err) {
+            this.err = err;
+        }
+
+        @Override
+        public void accept(long[] p) {
+            long done = p[0];
+            long expected = p[1];
+            double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+            StringBuilder line = new StringBuilder("\rreplayed " + done + (expected > 0 ? " / " + expected : "") + " turns");
+            if (expected > 0) {
+                int filled = (int) Math.min(WIDTH, done * WIDTH / expected);
+                line.insert(1, "[" + "#".repeat(filled) + " ".repeat(WIDTH - filled) + "] ");
+                line.append(String.format(Locale.ROOT, " (%d%%", Math.min(100, done * 100 / expected)));
+            } else {
+                line.append(" (");
+            }
+            line.append(String.format(Locale.ROOT, ", %.0f turns/s)", done / seconds));
+            err.print(line);
+            err.flush();
+        }
     }
 
     static int print(Replay.Result result, PrintWriter out) {

@@ -185,7 +185,7 @@ class ReplayITCase {
         int code = cli.execute(args.toArray(String[]::new));
         assertThat(code).as("stdout:%n%s%nstderr:%n%s", out, err).isZero();
         assertThat(out.toString()).contains("5 turns replayed: 5 identical, 0 diverged, 0 missing");
-        assertThat(err.toString()).contains("replayed 5 / 5 turns");
+        assertThat(err.toString()).contains("[##############################] replayed 5 / 5 turns (100%");
     }
 
     @Test
