@@ -43,6 +43,19 @@ final class AuditCommand implements Runnable {
         }
     }
 
+    /** Prints the broken links and a summary line. */
+    static void print(AuditVerifier.Report report, PrintWriter out) {
+        for (AuditVerifier.Break b : report.breaks()) {
+            out.printf("BROKEN conversation %s at row %d (request %s): %s%n", b.conversationId(), b.sequence(),
+                    b.requestId(), b.reason());
+        }
+        out.printf("%d rows in %d conversations: %s%s%n", report.rows(), report.conversations(),
+                report.intact() ? "every chain intact" : report.breaks().size() + " broken chain"
+                        + (report.breaks().size() == 1 ? "" : "s"),
+                report.unchained() == 0 ? "" : "; " + report.unchained() + " rows predate the hash chain (unverifiable)");
+        out.flush();
+    }
+
     @Command(name = "migrate", mixinStandardHelpOptions = true,
             description = "Apply the audit schema migrations this build has and the database lacks (as the schema owner).")
     static final class Migrate implements Callable<Integer> {
@@ -87,15 +100,7 @@ final class AuditCommand implements Runnable {
                 });
             }
             err.println();
-            for (AuditVerifier.Break b : report.breaks()) {
-                out.printf("BROKEN conversation %s at row %d (request %s): %s%n", b.conversationId(), b.sequence(),
-                        b.requestId(), b.reason());
-            }
-            out.printf("%d rows in %d conversations: %s%s%n", report.rows(), report.conversations(),
-                    report.intact() ? "every chain intact" : report.breaks().size() + " broken chain"
-                            + (report.breaks().size() == 1 ? "" : "s"),
-                    report.unchained() == 0 ? "" : "; " + report.unchained() + " rows predate the hash chain (unverifiable)");
-            out.flush();
+            print(report, out);
             return report.intact() ? 0 : 1;
         }
     }

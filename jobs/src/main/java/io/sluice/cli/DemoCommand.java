@@ -4,9 +4,11 @@ import io.sluice.jobs.backfill.Backfill;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.local.ChatClient;
 import io.sluice.jobs.local.LocalStack;
+import io.sluice.jobs.replay.Replay;
 import io.sluice.jobs.serving.ServingJob;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.audit.AuditVerifier;
 import io.sluice.operators.chunk.ChunkerSettings;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,6 +20,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedReader;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -87,6 +90,9 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
 
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    /** Where the interactive prompt reads from (tests replace it). */
+    InputStream input = System.in;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -141,9 +147,10 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
                 return askOne(chat, conversation, 1, ask, out) ? 0 : 1;
             }
             err.println("Ready: snapshot " + serving.settings().snapshotId() + ", tenant '" + tenant
-                    + "', conversation " + conversation + ". Type a question; /quit or Ctrl-D to exit.");
+                    + "', conversation " + conversation + ". Type a question, or /help; /quit or Ctrl-D to exit.");
             err.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            BufferedReader in = new BufferedReader(new InputStreamReader(input, StandardCharsets.UTF_8));
+            Session session = new Session(stack, serving, conf);
             int turn = 0;
             while (true) {
                 out.print("> ");
@@ -152,8 +159,14 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
                 if (line == null || line.strip().equals("/quit")) {
                     break;
                 }
-                if (!line.isBlank()) {
-                    askOne(chat, conversation, ++turn, line.strip(), out);
+                String text = line.strip();
+                if (text.startsWith("/")) {
+                    session.command(text, out);
+                } else if (!text.isEmpty()) {
+                    turn++;
+                    if (askOne(chat, conversation, turn, text, out)) {
+                        session.answered.add(conversation + "-" + turn);
+                    }
                 }
             }
             return 0;
@@ -166,6 +179,87 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
                 }
             }
             shutdown(serving, chat, stack);
+        }
+    }
+
+    /** The prompt's slash commands: the product's savepoint, replay and audit promises, hands on. */
+    private final class Session {
+        final LocalStack stack;
+        final ServingRun serving;
+        final Configuration conf;
+        final List<String> answered = new java.util.ArrayList<>();
+        Path savepoint;
+
+        Session(LocalStack stack, ServingRun serving, Configuration conf) {
+            this.stack = stack;
+            this.serving = serving;
+            this.conf = conf;
+        }
+
+        void command(String command, PrintWriter out) {
+            try {
+                switch (command) {
+                    case "/savepoint" -> {
+                        savepoint = Path.of(java.net.URI.create(serving.job().triggerSavepoint(
+                                workDir.resolve("savepoints").toAbsolutePath().toUri().toString(),
+                                org.apache.flink.core.execution.SavepointFormatType.CANONICAL)
+                                .get(2, java.util.concurrent.TimeUnit.MINUTES)));
+                        out.println("savepoint " + savepoint + " (/replay re-derives the turns after it)");
+                    }
+                    case "/replay" -> {
+                        if (savepoint == null) {
+                            out.println("no savepoint yet: /savepoint first, then ask, then /replay");
+                            break;
+                        }
+                        awaitAudited();
+                        ReplayCommand.print(Replay.run(conf, Replay.Options.of(savepoint), p -> { }), out);
+                    }
+                    case "/verify" -> {
+                        awaitAudited();
+                        try (java.sql.Connection c = stack.openAuditConnection()) {
+                            AuditCommand.print(AuditVerifier.verify(c, rows -> { }), out);
+                        }
+                    }
+                    default -> {
+                        out.println("/savepoint  take a savepoint of the serving job");
+                        out.println("/replay     replay the turns after the last savepoint against the audit trail");
+                        out.println("/verify     check the audit trail's hash chains");
+                        out.println("/quit       stop everything");
+                    }
+                }
+            } catch (Exception e) {
+                out.println(command + " failed: " + SluiceCli.describe(e));
+            }
+            out.flush();
+        }
+
+        /** Audit rows are committed with checkpoints: wait until this session's turns are in. */
+        private void awaitAudited() throws Exception {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            try (java.sql.Connection c = stack.openAuditConnection()) {
+                while (System.nanoTime() < deadline && audited(c) < answered.size()) {
+                    Thread.sleep(200); // the next checkpoint commits them
+                }
+            }
+        }
+
+        /** How many of this session's turns the audit trail has (none before its first commit made the table). */
+        private int audited(java.sql.Connection c) throws java.sql.SQLException {
+            try (java.sql.Statement st = c.createStatement();
+                    java.sql.ResultSet exists = st.executeQuery("SELECT to_regclass('audit_turns') IS NOT NULL")) {
+                exists.next();
+                if (!exists.getBoolean(1)) {
+                    return 0;
+                }
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement(
+                    "SELECT count(*) FROM audit_turns WHERE request_id = ANY (?)")) {
+                ps.setArray(1, c.createArrayOf("text", answered.toArray()));
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
         }
     }
 

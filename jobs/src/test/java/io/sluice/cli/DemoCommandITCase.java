@@ -59,4 +59,24 @@ class DemoCommandITCase {
                     .satisfies(r -> assertThat(r.path("messages").get(1).path("content").asText()).contains(question));
         }
     }
+
+    @Test
+    void savepointReplayAndVerifyFromThePrompt() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = SluiceCli.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
+        DemoCommand demo = cli.getSubcommands().get("demo").getCommand();
+        demo.input = new java.io.ByteArrayInputStream(String.join("\n", "How are audit rows written?", "/savepoint",
+                "How does replay compare turns?", "/replay", "/verify", "/nonsense", "/quit", "").getBytes(
+                java.nio.charset.StandardCharsets.UTF_8));
+
+        int code = cli.execute("demo", "--work-dir", work.toString());
+
+        assertThat(code).as("exit code; stderr:%n%s", err).isZero();
+        assertThat(out.toString())
+                .contains("savepoint ").contains("(/replay re-derives the turns after it)")
+                .contains("1 turns replayed: 1 identical, 0 diverged, 0 missing")
+                .contains("2 rows in 1 conversations: every chain intact")
+                .contains("/verify     check the audit trail's hash chains");
+    }
 }
