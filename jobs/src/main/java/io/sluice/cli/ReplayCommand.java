@@ -1,6 +1,5 @@
 package io.sluice.cli;
 
-import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.replay.Replay;
 import io.sluice.jobs.replay.ReplayReport;
 
@@ -28,15 +27,6 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--savepoint", required = true, description = "Savepoint directory of the serving job.")
     Path savepoint;
 
-    @Option(names = "--index-dir", required = true, description = "Directory of index snapshots.")
-    Path indexDir;
-
-    @Option(names = "--bootstrap-servers", required = true, description = "Kafka brokers holding chat.requests.")
-    String bootstrapServers;
-
-    @Option(names = "--jdbc-url", required = true, description = "PostgreSQL JDBC URL of the audit trail (read only).")
-    String jdbcUrl;
-
     @Option(names = "--conversation", description = "Replay and compare this conversation only.")
     String conversation;
 
@@ -57,23 +47,15 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--fork", description = "Also write the replayed responses to this topic (never a live one).")
     String fork;
 
-    @Option(names = "--flink-conf", description = "Directory with config.yaml (default: ./flink-conf if present).")
-    Path flinkConf;
-
-    @Option(names = "-D", mapFallbackValue = "", description = "Any serving setting, as the live job had it, e.g. "
-            + "-D sluice.answer.remote.model=... (what-if: change it).")
-    Map<String, String> settings = Map.of();
+    @CommandLine.Mixin
+    ServingSetup setup;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        Configuration conf = FlinkConf.load(flinkConf);
-        conf.set(ServingOptions.INDEX_DIR, indexDir.toAbsolutePath().toString());
-        conf.set(ServingOptions.BOOTSTRAP_SERVERS, bootstrapServers);
-        conf.set(ServingOptions.AUDIT_JDBC_URL, jdbcUrl);
-        conf.addAll(Configuration.fromMap(settings));
+        Configuration conf = setup.configuration();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Instant toTime = null;

@@ -7,6 +7,7 @@ import io.sluice.jobs.local.LocalStack;
 import io.sluice.jobs.serving.ServingJob;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;
+import io.sluice.jobs.testing.TestClusters;
 import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.model.chat.OpenAiStandInServer;
 
@@ -51,7 +52,7 @@ class ReplayITCase {
             new MiniClusterResourceConfiguration.Builder()
                     .setNumberTaskManagers(1)
                     .setNumberSlotsPerTaskManager(2)
-                    .setConfiguration(rocksDb())
+                    .setConfiguration(TestClusters.rocksDb())
                     .build());
 
     private static final Duration WAIT = Duration.ofSeconds(90);
@@ -63,12 +64,6 @@ class ReplayITCase {
     private static LocalStack stack;
     private static Configuration conf;
     private static Path savepoint;
-
-    static Configuration rocksDb() {
-        Configuration c = new Configuration();
-        c.setString("state.backend.type", "rocksdb");
-        return c;
-    }
 
     @BeforeAll
     static void serveLiveThenStop() throws Exception {

@@ -5,6 +5,7 @@ import io.sluice.jobs.local.ChatClient;
 import io.sluice.jobs.local.LocalStack;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;
+import io.sluice.jobs.testing.TestClusters;
 import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.operators.audit.AuditVerifier;
 import io.sluice.schemas.json.ResponseJson;
@@ -63,8 +64,7 @@ abstract class FailureRecoveryTestBase {
     Path work;
 
     static Configuration clusterConfig() {
-        Configuration conf = new Configuration();
-        conf.setString("state.backend.type", "rocksdb");
+        Configuration conf = TestClusters.rocksDb();
         conf.setString("restart-strategy.type", "fixed-delay");
         conf.setString("restart-strategy.fixed-delay.attempts", "50");
         conf.setString("restart-strategy.fixed-delay.delay", "500 ms");

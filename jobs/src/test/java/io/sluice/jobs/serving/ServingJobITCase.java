@@ -5,6 +5,7 @@ import io.sluice.jobs.local.ChatClient;
 import io.sluice.jobs.local.LocalStack;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;
+import io.sluice.jobs.testing.TestClusters;
 import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.model.chat.GenerationParams;
 import io.sluice.model.chat.OpenAiStandInServer;
@@ -46,7 +47,7 @@ class ServingJobITCase {
             new MiniClusterResourceConfiguration.Builder()
                     .setNumberTaskManagers(1)
                     .setNumberSlotsPerTaskManager(2)
-                    .setConfiguration(rocksDb())
+                    .setConfiguration(TestClusters.rocksDb())
                     .build());
 
     private static final Duration WAIT = Duration.ofSeconds(90);
@@ -60,12 +61,6 @@ class ServingJobITCase {
     private static String snapshotId;
     /** The remote answer model: an OpenAI-compatible server that takes 150 ms per streamed piece. */
     private static OpenAiStandInServer remote;
-
-    static Configuration rocksDb() {
-        Configuration conf = new Configuration();
-        conf.setString("state.backend.type", "rocksdb");
-        return conf;
-    }
 
     @BeforeAll
     static void start() throws Exception {
