@@ -231,6 +231,13 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     /** Answers the head of the conversation's queue; the current key is its conversation. */
     private void start(RetrievedRequest retrieved, ConversationHistory current) throws Exception {
         ChatRequest request = retrieved.request();
+        if (!settings.answerModels().contains(request.answerModel())) {
+            // Restored from a job that had this model: a configuration change, not a reason to fail.
+            reject(request, RejectReason.MODEL_FAILED, "answer model '" + request.answerModel()
+                    + "' is not configured in this job any more");
+            advance(request.conversationId());
+            return;
+        }
         var spec = settings.answerModels().generative(request.answerModel());
         if (spec.isEmpty()) {
             answerLocally(retrieved, current);

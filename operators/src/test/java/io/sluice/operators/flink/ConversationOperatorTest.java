@@ -217,6 +217,27 @@ class ConversationOperatorTest {
     }
 
     @Test
+    void aTurnWaitingForAModelNoLongerConfiguredIsRejectedAfterRestore() throws Exception {
+        ScriptedChatModel.register("removed");
+        OperatorSubtaskState snapshot;
+        try (var h = generative("removed", 16)) {
+            h.open();
+            h.processElement(remoteTurn("r1", "c1", "First"));
+            snapshot = h.snapshot(1L, 1L);
+        }
+        try (var h = extractive()) {
+            h.initializeState(snapshot);
+            h.open(); // no exception: the job restarts with a changed configuration
+            assertThat(unanswered(h)).singleElement().satisfies(r -> {
+                assertThat(r.reason()).isEqualTo(RejectReason.MODEL_FAILED);
+                assertThat(r.detail()).contains("'remote' is not configured in this job any more");
+            });
+            h.processElement(turn("r2", "c1", "How do savepoints restore state?"));
+            assertThat(answers(h)).singleElement().satisfies(t -> assertThat(t.request().requestId()).isEqualTo("r2"));
+        }
+    }
+
+    @Test
     void aFailedGenerationIsRejectedAndTheNextTurnStillRuns() throws Exception {
         ScriptedChatModel model = ScriptedChatModel.register("failing");
         try (var h = generative("failing", 1)) {
