@@ -4,6 +4,7 @@ import io.sluice.jobs.local.ChatClient;
 import io.sluice.jobs.local.LocalStack;
 import io.sluice.jobs.replay.Replay;
 import io.sluice.jobs.serving.ServingJob;
+import io.sluice.operators.audit.AuditStore;
 
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
@@ -116,7 +117,7 @@ public final class ReplayBenchmark implements Callable<Integer> {
             }
             try (var db = stack.openAuditConnection()) {
                 long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-                while (count(db) < turns && System.nanoTime() < deadline) {
+                while (AuditStore.count(db, null) < turns && System.nanoTime() < deadline) {
                     Thread.sleep(200); // waiting for the audit commits of the last checkpoints
                 }
             }
@@ -138,20 +139,6 @@ public final class ReplayBenchmark implements Callable<Integer> {
                 }
                 Thread.sleep(500); // tasks still starting: a savepoint needs all of them running
             }
-        }
-    }
-
-    private static int count(java.sql.Connection db) throws java.sql.SQLException {
-        try (var st = db.createStatement();
-                var rs = st.executeQuery("SELECT to_regclass('audit_turns') IS NOT NULL")) {
-            rs.next();
-            if (!rs.getBoolean(1)) {
-                return 0;
-            }
-        }
-        try (var st = db.createStatement(); var rs = st.executeQuery("SELECT count(*) FROM audit_turns")) {
-            rs.next();
-            return rs.getInt(1);
         }
     }
 

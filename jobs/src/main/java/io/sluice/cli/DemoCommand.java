@@ -8,6 +8,7 @@ import io.sluice.jobs.replay.Replay;
 import io.sluice.jobs.serving.ServingJob;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.audit.AuditStore;
 import io.sluice.operators.audit.AuditVerifier;
 import io.sluice.operators.chunk.ChunkerSettings;
 
@@ -237,27 +238,8 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         private void awaitAudited() throws Exception {
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
             try (java.sql.Connection c = stack.openAuditConnection()) {
-                while (System.nanoTime() < deadline && audited(c) < answered.size()) {
+                while (System.nanoTime() < deadline && AuditStore.count(c, answered) < answered.size()) {
                     Thread.sleep(200); // the next checkpoint commits them
-                }
-            }
-        }
-
-        /** How many of this session's turns the audit trail has (none before its first commit made the table). */
-        private int audited(java.sql.Connection c) throws java.sql.SQLException {
-            try (java.sql.Statement st = c.createStatement();
-                    java.sql.ResultSet exists = st.executeQuery("SELECT to_regclass('audit_turns') IS NOT NULL")) {
-                exists.next();
-                if (!exists.getBoolean(1)) {
-                    return 0;
-                }
-            }
-            try (java.sql.PreparedStatement ps = c.prepareStatement(
-                    "SELECT count(*) FROM audit_turns WHERE request_id = ANY (?)")) {
-                ps.setArray(1, c.createArrayOf("text", answered.toArray()));
-                try (java.sql.ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getInt(1);
                 }
             }
         }

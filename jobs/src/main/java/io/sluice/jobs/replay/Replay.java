@@ -178,8 +178,9 @@ public final class Replay {
                 .build();
         String conversation = options.conversation();
         String tenant = options.tenant();
-        FilterFunction<ChatRequest> select = r -> (conversation == null || conversation.equals(r.conversationId()))
-                && (tenant == null || tenant.equals(r.tenantId()));
+        FilterFunction<ChatRequest> select = conversation == null && tenant == null ? null
+                : r -> (conversation == null || conversation.equals(r.conversationId()))
+                        && (tenant == null || tenant.equals(r.tenantId()));
         ServingJob.AnswerPath path = ServingJob.answerPath(settings,
                 env.fromSource(source, WatermarkStrategy.noWatermarks(), "chat.requests (replay)").uid("replay-requests"),
                 select);

@@ -254,7 +254,7 @@ public final class ServingJob {
 
         AnswerPath path = answerPath(settings, env
                 .fromSource(requests, WatermarkStrategy.noWatermarks(), "chat.requests")
-                .uid(UID_SOURCE), request -> true);
+                .uid(UID_SOURCE), null);
         path.events().sinkTo(responses).uid(UID_RESPONSES).name("chat.responses");
         path.answers().transform("audit", Types.VOID, audit).uid(UID_AUDIT).name("audit");
         path.rejected().sinkTo(rejected).uid(UID_REJECTED).name("chat.rejected");
@@ -266,7 +266,8 @@ public final class ServingJob {
 
     /**
      * validate → [select] → embed → retrieve → keyBy(conversationId) → conversation → answers, with
-     * the serving job's uids, so a savepoint of one restores into the other.
+     * the serving job's uids, so a savepoint of one restores into the other. {@code select} (replay's
+     * conversation or tenant filter) may be null.
      */
     public static AnswerPath answerPath(Settings settings, DataStream<RequestEnvelope> requests,
             org.apache.flink.api.common.functions.FilterFunction<ChatRequest> select) {
@@ -275,7 +276,8 @@ public final class ServingJob {
                 .returns(ChatRequest.TYPE)
                 .uid(UID_VALIDATE).name("validate");
 
-        DataStream<EmbeddedRequest> embedded = MicroBatchOperator.apply(valid.filter(select).name("select"),
+        DataStream<ChatRequest> selected = select == null ? valid : valid.filter(select).name("select");
+        DataStream<EmbeddedRequest> embedded = MicroBatchOperator.apply(selected,
                         "embed", EmbeddedRequest.TYPE,
                         new QuestionEmbedder(settings.embeddingModel(), settings.embeddingRuntime()),
                         settings.embeddingMaxBatch(), settings.embeddingMaxWait())

@@ -1,5 +1,7 @@
 package io.sluice.jobs.testing;
 
+import io.sluice.operators.audit.AuditStore;
+
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -21,11 +23,8 @@ public final class AuditRows {
     public static Map<String, Row> read(Connection c) throws SQLException {
         Map<String, Row> rows = new LinkedHashMap<>();
         try (Statement st = c.createStatement()) {
-            try (ResultSet exists = st.executeQuery("SELECT to_regclass('audit_turns') IS NOT NULL")) {
-                exists.next();
-                if (!exists.getBoolean(1)) {
-                    return rows;
-                }
+            if (!AuditStore.exists(c)) {
+                return rows;
             }
             try (ResultSet rs = st.executeQuery("SELECT request_id, conversation_id, tenant_id, answer, "
                     + "context_hash, snapshot_id, embedding_model, retrieved::text, history_turns, model_id, answer_model, model_call::text "

@@ -4,7 +4,9 @@ import io.sluice.schemas.AnsweredTurn;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.sql.Timestamp;
 import java.util.Collection;
 
@@ -72,6 +74,32 @@ public final class AuditStore {
                 return inserted;
             }
         });
+    }
+
+    /** Whether the table exists yet: the writer creates it at its first commit. */
+    public static boolean exists(Connection connection) throws SQLException {
+        try (Statement st = connection.createStatement();
+                ResultSet rs = st.executeQuery("SELECT to_regclass('" + TABLE + "') IS NOT NULL")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    /** How many of {@code requestIds} have a row (all rows when null); 0 before the table exists. */
+    public static int count(Connection connection, Collection<String> requestIds) throws SQLException {
+        if (!exists(connection)) {
+            return 0;
+        }
+        try (PreparedStatement ps = connection.prepareStatement("SELECT count(*) FROM " + TABLE
+                + (requestIds == null ? "" : " WHERE request_id = ANY (?)"))) {
+            if (requestIds != null) {
+                ps.setArray(1, connection.createArrayOf("text", requestIds.toArray()));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
     }
 
     @FunctionalInterface
