@@ -34,33 +34,54 @@ final class AuditCommand implements Runnable {
         @Option(names = "--jdbc-user", description = "Database user (default: ${DEFAULT-VALUE}).")
         String user = "postgres";
 
-        @Option(names = "--jdbc-password", description = "Password (or SLUICE_AUDIT_PASSWORD).")
-        String password;
+        @Option(names = "--jdbc-password-file", description = "File holding the password (default: the "
+                + "environment variable SLUICE_AUDIT_PASSWORD; passwords never go on a command line).")
+        String passwordFile;
 
         Connection open() throws java.sql.SQLException {
-            return new AuditConnection(jdbcUrl, user, password != null ? password : System.getenv("SLUICE_AUDIT_PASSWORD"))
-                    .open();
+            return new AuditConnection(jdbcUrl, user, passwordFile, java.time.Duration.ofSeconds(60)).open();
         }
     }
 
-    /** Prints the broken links and a summary line. */
+    /** Prints the broken links, the notices and a summary line. */
     static void print(AuditVerifier.Report report, PrintWriter out) {
         for (AuditVerifier.Break b : report.breaks()) {
-            out.printf("BROKEN conversation %s at row %d (request %s): %s%n", b.conversationId(), b.sequence(),
-                    b.requestId(), b.reason());
+            out.printf("BROKEN tenant %s conversation %s at row %d (request %s): %s%n", b.tenantId(),
+                    b.conversationId(), b.sequence(), b.requestId(), b.reason());
         }
-        out.printf("%d rows in %d conversations: %s%s%n", report.rows(), report.conversations(),
-                report.intact() ? "every chain intact" : report.breaks().size() + " broken chain"
-                        + (report.breaks().size() == 1 ? "" : "s"),
+        for (AuditVerifier.Notice n : report.notices()) {
+            out.printf("NOTICE tenant %s conversation %s: %s%n", n.tenantId(), n.conversationId(), n.what());
+        }
+        String verdict;
+        if (report.rows() == 0 && report.quarantined() == 0) {
+            verdict = "the audit trail is empty: nothing to verify";
+        } else if (!report.breaks().isEmpty()) {
+            verdict = report.breaks().size() + " broken chain" + (report.breaks().size() == 1 ? "" : "s");
+        } else if (!report.notices().isEmpty()) {
+            verdict = "no broken link; " + report.notices().size() + " chain" + (report.notices().size() == 1 ? "" : "s")
+                    + " quarantined or forked (see NOTICE lines)";
+        } else {
+            verdict = "every chain intact";
+        }
+        out.printf("%d rows in %d conversations%s: %s%s%n", report.rows(), report.conversations(),
+                report.quarantined() == 0 ? "" : " (and " + report.quarantined() + " quarantined)", verdict,
                 report.unchained() == 0 ? "" : "; " + report.unchained() + " rows predate the hash chain (unverifiable)");
         out.flush();
     }
 
     @Command(name = "migrate", mixinStandardHelpOptions = true,
-            description = "Apply the audit schema migrations this build has and the database lacks (as the schema owner).")
+            description = "Apply the audit schema migrations this build has and the database lacks (as the schema "
+                    + "owner); optionally create the login role a serving job writes as.")
     static final class Migrate implements Callable<Integer> {
         @CommandLine.Mixin
         Database db;
+
+        @Option(names = "--writer-login", description = "Create (or update) this login role as a member of "
+                + "sluice_audit_writer (INSERT and SELECT only), for sluice.audit.user.")
+        String writerLogin;
+
+        @Option(names = "--writer-password-file", description = "File holding the password of --writer-login.")
+        String writerPasswordFile;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
@@ -72,6 +93,16 @@ final class AuditCommand implements Runnable {
                 spec.commandLine().getOut().println("audit schema at V" + AuditMigrations.latest()
                         + (applied == 0 ? " (already)" : " (" + applied + " migration" + (applied == 1 ? "" : "s")
                         + " applied)"));
+                if (writerLogin != null) {
+                    String password = io.sluice.model.Secrets.resolve(writerPasswordFile, null);
+                    if (password == null) {
+                        throw new CommandLine.ParameterException(spec.commandLine(),
+                                "--writer-login needs --writer-password-file");
+                    }
+                    AuditMigrations.grantWriter(c, writerLogin, password);
+                    spec.commandLine().getOut().println("role " + writerLogin + " writes the audit trail "
+                            + "(member of sluice_audit_writer)");
+                }
             }
             return 0;
         }
@@ -79,7 +110,8 @@ final class AuditCommand implements Runnable {
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
             description = "Check every conversation's hash chain; print the first broken link of each. "
-                    + "Exit code 0: intact, 1: broken.")
+                    + "Exit code 0: every chain intact; 1: a broken link, or rows that predate the chain; "
+                    + "2: no broken link, but quarantined rows or forked chains.")
     static final class Verify implements Callable<Integer> {
         @CommandLine.Mixin
         Database db;
@@ -101,7 +133,7 @@ final class AuditCommand implements Runnable {
             }
             err.println();
             print(report, out);
-            return report.intact() ? 0 : 1;
+            return report.exitCode();
         }
     }
 }

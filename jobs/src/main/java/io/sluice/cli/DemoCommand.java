@@ -66,8 +66,9 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--jdbc-user", description = "User for --jdbc-url (default: ${DEFAULT-VALUE}).")
     String jdbcUser = "postgres";
 
-    @Option(names = "--jdbc-password", description = "Password for --jdbc-url (or SLUICE_AUDIT_PASSWORD).")
-    String jdbcPassword;
+    @Option(names = "--jdbc-password-file", description = "File holding the password for --jdbc-url (default: the "
+            + "environment variable SLUICE_AUDIT_PASSWORD; passwords never go on a command line).")
+    String jdbcPasswordFile;
 
     @Option(names = "--delivery", description = "chat.responses delivery: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     ServingOptions.Delivery delivery = ServingOptions.Delivery.LOW_LATENCY;
@@ -98,12 +99,11 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        String password = jdbcPassword != null ? jdbcPassword : System.getenv("SLUICE_AUDIT_PASSWORD");
         err.println("Starting " + (bootstrapServers == null ? "embedded Kafka" : "Kafka at " + bootstrapServers)
                 + " and " + (jdbcUrl == null ? "embedded PostgreSQL" : "PostgreSQL at " + jdbcUrl) + " ...");
         err.flush();
         LocalStack stack = LocalStack.start(workDir, new LocalStack.External(bootstrapServers, jdbcUrl,
-                jdbcUrl == null ? null : jdbcUser, password), 2);
+                jdbcUrl == null ? null : jdbcUser, jdbcPasswordFile), 2);
         ServingRun serving = null;
         ChatClient chat = null;
         Thread hook = null;
@@ -212,11 +212,11 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
                             out.println("no savepoint yet: /savepoint first, then ask, then /replay");
                             break;
                         }
-                        awaitAudited();
+                        awaitAudited(out);
                         ReplayCommand.print(Replay.run(conf, Replay.Options.of(savepoint), p -> { }), out);
                     }
                     case "/verify" -> {
-                        awaitAudited();
+                        awaitAudited(out);
                         try (java.sql.Connection c = stack.openAuditConnection()) {
                             AuditCommand.print(AuditVerifier.verify(c, rows -> { }), out);
                         }
@@ -234,13 +234,22 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             out.flush();
         }
 
-        /** Audit rows are committed with checkpoints: wait until this session's turns are in. */
-        private void awaitAudited() throws Exception {
+        /**
+         * Audit rows are committed with checkpoints: waits until this session's turns are in, and
+         * says so when they are not (a stalled trail must never read as a healthy one).
+         */
+        private void awaitAudited(PrintWriter out) throws Exception {
             long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            int audited;
             try (java.sql.Connection c = stack.openAuditConnection()) {
-                while (System.nanoTime() < deadline && AuditStore.count(c, answered) < answered.size()) {
+                while ((audited = AuditStore.count(c, answered)) < answered.size() && System.nanoTime() < deadline) {
                     Thread.sleep(200); // the next checkpoint commits them
                 }
+            }
+            if (audited < answered.size()) {
+                out.println("WARNING: " + (answered.size() - audited) + " of the " + answered.size() + " turns answered "
+                        + "in this session have no audit row after 30 s: the audit writer is behind (PostgreSQL "
+                        + "unreachable?); see .sluice/sluice.log");
             }
         }
     }

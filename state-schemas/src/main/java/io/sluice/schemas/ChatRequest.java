@@ -40,6 +40,31 @@ public record ChatRequest(
                 DEFAULT_ANSWER_MODEL);
     }
 
+    /** Separates the tenant from the conversation in {@link #conversationKey}; valid ids never contain it. */
+    public static final char KEY_SEPARATOR = '/';
+
+    /**
+     * The key of a conversation's state: its tenant and its id. Conversation ids are the clients'
+     * and need not be unique across tenants, so every piece of conversation state and every audit
+     * chain is keyed by both.
+     */
+    public static String conversationKey(String tenantId, String conversationId) {
+        return tenantId + KEY_SEPARATOR + conversationId;
+    }
+
+    /** See {@link #conversationKey(String, String)}. */
+    public String conversationKey() {
+        return conversationKey(tenantId, conversationId);
+    }
+
+    /**
+     * Where the request is in {@code chat.requests}, as {@code partition:offset}: unique per record,
+     * where request ids are only unique within a conversation for a while. Journals key turns by it.
+     */
+    public String position() {
+        return partition + ":" + offset;
+    }
+
     public static final TypeInformation<ChatRequest> TYPE = new RecordTypeInfo<>(new Codec());
 
     /**

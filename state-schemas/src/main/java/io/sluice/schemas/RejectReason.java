@@ -2,7 +2,14 @@ package io.sluice.schemas;
 
 /** Why a request was not answered. The names are the reason codes on {@code chat.rejected}. */
 public enum RejectReason {
-    /** The payload is not a JSON object. */
+    /** The record is larger than {@code sluice.requests.max-bytes}; it was not parsed. */
+    PAYLOAD_TOO_LARGE,
+    /**
+     * The bytes are not UTF-8, or a text field holds what PostgreSQL and Kafka consumers cannot
+     * store or parse safely: NUL, other control characters than tab and line breaks, lone surrogates.
+     */
+    INVALID_ENCODING,
+    /** The payload is not one JSON object: bad syntax, trailing content, duplicate keys, too deep. */
     MALFORMED_JSON,
     /** A required field is absent or blank. */
     MISSING_FIELD,
@@ -12,10 +19,15 @@ public enum RejectReason {
     FIELD_TOO_LONG,
     /** The tenant is not configured. */
     UNKNOWN_TENANT,
-    /** A request with the same requestId was already answered in this conversation. */
+    /** A request with the same requestId was already received in this conversation, recently. */
     DUPLICATE_REQUEST,
     /** The conversation already has as many turns waiting for an answer as it may. */
     CONVERSATION_BUSY,
     /** The generative answer model failed (after its retries); any streamed pieces are void. */
-    MODEL_FAILED
+    MODEL_FAILED,
+    /**
+     * A stage failed on this record (an exception that is about the record, not the environment);
+     * the rejection names the stage. The job goes on.
+     */
+    STAGE_FAILED
 }

@@ -11,11 +11,16 @@ import org.apache.flink.core.memory.DataOutputView;
 import java.io.IOException;
 
 /**
- * A request that was not answered, with a reason code, a human-readable detail and the original
- * payload, so that nothing is lost. The ids are whatever could be read from the payload (null if
- * none).
+ * A request that was not answered: the stage that refused it, a reason code, a human-readable
+ * detail and the original payload, so that nothing is lost. The ids are whatever could be read
+ * from the payload (null if none).
+ *
+ * <p>Bounded by construction: ids, detail and payload echo input, so each is cut to its
+ * {@link Bounds} with a marker that names the original's length and hash. No input can make a
+ * rejection that a Kafka producer refuses.
  */
 public record Rejection(
+        String stage,
         RejectReason reason,
         String detail,
         String requestId,
@@ -26,13 +31,28 @@ public record Rejection(
         long offset,
         long eventTime) {
 
+    public Rejection {
+        detail = Bounds.cut(detail, Bounds.DETAIL_CHARS);
+        requestId = Bounds.cut(requestId, Bounds.ECHOED_ID_CHARS);
+        tenantId = Bounds.cut(tenantId, Bounds.ECHOED_ID_CHARS);
+        conversationId = Bounds.cut(conversationId, Bounds.ECHOED_ID_CHARS);
+        payload = Bounds.cut(payload, Bounds.ECHOED_PAYLOAD_CHARS);
+    }
+
+    /** The rejection of a validated request by {@code stage}; its payload is the message. */
+    public static Rejection of(String stage, RejectReason reason, String detail, ChatRequest request) {
+        return new Rejection(stage, reason, detail, request.requestId(), request.tenantId(),
+                request.conversationId(), request.message(), request.partition(), request.offset(),
+                request.eventTime());
+    }
+
     public static final TypeInformation<Rejection> TYPE = new RecordTypeInfo<>(new Codec());
 
-    /** Version 1. */
+    /** Version 2 added the stage; version-1 rejections read back with stage {@code unknown}. */
     public static final class Codec implements RecordCodec<Rejection> {
         @Override
         public int version() {
-            return 1;
+            return 2;
         }
 
         @Override
@@ -42,6 +62,7 @@ public record Rejection(
 
         @Override
         public void write(Rejection v, DataOutputView out) throws IOException {
+            Fields.writeString(out, v.stage);
             out.writeUTF(v.reason.name());
             Fields.writeString(out, v.detail);
             Fields.writeString(out, v.requestId);
@@ -55,7 +76,8 @@ public record Rejection(
 
         @Override
         public Rejection read(int version, DataInputView in) throws IOException {
-            return new Rejection(RejectReason.valueOf(in.readUTF()), Fields.readString(in),
+            String stage = version >= 2 ? Fields.readString(in) : "unknown";
+            return new Rejection(stage, RejectReason.valueOf(in.readUTF()), Fields.readString(in),
                     Fields.readString(in), Fields.readString(in), Fields.readString(in),
                     Fields.readString(in), in.readInt(), in.readLong(), in.readLong());
         }

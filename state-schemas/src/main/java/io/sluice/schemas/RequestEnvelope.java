@@ -9,20 +9,50 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * One record of {@code chat.requests} as it arrived, before validation: its position in the topic
- * (what replay re-reads), its event time and the raw payload (what a rejection carries back).
+ * (what replay re-reads), its event time and the raw payload bytes. The bytes are kept as they came
+ * so that validation, not the source, decides what is valid UTF-8: a decoder that replaced bad
+ * bytes would repair input silently.
  */
-public record RequestEnvelope(int partition, long offset, long timestamp, String key, String payload) {
+public record RequestEnvelope(int partition, long offset, long timestamp, byte[] payload) {
+
+    /** An envelope of a text payload, as UTF-8 (tests and tools). */
+    public static RequestEnvelope ofText(int partition, long offset, long timestamp, String payload) {
+        return new RequestEnvelope(partition, offset, timestamp,
+                payload == null ? null : payload.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RequestEnvelope e && partition == e.partition && offset == e.offset
+                && timestamp == e.timestamp && Arrays.equals(payload, e.payload);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Long.hashCode(offset) + Arrays.hashCode(payload);
+    }
+
+    @Override
+    public String toString() {
+        return "RequestEnvelope[" + partition + ":" + offset + ", " + (payload == null ? "null" : payload.length + " bytes")
+                + "]";
+    }
 
     public static final TypeInformation<RequestEnvelope> TYPE = new RecordTypeInfo<>(new Codec());
 
-    /** Version 1: partition, offset, timestamp, key, payload. */
+    /**
+     * Version 2: partition, offset, timestamp, payload bytes. Version 1 also had the record key and
+     * held the payload as text; it reads back as that text's UTF-8 bytes.
+     */
     public static final class Codec implements RecordCodec<RequestEnvelope> {
         @Override
         public int version() {
-            return 1;
+            return 2;
         }
 
         @Override
@@ -35,14 +65,30 @@ public record RequestEnvelope(int partition, long offset, long timestamp, String
             out.writeInt(v.partition);
             out.writeLong(v.offset);
             out.writeLong(v.timestamp);
-            Fields.writeString(out, v.key);
-            Fields.writeString(out, v.payload);
+            if (v.payload == null) {
+                out.writeInt(-1);
+            } else {
+                out.writeInt(v.payload.length);
+                out.write(v.payload);
+            }
         }
 
         @Override
         public RequestEnvelope read(int version, DataInputView in) throws IOException {
-            return new RequestEnvelope(in.readInt(), in.readLong(), in.readLong(),
-                    Fields.readString(in), Fields.readString(in));
+            int partition = in.readInt();
+            long offset = in.readLong();
+            long timestamp = in.readLong();
+            if (version < 2) {
+                Fields.readString(in); // the key, unused
+                return ofText(partition, offset, timestamp, Fields.readString(in));
+            }
+            int length = in.readInt();
+            byte[] payload = null;
+            if (length >= 0) {
+                payload = new byte[length];
+                in.readFully(payload);
+            }
+            return new RequestEnvelope(partition, offset, timestamp, payload);
         }
     }
 }

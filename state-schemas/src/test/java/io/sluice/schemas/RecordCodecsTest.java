@@ -40,10 +40,15 @@ class RecordCodecsTest {
 
     @Test
     void everyRecordRoundTrips() throws IOException {
-        assertThat(roundTrip(RequestEnvelope.TYPE, new RequestEnvelope(3, 9L, 5L, null, "{}")))
-                .isEqualTo(new RequestEnvelope(3, 9L, 5L, null, "{}"));
+        assertThat(roundTrip(RequestEnvelope.TYPE, RequestEnvelope.ofText(3, 9L, 5L, "{}")))
+                .isEqualTo(RequestEnvelope.ofText(3, 9L, 5L, "{}"));
+        RequestEnvelope notUtf8 = new RequestEnvelope(3, 9L, 5L, new byte[] {(byte) 0xC3, 0x28, 0});
+        assertThat(roundTrip(RequestEnvelope.TYPE, notUtf8)).isEqualTo(notUtf8);
+        assertThat(roundTrip(RequestEnvelope.TYPE, new RequestEnvelope(0, 0L, 0L, null)).payload()).isNull();
+        RecentRequests recent = RecentRequests.EMPTY.add("r-1", 5L, 8, java.time.Duration.ofHours(1));
+        assertThat(roundTrip(RecentRequests.TYPE, recent)).isEqualTo(recent);
         assertThat(roundTrip(ChatRequest.TYPE, REQUEST)).isEqualTo(REQUEST);
-        Rejection rejection = new Rejection(RejectReason.UNKNOWN_TENANT, "no", null, "x", null, "p", 0, 1L, 2L);
+        Rejection rejection = new Rejection("validate", RejectReason.UNKNOWN_TENANT, "no", null, "x", null, "p", 0, 1L, 2L);
         assertThat(roundTrip(Rejection.TYPE, rejection)).isEqualTo(rejection);
         RetrievedRequest retrieved = new RetrievedRequest(REQUEST, "snap", "m@1", List.of(CHUNK, CHUNK), 66L, 77L);
         assertThat(roundTrip(RetrievedRequest.TYPE, retrieved)).isEqualTo(retrieved);
@@ -91,6 +96,46 @@ class RecordCodecsTest {
         ChatRequest old = new ChatRequest.Codec().read(1, new DataInputDeserializer(v1.getCopyOfBuffer()));
         assertThat(old).isEqualTo(new ChatRequest("r-1", "acme", "c-1", "hi", 5, 1024, 1L, 0, 7L));
         assertThat(old.answerModel()).isEqualTo(ChatRequest.DEFAULT_ANSWER_MODEL);
+    }
+
+    @Test
+    void envelopesAndRejectionsOfVersion1ReadBack() throws IOException {
+        DataOutputSerializer envelope = new DataOutputSerializer(64);
+        envelope.writeInt(1);
+        envelope.writeLong(2L);
+        envelope.writeLong(3L);
+        io.sluice.schemas.serde.Fields.writeString(envelope, "key");
+        io.sluice.schemas.serde.Fields.writeString(envelope, "{\"a\":\"ü\"}");
+        assertThat(new RequestEnvelope.Codec().read(1, new DataInputDeserializer(envelope.getCopyOfBuffer())))
+                .isEqualTo(RequestEnvelope.ofText(1, 2L, 3L, "{\"a\":\"ü\"}"));
+
+        DataOutputSerializer rejection = new DataOutputSerializer(64);
+        rejection.writeUTF("MALFORMED_JSON");
+        for (String s : new String[] {"bad", null, null, null, "x"}) {
+            io.sluice.schemas.serde.Fields.writeString(rejection, s);
+        }
+        rejection.writeInt(0);
+        rejection.writeLong(4L);
+        rejection.writeLong(5L);
+        assertThat(new Rejection.Codec().read(1, new DataInputDeserializer(rejection.getCopyOfBuffer())))
+                .isEqualTo(new Rejection("unknown", RejectReason.MALFORMED_JSON, "bad", null, null, null, "x", 0, 4L, 5L));
+    }
+
+    @Test
+    void recentRequestIdsAreBoundedInCountAndEventTime() {
+        java.time.Duration hour = java.time.Duration.ofHours(1);
+        RecentRequests r = RecentRequests.EMPTY;
+        for (int i = 0; i < 5; i++) {
+            r = r.add("r" + i, i * 1000L, 3, hour);
+        }
+        assertThat(r.seen()).extracting(RecentRequests.Seen::requestId).containsExactly("r2", "r3", "r4");
+        assertThat(r.contains("r3", 4000L, hour)).isTrue();
+        assertThat(r.contains("r1", 4000L, hour)).isFalse();
+        // An hour and a bit later r3 is out of the window, and the next add drops it.
+        assertThat(r.contains("r3", 3000L + hour.toMillis() + 1, hour)).isFalse();
+        assertThat(r.add("r9", 4000L + hour.toMillis(), 3, hour).seen()).extracting(RecentRequests.Seen::requestId)
+                .containsExactly("r4", "r9");
+        assertThat(r.remove("r3").seen()).extracting(RecentRequests.Seen::requestId).containsExactly("r2", "r4");
     }
 
     @Test

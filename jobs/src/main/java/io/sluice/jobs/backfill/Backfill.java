@@ -10,7 +10,7 @@ import io.sluice.operators.flink.MicroBatchOperator;
 import io.sluice.operators.retrieve.IndexStore;
 import io.sluice.operators.retrieve.SnapshotManifest;
 import io.sluice.operators.retrieve.SnapshotWriter;
-import io.sluice.operators.text.Hashing;
+import io.sluice.schemas.Hashing;
 import io.sluice.schemas.ChunkCodec;
 import io.sluice.schemas.Document;
 import io.sluice.schemas.EmbeddedChunk;

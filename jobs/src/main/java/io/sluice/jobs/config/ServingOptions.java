@@ -2,7 +2,8 @@ package io.sluice.jobs.config;
 
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
-import io.sluice.operators.flink.AuditWriterOperator;
+import io.sluice.operators.audit.AuditConnection;
+import io.sluice.operators.audit.AuditWriter;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -96,13 +97,35 @@ public final class ServingOptions {
             ConfigOptions.key("sluice.tenants.ids").stringType().asList().defaultValues("default")
                     .withDescription("Tenants with default limits, used when no tenants file is set.");
 
-    public static final ConfigOption<Integer> HISTORY_TURNS =
+    public static final ConfigOption<Integer> REQUESTS_MAX_BYTES =
+            ConfigOptions.key("sluice.requests.max-bytes").intType().defaultValue(256 * 1024)
+                    .withDescription("Largest chat.requests record accepted; larger ones are rejected unparsed "
+                            + "(PAYLOAD_TOO_LARGE).");
+
+    public static final ConfigOption<Integer> RETRIEVAL_MAX_QUERY_TERMS =
+            ConfigOptions.key("sluice.retrieval.max-query-terms").intType()
+                    .defaultValue(io.sluice.operators.retrieve.HybridSearcher.DEFAULT_MAX_QUERY_TERMS)
+                    .withDescription("Distinct terms of a question that BM25 searches for (the first ones); "
+                            + "at most 1023.");
+
+    public static final ConfigOption<Integer> CONVERSATION_MAX_TURNS =
             ConfigOptions.key("sluice.conversation.max-turns").intType().defaultValue(8)
                     .withDescription("Recent turns kept per conversation in keyed state.");
 
-    public static final ConfigOption<Duration> HISTORY_TTL =
+    public static final ConfigOption<Duration> CONVERSATION_TTL =
             ConfigOptions.key("sluice.conversation.ttl").durationType().defaultValue(Duration.ofDays(7))
                     .withDescription("Idle time after which a conversation's history expires; 0 keeps it forever.");
+
+    public static final ConfigOption<Duration> CONVERSATION_DUPLICATE_WINDOW =
+            ConfigOptions.key("sluice.conversation.duplicate-window").durationType()
+                    .defaultValue(io.sluice.operators.flink.ConversationOperator.Settings.DEFAULT_WINDOW)
+                    .withDescription("How far back, in event time, a request id repeated in a conversation is "
+                            + "rejected as DUPLICATE_REQUEST (besides the ids in its kept history).");
+
+    public static final ConfigOption<Integer> CONVERSATION_DUPLICATE_WINDOW_IDS =
+            ConfigOptions.key("sluice.conversation.duplicate-window-ids").intType()
+                    .defaultValue(io.sluice.operators.flink.ConversationOperator.Settings.DEFAULT_WINDOW_IDS)
+                    .withDescription("Most request ids per conversation the duplicate window remembers.");
 
     public static final ConfigOption<String> ANSWER_DEFAULT_MODEL =
             ConfigOptions.key("sluice.answer.default-model").stringType().defaultValue("extractive")
@@ -118,9 +141,10 @@ public final class ServingOptions {
             ConfigOptions.key("sluice.answer.remote.model").stringType().noDefaultValue()
                     .withDescription("Model name the remote server serves (the 'model' field of its API).");
 
-    public static final ConfigOption<String> ANSWER_REMOTE_API_KEY =
-            ConfigOptions.key("sluice.answer.remote.api-key").stringType().defaultValue("")
-                    .withDescription("API key of the remote server (or set SLUICE_REMOTE_API_KEY); empty for none.");
+    public static final ConfigOption<String> ANSWER_REMOTE_API_KEY_FILE =
+            ConfigOptions.key("sluice.answer.remote.api-key-file").stringType().defaultValue("")
+                    .withDescription("File holding the remote server's API key, read on the TaskManagers; empty "
+                            + "reads the environment variable SLUICE_REMOTE_API_KEY there (no key if unset).");
 
     public static final ConfigOption<Duration> ANSWER_REMOTE_CONNECT_TIMEOUT =
             ConfigOptions.key("sluice.answer.remote.connect-timeout").durationType().defaultValue(Duration.ofSeconds(10))
@@ -181,9 +205,9 @@ public final class ServingOptions {
             ConfigOptions.key("sluice.audit.jdbc-url").stringType().noDefaultValue()
                     .withDescription("PostgreSQL JDBC URL of the audit trail.");
 
-    public static final ConfigOption<AuditWriterOperator.SchemaMode> AUDIT_SCHEMA =
-            ConfigOptions.key("sluice.audit.schema").enumType(AuditWriterOperator.SchemaMode.class)
-                    .defaultValue(AuditWriterOperator.SchemaMode.MIGRATE)
+    public static final ConfigOption<AuditWriter.SchemaMode> AUDIT_SCHEMA =
+            ConfigOptions.key("sluice.audit.schema").enumType(AuditWriter.SchemaMode.class)
+                    .defaultValue(AuditWriter.SchemaMode.MIGRATE)
                     .withDescription("MIGRATE applies missing audit schema migrations at the first connection "
                             + "(needs the schema owner); VALIDATE only checks them (for the INSERT/SELECT writer role; "
                             + "run `sluice audit migrate` as the owner first).");
@@ -197,7 +221,40 @@ public final class ServingOptions {
             ConfigOptions.key("sluice.audit.user").stringType().defaultValue("postgres")
                     .withDescription("Audit database user.");
 
-    public static final ConfigOption<String> AUDIT_PASSWORD =
-            ConfigOptions.key("sluice.audit.password").stringType().defaultValue("")
-                    .withDescription("Audit database password (or set SLUICE_AUDIT_PASSWORD).");
+    public static final ConfigOption<Long> AUDIT_MAX_BACKLOG_BYTES =
+            ConfigOptions.key("sluice.audit.max-backlog-bytes").longType().defaultValue(256L * 1024 * 1024)
+                    .withDescription("Estimated bytes of audit rows that may wait in state; beyond that the job "
+                            + "fails and restarts from its last checkpoint, which keeps them.");
+
+    public static final ConfigOption<Duration> AUDIT_SOCKET_TIMEOUT =
+            ConfigOptions.key("sluice.audit.socket-timeout").durationType().defaultValue(Duration.ofSeconds(60))
+                    .withDescription("Longest the audit writer waits for PostgreSQL's answer before it gives up "
+                            + "and tries again later (a database that hangs, not only one that is down).");
+
+    public static final ConfigOption<String> AUDIT_PASSWORD_FILE =
+            ConfigOptions.key("sluice.audit.password-file").stringType().defaultValue("")
+                    .withDescription("File holding the audit database password, read where the connection "
+                            + "opens; empty reads the environment variable " + AuditConnection.PASSWORD_ENV
+                            + " there.");
+
+    /** Keys that held secrets in earlier builds; a configuration that still sets one is refused. */
+    public static final java.util.Map<String, String> REMOVED_SECRET_KEYS = java.util.Map.of(
+            "sluice.audit.password", AUDIT_PASSWORD_FILE.key() + " or " + AuditConnection.PASSWORD_ENV,
+            "sluice.answer.remote.api-key", ANSWER_REMOTE_API_KEY_FILE.key() + " or SLUICE_REMOTE_API_KEY");
+
+    /**
+     * Refuses a configuration that holds a secret itself: Flink shows a job's configuration in its
+     * web UI and REST API, and command lines show in process lists.
+     */
+    public static void refuseSecrets(org.apache.flink.configuration.ReadableConfig conf) {
+        java.util.Map<String, String> all = conf instanceof org.apache.flink.configuration.Configuration c
+                ? c.toMap() : java.util.Map.of();
+        for (var removed : REMOVED_SECRET_KEYS.entrySet()) {
+            if (all.containsKey(removed.getKey())) {
+                throw new IllegalArgumentException(removed.getKey() + " is not read: a secret in the configuration "
+                        + "shows in Flink's web UI, its REST API and process lists. Use " + removed.getValue()
+                        + " instead.");
+            }
+        }
+    }
 }

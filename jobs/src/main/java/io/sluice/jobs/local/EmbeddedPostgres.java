@@ -20,9 +20,11 @@ public final class EmbeddedPostgres implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPostgres.class);
 
     private final io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres;
+    private final Path dataDir;
 
-    private EmbeddedPostgres(io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres) {
+    private EmbeddedPostgres(io.zonky.test.db.postgres.embedded.EmbeddedPostgres postgres, Path dataDir) {
         this.postgres = postgres;
+        this.dataDir = dataDir;
     }
 
     public static EmbeddedPostgres start(Path dataDir) throws IOException {
@@ -38,7 +40,7 @@ public final class EmbeddedPostgres implements AutoCloseable {
                 .setServerConfig("fsync", "off")
                 .start();
         LOG.info("PostgreSQL listening on port {}", pg.getPort());
-        return new EmbeddedPostgres(pg);
+        return new EmbeddedPostgres(pg, dataDir);
     }
 
     /** The URL without credentials: the user goes in the connection properties, so any user can connect. */
@@ -48,6 +50,17 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     public String user() {
         return "postgres";
+    }
+
+    /** The postmaster and every server process under it (fault tests stop and resume them). */
+    public java.util.List<ProcessHandle> processes() throws IOException {
+        long pid = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid"), StandardCharsets.US_ASCII)
+                .get(0).strip());
+        ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow(() -> new IOException("no postmaster " + pid));
+        java.util.List<ProcessHandle> all = new java.util.ArrayList<>();
+        all.add(postmaster);
+        postmaster.descendants().forEach(all::add);
+        return all;
     }
 
     private static void stopStale(Path dataDir) {

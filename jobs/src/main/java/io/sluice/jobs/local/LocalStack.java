@@ -23,8 +23,11 @@ public final class LocalStack implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
 
-    /** External services to use instead of embedded ones; null fields mean embedded. */
-    public record External(String bootstrapServers, String jdbcUrl, String jdbcUser, String jdbcPassword) {
+    /**
+     * External services to use instead of embedded ones; null fields mean embedded. The password of
+     * an external database is read from {@code jdbcPasswordFile}, else from SLUICE_AUDIT_PASSWORD.
+     */
+    public record External(String bootstrapServers, String jdbcUrl, String jdbcUser, String jdbcPasswordFile) {
         public static final External NONE = new External(null, null, null, null);
     }
 
@@ -34,17 +37,17 @@ public final class LocalStack implements AutoCloseable {
     private final String bootstrapServers;
     private final String jdbcUrl;
     private final String jdbcUser;
-    private final String jdbcPassword;
+    private final String jdbcPasswordFile;
 
     private LocalStack(Path workDir, EmbeddedKafka kafka, EmbeddedPostgres postgres, String bootstrapServers,
-            String jdbcUrl, String jdbcUser, String jdbcPassword) {
+            String jdbcUrl, String jdbcUser, String jdbcPasswordFile) {
         this.workDir = workDir;
         this.kafka = kafka;
         this.postgres = postgres;
         this.bootstrapServers = bootstrapServers;
         this.jdbcUrl = jdbcUrl;
         this.jdbcUser = jdbcUser;
-        this.jdbcPassword = jdbcPassword;
+        this.jdbcPasswordFile = jdbcPasswordFile;
     }
 
     /** Starts what is not external and creates the chat topics with {@code partitions} each. */
@@ -72,7 +75,7 @@ public final class LocalStack implements AutoCloseable {
                     ServingOptions.RESPONSES_TOPIC.defaultValue(),
                     ServingOptions.REJECTED_TOPIC.defaultValue()), partitions);
             return new LocalStack(workDir, kafka, postgres, servers, url, user,
-                    external.jdbcPassword() == null ? "" : external.jdbcPassword());
+                    external.jdbcPasswordFile());
         } catch (Exception e) {
             if (kafka != null) {
                 kafka.close();
@@ -84,6 +87,16 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
+    /** The embedded PostgreSQL, or null when an external one is used. */
+    public EmbeddedPostgres embeddedPostgres() {
+        return postgres;
+    }
+
+    /** The embedded Kafka broker, or null when an external one is used. */
+    public EmbeddedKafka embeddedKafka() {
+        return kafka;
+    }
+
     public String bootstrapServers() {
         return bootstrapServers;
     }
@@ -93,7 +106,13 @@ public final class LocalStack implements AutoCloseable {
     }
 
     public java.sql.Connection openAuditConnection() throws java.sql.SQLException {
-        return new io.sluice.operators.audit.AuditConnection(jdbcUrl, jdbcUser, jdbcPassword).open();
+        return auditConnection().open();
+    }
+
+    /** The audit trail of these services, as the job reaches it. */
+    public io.sluice.operators.audit.AuditConnection auditConnection() {
+        return new io.sluice.operators.audit.AuditConnection(jdbcUrl, jdbcUser, jdbcPasswordFile,
+                ServingOptions.AUDIT_SOCKET_TIMEOUT.defaultValue());
     }
 
     /** The serving job's settings for these services and {@code indexDir}. */
@@ -102,7 +121,9 @@ public final class LocalStack implements AutoCloseable {
         conf.set(ServingOptions.BOOTSTRAP_SERVERS, bootstrapServers);
         conf.set(ServingOptions.AUDIT_JDBC_URL, jdbcUrl);
         conf.set(ServingOptions.AUDIT_USER, jdbcUser);
-        conf.set(ServingOptions.AUDIT_PASSWORD, jdbcPassword);
+        if (jdbcPasswordFile != null) {
+            conf.set(ServingOptions.AUDIT_PASSWORD_FILE, jdbcPasswordFile);
+        }
         conf.set(ServingOptions.INDEX_DIR, indexDir.toAbsolutePath().toString());
         conf.setString("execution.checkpointing.dir", workDir.resolve("checkpoints").toUri().toString());
         return conf;

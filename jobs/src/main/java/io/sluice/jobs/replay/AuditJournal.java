@@ -16,7 +16,11 @@ public final class AuditJournal {
 
     private AuditJournal() {}
 
-    /** Request id → audited turn; {@code conversation} and {@code tenant} may be null (no filter). */
+    /**
+     * Position in {@code chat.requests} → audited turn (request ids are unique only per conversation
+     * and for a while; positions are unique). {@code conversation} and {@code tenant} may be null
+     * (no filter); a conversation id names conversations of every tenant unless a tenant is given.
+     */
     public static Map<String, AuditedTurn> read(Connection connection, String conversation, String tenant)
             throws SQLException {
         Map<String, AuditedTurn> turns = new LinkedHashMap<>();
@@ -25,7 +29,7 @@ public final class AuditJournal {
         try (PreparedStatement ps = connection.prepareStatement("SELECT request_id, conversation_id, tenant_id, "
                 + "source_partition, source_offset, event_time, content, row_hash FROM audit_turns "
                 + "WHERE chain_seq IS NOT NULL AND (? IS NULL OR conversation_id = ?) AND (? IS NULL OR tenant_id = ?) "
-                + "ORDER BY conversation_id, chain_seq")) {
+                + "ORDER BY tenant_id, conversation_id, chain_seq")) {
             ps.setFetchSize(1000);
             ps.setString(1, conversation);
             ps.setString(2, conversation);
@@ -33,8 +37,9 @@ public final class AuditJournal {
             ps.setString(4, tenant);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    turns.put(rs.getString(1), new AuditedTurn(rs.getString(1), rs.getString(2), rs.getString(3),
-                            rs.getInt(4), rs.getLong(5), rs.getTimestamp(6).getTime(), rs.getString(7), rs.getString(8)));
+                    AuditedTurn turn = new AuditedTurn(rs.getString(1), rs.getString(2), rs.getString(3),
+                            rs.getInt(4), rs.getLong(5), rs.getTimestamp(6).getTime(), rs.getString(7), rs.getString(8));
+                    turns.put(turn.position(), turn);
                 }
             }
         } finally {

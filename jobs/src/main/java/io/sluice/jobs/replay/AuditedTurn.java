@@ -10,6 +10,11 @@ import java.io.Serializable;
 public record AuditedTurn(String requestId, String conversationId, String tenantId, int partition, long offset,
         long eventTime, String content, String rowHash) implements Serializable {
 
+    /** Where its request is in {@code chat.requests}: the key replay matches turns by (see {@code ChatRequest#position}). */
+    public String position() {
+        return partition + ":" + offset;
+    }
+
     public JsonNode json() {
         return AuditRecord.parse(content);
     }

@@ -27,11 +27,12 @@ public final class JournalChatModelSpec implements ChatModelSpec {
             int chunks) implements java.io.Serializable {}
 
     private final String modelId;
+    /** By the position of the turn's request in chat.requests, the journal key the serving job passes. */
     private final HashMap<String, Journaled> answers;
 
     /**
      * @param modelId the id the live model recorded its answers under
-     * @param turns audited turns; those answered by {@code modelId} are journaled
+     * @param turns audited turns by position; those answered by {@code modelId} are journaled
      */
     public JournalChatModelSpec(String modelId, Map<String, AuditedTurn> turns) {
         this.modelId = modelId;
@@ -64,10 +65,10 @@ public final class JournalChatModelSpec implements ChatModelSpec {
 
             @Override
             public CompletableFuture<Generation> generate(GenerationRequest request, TokenListener tokens) {
-                Journaled j = request.requestId() == null ? null : answers.get(request.requestId());
+                Journaled j = request.journalKey() == null ? null : answers.get(request.journalKey());
                 if (j == null) {
                     return CompletableFuture.failedFuture(new GenerationException("the audit trail has no answer of "
-                            + modelId + " for request " + request.requestId(), "", false, null));
+                            + modelId + " for the request at " + request.journalKey(), "", false, null));
                 }
                 // As many pieces as were streamed live; their split does not matter, their number does.
                 String text = j.text();

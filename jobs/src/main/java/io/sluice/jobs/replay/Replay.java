@@ -8,7 +8,6 @@ import io.sluice.model.chat.OpenAiCompatibleChatModel;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
-import io.sluice.operators.audit.AuditConnection;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RequestEnvelope;
@@ -116,8 +115,7 @@ public final class Replay {
             throw new IllegalArgumentException("Savepoint " + options.savepoint() + " holds no position on " + topic);
         }
         Map<String, AuditedTurn> journal;
-        try (Connection c = new AuditConnection(serving.get(ServingOptions.AUDIT_JDBC_URL), serving.get(ServingOptions.AUDIT_USER),
-                serving.get(ServingOptions.AUDIT_PASSWORD)).open()) {
+        try (Connection c = ServingJob.auditConnection(serving).open()) {
             journal = AuditJournal.read(c, options.conversation(), options.tenant());
         }
         Set<String> inRange = new HashSet<>();
@@ -131,7 +129,7 @@ public final class Replay {
             boolean beforeOffset = options.toOffsets() == null || (end != null && t.offset() < end);
             boolean compared = options.from() == null || t.eventTime() >= options.from().toEpochMilli();
             if (after && before && beforeOffset && compared) {
-                inRange.add(t.requestId());
+                inRange.add(t.position());
                 first = Math.min(first, t.eventTime());
                 last = Math.max(last, t.eventTime());
             }
@@ -141,7 +139,7 @@ public final class Replay {
         if (options.snapshot() != null) {
             conf.set(ServingOptions.SNAPSHOT, options.snapshot());
         } else {
-            journal.values().stream().filter(t -> inRange.contains(t.requestId())).findFirst()
+            journal.values().stream().filter(t -> inRange.contains(t.position())).findFirst()
                     .ifPresent(t -> conf.set(ServingOptions.SNAPSHOT, t.json().path("snapshotId").asText()));
         }
         ServingJob.Settings live = ServingJob.Settings.from(conf);
@@ -158,6 +156,8 @@ public final class Replay {
         // The live job's source, sinks and audit writer have no counterpart here.
         conf.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, true);
         conf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.STREAMING);
+        // Replay's MiniCluster runs beside a live one (sluice demo, sluice serve): its own REST port.
+        conf.set(org.apache.flink.configuration.RestOptions.BIND_PORT, "0");
         conf.removeConfig(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_INTERVAL);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
 

@@ -44,8 +44,8 @@ public final class ReplayReport {
     private long notAudited;
 
     /**
-     * @param expected the audit trail's turns by request id
-     * @param inRange the request ids replay must reproduce (the rest are only journal)
+     * @param expected the audit trail's turns by position in chat.requests
+     * @param inRange the positions replay must reproduce (the rest are only journal)
      */
     public ReplayReport(Map<String, AuditedTurn> expected, Set<String> inRange) {
         this.expected = expected;
@@ -54,7 +54,7 @@ public final class ReplayReport {
 
     /** Compares one replayed turn; returns its divergence, or null if identical. */
     public Divergence add(AnsweredTurn turn) {
-        String id = turn.request().requestId();
+        String id = turn.request().position();
         AuditedTurn audited = expected.get(id);
         if (audited == null) {
             notAudited++;
@@ -101,9 +101,10 @@ public final class ReplayReport {
         return List.copyOf(divergences);
     }
 
-    /** Turns of the audit trail in the replayed range that replay did not produce. */
+    /** Request ids of the audit trail's turns in the replayed range that replay did not produce. */
     public List<String> missing() {
-        return inRange.stream().filter(id -> !replayed.containsKey(id)).sorted().toList();
+        return inRange.stream().filter(p -> !replayed.containsKey(p)).map(p -> expected.get(p).requestId()).sorted()
+                .toList();
     }
 
     /** Replayed turns the audit trail does not have (answered after it was read, or never committed). */

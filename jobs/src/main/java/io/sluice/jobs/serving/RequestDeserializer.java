@@ -7,12 +7,11 @@ import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDe
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
-import java.nio.charset.StandardCharsets;
-
 /**
  * Wraps every {@code chat.requests} record, whatever its bytes, into a {@link RequestEnvelope}:
- * parsing happens in the validate stage, where a bad payload becomes a rejection instead of a
- * deserialization failure that would restart the job.
+ * decoding and parsing happen in the validate stage, where a bad payload becomes a rejection
+ * instead of a deserialization failure that would restart the job (or a decoder that would repair
+ * bad bytes silently).
  */
 public final class RequestDeserializer implements KafkaRecordDeserializationSchema<RequestEnvelope> {
 
@@ -20,9 +19,7 @@ public final class RequestDeserializer implements KafkaRecordDeserializationSche
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RequestEnvelope> out) {
-        out.collect(new RequestEnvelope(record.partition(), record.offset(), record.timestamp(),
-                record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8),
-                record.value() == null ? null : new String(record.value(), StandardCharsets.UTF_8)));
+        out.collect(new RequestEnvelope(record.partition(), record.offset(), record.timestamp(), record.value()));
     }
 
     @Override

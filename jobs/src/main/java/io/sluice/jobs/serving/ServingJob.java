@@ -4,6 +4,7 @@ import io.sluice.jobs.config.ServingOptions;
 import io.sluice.operators.audit.AuditConnection;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.batch.QuestionEmbedder;
+import io.sluice.operators.batch.RecordRejector;
 import io.sluice.model.chat.GenerationParams;
 import io.sluice.model.chat.OpenAiBackendConfig;
 import io.sluice.operators.answer.AnswerModels;
@@ -11,10 +12,12 @@ import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.OnnxDecoderSpec;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
 import io.sluice.operators.flink.AuditWriterOperator;
+import io.sluice.operators.flink.AuditWriterOperatorFactory;
 import io.sluice.operators.flink.ConversationOperator;
 import io.sluice.operators.flink.ConversationOperatorFactory;
 import io.sluice.operators.validate.Tenant;
 import io.sluice.operators.flink.MicroBatchOperator;
+import io.sluice.operators.flink.Rejections;
 import io.sluice.operators.flink.RetrieveFunction;
 import io.sluice.operators.flink.ValidateFunction;
 import io.sluice.model.EmbeddingModels;
@@ -45,7 +48,7 @@ import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsIni
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
@@ -87,6 +90,8 @@ public final class ServingJob {
             int embeddingMaxBatch,
             Duration embeddingMaxWait,
             int candidates,
+            int maxQueryTerms,
+            int maxRequestBytes,
             TenantRegistry tenants,
             AnswerModels answerModels,
             ConversationOperator.Settings conversation) {
@@ -94,7 +99,8 @@ public final class ServingJob {
         /** These settings as replay runs them: with {@code models} answering and history never expiring in storage. */
         public Settings forReplay(AnswerModels models) {
             return new Settings(indexDir, snapshotId, embeddingModel, embeddingRuntime, embeddingMaxBatch,
-                    embeddingMaxWait, candidates, tenants, models, conversation.forReplay(models));
+                    embeddingMaxWait, candidates, maxQueryTerms, maxRequestBytes, tenants, models,
+                    conversation.forReplay(models));
         }
 
         /**
@@ -129,13 +135,16 @@ public final class ServingJob {
                                 + "', which is not configured; configured answer models: " + answerModels.names());
                     }
                 }
-                var conversation = new ConversationOperator.Settings(conf.get(ServingOptions.HISTORY_TURNS),
-                        conf.get(ServingOptions.HISTORY_TTL), model, answerModels,
+                var conversation = new ConversationOperator.Settings(conf.get(ServingOptions.CONVERSATION_MAX_TURNS),
+                        conf.get(ServingOptions.CONVERSATION_TTL), model, answerModels,
                         conf.get(ServingOptions.ANSWER_MAX_IN_FLIGHT),
-                        conf.get(ServingOptions.CONVERSATION_MAX_PENDING_TURNS), false);
+                        conf.get(ServingOptions.CONVERSATION_MAX_PENDING_TURNS),
+                        conf.get(ServingOptions.CONVERSATION_DUPLICATE_WINDOW_IDS),
+                        conf.get(ServingOptions.CONVERSATION_DUPLICATE_WINDOW), false);
                 return new Settings(indexDir, snapshot, model, runtime,
                         conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
-                        conf.get(ServingOptions.RETRIEVAL_CANDIDATES), tenants, answerModels, conversation);
+                        conf.get(ServingOptions.RETRIEVAL_CANDIDATES), conf.get(ServingOptions.RETRIEVAL_MAX_QUERY_TERMS),
+                        conf.get(ServingOptions.REQUESTS_MAX_BYTES), tenants, answerModels, conversation);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -152,16 +161,13 @@ public final class ServingJob {
             String model = conf.getOptional(ServingOptions.ANSWER_REMOTE_MODEL).orElseThrow(() ->
                     new IllegalArgumentException(ServingOptions.ANSWER_REMOTE_MODEL.key() + " is required with "
                             + ServingOptions.ANSWER_REMOTE_BASE_URL.key()));
-            String apiKey = conf.get(ServingOptions.ANSWER_REMOTE_API_KEY);
-            if (apiKey.isEmpty() && System.getenv("SLUICE_REMOTE_API_KEY") != null) {
-                apiKey = System.getenv("SLUICE_REMOTE_API_KEY");
-            }
-            generative.put(REMOTE_MODEL, new OpenAiChatModelSpec(new OpenAiBackendConfig(baseUrl, model,
-                    apiKey.isEmpty() ? null : apiKey,
+            // The key itself is read on the TaskManager when the model opens (OpenAiChatModelSpec).
+            generative.put(REMOTE_MODEL, new OpenAiChatModelSpec(new OpenAiBackendConfig(baseUrl, model, null,
                     conf.get(ServingOptions.ANSWER_REMOTE_CONNECT_TIMEOUT),
                     conf.get(ServingOptions.ANSWER_REMOTE_READ_TIMEOUT),
                     conf.get(ServingOptions.ANSWER_REMOTE_TOTAL_TIMEOUT),
-                    conf.get(ServingOptions.ANSWER_REMOTE_MAX_RETRIES))));
+                    conf.get(ServingOptions.ANSWER_REMOTE_MAX_RETRIES)),
+                    conf.get(ServingOptions.ANSWER_REMOTE_API_KEY_FILE)));
         });
         conf.getOptional(ServingOptions.ANSWER_ONNX_MODEL_DIR).ifPresent(dir -> {
             if (!java.nio.file.Files.isDirectory(Path.of(dir))) {
@@ -187,10 +193,11 @@ public final class ServingJob {
     private final Source<RequestEnvelope, ?, ?> requests;
     private final Sink<ResponseEvent> responses;
     private final Sink<Rejection> rejected;
-    private final OneInputStreamOperator<AnsweredTurn, Void> audit;
+    private final OneInputStreamOperatorFactory<AnsweredTurn, Void> audit;
 
     public ServingJob(Settings settings, Source<RequestEnvelope, ?, ?> requests,
-            Sink<ResponseEvent> responses, Sink<Rejection> rejected, OneInputStreamOperator<AnsweredTurn, Void> audit) {
+            Sink<ResponseEvent> responses, Sink<Rejection> rejected,
+            OneInputStreamOperatorFactory<AnsweredTurn, Void> audit) {
         this.settings = settings;
         this.requests = requests;
         this.responses = responses;
@@ -226,15 +233,19 @@ public final class ServingJob {
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .setProperty("linger.ms", "0")
                 .build();
-        String password = conf.get(ServingOptions.AUDIT_PASSWORD);
-        if (password.isEmpty() && System.getenv("SLUICE_AUDIT_PASSWORD") != null) {
-            password = System.getenv("SLUICE_AUDIT_PASSWORD");
-        }
-        AuditConnection auditDb = new AuditConnection(conf.getOptional(ServingOptions.AUDIT_JDBC_URL).orElseThrow(
+        return new ServingJob(Settings.from(conf), source, responses, rejected, new AuditWriterOperatorFactory(
+                new AuditWriterOperator.Settings(auditConnection(conf), conf.get(ServingOptions.AUDIT_SCHEMA),
+                        conf.get(ServingOptions.AUDIT_MAX_BACKLOG_ROWS), conf.get(ServingOptions.AUDIT_MAX_BACKLOG_BYTES))));
+    }
+
+    /** Where the audit trail is; the password is read where a connection opens, never carried. */
+    public static AuditConnection auditConnection(ReadableConfig conf) {
+        ServingOptions.refuseSecrets(conf);
+        String passwordFile = conf.get(ServingOptions.AUDIT_PASSWORD_FILE);
+        return new AuditConnection(conf.getOptional(ServingOptions.AUDIT_JDBC_URL).orElseThrow(
                 () -> new IllegalArgumentException(ServingOptions.AUDIT_JDBC_URL.key() + " is required")),
-                conf.get(ServingOptions.AUDIT_USER), password);
-        return new ServingJob(Settings.from(conf), source, responses, rejected, new AuditWriterOperator(auditDb,
-                conf.get(ServingOptions.AUDIT_SCHEMA), conf.get(ServingOptions.AUDIT_MAX_BACKLOG_ROWS)));
+                conf.get(ServingOptions.AUDIT_USER), passwordFile.isBlank() ? null : passwordFile,
+                conf.get(ServingOptions.AUDIT_SOCKET_TIMEOUT));
     }
 
     public Settings settings() {
@@ -265,31 +276,35 @@ public final class ServingJob {
             DataStream<Rejection> rejected) {}
 
     /**
-     * validate → [select] → embed → retrieve → keyBy(conversationId) → conversation → answers, with
-     * the serving job's uids, so a savepoint of one restores into the other. {@code select} (replay's
-     * conversation or tenant filter) may be null.
+     * validate → [select] → embed → retrieve → keyBy(tenantId, conversationId) → conversation →
+     * answers, with the serving job's uids, so a savepoint of one restores into the other.
+     * {@code select} (replay's conversation or tenant filter) may be null. Every stage's rejections
+     * leave through {@link AnswerPath#rejected}.
      */
     public static AnswerPath answerPath(Settings settings, DataStream<RequestEnvelope> requests,
             org.apache.flink.api.common.functions.FilterFunction<ChatRequest> select) {
         SingleOutputStreamOperator<ChatRequest> valid = requests
-                .process(new ValidateFunction(settings.tenants(), settings.answerModels()))
+                .process(new ValidateFunction(settings.tenants(), settings.answerModels(), settings.maxRequestBytes()))
                 .returns(ChatRequest.TYPE)
                 .uid(UID_VALIDATE).name("validate");
 
         DataStream<ChatRequest> selected = select == null ? valid : valid.filter(select).name("select");
-        DataStream<EmbeddedRequest> embedded = MicroBatchOperator.apply(selected,
-                        "embed", EmbeddedRequest.TYPE,
+        SingleOutputStreamOperator<EmbeddedRequest> embedded = MicroBatchOperator.apply(selected,
+                        UID_EMBED, EmbeddedRequest.TYPE,
                         new QuestionEmbedder(settings.embeddingModel(), settings.embeddingRuntime()),
-                        settings.embeddingMaxBatch(), settings.embeddingMaxWait())
+                        settings.embeddingMaxBatch(), settings.embeddingMaxWait(),
+                        (RecordRejector<ChatRequest>) QuestionEmbedder::reject)
                 .uid(UID_EMBED);
 
-        DataStream<RetrievedRequest> retrieved = embedded
-                .map(new RetrieveFunction(settings.indexDir(), settings.snapshotId(), settings.candidates()))
+        SingleOutputStreamOperator<RetrievedRequest> retrieved = embedded
+                .process(new RetrieveFunction(settings.indexDir(), settings.snapshotId(), settings.candidates(),
+                        settings.maxQueryTerms()))
                 .returns(RetrievedRequest.TYPE)
                 .uid(UID_RETRIEVE).name("retrieve");
 
+        // Conversation ids are the clients' own: only with the tenant do they name one conversation.
         SingleOutputStreamOperator<ResponseEvent> events = retrieved
-                .keyBy(r -> r.request().conversationId(), Types.STRING)
+                .keyBy(r -> r.request().conversationKey(), Types.STRING)
                 .transform("conversation", ResponseEvent.TYPE, new ConversationOperatorFactory(settings.conversation()))
                 .uid(UID_CONVERSATION).name("conversation");
 
@@ -300,8 +315,9 @@ public final class ServingJob {
                 })
                 .returns(AnsweredTurn.TYPE)
                 .uid(UID_ANSWERS).name("answers");
-        DataStream<Rejection> rejected = valid.getSideOutput(ValidateFunction.REJECTED)
-                .union(events.getSideOutput(ConversationOperator.UNANSWERED));
+        DataStream<Rejection> rejected = valid.getSideOutput(Rejections.TAG)
+                .union(embedded.getSideOutput(Rejections.TAG), retrieved.getSideOutput(Rejections.TAG),
+                        events.getSideOutput(Rejections.TAG));
         return new AnswerPath(events, answers, rejected);
     }
 }

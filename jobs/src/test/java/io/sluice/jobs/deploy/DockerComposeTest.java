@@ -54,6 +54,9 @@ class DockerComposeTest {
         return m.group(1);
     }
 
+    /** Published ports listen on loopback unless SLUICE_BIND_ADDRESS opts in to more. */
+    private static final String LOOPBACK = "${SLUICE_BIND_ADDRESS:-127.0.0.1}:";
+
     private static JsonNode service(String name) {
         JsonNode s = compose.path("services").path(name);
         assertThat(s.isMissingNode()).as("service %s", name).isFalse();
@@ -90,29 +93,51 @@ class DockerComposeTest {
                 default -> throw new AssertionError("unexpected image " + image + " in service " + e.getKey());
             }
         });
-        assertThat(service("redis").path("ports").get(0).asText()).isEqualTo("6379:6379");
+        assertThat(service("redis").path("ports").get(0).asText()).isEqualTo(LOOPBACK + "6379:6379");
     }
 
     @Test
     void portsAndAddressesMatchTheConfiguration() throws IOException {
         JsonNode flinkConf = new ObjectMapper(new YAMLFactory()).readTree(ROOT.resolve("flink-conf/config.yaml").toFile());
         int rest = flinkConf.path("rest").path("port").asInt();
-        assertThat(service("jobmanager").path("ports").get(0).asText()).isEqualTo(rest + ":" + rest);
+        assertThat(service("jobmanager").path("ports").get(0).asText()).isEqualTo(LOOPBACK + rest + ":" + rest);
         assertThat(command("submit")).contains("--jobmanager jobmanager:" + rest);
 
         JsonNode kafkaEnv = service("kafka").path("environment");
         assertThat(kafkaEnv.path("KAFKA_ADVERTISED_LISTENERS").asText()).contains("PLAINTEXT://kafka:9092")
                 .contains("HOST://localhost:29092");
-        assertThat(service("kafka").path("ports").get(0).asText()).isEqualTo("29092:29092");
+        assertThat(service("kafka").path("ports").get(0).asText()).isEqualTo(LOOPBACK + "29092:29092");
         assertThat(command("submit")).contains("--sluice.kafka.bootstrap-servers kafka:9092");
 
         JsonNode pg = service("postgres");
-        assertThat(pg.path("ports").get(0).asText()).isEqualTo("5432:5432");
+        assertThat(pg.path("ports").get(0).asText()).isEqualTo(LOOPBACK + "5432:5432");
+        String url = "jdbc:postgresql://postgres:5432/" + pg.path("environment").path("POSTGRES_DB").asText();
+        // The owner migrates and creates the job's login; the job writes as that login, not the owner.
+        assertThat(command("audit-migrate")).contains("--jdbc-url " + url)
+                .contains("--jdbc-user " + pg.path("environment").path("POSTGRES_USER").asText())
+                .contains("--writer-login sluice_job");
         assertThat(command("submit"))
-                .contains("--sluice.audit.jdbc-url jdbc:postgresql://postgres:5432/" + pg.path("environment").path("POSTGRES_DB").asText())
-                .contains("--sluice.audit.user " + pg.path("environment").path("POSTGRES_USER").asText());
-        assertThat(service("submit").path("environment").path("SLUICE_AUDIT_PASSWORD").asText())
-                .isEqualTo(pg.path("environment").path("POSTGRES_PASSWORD").asText());
+                .contains("--sluice.audit.jdbc-url " + url)
+                .contains("--sluice.audit.user sluice_job")
+                .contains("--sluice.audit.schema VALIDATE")
+                .contains("--sluice.audit.password-file /run/secrets/sluice-audit-password");
+        String migrate = command("audit-migrate");
+        SluiceCli.commandLine().parseArgs(migrate.substring(migrate.indexOf("SluiceCli ") + "SluiceCli ".length())
+                .split(" "));
+    }
+
+    @Test
+    void noPasswordIsWrittenInTheFile() throws IOException {
+        String text = Files.readString(ROOT.resolve("docker-compose.yml"));
+        assertThat(text).doesNotContainPattern("(?i)password: *[^/\\s]").doesNotContain("POSTGRES_PASSWORD:");
+        JsonNode secrets = compose.path("secrets");
+        assertThat(secrets.path("postgres-owner-password").path("environment").asText())
+                .isEqualTo("SLUICE_POSTGRES_OWNER_PASSWORD");
+        assertThat(secrets.path("sluice-audit-password").path("environment").asText())
+                .isEqualTo(io.sluice.operators.audit.AuditConnection.PASSWORD_ENV);
+        assertThat(service("postgres").path("environment").path("POSTGRES_PASSWORD_FILE").asText())
+                .isEqualTo("/run/secrets/postgres-owner-password");
+        assertThat(service("taskmanager").path("secrets").toString()).contains("sluice-audit-password");
     }
 
     @Test
@@ -152,12 +177,13 @@ class DockerComposeTest {
     @Test
     void environmentVariablesAndOptionsAreOnesTheCodeKnows() throws Exception {
         Set<String> readByCode = new HashSet<>();
-        Pattern getenv = Pattern.compile("getenv\\(\"(SLUICE_[A-Z_]+)\"\\)");
+        // Read with System.getenv("...") directly, or named by a constant that Secrets.resolve reads.
+        Pattern getenv = Pattern.compile("getenv\\(\"(SLUICE_[A-Z_]+)\"\\)|_ENV = \"(SLUICE_[A-Z_]+)\"");
         try (Stream<Path> sources = Files.walk(ROOT)) {
             for (Path p : sources.filter(f -> f.toString().endsWith(".java") && f.toString().contains("/src/main/")).toList()) {
                 Matcher m = getenv.matcher(Files.readString(p));
                 while (m.find()) {
-                    readByCode.add(m.group(1));
+                    readByCode.add(m.group(1) != null ? m.group(1) : m.group(2));
                 }
             }
         }

@@ -183,12 +183,31 @@ class ReplayITCase {
         assertThat(err.toString()).contains("[##############################] replayed 5 / 5 turns (100%");
     }
 
+    /** Where each partition of the live topics ends now. */
+    private static Map<org.apache.kafka.common.TopicPartition, Long> liveTopicEnds() {
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(Map.of(
+                "bootstrap.servers", stack.bootstrapServers()),
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.StringDeserializer())) {
+            List<org.apache.kafka.common.TopicPartition> partitions = new java.util.ArrayList<>();
+            for (var topic : List.of(ServingOptions.RESPONSES_TOPIC, ServingOptions.REJECTED_TOPIC,
+                    ServingOptions.REQUESTS_TOPIC)) {
+                consumer.partitionsFor(conf.get(topic)).forEach(p ->
+                        partitions.add(new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())));
+            }
+            return consumer.endOffsets(partitions);
+        }
+    }
+
     @Test
     void aForkGetsTheReplayedResponsesAndTheLiveTopicsNothing() throws Exception {
         String fork = "chat.responses.replay";
         io.sluice.jobs.local.EmbeddedKafka.createTopics(stack.bootstrapServers(), List.of(fork), 1);
+        var liveBefore = liveTopicEnds();
         Replay.Result result = Replay.run(conf, Replay.Options.of(savepoint).withFork(fork), p -> {});
         assertThat(result.report().identicalToTheAuditTrail()).isTrue();
+        // Not one record more on chat.responses, chat.rejected or chat.requests.
+        assertThat(liveTopicEnds()).isEqualTo(liveBefore);
         List<String> answered = new java.util.ArrayList<>();
         try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(Map.of(
                 "bootstrap.servers", stack.bootstrapServers(), "group.id", "fork-reader", "auto.offset.reset", "earliest"),
@@ -212,10 +231,18 @@ class ReplayITCase {
 
     @Test
     void fromNarrowsTheComparisonNotTheRerun() throws Exception {
-        Replay.Result result = Replay.run(conf, new Replay.Options(savepoint, null, null,
-                java.time.Instant.now().plusSeconds(3600), null, null, null, null), p -> {});
+        java.time.Instant from;
+        try (Connection db = stack.openAuditConnection(); var st = db.createStatement();
+                var rs = st.executeQuery("SELECT event_time FROM audit_turns WHERE request_id = 'a3'")) {
+            assertThat(rs.next()).isTrue();
+            from = rs.getTimestamp(1).toInstant();
+        }
+        Replay.Result result = Replay.run(conf, new Replay.Options(savepoint, null, null, from, null, null, null, null),
+                p -> {});
+        // Every turn since the savepoint is re-run (a3 needs a2 in its history) ...
         assertThat(result.turns()).isEqualTo(AFTER_SAVEPOINT.size());
-        assertThat(result.report().identical()).isZero();
+        // ... and the turns sent from a3 on are the ones compared.
+        assertThat(result.report().identical()).isEqualTo(3);
         assertThat(result.report().identicalToTheAuditTrail()).isTrue();
     }
 }

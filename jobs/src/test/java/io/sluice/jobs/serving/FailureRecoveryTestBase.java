@@ -144,10 +144,11 @@ abstract class FailureRecoveryTestBase {
 
                 Map<String, AuditRows.Row> rows = AuditRows.read(db);
                 assertThat(rows.keySet()).containsExactlyInAnyOrderElementsOf(all);
-                assertThat(AuditRows.count(db)).isEqualTo(all.size());
+                assertThat(AuditRows.count(db)).as("audit rows, duplicates included").isEqualTo(all.size());
                 // The hash chains survived the failure: no gap, no fork, no rewritten row.
                 AuditVerifier.Report chains = AuditVerifier.verify(db, read -> {});
                 assertThat(chains.breaks()).isEmpty();
+                assertThat(chains.notices()).as("forks or quarantined rows").isEmpty();
                 assertThat(chains.unchained()).isZero();
                 assertThat(chains.conversations()).isEqualTo(CONVERSATIONS);
                 for (int c = 0; c < CONVERSATIONS; c++) {
@@ -178,11 +179,6 @@ abstract class FailureRecoveryTestBase {
                             assertThat(streamed.toString()).as("chunks of %s", id).isEqualTo(content.path("answer").asText());
                         }
                     }
-                }
-                if (!exactlyOnce) {
-                    // Low latency pays with repeats: the observer saw turn 2 before the failure.
-                    assertThat(all.stream().mapToInt(r -> reader.responses(r).size()).sum())
-                            .isGreaterThanOrEqualTo(all.size());
                 }
             } finally {
                 job.cancel().get();

@@ -39,7 +39,10 @@ public final class AuditRows {
         return rows;
     }
 
-    /** Total rows, duplicates included (the primary key should make duplicates impossible). */
+    /**
+     * Total rows, duplicates included: rows are unique by content, so a turn written twice with
+     * different content (or a request answered twice) shows up here, not in {@link #read}.
+     */
     public static int count(Connection c) throws SQLException {
         if (read(c).isEmpty()) {
             return 0;

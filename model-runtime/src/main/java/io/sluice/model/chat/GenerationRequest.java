@@ -3,10 +3,11 @@ package io.sluice.model.chat;
 import java.util.List;
 
 /**
- * A prompt and how to sample its answer. {@code requestId} names the chat request it answers, for
- * journals and traces; it is never sent to a model, and may be null outside the serving job.
+ * A prompt and how to sample its answer. {@code journalKey} names the turn it answers, for journals
+ * and traces (the serving job uses the request's position in {@code chat.requests}, which is unique
+ * where request ids need not be); it is never sent to a model, and may be null outside the job.
  */
-public record GenerationRequest(List<ChatMessage> messages, GenerationParams params, String requestId) {
+public record GenerationRequest(List<ChatMessage> messages, GenerationParams params, String journalKey) {
 
     public GenerationRequest {
         if (messages.isEmpty()) {

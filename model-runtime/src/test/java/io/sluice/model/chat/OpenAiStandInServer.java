@@ -34,7 +34,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code invalid}: 400 with an OpenAI error body, always;
  *   <li>{@code drop}: two pieces of text, then the connection is cut mid-body;
  *   <li>{@code stall}: one piece of text, then silence for two seconds;
- *   <li>{@code unfinished}: text and {@code [DONE]} but no finish reason.
+ *   <li>{@code unfinished}: text and {@code [DONE]} but no finish reason;
+ *   <li>{@code drip}: a 200 response whose body then arrives one byte a second, for as long as the
+ *       client reads (never stalls long enough for a read timeout; only a total timeout ends it).
  * </ul>
  * Raw sockets, not a server library, so that a dropped stream is a real transport failure.
  */
@@ -47,6 +49,8 @@ public final class OpenAiStandInServer implements AutoCloseable {
     private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
     /** Every request body received, in arrival order. */
     public final List<JsonNode> requests = new CopyOnWriteArrayList<>();
+    /** The Authorization header of every request, in arrival order ("" where there was none). */
+    public final List<String> authorizations = new CopyOnWriteArrayList<>();
 
     public OpenAiStandInServer() throws IOException {
         socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -86,11 +90,15 @@ public final class OpenAiStandInServer implements AutoCloseable {
                     return;
                 }
                 int length = 0;
+                String authorization = "";
                 for (String h = readLine(in); h != null && !h.isEmpty(); h = readLine(in)) {
                     if (h.toLowerCase().startsWith("content-length:")) {
                         length = Integer.parseInt(h.substring(15).strip());
+                    } else if (h.toLowerCase().startsWith("authorization:")) {
+                        authorization = h.substring(14).strip();
                     }
                 }
+                authorizations.add(authorization);
                 byte[] body = in.readNBytes(length);
                 if (!requestLine.startsWith("POST ") || !requestLine.contains("/v1/chat/completions")) {
                     respond(out, 404, Map.of(), "{\"error\":{\"message\":\"not found\"}}");
@@ -137,6 +145,17 @@ public final class OpenAiStandInServer implements AutoCloseable {
 
         out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
                 + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        if (model.equals("drip")) {
+            byte[] event = ("data: " + chunk(model, "drip", null) + "\n\n").getBytes(StandardCharsets.UTF_8);
+            for (int i = 0; ; i = (i + 1) % event.length) {
+                // Each byte its own HTTP chunk, so the client's reader sees a byte a second.
+                out.write(("1\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(event[i]);
+                out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                Thread.sleep(1000);
+            }
+        }
         for (int i = 0; i < words.length; i++) {
             if (model.equals("slow")) {
                 Thread.sleep(150);

@@ -29,9 +29,9 @@ public final class GenerativePrompt {
 
     private GenerativePrompt() {}
 
-    public static GenerationRequest request(CompiledContext context, GenerationParams params, String requestId) {
+    public static GenerationRequest request(CompiledContext context, GenerationParams params, String journalKey) {
         return new GenerationRequest(List.of(ChatMessage.system(SYSTEM), ChatMessage.user(context.text())), params,
-                requestId);
+                journalKey);
     }
 
     /** The answer in {@code text}: the markers it cites that name a source, in order of first use. */

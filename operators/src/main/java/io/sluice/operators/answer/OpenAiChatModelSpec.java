@@ -1,20 +1,38 @@
 package io.sluice.operators.answer;
 
+import io.sluice.model.Secrets;
 import io.sluice.model.chat.ChatModel;
 import io.sluice.model.chat.OpenAiBackendConfig;
 import io.sluice.model.chat.OpenAiCompatibleChatModel;
 
-/** An OpenAI-compatible HTTP backend (vLLM, TGI, Ollama, ...) as an answer model. */
-public record OpenAiChatModelSpec(OpenAiBackendConfig backend) implements ChatModelSpec {
+/**
+ * An OpenAI-compatible HTTP backend (vLLM, TGI, Ollama, ...) as an answer model. The API key is not
+ * part of the spec, which travels in the job graph: it is read where the model opens, from
+ * {@code apiKeyFile} or else the environment variable {@value #API_KEY_ENV}.
+ */
+public record OpenAiChatModelSpec(OpenAiBackendConfig backend, String apiKeyFile) implements ChatModelSpec {
+
+    public static final String API_KEY_ENV = "SLUICE_REMOTE_API_KEY";
+
+    /** A backend whose key (if any) is in {@code backend} itself: tools and tests, not job graphs. */
+    public OpenAiChatModelSpec(OpenAiBackendConfig backend) {
+        this(backend, null);
+    }
 
     @Override
     public String sharingKey() {
         // The record's hash covers the key and timeouts, which toString() masks or leaves out.
-        return "openai-compatible|" + backend.baseUrl() + "|" + backend.model() + "|" + backend.hashCode();
+        return "openai-compatible|" + backend.baseUrl() + "|" + backend.model() + "|" + hashCode();
     }
 
     @Override
     public ChatModel open() {
-        return new OpenAiCompatibleChatModel(backend);
+        OpenAiBackendConfig b = backend;
+        if (b.apiKey() == null) {
+            String key = Secrets.resolve(apiKeyFile, API_KEY_ENV);
+            b = new OpenAiBackendConfig(b.baseUrl(), b.model(), key, b.connectTimeout(), b.readTimeout(),
+                    b.totalTimeout(), b.maxRetries());
+        }
+        return new OpenAiCompatibleChatModel(b);
     }
 }

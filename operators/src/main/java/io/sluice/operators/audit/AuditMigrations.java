@@ -1,6 +1,6 @@
 package io.sluice.operators.audit;
 
-import io.sluice.operators.text.Hashing;
+import io.sluice.schemas.Hashing;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +29,8 @@ public final class AuditMigrations {
     private static final Logger LOG = LoggerFactory.getLogger(AuditMigrations.class);
 
     /** Every migration this build knows, in order. Add new ones at the end; never edit old ones. */
-    static final List<String> FILES = List.of("V1__audit_turns.sql", "V2__hash_chain.sql", "V3__append_only.sql");
+    static final List<String> FILES = List.of("V1__audit_turns.sql", "V2__hash_chain.sql", "V3__append_only.sql",
+            "V4__tenant_keys_and_quarantine.sql");
 
     public static final String HISTORY_TABLE = "sluice_audit_migrations";
 
@@ -98,6 +99,49 @@ public final class AuditMigrations {
             ps.executeUpdate();
         }
         LOG.info("Audit schema migrated to V{} ({})", m.version(), m.name());
+    }
+
+    /**
+     * Creates (or updates) the login role {@code role}, a member of {@code sluice_audit_writer}
+     * (INSERT and SELECT only), with {@code password}: the role a serving job writes as. Names and
+     * the password are quoted by PostgreSQL ({@code format} with %I and %L), never spliced.
+     */
+    public static void grantWriter(Connection connection, String role, String password) throws SQLException {
+        AuditStore.inTransaction(connection, () -> {
+            boolean exists;
+            try (PreparedStatement ps = connection.prepareStatement("SELECT 1 FROM pg_roles WHERE rolname = ?")) {
+                ps.setString(1, role);
+                try (ResultSet rs = ps.executeQuery()) {
+                    exists = rs.next();
+                }
+            }
+            String ddl;
+            try (PreparedStatement ps = connection.prepareStatement(exists
+                    ? "SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', ?::text, ?::text)"
+                    : "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE sluice_audit_writer', ?::text, ?::text)")) {
+                ps.setString(1, role);
+                ps.setString(2, password);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    ddl = rs.getString(1);
+                }
+            }
+            try (Statement st = connection.createStatement()) {
+                st.execute(ddl);
+                if (exists) {
+                    try (PreparedStatement ps = connection.prepareStatement(
+                            "SELECT format('GRANT sluice_audit_writer TO %I', ?::text)")) {
+                        ps.setString(1, role);
+                        try (ResultSet rs = ps.executeQuery()) {
+                            rs.next();
+                            st.execute(rs.getString(1));
+                        }
+                    }
+                }
+            }
+            return null;
+        });
+        LOG.info("Audit writer role {} can log in", role);
     }
 
     /** Fails unless the database has exactly this build's migrations, unchanged. */

@@ -1,6 +1,6 @@
 package io.sluice.operators.audit;
 
-import io.sluice.operators.text.Hashing;
+import io.sluice.schemas.Hashing;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.ChatRequest;

@@ -5,7 +5,7 @@ import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.model.SharedModels;
 import io.sluice.operators.retrieve.EmbeddingReuse;
-import io.sluice.operators.text.Hashing;
+import io.sluice.schemas.Hashing;
 import io.sluice.schemas.Chunk;
 import io.sluice.schemas.EmbeddedChunk;
 

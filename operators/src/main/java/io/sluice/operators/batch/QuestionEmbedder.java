@@ -6,6 +6,8 @@ import io.sluice.model.RuntimeOptions;
 import io.sluice.model.SharedModels;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.EmbeddedRequest;
+import io.sluice.schemas.RejectReason;
+import io.sluice.schemas.Rejection;
 
 import org.apache.flink.api.common.functions.RuntimeContext;
 
@@ -20,6 +22,8 @@ import java.util.List;
 public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedRequest> {
 
     private static final long serialVersionUID = 1L;
+
+    public static final String STAGE = "embed";
 
     private final String embeddingModel;
     private final RuntimeOptions runtime;
@@ -47,6 +51,11 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
             out.add(new EmbeddedRequest(batch.get(i), modelId, vectors.get(i), micros));
         }
         return out;
+    }
+
+    /** The rejection of a question the model failed on (see {@code MicroBatchOperator}). */
+    public static Rejection reject(ChatRequest request, String description) {
+        return Rejection.of(STAGE, RejectReason.STAGE_FAILED, description, request);
     }
 
     @Override

@@ -1,7 +1,7 @@
 package io.sluice.operators.context;
 
 import io.sluice.model.TokenCounter;
-import io.sluice.operators.text.Hashing;
+import io.sluice.schemas.Hashing;
 import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.RetrievedChunk;
 

@@ -1,10 +1,11 @@
 package io.sluice.operators.flink;
 
+import io.sluice.operators.audit.AuditBacklog;
 import io.sluice.operators.audit.AuditConnection;
-import io.sluice.operators.audit.AuditMigrations;
-import io.sluice.operators.audit.AuditStore;
+import io.sluice.operators.audit.AuditWriter;
 import io.sluice.schemas.AnsweredTurn;
 
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.metrics.Counter;
@@ -12,34 +13,40 @@ import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.sql.Connection;
+import java.io.Serializable;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The {@code audit} stage: writes each answered turn's row to PostgreSQL once the checkpoint that
  * covers it has completed, so the audit trail holds exactly the turns of completed checkpoints.
+ * {@link AuditBacklog} decides which rows wait and when to try; {@link AuditWriter} runs the JDBC;
+ * this operator keeps the backlog in operator state, runs the writer on a thread of its own and
+ * registers the metrics.
  *
- * <p>Rows pass through three stages: {@code current} (since the last barrier), {@code awaiting}
- * (snapshotted with a checkpoint that has not completed yet) and {@code backlog} (their checkpoint
- * completed; to be inserted). Everything not yet inserted is in operator state, so a failure at
- * any point loses nothing: rows of the current interval are re-derived from the replayed source,
- * the others come back from the checkpoint and are inserted again, and the idempotent insert keeps
- * one row per request.
+ * <p>Nothing not yet written is lost at any point: rows of the current interval are re-derived from
+ * the replayed source, the others come back from the checkpoint and are written again, and the
+ * idempotent insert keeps one row per turn.
  *
- * <p>When PostgreSQL is unavailable the job keeps serving: the backlog grows in state (gauge
- * {@code sluice.audit.backlogRows}) and is retried after each completed checkpoint, with backoff.
- * The backlog is bounded by {@code maxBacklogRows}; beyond it the operator fails the job with the
- * reason rather than grow without limit, and the restarts that follow restore the backlog from the
- * last checkpoint until the database is back.
+ * <p>The JDBC work never runs on the task thread, which this operator shares with the conversation
+ * stage (they are chained): a PostgreSQL that hangs holds up only the writer's thread until the
+ * socket timeout, while answers flow. Results come back as mailbox actions. A database that is
+ * unavailable fills the backlog (gauges {@code sluice.audit.backlogRows} and {@code backlogBytes})
+ * and is tried again with backoff; rows PostgreSQL refuses for their data are quarantined
+ * ({@code sluice.audit.quarantinedRows}) and the rest are written. Beyond its bounds the backlog
+ * fails the job with the reason rather than grow without limit; the restarts that follow restore it
+ * from the last checkpoint until the database is back.
  */
 public final class AuditWriterOperator extends AbstractStreamOperator<Void>
         implements OneInputStreamOperator<AnsweredTurn, Void> {
@@ -48,49 +55,46 @@ public final class AuditWriterOperator extends AbstractStreamOperator<Void>
     private static final Logger LOG = LoggerFactory.getLogger(AuditWriterOperator.class);
 
     static final String PENDING_STATE = "audit-pending";
-    private static final long MAX_BACKOFF_MILLIS = 30_000;
 
-    /** What the writer does to the schema when it first connects. */
-    public enum SchemaMode {
-        /** Applies missing migrations (needs DDL rights: the schema owner). */
-        MIGRATE,
-        /** Only checks the schema is this build's (the writer role's rights suffice). */
-        VALIDATE
+    /** Rows written in one transaction at most. */
+    static final int MAX_BATCH_ROWS = 500;
+
+    /** What the operator is configured with. */
+    public record Settings(AuditConnection target, AuditWriter.SchemaMode schemaMode, int maxBacklogRows,
+            long maxBacklogBytes) implements Serializable {
+
+        public Settings {
+            if (maxBacklogRows < 1 || maxBacklogBytes < 1) {
+                throw new IllegalArgumentException("max backlog rows and bytes must be positive");
+            }
+        }
     }
 
-    private final AuditConnection target;
-    private final SchemaMode schemaMode;
-    private final int maxBacklogRows;
+    private final Settings settings;
+    private final transient MailboxExecutor mailbox;
 
-    private transient List<AnsweredTurn> current;
-    private transient TreeMap<Long, List<AnsweredTurn>> awaiting;
-    private transient List<AnsweredTurn> backlog;
+    private transient AuditBacklog backlog;
     private transient ListState<AnsweredTurn> state;
-    private transient Connection connection;
-    private transient boolean schemaChecked;
-    private transient long retryAfterMillis;
-    private transient long backoffMillis;
+    private transient ExecutorService writerThread;
+    private transient AuditWriter writer;
+    private transient boolean closed;
     private transient Counter committedRows;
     private transient Counter commitFailures;
+    private transient Counter quarantinedRows;
 
-    public AuditWriterOperator(AuditConnection target, SchemaMode schemaMode, int maxBacklogRows) {
-        if (maxBacklogRows < 1) {
-            throw new IllegalArgumentException("max backlog rows must be positive");
-        }
-        this.target = target;
-        this.schemaMode = schemaMode;
-        this.maxBacklogRows = maxBacklogRows;
+    AuditWriterOperator(StreamOperatorParameters<Void> parameters, Settings settings, MailboxExecutor mailbox) {
+        super(parameters);
+        this.settings = settings;
+        this.mailbox = mailbox;
     }
 
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        current = new ArrayList<>();
-        awaiting = new TreeMap<>();
-        backlog = new ArrayList<>();
+        backlog = new AuditBacklog(settings.maxBacklogRows(), settings.maxBacklogBytes(),
+                () -> getProcessingTimeService().getCurrentProcessingTime());
         state = context.getOperatorStateStore().getListState(new ListStateDescriptor<>(PENDING_STATE, AnsweredTurn.TYPE));
-        // Whatever a restored checkpoint holds belongs to a checkpoint that completed.
-        state.get().forEach(backlog::add);
+        backlog.restore(state.get());
     }
 
     @Override
@@ -98,114 +102,116 @@ public final class AuditWriterOperator extends AbstractStreamOperator<Void>
         super.open();
         var group = getMetricGroup().addGroup("sluice").addGroup("audit");
         group.gauge("backlogRows", this::backlogRows);
+        group.gauge("backlogBytes", () -> backlog.bytes());
         committedRows = group.counter("committedRows");
         commitFailures = group.counter("commitFailures");
-        if (!backlog.isEmpty()) {
-            LOG.info("Restored {} audit rows of completed checkpoints; inserting them", backlog.size());
-            commitBacklog();
+        quarantinedRows = group.counter("quarantinedRows");
+        String thread = "sluice-audit-writer-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        writerThread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, thread);
+            t.setDaemon(true);
+            return t;
+        });
+        writer = new AuditWriter(settings.target(), settings.schemaMode());
+        if (backlog.readyRows() > 0) {
+            LOG.info("Restored {} audit rows of completed checkpoints; writing them", backlog.readyRows());
         }
+        writeNext();
     }
 
     /** Rows of completed checkpoints not yet in PostgreSQL. */
     int backlogRows() {
-        return backlog.size();
+        return backlog.readyRows();
     }
 
     @Override
     public void processElement(StreamRecord<AnsweredTurn> element) {
-        current.add(element.getValue());
+        backlog.add(element.getValue());
     }
 
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        if (!current.isEmpty()) {
-            awaiting.put(context.getCheckpointId(), current);
-            current = new ArrayList<>();
-        }
-        List<AnsweredTurn> pending = new ArrayList<>(backlog);
-        awaiting.values().forEach(pending::addAll);
-        state.update(pending);
+        backlog.checkpoint(context.getCheckpointId());
+        state.update(backlog.unwritten());
     }
 
     @Override
     public void notifyCheckpointComplete(long checkpointId) throws Exception {
         super.notifyCheckpointComplete(checkpointId);
-        Map<Long, List<AnsweredTurn>> done = awaiting.headMap(checkpointId, true);
-        done.values().forEach(backlog::addAll);
-        done.clear();
-        commitBacklog();
-    }
-
-    private void commitBacklog() {
-        if (backlog.isEmpty() || System.currentTimeMillis() < retryAfterMillis) {
-            checkBound();
-            return;
-        }
-        try {
-            int inserted = AuditStore.insert(connection(), backlog);
-            committedRows.inc(inserted);
-            if (backoffMillis > 0) {
-                LOG.info("Audit trail reachable again: {} waiting rows written", backlog.size());
-            }
-            backlog.clear();
-            backoffMillis = 0;
-            retryAfterMillis = 0;
-        } catch (SQLException e) {
-            commitFailures.inc();
-            closeConnection();
-            backoffMillis = backoffMillis == 0 ? 1000 : Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
-            retryAfterMillis = System.currentTimeMillis() + backoffMillis;
-            LOG.warn("Audit trail unavailable ({}); {} rows wait in state, next try in {} ms", e.getMessage(),
-                    backlog.size(), backoffMillis);
-            checkBound();
-        }
+        backlog.checkpointCompleted(checkpointId);
+        checkBound();
+        writeNext();
     }
 
     private void checkBound() {
-        if (backlog.size() > maxBacklogRows) {
-            throw new IllegalStateException("The audit backlog holds " + backlog.size() + " rows, more than "
-                    + "sluice.audit.max-backlog-rows (" + maxBacklogRows + "): PostgreSQL at " + target.jdbcUrl()
-                    + " has been unavailable too long. Failing so that the job restarts from its last checkpoint, "
-                    + "which keeps every row, instead of growing without bound.");
+        String over = backlog.overBound();
+        if (over != null) {
+            throw new IllegalStateException("Failing so that the job restarts from its last checkpoint, which keeps "
+                    + "every row, instead of growing without bound: " + over + "; PostgreSQL at "
+                    + settings.target().jdbcUrl() + " has been unavailable too long.");
         }
     }
 
-    private Connection connection() throws SQLException {
-        if (connection == null || !connection.isValid(5)) {
-            closeConnection();
-            connection = target.open();
-            if (!schemaChecked) {
-                if (schemaMode == SchemaMode.MIGRATE) {
-                    AuditMigrations.migrate(connection);
-                } else {
-                    try {
-                        AuditMigrations.validate(connection);
-                    } catch (SQLException e) {
-                        // Not an outage: this job cannot write to that schema. Retrying cannot help.
-                        throw new IllegalStateException(e.getMessage(), e);
-                    }
-                }
-                schemaChecked = true;
-            }
+    /** Starts writing the next batch on the writer's thread, unless one is under way or waiting. */
+    private void writeNext() {
+        List<AnsweredTurn> batch = backlog.nextBatch(MAX_BATCH_ROWS);
+        if (batch.isEmpty() || closed) {
+            return;
         }
-        return connection;
-    }
-
-    private void closeConnection() {
-        if (connection != null) {
+        CompletableFuture.supplyAsync(() -> {
             try {
-                connection.close();
-            } catch (SQLException ignored) {
-                // Being replaced; a failing close changes nothing.
+                return writer.write(batch);
+            } catch (SQLException e) {
+                throw new CompletionException(e);
             }
-            connection = null;
+        }, writerThread).whenComplete((outcome, error) -> toMailbox(() -> settle(outcome, error)));
+    }
+
+    private void settle(AuditWriter.Outcome outcome, Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof SQLException e) {
+            commitFailures.inc();
+            long wait = backlog.failed();
+            LOG.warn("Audit trail unavailable ({}); {} rows wait in state, next try in {} ms",
+                    AuditWriter.describe(e), backlog.rows(), wait);
+            getProcessingTimeService().registerTimer(backlog.retryAtMillis(), time -> writeNext());
+            return;
+        }
+        if (cause != null) {
+            // Not an outage (this job cannot write to the schema): fail, with the reason.
+            throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+        }
+        if (backlog.backingOff()) {
+            LOG.info("Audit trail reachable again");
+        }
+        backlog.written();
+        committedRows.inc(outcome.inserted());
+        quarantinedRows.inc(outcome.quarantined().size());
+        writeNext();
+    }
+
+    /** Runs {@code action} on the task thread; after close, results are dropped (the rows are in state). */
+    private void toMailbox(org.apache.flink.util.function.ThrowingRunnable<? extends Exception> action) {
+        if (closed) {
+            return;
+        }
+        try {
+            mailbox.execute(action, "audit write");
+        } catch (RejectedExecutionException e) {
+            // The task is shutting down; the rows are in the last checkpoint.
         }
     }
 
     @Override
     public void close() throws Exception {
-        closeConnection();
+        closed = true;
+        if (writer != null) {
+            writer.abort(); // a hung database must not hold up cancellation
+        }
+        if (writerThread != null) {
+            writerThread.shutdownNow();
+        }
         super.close();
     }
 }

@@ -12,14 +12,19 @@ import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.ExtractiveAnswerer;
 import io.sluice.operators.answer.GenerativePrompt;
 import io.sluice.operators.context.ContextCompiler;
+import io.sluice.operators.conversation.StreamedText;
 import io.sluice.operators.conversation.TurnProcessor;
 import io.sluice.operators.conversation.TurnProcessor.PreparedTurn;
+import io.sluice.operators.conversation.TurnQueue;
+import io.sluice.operators.failure.RecordFailures;
 import io.sluice.operators.retrieve.IndexFields;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
+import io.sluice.schemas.Bounds;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.ConversationHistory;
 import io.sluice.schemas.ModelCall;
+import io.sluice.schemas.RecentRequests;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.ResponseEvent;
@@ -32,13 +37,13 @@ import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.util.OutputTag;
 
 import java.io.Serializable;
 import java.time.Duration;
@@ -50,9 +55,12 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.stream.Collectors;
 
 /**
- * The {@code conversation} stage, keyed by conversationId: compiles each turn's context from the
- * conversation's recent turns, answers it with the request's answer model, appends the turn to the
- * history in keyed state and emits {@link ResponseEvent}s: streamed pieces, then the answer.
+ * The {@code conversation} stage, keyed by (tenantId, conversationId) as
+ * {@link ChatRequest#conversationKey()}: compiles each turn's context from the conversation's recent
+ * turns, answers it with the request's answer model, appends the turn to the history in keyed state
+ * and emits {@link ResponseEvent}s: streamed pieces, then the answer. Which request waits, which is
+ * a duplicate and which comes next is {@link TurnQueue}'s decision; this operator keeps the state,
+ * the mailbox and the metrics.
  *
  * <p><b>Turn order with asynchronous answers.</b> A generative model answers over the network or on
  * another thread, yet a conversation's next turn must see the previous answer in its history. So a
@@ -72,18 +80,23 @@ import java.util.stream.Collectors;
  * conversation's last turn (in Kafka record time) starts with an empty history, whenever and however
  * often it is processed. Flink's state TTL, set to the same duration, only frees storage of idle
  * conversations; it is processing-time based, so replay runs with it off.
+ *
+ * <p><b>Failures.</b> A failure caused by the turn (see {@link RecordFailures}) rejects that turn as
+ * {@code STAGE_FAILED}, forgets its request id and moves on to the conversation's next turn; a
+ * failure of the environment fails the job over. Generative answers are cut at
+ * {@link Bounds#MAX_ANSWER_CHARS} (finish reason {@code length}), streamed pieces with them.
  */
 public final class ConversationOperator extends AbstractStreamOperator<ResponseEvent>
         implements OneInputStreamOperator<RetrievedRequest, ResponseEvent>, BoundedOneInput {
 
     private static final long serialVersionUID = 1L;
 
-    /** Turns that were not answered: duplicates, busy conversations, failed generations. */
-    public static final OutputTag<Rejection> UNANSWERED = new OutputTag<>("unanswered", Rejection.TYPE);
+    public static final String STAGE = "conversation";
 
     static final String HISTORY_STATE = "history";
     static final String PENDING_STATE = "pending";
     static final String AUDIT_CHAIN_STATE = "audit-chain";
+    static final String RECENT_REQUESTS_STATE = "recent-requests";
 
     /**
      * What the stage is configured with.
@@ -94,6 +107,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      * @param answerModels the answer models requests may name
      * @param maxInFlight generations one subtask runs at once
      * @param maxPendingTurns turns of one conversation that may wait behind the one being answered
+     * @param duplicateWindowIds request ids per conversation the duplicate window holds at most
+     * @param duplicateWindow how far back, in event time, a repeated request id is a duplicate
      * @param replay whether this is a replay: Flink's state TTL, which counts processing time, then
      *     never expires history (event-time expiry still applies), so old savepoints replay as they ran
      */
@@ -104,12 +119,26 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             AnswerModels answerModels,
             int maxInFlight,
             int maxPendingTurns,
+            int duplicateWindowIds,
+            Duration duplicateWindow,
             boolean replay) implements Serializable {
 
+        /** The defaults of {@code sluice.conversation.duplicate-window-ids} and {@code duplicate-window}. */
+        public static final int DEFAULT_WINDOW_IDS = 256;
+        public static final Duration DEFAULT_WINDOW = Duration.ofDays(1);
+
         public Settings {
-            if (maxTurns < 1 || maxInFlight < 1 || maxPendingTurns < 1) {
-                throw new IllegalArgumentException("max turns, max in-flight and max pending turns must be positive");
+            if (maxTurns < 1 || maxInFlight < 1 || maxPendingTurns < 1 || duplicateWindowIds < 1) {
+                throw new IllegalArgumentException(
+                        "max turns, max in-flight, max pending turns and duplicate window ids must be positive");
             }
+        }
+
+        /** With the default duplicate window. */
+        public Settings(int maxTurns, Duration historyTtl, String embeddingModel, AnswerModels answerModels,
+                int maxInFlight, int maxPendingTurns, boolean replay) {
+            this(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns, DEFAULT_WINDOW_IDS,
+                    DEFAULT_WINDOW, replay);
         }
 
         /** The extractive answerer only, with the default limits. */
@@ -124,7 +153,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
 
         /** These settings for replay, with {@code models} answering. */
         public Settings forReplay(AnswerModels models) {
-            return new Settings(maxTurns, historyTtl, embeddingModel, models, maxInFlight, maxPendingTurns, true);
+            return new Settings(maxTurns, historyTtl, embeddingModel, models, maxInFlight, maxPendingTurns,
+                    duplicateWindowIds, duplicateWindow, true);
         }
     }
 
@@ -134,8 +164,10 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient ValueState<ConversationHistory> history;
     private transient ListState<RetrievedRequest> pending;
     private transient ValueState<AuditLink> auditChain;
+    private transient ValueState<RecentRequests> recent;
     private transient HfTokenizer tokenizer;
     private transient TurnProcessor processor;
+    private transient TurnQueue turns;
     private transient Map<String, SharedModels.Lease<ChatModel>> chatModels;
     private transient int inFlight;
     private transient boolean closed;
@@ -151,18 +183,15 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     @Override
     public void open() throws Exception {
         super.open();
-        ValueStateDescriptor<ConversationHistory> historyDescriptor =
-                new ValueStateDescriptor<>(HISTORY_STATE, ConversationHistory.TYPE);
-        if (!settings.historyTtl().isZero()) {
-            historyDescriptor.enableTimeToLive(StateTtlConfig.newBuilder(settings.stateTtl())
-                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                    .build());
-        }
-        history = getRuntimeContext().getState(historyDescriptor);
+        history = getRuntimeContext().getState(withStorageTtl(
+                new ValueStateDescriptor<>(HISTORY_STATE, ConversationHistory.TYPE)));
+        recent = getRuntimeContext().getState(withStorageTtl(
+                new ValueStateDescriptor<>(RECENT_REQUESTS_STATE, RecentRequests.TYPE)));
         pending = getRuntimeContext().getListState(new ListStateDescriptor<>(PENDING_STATE, RetrievedRequest.TYPE));
         // No TTL: the chain must continue however long a conversation is idle (one link per conversation).
         auditChain = getRuntimeContext().getState(new ValueStateDescriptor<>(AUDIT_CHAIN_STATE, AuditLink.TYPE));
+        refuseStateKeyedByConversationAlone();
+        turns = new TurnQueue(settings.maxPendingTurns(), settings.duplicateWindowIds(), settings.duplicateWindow());
         tokenizer = EmbeddingModels.tokenizer(settings.embeddingModel());
         processor = new TurnProcessor(new ContextCompiler(tokenizer),
                 new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3));
@@ -171,11 +200,43 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             ChatModelSpec spec = e.getValue();
             chatModels.put(e.getKey(), SharedModels.acquire(spec.sharingKey(), spec::open));
         }
-        metrics = new StageMetrics(getMetricGroup(), "conversation");
+        metrics = new StageMetrics(getMetricGroup(), STAGE);
         var group = getMetricGroup().addGroup("sluice").addGroup("conversation");
         group.gauge("inFlight", () -> inFlight);
         chunks = group.counter("chunks");
         resumeUnansweredTurns();
+    }
+
+    /** Idle conversations' storage is freed after the history's time to live (see the class comment). */
+    private <T> ValueStateDescriptor<T> withStorageTtl(ValueStateDescriptor<T> descriptor) {
+        if (!settings.historyTtl().isZero()) {
+            descriptor.enableTimeToLive(StateTtlConfig.newBuilder(settings.stateTtl())
+                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                    .build());
+        }
+        return descriptor;
+    }
+
+    /**
+     * Builds before tenant-scoped keys kept conversation state under the conversationId alone, where
+     * two tenants using one id shared a history and an audit chain. Such state cannot be split by
+     * tenant (histories do not record it) and cannot be re-keyed in place (new keys fall into other
+     * key groups), so a job restored from it stops at once, without restarts, and says what to do.
+     */
+    private void refuseStateKeyedByConversationAlone() throws Exception {
+        for (String state : List.of(AUDIT_CHAIN_STATE, HISTORY_STATE, PENDING_STATE)) {
+            try (var keys = getKeyedStateBackend().getKeys(state, VoidNamespace.INSTANCE)) {
+                Object first = keys.findFirst().orElse(null);
+                if (first != null && first.toString().indexOf(ChatRequest.KEY_SEPARATOR) < 0) {
+                    throw new SuppressRestartsException(new IllegalStateException("The restored state of stage '"
+                            + STAGE + "' keys conversations by conversationId alone (written by a Sluice build before "
+                            + "tenant-scoped keys); it cannot be split by tenant. Start the job without this "
+                            + "checkpoint or savepoint (conversations start with empty history; the audit trail "
+                            + "keeps every earlier turn), or finish its conversations with the build that wrote it."));
+                }
+            }
+        }
     }
 
     /** After a restore: asks again for the answer of every conversation's oldest unanswered turn. */
@@ -199,33 +260,30 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         ChatRequest request = retrieved.request();
         List<RetrievedRequest> queue = pendingTurns();
         ConversationHistory current = currentHistory(request);
-        if (current.answered(request.requestId())
-                || queue.stream().anyMatch(p -> p.request().requestId().equals(request.requestId()))) {
-            reject(request, RejectReason.DUPLICATE_REQUEST,
-                    "request '" + request.requestId() + "' was already received in this conversation");
-            return;
-        }
-        if (!queue.isEmpty()) {
-            int waiting = queue.size() - 1; // behind the turn being answered
-            if (waiting >= settings.maxPendingTurns()) {
-                reject(request, RejectReason.CONVERSATION_BUSY, "conversation '" + request.conversationId()
-                        + "' already has " + waiting + " turns waiting for the answer before them");
-                return;
+        RecentRequests seen = recentRequests();
+        TurnQueue.Admission admission = turns.admit(request, queue, current, seen);
+        switch (admission.decision()) {
+            case DUPLICATE -> reject(request, RejectReason.DUPLICATE_REQUEST, admission.detail());
+            case BUSY -> reject(request, RejectReason.CONVERSATION_BUSY, admission.detail());
+            case WAIT -> {
+                recent.update(turns.remember(seen, request));
+                pending.add(retrieved); // answered when the turns before it are
             }
-            pending.add(retrieved); // answered when the turns before it are
-            return;
+            case ANSWER -> {
+                recent.update(turns.remember(seen, request));
+                if (settings.answerModels().generative(request.answerModel()).isEmpty()) {
+                    answerLocally(retrieved, current);
+                    return;
+                }
+                Object key = getCurrentKey();
+                while (inFlight >= settings.maxInFlight()) {
+                    mailbox.yield(); // completions run here and may switch the key
+                }
+                setCurrentKey(key);
+                pending.add(retrieved);
+                start(retrieved, current);
+            }
         }
-        if (settings.answerModels().generative(request.answerModel()).isEmpty()) {
-            answerLocally(retrieved, current);
-            return;
-        }
-        Object key = getCurrentKey();
-        while (inFlight >= settings.maxInFlight()) {
-            mailbox.yield(); // completions run here and may switch the key
-        }
-        setCurrentKey(key);
-        pending.add(retrieved);
-        start(retrieved, current);
     }
 
     /** Answers the head of the conversation's queue; the current key is its conversation. */
@@ -233,33 +291,44 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         ChatRequest request = retrieved.request();
         if (!settings.answerModels().contains(request.answerModel())) {
             // Restored from a job that had this model: a configuration change, not a reason to fail.
-            reject(request, RejectReason.MODEL_FAILED, "answer model '" + request.answerModel()
+            unanswered(request, RejectReason.MODEL_FAILED, "answer model '" + request.answerModel()
                     + "' is not configured in this job any more");
-            advance(request.conversationId());
+            advance(request.conversationKey());
             return;
         }
         var spec = settings.answerModels().generative(request.answerModel());
         if (spec.isEmpty()) {
             answerLocally(retrieved, current);
-            advance(request.conversationId());
+            advance(request.conversationKey());
             return;
         }
-        PreparedTurn turn = processor.prepare(retrieved, current);
+        PreparedTurn turn;
         ChatModel model = chatModels.get(request.answerModel()).get();
         GenerationParams params = settings.answerModels().params(request.requestId());
-        int[] sequence = {0}; // written and read by the one thread delivering this stream's tokens
+        java.util.concurrent.CompletableFuture<Generation> generation;
+        StreamedText streamed = new StreamedText(Bounds.MAX_ANSWER_CHARS);
         long start = System.nanoTime();
+        try {
+            turn = processor.prepare(retrieved, current);
+            generation = model.generate(GenerativePrompt.request(turn.context(), params, request.position()), text -> {
+                StreamedText.Piece piece = streamed.accept(text);
+                if (piece != null) {
+                    toMailbox(() -> emit(ResponseEvent.chunk(request, piece.sequence(), piece.text()), request), "chunk");
+                }
+            });
+        } catch (RuntimeException | StackOverflowError e) {
+            unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
+            advance(request.conversationKey());
+            return;
+        }
         inFlight++;
-        model.generate(GenerativePrompt.request(turn.context(), params, request.requestId()), text -> {
-            int piece = sequence[0]++;
-            toMailbox(() -> emit(ResponseEvent.chunk(request, piece, text), request), "chunk");
-        }).whenComplete((generation, error) -> {
-            int pieces = sequence[0]; // the stream delivered its last token before completing
+        generation.whenComplete((result, error) -> {
+            int pieces = streamed.pieces(); // the stream delivered its last token before completing
             long micros = (System.nanoTime() - start) / 1000;
             toMailbox(() -> {
                 inFlight--;
-                setCurrentKey(request.conversationId());
-                finishGeneration(turn, model.modelId(), params, generation, pieces, error, micros);
+                setCurrentKey(request.conversationKey());
+                finishGeneration(turn, model.modelId(), params, result, pieces, error, micros);
             }, "generation");
         });
     }
@@ -270,39 +339,51 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         if (error != null) {
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                     ? error.getCause() : error;
-            reject(request, RejectReason.MODEL_FAILED, "answer model '" + request.answerModel() + "' failed: "
+            unanswered(request, RejectReason.MODEL_FAILED, "answer model '" + request.answerModel() + "' failed: "
                     + cause.getMessage());
         } else {
-            ModelCall call = new ModelCall(generation.modelVersion() + "; prompt v" + GenerativePrompt.VERSION,
-                    params.temperature(), params.topP(), params.maxTokens(), params.seed(),
-                    generation.promptTokens(), generation.completionTokens(), generation.finishReason(),
-                    pieces);
-            deliver(processor.complete(turn, modelId,
-                    GenerativePrompt.answer(generation.text(), turn.context().sources().size()), call, micros),
-                    call.chunks(), micros, currentHistory(request));
+            try {
+                boolean cut = generation.text().length() > Bounds.MAX_ANSWER_CHARS;
+                ModelCall call = new ModelCall(generation.modelVersion() + "; prompt v" + GenerativePrompt.VERSION,
+                        params.temperature(), params.topP(), params.maxTokens(), params.seed(),
+                        generation.promptTokens(), generation.completionTokens(),
+                        cut ? "length" : generation.finishReason(), pieces);
+                String text = cut ? StreamedText.cut(generation.text(), Bounds.MAX_ANSWER_CHARS) : generation.text();
+                deliver(processor.complete(turn, modelId,
+                        GenerativePrompt.answer(text, turn.context().sources().size()), call, micros),
+                        call.chunks(), micros, currentHistory(request));
+            } catch (RuntimeException | StackOverflowError e) {
+                unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
+            }
         }
-        advance(request.conversationId());
+        advance(request.conversationKey());
     }
 
     /** Drops the answered head of the queue and starts the next turn, if any. */
-    private void advance(String conversationId) throws Exception {
-        setCurrentKey(conversationId);
+    private void advance(String conversationKey) throws Exception {
+        setCurrentKey(conversationKey);
         List<RetrievedRequest> queue = pendingTurns();
         if (queue.isEmpty()) {
             return;
         }
-        List<RetrievedRequest> rest = queue.subList(1, queue.size());
+        List<RetrievedRequest> rest = TurnQueue.afterHead(queue);
         if (rest.isEmpty()) {
             pending.clear();
             return;
         }
-        pending.update(new ArrayList<>(rest));
+        pending.update(rest);
         start(rest.get(0), currentHistory(rest.get(0).request()));
     }
 
     private void answerLocally(RetrievedRequest retrieved, ConversationHistory current) throws Exception {
         long start = System.nanoTime();
-        AnsweredTurn turn = processor.process(retrieved, current);
+        AnsweredTurn turn;
+        try {
+            turn = processor.process(retrieved, current);
+        } catch (RuntimeException | StackOverflowError e) {
+            unanswered(retrieved.request(), RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
+            return;
+        }
         deliver(turn, 0, (System.nanoTime() - start) / 1000, current);
     }
 
@@ -330,6 +411,11 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         return current;
     }
 
+    private RecentRequests recentRequests() throws Exception {
+        RecentRequests seen = recent.value();
+        return seen == null ? RecentRequests.EMPTY : seen;
+    }
+
     private List<RetrievedRequest> pendingTurns() throws Exception {
         List<RetrievedRequest> queue = new ArrayList<>();
         Iterable<RetrievedRequest> stored = pending.get();
@@ -348,9 +434,14 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
 
     private void reject(ChatRequest request, RejectReason reason, String detail) {
         metrics.rejected(reason);
-        output.collect(UNANSWERED, new StreamRecord<>(new Rejection(reason, detail, request.requestId(),
-                request.tenantId(), request.conversationId(), request.message(), request.partition(),
-                request.offset(), request.eventTime()), request.eventTime()));
+        output.collect(Rejections.TAG, new StreamRecord<>(Rejection.of(STAGE, reason, detail, request),
+                request.eventTime()));
+    }
+
+    /** Rejects an admitted turn that produced no answer; its request id may be sent again. */
+    private void unanswered(ChatRequest request, RejectReason reason, String detail) throws Exception {
+        reject(request, reason, detail);
+        recent.update(turns.forget(recentRequests(), request));
     }
 
     /** Runs {@code action} on the task thread; after close, results of abandoned calls are dropped. */

@@ -2,6 +2,9 @@ package io.sluice.operators.flink;
 
 import io.sluice.operators.batch.BatchBuffer;
 import io.sluice.operators.batch.BatchFunction;
+import io.sluice.operators.batch.RecordRejector;
+import io.sluice.operators.failure.RecordFailures;
+import io.sluice.schemas.Rejection;
 
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -31,6 +34,12 @@ import java.util.List;
  * a watermark) and at the end of bounded input. Metrics under {@code sluice.<stage>}:
  * {@code batches}, {@code batchSize} and {@code queueMicros} (time a record waited for its batch)
  * histograms, and {@code latencyMicros} of the batch call.
+ *
+ * <p>With a {@link RecordRejector}, a batch call that fails because of its records (see
+ * {@link RecordFailures}) is run again record by record: the records that fail alone become
+ * rejections on {@link Rejections#TAG} (counted as {@code rejected.stage_failed}), the others go on
+ * in order. Without one (the backfill), or for a failure of the environment, the failure fails the
+ * job over as before.
  */
 public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OUT>
         implements OneInputStreamOperator<IN, OUT>, BoundedOneInput, ProcessingTimeCallback {
@@ -42,8 +51,10 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     private final BatchFunction<IN, OUT> function;
     private final int maxBatchSize;
     private final long maxWaitMillis;
+    private final RecordRejector<IN> rejector;
 
     private transient BatchBuffer<IN> buffer;
+    private transient Counter stageFailures;
     private transient long deadline;
     private transient Counter batches;
     private transient Histogram batchSize;
@@ -51,6 +62,12 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     private transient Histogram latencyMicros;
 
     public MicroBatchOperator(String stage, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait) {
+        this(stage, function, maxBatchSize, maxWait, null);
+    }
+
+    /** @param rejector turns records the batch function fails on into rejections; null fails the job */
+    public MicroBatchOperator(String stage, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait,
+            RecordRejector<IN> rejector) {
         if (maxBatchSize < 1 || maxWait.isNegative()) {
             throw new IllegalArgumentException("max batch size must be at least 1 and max wait not negative");
         }
@@ -58,12 +75,21 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         this.function = function;
         this.maxBatchSize = maxBatchSize;
         this.maxWaitMillis = maxWait.toMillis();
+        this.rejector = rejector;
     }
 
     /** Adds a micro-batching stage named {@code stage} after {@code input}. */
     public static <IN, OUT> SingleOutputStreamOperator<OUT> apply(DataStream<IN> input, String stage,
             TypeInformation<OUT> outputType, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait) {
-        return input.transform(stage, outputType, new MicroBatchOperator<>(stage, function, maxBatchSize, maxWait));
+        return apply(input, stage, outputType, function, maxBatchSize, maxWait, null);
+    }
+
+    /** As above, with records the function fails on rejected by {@code rejector}. */
+    public static <IN, OUT> SingleOutputStreamOperator<OUT> apply(DataStream<IN> input, String stage,
+            TypeInformation<OUT> outputType, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait,
+            RecordRejector<IN> rejector) {
+        return input.transform(stage, outputType,
+                new MicroBatchOperator<>(stage, function, maxBatchSize, maxWait, rejector));
     }
 
     @Override
@@ -75,6 +101,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         batchSize = group.histogram("batchSize", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         queueMicros = group.histogram("queueMicros", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         latencyMicros = group.histogram("latencyMicros", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        stageFailures = group.addGroup("rejected").counter("stage_failed");
         function.open(getRuntimeContext());
     }
 
@@ -143,18 +170,55 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
             values.add(p.value());
             queueMicros.update((start - p.arrivedNanos()) / 1000);
         }
-        List<OUT> results = function.apply(values);
-        latencyMicros.update((System.nanoTime() - start) / 1000);
-        if (results.size() != batch.size()) {
-            throw new IllegalStateException("Batch function of stage " + stage + " returned " + results.size()
-                    + " results for " + batch.size() + " inputs");
+        List<OUT> results;
+        try {
+            results = function.apply(values);
+        } catch (Exception | StackOverflowError e) {
+            if (rejector == null || RecordFailures.isEnvironmental(e)) {
+                throw e;
+            }
+            recordByRecord(batch);
+            return;
         }
+        latencyMicros.update((System.nanoTime() - start) / 1000);
+        checkSize(results, batch.size());
         batches.inc();
         batchSize.update(batch.size());
         for (int i = 0; i < results.size(); i++) {
-            long ts = batch.get(i).timestamp();
-            output.collect(ts == BatchBuffer.NO_TIMESTAMP ? new StreamRecord<>(results.get(i))
-                    : new StreamRecord<>(results.get(i), ts));
+            emit(results.get(i), batch.get(i).timestamp());
         }
+    }
+
+    /** After a batch failed because of its records: each record alone, so only the bad ones are rejected. */
+    private void recordByRecord(List<BatchBuffer.Pending<IN>> batch) throws Exception {
+        for (BatchBuffer.Pending<IN> p : batch) {
+            List<OUT> result;
+            try {
+                result = function.apply(List.of(p.value()));
+            } catch (Exception | StackOverflowError e) {
+                String description = RecordFailures.describeOrRethrow(e);
+                stageFailures.inc();
+                Rejection rejection = rejector.reject(p.value(), description);
+                output.collect(Rejections.TAG, p.timestamp() == BatchBuffer.NO_TIMESTAMP ? new StreamRecord<>(rejection)
+                        : new StreamRecord<>(rejection, p.timestamp()));
+                continue;
+            }
+            checkSize(result, 1);
+            batches.inc();
+            batchSize.update(1);
+            emit(result.get(0), p.timestamp());
+        }
+    }
+
+    private void checkSize(List<OUT> results, int inputs) {
+        if (results.size() != inputs) {
+            throw new IllegalStateException("Batch function of stage " + stage + " returned " + results.size()
+                    + " results for " + inputs + " inputs");
+        }
+    }
+
+    private void emit(OUT value, long timestamp) {
+        output.collect(timestamp == BatchBuffer.NO_TIMESTAMP ? new StreamRecord<>(value)
+                : new StreamRecord<>(value, timestamp));
     }
 }

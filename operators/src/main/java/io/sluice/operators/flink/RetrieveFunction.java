@@ -1,14 +1,18 @@
 package io.sluice.operators.flink;
 
+import io.sluice.operators.failure.RecordFailures;
 import io.sluice.operators.retrieve.HybridSearcher;
 import io.sluice.operators.retrieve.IndexStore;
 import io.sluice.operators.retrieve.SearchMode;
 import io.sluice.schemas.EmbeddedRequest;
+import io.sluice.schemas.RejectReason;
+import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RetrievedChunk;
 import io.sluice.schemas.RetrievedRequest;
 
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -16,42 +20,55 @@ import java.util.List;
 /**
  * The {@code retrieve} stage: hybrid search over the pinned snapshot with the question and its
  * embedding, filtered to the request's tenant. Stateless; the snapshot id is fixed when the job is
- * built.
+ * built. A search that fails because of the request becomes its {@code STAGE_FAILED} rejection; one
+ * that fails because the snapshot cannot be read fails the job over ({@link RecordFailures}).
  */
-public final class RetrieveFunction extends RichMapFunction<EmbeddedRequest, RetrievedRequest> {
+public final class RetrieveFunction extends ProcessFunction<EmbeddedRequest, RetrievedRequest> {
 
     private static final long serialVersionUID = 1L;
+
+    public static final String STAGE = "retrieve";
 
     private final String indexDir;
     private final String snapshotId;
     private final int candidateDepth;
+    private final int maxQueryTerms;
 
     private transient HybridSearcher searcher;
     private transient StageMetrics metrics;
 
-    public RetrieveFunction(String indexDir, String snapshotId, int candidateDepth) {
+    public RetrieveFunction(String indexDir, String snapshotId, int candidateDepth, int maxQueryTerms) {
         this.indexDir = indexDir;
         this.snapshotId = snapshotId;
         this.candidateDepth = candidateDepth;
+        this.maxQueryTerms = maxQueryTerms;
     }
 
     @Override
     public void open(OpenContext context) throws Exception {
-        searcher = HybridSearcher.open(new IndexStore(Path.of(indexDir)), snapshotId);
-        metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), "retrieve");
+        searcher = HybridSearcher.open(new IndexStore(Path.of(indexDir)), snapshotId, maxQueryTerms);
+        metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), STAGE);
     }
 
     @Override
-    public RetrievedRequest map(EmbeddedRequest embedded) {
+    public void processElement(EmbeddedRequest embedded, Context ctx, Collector<RetrievedRequest> out) {
         long start = System.nanoTime();
         var request = embedded.request();
-        List<RetrievedChunk> chunks = searcher.search(SearchMode.HYBRID, request.tenantId(),
-                request.message(), embedded.vector(), request.topK(), candidateDepth);
+        List<RetrievedChunk> chunks;
+        try {
+            chunks = searcher.search(SearchMode.HYBRID, request.tenantId(), request.message(), embedded.vector(),
+                    request.topK(), candidateDepth);
+        } catch (RuntimeException | StackOverflowError e) {
+            String description = RecordFailures.describeOrRethrow(e);
+            metrics.rejected(RejectReason.STAGE_FAILED);
+            ctx.output(Rejections.TAG, Rejection.of(STAGE, RejectReason.STAGE_FAILED, description, request));
+            return;
+        }
         long micros = (System.nanoTime() - start) / 1000;
         metrics.latency(micros);
         metrics.passed();
-        return new RetrievedRequest(request, snapshotId, embedded.embeddingModel(), chunks,
-                embedded.embedMicros(), micros);
+        out.collect(new RetrievedRequest(request, snapshotId, embedded.embeddingModel(), chunks,
+                embedded.embedMicros(), micros));
     }
 
     @Override

@@ -14,13 +14,18 @@ import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.store.FSDirectory;
-import org.apache.lucene.util.QueryBuilder;
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.tokenattributes.TermToBytesRefAttribute;
+import org.apache.lucene.search.BoostQuery;
+import org.apache.lucene.util.BytesRef;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Searches one pinned index snapshot: BM25 over title and text, kNN over chunk vectors, fused by
@@ -34,22 +39,41 @@ public final class HybridSearcher implements AutoCloseable {
     private final DirectoryReader reader;
     private final IndexSearcher searcher;
     private final Analyzer analyzer;
-    private final QueryBuilder queryBuilder;
     private final int fusionK;
+    private final int maxQueryTerms;
 
-    public HybridSearcher(Path snapshotDir, String snapshotId, int fusionK) throws IOException {
+    /** Distinct query terms BM25 uses by default; see {@link #HybridSearcher}. */
+    public static final int DEFAULT_MAX_QUERY_TERMS = 64;
+
+    /**
+     * @param maxQueryTerms distinct terms of a question that BM25 searches for, the first ones in
+     *     the question's order; the rest are ignored, so no message can build a query beyond
+     *     Lucene's clause limit ({@value #MAX_CLAUSES}) or make one search arbitrarily slow
+     */
+    public HybridSearcher(Path snapshotDir, String snapshotId, int fusionK, int maxQueryTerms) throws IOException {
+        if (maxQueryTerms < 1 || maxQueryTerms > MAX_CLAUSES - 1) {
+            throw new IllegalArgumentException("max query terms must be in [1, " + (MAX_CLAUSES - 1) + "], got "
+                    + maxQueryTerms);
+        }
         this.snapshotId = snapshotId;
         this.directory = FSDirectory.open(snapshotDir);
         this.reader = DirectoryReader.open(directory);
         this.searcher = new IndexSearcher(reader);
         this.analyzer = IndexFields.analyzer();
-        this.queryBuilder = new QueryBuilder(analyzer);
         this.fusionK = fusionK;
+        this.maxQueryTerms = maxQueryTerms;
+    }
+
+    /** Lucene's limit on the clauses of one query (the tenant filter is one of them). */
+    static final int MAX_CLAUSES = IndexSearcher.getMaxClauseCount();
+
+    public static HybridSearcher open(IndexStore store, String snapshotId, int maxQueryTerms) throws IOException {
+        return new HybridSearcher(store.snapshotDir(snapshotId), snapshotId, ReciprocalRankFusion.DEFAULT_K,
+                maxQueryTerms);
     }
 
     public static HybridSearcher open(IndexStore store, String snapshotId) throws IOException {
-        return new HybridSearcher(store.snapshotDir(snapshotId), snapshotId,
-                ReciprocalRankFusion.DEFAULT_K);
+        return open(store, snapshotId, DEFAULT_MAX_QUERY_TERMS);
     }
 
     public String snapshotId() {
@@ -75,9 +99,7 @@ public final class HybridSearcher implements AutoCloseable {
     }
 
     private List<ScoreDoc> bm25(String tenantId, String query, int n) throws IOException {
-        // QueryBuilder analyses the text into plain term clauses: user input is never parsed as
-        // query syntax, so no message can fail to parse or widen the tenant filter.
-        Query text = queryBuilder.createBooleanQuery(IndexFields.CONTENT, query, BooleanClause.Occur.SHOULD);
+        Query text = termQuery(query);
         if (text == null) {
             return List.of();
         }
@@ -94,6 +116,39 @@ public final class HybridSearcher implements AutoCloseable {
         }
         Query query = new KnnFloatVectorQuery(IndexFields.VECTOR, vector, n, tenantFilter(tenantId));
         return List.of(searcher.search(query, n).scoreDocs);
+    }
+
+    /**
+     * The question as a disjunction of its analysed terms: user input is never parsed as query
+     * syntax, so no message can fail to parse or widen the tenant filter. A term that occurs k times
+     * is one clause boosted k times, which scores as Lucene's {@code QueryBuilder} query with k
+     * repeated clauses does (BooleanQuery sums the boosts of repeated SHOULD clauses when it
+     * rewrites), so bounding the terms changes nothing for questions within the bound.
+     */
+    Query termQuery(String question) throws IOException {
+        Map<BytesRef, Integer> counts = new LinkedHashMap<>();
+        try (TokenStream tokens = analyzer.tokenStream(IndexFields.CONTENT, question)) {
+            TermToBytesRefAttribute term = tokens.addAttribute(TermToBytesRefAttribute.class);
+            tokens.reset();
+            while (tokens.incrementToken()) {
+                BytesRef bytes = BytesRef.deepCopyOf(term.getBytesRef());
+                if (counts.containsKey(bytes)) {
+                    counts.merge(bytes, 1, Integer::sum);
+                } else if (counts.size() < maxQueryTerms) {
+                    counts.put(bytes, 1);
+                }
+            }
+            tokens.end();
+        }
+        if (counts.isEmpty()) {
+            return null;
+        }
+        BooleanQuery.Builder query = new BooleanQuery.Builder();
+        counts.forEach((bytes, count) -> {
+            Query clause = new TermQuery(new Term(IndexFields.CONTENT, bytes));
+            query.add(count == 1 ? clause : new BoostQuery(clause, count), BooleanClause.Occur.SHOULD);
+        });
+        return query.build();
     }
 
     private static Query tenantFilter(String tenantId) {

@@ -1,15 +1,27 @@
 package io.sluice.operators.validate;
 
 import io.sluice.operators.answer.AnswerModels;
+import io.sluice.schemas.Bounds;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RequestEnvelope;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.regex.Pattern;
 
 /**
@@ -24,31 +36,74 @@ import java.util.regex.Pattern;
  * {@code answerModel} is optional and names one of the job's answer models; without it the
  * tenant's model answers, else the job's default.
  * Ids are 1-128 characters of {@code [A-Za-z0-9._:@-]}; the message is non-blank and at most the
- * tenant's {@code maxMessageChars}; parameters are optional and bounded by the tenant. Anything else
- * becomes a {@link Rejection} with a reason code, never an exception: bad data must not restart the
- * job.
+ * tenant's {@code maxMessageChars}; parameters are optional and bounded by the tenant.
+ *
+ * <p>Strict, in this order, and never repairing input: a record larger than {@code maxPayloadBytes}
+ * is refused unparsed ({@code PAYLOAD_TOO_LARGE}); bytes that are not UTF-8 are refused
+ * ({@code INVALID_ENCODING}); the JSON must be exactly one object, without trailing content,
+ * duplicate keys or nesting deeper than {@value #MAX_DEPTH} ({@code MALFORMED_JSON}); the message
+ * must not hold NUL, other control characters than tab, line feed and carriage return, or lone
+ * surrogates, which PostgreSQL or Kafka consumers cannot store or parse safely
+ * ({@code INVALID_ENCODING}); integers must fit their range, never wrap. Anything else becomes a
+ * {@link Rejection} with a reason code, never an exception: bad data must not restart the job.
  */
 public final class RequestValidator {
 
+    /** The stage name in rejections and metrics. */
+    public static final String STAGE = "validate";
+
+    /** Requests are flat objects; anything deeper is not a request. */
+    static final int MAX_DEPTH = 16;
+    /** No field of a request needs a longer number; longer ones cost parse time for nothing. */
+    static final int MAX_NUMBER_CHARS = 32;
+
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StreamReadConstraints.builder()
+                            .maxNestingDepth(MAX_DEPTH)
+                            .maxNumberLength(MAX_NUMBER_CHARS)
+                            .build())
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .build();
 
     private final TenantRegistry tenants;
     private final AnswerModels answerModels;
+    private final int maxPayloadBytes;
 
-    public RequestValidator(TenantRegistry tenants, AnswerModels answerModels) {
+    public RequestValidator(TenantRegistry tenants, AnswerModels answerModels, int maxPayloadBytes) {
+        if (maxPayloadBytes < 1) {
+            throw new IllegalArgumentException("the largest request must be at least one byte");
+        }
         this.tenants = tenants;
         this.answerModels = answerModels;
+        this.maxPayloadBytes = maxPayloadBytes;
     }
 
     public ValidationResult validate(RequestEnvelope envelope) {
+        byte[] bytes = envelope.payload();
         Parsed p = new Parsed(envelope);
+        if (bytes == null) {
+            return p.reject(RejectReason.MALFORMED_JSON, "the record has no payload");
+        }
+        if (bytes.length > maxPayloadBytes) {
+            return p.reject(RejectReason.PAYLOAD_TOO_LARGE, "the record has " + bytes.length
+                    + " bytes; requests may have at most " + maxPayloadBytes);
+        }
+        String text;
+        try {
+            text = decodeUtf8(bytes);
+        } catch (InvalidText e) {
+            return p.reject(RejectReason.INVALID_ENCODING, e.getMessage());
+        }
+        p.text = text;
         JsonNode root;
         try {
-            root = envelope.payload() == null ? null : MAPPER.readTree(envelope.payload());
+            root = MAPPER.readTree(text);
         } catch (JsonProcessingException e) {
-            return p.reject(RejectReason.MALFORMED_JSON,
-                    "payload is not valid JSON: " + e.getOriginalMessage());
+            return p.reject(RejectReason.MALFORMED_JSON, "payload is not valid JSON: " + e.getOriginalMessage());
         }
         if (root == null || !root.isObject()) {
             return p.reject(RejectReason.MALFORMED_JSON, "payload must be a JSON object");
@@ -82,6 +137,10 @@ public final class RequestValidator {
             return p.reject(RejectReason.FIELD_TOO_LONG, "'message' has " + message.length()
                     + " characters; tenant '" + t.id() + "' allows " + t.maxMessageChars());
         }
+        String unsafe = unsafeCharacter(message);
+        if (unsafe != null) {
+            return p.reject(RejectReason.INVALID_ENCODING, "'message' " + unsafe);
+        }
 
         String answerModel = t.answerModel() != null ? t.answerModel() : answerModels.defaultModel();
         JsonNode model = root.get("answerModel");
@@ -101,19 +160,19 @@ public final class RequestValidator {
             }
             JsonNode k = params.get("topK");
             if (k != null) {
-                if (!k.canConvertToInt() || !k.isIntegralNumber() || k.asInt() < 1 || k.asInt() > t.maxTopK()) {
+                if (!isIntIn(k, 1, t.maxTopK())) {
                     return p.reject(RejectReason.INVALID_FIELD,
                             "'parameters.topK' must be an integer in [1, " + t.maxTopK() + "]");
                 }
-                topK = k.asInt();
+                topK = k.intValue();
             }
             JsonNode c = params.get("contextTokens");
             if (c != null) {
-                if (!c.isIntegralNumber() || c.asInt() < 64 || c.asInt() > t.maxContextTokens()) {
+                if (!isIntIn(c, 64, t.maxContextTokens())) {
                     return p.reject(RejectReason.INVALID_FIELD,
                             "'parameters.contextTokens' must be an integer in [64, " + t.maxContextTokens() + "]");
                 }
-                contextTokens = c.asInt();
+                contextTokens = c.intValue();
             }
         }
         return new ValidationResult.Valid(new ChatRequest(p.requestId, p.tenantId, p.conversationId,
@@ -121,14 +180,71 @@ public final class RequestValidator {
                 envelope.offset(), answerModel));
     }
 
+    /** An integral JSON number (no fraction, no exponent form) that fits an int and lies in [min, max]. */
+    private static boolean isIntIn(JsonNode n, int min, int max) {
+        return n.isIntegralNumber() && n.canConvertToInt() && n.intValue() >= min && n.intValue() <= max;
+    }
+
     private static String text(JsonNode root, String field) {
         JsonNode v = root.get(field);
         return v != null && v.isTextual() ? v.asText() : null;
     }
 
+    /** Strict UTF-8: malformed or unmappable bytes are an error, never replaced. */
+    static String decodeUtf8(byte[] bytes) throws InvalidText {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = decoder.decode(in, out, true);
+        if (result.isError()) {
+            throw new InvalidText("payload is not valid UTF-8 (bad byte sequence at byte " + in.position() + ")");
+        }
+        result = decoder.flush(out);
+        if (result.isError()) {
+            throw new InvalidText("payload is not valid UTF-8 (truncated sequence at the end)");
+        }
+        return out.flip().toString();
+    }
+
+    /**
+     * What makes {@code text} unsafe to store and forward, or null: NUL and other C0 control
+     * characters except tab, line feed and carriage return, and surrogates that are not part of a pair.
+     */
+    static String unsafeCharacter(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+                return "contains the control character U+" + String.format("%04X", (int) c) + " at " + i;
+            }
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                return "contains a lone surrogate at " + i;
+            }
+            if (Character.isLowSurrogate(c)) {
+                return "contains a lone surrogate at " + i;
+            }
+        }
+        return null;
+    }
+
+    /** Text that cannot be accepted as it is. */
+    static final class InvalidText extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        InvalidText(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /** The ids read so far, so that a rejection carries whatever could be identified. */
     private static final class Parsed {
         final RequestEnvelope envelope;
+        String text;
         String requestId;
         String tenantId;
         String conversationId;
@@ -138,9 +254,12 @@ public final class RequestValidator {
         }
 
         ValidationResult reject(RejectReason reason, String detail) {
-            return new ValidationResult.Rejected(new Rejection(reason, detail, requestId, tenantId,
-                    conversationId, envelope.payload(), envelope.partition(), envelope.offset(),
-                    envelope.timestamp()));
+            // The echoed payload: the decoded text (Rejection cuts it to its bound), or for bytes
+            // that were too many or not UTF-8, their start and the length and hash of all of them.
+            String payload = text != null ? text
+                    : Bounds.echo(envelope.payload(), Bounds.ECHOED_PAYLOAD_CHARS);
+            return new ValidationResult.Rejected(new Rejection(STAGE, reason, detail, requestId, tenantId,
+                    conversationId, payload, envelope.partition(), envelope.offset(), envelope.timestamp()));
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.sluice.operators.validate;
 
+import io.sluice.schemas.Bounds;
+
 /**
  * A tenant and its limits. {@code topK} and {@code contextTokens} are the defaults a request may
  * lower or raise up to {@code maxTopK} / {@code maxContextTokens}. {@code answerModel} answers the
@@ -26,6 +28,11 @@ public record Tenant(
                 || maxContextTokens < contextTokens) {
             throw new IllegalArgumentException("tenant " + id + ": limits must be positive and each "
                     + "default at most its maximum");
+        }
+        if (maxMessageChars > Bounds.MAX_MESSAGE_CHARS || maxTopK > Bounds.MAX_TOP_K) {
+            // Every record Sluice writes has a stated size bound; these two feed most of it.
+            throw new IllegalArgumentException("tenant " + id + ": maxMessageChars may be at most "
+                    + Bounds.MAX_MESSAGE_CHARS + " and maxTopK at most " + Bounds.MAX_TOP_K);
         }
     }
 

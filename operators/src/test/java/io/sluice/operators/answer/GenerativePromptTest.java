@@ -27,7 +27,7 @@ class GenerativePromptTest {
         assertThat(request.messages().get(0).content()).contains("[n]");
         assertThat(request.messages().get(1).content()).isEqualTo("### Question\nWhy?");
         assertThat(request.params().seed()).isEqualTo(9);
-        assertThat(request.requestId()).isEqualTo("r-9");
+        assertThat(request.journalKey()).isEqualTo("r-9");
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.sluice.operators.flink;
 
 import io.sluice.operators.audit.AuditConnection;
 import io.sluice.operators.audit.AuditRecord;
+import io.sluice.operators.audit.AuditWriter;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.ChatRequest;
@@ -10,12 +11,16 @@ import io.sluice.schemas.StageTimings;
 
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 
 import org.junit.jupiter.api.Test;
 
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -29,7 +34,8 @@ class AuditWriterOperatorTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        return new AuditConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", "nobody", null);
+        return new AuditConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", "nobody", null,
+                Duration.ofSeconds(5));
     }
 
     private static StreamRecord<AnsweredTurn> turn(String id) {
@@ -39,10 +45,28 @@ class AuditWriterOperatorTest {
         return new StreamRecord<>(AuditRecord.link(turn, null));
     }
 
-    private static OneInputStreamOperatorTestHarness<AnsweredTurn, Void> harness(AuditConnection db, int max)
+    private static OneInputStreamOperatorTestHarness<AnsweredTurn, Void> harness(AuditConnection db, int maxRows)
             throws Exception {
-        return new OneInputStreamOperatorTestHarness<>(
-                new AuditWriterOperator(db, AuditWriterOperator.SchemaMode.MIGRATE, max));
+        var h = new OneInputStreamOperatorTestHarness<>(new AuditWriterOperatorFactory(
+                new AuditWriterOperator.Settings(db, AuditWriter.SchemaMode.MIGRATE, maxRows, 1L << 30)),
+                AnsweredTurn.TYPE.createSerializer(new org.apache.flink.api.common.serialization.SerializerConfigImpl()));
+        h.setProcessingTime(0);
+        return h;
+    }
+
+    /** Runs mailbox actions until the write under way has come back (it fails: nothing listens). */
+    private static void awaitWriteResult(OneInputStreamOperatorTestHarness<AnsweredTurn, Void> h) throws Exception {
+        TaskMailbox mailbox = h.getTaskMailbox();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<Mail> mail = mailbox.tryTake(TaskMailbox.MIN_PRIORITY);
+            if (mail.isPresent()) {
+                mail.get().run();
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        throw new AssertionError("the write did not come back");
     }
 
     @Test
@@ -54,7 +78,8 @@ class AuditWriterOperatorTest {
             h.processElement(turn("r1"));
             h.processElement(turn("r2"));
             h.snapshot(1L, 1L);
-            h.notifyOfCompletedCheckpoint(1L); // the insert fails: both rows stay
+            h.notifyOfCompletedCheckpoint(1L); // the write runs on the writer's thread and fails
+            awaitWriteResult(h);
             assertThat(((AuditWriterOperator) h.getOperator()).backlogRows()).isEqualTo(2);
             h.processElement(turn("r3"));
             snapshot = h.snapshot(2L, 2L);
@@ -62,6 +87,7 @@ class AuditWriterOperatorTest {
         try (var h = harness(db, 10)) {
             h.initializeState(snapshot);
             h.open(); // tries again, fails again, keeps all three
+            awaitWriteResult(h);
             // r3 was snapshotted with checkpoint 2, so restoring from it means checkpoint 2 completed.
             assertThat(((AuditWriterOperator) h.getOperator()).backlogRows()).isEqualTo(3);
         }

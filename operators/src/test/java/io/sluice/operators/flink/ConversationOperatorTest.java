@@ -40,7 +40,7 @@ class ConversationOperatorTest {
     private static KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> harness(
             ConversationOperator.Settings settings) throws Exception {
         var harness = new KeyedOneInputStreamOperatorTestHarness<>(new ConversationOperatorFactory(settings),
-                (RetrievedRequest r) -> r.request().conversationId(), Types.STRING);
+                (RetrievedRequest r) -> r.request().conversationKey(), Types.STRING);
         harness.setStateBackend(new EmbeddedRocksDBStateBackend());
         return harness;
     }
@@ -64,7 +64,13 @@ class ConversationOperatorTest {
 
     private static StreamRecord<RetrievedRequest> turn(String requestId, String conversation, String message,
             long eventTime, String model) {
-        ChatRequest request = new ChatRequest(requestId, "acme", conversation, message, 3, 512, eventTime, 0, 0L, model);
+        return turn("acme", requestId, conversation, message, eventTime, model);
+    }
+
+    private static StreamRecord<RetrievedRequest> turn(String tenant, String requestId, String conversation,
+            String message, long eventTime, String model) {
+        ChatRequest request = new ChatRequest(requestId, tenant, conversation, message, 3, 512, eventTime, 0,
+                Math.abs((long) requestId.hashCode()), model);
         return new StreamRecord<>(new RetrievedRequest(request, "snap-1", "minilm@1", List.of(
                 new RetrievedChunk("doc#0", "doc", "Doc", "Savepoints restore the keyed state of a job. Index snapshots are immutable once written.", 0.03, 1, 1)),
                 5L, 10L), eventTime);
@@ -79,7 +85,7 @@ class ConversationOperatorTest {
     }
 
     private static List<Rejection> unanswered(KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> h) {
-        var side = h.getSideOutput(ConversationOperator.UNANSWERED);
+        var side = h.getSideOutput(Rejections.TAG);
         return side == null ? List.of() : side.stream().map(StreamRecord::getValue).toList();
     }
 
@@ -142,6 +148,116 @@ class ConversationOperatorTest {
             assertThat(answers(h)).hasSize(1);
             assertThat(unanswered(h)).singleElement()
                     .satisfies(r -> assertThat(r.reason()).isEqualTo(RejectReason.DUPLICATE_REQUEST));
+        }
+    }
+
+    @Test
+    void twoTenantsWithOneConversationIdShareNothing() throws Exception {
+        String model = ChatRequest.DEFAULT_ANSWER_MODEL;
+        try (var h = extractive()) {
+            h.open();
+            h.processElement(turn("acme", "r1", "c1", "How do savepoints restore state?", 1000L, model));
+            h.processElement(turn("acme", "r2", "c1", "Are snapshots immutable?", 2000L, model));
+            // globex uses the same conversation id and even the same request id.
+            h.processElement(turn("globex", "r1", "c1", "Are snapshots immutable?", 3000L, model));
+            assertThat(unanswered(h)).isEmpty();
+            List<AnsweredTurn> answered = answers(h);
+            AnsweredTurn globex = answered.get(2);
+            assertThat(globex.request().tenantId()).isEqualTo("globex");
+            assertThat(globex.historyTurns()).isZero();
+            // Each tenant's conversation has its own audit chain, from the first link.
+            assertThat(answered).extracting(t -> t.audit().sequence()).containsExactly(1L, 2L, 1L);
+            assertThat(globex.audit().previousHash()).isEqualTo(io.sluice.schemas.AuditLink.GENESIS);
+        }
+    }
+
+    @Test
+    void aRequestIdIsADuplicateWithinTheWindowEvenAfterItLeftTheHistory() throws Exception {
+        String model = ChatRequest.DEFAULT_ANSWER_MODEL;
+        long hour = Duration.ofHours(1).toMillis();
+        var settings = new ConversationOperator.Settings(2, Duration.ofDays(7), EmbeddingModels.BUNDLED_MINILM,
+                AnswerModels.extractiveOnly(), 4, 16, 100, Duration.ofHours(1), false);
+        try (var h = harness(settings)) {
+            h.open();
+            for (int i = 1; i <= 4; i++) {
+                h.processElement(turn("r" + i, "c1", "Question " + i + " about savepoints", i * 1000L, model));
+            }
+            // r1 left the kept history (two turns) but is within the window: still a duplicate.
+            h.processElement(turn("r1", "c1", "Question 1 about savepoints", 5000L, model));
+            assertThat(unanswered(h)).singleElement().satisfies(r -> {
+                assertThat(r.reason()).isEqualTo(RejectReason.DUPLICATE_REQUEST);
+                assertThat(r.stage()).isEqualTo(ConversationOperator.STAGE);
+            });
+            // More than the window later (event time), the id may be used again, and is answered.
+            h.processElement(turn("r1", "c1", "Question 1 again", 1000L + hour + 1, model));
+            assertThat(answers(h)).hasSize(5);
+        }
+    }
+
+    @Test
+    void aRequestWhoseTurnFailedMayBeSentAgain() throws Exception {
+        ScriptedChatModel model = ScriptedChatModel.register("retry");
+        try (var h = generative("retry", 16)) {
+            h.open();
+            h.processElement(remoteTurn("r1", "c1", "First"));
+            model.fail(0, "HTTP 503: overloaded");
+            runMailbox(h);
+            h.processElement(remoteTurn("r1", "c1", "First"));
+            assertThat(model.calls).hasSize(2);
+            model.answer(1, "Done.");
+            runMailbox(h);
+            assertThat(unanswered(h)).extracting(Rejection::reason).containsExactly(RejectReason.MODEL_FAILED);
+            assertThat(answers(h)).singleElement().satisfies(t -> assertThat(t.answer()).isEqualTo("Done."));
+        }
+    }
+
+    @Test
+    void aTurnThatBreaksTheStageIsRejectedAndTheConversationGoesOn() throws Exception {
+        ScriptedChatModel model = ScriptedChatModel.register("breaking");
+        try (var h = generative("breaking", 16)) {
+            h.open();
+            model.throwOnNextCall(new IllegalArgumentException("cannot tokenize this"));
+            h.processElement(remoteTurn("r1", "c1", "First"));
+            h.processElement(remoteTurn("r2", "c1", "Second"));
+            assertThat(unanswered(h)).singleElement().satisfies(r -> {
+                assertThat(r.reason()).isEqualTo(RejectReason.STAGE_FAILED);
+                assertThat(r.stage()).isEqualTo(ConversationOperator.STAGE);
+                assertThat(r.detail()).isEqualTo("IllegalArgumentException: cannot tokenize this");
+            });
+            model.answer(0, "Second answered.");
+            runMailbox(h);
+            assertThat(answers(h)).singleElement().satisfies(t -> assertThat(t.request().requestId()).isEqualTo("r2"));
+        }
+    }
+
+    @Test
+    void aFailureOfTheEnvironmentFailsTheJobOver() throws Exception {
+        ScriptedChatModel model = ScriptedChatModel.register("broken-backend");
+        try (var h = generative("broken-backend", 16)) {
+            h.open();
+            model.throwOnNextCall(new java.io.UncheckedIOException(new java.io.IOException("model session lost")));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.processElement(remoteTurn("r1", "c1", "First")))
+                    .isInstanceOf(java.io.UncheckedIOException.class);
+            assertThat(unanswered(h)).isEmpty();
+        }
+    }
+
+    @Test
+    void aRunawayGenerationIsCutAtTheAnswerBound() throws Exception {
+        ScriptedChatModel model = ScriptedChatModel.register("runaway");
+        try (var h = generative("runaway", 16)) {
+            h.open();
+            h.processElement(remoteTurn("r1", "c1", "Talk forever"));
+            String piece = "x".repeat(10_000);
+            model.answer(0, piece, piece, piece, piece, piece);
+            runMailbox(h);
+            AnsweredTurn answer = answers(h).get(0);
+            assertThat(answer.answer()).hasSize(io.sluice.schemas.Bounds.MAX_ANSWER_CHARS);
+            assertThat(answer.call().finishReason()).isEqualTo("length");
+            List<String> pieces = h.extractOutputValues().stream().filter(e -> !e.isAnswer()).map(ResponseEvent::chunk).toList();
+            assertThat(pieces).hasSize(4);
+            assertThat(String.join("", pieces)).isEqualTo(answer.answer());
+            assertThat(answer.call().chunks()).isEqualTo(4);
         }
     }
 

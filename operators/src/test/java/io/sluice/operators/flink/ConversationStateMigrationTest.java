@@ -9,6 +9,7 @@ import io.sluice.schemas.RetrievedRequest;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
@@ -24,27 +25,37 @@ import java.time.Duration;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * State written by an earlier version of the conversation operator must restore in this one.
- * {@code conversation-state-v1.snapshot} was written by the operator whose history codec was at
- * version 1 (turns without token counts), with the heap backend, and
- * {@code conversation-state-v1-rocksdb.snapshot} with RocksDB; this build's codec is at version 2.
- * Before bumping a codec version again, keep the state of the version being replaced: run this test
- * with {@code -Dsluice.writeSnapshot=true -Dsluice.snapshotName=conversation-state-v2.snapshot} (and
- * again with {@code -Dsluice.snapshotBackend=rocksdb} and a {@code -rocksdb} name), then add its
- * restore test.
+ * State written by an earlier version of the conversation operator must restore in this one, or be
+ * refused at start with a message that says what to do; never merged silently.
+ *
+ * <ul>
+ *   <li>{@code conversation-state-v1[-rocksdb].snapshot}: history codec version 1, keys by
+ *       conversationId alone (written with the heap backend and with RocksDB). Refused: such state
+ *       cannot be split by tenant.
+ *   <li>{@code conversation-state-tenant-keys[-rocksdb].snapshot}: history codec version 2, keys by
+ *       tenant and conversation, the duplicate window in state. Restores.
+ * </ul>
+ *
+ * Before a state layout changes again, keep the state of the layout being replaced: run
+ * {@code writeSnapshotOfTheCurrentVersion} with {@code -Dsluice.writeSnapshot=true
+ * -Dsluice.snapshotName=NAME.snapshot} (and again with {@code -Dsluice.snapshotBackend=rocksdb} and a
+ * {@code -rocksdb} name; an existing file is never overwritten), then add its restore test.
  */
 class ConversationStateMigrationTest {
 
     private static final String V1 = "conversation-state-v1.snapshot";
     private static final String V1_ROCKSDB = "conversation-state-v1-rocksdb.snapshot";
+    private static final String TENANT_KEYS = "conversation-state-tenant-keys.snapshot";
+    private static final String TENANT_KEYS_ROCKSDB = "conversation-state-tenant-keys-rocksdb.snapshot";
 
     private static KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> harness()
             throws Exception {
         return new KeyedOneInputStreamOperatorTestHarness<>(new ConversationOperatorFactory(
                 ConversationOperator.Settings.extractive(8, Duration.ofDays(7), EmbeddingModels.BUNDLED_MINILM)),
-                (RetrievedRequest r) -> r.request().conversationId(), Types.STRING);
+                (RetrievedRequest r) -> r.request().conversationKey(), Types.STRING);
     }
 
     private static List<AnsweredTurn> answers(KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> h) {
@@ -70,42 +81,58 @@ class ConversationStateMigrationTest {
     @Test
     @EnabledIfSystemProperty(named = "sluice.writeSnapshot", matches = "true")
     void writeSnapshotOfTheCurrentVersion() throws Exception {
+        String name = System.getProperty("sluice.snapshotName");
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("Name the fixture: -Dsluice.snapshotName=NAME.snapshot");
+        }
+        Path target = Path.of("src/test/resources", name);
+        if (java.nio.file.Files.exists(target)) {
+            throw new IllegalStateException(target + " exists: fixtures of earlier versions are never overwritten");
+        }
         try (var h = harness("rocksdb".equals(System.getProperty("sluice.snapshotBackend")))) {
             h.open();
             h.processElement(turn("v1-a", "c-1", "How do savepoints restore state?", 1_000L));
             h.processElement(turn("v1-b", "c-1", "Are index snapshots immutable?", 2_000L));
             h.processElement(turn("v1-c", "c-2", "What is restored from a savepoint?", 3_000L));
-            OperatorSnapshotUtil.writeStateHandle(h.snapshot(1L, 1L),
-                    Path.of("src/test/resources", System.getProperty("sluice.snapshotName", V1)).toString());
+            OperatorSnapshotUtil.writeStateHandle(h.snapshot(1L, 1L), target.toString());
         }
     }
 
-    /** Each backend restores the version-1 state it wrote itself (checkpoints do not switch backends). */
+    private OperatorSubtaskState fixture(String name) throws Exception {
+        return OperatorSnapshotUtil.readStateHandle(Path.of(getClass().getClassLoader().getResource(name).toURI())
+                .toString());
+    }
+
+    /** Each backend's state keyed by conversationId alone is refused, with what to do. */
     @ParameterizedTest(name = "rocksDb={0}")
     @ValueSource(booleans = {false, true})
-    void restoresHistoryWrittenByVersion1(boolean rocksDb) throws Exception {
-        OperatorSubtaskState v1 = OperatorSnapshotUtil.readStateHandle(Path.of(getClass().getClassLoader()
-                .getResource(rocksDb ? V1_ROCKSDB : V1).toURI()).toString());
+    void refusesStateKeyedByConversationAlone(boolean rocksDb) throws Exception {
         try (var h = harness(rocksDb)) {
-            h.initializeState(v1);
+            h.initializeState(fixture(rocksDb ? V1_ROCKSDB : V1));
+            assertThatThrownBy(h::open)
+                    .isInstanceOf(SuppressRestartsException.class)
+                    .rootCause()
+                    .hasMessageContaining("keys conversations by conversationId alone")
+                    .hasMessageContaining("Start the job without this checkpoint or savepoint");
+        }
+    }
+
+    /** Each backend restores the tenant-keyed state it wrote itself (checkpoints do not switch backends). */
+    @ParameterizedTest(name = "rocksDb={0}")
+    @ValueSource(booleans = {false, true})
+    void restoresStateKeyedByTenantAndConversation(boolean rocksDb) throws Exception {
+        try (var h = harness(rocksDb)) {
+            h.initializeState(fixture(rocksDb ? TENANT_KEYS_ROCKSDB : TENANT_KEYS));
             h.open();
             h.processElement(turn("new-1", "c-1", "And what about savepoints?", 4_000L));
             h.processElement(turn("new-2", "c-2", "Tell me more about restoring.", 5_000L));
             h.processElement(turn("v1-a", "c-1", "How do savepoints restore state?", 6_000L));
-            // c-1 had two turns and c-2 one before the upgrade; both are seen in context.
+            // c-1 had two turns and c-2 one; both are seen in context, and the chains continue.
             assertThat(answers(h)).extracting(AnsweredTurn::historyTurns).containsExactly(2, 1);
+            assertThat(answers(h)).extracting(t -> t.audit().sequence()).containsExactly(3L, 2L);
             assertThat(answers(h).get(0).contextTokens()).isPositive();
-            // A requestId answered before the upgrade is still known.
-            assertThat(h.getSideOutput(ConversationOperator.UNANSWERED)).hasSize(1);
-
-            // State written now is version 2 and restores as such.
-            OperatorSubtaskState v2 = h.snapshot(2L, 2L);
-            try (var again = harness(rocksDb)) {
-                again.initializeState(v2);
-                again.open();
-                again.processElement(turn("new-3", "c-1", "One more question about savepoints.", 7_000L));
-                assertThat(answers(again)).extracting(AnsweredTurn::historyTurns).containsExactly(3);
-            }
+            // A requestId answered before the restore is still known.
+            assertThat(h.getSideOutput(Rejections.TAG)).hasSize(1);
         }
     }
 }

@@ -104,4 +104,58 @@ class MicroBatchOperatorTest {
             assertThat(fn.batchSizes).containsExactly(1, 1);
         }
     }
+
+    /** Fails any batch that holds a negative number; {@code environmental} makes that an I/O failure. */
+    private static final class RefusesNegatives extends BatchFunction<Integer, Integer> {
+        final boolean environmental;
+
+        RefusesNegatives(boolean environmental) {
+            this.environmental = environmental;
+        }
+
+        @Override
+        public List<Integer> apply(List<Integer> batch) {
+            if (batch.stream().anyMatch(x -> x < 0)) {
+                if (environmental) {
+                    throw new java.io.UncheckedIOException(new java.io.IOException("model file unreadable"));
+                }
+                throw new IllegalArgumentException("negative input");
+            }
+            return batch.stream().map(x -> x * 10).toList();
+        }
+    }
+
+    @Test
+    void aBatchThatFailsBecauseOfARecordRejectsOnlyThatRecord() throws Exception {
+        var h = new OneInputStreamOperatorTestHarness<>(new MicroBatchOperator<>("test", new RefusesNegatives(false), 4,
+                Duration.ofMillis(1000), (Integer x, String why) -> new io.sluice.schemas.Rejection("test",
+                        io.sluice.schemas.RejectReason.STAGE_FAILED, why, "r" + x, null, null, null, 0, 0L, 0L)));
+        h.setProcessingTime(0);
+        h.open();
+        try (h) {
+            for (int x : new int[] {1, -2, 3, 4}) {
+                h.processElement(new StreamRecord<>(x, 100L + x));
+            }
+            assertThat(h.extractOutputValues()).containsExactly(10, 30, 40);
+            assertThat(h.getSideOutput(Rejections.TAG)).singleElement().satisfies(r -> {
+                assertThat(r.getValue().requestId()).isEqualTo("r-2");
+                assertThat(r.getValue().detail()).isEqualTo("IllegalArgumentException: negative input");
+                assertThat(r.getTimestamp()).isEqualTo(98L);
+            });
+        }
+    }
+
+    @Test
+    void aBatchThatFailsBecauseOfTheEnvironmentFailsTheJob() throws Exception {
+        var h = new OneInputStreamOperatorTestHarness<>(new MicroBatchOperator<>("test", new RefusesNegatives(true), 2,
+                Duration.ofMillis(1000), (Integer x, String why) -> null));
+        h.setProcessingTime(0);
+        h.open();
+        try (h) {
+            h.processElement(new StreamRecord<>(1));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.processElement(new StreamRecord<>(-1)))
+                    .isInstanceOf(java.io.UncheckedIOException.class);
+            assertThat(h.getSideOutput(Rejections.TAG)).isNull();
+        }
+    }
 }

@@ -65,6 +65,13 @@ final class ScriptedChatModel implements ChatModel {
         t.join();
     }
 
+    private volatile RuntimeException nextCallThrows;
+
+    /** The next call throws {@code failure} at once, as a model that cannot take the request would. */
+    void throwOnNextCall(RuntimeException failure) {
+        nextCallThrows = failure;
+    }
+
     void fail(int index, String message) {
         calls.get(index).result().completeExceptionally(new GenerationException(message, "", false, null));
     }
@@ -76,6 +83,11 @@ final class ScriptedChatModel implements ChatModel {
 
     @Override
     public CompletableFuture<Generation> generate(GenerationRequest request, TokenListener tokens) {
+        RuntimeException failure = nextCallThrows;
+        if (failure != null) {
+            nextCallThrows = null;
+            throw failure;
+        }
         CompletableFuture<Generation> result = new CompletableFuture<>();
         calls.add(new Call(request, tokens, result));
         return result;

@@ -106,4 +106,36 @@ class HybridSearcherTest {
         assertThat(search(SearchMode.BM25, "acme", "tenant_id:globex OR *:* AND (")).isNotNull();
         assertThat(search(SearchMode.BM25, "acme", "the a of")).isEmpty();
     }
+
+    @Test
+    void aMessageOfAThousandWordsSearchesItsFirstDistinctTerms() throws Exception {
+        // 1,100 distinct words: more than Lucene's clause limit (1,024) if every term were a clause.
+        StringBuilder message = new StringBuilder("where is keyed state stored on disk");
+        for (int i = 0; i < 1_100; i++) {
+            message.append(" w").append(i).append("x");
+        }
+        List<RetrievedChunk> hits = search(SearchMode.HYBRID, "acme", message.toString());
+        assertThat(hits.get(0).documentId()).isEqualTo("rocks");
+        var query = (org.apache.lucene.search.BooleanQuery) searcher.termQuery(message.toString());
+        assertThat(query.clauses()).hasSize(HybridSearcher.DEFAULT_MAX_QUERY_TERMS);
+    }
+
+    @Test
+    void repeatedTermsScoreAsLucenesQueryBuilderScoresThem() throws Exception {
+        String question = "Kafka Kafka partitions: which consumers read Kafka partitions in order?";
+        var mine = searcher.termQuery(question);
+        var lucene = new org.apache.lucene.util.QueryBuilder(IndexFields.analyzer())
+                .createBooleanQuery(IndexFields.CONTENT, question, org.apache.lucene.search.BooleanClause.Occur.SHOULD);
+        try (var dirReader = org.apache.lucene.index.DirectoryReader.open(
+                org.apache.lucene.store.FSDirectory.open(store.snapshotDir("snap-test")))) {
+            var s = new org.apache.lucene.search.IndexSearcher(dirReader);
+            var a = s.search(mine, 10).scoreDocs;
+            var b = s.search(lucene, 10).scoreDocs;
+            assertThat(a).hasSameSizeAs(b).isNotEmpty();
+            for (int i = 0; i < a.length; i++) {
+                assertThat(a[i].doc).isEqualTo(b[i].doc);
+                assertThat(a[i].score).isCloseTo(b[i].score, org.assertj.core.api.Assertions.within(1e-5f));
+            }
+        }
+    }
 }

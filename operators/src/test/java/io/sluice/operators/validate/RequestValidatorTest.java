@@ -22,10 +22,20 @@ class RequestValidatorTest {
 
     private final RequestValidator validator = new RequestValidator(new TenantRegistry(java.util.List.of(
             new Tenant("acme", 20, 5, 10, 1024, 2048),
-            new Tenant("genco", 20, 5, 10, 1024, 2048, "remote"))), MODELS);
+            new Tenant("genco", 20, 5, 10, 1024, 2048, "remote"))), MODELS, 1024);
 
     private ValidationResult validate(String payload) {
-        return validator.validate(new RequestEnvelope(2, 42L, 1000L, "c1", payload));
+        return validator.validate(RequestEnvelope.ofText(2, 42L, 1000L, payload));
+    }
+
+    private RejectReason reasonOf(byte[] payload) {
+        var result = validator.validate(new RequestEnvelope(0, 1L, 1L, payload));
+        assertThat(result).isInstanceOf(ValidationResult.Rejected.class);
+        return ((ValidationResult.Rejected) result).rejection().reason();
+    }
+
+    private static String request(String message) {
+        return "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":" + message + "}";
     }
 
     @Test
@@ -78,6 +88,20 @@ class RequestValidatorTest {
         "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"hi\",\"parameters\":{\"topK\":11}} | INVALID_FIELD",
         "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"hi\",\"parameters\":{\"topK\":2.5}} | INVALID_FIELD",
         "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"hi\",\"parameters\":[]} | INVALID_FIELD",
+        // Strict JSON: one object, nothing after it, no key twice.
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"hi\"} {} | MALFORMED_JSON",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"hi\"} x | MALFORMED_JSON",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"tenantId\":\"genco\",\"conversationId\":\"c1\",\"message\":\"hi\"} | MALFORMED_JSON",
+        // Numbers that overflow are out of range, never wrapped into it (2^32 + 100 would wrap to 100).
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"hi\",\"parameters\":{\"contextTokens\":4294967396}} | INVALID_FIELD",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"hi\",\"parameters\":{\"topK\":4294967301}} | INVALID_FIELD",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"hi\",\"parameters\":{\"topK\":1e400}} | INVALID_FIELD",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"hi\",\"parameters\":{\"topK\":123456789012345678901234567890123456789}} | MALFORMED_JSON",
+        // NUL, other control characters and lone surrogates, written as JSON escapes.
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"a\\u0000b\"} | INVALID_ENCODING",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"a\\u001bb\"} | INVALID_ENCODING",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"a\\ud800b\"} | INVALID_ENCODING",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"a\\udc00\"} | INVALID_ENCODING",
     })
     void rejectsWithAReasonAndKeepsThePayload(String payload, RejectReason reason) {
         var result = validate(payload);
@@ -95,6 +119,72 @@ class RequestValidatorTest {
                 "{\"requestId\":\"r9\",\"tenantId\":\"nobody\",\"conversationId\":\"c1\",\"message\":\"hi\"}");
         assertThat(result.rejection().requestId()).isEqualTo("r9");
         assertThat(result.rejection().tenantId()).isEqualTo("nobody");
+    }
+
+    @Test
+    void textThatIsSafeToStoreIsAccepted() {
+        // Tab, line breaks, accents and a surrogate pair are fine.
+        var result = validate(request("\"a\\tb\\nc é \\ud83d\\ude00\""));
+        assertThat(result).isInstanceOf(ValidationResult.Valid.class);
+        assertThat(((ValidationResult.Valid) result).request().message()).isEqualTo("a\tb\nc é \uD83D\uDE00");
+    }
+
+    @Test
+    void bytesThatAreNotUtf8AreRejectedNotRepaired() {
+        byte[] good = request("\"hi\"").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (byte[] bad : new byte[][] {
+            {(byte) 0xC3, 0x28}, // a lead byte without its continuation
+            {(byte) 0xED, (byte) 0xA0, (byte) 0x80}, // an encoded surrogate
+            {(byte) 0xF0, (byte) 0x9F, (byte) 0x98}, // truncated at the end
+            {(byte) 0xC0, (byte) 0xAF} // overlong
+        }) {
+            // The bad bytes go inside the message string, before the closing quote and brace.
+            byte[] inside = new byte[good.length + bad.length];
+            int quote = good.length - 2;
+            System.arraycopy(good, 0, inside, 0, quote);
+            System.arraycopy(bad, 0, inside, quote, bad.length);
+            System.arraycopy(good, quote, inside, quote + bad.length, 2);
+            assertThat(reasonOf(inside)).isEqualTo(RejectReason.INVALID_ENCODING);
+            var rejection = ((ValidationResult.Rejected) validator.validate(new RequestEnvelope(0, 1L, 1L, inside))).rejection();
+            assertThat(rejection.payload()).contains(inside.length + " bytes, sha256 ");
+        }
+    }
+
+    @Test
+    void aPayloadOverTheLimitIsNotParsedAndIsEchoedBounded() {
+        String huge = request("\"" + "x".repeat(100_000) + "\"");
+        var rejection = ((ValidationResult.Rejected) validate(huge)).rejection();
+        assertThat(rejection.reason()).isEqualTo(RejectReason.PAYLOAD_TOO_LARGE);
+        assertThat(rejection.requestId()).isNull(); // not parsed
+        assertThat(rejection.payload()).hasSizeLessThanOrEqualTo(io.sluice.schemas.Bounds.ECHOED_PAYLOAD_CHARS)
+                .startsWith("{\"requestId\"").contains(huge.length() + " bytes, sha256 ");
+    }
+
+    @Test
+    void deepNestingIsMalformedNotAStackOverflow() {
+        String deep = "[".repeat(100_000) + "]".repeat(100_000);
+        var big = new RequestValidator(new TenantRegistry(java.util.List.of(Tenant.withDefaults("acme"))), MODELS,
+                1 << 20);
+        var result = (ValidationResult.Rejected) big.validate(RequestEnvelope.ofText(0, 0L, 0L,
+                "{\"requestId\":\"r1\",\"x\":" + deep + "}"));
+        assertThat(result.rejection().reason()).isEqualTo(RejectReason.MALFORMED_JSON);
+        assertThat(result.rejection().detail()).contains("depth");
+        assertThat(reasonOf(("{\"a\":" + "{\"b\":".repeat(20) + "1" + "}".repeat(21))
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8))).isEqualTo(RejectReason.MALFORMED_JSON);
+    }
+
+    @Test
+    void longIdsAreRejectedAndEchoedBounded() {
+        String id = "c".repeat(300_000);
+        var big = new RequestValidator(new TenantRegistry(java.util.List.of(Tenant.withDefaults("acme"))), MODELS,
+                1 << 20);
+        var rejection = ((ValidationResult.Rejected) big.validate(RequestEnvelope.ofText(0, 0L, 0L,
+                "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"" + id + "\",\"message\":\"hi\"}")))
+                .rejection();
+        assertThat(rejection.reason()).isEqualTo(RejectReason.INVALID_FIELD);
+        assertThat(rejection.conversationId()).hasSizeLessThanOrEqualTo(io.sluice.schemas.Bounds.ECHOED_ID_CHARS)
+                .contains("300000 chars");
+        assertThat(rejection.payload()).hasSizeLessThanOrEqualTo(io.sluice.schemas.Bounds.ECHOED_PAYLOAD_CHARS);
     }
 
     @Test

@@ -5,9 +5,10 @@ import io.sluice.schemas.Rejection;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * The JSON of a {@code chat.rejected} record: {@code reason} (a
- * {@link io.sluice.schemas.RejectReason} name), {@code detail}, whatever ids could be read, the
- * source position, and the original {@code payload} as a string.
+ * The JSON of a {@code chat.rejected} record: the {@code stage} that refused the request,
+ * {@code reason} (a {@link io.sluice.schemas.RejectReason} name), {@code detail}, whatever ids could
+ * be read, the source position, and the original {@code payload} as a string (each bounded, see
+ * {@link io.sluice.schemas.Rejection}).
  */
 public final class RejectionJson {
 
@@ -15,6 +16,7 @@ public final class RejectionJson {
 
     public static String toJson(Rejection r) {
         ObjectNode root = ResponseJson.MAPPER.createObjectNode();
+        root.put("stage", r.stage());
         root.put("reason", r.reason().name());
         root.put("detail", r.detail());
         root.put("requestId", r.requestId());

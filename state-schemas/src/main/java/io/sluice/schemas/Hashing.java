@@ -1,4 +1,4 @@
-package io.sluice.operators.text;
+package io.sluice.schemas;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
