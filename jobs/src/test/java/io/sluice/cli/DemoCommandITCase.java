@@ -61,7 +61,17 @@ class DemoCommandITCase {
     }
 
     @Test
-    void savepointReplayAndVerifyFromThePrompt() {
+    void savepointReplayAndVerifyFromThePrompt() throws Exception {
+        // The repository's config.yaml, as the demo reads it from the root, on a port of its own: the
+        // replay's MiniCluster must not try to bind the serving MiniCluster's fixed REST port.
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Path conf = java.nio.file.Files.createDirectories(work.resolve("flink-conf"));
+        String yaml = java.nio.file.Files.readString(Path.of("..", "flink-conf", "config.yaml"));
+        assertThat(yaml).contains("port: 8081");
+        java.nio.file.Files.writeString(conf.resolve("config.yaml"), yaml.replace("port: 8081", "port: " + port));
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cli = SluiceCli.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
@@ -70,7 +80,7 @@ class DemoCommandITCase {
                 "How does replay compare turns?", "/replay", "/verify", "/nonsense", "/quit", "").getBytes(
                 java.nio.charset.StandardCharsets.UTF_8));
 
-        int code = cli.execute("demo", "--work-dir", work.toString());
+        int code = cli.execute("demo", "--work-dir", work.toString(), "--flink-conf", conf.toString());
 
         assertThat(code).as("exit code; stderr:%n%s", err).isZero();
         assertThat(out.toString())

@@ -31,6 +31,9 @@ public final class Bounds {
     /** The longest answer text: generative answers are cut here (finish reason {@code length}). */
     public static final int MAX_ANSWER_CHARS = 32_000;
 
+    /** A model version or finish reason as a (remote) model reports it. */
+    public static final int MODEL_VERSION_CHARS = 256;
+
     /** The most chunks a request may retrieve ({@code maxTopK} is capped at this). */
     public static final int MAX_TOP_K = 100;
 

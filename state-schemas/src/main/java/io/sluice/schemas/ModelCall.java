@@ -24,6 +24,12 @@ public record ModelCall(
         String finishReason,
         int chunks) {
 
+    /** A remote server names its model version and finish reason: bounded like everything echoed. */
+    public ModelCall {
+        modelVersion = Bounds.cut(modelVersion, Bounds.MODEL_VERSION_CHARS);
+        finishReason = Bounds.cut(finishReason, Bounds.MODEL_VERSION_CHARS);
+    }
+
     /** What a model that samples nothing and streams nothing (the extractive answerer) records. */
     public static ModelCall local(String modelVersion) {
         return new ModelCall(modelVersion, 0.0, 1.0, 0, 0L, -1, -1, "stop", 0);

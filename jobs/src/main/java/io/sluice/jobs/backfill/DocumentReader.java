@@ -32,11 +32,18 @@ import java.util.zip.GZIPInputStream;
  *       {@code updatedAt} (epoch millis or ISO-8601).
  * </ul>
  * Other files are skipped. Documents come back sorted by (tenant, id); a duplicate id within a
- * tenant is an error, as is a JSONL line without an id.
+ * tenant is an error, as is a JSONL line without an id, or an id or tenant longer than
+ * {@value #MAX_ID_CHARS} characters. Titles longer than {@value #MAX_TITLE_CHARS} characters are cut
+ * (they travel in every citation of the document's chunks, whose records have a size bound).
  */
 public final class DocumentReader {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    /** Longest document id and tenant: chunk ids and citations carry them. */
+    public static final int MAX_ID_CHARS = 512;
+    /** Longest title kept. */
+    public static final int MAX_TITLE_CHARS = 512;
 
     private DocumentReader() {}
 
@@ -61,6 +68,10 @@ public final class DocumentReader {
                 String text = Files.readString(file, StandardCharsets.UTF_8);
                 if (!text.isBlank()) {
                     String id = base.relativize(file).toString().replace('\\', '/');
+                    if (id.length() > MAX_ID_CHARS) {
+                        throw new IOException(file + ": a document id (its path) may have at most " + MAX_ID_CHARS
+                                + " characters");
+                    }
                     docs.add(new Document(defaultTenant, id, title(text, file), text, mtime));
                 }
             } else if (name.endsWith(".jsonl") || name.endsWith(".jsonl.gz")) {
@@ -100,8 +111,12 @@ public final class DocumentReader {
                 if (id.isBlank()) {
                     throw new IOException(file + ":" + lineNo + ": a document needs an 'id' (or '_id')");
                 }
+                if (id.length() > MAX_ID_CHARS || n.path("tenantId").asText("").length() > MAX_ID_CHARS) {
+                    throw new IOException(file + ":" + lineNo + ": the id and tenant of a document may have at most "
+                            + MAX_ID_CHARS + " characters");
+                }
                 String text = n.path("text").asText("");
-                String title = n.path("title").asText("");
+                String title = io.sluice.schemas.Bounds.cut(n.path("title").asText(""), MAX_TITLE_CHARS);
                 if (text.isBlank() && title.isBlank()) {
                     continue;
                 }
@@ -128,7 +143,7 @@ public final class DocumentReader {
     private static String title(String text, Path file) {
         for (String line : text.split("\n", 50)) {
             if (line.startsWith("# ")) {
-                return line.substring(2).strip();
+                return io.sluice.schemas.Bounds.cut(line.substring(2).strip(), MAX_TITLE_CHARS);
             }
         }
         String name = file.getFileName().toString();

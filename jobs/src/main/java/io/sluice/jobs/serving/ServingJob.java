@@ -194,6 +194,7 @@ public final class ServingJob {
     private final Sink<ResponseEvent> responses;
     private final Sink<Rejection> rejected;
     private final OneInputStreamOperatorFactory<AnsweredTurn, Void> audit;
+    private Map<String, String> shownSettings = Map.of();
 
     public ServingJob(Settings settings, Source<RequestEnvelope, ?, ?> requests,
             Sink<ResponseEvent> responses, Sink<Rejection> rejected,
@@ -233,9 +234,36 @@ public final class ServingJob {
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .setProperty("linger.ms", "0")
                 .build();
-        return new ServingJob(Settings.from(conf), source, responses, rejected, new AuditWriterOperatorFactory(
-                new AuditWriterOperator.Settings(auditConnection(conf), conf.get(ServingOptions.AUDIT_SCHEMA),
-                        conf.get(ServingOptions.AUDIT_MAX_BACKLOG_ROWS), conf.get(ServingOptions.AUDIT_MAX_BACKLOG_BYTES))));
+        ServingJob job = new ServingJob(Settings.from(conf), source, responses, rejected,
+                new AuditWriterOperatorFactory(new AuditWriterOperator.Settings(auditConnection(conf),
+                        conf.get(ServingOptions.AUDIT_SCHEMA), conf.get(ServingOptions.AUDIT_MAX_BACKLOG_ROWS),
+                        conf.get(ServingOptions.AUDIT_MAX_BACKLOG_BYTES))));
+        Map<String, String> shown = new TreeMap<>();
+        conf.toMap().forEach((key, value) -> {
+            if (key.startsWith("sluice.")) {
+                shown.put(key, value);
+            }
+        });
+        job.shownSettings = shown;
+        return job;
+    }
+
+    /**
+     * The job's Sluice settings as Flink's web UI and REST API show them (the job's user
+     * configuration). Safe to show: no setting holds a secret ({@link ServingOptions#refuseSecrets}).
+     */
+    static final class ShownSettings extends org.apache.flink.api.common.ExecutionConfig.GlobalJobParameters {
+        private static final long serialVersionUID = 1L;
+        private final TreeMap<String, String> settings;
+
+        ShownSettings(Map<String, String> settings) {
+            this.settings = new TreeMap<>(settings);
+        }
+
+        @Override
+        public Map<String, String> toMap() {
+            return java.util.Collections.unmodifiableMap(settings);
+        }
     }
 
     /** Where the audit trail is; the password is read where a connection opens, never carried. */
@@ -262,6 +290,9 @@ public final class ServingJob {
         Configuration noKryo = new Configuration();
         noKryo.set(PipelineOptions.GENERIC_TYPES, false);
         env.configure(noKryo);
+        if (!shownSettings.isEmpty()) {
+            env.getConfig().setGlobalJobParameters(new ShownSettings(shownSettings));
+        }
 
         AnswerPath path = answerPath(settings, env
                 .fromSource(requests, WatermarkStrategy.noWatermarks(), "chat.requests")

@@ -66,8 +66,21 @@ public final class OpenAiCompatibleChatModel implements ChatModel {
             return result;
         }
         stream.subscribe(collector);
+        // The SDK's request timeout does not bound a streamed body that keeps trickling in (a byte a
+        // second never trips the read timeout either): the total timeout is enforced here.
+        var deadline = TIMEOUTS.schedule(() -> collector.timeOut(stream), config.totalTimeout().toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        result.whenComplete((g, e) -> deadline.cancel(false));
         return result;
     }
+
+    /** Fires total timeouts; one daemon thread for every model in the JVM (the work is a flag and a close). */
+    private static final java.util.concurrent.ScheduledExecutorService TIMEOUTS =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "sluice-generation-timeouts");
+                t.setDaemon(true);
+                return t;
+            });
 
     ChatCompletionCreateParams params(GenerationRequest request) {
         GenerationParams p = request.params();
@@ -107,8 +120,26 @@ public final class OpenAiCompatibleChatModel implements ChatModel {
             this.result = result;
         }
 
+        /** The whole generation took longer than the total timeout: fail it and stop reading. */
+        synchronized void timeOut(AsyncStreamResponse<ChatCompletionChunk> stream) {
+            if (result.isDone()) {
+                return;
+            }
+            result.completeExceptionally(new GenerationException(modelId() + " failed: no complete answer within "
+                    + "the total timeout of " + config.totalTimeout().toMillis() + " ms (" + pieces
+                    + " pieces of text so far)", text.toString(), false, null));
+            try {
+                stream.close();
+            } catch (RuntimeException ignored) {
+                // Closing a stream that is failing anyway.
+            }
+        }
+
         @Override
-        public void onNext(ChatCompletionChunk chunk) {
+        public synchronized void onNext(ChatCompletionChunk chunk) {
+            if (result.isDone()) {
+                return; // timed out: nothing more reaches the listener
+            }
             if (servedModel == null && !chunk.model().isBlank()) {
                 servedModel = chunk.model();
             }
@@ -127,7 +158,10 @@ public final class OpenAiCompatibleChatModel implements ChatModel {
         }
 
         @Override
-        public void onComplete(Optional<Throwable> error) {
+        public synchronized void onComplete(Optional<Throwable> error) {
+            if (result.isDone()) {
+                return;
+            }
             if (error.isPresent()) {
                 Throwable e = unwrap(error.get());
                 boolean beforeFirstToken = pieces == 0;

@@ -117,6 +117,20 @@ class OpenAiCompatibleChatModelTest {
     }
 
     @Test
+    void aStreamThatDripsHitsTheTotalTimeout() {
+        // A byte a second: never silent for the read timeout, so only the total timeout can end it.
+        try (ChatModel model = new OpenAiCompatibleChatModel(new OpenAiBackendConfig(server.baseUrl(), "drip", null,
+                Duration.ofSeconds(2), Duration.ofMillis(1_500), Duration.ofSeconds(3), 3))) {
+            long start = System.nanoTime();
+            GenerationException e = failure(model, new CopyOnWriteArrayList<>());
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(e.getMessage()).contains("total timeout of 3000 ms");
+            assertThat(took).isGreaterThanOrEqualTo(Duration.ofSeconds(3)).isLessThan(Duration.ofSeconds(8));
+            assertThat(server.attempts("drip")).isEqualTo(1);
+        }
+    }
+
+    @Test
     void aStreamWithoutAFinishReasonIsAnError() {
         try (ChatModel model = model("unfinished")) {
             GenerationException e = failure(model, new CopyOnWriteArrayList<>());

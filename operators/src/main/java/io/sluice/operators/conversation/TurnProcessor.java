@@ -6,6 +6,7 @@ import io.sluice.operators.context.CompiledContext;
 import io.sluice.operators.context.ContextCompiler;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
+import io.sluice.schemas.Bounds;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.Citation;
 import io.sluice.schemas.ConversationHistory;
@@ -75,9 +76,11 @@ public final class TurnProcessor {
             RetrievedChunk c = context.sources().get(marker - 1);
             citations.add(new Citation(marker, c.chunkId(), c.documentId(), c.title()));
         }
+        // Every answer model is held to the answer bound: an extractive answer quotes sentences of any
+        // length, a generative one was cut as it streamed (this is then a no-op).
         return new AnsweredTurn(retrieved.request(), retrieved.snapshotId(), retrieved.embeddingModel(),
                 retrieved.chunks(), context.hash(), context.tokens(), context.turns().size(), modelId,
-                answer.text(), citations, call, AuditLink.UNLINKED,
+                StreamedText.cut(answer.text(), Bounds.MAX_ANSWER_CHARS), citations, call, AuditLink.UNLINKED,
                 new StageTimings(retrieved.embedMicros(), retrieved.retrieveMicros(), turn.compileMicros(), answerMicros));
     }
 }

@@ -159,7 +159,7 @@ public final class RequestValidator {
                 return p.reject(RejectReason.INVALID_FIELD, "'parameters' must be an object");
             }
             JsonNode k = params.get("topK");
-            if (k != null) {
+            if (k != null && !k.isNull()) { // null, like absent: the tenant's default
                 if (!isIntIn(k, 1, t.maxTopK())) {
                     return p.reject(RejectReason.INVALID_FIELD,
                             "'parameters.topK' must be an integer in [1, " + t.maxTopK() + "]");
@@ -167,7 +167,7 @@ public final class RequestValidator {
                 topK = k.intValue();
             }
             JsonNode c = params.get("contextTokens");
-            if (c != null) {
+            if (c != null && !c.isNull()) {
                 if (!isIntIn(c, 64, t.maxContextTokens())) {
                     return p.reject(RejectReason.INVALID_FIELD,
                             "'parameters.contextTokens' must be an integer in [64, " + t.maxContextTokens() + "]");
