@@ -29,7 +29,7 @@ class DemoCommandITCase {
         CommandLine cli = SluiceCli.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
 
         int code = cli.execute("demo", "--work-dir", work.toString(),
-                "--ask", "Where does the conversation operator keep the recent turns of a conversation?");
+                "--ask", "Which state backend keeps the conversation history?");
 
         assertThat(code).as("exit code; stderr:%n%s", err).isZero();
         String answer = out.toString();

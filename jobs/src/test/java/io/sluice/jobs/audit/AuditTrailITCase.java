@@ -255,7 +255,7 @@ class AuditTrailITCase {
         AnsweredTurn poisoned = turns.get(1);
         AnsweredTurn relinked = AuditRecord.link(new AnsweredTurn(poisoned.request(), poisoned.snapshotId(),
                 poisoned.embeddingModel(), poisoned.retrieved(), poisoned.contextHash(), poisoned.contextTokens(),
-                poisoned.historyTurns(), poisoned.modelId(), "bad \u0000 answer", poisoned.citations(), poisoned.call(),
+                poisoned.historyTurns(), poisoned.modelId(), "user text \u0000 never logged", poisoned.citations(), poisoned.call(),
                 AuditLink.UNLINKED, poisoned.timings()), turns.get(0).audit());
         List<AnsweredTurn> chain = new ArrayList<>(List.of(turns.get(0), relinked));
         AuditLink previous = relinked.audit();
@@ -264,6 +264,24 @@ class AuditTrailITCase {
             previous = next.audit();
             chain.add(next);
         }
+        // Every log line while the writer meets the poison row: none may carry the row's text.
+        List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var logs = (org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false);
+        var capture = new org.apache.logging.log4j.core.appender.AbstractAppender("poison-capture", null, null, true,
+                org.apache.logging.log4j.core.config.Property.EMPTY_ARRAY) {
+            @Override
+            public void append(org.apache.logging.log4j.core.LogEvent event) {
+                StringWriter text = new StringWriter();
+                text.append(event.getMessage().getFormattedMessage());
+                if (event.getThrown() != null) {
+                    event.getThrown().printStackTrace(new PrintWriter(text));
+                }
+                logged.add(text.toString());
+            }
+        };
+        capture.start();
+        logs.getConfiguration().getRootLogger().addAppender(capture, org.apache.logging.log4j.Level.ALL, null);
+        logs.updateLoggers();
         try (AuditWriter writer = new AuditWriter(new AuditConnection(postgres.jdbcUrl(), "audit_writer",
                 writerPassword.toString(), java.time.Duration.ofSeconds(30)), AuditWriter.SchemaMode.VALIDATE)) {
             AuditWriter.Outcome outcome = writer.write(chain);
@@ -274,7 +292,12 @@ class AuditTrailITCase {
             });
             // Written again (a retry after a failure): nothing new, nothing lost.
             assertThat(writer.write(chain).inserted()).isZero();
+        } finally {
+            logs.getConfiguration().getRootLogger().removeAppender(capture.getName());
+            logs.updateLoggers();
         }
+        assertThat(logged).anySatisfy(line -> assertThat(line).contains("quarantined").contains("c-poison-r1"));
+        assertThat(logged).noneMatch(line -> line.contains("never logged"));
         assertThat(breakOf("c-poison")).isNull();
         assertThat(noticesOf("c-poison")).singleElement().satisfies(n -> assertThat(n)
                 .startsWith("quarantined at seq 2 (request c-poison-r1, SQLSTATE 22"));

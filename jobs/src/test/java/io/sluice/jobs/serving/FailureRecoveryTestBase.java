@@ -64,11 +64,7 @@ abstract class FailureRecoveryTestBase {
     Path work;
 
     static Configuration clusterConfig() {
-        Configuration conf = TestClusters.rocksDb();
-        conf.setString("restart-strategy.type", "fixed-delay");
-        conf.setString("restart-strategy.fixed-delay.attempts", "50");
-        conf.setString("restart-strategy.fixed-delay.delay", "500 ms");
-        return conf;
+        return TestClusters.restarting(50, "500 ms");
     }
 
     abstract ServingOptions.Delivery delivery();

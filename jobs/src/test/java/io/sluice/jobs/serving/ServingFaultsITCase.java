@@ -48,7 +48,8 @@ class ServingFaultsITCase {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).setConfiguration(restarting()).build());
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
+            .setConfiguration(TestClusters.restarting(20, "500 ms")).build());
 
     private static final Duration WAIT = Duration.ofSeconds(120);
     private static final List<String> QUESTIONS = List.of("How many days do I have to request a refund?",
@@ -58,13 +59,6 @@ class ServingFaultsITCase {
     @TempDir
     Path work;
 
-    private static Configuration restarting() {
-        Configuration conf = TestClusters.rocksDb();
-        conf.setString("restart-strategy.type", "fixed-delay");
-        conf.setString("restart-strategy.fixed-delay.attempts", "20");
-        conf.setString("restart-strategy.fixed-delay.delay", "500 ms");
-        return conf;
-    }
 
     private static void sendAll(ChatClient chat, List<String> ids, String prefix) {
         for (int i = 0; i < ids.size(); i++) {

@@ -55,19 +55,12 @@ class ServingFuzzITCase {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).setConfiguration(restarting()).build());
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
+            .setConfiguration(TestClusters.restarting(20, "200 ms")).build());
 
     @TempDir
     Path work;
 
-    /** Restarts allowed, so that one would happen (and be counted) instead of failing the job. */
-    private static Configuration restarting() {
-        Configuration conf = TestClusters.rocksDb();
-        conf.setString("restart-strategy.type", "fixed-delay");
-        conf.setString("restart-strategy.fixed-delay.attempts", "20");
-        conf.setString("restart-strategy.fixed-delay.delay", "200 ms");
-        return conf;
-    }
 
     @Test
     void everyRecordGetsOneOutcomeAndNothingStopsTheJob(@InjectMiniCluster MiniCluster cluster) throws Exception {

@@ -89,4 +89,24 @@ class ServingSettingsTest {
         c.set(ServingOptions.ANSWER_ONNX_MODEL_DIR, index.resolve("nowhere").toString());
         assertThatThrownBy(() -> ServingJob.Settings.from(c)).hasMessageContaining("is not a directory");
     }
+
+    /** Every setting is in the README's configuration table, and the table names no other. */
+    @Test
+    void theReadmeDocumentsEverySettingAndNoOther() throws Exception {
+        java.util.Set<String> documented = new java.util.TreeSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^\\| `(sluice\\.[a-z.-]+)` \\|")
+                .matcher(java.nio.file.Files.readString(Path.of("..", "README.md")));
+        while (m.find()) {
+            documented.add(m.group(1));
+        }
+        java.util.Set<String> defined = new java.util.TreeSet<>();
+        for (Class<?> options : List.of(ServingOptions.class, io.sluice.jobs.config.BackfillOptions.class)) {
+            for (java.lang.reflect.Field f : options.getFields()) {
+                if (org.apache.flink.configuration.ConfigOption.class.isAssignableFrom(f.getType())) {
+                    defined.add(((org.apache.flink.configuration.ConfigOption<?>) f.get(null)).key());
+                }
+            }
+        }
+        assertThat(documented).isEqualTo(defined);
+    }
 }
