@@ -1,5 +1,6 @@
 package io.sluice.jobs.backfill;
 
+import io.sluice.schemas.Bounds;
 import io.sluice.schemas.Document;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -116,7 +117,7 @@ public final class DocumentReader {
                             + MAX_ID_CHARS + " characters");
                 }
                 String text = n.path("text").asText("");
-                String title = io.sluice.schemas.Bounds.cut(n.path("title").asText(""), MAX_TITLE_CHARS);
+                String title = Bounds.cut(n.path("title").asText(""), MAX_TITLE_CHARS);
                 if (text.isBlank() && title.isBlank()) {
                     continue;
                 }
@@ -143,7 +144,7 @@ public final class DocumentReader {
     private static String title(String text, Path file) {
         for (String line : text.split("\n", 50)) {
             if (line.startsWith("# ")) {
-                return io.sluice.schemas.Bounds.cut(line.substring(2).strip(), MAX_TITLE_CHARS);
+                return Bounds.cut(line.substring(2).strip(), MAX_TITLE_CHARS);
             }
         }
         String name = file.getFileName().toString();

@@ -51,6 +51,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.stream.Collectors;
 
@@ -305,7 +306,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         PreparedTurn turn;
         ChatModel model = chatModels.get(request.answerModel()).get();
         GenerationParams params = settings.answerModels().params(request.requestId());
-        java.util.concurrent.CompletableFuture<Generation> generation;
+        CompletableFuture<Generation> generation;
         StreamedText streamed = new StreamedText(Bounds.MAX_ANSWER_CHARS);
         long start = System.nanoTime();
         try {

@@ -5,6 +5,7 @@ import io.sluice.operators.failure.RecordFailures;
 import io.sluice.operators.validate.RequestValidator;
 import io.sluice.operators.validate.TenantRegistry;
 import io.sluice.operators.validate.ValidationResult;
+import io.sluice.schemas.Bounds;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
@@ -46,7 +47,7 @@ public final class ValidateFunction extends ProcessFunction<RequestEnvelope, Cha
             // The validator turns every problem it knows into a rejection; this is one it does not.
             result = new ValidationResult.Rejected(new Rejection(RequestValidator.STAGE, RejectReason.STAGE_FAILED,
                     RecordFailures.describeOrRethrow(e), null, null, null,
-                    io.sluice.schemas.Bounds.echo(envelope.payload(), io.sluice.schemas.Bounds.ECHOED_PAYLOAD_CHARS),
+                    Bounds.echo(envelope.payload(), Bounds.ECHOED_PAYLOAD_CHARS),
                     envelope.partition(), envelope.offset(), envelope.timestamp()));
         }
         if (result instanceof ValidationResult.Valid valid) {
