@@ -3,7 +3,7 @@ package io.sluice.bench;
 import io.sluice.cli.FlinkConf;
 import io.sluice.jobs.backfill.Backfill;
 import io.sluice.jobs.config.ServingOptions;
-import io.sluice.jobs.local.LocalStack;
+import io.sluice.local.LocalStack;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.chunk.ChunkerSettings;

@@ -2,11 +2,11 @@ package io.sluice.bench;
 
 import io.sluice.cli.FlinkConf;
 import io.sluice.jobs.config.ServingOptions;
-import io.sluice.jobs.fuzz.FuzzReport;
-import io.sluice.jobs.fuzz.FuzzRequests;
-import io.sluice.jobs.fuzz.FuzzRun;
-import io.sluice.jobs.fuzz.FuzzServing;
-import io.sluice.jobs.local.LocalStack;
+import io.sluice.local.fuzz.FuzzReport;
+import io.sluice.local.fuzz.FuzzRequests;
+import io.sluice.local.fuzz.FuzzRun;
+import io.sluice.cli.FuzzServing;
+import io.sluice.local.LocalStack;
 import io.sluice.jobs.serving.ServingJob;
 import io.sluice.operators.audit.AuditStore;
 import io.sluice.operators.audit.AuditVerifier;

@@ -1,7 +1,7 @@
 package io.sluice.bench;
 
-import io.sluice.jobs.local.ChatClient;
-import io.sluice.jobs.local.LocalStack;
+import io.sluice.local.ChatClient;
+import io.sluice.local.LocalStack;
 import io.sluice.jobs.replay.Replay;
 import io.sluice.jobs.serving.ServingJob;
 import io.sluice.operators.audit.AuditStore;

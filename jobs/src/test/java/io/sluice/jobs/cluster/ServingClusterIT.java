@@ -1,9 +1,9 @@
 package io.sluice.jobs.cluster;
 
 import io.sluice.jobs.config.ServingOptions;
-import io.sluice.jobs.local.ChatClient;
-import io.sluice.jobs.local.LocalCluster;
-import io.sluice.jobs.local.LocalStack;
+import io.sluice.local.ChatClient;
+import io.sluice.local.LocalCluster;
+import io.sluice.local.LocalStack;
 import io.sluice.jobs.replay.Replay;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;

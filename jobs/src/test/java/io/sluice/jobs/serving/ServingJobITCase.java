@@ -1,8 +1,8 @@
 package io.sluice.jobs.serving;
 
 import io.sluice.jobs.config.ServingOptions;
-import io.sluice.jobs.local.ChatClient;
-import io.sluice.jobs.local.LocalStack;
+import io.sluice.local.ChatClient;
+import io.sluice.local.LocalStack;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;
 import io.sluice.jobs.testing.TestClusters;

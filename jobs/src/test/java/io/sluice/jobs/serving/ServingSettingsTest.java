@@ -109,4 +109,17 @@ class ServingSettingsTest {
         }
         assertThat(documented).isEqualTo(defined);
     }
+
+    /** The local stack fills in the job's settings by key, from below: the keys and topics must be the job's. */
+    @Test
+    void theLocalStackNamesTheJobsSettingsAndTopics() {
+        assertThat(List.of(io.sluice.local.LocalStack.BOOTSTRAP_SERVERS_KEY, io.sluice.local.LocalStack.AUDIT_JDBC_URL_KEY,
+                io.sluice.local.LocalStack.AUDIT_USER_KEY, io.sluice.local.LocalStack.AUDIT_PASSWORD_FILE_KEY,
+                io.sluice.local.LocalStack.INDEX_DIR_KEY)).containsExactly(ServingOptions.BOOTSTRAP_SERVERS.key(),
+                ServingOptions.AUDIT_JDBC_URL.key(), ServingOptions.AUDIT_USER.key(),
+                ServingOptions.AUDIT_PASSWORD_FILE.key(), ServingOptions.INDEX_DIR.key());
+        assertThat(List.of(io.sluice.local.LocalStack.REQUESTS_TOPIC, io.sluice.local.LocalStack.RESPONSES_TOPIC,
+                io.sluice.local.LocalStack.REJECTED_TOPIC)).containsExactly(ServingOptions.REQUESTS_TOPIC.defaultValue(),
+                ServingOptions.RESPONSES_TOPIC.defaultValue(), ServingOptions.REJECTED_TOPIC.defaultValue());
+    }
 }

@@ -1,0 +1,248 @@
+package io.sluice.jobs.replay;
+
+import io.sluice.cli.SluiceCli;
+import io.sluice.jobs.config.ServingOptions;
+import io.sluice.local.ChatClient;
+import io.sluice.local.LocalStack;
+import io.sluice.jobs.serving.ServingJob;
+import io.sluice.jobs.testing.Await;
+import io.sluice.jobs.testing.AuditRows;
+import io.sluice.jobs.testing.TestClusters;
+import io.sluice.jobs.testing.TestCorpus;
+import io.sluice.model.chat.OpenAiStandInServer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Conversations served live (extractive and remote answers), a savepoint taken between turns, then
+ * replayed from it: identical to the audit trail without calling the remote model; with another
+ * index snapshot or other model parameters, divergent at the stage that changed.
+ */
+class ReplayITCase {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder()
+                    .setNumberTaskManagers(1)
+                    .setNumberSlotsPerTaskManager(2)
+                    .setConfiguration(TestClusters.rocksDb())
+                    .build());
+
+    private static final Duration WAIT = Duration.ofSeconds(90);
+    private static final List<String> AFTER_SAVEPOINT = List.of("a2", "a3", "b2", "b3", "c1");
+
+    @TempDir
+    static Path work;
+
+    private static LocalStack stack;
+    private static Configuration conf;
+    private static Path savepoint;
+
+    @BeforeAll
+    static void serveLiveThenStop() throws Exception {
+        stack = LocalStack.start(work.resolve("services"), LocalStack.External.NONE, 2);
+        TestCorpus.backfill(work);
+        try (OpenAiStandInServer remote = new OpenAiStandInServer()) {
+            conf = stack.servingConfig(work.resolve("index"));
+            conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
+            conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, remote.baseUrl());
+            conf.set(ServingOptions.ANSWER_REMOTE_MODEL, "echo");
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.configure(conf);
+            env.enableCheckpointing(500);
+            env.setParallelism(2);
+            ServingJob.fromConfiguration(conf).build(env);
+            JobClient job = env.executeAsync("replay-itcase-live");
+            try (ChatClient chat = stack.client(false, false); Connection db = stack.openAuditConnection()) {
+                ask(chat, "a1", "conv-a", "How many days do I have to request a refund?", null);
+                ask(chat, "b1", "conv-b", "How long does express shipping take?", ServingJob.REMOTE_MODEL);
+                Await.until("audit rows before the savepoint", WAIT, () -> AuditRows.read(db).keySet()
+                        .containsAll(List.of("a1", "b1")));
+                savepoint = Path.of(java.net.URI.create(job.triggerSavepoint(
+                        work.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL).get()));
+
+                ask(chat, "a2", "conv-a", "How are refunds paid back?", null);
+                ask(chat, "b2", "conv-b", "Does the warranty cover water damage?", ServingJob.REMOTE_MODEL);
+                ask(chat, "a3", "conv-a", "Can opened software be refunded?", null);
+                ask(chat, "b3", "conv-b", "How long does standard shipping take?", ServingJob.REMOTE_MODEL);
+                ask(chat, "c1", "conv-c", "What does the warranty cover?", null);
+                Await.until("audit rows after the savepoint", WAIT, () -> AuditRows.read(db).keySet()
+                        .containsAll(AFTER_SAVEPOINT));
+            } finally {
+                job.cancel().get();
+            }
+        } // the remote model is gone: replay must not need it
+    }
+
+    @AfterAll
+    static void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    private static void ask(ChatClient chat, String id, String conversation, String message, String model)
+            throws Exception {
+        chat.send(id, TestCorpus.ACME, conversation, message, model);
+        assertThat(chat.await(id, WAIT).rejected()).as("rejection of %s", id).isFalse();
+    }
+
+    private static Replay.Result replay(Configuration settings, String conversation, String snapshot) throws Exception {
+        return Replay.run(settings, Replay.Options.of(savepoint).withConversation(conversation).withSnapshot(snapshot),
+                p -> {});
+    }
+
+    @Test
+    void aReplayFromTheSavepointIsIdenticalToTheAuditTrail() throws Exception {
+        Replay.Result result = replay(conf, null, null);
+        ReplayReport report = result.report();
+        assertThat(report.divergences()).isEmpty();
+        assertThat(report.missing()).isEmpty();
+        assertThat(report.identical()).isEqualTo(AFTER_SAVEPOINT.size());
+        assertThat(result.turns()).isEqualTo(AFTER_SAVEPOINT.size());
+        assertThat(report.identicalToTheAuditTrail()).isTrue();
+
+        Replay.Result one = replay(conf, "conv-a", null);
+        assertThat(one.turns()).isEqualTo(2);
+        assertThat(one.report().identicalToTheAuditTrail()).isTrue();
+    }
+
+    @Test
+    void anotherIndexSnapshotDivergesAtRetrieval() throws Exception {
+        Path docs = work.resolve("docs");
+        Files.writeString(docs.resolve("extra.jsonl"), "{\"id\":\"acme-returns\",\"tenant\":\"acme\",\"title\":\"Returns\","
+                + "\"text\":\"Refunds for returned parcels are paid back within ten business days.\"}\n");
+        String changed = new io.sluice.jobs.backfill.Backfill(new io.sluice.jobs.backfill.Backfill.Settings(docs,
+                work.resolve("index"), TestCorpus.ACME, io.sluice.operators.chunk.ChunkerSettings.DEFAULT,
+                io.sluice.model.EmbeddingModels.BUNDLED_MINILM, 8, io.sluice.model.RuntimeOptions.cpu(1), 1),
+                new PrintWriter(new StringWriter())).run().snapshotId();
+        ReplayReport report = replay(conf, null, changed).report();
+        assertThat(report.divergences()).hasSize(AFTER_SAVEPOINT.size())
+                .allSatisfy(d -> assertThat(d.stage()).isEqualTo(ReplayReport.Stage.RETRIEVAL));
+        assertThat(report.identicalToTheAuditTrail()).isFalse();
+    }
+
+    @Test
+    void otherModelParametersDivergeAtTheAnswerOfRemoteTurnsOnly() throws Exception {
+        Configuration hotter = new Configuration(conf);
+        hotter.set(ServingOptions.ANSWER_TEMPERATURE, 0.9);
+        ReplayReport report = replay(hotter, null, null).report();
+        assertThat(report.divergences()).extracting(ReplayReport.Divergence::requestId).containsExactlyInAnyOrder("b2", "b3");
+        assertThat(report.divergences()).allSatisfy(d -> {
+            assertThat(d.stage()).isEqualTo(ReplayReport.Stage.ANSWER);
+            assertThat(d.field()).isEqualTo("modelCall");
+        });
+        assertThat(report.identical()).isEqualTo(3);
+    }
+
+    @Test
+    void theCommandPrintsTheReportAndExitsByIt() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = SluiceCli.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
+        Map<String, String> all = conf.toMap();
+        List<String> args = new java.util.ArrayList<>(List.of("replay", "--savepoint", savepoint.toString(),
+                "--index-dir", all.get(ServingOptions.INDEX_DIR.key()),
+                "--bootstrap-servers", all.get(ServingOptions.BOOTSTRAP_SERVERS.key()),
+                "--jdbc-url", all.get(ServingOptions.AUDIT_JDBC_URL.key())));
+        for (var key : List.of(ServingOptions.TENANT_IDS, ServingOptions.ANSWER_REMOTE_BASE_URL,
+                ServingOptions.ANSWER_REMOTE_MODEL, ServingOptions.AUDIT_USER)) {
+            args.add("-D");
+            args.add(key.key() + "=" + all.get(key.key()));
+        }
+        int code = cli.execute(args.toArray(String[]::new));
+        assertThat(code).as("stdout:%n%s%nstderr:%n%s", out, err).isZero();
+        assertThat(out.toString()).contains("5 turns replayed: 5 identical, 0 diverged, 0 missing");
+        assertThat(err.toString()).contains("[##############################] replayed 5 / 5 turns (100%");
+    }
+
+    /** Where each partition of the live topics ends now. */
+    private static Map<org.apache.kafka.common.TopicPartition, Long> liveTopicEnds() {
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(Map.of(
+                "bootstrap.servers", stack.bootstrapServers()),
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.StringDeserializer())) {
+            List<org.apache.kafka.common.TopicPartition> partitions = new java.util.ArrayList<>();
+            for (var topic : List.of(ServingOptions.RESPONSES_TOPIC, ServingOptions.REJECTED_TOPIC,
+                    ServingOptions.REQUESTS_TOPIC)) {
+                consumer.partitionsFor(conf.get(topic)).forEach(p ->
+                        partitions.add(new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())));
+            }
+            return consumer.endOffsets(partitions);
+        }
+    }
+
+    @Test
+    void aForkGetsTheReplayedResponsesAndTheLiveTopicsNothing() throws Exception {
+        String fork = "chat.responses.replay";
+        io.sluice.local.EmbeddedKafka.createTopics(stack.bootstrapServers(), List.of(fork), 1);
+        var liveBefore = liveTopicEnds();
+        Replay.Result result = Replay.run(conf, Replay.Options.of(savepoint).withFork(fork), p -> {});
+        assertThat(result.report().identicalToTheAuditTrail()).isTrue();
+        // Not one record more on chat.responses, chat.rejected or chat.requests.
+        assertThat(liveTopicEnds()).isEqualTo(liveBefore);
+        List<String> answered = new java.util.ArrayList<>();
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, String>(Map.of(
+                "bootstrap.servers", stack.bootstrapServers(), "group.id", "fork-reader", "auto.offset.reset", "earliest"),
+                new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.StringDeserializer())) {
+            consumer.subscribe(List.of(fork));
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (answered.size() < AFTER_SAVEPOINT.size() && System.nanoTime() < deadline) {
+                for (var record : consumer.poll(Duration.ofMillis(200))) {
+                    JsonNode event = io.sluice.schemas.json.ResponseJson.parse(record.value());
+                    if ("answer".equals(event.path("type").asText())) {
+                        answered.add(event.path("requestId").asText());
+                    }
+                }
+            }
+        }
+        assertThat(answered).containsExactlyInAnyOrderElementsOf(AFTER_SAVEPOINT);
+        assertThatThrownBy(() -> Replay.run(conf, Replay.Options.of(savepoint).withFork("chat.responses"), p -> {}))
+                .hasMessageContaining("not the live chat.responses");
+    }
+
+    @Test
+    void fromNarrowsTheComparisonNotTheRerun() throws Exception {
+        java.time.Instant from;
+        try (Connection db = stack.openAuditConnection(); var st = db.createStatement();
+                var rs = st.executeQuery("SELECT event_time FROM audit_turns WHERE request_id = 'a3'")) {
+            assertThat(rs.next()).isTrue();
+            from = rs.getTimestamp(1).toInstant();
+        }
+        Replay.Result result = Replay.run(conf, new Replay.Options(savepoint, null, null, from, null, null, null, null),
+                p -> {});
+        // Every turn since the savepoint is re-run (a3 needs a2 in its history) ...
+        assertThat(result.turns()).isEqualTo(AFTER_SAVEPOINT.size());
+        // ... and the turns sent from a3 on are the ones compared.
+        assertThat(result.report().identical()).isEqualTo(3);
+        assertThat(result.report().identicalToTheAuditTrail()).isTrue();
+    }
+}

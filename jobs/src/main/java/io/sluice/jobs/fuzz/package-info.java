@@ -1,8 +1,0 @@
-/**
- * The fuzz gauntlet: a seeded generator of valid and adversarial {@code chat.requests} records
- * ({@link io.sluice.jobs.fuzz.FuzzRequests}), a run that sends them to a serving job and collects
- * every outcome ({@link io.sluice.jobs.fuzz.FuzzRun}), and the checks of what the product promises
- * about them ({@link io.sluice.jobs.fuzz.FuzzReport}). Used by {@code ServingFuzzITCase} and
- * {@code sluice bench fuzz}.
- */
-package io.sluice.jobs.fuzz;

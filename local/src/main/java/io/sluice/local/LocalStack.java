@@ -1,0 +1,176 @@
+package io.sluice.local;
+
+import io.sluice.operators.audit.AuditConnection;
+
+import org.apache.flink.configuration.Configuration;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The services a serving job needs on one machine: Kafka and PostgreSQL, each embedded (started
+ * here from Maven Central artifacts) unless an external address is given, and the chat topics.
+ * Used by {@code sluice demo} and the integration tests.
+ */
+public final class LocalStack implements AutoCloseable {
+
+    /** The chat topics, named as the serving job names them by default ({@code sluice.topics.*}). */
+    public static final String REQUESTS_TOPIC = "chat.requests";
+    public static final String RESPONSES_TOPIC = "chat.responses";
+    public static final String REJECTED_TOPIC = "chat.rejected";
+
+    /**
+     * The serving job's settings this stack fills in, by key: this module sits below the job's and
+     * cannot name its options (a test in the jobs module checks these keys against them).
+     */
+    public static final String BOOTSTRAP_SERVERS_KEY = "sluice.kafka.bootstrap-servers";
+    public static final String AUDIT_JDBC_URL_KEY = "sluice.audit.jdbc-url";
+    public static final String AUDIT_USER_KEY = "sluice.audit.user";
+    public static final String AUDIT_PASSWORD_FILE_KEY = "sluice.audit.password-file";
+    public static final String INDEX_DIR_KEY = "sluice.index.dir";
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
+
+    /**
+     * External services to use instead of embedded ones; null fields mean embedded. The password of
+     * an external database is read from {@code jdbcPasswordFile}, else from SLUICE_AUDIT_PASSWORD.
+     */
+    public record External(String bootstrapServers, String jdbcUrl, String jdbcUser, String jdbcPasswordFile) {
+        public static final External NONE = new External(null, null, null, null);
+    }
+
+    private final Path workDir;
+    private final EmbeddedKafka kafka;
+    private final EmbeddedPostgres postgres;
+    private final String bootstrapServers;
+    private final String jdbcUrl;
+    private final String jdbcUser;
+    private final String jdbcPasswordFile;
+
+    private LocalStack(Path workDir, EmbeddedKafka kafka, EmbeddedPostgres postgres, String bootstrapServers,
+            String jdbcUrl, String jdbcUser, String jdbcPasswordFile) {
+        this.workDir = workDir;
+        this.kafka = kafka;
+        this.postgres = postgres;
+        this.bootstrapServers = bootstrapServers;
+        this.jdbcUrl = jdbcUrl;
+        this.jdbcUser = jdbcUser;
+        this.jdbcPasswordFile = jdbcPasswordFile;
+    }
+
+    /** Starts what is not external and creates the chat topics with {@code partitions} each. */
+    public static LocalStack start(Path workDir, External external, int partitions) throws Exception {
+        Files.createDirectories(workDir);
+        EmbeddedKafka kafka = null;
+        EmbeddedPostgres postgres = null;
+        try {
+            String servers = external.bootstrapServers();
+            if (servers == null) {
+                Path kafkaDir = workDir.resolve("kafka");
+                deleteTree(kafkaDir); // a fresh broker per run: no stale offsets or transactions
+                kafka = EmbeddedKafka.start(kafkaDir);
+                servers = kafka.bootstrapServers();
+            }
+            String url = external.jdbcUrl();
+            String user = external.jdbcUser();
+            if (url == null) {
+                postgres = EmbeddedPostgres.start(workDir.resolve("postgres"));
+                url = postgres.jdbcUrl();
+                user = postgres.user();
+            }
+            EmbeddedKafka.createTopics(servers, List.of(REQUESTS_TOPIC, RESPONSES_TOPIC, REJECTED_TOPIC), partitions);
+            return new LocalStack(workDir, kafka, postgres, servers, url, user,
+                    external.jdbcPasswordFile());
+        } catch (Exception e) {
+            if (kafka != null) {
+                kafka.close();
+            }
+            if (postgres != null) {
+                postgres.close();
+            }
+            throw e;
+        }
+    }
+
+    /** The embedded PostgreSQL, or null when an external one is used. */
+    public EmbeddedPostgres embeddedPostgres() {
+        return postgres;
+    }
+
+    /** The embedded Kafka broker, or null when an external one is used. */
+    public EmbeddedKafka embeddedKafka() {
+        return kafka;
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    public java.sql.Connection openAuditConnection() throws java.sql.SQLException {
+        return auditConnection().open();
+    }
+
+    /** The audit trail of these services, as the job reaches it. */
+    public AuditConnection auditConnection() {
+        return new AuditConnection(jdbcUrl, jdbcUser, jdbcPasswordFile, java.time.Duration.ofSeconds(60));
+    }
+
+    /** The serving job's settings for these services and {@code indexDir}. */
+    public Configuration servingConfig(Path indexDir) {
+        Configuration conf = new Configuration();
+        conf.setString(BOOTSTRAP_SERVERS_KEY, bootstrapServers);
+        conf.setString(AUDIT_JDBC_URL_KEY, jdbcUrl);
+        conf.setString(AUDIT_USER_KEY, jdbcUser);
+        if (jdbcPasswordFile != null) {
+            conf.setString(AUDIT_PASSWORD_FILE_KEY, jdbcPasswordFile);
+        }
+        conf.setString(INDEX_DIR_KEY, indexDir.toAbsolutePath().toString());
+        conf.setString("execution.checkpointing.dir", workDir.resolve("checkpoints").toUri().toString());
+        return conf;
+    }
+
+    public ChatClient client(boolean readCommitted, boolean fromBeginning) {
+        return new ChatClient(bootstrapServers, REQUESTS_TOPIC, RESPONSES_TOPIC, REJECTED_TOPIC,
+                readCommitted, fromBeginning);
+    }
+
+    @Override
+    public void close() {
+        if (kafka != null) {
+            try {
+                kafka.close();
+            } catch (RuntimeException e) {
+                LOG.warn("Kafka did not stop cleanly: {}", e.toString());
+            }
+        }
+        if (postgres != null) {
+            try {
+                postgres.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("PostgreSQL did not stop cleanly: {}", e.toString());
+            }
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
