@@ -25,6 +25,7 @@ public final class LocalStack implements AutoCloseable {
     public static final String REQUESTS_TOPIC = "chat.requests";
     public static final String RESPONSES_TOPIC = "chat.responses";
     public static final String REJECTED_TOPIC = "chat.rejected";
+    public static final String REPLIES_TOPIC = "chat.replies";
 
     /**
      * The serving job's settings this stack fills in, by key: this module sits below the job's and
@@ -85,7 +86,8 @@ public final class LocalStack implements AutoCloseable {
                 url = postgres.jdbcUrl();
                 user = postgres.user();
             }
-            EmbeddedKafka.createTopics(servers, List.of(REQUESTS_TOPIC, RESPONSES_TOPIC, REJECTED_TOPIC), partitions);
+            EmbeddedKafka.createTopics(servers, List.of(REQUESTS_TOPIC, RESPONSES_TOPIC, REJECTED_TOPIC, REPLIES_TOPIC),
+                    partitions);
             return new LocalStack(workDir, kafka, postgres, servers, url, user,
                     external.jdbcPasswordFile());
         } catch (Exception e) {

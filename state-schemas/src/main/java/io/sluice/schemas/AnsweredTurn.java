@@ -46,11 +46,14 @@ public record AnsweredTurn(
 
     public static final TypeInformation<AnsweredTurn> TYPE = new RecordTypeInfo<>(new Codec());
 
-    /** Version 2 added the request's answer model and {@code call}; version 3 the audit link. */
+    /**
+     * Version 2 added the request's answer model and {@code call}; version 3 the audit link; version
+     * 4 holds a request of layout 3 (with its reply partition).
+     */
     public static final class Codec implements RecordCodec<AnsweredTurn> {
         @Override
         public int version() {
-            return 3;
+            return 4;
         }
 
         @Override
@@ -85,7 +88,7 @@ public record AnsweredTurn(
 
         @Override
         public AnsweredTurn read(int version, DataInputView in) throws IOException {
-            ChatRequest request = ChatRequest.Codec.readFields(in, Math.min(version, 2));
+            ChatRequest request = ChatRequest.Codec.readFields(in, version >= 4 ? 3 : Math.min(version, 2));
             String snapshotId = Fields.readString(in);
             String embeddingModel = Fields.readString(in);
             List<RetrievedChunk> retrieved = Fields.readList(in, RetrievedChunk::read);

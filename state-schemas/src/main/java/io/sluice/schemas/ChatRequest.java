@@ -16,7 +16,9 @@ import java.io.IOException;
  * audit trail see one number. {@code eventTime}, {@code partition} and {@code offset} come from the
  * Kafka record, never from the clock. {@code answerModel} names the configured answer model that
  * answers it (the request's choice, else its tenant's, else the job's default), resolved at
- * validation so replay sees the same choice.
+ * validation so replay sees the same choice. {@code replyPartition} is the partition of the replies
+ * topic its answer (or rejection) goes to when a trusted producer asked for one, else {@code -1}
+ * ({@code chat.responses}); it routes, it decides nothing, and the audit trail does not record it.
  */
 public record ChatRequest(
         String requestId,
@@ -28,7 +30,8 @@ public record ChatRequest(
         long eventTime,
         int partition,
         long offset,
-        String answerModel) {
+        String answerModel,
+        int replyPartition) {
 
     /** The answer model of requests written before requests named one (codec version 1). */
     public static final String DEFAULT_ANSWER_MODEL = "extractive";
@@ -38,6 +41,13 @@ public record ChatRequest(
             int contextTokens, long eventTime, int partition, long offset) {
         this(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition, offset,
                 DEFAULT_ANSWER_MODEL);
+    }
+
+    /** A request whose answer goes to {@code chat.responses}. */
+    public ChatRequest(String requestId, String tenantId, String conversationId, String message, int topK,
+            int contextTokens, long eventTime, int partition, long offset, String answerModel) {
+        this(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition, offset,
+                answerModel, -1);
     }
 
     /** Separates the tenant from the conversation in {@link #conversationKey}; valid ids never contain it. */
@@ -68,13 +78,13 @@ public record ChatRequest(
     public static final TypeInformation<ChatRequest> TYPE = new RecordTypeInfo<>(new Codec());
 
     /**
-     * Version 2 added {@code answerModel}. Records that embed a request ({@link RetrievedRequest},
-     * {@link AnsweredTurn}, ...) write it with {@link #writeFields} and say in their own version which
-     * request layout they hold.
+     * Layout 2 added {@code answerModel}, layout 3 {@code replyPartition}. Records that embed a
+     * request ({@link RetrievedRequest}, {@link AnsweredTurn}, ...) write it with {@link #writeFields}
+     * and say in their own version which request layout they hold.
      */
     public static final class Codec implements RecordCodec<ChatRequest> {
         /** The request layout {@link #writeFields} writes. */
-        static final int LAYOUT = 2;
+        static final int LAYOUT = 3;
 
         @Override
         public int version() {
@@ -107,14 +117,16 @@ public record ChatRequest(
             out.writeInt(v.partition);
             out.writeLong(v.offset);
             Fields.writeString(out, v.answerModel);
+            out.writeInt(v.replyPartition);
         }
 
-        /** Reads a request written in {@code layout} (1: before answer models, 2: current). */
+        /** Reads a request written in {@code layout} (1: before answer models, 2: before reply partitions, 3). */
         static ChatRequest readFields(DataInputView in, int layout) throws IOException {
             return new ChatRequest(Fields.readString(in), Fields.readString(in),
                     Fields.readString(in), Fields.readString(in), in.readInt(), in.readInt(),
                     in.readLong(), in.readInt(), in.readLong(),
-                    layout >= 2 ? Fields.readString(in) : DEFAULT_ANSWER_MODEL);
+                    layout >= 2 ? Fields.readString(in) : DEFAULT_ANSWER_MODEL,
+                    layout >= 3 ? in.readInt() : -1);
         }
     }
 }

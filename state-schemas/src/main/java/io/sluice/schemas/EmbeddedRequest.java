@@ -19,11 +19,14 @@ public record EmbeddedRequest(ChatRequest request, String embeddingModel, float[
 
     public static final TypeInformation<EmbeddedRequest> TYPE = new RecordTypeInfo<>(new Codec());
 
-    /** Version 2 holds a version-2 request (with its answer model); version 1 a version-1 request. */
+    /**
+     * Version N holds a request of layout N: 3 with its reply partition, 2 with its answer model, 1
+     * without either.
+     */
     public static final class Codec implements RecordCodec<EmbeddedRequest> {
         @Override
         public int version() {
-            return 2;
+            return 3;
         }
 
         @Override

@@ -17,6 +17,11 @@ public enum RejectReason {
     INVALID_FIELD,
     /** A field is longer than the tenant allows. */
     FIELD_TOO_LONG,
+    /**
+     * The record's signature does not verify, or it has none where the job requires one
+     * ({@code sluice.gateway.require-signature}).
+     */
+    UNAUTHENTICATED,
     /** The tenant is not configured. */
     UNKNOWN_TENANT,
     /** A request with the same requestId was already received in this conversation, recently. */

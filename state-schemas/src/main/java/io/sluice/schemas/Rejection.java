@@ -29,7 +29,14 @@ public record Rejection(
         String payload,
         int partition,
         long offset,
-        long eventTime) {
+        long eventTime,
+        int replyPartition) {
+
+    /** A rejection that goes to {@code chat.rejected}. */
+    public Rejection(String stage, RejectReason reason, String detail, String requestId, String tenantId,
+            String conversationId, String payload, int partition, long offset, long eventTime) {
+        this(stage, reason, detail, requestId, tenantId, conversationId, payload, partition, offset, eventTime, -1);
+    }
 
     public Rejection {
         detail = Bounds.cut(detail, Bounds.DETAIL_CHARS);
@@ -43,16 +50,19 @@ public record Rejection(
     public static Rejection of(String stage, RejectReason reason, String detail, ChatRequest request) {
         return new Rejection(stage, reason, detail, request.requestId(), request.tenantId(),
                 request.conversationId(), request.message(), request.partition(), request.offset(),
-                request.eventTime());
+                request.eventTime(), request.replyPartition());
     }
 
     public static final TypeInformation<Rejection> TYPE = new RecordTypeInfo<>(new Codec());
 
-    /** Version 2 added the stage; version-1 rejections read back with stage {@code unknown}. */
+    /**
+     * Version 3 added the reply partition, version 2 the stage; version-1 rejections read back with
+     * stage {@code unknown}.
+     */
     public static final class Codec implements RecordCodec<Rejection> {
         @Override
         public int version() {
-            return 2;
+            return 3;
         }
 
         @Override
@@ -72,6 +82,7 @@ public record Rejection(
             out.writeInt(v.partition);
             out.writeLong(v.offset);
             out.writeLong(v.eventTime);
+            out.writeInt(v.replyPartition);
         }
 
         @Override
@@ -79,7 +90,8 @@ public record Rejection(
             String stage = version >= 2 ? Fields.readString(in) : "unknown";
             return new Rejection(stage, RejectReason.valueOf(in.readUTF()), Fields.readString(in),
                     Fields.readString(in), Fields.readString(in), Fields.readString(in),
-                    Fields.readString(in), in.readInt(), in.readLong(), in.readLong());
+                    Fields.readString(in), in.readInt(), in.readLong(), in.readLong(),
+                    version >= 3 ? in.readInt() : -1);
         }
     }
 }

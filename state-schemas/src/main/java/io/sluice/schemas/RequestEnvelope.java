@@ -14,11 +14,19 @@ import java.util.Arrays;
 
 /**
  * One record of {@code chat.requests} as it arrived, before validation: its position in the topic
- * (what replay re-reads), its event time and the raw payload bytes. The bytes are kept as they came
- * so that validation, not the source, decides what is valid UTF-8: a decoder that replaced bad
- * bytes would repair input silently.
+ * (what replay re-reads), its event time and the raw payload bytes, and two Kafka headers a trusted
+ * producer may set: the partition of the replies topic its answer goes to ({@code -1}: none, the
+ * answer goes to {@code chat.responses}) and its {@link RequestSignature}. The bytes are kept as
+ * they came so that validation, not the source, decides what is valid UTF-8: a decoder that replaced
+ * bad bytes would repair input silently.
  */
-public record RequestEnvelope(int partition, long offset, long timestamp, byte[] payload) {
+public record RequestEnvelope(int partition, long offset, long timestamp, byte[] payload, int replyPartition,
+        String signature) {
+
+    /** An envelope without reply partition or signature. */
+    public RequestEnvelope(int partition, long offset, long timestamp, byte[] payload) {
+        this(partition, offset, timestamp, payload, -1, null);
+    }
 
     /** An envelope of a text payload, as UTF-8 (tests and tools). */
     public static RequestEnvelope ofText(int partition, long offset, long timestamp, String payload) {
@@ -29,7 +37,8 @@ public record RequestEnvelope(int partition, long offset, long timestamp, byte[]
     @Override
     public boolean equals(Object o) {
         return o instanceof RequestEnvelope e && partition == e.partition && offset == e.offset
-                && timestamp == e.timestamp && Arrays.equals(payload, e.payload);
+                && timestamp == e.timestamp && Arrays.equals(payload, e.payload)
+                && replyPartition == e.replyPartition && java.util.Objects.equals(signature, e.signature);
     }
 
     @Override
@@ -46,13 +55,14 @@ public record RequestEnvelope(int partition, long offset, long timestamp, byte[]
     public static final TypeInformation<RequestEnvelope> TYPE = new RecordTypeInfo<>(new Codec());
 
     /**
-     * Version 2: partition, offset, timestamp, payload bytes. Version 1 also had the record key and
-     * held the payload as text; it reads back as that text's UTF-8 bytes.
+     * Version 3: partition, offset, timestamp, payload bytes, reply partition, signature. Version 2
+     * had neither header; version 1 also had the record key and held the payload as text, which reads
+     * back as that text's UTF-8 bytes.
      */
     public static final class Codec implements RecordCodec<RequestEnvelope> {
         @Override
         public int version() {
-            return 2;
+            return 3;
         }
 
         @Override
@@ -71,6 +81,8 @@ public record RequestEnvelope(int partition, long offset, long timestamp, byte[]
                 out.writeInt(v.payload.length);
                 out.write(v.payload);
             }
+            out.writeInt(v.replyPartition);
+            Fields.writeString(out, v.signature);
         }
 
         @Override
@@ -88,7 +100,10 @@ public record RequestEnvelope(int partition, long offset, long timestamp, byte[]
                 payload = new byte[length];
                 in.readFully(payload);
             }
-            return new RequestEnvelope(partition, offset, timestamp, payload);
+            if (version < 3) {
+                return new RequestEnvelope(partition, offset, timestamp, payload);
+            }
+            return new RequestEnvelope(partition, offset, timestamp, payload, in.readInt(), Fields.readString(in));
         }
     }
 }

@@ -19,7 +19,8 @@ import java.io.IOException;
  *
  * <p>After a recovery a turn's pieces can be written again; readers keep the highest sequence
  * number they have seen per request and drop the rest. The answer record holds the whole text,
- * whatever pieces a reader saw.
+ * whatever pieces a reader saw. {@code replyPartition} routes the record as its request asked (see
+ * {@link ChatRequest}).
  */
 public record ResponseEvent(
         String requestId,
@@ -27,7 +28,8 @@ public record ResponseEvent(
         String tenantId,
         int sequence,
         String chunk,
-        AnsweredTurn answer) {
+        AnsweredTurn answer,
+        int replyPartition) {
 
     public ResponseEvent {
         if ((chunk == null) == (answer == null)) {
@@ -38,13 +40,14 @@ public record ResponseEvent(
     /** Piece {@code sequence} of the answer to {@code request}. */
     public static ResponseEvent chunk(ChatRequest request, int sequence, String text) {
         return new ResponseEvent(request.requestId(), request.conversationId(), request.tenantId(), sequence,
-                text, null);
+                text, null, request.replyPartition());
     }
 
     /** The finished turn, after {@code sequence} streamed pieces. */
     public static ResponseEvent answer(AnsweredTurn turn, int sequence) {
         ChatRequest r = turn.request();
-        return new ResponseEvent(r.requestId(), r.conversationId(), r.tenantId(), sequence, null, turn);
+        return new ResponseEvent(r.requestId(), r.conversationId(), r.tenantId(), sequence, null, turn,
+                r.replyPartition());
     }
 
     public boolean isAnswer() {
@@ -53,13 +56,13 @@ public record ResponseEvent(
 
     public static final TypeInformation<ResponseEvent> TYPE = new RecordTypeInfo<>(new Codec());
 
-    /** Version 1. */
+    /** Version 2 added the reply partition (version 1 records read back without one). */
     public static final class Codec implements RecordCodec<ResponseEvent> {
         private static final AnsweredTurn.Codec TURN = new AnsweredTurn.Codec();
 
         @Override
         public int version() {
-            return 1;
+            return 2;
         }
 
         @Override
@@ -80,6 +83,7 @@ public record ResponseEvent(
             } else {
                 Fields.writeString(out, v.chunk);
             }
+            out.writeInt(v.replyPartition);
         }
 
         @Override
@@ -88,11 +92,15 @@ public record ResponseEvent(
             String conversationId = Fields.readString(in);
             String tenantId = Fields.readString(in);
             int sequence = in.readInt();
+            AnsweredTurn answer = null;
+            String chunk = null;
             if (in.readBoolean()) {
-                return new ResponseEvent(requestId, conversationId, tenantId, sequence, null,
-                        TURN.read(in.readInt(), in));
+                answer = TURN.read(in.readInt(), in);
+            } else {
+                chunk = Fields.readString(in);
             }
-            return new ResponseEvent(requestId, conversationId, tenantId, sequence, Fields.readString(in), null);
+            return new ResponseEvent(requestId, conversationId, tenantId, sequence, chunk, answer,
+                    version >= 2 ? in.readInt() : -1);
         }
     }
 }

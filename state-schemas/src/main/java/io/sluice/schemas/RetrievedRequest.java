@@ -26,11 +26,14 @@ public record RetrievedRequest(
 
     public static final TypeInformation<RetrievedRequest> TYPE = new RecordTypeInfo<>(new Codec());
 
-    /** Version 2 holds a version-2 request (with its answer model); version 1 a version-1 request. */
+    /**
+     * Version N holds a request of layout N: 3 with its reply partition, 2 with its answer model, 1
+     * without either.
+     */
     public static final class Codec implements RecordCodec<RetrievedRequest> {
         @Override
         public int version() {
-            return 2;
+            return 3;
         }
 
         @Override

@@ -45,6 +45,12 @@ class RecordCodecsTest {
         RequestEnvelope notUtf8 = new RequestEnvelope(3, 9L, 5L, new byte[] {(byte) 0xC3, 0x28, 0});
         assertThat(roundTrip(RequestEnvelope.TYPE, notUtf8)).isEqualTo(notUtf8);
         assertThat(roundTrip(RequestEnvelope.TYPE, new RequestEnvelope(0, 0L, 0L, null)).payload()).isNull();
+        RequestEnvelope signed = new RequestEnvelope(1, 2L, 3L, new byte[] {'{', '}'}, 4, "ab12");
+        assertThat(roundTrip(RequestEnvelope.TYPE, signed)).isEqualTo(signed);
+        ChatRequest replied = new ChatRequest("r-3", "acme", "c-1", "hi", 5, 1024, 1L, 0, 7L, "remote", 3);
+        assertThat(roundTrip(ChatRequest.TYPE, replied)).isEqualTo(replied);
+        Rejection toReply = new Rejection("validate", RejectReason.UNAUTHENTICATED, "no", "r", "t", "c", "p", 0, 1L, 2L, 5);
+        assertThat(roundTrip(Rejection.TYPE, toReply)).isEqualTo(toReply);
         RecentRequests recent = RecentRequests.EMPTY.add("r-1", 5L, 8, java.time.Duration.ofHours(1));
         assertThat(roundTrip(RecentRequests.TYPE, recent)).isEqualTo(recent);
         assertThat(roundTrip(ChatRequest.TYPE, REQUEST)).isEqualTo(REQUEST);
@@ -119,6 +125,45 @@ class RecordCodecsTest {
         rejection.writeLong(5L);
         assertThat(new Rejection.Codec().read(1, new DataInputDeserializer(rejection.getCopyOfBuffer())))
                 .isEqualTo(new Rejection("unknown", RejectReason.MALFORMED_JSON, "bad", null, null, null, "x", 0, 4L, 5L));
+    }
+
+    @Test
+    void recordsWrittenBeforeReplyPartitionsReadBackWithout() throws IOException {
+        // A request of layout 2 inside a version-2 retrieved request, as the previous build wrote it.
+        DataOutputSerializer v2 = new DataOutputSerializer(64);
+        for (String s : new String[] {"r-1", "acme", "c-1", "hi"}) {
+            io.sluice.schemas.serde.Fields.writeString(v2, s);
+        }
+        v2.writeInt(5);
+        v2.writeInt(1024);
+        v2.writeLong(1L);
+        v2.writeInt(0);
+        v2.writeLong(7L);
+        io.sluice.schemas.serde.Fields.writeString(v2, "remote");
+        io.sluice.schemas.serde.Fields.writeString(v2, "snap");
+        io.sluice.schemas.serde.Fields.writeString(v2, "m@1");
+        v2.writeInt(0); // no chunks
+        v2.writeLong(8L);
+        v2.writeLong(9L);
+        RetrievedRequest old = new RetrievedRequest.Codec().read(2, new DataInputDeserializer(v2.getCopyOfBuffer()));
+        assertThat(old.request()).isEqualTo(new ChatRequest("r-1", "acme", "c-1", "hi", 5, 1024, 1L, 0, 7L, "remote"));
+        assertThat(old.request().replyPartition()).isEqualTo(-1);
+        assertThat(old.retrieveMicros()).isEqualTo(9L);
+    }
+
+    @Test
+    void signaturesBindThePayloadAndTheReplyPartition() {
+        byte[] key = "k".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] payload = "{\"tenantId\":\"acme\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String signature = RequestSignature.sign(key, 2, payload);
+        assertThat(signature).hasSize(64);
+        assertThat(RequestSignature.verify(key, 2, payload, signature)).isTrue();
+        assertThat(RequestSignature.verify(key, 3, payload, signature)).isFalse();
+        assertThat(RequestSignature.verify(key, 2, "{\"tenantId\":\"globex\"}".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8), signature)).isFalse();
+        assertThat(RequestSignature.verify("other".getBytes(java.nio.charset.StandardCharsets.UTF_8), 2, payload,
+                signature)).isFalse();
+        assertThat(RequestSignature.verify(key, 2, payload, null)).isFalse();
     }
 
     @Test

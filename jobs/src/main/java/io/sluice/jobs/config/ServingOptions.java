@@ -40,6 +40,23 @@ public final class ServingOptions {
             ConfigOptions.key("sluice.topics.rejected").stringType().defaultValue("chat.rejected")
                     .withDescription("Dead-letter topic for requests that were not answered, with a reason code.");
 
+    public static final ConfigOption<String> REPLIES_TOPIC =
+            ConfigOptions.key("sluice.topics.replies").stringType().defaultValue("chat.replies")
+                    .withDescription("Topic answers and rejections go to, in the partition the request named "
+                            + "(header sluice-reply-partition), for requests that name one: each gateway "
+                            + "instance reads its own partition.");
+
+    public static final ConfigOption<Boolean> GATEWAY_REQUIRE_SIGNATURE =
+            ConfigOptions.key("sluice.gateway.require-signature").booleanType().defaultValue(false)
+                    .withDescription("Answer only requests signed by a trusted producer (the gateway); others are "
+                            + "rejected as UNAUTHENTICATED. Off: unsigned requests are answered, signed ones "
+                            + "are still checked when a key is set.");
+
+    public static final ConfigOption<String> GATEWAY_SIGNING_KEY_FILE =
+            ConfigOptions.key("sluice.gateway.signing-key-file").stringType().defaultValue("")
+                    .withDescription("File holding the key requests are signed with, read on the TaskManagers; "
+                            + "empty reads the environment variable SLUICE_SIGNING_KEY there.");
+
     public static final ConfigOption<String> CONSUMER_GROUP =
             ConfigOptions.key("sluice.kafka.group-id").stringType().defaultValue("sluice-serving")
                     .withDescription("Consumer group of the requests source (offsets are also kept in checkpoints).");

@@ -92,6 +92,7 @@ public final class ServingJob {
             int candidates,
             int maxQueryTerms,
             int maxRequestBytes,
+            ValidateFunction.Signing signing,
             TenantRegistry tenants,
             AnswerModels answerModels,
             ConversationOperator.Settings conversation) {
@@ -99,7 +100,7 @@ public final class ServingJob {
         /** These settings as replay runs them: with {@code models} answering and history never expiring in storage. */
         public Settings forReplay(AnswerModels models) {
             return new Settings(indexDir, snapshotId, embeddingModel, embeddingRuntime, embeddingMaxBatch,
-                    embeddingMaxWait, candidates, maxQueryTerms, maxRequestBytes, tenants, models,
+                    embeddingMaxWait, candidates, maxQueryTerms, maxRequestBytes, signing, tenants, models,
                     conversation.forReplay(models));
         }
 
@@ -144,11 +145,18 @@ public final class ServingJob {
                 return new Settings(indexDir, snapshot, model, runtime,
                         conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
                         conf.get(ServingOptions.RETRIEVAL_CANDIDATES), conf.get(ServingOptions.RETRIEVAL_MAX_QUERY_TERMS),
-                        conf.get(ServingOptions.REQUESTS_MAX_BYTES), tenants, answerModels, conversation);
+                        conf.get(ServingOptions.REQUESTS_MAX_BYTES), ServingJob.signing(conf), tenants, answerModels,
+                        conversation);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
+    }
+
+    /** Where the request-signing key is read on the TaskManagers, and whether signatures are required. */
+    static ValidateFunction.Signing signing(ReadableConfig conf) {
+        String file = conf.get(ServingOptions.GATEWAY_SIGNING_KEY_FILE);
+        return new ValidateFunction.Signing(file.isBlank() ? null : file, conf.get(ServingOptions.GATEWAY_REQUIRE_SIGNATURE));
     }
 
     /**
@@ -220,7 +228,8 @@ public final class ServingJob {
         KafkaSink<ResponseEvent> responses = KafkaSink.<ResponseEvent>builder()
                 .setBootstrapServers(servers)
                 .setRecordSerializer(new JsonRecordSerializer<ResponseEvent>(conf.get(ServingOptions.RESPONSES_TOPIC),
-                        ResponseEvent::conversationId, ResponseJson::toJson))
+                        conf.get(ServingOptions.REPLIES_TOPIC), ResponseEvent::conversationId, ResponseJson::toJson,
+                        ResponseEvent::replyPartition))
                 .setDeliveryGuarantee(exactlyOnce ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
                 .setTransactionalIdPrefix("sluice-" + conf.get(ServingOptions.CONSUMER_GROUP) + "-responses")
                 // Longer than a checkpoint interval plus a recovery, shorter than the broker's max.
@@ -230,7 +239,8 @@ public final class ServingJob {
         KafkaSink<Rejection> rejected = KafkaSink.<Rejection>builder()
                 .setBootstrapServers(servers)
                 .setRecordSerializer(new JsonRecordSerializer<Rejection>(conf.get(ServingOptions.REJECTED_TOPIC),
-                        Rejection::conversationId, RejectionJson::toJson))
+                        conf.get(ServingOptions.REPLIES_TOPIC), Rejection::conversationId, RejectionJson::toJson,
+                        Rejection::replyPartition))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .setProperty("linger.ms", "0")
                 .build();
@@ -315,7 +325,8 @@ public final class ServingJob {
     public static AnswerPath answerPath(Settings settings, DataStream<RequestEnvelope> requests,
             org.apache.flink.api.common.functions.FilterFunction<ChatRequest> select) {
         SingleOutputStreamOperator<ChatRequest> valid = requests
-                .process(new ValidateFunction(settings.tenants(), settings.answerModels(), settings.maxRequestBytes()))
+                .process(new ValidateFunction(settings.tenants(), settings.answerModels(), settings.maxRequestBytes(),
+                        settings.signing()))
                 .returns(ChatRequest.TYPE)
                 .uid(UID_VALIDATE).name("validate");
 

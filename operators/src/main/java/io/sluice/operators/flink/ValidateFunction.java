@@ -15,26 +15,52 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
-/** The {@code validate} stage: valid requests go on, rejections go to {@link Rejections#TAG}. */
+/**
+ * The {@code validate} stage: valid requests go on, rejections go to {@link Rejections#TAG}. The
+ * signing key is read on the TaskManager when the stage opens ({@link Signing}), never carried in
+ * the job graph.
+ */
 public final class ValidateFunction extends ProcessFunction<RequestEnvelope, ChatRequest> {
 
     private static final long serialVersionUID = 1L;
 
+    /** The environment variable the signing key is read from when no file is named. */
+    public static final String SIGNING_KEY_ENV = "SLUICE_SIGNING_KEY";
+
+    /**
+     * Where the key of {@link io.sluice.schemas.RequestSignature}s is (a file, else
+     * {@value #SIGNING_KEY_ENV}; neither: no signature is checked) and whether unsigned records are
+     * refused.
+     */
+    public record Signing(String keyFile, boolean required) implements java.io.Serializable {
+        public static final Signing NONE = new Signing(null, false);
+    }
+
     private final TenantRegistry tenants;
     private final AnswerModels answerModels;
     private final int maxPayloadBytes;
+    private final Signing signing;
     private transient RequestValidator validator;
     private transient StageMetrics metrics;
 
-    public ValidateFunction(TenantRegistry tenants, AnswerModels answerModels, int maxPayloadBytes) {
+    public ValidateFunction(TenantRegistry tenants, AnswerModels answerModels, int maxPayloadBytes, Signing signing) {
         this.tenants = tenants;
         this.answerModels = answerModels;
         this.maxPayloadBytes = maxPayloadBytes;
+        this.signing = signing;
     }
 
     @Override
     public void open(OpenContext context) {
-        validator = new RequestValidator(tenants, answerModels, maxPayloadBytes);
+        String key = io.sluice.model.Secrets.resolve(signing.keyFile(), SIGNING_KEY_ENV);
+        if (signing.required() && key == null) {
+            // A configuration error, the same on every restart: stop, and say what is missing.
+            throw new org.apache.flink.runtime.execution.SuppressRestartsException(new IllegalStateException(
+                    "sluice.gateway.require-signature is set, but no signing key is on this TaskManager: set "
+                            + "sluice.gateway.signing-key-file or " + SIGNING_KEY_ENV));
+        }
+        validator = new RequestValidator(tenants, answerModels, maxPayloadBytes,
+                key == null ? null : key.getBytes(java.nio.charset.StandardCharsets.UTF_8), signing.required());
         metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), RequestValidator.STAGE);
     }
 
@@ -48,7 +74,7 @@ public final class ValidateFunction extends ProcessFunction<RequestEnvelope, Cha
             result = new ValidationResult.Rejected(new Rejection(RequestValidator.STAGE, RejectReason.STAGE_FAILED,
                     RecordFailures.describeOrRethrow(e), null, null, null,
                     Bounds.echo(envelope.payload(), Bounds.ECHOED_PAYLOAD_CHARS),
-                    envelope.partition(), envelope.offset(), envelope.timestamp()));
+                    envelope.partition(), envelope.offset(), envelope.timestamp(), envelope.replyPartition()));
         }
         if (result instanceof ValidationResult.Valid valid) {
             metrics.passed();

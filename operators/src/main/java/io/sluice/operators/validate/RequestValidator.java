@@ -6,6 +6,7 @@ import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RequestEnvelope;
+import io.sluice.schemas.RequestSignature;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -41,7 +42,9 @@ import java.util.regex.Pattern;
  * <p>Strict, in this order, and never repairing input: a record larger than {@code maxPayloadBytes}
  * is refused unparsed ({@code PAYLOAD_TOO_LARGE}); bytes that are not UTF-8 are refused
  * ({@code INVALID_ENCODING}); the JSON must be exactly one object, without trailing content,
- * duplicate keys or nesting deeper than {@value #MAX_DEPTH} ({@code MALFORMED_JSON}); the message
+ * duplicate keys or nesting deeper than {@value #MAX_DEPTH} ({@code MALFORMED_JSON}); with a signing
+ * key, a record whose {@link RequestSignature} does not verify, or that has none where one is
+ * required, is refused ({@code UNAUTHENTICATED}) once its ids are read; the message
  * must not hold NUL, other control characters than tab, line feed and carriage return, or lone
  * surrogates, which PostgreSQL or Kafka consumers cannot store or parse safely
  * ({@code INVALID_ENCODING}); integers must fit their range, never wrap. Anything else becomes a
@@ -72,14 +75,31 @@ public final class RequestValidator {
     private final TenantRegistry tenants;
     private final AnswerModels answerModels;
     private final int maxPayloadBytes;
+    private final byte[] signingKey;
+    private final boolean requireSignature;
 
+    /** A validator that accepts unsigned records and checks no signature. */
     public RequestValidator(TenantRegistry tenants, AnswerModels answerModels, int maxPayloadBytes) {
+        this(tenants, answerModels, maxPayloadBytes, null, false);
+    }
+
+    /**
+     * @param signingKey the key signatures are checked with; null checks none
+     * @param requireSignature whether unsigned records are refused (needs a key)
+     */
+    public RequestValidator(TenantRegistry tenants, AnswerModels answerModels, int maxPayloadBytes,
+            byte[] signingKey, boolean requireSignature) {
         if (maxPayloadBytes < 1) {
             throw new IllegalArgumentException("the largest request must be at least one byte");
+        }
+        if (requireSignature && signingKey == null) {
+            throw new IllegalArgumentException("requiring signatures needs a signing key");
         }
         this.tenants = tenants;
         this.answerModels = answerModels;
         this.maxPayloadBytes = maxPayloadBytes;
+        this.signingKey = signingKey;
+        this.requireSignature = requireSignature;
     }
 
     public ValidationResult validate(RequestEnvelope envelope) {
@@ -111,6 +131,14 @@ public final class RequestValidator {
         p.requestId = text(root, "requestId");
         p.tenantId = text(root, "tenantId");
         p.conversationId = text(root, "conversationId");
+        // After the ids are read, so that the producer waiting for its request id hears of the refusal.
+        if (signingKey != null && (requireSignature || envelope.signature() != null)
+                && !RequestSignature.verify(signingKey, envelope.replyPartition(), bytes, envelope.signature())) {
+            return p.reject(RejectReason.UNAUTHENTICATED, envelope.signature() == null
+                    ? "this job answers signed requests only (sluice.gateway.require-signature); send through "
+                            + "the gateway, or sign with the shared key"
+                    : "the request's signature does not verify");
+        }
 
         for (String field : new String[] {"requestId", "tenantId", "conversationId", "message"}) {
             JsonNode value = root.get(field);
@@ -177,7 +205,7 @@ public final class RequestValidator {
         }
         return new ValidationResult.Valid(new ChatRequest(p.requestId, p.tenantId, p.conversationId,
                 message, topK, contextTokens, envelope.timestamp(), envelope.partition(),
-                envelope.offset(), answerModel));
+                envelope.offset(), answerModel, envelope.replyPartition()));
     }
 
     /** An integral JSON number (no fraction, no exponent form) that fits an int and lies in [min, max]. */
@@ -259,7 +287,8 @@ public final class RequestValidator {
             String payload = text != null ? text
                     : Bounds.echo(envelope.payload(), Bounds.ECHOED_PAYLOAD_CHARS);
             return new ValidationResult.Rejected(new Rejection(STAGE, reason, detail, requestId, tenantId,
-                    conversationId, payload, envelope.partition(), envelope.offset(), envelope.timestamp()));
+                    conversationId, payload, envelope.partition(), envelope.offset(), envelope.timestamp(),
+                    envelope.replyPartition()));
         }
     }
 }

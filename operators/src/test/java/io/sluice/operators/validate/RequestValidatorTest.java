@@ -192,4 +192,37 @@ class RequestValidatorTest {
         var result = (ValidationResult.Rejected) validate(null);
         assertThat(result.rejection().reason()).isEqualTo(RejectReason.MALFORMED_JSON);
     }
+
+    @org.junit.jupiter.api.Nested
+    class Signatures {
+        private final byte[] key = "shared-secret".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        private final byte[] payload = request("\"hi\"").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+        private ValidationResult check(boolean required, int replyPartition, String signature) {
+            return new RequestValidator(new TenantRegistry(java.util.List.of(Tenant.withDefaults("acme"))), MODELS,
+                    1024, key, required).validate(new RequestEnvelope(0, 9L, 1L, payload, replyPartition, signature));
+        }
+
+        @Test
+        void aSignedRequestIsAnsweredOnItsReplyPartition() {
+            var valid = (ValidationResult.Valid) check(true, 2, io.sluice.schemas.RequestSignature.sign(key, 2, payload));
+            assertThat(valid.request().replyPartition()).isEqualTo(2);
+            assertThat(valid.request().tenantId()).isEqualTo("acme");
+        }
+
+        @Test
+        void unsignedOrWronglySignedRequestsAreUnauthenticated() {
+            var unsigned = (ValidationResult.Rejected) check(true, -1, null);
+            assertThat(unsigned.rejection().reason()).isEqualTo(RejectReason.UNAUTHENTICATED);
+            assertThat(unsigned.rejection().detail()).contains("sluice.gateway.require-signature");
+            // Signed for another reply partition: moved, so refused, and refused where it asked to be answered.
+            var moved = (ValidationResult.Rejected) check(true, 3, io.sluice.schemas.RequestSignature.sign(key, 2, payload));
+            assertThat(moved.rejection().reason()).isEqualTo(RejectReason.UNAUTHENTICATED);
+            assertThat(moved.rejection().replyPartition()).isEqualTo(3);
+            // Not required: unsigned passes, a bad signature still does not.
+            assertThat(check(false, -1, null)).isInstanceOf(ValidationResult.Valid.class);
+            assertThat(((ValidationResult.Rejected) check(false, -1, "00")).rejection().reason())
+                    .isEqualTo(RejectReason.UNAUTHENTICATED);
+        }
+    }
 }
