@@ -94,7 +94,7 @@ final class AuditCommand implements Runnable {
                         + (applied == 0 ? " (already)" : " (" + applied + " migration" + (applied == 1 ? "" : "s")
                         + " applied)"));
                 if (writerLogin != null) {
-                    String password = io.sluice.model.Secrets.resolve(writerPasswordFile, null);
+                    String password = io.sluice.schemas.Secrets.resolve(writerPasswordFile, null);
                     if (password == null) {
                         throw new CommandLine.ParameterException(spec.commandLine(),
                                 "--writer-login needs --writer-password-file");

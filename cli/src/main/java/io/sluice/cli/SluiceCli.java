@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
             AuditCommand.class,
             ReplayCommand.class,
             ClusterCommand.class,
+            GatewayCommand.class,
+            KeysCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class SluiceCli implements Runnable {

@@ -1,6 +1,6 @@
 package io.sluice.operators.answer;
 
-import io.sluice.model.Secrets;
+import io.sluice.schemas.Secrets;
 import io.sluice.model.chat.ChatModel;
 import io.sluice.model.chat.OpenAiBackendConfig;
 import io.sluice.model.chat.OpenAiCompatibleChatModel;

@@ -1,6 +1,6 @@
 package io.sluice.operators.audit;
 
-import io.sluice.model.Secrets;
+import io.sluice.schemas.Secrets;
 
 import java.io.Serializable;
 import java.sql.Connection;

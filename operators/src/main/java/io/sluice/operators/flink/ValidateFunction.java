@@ -52,7 +52,7 @@ public final class ValidateFunction extends ProcessFunction<RequestEnvelope, Cha
 
     @Override
     public void open(OpenContext context) {
-        String key = io.sluice.model.Secrets.resolve(signing.keyFile(), SIGNING_KEY_ENV);
+        String key = io.sluice.schemas.Secrets.resolve(signing.keyFile(), SIGNING_KEY_ENV);
         if (signing.required() && key == null) {
             // A configuration error, the same on every restart: stop, and say what is missing.
             throw new org.apache.flink.runtime.execution.SuppressRestartsException(new IllegalStateException(

@@ -1,4 +1,4 @@
-package io.sluice.model;
+package io.sluice.schemas;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

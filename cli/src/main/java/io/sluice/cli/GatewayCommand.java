@@ -1,0 +1,87 @@
+package io.sluice.cli;
+
+import io.sluice.gateway.Gateway;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code sluice gateway}: one instance of the OpenAI-compatible HTTP gateway, until Ctrl-C. */
+@Command(name = "gateway", mixinStandardHelpOptions = true,
+        description = "Run an instance of the OpenAI-compatible HTTP gateway in front of a serving job. Each "
+                + "instance needs its own --reply-partition of the replies topic.")
+final class GatewayCommand implements Callable<Integer> {
+
+    @CommandLine.Mixin
+    AuditCommand.Database db;
+
+    @Option(names = "--bootstrap-servers", required = true, description = "Kafka brokers of the chat topics.")
+    String bootstrapServers;
+
+    @Option(names = "--host", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String host = "127.0.0.1";
+
+    @Option(names = "--port", description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port = 8080;
+
+    @Option(names = "--reply-partition", description = "This instance's partition of the replies topic; one "
+            + "per instance (default: ${DEFAULT-VALUE}).")
+    int replyPartition = 0;
+
+    @Option(names = "--models", split = ",", description = "The answer models the serving job offers "
+            + "(default: ${DEFAULT-VALUE}).")
+    List<String> models = List.of("extractive");
+
+    @Option(names = "--signing-key-file", description = "File holding the key shared with the job "
+            + "(default: the environment variable SLUICE_SIGNING_KEY).")
+    String signingKeyFile;
+
+    @Option(names = "--requests-topic", description = "(default: ${DEFAULT-VALUE})")
+    String requestsTopic = "chat.requests";
+
+    @Option(names = "--replies-topic", description = "(default: ${DEFAULT-VALUE})")
+    String repliesTopic = "chat.replies";
+
+    @Option(names = "--answer-timeout", description = "Longest a client waits for an answer (default: ${DEFAULT-VALUE}).")
+    Duration answerTimeout = Duration.ofSeconds(120);
+
+    @Option(names = "--max-body-bytes", description = "Largest request body (default: ${DEFAULT-VALUE}).")
+    int maxBodyBytes = 256 * 1024;
+
+    @Option(names = "--key-cache-ttl", description = "How long a key's tenant is remembered; a revoked key works "
+            + "at most this long after (default: ${DEFAULT-VALUE}).")
+    Duration keyCacheTtl = Duration.ofSeconds(10);
+
+    @Option(names = "--cors-origin", description = "An origin browsers may call from (repeatable; none by default).")
+    List<String> corsOrigins = List.of();
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Gateway gateway = Gateway.start(new Gateway.Config(host, port, replyPartition, bootstrapServers, requestsTopic,
+                repliesTopic, db.jdbcUrl, db.user, db.passwordFile, signingKeyFile, models, maxBodyBytes, answerTimeout,
+                keyCacheTtl, corsOrigins));
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                gateway.close();
+            } catch (Exception e) {
+                spec.commandLine().getErr().println("gateway: " + e);
+            } finally {
+                stopped.countDown();
+            }
+        }, "sluice-gateway-shutdown"));
+        spec.commandLine().getErr().println("gateway on http://" + host + ":" + gateway.port() + "/v1 (reply partition "
+                + replyPartition + "); Ctrl-C stops it");
+        spec.commandLine().getErr().flush();
+        stopped.await();
+        return 0;
+    }
+}

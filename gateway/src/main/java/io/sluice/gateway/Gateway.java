@@ -1,0 +1,375 @@
+package io.sluice.gateway;
+
+import io.sluice.schemas.RequestSignature;
+import io.sluice.schemas.Secrets;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One gateway instance: an OpenAI-compatible HTTP server (Vert.x) in front of the serving job.
+ * {@code POST /v1/chat/completions} authenticates the API key (its tenant is the request's, never
+ * the caller's word), sends the turn to {@code chat.requests} signed and naming this instance's
+ * partition of {@code chat.replies}, and answers from what arrives there: one
+ * {@code chat.completion}, or {@code chat.completion.chunk} events as the answer streams.
+ * {@code GET /v1/models} lists the answer models; {@code GET /v1/sluice/requests/{id}} returns an
+ * answer that outlived the client's wait. Every instance needs its own reply partition.
+ */
+public final class Gateway implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+    /** The header that names the conversation whose history the job keeps. */
+    public static final String CONVERSATION_HEADER = "X-Sluice-Conversation";
+
+    /** The environment variable the signing key is read from when no file is named. */
+    public static final String SIGNING_KEY_ENV = "SLUICE_SIGNING_KEY";
+
+    /**
+     * How an instance is set up.
+     *
+     * @param replyPartition this instance's partition of the replies topic (unique per instance)
+     * @param models the answer models the serving job offers (what {@code model} may name)
+     * @param jdbcPasswordFile where the keys database's password is (else SLUICE_AUDIT_PASSWORD)
+     * @param signingKeyFile where the key shared with the job is (else SLUICE_SIGNING_KEY; neither:
+     *     requests go unsigned, which a job that requires signatures refuses)
+     * @param corsOrigins origins browsers may call from (none: no cross-origin calls)
+     */
+    public record Config(String host, int port, int replyPartition, String bootstrapServers, String requestsTopic,
+            String repliesTopic, String jdbcUrl, String jdbcUser, String jdbcPasswordFile, String signingKeyFile,
+            List<String> models, int maxBodyBytes, Duration answerTimeout, Duration keyCacheTtl,
+            List<String> corsOrigins) {}
+
+    private final Config config;
+    private final Vertx vertx;
+    private final HttpServer server;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final Replies replies;
+    private final KeyCache keys;
+    private final Connection keysDb;
+    private final byte[] signingKey;
+
+    private Gateway(Config config, Vertx vertx, HttpServer server, KafkaProducer<byte[], byte[]> producer,
+            Replies replies, KeyCache keys, Connection keysDb, byte[] signingKey) {
+        this.config = config;
+        this.vertx = vertx;
+        this.server = server;
+        this.producer = producer;
+        this.replies = replies;
+        this.keys = keys;
+        this.keysDb = keysDb;
+        this.signingKey = signingKey;
+    }
+
+    /** Starts an instance; its port is {@link #port()} (0 in the config picks a free one). */
+    public static Gateway start(Config config) throws Exception {
+        Properties db = new Properties();
+        if (config.jdbcUser() != null) {
+            db.setProperty("user", config.jdbcUser());
+        }
+        String password = Secrets.resolve(config.jdbcPasswordFile(), "SLUICE_AUDIT_PASSWORD");
+        if (password != null) {
+            db.setProperty("password", password);
+        }
+        db.setProperty("ApplicationName", "sluice-gateway");
+        db.setProperty("connectTimeout", "10");
+        db.setProperty("socketTimeout", "30");
+        db.setProperty("logServerErrorDetail", "false");
+        Connection keysDb = DriverManager.getConnection(config.jdbcUrl(), db);
+        ApiKeys.SCHEMA.validate(keysDb);
+        String key = Secrets.resolve(config.signingKeyFile(), SIGNING_KEY_ENV);
+        if (key == null) {
+            LOG.warn("No signing key ({} or a key file): requests go unsigned, and a job that requires signatures "
+                    + "refuses them", SIGNING_KEY_ENV);
+        }
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.LINGER_MS_CONFIG, 0,
+                ProducerConfig.CLIENT_ID_CONFIG, "sluice-gateway-" + config.replyPartition()),
+                new ByteArraySerializer(), new ByteArraySerializer());
+        Replies replies = new Replies(config.bootstrapServers(), config.repliesTopic(), config.replyPartition(), 10_000);
+        KeyCache keys = new KeyCache(config.keyCacheTtl(), 10_000, System::currentTimeMillis, k -> {
+            synchronized (keysDb) {
+                return ApiKeys.tenantOf(keysDb, k);
+            }
+        });
+        Vertx vertx = Vertx.vertx();
+        Gateway[] self = new Gateway[1];
+        Router router = Router.router(vertx);
+        if (!config.corsOrigins().isEmpty()) {
+            router.route().handler(CorsHandler.create().addOrigins(config.corsOrigins())
+                    .allowedHeaders(java.util.Set.of("Authorization", "Content-Type", CONVERSATION_HEADER)));
+        }
+        router.post("/v1/chat/completions").handler(BodyHandler.create().setBodyLimit(config.maxBodyBytes()))
+                .handler(ctx -> self[0].completions(ctx));
+        router.get("/v1/models").handler(ctx -> self[0].models(ctx));
+        router.get("/v1/sluice/requests/:id").handler(ctx -> self[0].answerOf(ctx));
+        router.route().last().handler(ctx -> sendError(ctx.response(), new ApiException(404, "invalid_request_error",
+                "not_found", "No route for " + ctx.request().method() + " " + ctx.request().path())));
+        router.route().failureHandler(ctx -> sendError(ctx.response(), ctx.statusCode() == 413
+                ? new ApiException(413, "invalid_request_error", "payload_too_large", "The body is larger than "
+                        + config.maxBodyBytes() + " bytes.")
+                : new ApiException(500, "api_error", null, "The gateway failed: " + (ctx.failure() == null ? ""
+                        : ctx.failure().getClass().getSimpleName()))));
+        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+                .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        self[0] = new Gateway(config, vertx, server, producer, replies, keys, keysDb,
+                key == null ? null : key.getBytes(StandardCharsets.UTF_8));
+        LOG.info("Gateway listening on {}:{}, replies from {} partition {}", config.host(), server.actualPort(),
+                config.repliesTopic(), config.replyPartition());
+        return self[0];
+    }
+
+    public int port() {
+        return server.actualPort();
+    }
+
+    /** Requests this instance waits for an answer to now. */
+    public int waiting() {
+        return replies.waiting();
+    }
+
+    private static String bearer(RoutingContext ctx) {
+        String header = ctx.request().getHeader("Authorization");
+        return header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).strip() : null;
+    }
+
+    /** Runs {@code then} on the event loop with the caller's tenant, or answers 401. */
+    private void authenticated(RoutingContext ctx, java.util.function.Consumer<String> then) {
+        String key = bearer(ctx);
+        vertx.executeBlocking(() -> keys.tenantOf(key), false).onComplete(ar -> {
+            if (ar.failed()) {
+                LOG.warn("API key lookup failed: {}", ar.cause().toString());
+                sendError(ctx.response(), new ApiException(503, "api_error", "keys_unavailable",
+                        "The gateway cannot check API keys right now."));
+            } else if (ar.result().isEmpty()) {
+                sendError(ctx.response(), ApiException.unauthorized());
+            } else {
+                then.accept(ar.result().get());
+            }
+        });
+    }
+
+    private void models(RoutingContext ctx) {
+        authenticated(ctx, tenant -> ctx.response().putHeader("Content-Type", "application/json")
+                .end(OpenAiWire.models(config.models(), 0)));
+    }
+
+    private void answerOf(RoutingContext ctx) {
+        authenticated(ctx, tenant -> {
+            String id = ctx.pathParam("id");
+            Optional<JsonNode> record = replies.recent(id).filter(r -> tenant.equals(r.path("tenantId").asText()));
+            if (record.isEmpty()) {
+                sendError(ctx.response(), new ApiException(404, "invalid_request_error", "request_not_found",
+                        "No answer to request " + id + " here (yet): it arrives on the gateway instance that sent it"));
+            } else if (OpenAiWire.isRejection(record.get())) {
+                sendError(ctx.response(), OpenAiWire.rejection(record.get()));
+            } else {
+                ctx.response().putHeader("Content-Type", "application/json").end(OpenAiWire.completion(
+                        "chatcmpl-" + id, 0, record.get().path("modelId").asText(), record.get()));
+            }
+        });
+    }
+
+    private void completions(RoutingContext ctx) {
+        authenticated(ctx, tenant -> {
+            OpenAiWire.Turn turn;
+            try {
+                turn = OpenAiWire.parse(ctx.body().asString(), new LinkedHashSet<>(config.models()));
+            } catch (ApiException e) {
+                sendError(ctx.response(), e);
+                return;
+            }
+            String conversation = ctx.request().getHeader(CONVERSATION_HEADER);
+            if (!OpenAiWire.validConversation(conversation)) {
+                sendError(ctx.response(), ApiException.invalid("Name the conversation in the " + CONVERSATION_HEADER
+                        + " header (1-128 characters of letters, digits and . _ : @ -): Sluice keeps its history "
+                        + "and you send only the new message.", null));
+                return;
+            }
+            String requestId = UUID.randomUUID().toString();
+            Exchange exchange = new Exchange(ctx, turn, requestId, vertx.getOrCreateContext());
+            replies.register(requestId, exchange::fromReplies);
+            ctx.response().closeHandler(v -> exchange.abandon());
+            byte[] payload = OpenAiWire.request(requestId, tenant, conversation, turn).getBytes(StandardCharsets.UTF_8);
+            ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(config.requestsTopic(), null,
+                    conversation.getBytes(StandardCharsets.UTF_8), payload);
+            record.headers().add(RequestSignature.REPLY_PARTITION_HEADER,
+                    Integer.toString(config.replyPartition()).getBytes(StandardCharsets.US_ASCII));
+            if (signingKey != null) {
+                record.headers().add(RequestSignature.HEADER, RequestSignature.sign(signingKey, config.replyPartition(),
+                        payload).getBytes(StandardCharsets.US_ASCII));
+            }
+            producer.send(record, (metadata, error) -> {
+                if (error != null) {
+                    exchange.context.runOnContext(v -> exchange.fail(new ApiException(503, "api_error",
+                            "job_unreachable", "The request could not be handed to the serving job: " + error
+                            .getClass().getSimpleName(), null, requestId)));
+                }
+            });
+            exchange.timer = vertx.setTimer(config.answerTimeout().toMillis(), t -> exchange.fail(new ApiException(
+                    504, "api_error", "answer_deadline", "No answer within " + config.answerTimeout().toSeconds()
+                    + " s; fetch it later from GET /v1/sluice/requests/" + requestId, null, requestId)));
+        });
+    }
+
+    /** One request's wait for its records: lives on the event loop, ends once. */
+    private final class Exchange {
+        final RoutingContext ctx;
+        final OpenAiWire.Turn turn;
+        final String requestId;
+        final String id;
+        final long created = System.currentTimeMillis() / 1000;
+        final Context context;
+        long timer = -1;
+        boolean started;
+        boolean done;
+        int nextSequence;
+
+        Exchange(RoutingContext ctx, OpenAiWire.Turn turn, String requestId, Context context) {
+            this.ctx = ctx;
+            this.turn = turn;
+            this.requestId = requestId;
+            this.id = "chatcmpl-" + requestId;
+            this.context = context;
+        }
+
+        /** Called on the replies thread: hop to the event loop that owns the response. */
+        void fromReplies(JsonNode record) {
+            context.runOnContext(v -> on(record));
+        }
+
+        void on(JsonNode record) {
+            if (done) {
+                return;
+            }
+            if (OpenAiWire.isRejection(record)) {
+                fail(OpenAiWire.rejection(record));
+            } else if (OpenAiWire.isAnswer(record)) {
+                answer(record);
+            } else if (turn.stream()) {
+                int sequence = record.path("sequence").asInt();
+                if (sequence < nextSequence) {
+                    return; // repeated after a recovery of the job
+                }
+                nextSequence = sequence + 1;
+                event(OpenAiWire.contentChunk(id, created, turn.model(), record.path("text").asText(), !started));
+            }
+        }
+
+        private void answer(JsonNode answer) {
+            HttpServerResponse response = ctx.response();
+            if (!turn.stream()) {
+                finish();
+                response.putHeader("Content-Type", "application/json")
+                        .end(OpenAiWire.completion(id, created, turn.model(), answer));
+                return;
+            }
+            if (!started) {
+                // A model that does not stream (the extractive answerer): its whole answer is one chunk.
+                event(OpenAiWire.contentChunk(id, created, turn.model(), answer.path("answer").asText(), true));
+            }
+            event(OpenAiWire.finishChunk(id, created, turn.model(), answer));
+            if (turn.includeUsage()) {
+                event(OpenAiWire.usageChunk(id, created, turn.model(), answer));
+            }
+            finish();
+            response.end("data: [DONE]\n\n");
+        }
+
+        private void event(String json) {
+            HttpServerResponse response = ctx.response();
+            if (!started) {
+                started = true;
+                response.setChunked(true).putHeader("Content-Type", "text/event-stream")
+                        .putHeader("Cache-Control", "no-cache");
+            }
+            response.write("data: " + json + "\n\n");
+        }
+
+        void fail(ApiException e) {
+            if (done) {
+                return;
+            }
+            finish();
+            if (started) {
+                ctx.response().end("data: " + OpenAiWire.error(e) + "\n\n");
+            } else {
+                sendError(ctx.response(), e);
+            }
+        }
+
+        /** The client went away: stop waiting; the job's answer, when it comes, is kept with the recent ones. */
+        void abandon() {
+            if (!done) {
+                finish();
+            }
+        }
+
+        private void finish() {
+            done = true;
+            replies.unregister(requestId);
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+            }
+        }
+    }
+
+    private static void sendError(HttpServerResponse response, ApiException e) {
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        if (e.status() == 429) {
+            response.putHeader("Retry-After", "1");
+        }
+        response.setStatusCode(e.status()).putHeader("Content-Type", "application/json").end(OpenAiWire.error(e));
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } finally {
+            replies.close();
+            producer.close(Duration.ofSeconds(5));
+            try {
+                keysDb.close();
+            } catch (SQLException ignored) {
+                // closing anyway
+            }
+        }
+    }
+}

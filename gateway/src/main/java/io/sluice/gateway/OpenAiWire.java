@@ -1,0 +1,254 @@
+package io.sluice.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * OpenAI's wire format on one side, Sluice's records on the other: a {@code chat.completions}
+ * request becomes one turn for {@code chat.requests}; Sluice's {@code chunk} and {@code answer}
+ * records become {@code chat.completion.chunk} events or one {@code chat.completion}; a rejection
+ * becomes an OpenAI error with the HTTP status that says what went wrong. Plain, no I/O.
+ *
+ * <p>Citations travel in an extension field {@code sluice} that OpenAI's SDKs ignore (and, as in
+ * every answer, as {@code [n]} markers in the text).
+ */
+public final class OpenAiWire {
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
+
+    /** One turn as the gateway sends it to the job. */
+    public record Turn(String model, String message, boolean stream, boolean includeUsage) {}
+
+    private OpenAiWire() {}
+
+    /**
+     * The turn of a {@code /v1/chat/completions} body: {@code model} (one of {@code models}: Sluice's
+     * answer models), {@code messages} whose last is the user's new message (a string, or text
+     * parts), {@code stream} and {@code stream_options.include_usage}. Sampling fields are the job's
+     * to decide and are ignored.
+     */
+    public static Turn parse(String body, Set<String> models) throws ApiException {
+        JsonNode root;
+        try {
+            root = MAPPER.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalid("The body is not valid JSON: " + e.getOriginalMessage(), null);
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.invalid("The body must be a JSON object.", null);
+        }
+        JsonNode model = root.get("model");
+        if (model == null || !model.isTextual() || model.asText().isBlank()) {
+            throw ApiException.invalid("you must provide a model parameter", "model");
+        }
+        if (!models.contains(model.asText())) {
+            throw new ApiException(404, "invalid_request_error", "model_not_found", "The model `" + model.asText()
+                    + "` does not exist or you do not have access to it. Models: " + models, "model", null);
+        }
+        JsonNode messages = root.get("messages");
+        if (messages == null || !messages.isArray() || messages.isEmpty()) {
+            throw ApiException.invalid("'messages' must be a non-empty array.", "messages");
+        }
+        JsonNode last = messages.get(messages.size() - 1);
+        if (!"user".equals(last.path("role").asText())) {
+            throw ApiException.invalid("The last message must be the user's.", "messages");
+        }
+        String text = text(last.get("content"));
+        if (text == null || text.isBlank()) {
+            throw ApiException.invalid("The last message must have text content.", "messages");
+        }
+        JsonNode stream = root.get("stream");
+        if (stream != null && !stream.isNull() && !stream.isBoolean()) {
+            throw ApiException.invalid("'stream' must be a boolean.", "stream");
+        }
+        return new Turn(model.asText(), text, stream != null && stream.asBoolean(),
+                root.path("stream_options").path("include_usage").asBoolean(false));
+    }
+
+    /** A message's text: a string, or the text of its {@code {"type": "text"}} parts. */
+    private static String text(JsonNode content) {
+        if (content == null) {
+            return null;
+        }
+        if (content.isTextual()) {
+            return content.asText();
+        }
+        if (content.isArray()) {
+            StringBuilder text = new StringBuilder();
+            for (JsonNode part : content) {
+                if ("text".equals(part.path("type").asText())) {
+                    text.append(part.path("text").asText());
+                }
+            }
+            return text.toString();
+        }
+        return null;
+    }
+
+    /** Whether {@code conversation} is an id the job accepts. */
+    public static boolean validConversation(String conversation) {
+        return conversation != null && ID.matcher(conversation).matches();
+    }
+
+    /** The {@code chat.requests} payload of a turn; the tenant is the key's, never the caller's word. */
+    public static String request(String requestId, String tenantId, String conversationId, Turn turn) {
+        return MAPPER.createObjectNode().put("requestId", requestId).put("tenantId", tenantId)
+                .put("conversationId", conversationId).put("message", turn.message()).put("answerModel", turn.model())
+                .toString();
+    }
+
+    /** A record on {@code chat.replies} is a rejection when it has a reason. */
+    public static boolean isRejection(JsonNode record) {
+        return record.has("reason");
+    }
+
+    public static boolean isAnswer(JsonNode record) {
+        return "answer".equals(record.path("type").asText());
+    }
+
+    private static ObjectNode chunkBase(String id, long created, String model) {
+        return MAPPER.createObjectNode().put("id", id).put("object", "chat.completion.chunk").put("created", created)
+                .put("model", model);
+    }
+
+    /** A {@code chat.completion.chunk} with {@code content} (and the role, for the first). */
+    public static String contentChunk(String id, long created, String model, String content, boolean first) {
+        ObjectNode chunk = chunkBase(id, created, model);
+        ObjectNode choice = chunk.putArray("choices").addObject().put("index", 0);
+        ObjectNode delta = choice.putObject("delta");
+        if (first) {
+            delta.put("role", "assistant");
+        }
+        delta.put("content", content);
+        choice.putNull("finish_reason");
+        choice.putNull("logprobs");
+        return chunk.toString();
+    }
+
+    /** The last content chunk: the finish reason, and Sluice's extension with the citations. */
+    public static String finishChunk(String id, long created, String model, JsonNode answer) {
+        ObjectNode chunk = chunkBase(id, created, model);
+        ObjectNode choice = chunk.putArray("choices").addObject().put("index", 0);
+        choice.putObject("delta");
+        choice.put("finish_reason", finishReason(answer));
+        choice.putNull("logprobs");
+        chunk.set("sluice", extension(answer));
+        return chunk.toString();
+    }
+
+    /** The usage chunk OpenAI sends last when {@code stream_options.include_usage} is set. */
+    public static String usageChunk(String id, long created, String model, JsonNode answer) {
+        ObjectNode chunk = chunkBase(id, created, model);
+        chunk.putArray("choices");
+        chunk.set("usage", usage(answer));
+        return chunk.toString();
+    }
+
+    /** One {@code chat.completion} of a whole answer. */
+    public static String completion(String id, long created, String model, JsonNode answer) {
+        ObjectNode c = MAPPER.createObjectNode().put("id", id).put("object", "chat.completion").put("created", created)
+                .put("model", model);
+        ObjectNode choice = c.putArray("choices").addObject().put("index", 0);
+        choice.putObject("message").put("role", "assistant").put("content", answer.path("answer").asText())
+                .putNull("refusal");
+        choice.put("finish_reason", finishReason(answer));
+        choice.putNull("logprobs");
+        c.set("usage", usage(answer));
+        c.set("sluice", extension(answer));
+        return c.toString();
+    }
+
+    private static String finishReason(JsonNode answer) {
+        String reason = answer.path("model").path("finishReason").asText("");
+        return reason.equals("length") ? "length" : "stop";
+    }
+
+    private static ObjectNode usage(JsonNode answer) {
+        long prompt = Math.max(0, answer.path("usage").path("promptTokens").asLong(0));
+        long completion = Math.max(0, answer.path("usage").path("completionTokens").asLong(0));
+        return MAPPER.createObjectNode().put("prompt_tokens", prompt).put("completion_tokens", completion)
+                .put("total_tokens", prompt + completion);
+    }
+
+    /** What only Sluice says: the request and conversation, the citations, and where history lives. */
+    private static ObjectNode extension(JsonNode answer) {
+        ObjectNode sluice = MAPPER.createObjectNode().put("request_id", answer.path("requestId").asText())
+                .put("conversation_id", answer.path("conversationId").asText())
+                .put("conversation_mode", "server");
+        ArrayNode citations = sluice.putArray("citations");
+        for (JsonNode c : answer.path("citations")) {
+            citations.addObject().put("marker", c.path("marker").asInt()).put("title", c.path("title").asText(null))
+                    .put("document_id", c.path("documentId").asText()).put("chunk_id", c.path("chunkId").asText());
+        }
+        sluice.put("history_turns", answer.path("historyTurns").asInt());
+        sluice.put("snapshot_id", answer.path("snapshotId").asText(null));
+        sluice.put("model_id", answer.path("modelId").asText(null));
+        return sluice;
+    }
+
+    /** The OpenAI error a rejection becomes: the status says whose the problem is. */
+    public static ApiException rejection(JsonNode rejection) {
+        String reason = rejection.path("reason").asText();
+        String detail = rejection.path("detail").asText("") + " (" + reason + ")";
+        String requestId = rejection.path("requestId").asText(null);
+        return switch (reason) {
+            case "PAYLOAD_TOO_LARGE" -> new ApiException(413, "invalid_request_error", "payload_too_large", detail,
+                    null, requestId);
+            case "INVALID_ENCODING", "MALFORMED_JSON", "MISSING_FIELD", "INVALID_FIELD", "FIELD_TOO_LONG" ->
+                    new ApiException(400, "invalid_request_error", reason.toLowerCase(java.util.Locale.ROOT), detail,
+                            null, requestId);
+            case "UNKNOWN_TENANT" -> new ApiException(403, "permission_error", "unknown_tenant", detail, null,
+                    requestId);
+            case "DUPLICATE_REQUEST" -> new ApiException(409, "invalid_request_error", "duplicate_request", detail,
+                    null, requestId);
+            case "CONVERSATION_BUSY" -> new ApiException(429, "rate_limit_error", "conversation_busy", detail, null,
+                    requestId);
+            case "MODEL_FAILED" -> new ApiException(502, "api_error", "model_failed", detail, null, requestId);
+            // The job does not accept this gateway's signature: a configuration error of the deployment.
+            case "UNAUTHENTICATED" -> new ApiException(500, "api_error", "gateway_not_trusted", "The serving job "
+                    + "refused this gateway's signature; check that both use the same signing key. " + detail, null,
+                    requestId);
+            default -> new ApiException(500, "api_error", reason.toLowerCase(java.util.Locale.ROOT), detail, null,
+                    requestId);
+        };
+    }
+
+    /** The JSON body of an error. */
+    public static String error(ApiException e) {
+        ObjectNode error = MAPPER.createObjectNode();
+        ObjectNode body = error.putObject("error").put("message", e.getMessage()).put("type", e.type());
+        body.put("code", e.code());
+        body.put("param", e.param());
+        if (e.requestId() != null) {
+            body.put("request_id", e.requestId());
+        }
+        return error.toString();
+    }
+
+    /** {@code GET /v1/models}: Sluice's answer models. */
+    public static String models(List<String> models, long created) {
+        ObjectNode list = MAPPER.createObjectNode().put("object", "list");
+        ArrayNode data = list.putArray("data");
+        for (String m : models) {
+            data.addObject().put("id", m).put("object", "model").put("created", created).put("owned_by", "sluice");
+        }
+        return list.toString();
+    }
+
+    static JsonNode parse(String json) {
+        try {
+            return MAPPER.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

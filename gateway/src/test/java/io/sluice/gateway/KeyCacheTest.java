@@ -1,0 +1,35 @@
+package io.sluice.gateway;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class KeyCacheTest {
+
+    @Test
+    void looksUpOncePerTimeToLiveAndSeesARevocationAfterIt() throws Exception {
+        AtomicLong clock = new AtomicLong();
+        AtomicInteger lookups = new AtomicInteger();
+        String[] tenant = {"acme"};
+        KeyCache cache = new KeyCache(Duration.ofSeconds(10), 100, clock::get, key -> {
+            lookups.incrementAndGet();
+            return Optional.ofNullable(tenant[0]);
+        });
+        assertThat(cache.tenantOf("k")).contains("acme");
+        assertThat(cache.tenantOf("k")).contains("acme");
+        assertThat(lookups).hasValue(1);
+        tenant[0] = null; // revoked
+        clock.set(9_999);
+        assertThat(cache.tenantOf("k")).contains("acme");
+        clock.set(10_000);
+        assertThat(cache.tenantOf("k")).isEmpty();
+        assertThat(cache.tenantOf("")).isEmpty();
+        assertThat(cache.tenantOf(null)).isEmpty();
+        assertThat(lookups).hasValue(2);
+    }
+}
