@@ -87,6 +87,10 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             + "inside the job (model.onnx with KV cache, tokenizer.json, model-card.properties).")
     Path onnxModel;
 
+    @Option(names = "--gateway-port", description = "Port of the OpenAI-compatible gateway the interactive demo "
+            + "starts; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int gatewayPort = 8080;
+
     @Option(names = "--timeout", description = "How long to wait for an answer (default: ${DEFAULT-VALUE}).")
     Duration timeout = Duration.ofSeconds(120);
 
@@ -115,6 +119,15 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
 
             Configuration conf = FlinkConf.load(flinkConf);
             conf.addAll(stack.servingConfig(indexDir));
+            // The gateway signs what it sends; the job checks signatures that are there and still
+            // answers the prompt's unsigned requests (it does not require them).
+            Path signingKey = workDir.resolve("signing-key");
+            if (!java.nio.file.Files.exists(signingKey)) {
+                byte[] random = new byte[32];
+                new java.security.SecureRandom().nextBytes(random);
+                java.nio.file.Files.writeString(signingKey, HexFormat.of().formatHex(random));
+            }
+            conf.set(ServingOptions.GATEWAY_SIGNING_KEY_FILE, signingKey.toAbsolutePath().toString());
             conf.set(ServingOptions.TENANT_IDS, List.of(tenant));
             conf.set(ServingOptions.RESPONSES_DELIVERY, delivery);
             conf.setString("parallelism.default", "1");
@@ -147,6 +160,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             if (ask != null) {
                 return askOne(chat, conversation, 1, ask, out) ? 0 : 1;
             }
+            gateway = startGateway(stack, conf, signingKey, err);
             err.println("Ready: snapshot " + serving.settings().snapshotId() + ", tenant '" + tenant
                     + "', conversation " + conversation + ". Type a question, or /help; /quit or Ctrl-D to exit.");
             err.flush();
@@ -299,11 +313,45 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         }
     }
 
+    /** The OpenAI-compatible gateway in front of the demo's job, with a demo API key for its tenant. */
+    private io.sluice.gateway.Gateway startGateway(LocalStack stack, Configuration conf, Path signingKey,
+            PrintWriter err) throws Exception {
+        String key;
+        try (java.sql.Connection c = stack.openAuditConnection()) {
+            io.sluice.gateway.ApiKeys.SCHEMA.migrate(c);
+            key = io.sluice.gateway.ApiKeys.create(c, tenant, "demo").key();
+        }
+        List<String> models = new java.util.ArrayList<>(List.of("extractive"));
+        if (remoteBaseUrl != null) {
+            models.add(ServingJob.REMOTE_MODEL);
+        }
+        if (onnxModel != null) {
+            models.add(ServingJob.ONNX_MODEL);
+        }
+        io.sluice.gateway.Gateway g = io.sluice.gateway.Gateway.start(new io.sluice.gateway.Gateway.Config("127.0.0.1",
+                gatewayPort, 0, stack.bootstrapServers(), conf.get(ServingOptions.REQUESTS_TOPIC),
+                conf.get(ServingOptions.REPLIES_TOPIC), stack.jdbcUrl(), stack.auditConnection().user(),
+                stack.auditConnection().passwordFile(), signingKey.toString(), models, 256 * 1024, timeout,
+                Duration.ofSeconds(10), List.of()));
+        err.println("OpenAI-compatible gateway on http://127.0.0.1:" + g.port() + "/v1, demo API key " + key);
+        err.println("  curl -N http://127.0.0.1:" + g.port() + "/v1/chat/completions -H 'Authorization: Bearer " + key
+                + "' -H 'X-Sluice-Conversation: c-1' -H 'Content-Type: application/json' -d '{\"model\": \"extractive\", "
+                + "\"stream\": true, \"messages\": [{\"role\": \"user\", \"content\": \"What is Sluice?\"}]}'");
+        err.flush();
+        return g;
+    }
+
+    /** The interactive demo's gateway, closed with the rest. */
+    private volatile io.sluice.gateway.Gateway gateway;
+
     private void shutdown(ServingRun serving, ChatClient chat, LocalStack stack) {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         try {
+            if (gateway != null) {
+                gateway.close();
+            }
             if (chat != null) {
                 chat.close();
             }

@@ -80,7 +80,8 @@ class DemoCommandITCase {
                 "How does replay compare turns?", "/replay", "/verify", "/nonsense", "/quit", "").getBytes(
                 java.nio.charset.StandardCharsets.UTF_8));
 
-        int code = cli.execute("demo", "--work-dir", work.toString(), "--flink-conf", conf.toString());
+        int code = cli.execute("demo", "--work-dir", work.toString(), "--flink-conf", conf.toString(),
+                "--gateway-port", "0");
 
         assertThat(code).as("exit code; stderr:%n%s", err).isZero();
         assertThat(out.toString())
@@ -88,5 +89,7 @@ class DemoCommandITCase {
                 .contains("1 turns replayed: 1 identical, 0 diverged, 0 missing")
                 .contains("2 rows in 1 conversations: every chain intact")
                 .contains("/verify     check the audit trail's hash chains");
+        assertThat(err.toString()).containsPattern("OpenAI-compatible gateway on http://127\\.0\\.0\\.1:\\d+/v1, demo "
+                + "API key sk-sluice-[0-9a-f]{12}-[0-9a-f]{40}");
     }
 }

@@ -222,4 +222,57 @@ class GatewayITCase {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + path))
                 .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
     }
+
+    @Test
+    void aThousandAbortedStreamsLeaveNothingBehind() throws Exception {
+        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        var heap = java.lang.management.ManagementFactory.getMemoryMXBean();
+        client(first, acmeKey).chat().completions().create(ask("extractive", "abort-warm-up", "Hello?"));
+        int baselineThreads = threads.getThreadCount();
+        System.gc();
+        long baselineHeap = heap.getHeapMemoryUsage().getUsed();
+
+        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(16);
+        List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            int n = i;
+            done.add(clients.submit(() -> {
+                String body = "{\"model\":\"extractive\",\"stream\":true,\"messages\":[{\"role\":\"user\","
+                        + "\"content\":\"How are refunds paid back?\"}]}";
+                try (java.net.Socket socket = new java.net.Socket("127.0.0.1", first.port())) {
+                    socket.setSoTimeout(30_000);
+                    socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\n"
+                            + "Authorization: Bearer " + acmeKey + "\r\n" + Gateway.CONVERSATION_HEADER + ": abort-"
+                            + (n % 50) + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
+                            + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    socket.getOutputStream().flush();
+                    if (n % 10 == 0) {
+                        // Some leave mid-stream: after the first event arrived.
+                        var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                                java.nio.charset.StandardCharsets.UTF_8));
+                        for (String line = in.readLine(); line != null && !line.startsWith("data:"); line = in.readLine()) {
+                            // headers and chunk sizes
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                return null;
+            }));
+        }
+        for (var f : done) {
+            f.get();
+        }
+        clients.shutdown();
+        Await.until("no request waiting on the gateway", WAIT, () -> first.waiting() == 0);
+        Await.until("threads back to their baseline", WAIT, () -> threads.getThreadCount() <= baselineThreads + 25);
+        System.gc();
+        long grown = heap.getHeapMemoryUsage().getUsed() - baselineHeap;
+        System.out.printf("after 1,000 aborted streams: %d threads (baseline %d), heap %+d MB%n",
+                threads.getThreadCount(), baselineThreads, grown >> 20);
+        assertThat(grown).as("heap growth in bytes").isLessThan(256L << 20);
+        // The gateway still serves.
+        assertThat(client(first, acmeKey).chat().completions().create(ask("extractive", "abort-after",
+                "What does the warranty cover?")).choices()).hasSize(1);
+    }
 }
