@@ -332,7 +332,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
                 gatewayPort, 0, stack.bootstrapServers(), conf.get(ServingOptions.REQUESTS_TOPIC),
                 conf.get(ServingOptions.REPLIES_TOPIC), stack.jdbcUrl(), stack.auditConnection().user(),
                 stack.auditConnection().passwordFile(), signingKey.toString(), models, 256 * 1024, timeout,
-                Duration.ofSeconds(10), List.of()));
+                Duration.ofSeconds(10), List.of(), null));
         err.println("OpenAI-compatible gateway on http://127.0.0.1:" + g.port() + "/v1, demo API key " + key);
         err.println("  curl -N http://127.0.0.1:" + g.port() + "/v1/chat/completions -H 'Authorization: Bearer " + key
                 + "' -H 'X-Sluice-Conversation: c-1' -H 'Content-Type: application/json' -d '{\"model\": \"extractive\", "

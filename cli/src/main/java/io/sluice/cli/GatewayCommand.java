@@ -60,6 +60,24 @@ final class GatewayCommand implements Callable<Integer> {
     @Option(names = "--cors-origin", description = "An origin browsers may call from (repeatable; none by default).")
     List<String> corsOrigins = List.of();
 
+    @Option(names = "--jwt-jwks-file", description = "Accept JWTs (RS256, ES256) signed by a key of this JWKS file.")
+    String jwksFile;
+
+    @Option(names = "--jwt-jwks-url", description = "Accept JWTs (RS256, ES256) signed by a key of this JWKS URL.")
+    String jwksUrl;
+
+    @Option(names = "--jwt-hs256-secret-file", description = "Accept JWTs (HS256) signed with the secret in this file.")
+    String hs256SecretFile;
+
+    @Option(names = "--jwt-issuer", description = "The issuer ('iss') JWTs must name.")
+    String jwtIssuer;
+
+    @Option(names = "--jwt-audience", description = "The audience ('aud') JWTs must name.")
+    String jwtAudience;
+
+    @Option(names = "--jwt-tenant-claim", description = "The claim that names the tenant (default: ${DEFAULT-VALUE}).")
+    String jwtTenantClaim = "tenant";
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -67,7 +85,8 @@ final class GatewayCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Gateway gateway = Gateway.start(new Gateway.Config(host, port, replyPartition, bootstrapServers, requestsTopic,
                 repliesTopic, db.jdbcUrl, db.user, db.passwordFile, signingKeyFile, models, maxBodyBytes, answerTimeout,
-                keyCacheTtl, corsOrigins));
+                keyCacheTtl, corsOrigins, new io.sluice.gateway.JwtAuth.Settings(jwksFile, jwksUrl, hs256SecretFile,
+                        jwtIssuer, jwtAudience, jwtTenantClaim)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

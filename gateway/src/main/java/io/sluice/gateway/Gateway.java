@@ -64,11 +64,12 @@ public final class Gateway implements AutoCloseable {
      * @param signingKeyFile where the key shared with the job is (else SLUICE_SIGNING_KEY; neither:
      *     requests go unsigned, which a job that requires signatures refuses)
      * @param corsOrigins origins browsers may call from (none: no cross-origin calls)
+     * @param jwt JWT bearer tokens accepted besides API keys; null: API keys only
      */
     public record Config(String host, int port, int replyPartition, String bootstrapServers, String requestsTopic,
             String repliesTopic, String jdbcUrl, String jdbcUser, String jdbcPasswordFile, String signingKeyFile,
             List<String> models, int maxBodyBytes, Duration answerTimeout, Duration keyCacheTtl,
-            List<String> corsOrigins) {}
+            List<String> corsOrigins, JwtAuth.Settings jwt) {}
 
     private final Config config;
     private final Vertx vertx;
@@ -78,9 +79,10 @@ public final class Gateway implements AutoCloseable {
     private final KeyCache keys;
     private final Connection keysDb;
     private final byte[] signingKey;
+    private final JwtAuth jwt;
 
     private Gateway(Config config, Vertx vertx, HttpServer server, KafkaProducer<byte[], byte[]> producer,
-            Replies replies, KeyCache keys, Connection keysDb, byte[] signingKey) {
+            Replies replies, KeyCache keys, Connection keysDb, byte[] signingKey, JwtAuth jwt) {
         this.config = config;
         this.vertx = vertx;
         this.server = server;
@@ -89,6 +91,7 @@ public final class Gateway implements AutoCloseable {
         this.keys = keys;
         this.keysDb = keysDb;
         this.signingKey = signingKey;
+        this.jwt = jwt;
     }
 
     /** Starts an instance; its port is {@link #port()} (0 in the config picks a free one). */
@@ -146,7 +149,8 @@ public final class Gateway implements AutoCloseable {
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
                 .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         self[0] = new Gateway(config, vertx, server, producer, replies, keys, keysDb,
-                key == null ? null : key.getBytes(StandardCharsets.UTF_8));
+                key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                config.jwt() != null && config.jwt().enabled() ? new JwtAuth(config.jwt()) : null);
         LOG.info("Gateway listening on {}:{}, replies from {} partition {}", config.host(), server.actualPort(),
                 config.repliesTopic(), config.replyPartition());
         return self[0];
@@ -166,10 +170,14 @@ public final class Gateway implements AutoCloseable {
         return header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).strip() : null;
     }
 
-    /** Runs {@code then} on the event loop with the caller's tenant, or answers 401. */
+    /**
+     * Runs {@code then} on the event loop with the caller's tenant, or answers 401. The bearer is a
+     * JWT (when tokens are configured and it is shaped like one) or an API key.
+     */
     private void authenticated(RoutingContext ctx, java.util.function.Consumer<String> then) {
-        String key = bearer(ctx);
-        vertx.executeBlocking(() -> keys.tenantOf(key), false).onComplete(ar -> {
+        String bearer = bearer(ctx);
+        boolean token = jwt != null && JwtAuth.looksLikeJwt(bearer);
+        vertx.executeBlocking(() -> token ? jwt.tenantOf(bearer) : keys.tenantOf(bearer), false).onComplete(ar -> {
             if (ar.failed()) {
                 LOG.warn("API key lookup failed: {}", ar.cause().toString());
                 sendError(ctx.response(), new ApiException(503, "api_error", "keys_unavailable",

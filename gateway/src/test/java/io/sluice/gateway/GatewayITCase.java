@@ -67,6 +67,7 @@ class GatewayITCase {
     private static Gateway first;
     private static Gateway second;
     private static String acmeKey;
+    private static Path hs256Secret;
 
     @BeforeAll
     static void start() throws Exception {
@@ -74,6 +75,7 @@ class GatewayITCase {
         remote = new OpenAiStandInServer();
         TestCorpus.backfill(work);
         Path signingKey = Files.writeString(work.resolve("signing-key"), "shared by the gateways and the job");
+        hs256Secret = Files.writeString(work.resolve("hs256-secret"), "a secret the identity provider shares, 32+ bytes");
         try (Connection owner = stack.openAuditConnection()) {
             ApiKeys.SCHEMA.migrate(owner);
             acmeKey = ApiKeys.create(owner, TestCorpus.ACME, "tests").key();
@@ -97,7 +99,8 @@ class GatewayITCase {
     private static Gateway.Config config(int partition, Path signingKey) {
         return new Gateway.Config("127.0.0.1", 0, partition, stack.bootstrapServers(), LocalStack.REQUESTS_TOPIC,
                 LocalStack.REPLIES_TOPIC, stack.jdbcUrl(), stack.auditConnection().user(), null, signingKey.toString(),
-                List.of("extractive", "remote"), 64 * 1024, WAIT, Duration.ofMillis(300), List.of());
+                List.of("extractive", "remote"), 64 * 1024, WAIT, Duration.ofMillis(300), List.of(),
+                new JwtAuth.Settings(null, null, hs256Secret.toString(), "https://login.example", "sluice", "tenant"));
     }
 
     @AfterAll
@@ -274,5 +277,18 @@ class GatewayITCase {
         // The gateway still serves.
         assertThat(client(first, acmeKey).chat().completions().create(ask("extractive", "abort-after",
                 "What does the warranty cover?")).choices()).hasSize(1);
+    }
+
+    @Test
+    void aJwtFromTheIdentityProviderWorksLikeAKey() throws Exception {
+        var claims = new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer("https://login.example").audience("sluice")
+                .claim("tenant", TestCorpus.ACME).expirationTime(new java.util.Date(System.currentTimeMillis() + 60_000))
+                .build();
+        var jwt = new com.nimbusds.jwt.SignedJWT(new com.nimbusds.jose.JWSHeader(com.nimbusds.jose.JWSAlgorithm.HS256),
+                claims);
+        jwt.sign(new com.nimbusds.jose.crypto.MACSigner(Files.readAllBytes(hs256Secret)));
+        ChatCompletion answer = client(first, jwt.serialize()).chat().completions().create(ask("extractive",
+                "g-conv-jwt", "What does the warranty cover?"));
+        assertThat(answer.choices().get(0).message().content()).hasValueSatisfying(t -> assertThat(t).contains("warranty"));
     }
 }
