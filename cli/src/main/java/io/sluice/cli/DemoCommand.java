@@ -1,11 +1,13 @@
 package io.sluice.cli;
 
+import io.sluice.gateway.ApiKeys;
+import io.sluice.gateway.Gateway;
 import io.sluice.jobs.backfill.Backfill;
 import io.sluice.jobs.config.ServingOptions;
-import io.sluice.local.ChatClient;
-import io.sluice.local.LocalStack;
 import io.sluice.jobs.replay.Replay;
 import io.sluice.jobs.serving.ServingJob;
+import io.sluice.local.ChatClient;
+import io.sluice.local.LocalStack;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.audit.AuditStore;
@@ -314,12 +316,12 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     /** The OpenAI-compatible gateway in front of the demo's job, with a demo API key for its tenant. */
-    private io.sluice.gateway.Gateway startGateway(LocalStack stack, Configuration conf, Path signingKey,
+    private Gateway startGateway(LocalStack stack, Configuration conf, Path signingKey,
             PrintWriter err) throws Exception {
         String key;
         try (java.sql.Connection c = stack.openAuditConnection()) {
-            io.sluice.gateway.ApiKeys.SCHEMA.migrate(c);
-            key = io.sluice.gateway.ApiKeys.create(c, tenant, "demo").key();
+            ApiKeys.SCHEMA.migrate(c);
+            key = ApiKeys.create(c, tenant, "demo").key();
         }
         List<String> models = new java.util.ArrayList<>(List.of("extractive"));
         if (remoteBaseUrl != null) {
@@ -328,11 +330,13 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         if (onnxModel != null) {
             models.add(ServingJob.ONNX_MODEL);
         }
-        io.sluice.gateway.Gateway g = io.sluice.gateway.Gateway.start(new io.sluice.gateway.Gateway.Config("127.0.0.1",
-                gatewayPort, 0, stack.bootstrapServers(), conf.get(ServingOptions.REQUESTS_TOPIC),
-                conf.get(ServingOptions.REPLIES_TOPIC), stack.jdbcUrl(), stack.auditConnection().user(),
-                stack.auditConnection().passwordFile(), signingKey.toString(), models, 256 * 1024, timeout,
-                Duration.ofSeconds(10), List.of(), null));
+        Gateway g = Gateway.start(Gateway.Config.builder(stack.bootstrapServers(), stack.jdbcUrl())
+                .listen("127.0.0.1", gatewayPort)
+                .topics(conf.get(ServingOptions.REQUESTS_TOPIC), conf.get(ServingOptions.REPLIES_TOPIC))
+                .database(stack.auditConnection().user(), stack.auditConnection().passwordFile())
+                .signingKeyFile(signingKey.toString()).models(models).answerTimeout(timeout).demoKey(key).build());
+        err.println("Chat page: http://127.0.0.1:" + g.port() + "/chat/ (\"Use the demo key\" signs in as tenant "
+                + tenant + ")");
         err.println("OpenAI-compatible gateway on http://127.0.0.1:" + g.port() + "/v1, demo API key " + key);
         err.println("  curl -N http://127.0.0.1:" + g.port() + "/v1/chat/completions -H 'Authorization: Bearer " + key
                 + "' -H 'X-Sluice-Conversation: c-1' -H 'Content-Type: application/json' -d '{\"model\": \"extractive\", "
@@ -342,7 +346,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     /** The interactive demo's gateway, closed with the rest. */
-    private volatile io.sluice.gateway.Gateway gateway;
+    private volatile Gateway gateway;
 
     private void shutdown(ServingRun serving, ChatClient chat, LocalStack stack) {
         if (!closed.compareAndSet(false, true)) {

@@ -1,6 +1,7 @@
 package io.sluice.cli;
 
 import io.sluice.gateway.Gateway;
+import io.sluice.gateway.JwtAuth;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -78,15 +79,26 @@ final class GatewayCommand implements Callable<Integer> {
     @Option(names = "--jwt-tenant-claim", description = "The claim that names the tenant (default: ${DEFAULT-VALUE}).")
     String jwtTenantClaim = "tenant";
 
+    @Option(names = "--tls-keystore", description = "Serve HTTPS with the key and certificate of this PKCS#12 "
+            + "(or .jks) keystore; without it the gateway speaks plain HTTP, for localhost or behind a TLS-terminating "
+            + "proxy.")
+    String keystore;
+
+    @Option(names = "--tls-keystore-password-file", description = "File holding the keystore's password "
+            + "(default: the environment variable SLUICE_GATEWAY_KEYSTORE_PASSWORD).")
+    String keystorePasswordFile;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        Gateway gateway = Gateway.start(new Gateway.Config(host, port, replyPartition, bootstrapServers, requestsTopic,
-                repliesTopic, db.jdbcUrl, db.user, db.passwordFile, signingKeyFile, models, maxBodyBytes, answerTimeout,
-                keyCacheTtl, corsOrigins, new io.sluice.gateway.JwtAuth.Settings(jwksFile, jwksUrl, hs256SecretFile,
-                        jwtIssuer, jwtAudience, jwtTenantClaim)));
+        Gateway gateway = Gateway.start(Gateway.Config.builder(bootstrapServers, db.jdbcUrl).listen(host, port)
+                .replyPartition(replyPartition).topics(requestsTopic, repliesTopic).database(db.user, db.passwordFile)
+                .signingKeyFile(signingKeyFile).models(models).maxBodyBytes(maxBodyBytes).answerTimeout(answerTimeout)
+                .keyCacheTtl(keyCacheTtl).corsOrigins(corsOrigins).tls(keystore, keystorePasswordFile)
+                .jwt(new JwtAuth.Settings(jwksFile, jwksUrl, hs256SecretFile, jwtIssuer, jwtAudience, jwtTenantClaim))
+                .build());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -97,8 +109,9 @@ final class GatewayCommand implements Callable<Integer> {
                 stopped.countDown();
             }
         }, "sluice-gateway-shutdown"));
-        spec.commandLine().getErr().println("gateway on http://" + host + ":" + gateway.port() + "/v1 (reply partition "
-                + replyPartition + "); Ctrl-C stops it");
+        String base = (keystore == null ? "http://" : "https://") + host + ":" + gateway.port();
+        spec.commandLine().getErr().println("gateway on " + base + "/v1 (reply partition " + replyPartition
+                + "), chat page " + base + "/chat/; Ctrl-C stops it");
         spec.commandLine().getErr().flush();
         stopped.await();
         return 0;

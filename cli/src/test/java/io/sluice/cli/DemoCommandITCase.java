@@ -90,6 +90,7 @@ class DemoCommandITCase {
                 .contains("2 rows in 1 conversations: every chain intact")
                 .contains("/verify     check the audit trail's hash chains");
         assertThat(err.toString()).containsPattern("OpenAI-compatible gateway on http://127\\.0\\.0\\.1:\\d+/v1, demo "
-                + "API key sk-sluice-[0-9a-f]{12}-[0-9a-f]{40}");
+                + "API key sk-sluice-[0-9a-f]{12}-[0-9a-f]{40}")
+                .containsPattern("Chat page: http://127\\.0\\.0\\.1:\\d+/chat/");
     }
 }

@@ -10,6 +10,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.net.KeyStoreOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -55,8 +56,11 @@ public final class Gateway implements AutoCloseable {
     /** The environment variable the signing key is read from when no file is named. */
     public static final String SIGNING_KEY_ENV = "SLUICE_SIGNING_KEY";
 
+    /** The environment variable the TLS keystore's password is read from when no file is named. */
+    public static final String KEYSTORE_PASSWORD_ENV = "SLUICE_GATEWAY_KEYSTORE_PASSWORD";
+
     /**
-     * How an instance is set up.
+     * How an instance is set up; {@link #builder} fills in the defaults.
      *
      * @param replyPartition this instance's partition of the replies topic (unique per instance)
      * @param models the answer models the serving job offers (what {@code model} may name)
@@ -65,11 +69,134 @@ public final class Gateway implements AutoCloseable {
      *     requests go unsigned, which a job that requires signatures refuses)
      * @param corsOrigins origins browsers may call from (none: no cross-origin calls)
      * @param jwt JWT bearer tokens accepted besides API keys; null: API keys only
+     * @param keystore a PKCS#12 or JKS keystore to serve HTTPS with; null: plain HTTP (behind a
+     *     TLS-terminating proxy, or on localhost)
+     * @param keystorePasswordFile where the keystore's password is (else SLUICE_GATEWAY_KEYSTORE_PASSWORD)
+     * @param demoKey an API key the chat page hands to anyone who asks ("demo login"); for the local
+     *     demo only, null everywhere else
      */
     public record Config(String host, int port, int replyPartition, String bootstrapServers, String requestsTopic,
             String repliesTopic, String jdbcUrl, String jdbcUser, String jdbcPasswordFile, String signingKeyFile,
             List<String> models, int maxBodyBytes, Duration answerTimeout, Duration keyCacheTtl,
-            List<String> corsOrigins, JwtAuth.Settings jwt) {}
+            List<String> corsOrigins, JwtAuth.Settings jwt, String keystore, String keystorePasswordFile,
+            String demoKey) {
+
+        public Config {
+            models = List.copyOf(models);
+            corsOrigins = List.copyOf(corsOrigins);
+            if (models.isEmpty()) {
+                throw new IllegalArgumentException("the gateway needs at least one answer model");
+            }
+        }
+
+        /** The defaults: 127.0.0.1:8080, partition 0, Sluice's topics, extractive only, 256 KiB, 120 s. */
+        public static Builder builder(String bootstrapServers, String jdbcUrl) {
+            return new Builder(bootstrapServers, jdbcUrl);
+        }
+    }
+
+    /** Builds a {@link Config} from its defaults. */
+    public static final class Builder {
+        private final String bootstrapServers;
+        private final String jdbcUrl;
+        private String host = "127.0.0.1";
+        private int port = 8080;
+        private int replyPartition;
+        private String requestsTopic = "chat.requests";
+        private String repliesTopic = "chat.replies";
+        private String jdbcUser;
+        private String jdbcPasswordFile;
+        private String signingKeyFile;
+        private List<String> models = List.of("extractive");
+        private int maxBodyBytes = 256 * 1024;
+        private Duration answerTimeout = Duration.ofSeconds(120);
+        private Duration keyCacheTtl = Duration.ofSeconds(10);
+        private List<String> corsOrigins = List.of();
+        private JwtAuth.Settings jwt;
+        private String keystore;
+        private String keystorePasswordFile;
+        private String demoKey;
+
+        private Builder(String bootstrapServers, String jdbcUrl) {
+            this.bootstrapServers = bootstrapServers;
+            this.jdbcUrl = jdbcUrl;
+        }
+
+        public Builder listen(String host, int port) {
+            this.host = host;
+            this.port = port;
+            return this;
+        }
+
+        public Builder replyPartition(int replyPartition) {
+            this.replyPartition = replyPartition;
+            return this;
+        }
+
+        public Builder topics(String requests, String replies) {
+            this.requestsTopic = requests;
+            this.repliesTopic = replies;
+            return this;
+        }
+
+        public Builder database(String user, String passwordFile) {
+            this.jdbcUser = user;
+            this.jdbcPasswordFile = passwordFile;
+            return this;
+        }
+
+        public Builder signingKeyFile(String signingKeyFile) {
+            this.signingKeyFile = signingKeyFile;
+            return this;
+        }
+
+        public Builder models(List<String> models) {
+            this.models = models;
+            return this;
+        }
+
+        public Builder maxBodyBytes(int maxBodyBytes) {
+            this.maxBodyBytes = maxBodyBytes;
+            return this;
+        }
+
+        public Builder answerTimeout(Duration answerTimeout) {
+            this.answerTimeout = answerTimeout;
+            return this;
+        }
+
+        public Builder keyCacheTtl(Duration keyCacheTtl) {
+            this.keyCacheTtl = keyCacheTtl;
+            return this;
+        }
+
+        public Builder corsOrigins(List<String> corsOrigins) {
+            this.corsOrigins = corsOrigins;
+            return this;
+        }
+
+        public Builder jwt(JwtAuth.Settings jwt) {
+            this.jwt = jwt;
+            return this;
+        }
+
+        public Builder tls(String keystore, String keystorePasswordFile) {
+            this.keystore = keystore;
+            this.keystorePasswordFile = keystorePasswordFile;
+            return this;
+        }
+
+        public Builder demoKey(String demoKey) {
+            this.demoKey = demoKey;
+            return this;
+        }
+
+        public Config build() {
+            return new Config(host, port, replyPartition, bootstrapServers, requestsTopic, repliesTopic, jdbcUrl,
+                    jdbcUser, jdbcPasswordFile, signingKeyFile, models, maxBodyBytes, answerTimeout, keyCacheTtl,
+                    corsOrigins, jwt, keystore, keystorePasswordFile, demoKey);
+        }
+    }
 
     private final Config config;
     private final Vertx vertx;
@@ -139,6 +266,8 @@ public final class Gateway implements AutoCloseable {
                 .handler(ctx -> self[0].completions(ctx));
         router.get("/v1/models").handler(ctx -> self[0].models(ctx));
         router.get("/v1/sluice/requests/:id").handler(ctx -> self[0].answerOf(ctx));
+        router.get("/v1/sluice/me").handler(ctx -> self[0].me(ctx));
+        ChatPage.mount(router, config.demoKey());
         router.route().last().handler(ctx -> sendError(ctx.response(), new ApiException(404, "invalid_request_error",
                 "not_found", "No route for " + ctx.request().method() + " " + ctx.request().path())));
         router.route().failureHandler(ctx -> sendError(ctx.response(), ctx.statusCode() == 413
@@ -146,13 +275,23 @@ public final class Gateway implements AutoCloseable {
                         + config.maxBodyBytes() + " bytes.")
                 : new ApiException(500, "api_error", null, "The gateway failed: " + (ctx.failure() == null ? ""
                         : ctx.failure().getClass().getSimpleName()))));
-        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+        HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port());
+        if (config.keystore() != null) {
+            String keystorePassword = Secrets.resolve(config.keystorePasswordFile(), KEYSTORE_PASSWORD_ENV);
+            options.setSsl(true).setKeyCertOptions(new KeyStoreOptions().setPath(config.keystore())
+                    .setType(config.keystore().endsWith(".jks") ? "JKS" : "PKCS12").setPassword(keystorePassword));
+        }
+        if (config.demoKey() != null) {
+            LOG.warn("Demo login is on: the chat page hands out an API key to anyone who can reach {}:{}",
+                    config.host(), config.port());
+        }
+        HttpServer server = vertx.createHttpServer(options)
                 .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         self[0] = new Gateway(config, vertx, server, producer, replies, keys, keysDb,
                 key == null ? null : key.getBytes(StandardCharsets.UTF_8),
                 config.jwt() != null && config.jwt().enabled() ? new JwtAuth(config.jwt()) : null);
-        LOG.info("Gateway listening on {}:{}, replies from {} partition {}", config.host(), server.actualPort(),
-                config.repliesTopic(), config.replyPartition());
+        LOG.info("Gateway listening on {}://{}:{}, replies from {} partition {}", config.keystore() == null ? "http"
+                : "https", config.host(), server.actualPort(), config.repliesTopic(), config.replyPartition());
         return self[0];
     }
 
@@ -193,6 +332,12 @@ public final class Gateway implements AutoCloseable {
     private void models(RoutingContext ctx) {
         authenticated(ctx, tenant -> ctx.response().putHeader("Content-Type", "application/json")
                 .end(OpenAiWire.models(config.models(), 0)));
+    }
+
+    /** Who the bearer is: the tenant it acts for (the chat page shows it). */
+    private void me(RoutingContext ctx) {
+        authenticated(ctx, tenant -> ctx.response().putHeader("Content-Type", "application/json")
+                .end(OpenAiWire.MAPPER.createObjectNode().put("tenant", tenant).toString()));
     }
 
     private void answerOf(RoutingContext ctx) {

@@ -179,7 +179,10 @@ public final class OpenAiWire {
                 .put("total_tokens", prompt + completion);
     }
 
-    /** What only Sluice says: the request and conversation, the citations, and where history lives. */
+    /**
+     * What only Sluice says: the request and conversation, the citations, where history lives, and
+     * the job's time per stage.
+     */
     private static ObjectNode extension(JsonNode answer) {
         ObjectNode sluice = MAPPER.createObjectNode().put("request_id", answer.path("requestId").asText())
                 .put("conversation_id", answer.path("conversationId").asText())
@@ -192,6 +195,11 @@ public final class OpenAiWire {
         sluice.put("history_turns", answer.path("historyTurns").asInt());
         sluice.put("snapshot_id", answer.path("snapshotId").asText(null));
         sluice.put("model_id", answer.path("modelId").asText(null));
+        JsonNode timings = answer.path("timings");
+        sluice.putObject("timings").put("embed_ms", timings.path("embedMs").asDouble())
+                .put("retrieve_ms", timings.path("retrieveMs").asDouble())
+                .put("compile_ms", timings.path("compileMs").asDouble())
+                .put("answer_ms", timings.path("answerMs").asDouble());
         return sluice;
     }
 

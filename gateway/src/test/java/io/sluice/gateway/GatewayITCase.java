@@ -1,13 +1,14 @@
 package io.sluice.gateway;
 
-import io.sluice.jobs.config.ServingOptions;
-import io.sluice.jobs.serving.ServingJob;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.TestClusters;
 import io.sluice.jobs.testing.TestCorpus;
-import io.sluice.local.LocalStack;
-import io.sluice.model.chat.OpenAiStandInServer;
 
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
@@ -17,28 +18,39 @@ import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -61,9 +73,7 @@ class GatewayITCase {
     @TempDir
     static Path work;
 
-    private static LocalStack stack;
-    private static OpenAiStandInServer remote;
-    private static JobClient job;
+    private static ServingBehindGateway serving;
     private static Gateway first;
     private static Gateway second;
     private static String acmeKey;
@@ -71,53 +81,25 @@ class GatewayITCase {
 
     @BeforeAll
     static void start() throws Exception {
-        stack = LocalStack.start(work.resolve("services"), LocalStack.External.NONE, 2);
-        remote = new OpenAiStandInServer();
-        TestCorpus.backfill(work);
-        Path signingKey = Files.writeString(work.resolve("signing-key"), "shared by the gateways and the job");
+        serving = ServingBehindGateway.start(work, 2);
         hs256Secret = Files.writeString(work.resolve("hs256-secret"), "a secret the identity provider shares, 32+ bytes");
-        try (Connection owner = stack.openAuditConnection()) {
-            ApiKeys.SCHEMA.migrate(owner);
-            acmeKey = ApiKeys.create(owner, TestCorpus.ACME, "tests").key();
-        }
-        Configuration conf = stack.servingConfig(work.resolve("index"));
-        conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME, TestCorpus.GLOBEX));
-        conf.set(ServingOptions.GATEWAY_REQUIRE_SIGNATURE, true);
-        conf.set(ServingOptions.GATEWAY_SIGNING_KEY_FILE, signingKey.toString());
-        conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, remote.baseUrl());
-        conf.set(ServingOptions.ANSWER_REMOTE_MODEL, "slow");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.configure(conf);
-        env.enableCheckpointing(500);
-        env.setParallelism(2);
-        ServingJob.fromConfiguration(conf).build(env);
-        job = env.executeAsync("gateway-itcase");
-        first = Gateway.start(config(0, signingKey));
-        second = Gateway.start(config(1, signingKey));
+        acmeKey = serving.createKey(TestCorpus.ACME, "tests");
+        first = Gateway.start(config(0));
+        second = Gateway.start(config(1));
     }
 
-    private static Gateway.Config config(int partition, Path signingKey) {
-        return new Gateway.Config("127.0.0.1", 0, partition, stack.bootstrapServers(), LocalStack.REQUESTS_TOPIC,
-                LocalStack.REPLIES_TOPIC, stack.jdbcUrl(), stack.auditConnection().user(), null, signingKey.toString(),
-                List.of("extractive", "remote"), 64 * 1024, WAIT, Duration.ofMillis(300), List.of(),
-                new JwtAuth.Settings(null, null, hs256Secret.toString(), "https://login.example", "sluice", "tenant"));
+    private static Gateway.Config config(int partition) {
+        return serving.gateway(partition).maxBodyBytes(64 * 1024).answerTimeout(WAIT).keyCacheTtl(Duration.ofMillis(300))
+                .jwt(new JwtAuth.Settings(null, null, hs256Secret.toString(), "https://login.example", "sluice", "tenant"))
+                .build();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        for (AutoCloseable c : new AutoCloseable[] {first, second}) {
+        for (AutoCloseable c : new AutoCloseable[] {first, second, serving}) {
             if (c != null) {
                 c.close();
             }
-        }
-        if (job != null) {
-            job.cancel().get();
-        }
-        if (remote != null) {
-            remote.close();
-        }
-        if (stack != null) {
-            stack.close();
         }
     }
 
@@ -148,15 +130,24 @@ class GatewayITCase {
     void streamedAnswersArriveAsChunksThatAddUpToTheAnswer() {
         OpenAIClient sdk = client(second, acmeKey);
         List<String> pieces = new ArrayList<>();
+        List<Long> arrivals = new ArrayList<>();
         List<String> finishes = new ArrayList<>();
         try (StreamResponse<ChatCompletionChunk> stream = sdk.chat().completions().createStreaming(ask("remote",
                 "g-conv-2", "How are refunds paid back?"))) {
             stream.stream().forEach(chunk -> chunk.choices().forEach(choice -> {
-                choice.delta().content().ifPresent(pieces::add);
+                choice.delta().content().ifPresent(piece -> {
+                    pieces.add(piece);
+                    arrivals.add(System.nanoTime() / 1_000_000);
+                });
                 choice.finishReason().ifPresent(f -> finishes.add(f.asString()));
             }));
         }
+        System.out.println("streamed pieces arrived at (ms after the first): " + arrivals.stream()
+                .map(t -> t - arrivals.get(0)).toList());
         assertThat(pieces.size()).as("streamed pieces").isGreaterThan(3);
+        // The stand-in takes 150 ms a piece: pieces must reach the client as they are made, not at the end.
+        assertThat(arrivals.get(arrivals.size() - 1) - arrivals.get(0)).as("ms from the first piece to the last")
+                .isGreaterThan(100L * (pieces.size() - 2));
         assertThat(String.join("", pieces)).isEqualTo("You said: How are refunds paid back? [1]");
         assertThat(finishes).containsExactly("stop");
     }
@@ -205,14 +196,9 @@ class GatewayITCase {
         assertThat(tooBig.statusCode()).isEqualTo(413);
         assertThat(OpenAiWire.parse(tooBig.body()).path("error").path("code").asText()).isEqualTo("payload_too_large");
 
-        String key;
-        try (Connection owner = stack.openAuditConnection()) {
-            key = ApiKeys.create(owner, TestCorpus.GLOBEX, "short-lived").key();
-        }
+        String key = serving.createKey(TestCorpus.GLOBEX, "short-lived");
         assertThat(send(http, first, key, "/v1/models").statusCode()).isEqualTo(200);
-        try (Connection owner = stack.openAuditConnection()) {
-            assertThat(ApiKeys.revoke(owner, key)).isTrue();
-        }
+        assertThat(serving.revoke(key)).isTrue();
         Await.until("the revoked key to be refused", WAIT, () -> send(http, first, key, "/v1/models").statusCode() == 401);
     }
 
@@ -228,37 +214,37 @@ class GatewayITCase {
 
     @Test
     void aThousandAbortedStreamsLeaveNothingBehind() throws Exception {
-        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
-        var heap = java.lang.management.ManagementFactory.getMemoryMXBean();
+        var threads = ManagementFactory.getThreadMXBean();
+        var heap = ManagementFactory.getMemoryMXBean();
         client(first, acmeKey).chat().completions().create(ask("extractive", "abort-warm-up", "Hello?"));
         int baselineThreads = threads.getThreadCount();
         System.gc();
         long baselineHeap = heap.getHeapMemoryUsage().getUsed();
 
-        java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(16);
-        List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+        ExecutorService clients = Executors.newFixedThreadPool(16);
+        List<Future<?>> done = new ArrayList<>();
         for (int i = 0; i < 1_000; i++) {
             int n = i;
             done.add(clients.submit(() -> {
                 String body = "{\"model\":\"extractive\",\"stream\":true,\"messages\":[{\"role\":\"user\","
                         + "\"content\":\"How are refunds paid back?\"}]}";
-                try (java.net.Socket socket = new java.net.Socket("127.0.0.1", first.port())) {
+                try (Socket socket = new Socket("127.0.0.1", first.port())) {
                     socket.setSoTimeout(30_000);
                     socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: gateway\r\n"
                             + "Authorization: Bearer " + acmeKey + "\r\n" + Gateway.CONVERSATION_HEADER + ": abort-"
                             + (n % 50) + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
-                            + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                            + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
                     socket.getOutputStream().flush();
                     if (n % 10 == 0) {
                         // Some leave mid-stream: after the first event arrived.
-                        var in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
-                                java.nio.charset.StandardCharsets.UTF_8));
+                        var in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                                StandardCharsets.UTF_8));
                         for (String line = in.readLine(); line != null && !line.startsWith("data:"); line = in.readLine()) {
                             // headers and chunk sizes
                         }
                     }
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
                 return null;
             }));
@@ -280,13 +266,42 @@ class GatewayITCase {
     }
 
     @Test
+    void withAKeystoreTheGatewayServesHttps() throws Exception {
+        Path keystore = work.resolve("gateway.p12");
+        Path password = Files.writeString(work.resolve("keystore-password"), "changeit-for-tests");
+        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "gateway", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "1",
+                "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-storetype", "PKCS12", "-keystore",
+                keystore.toString(), "-storepass", Files.readString(password)).inheritIO().start();
+        assertThat(keytool.waitFor()).as("keytool's exit code").isZero();
+        KeyStore trusted = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(keystore)) {
+            trusted.load(in, Files.readString(password).toCharArray());
+        }
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, trust.getTrustManagers(), null);
+        try (Gateway https = Gateway.start(serving.gateway(0).tls(keystore.toString(), password.toString()).build())) {
+            HttpResponse<String> models = HttpClient.newBuilder().sslContext(tls).build().send(HttpRequest.newBuilder(
+                    URI.create("https://127.0.0.1:" + https.port() + "/v1/models"))
+                    .header("Authorization", "Bearer " + acmeKey).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(models.statusCode()).isEqualTo(200);
+            assertThat(models.body()).contains("extractive");
+            assertThatThrownBy(() -> HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + https.port() + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString()))
+                    .as("plain HTTP to the TLS port").isInstanceOf(IOException.class);
+        }
+    }
+
+    @Test
     void aJwtFromTheIdentityProviderWorksLikeAKey() throws Exception {
-        var claims = new com.nimbusds.jwt.JWTClaimsSet.Builder().issuer("https://login.example").audience("sluice")
-                .claim("tenant", TestCorpus.ACME).expirationTime(new java.util.Date(System.currentTimeMillis() + 60_000))
+        var claims = new JWTClaimsSet.Builder().issuer("https://login.example").audience("sluice")
+                .claim("tenant", TestCorpus.ACME).expirationTime(new Date(System.currentTimeMillis() + 60_000))
                 .build();
-        var jwt = new com.nimbusds.jwt.SignedJWT(new com.nimbusds.jose.JWSHeader(com.nimbusds.jose.JWSAlgorithm.HS256),
+        var jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256),
                 claims);
-        jwt.sign(new com.nimbusds.jose.crypto.MACSigner(Files.readAllBytes(hs256Secret)));
+        jwt.sign(new MACSigner(Files.readAllBytes(hs256Secret)));
         ChatCompletion answer = client(first, jwt.serialize()).chat().completions().create(ask("extractive",
                 "g-conv-jwt", "What does the warranty cover?"));
         assertThat(answer.choices().get(0).message().content()).hasValueSatisfying(t -> assertThat(t).contains("warranty"));

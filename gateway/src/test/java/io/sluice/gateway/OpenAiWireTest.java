@@ -48,7 +48,8 @@ class OpenAiWireTest {
         JsonNode answer = OpenAiWire.parse("{\"type\":\"answer\",\"requestId\":\"r-1\",\"conversationId\":\"c-1\","
                 + "\"answer\":\"Thirty days. [1]\",\"citations\":[{\"marker\":1,\"chunkId\":\"d#0\",\"documentId\":\"d\","
                 + "\"title\":\"Refunds\"}],\"historyTurns\":2,\"usage\":{\"promptTokens\":-1,\"completionTokens\":-1},"
-                + "\"model\":{\"finishReason\":\"length\"}}");
+                + "\"model\":{\"finishReason\":\"length\"},\"timings\":{\"embedMs\":1.5,\"retrieveMs\":2.0,"
+                + "\"compileMs\":0.5,\"answerMs\":7.25}}");
         JsonNode completion = OpenAiWire.parse(OpenAiWire.completion("chatcmpl-r-1", 5, "extractive", answer));
         assertThat(completion.path("object").asText()).isEqualTo("chat.completion");
         assertThat(completion.path("choices").get(0).path("message").path("content").asText()).isEqualTo("Thirty days. [1]");
@@ -56,5 +57,7 @@ class OpenAiWireTest {
         assertThat(completion.path("usage").path("total_tokens").asInt()).isZero();
         assertThat(completion.path("sluice").path("citations").get(0).path("title").asText()).isEqualTo("Refunds");
         assertThat(completion.path("sluice").path("history_turns").asInt()).isEqualTo(2);
+        assertThat(completion.path("sluice").path("timings").path("answer_ms").asDouble()).isEqualTo(7.25);
+        assertThat(completion.path("sluice").path("timings").path("embed_ms").asDouble()).isEqualTo(1.5);
     }
 }
