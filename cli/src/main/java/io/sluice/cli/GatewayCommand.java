@@ -79,6 +79,10 @@ final class GatewayCommand implements Callable<Integer> {
     @Option(names = "--jwt-tenant-claim", description = "The claim that names the tenant (default: ${DEFAULT-VALUE}).")
     String jwtTenantClaim = "tenant";
 
+    @Option(names = "--tenants-file", description = "The serving job's tenants file (sluice.tenants.file): "
+            + "/v1/models then lists, and requests may use, only the models a tenant's 'models' allow.")
+    String tenantsFile;
+
     @Option(names = "--tls-keystore", description = "Serve HTTPS with the key and certificate of this PKCS#12 "
             + "(or .jks) keystore; without it the gateway speaks plain HTTP, for localhost or behind a TLS-terminating "
             + "proxy.")
@@ -96,7 +100,7 @@ final class GatewayCommand implements Callable<Integer> {
         Gateway gateway = Gateway.start(Gateway.Config.builder(bootstrapServers, db.jdbcUrl).listen(host, port)
                 .replyPartition(replyPartition).topics(requestsTopic, repliesTopic).database(db.user, db.passwordFile)
                 .signingKeyFile(signingKeyFile).models(models).maxBodyBytes(maxBodyBytes).answerTimeout(answerTimeout)
-                .keyCacheTtl(keyCacheTtl).corsOrigins(corsOrigins).tls(keystore, keystorePasswordFile)
+                .keyCacheTtl(keyCacheTtl).corsOrigins(corsOrigins).tls(keystore, keystorePasswordFile).tenantsFile(tenantsFile)
                 .jwt(new JwtAuth.Settings(jwksFile, jwksUrl, hs256SecretFile, jwtIssuer, jwtAudience, jwtTenantClaim))
                 .build());
         CountDownLatch stopped = new CountDownLatch(1);

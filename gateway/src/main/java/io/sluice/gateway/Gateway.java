@@ -2,6 +2,7 @@ package io.sluice.gateway;
 
 import io.sluice.schemas.RequestSignature;
 import io.sluice.schemas.Secrets;
+import io.sluice.schemas.tenants.TenantRegistry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -25,6 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -36,6 +38,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * One gateway instance: an OpenAI-compatible HTTP server (Vert.x) in front of the serving job.
@@ -56,6 +59,9 @@ public final class Gateway implements AutoCloseable {
     /** The environment variable the signing key is read from when no file is named. */
     public static final String SIGNING_KEY_ENV = "SLUICE_SIGNING_KEY";
 
+    /** Where a request's arrival time ({@link System#nanoTime}) is kept in its routing context. */
+    private static final String ARRIVED = "sluice.arrived";
+
     /** The environment variable the TLS keystore's password is read from when no file is named. */
     public static final String KEYSTORE_PASSWORD_ENV = "SLUICE_GATEWAY_KEYSTORE_PASSWORD";
 
@@ -74,12 +80,14 @@ public final class Gateway implements AutoCloseable {
      * @param keystorePasswordFile where the keystore's password is (else SLUICE_GATEWAY_KEYSTORE_PASSWORD)
      * @param demoKey an API key the chat page hands to anyone who asks ("demo login"); for the local
      *     demo only, null everywhere else
+     * @param tenantsFile the serving job's tenants file, for the models each tenant may use; null:
+     *     every tenant may use every model (the job still refuses what its own file does not allow)
      */
     public record Config(String host, int port, int replyPartition, String bootstrapServers, String requestsTopic,
             String repliesTopic, String jdbcUrl, String jdbcUser, String jdbcPasswordFile, String signingKeyFile,
             List<String> models, int maxBodyBytes, Duration answerTimeout, Duration keyCacheTtl,
             List<String> corsOrigins, JwtAuth.Settings jwt, String keystore, String keystorePasswordFile,
-            String demoKey) {
+            String demoKey, String tenantsFile) {
 
         public Config {
             models = List.copyOf(models);
@@ -116,6 +124,7 @@ public final class Gateway implements AutoCloseable {
         private String keystore;
         private String keystorePasswordFile;
         private String demoKey;
+        private String tenantsFile;
 
         private Builder(String bootstrapServers, String jdbcUrl) {
             this.bootstrapServers = bootstrapServers;
@@ -191,10 +200,15 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
+        public Builder tenantsFile(String tenantsFile) {
+            this.tenantsFile = tenantsFile;
+            return this;
+        }
+
         public Config build() {
             return new Config(host, port, replyPartition, bootstrapServers, requestsTopic, repliesTopic, jdbcUrl,
                     jdbcUser, jdbcPasswordFile, signingKeyFile, models, maxBodyBytes, answerTimeout, keyCacheTtl,
-                    corsOrigins, jwt, keystore, keystorePasswordFile, demoKey);
+                    corsOrigins, jwt, keystore, keystorePasswordFile, demoKey, tenantsFile);
         }
     }
 
@@ -207,9 +221,11 @@ public final class Gateway implements AutoCloseable {
     private final Connection keysDb;
     private final byte[] signingKey;
     private final JwtAuth jwt;
+    private final GatewayLatency latency = new GatewayLatency();
+    private final TenantRegistry tenants;
 
     private Gateway(Config config, Vertx vertx, HttpServer server, KafkaProducer<byte[], byte[]> producer,
-            Replies replies, KeyCache keys, Connection keysDb, byte[] signingKey, JwtAuth jwt) {
+            Replies replies, KeyCache keys, Connection keysDb, byte[] signingKey, JwtAuth jwt, TenantRegistry tenants) {
         this.config = config;
         this.vertx = vertx;
         this.server = server;
@@ -219,6 +235,7 @@ public final class Gateway implements AutoCloseable {
         this.keysDb = keysDb;
         this.signingKey = signingKey;
         this.jwt = jwt;
+        this.tenants = tenants;
     }
 
     /** Starts an instance; its port is {@link #port()} (0 in the config picks a free one). */
@@ -258,6 +275,10 @@ public final class Gateway implements AutoCloseable {
         Vertx vertx = Vertx.vertx();
         Gateway[] self = new Gateway[1];
         Router router = Router.router(vertx);
+        router.route().handler(ctx -> {
+            ctx.put(ARRIVED, System.nanoTime());
+            ctx.next();
+        });
         if (!config.corsOrigins().isEmpty()) {
             router.route().handler(CorsHandler.create().addOrigins(config.corsOrigins())
                     .allowedHeaders(java.util.Set.of("Authorization", "Content-Type", CONVERSATION_HEADER)));
@@ -289,7 +310,8 @@ public final class Gateway implements AutoCloseable {
                 .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         self[0] = new Gateway(config, vertx, server, producer, replies, keys, keysDb,
                 key == null ? null : key.getBytes(StandardCharsets.UTF_8),
-                config.jwt() != null && config.jwt().enabled() ? new JwtAuth(config.jwt()) : null);
+                config.jwt() != null && config.jwt().enabled() ? new JwtAuth(config.jwt()) : null,
+                config.tenantsFile() == null ? null : TenantRegistry.load(Path.of(config.tenantsFile())));
         LOG.info("Gateway listening on {}://{}:{}, replies from {} partition {}", config.keystore() == null ? "http"
                 : "https", config.host(), server.actualPort(), config.repliesTopic(), config.replyPartition());
         return self[0];
@@ -297,6 +319,11 @@ public final class Gateway implements AutoCloseable {
 
     public int port() {
         return server.actualPort();
+    }
+
+    /** The time this instance adds to requests (for {@code sluice bench gateway}). */
+    public GatewayLatency latency() {
+        return latency;
     }
 
     /** Requests this instance waits for an answer to now. */
@@ -313,9 +340,19 @@ public final class Gateway implements AutoCloseable {
      * Runs {@code then} on the event loop with the caller's tenant, or answers 401. The bearer is a
      * JWT (when tokens are configured and it is shaped like one) or an API key.
      */
-    private void authenticated(RoutingContext ctx, java.util.function.Consumer<String> then) {
+    private void authenticated(RoutingContext ctx, Consumer<String> then) {
         String bearer = bearer(ctx);
         boolean token = jwt != null && JwtAuth.looksLikeJwt(bearer);
+        Optional<Optional<String>> remembered = token ? Optional.empty() : keys.remembered(bearer);
+        if (remembered.isPresent()) {
+            // The common case answers on the event loop: no hop to a worker for a key seen recently.
+            if (remembered.get().isEmpty()) {
+                sendError(ctx.response(), ApiException.unauthorized());
+            } else {
+                then.accept(remembered.get().get());
+            }
+            return;
+        }
         vertx.executeBlocking(() -> token ? jwt.tenantOf(bearer) : keys.tenantOf(bearer), false).onComplete(ar -> {
             if (ar.failed()) {
                 LOG.warn("API key lookup failed: {}", ar.cause().toString());
@@ -331,7 +368,15 @@ public final class Gateway implements AutoCloseable {
 
     private void models(RoutingContext ctx) {
         authenticated(ctx, tenant -> ctx.response().putHeader("Content-Type", "application/json")
-                .end(OpenAiWire.models(config.models(), 0)));
+                .end(OpenAiWire.models(modelsOf(tenant), 0)));
+    }
+
+    /** The answer models {@code tenant} may use: the job's, less what the tenants file forbids it. */
+    private List<String> modelsOf(String tenant) {
+        if (tenants == null) {
+            return config.models();
+        }
+        return tenants.find(tenant).map(t -> t.allowed(config.models())).orElse(List.of());
     }
 
     /** Who the bearer is: the tenant it acts for (the chat page shows it). */
@@ -365,6 +410,17 @@ public final class Gateway implements AutoCloseable {
                 sendError(ctx.response(), e);
                 return;
             }
+            if (tenants != null && tenants.find(tenant).isEmpty()) {
+                sendError(ctx.response(), new ApiException(403, "permission_error", "unknown_tenant", "Tenant "
+                        + tenant + " is not configured in the serving job's tenants file."));
+                return;
+            }
+            if (!modelsOf(tenant).contains(turn.model())) {
+                sendError(ctx.response(), new ApiException(403, "permission_error", "model_not_allowed", "Tenant "
+                        + tenant + " may not use the model `" + turn.model() + "`. Its models: " + modelsOf(tenant),
+                        "model", null));
+                return;
+            }
             String conversation = ctx.request().getHeader(CONVERSATION_HEADER);
             if (!OpenAiWire.validConversation(conversation)) {
                 sendError(ctx.response(), ApiException.invalid("Name the conversation in the " + CONVERSATION_HEADER
@@ -385,6 +441,7 @@ public final class Gateway implements AutoCloseable {
                 record.headers().add(RequestSignature.HEADER, RequestSignature.sign(signingKey, config.replyPartition(),
                         payload).getBytes(StandardCharsets.US_ASCII));
             }
+            Long arrived = ctx.get(ARRIVED);
             producer.send(record, (metadata, error) -> {
                 if (error != null) {
                     exchange.context.runOnContext(v -> exchange.fail(new ApiException(503, "api_error",
@@ -392,6 +449,7 @@ public final class Gateway implements AutoCloseable {
                             .getClass().getSimpleName(), null, requestId)));
                 }
             });
+            latency.inbound.record(System.nanoTime() - arrived);
             exchange.timer = vertx.setTimer(config.answerTimeout().toMillis(), t -> exchange.fail(new ApiException(
                     504, "api_error", "answer_deadline", "No answer within " + config.answerTimeout().toSeconds()
                     + " s; fetch it later from GET /v1/sluice/requests/" + requestId, null, requestId)));
@@ -420,11 +478,11 @@ public final class Gateway implements AutoCloseable {
         }
 
         /** Called on the replies thread: hop to the event loop that owns the response. */
-        void fromReplies(JsonNode record) {
-            context.runOnContext(v -> on(record));
+        void fromReplies(JsonNode record, long polledNanos) {
+            context.runOnContext(v -> on(record, polledNanos));
         }
 
-        void on(JsonNode record) {
+        void on(JsonNode record, long polledNanos) {
             if (done) {
                 return;
             }
@@ -432,6 +490,7 @@ public final class Gateway implements AutoCloseable {
                 fail(OpenAiWire.rejection(record));
             } else if (OpenAiWire.isAnswer(record)) {
                 answer(record);
+                latency.outbound.record(System.nanoTime() - polledNanos);
             } else if (turn.stream()) {
                 int sequence = record.path("sequence").asInt();
                 if (sequence < nextSequence) {

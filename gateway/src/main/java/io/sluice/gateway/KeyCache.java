@@ -43,19 +43,30 @@ public final class KeyCache {
         };
     }
 
-    /** The tenant {@code key} names, or empty for a key that is unknown or revoked. May block. */
-    public Optional<String> tenantOf(String key) throws Exception {
+    /**
+     * What is remembered of {@code key}, without blocking: empty when it must be looked up, else the
+     * tenant it names or empty for a key known to be unknown or revoked.
+     */
+    public Optional<Optional<String>> remembered(String key) {
         if (key == null || key.isEmpty()) {
-            return Optional.empty();
+            return Optional.of(Optional.empty());
         }
         String id = Hashing.sha256Hex(key);
         long now = clock.getAsLong();
         synchronized (entries) {
             Entry e = entries.get(id);
-            if (e != null && now < e.expiresAtMillis()) {
-                return e.tenant();
-            }
+            return e != null && now < e.expiresAtMillis() ? Optional.of(e.tenant()) : Optional.empty();
         }
+    }
+
+    /** The tenant {@code key} names, or empty for a key that is unknown or revoked. May block. */
+    public Optional<String> tenantOf(String key) throws Exception {
+        Optional<Optional<String>> remembered = remembered(key);
+        if (remembered.isPresent()) {
+            return remembered.get();
+        }
+        String id = Hashing.sha256Hex(key);
+        long now = clock.getAsLong();
         Optional<String> tenant = lookup.tenantOf(key);
         synchronized (entries) {
             entries.put(id, new Entry(tenant, now + ttl.toMillis()));

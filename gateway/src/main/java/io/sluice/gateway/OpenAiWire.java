@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -212,10 +213,10 @@ public final class OpenAiWire {
             case "PAYLOAD_TOO_LARGE" -> new ApiException(413, "invalid_request_error", "payload_too_large", detail,
                     null, requestId);
             case "INVALID_ENCODING", "MALFORMED_JSON", "MISSING_FIELD", "INVALID_FIELD", "FIELD_TOO_LONG" ->
-                    new ApiException(400, "invalid_request_error", reason.toLowerCase(java.util.Locale.ROOT), detail,
+                    new ApiException(400, "invalid_request_error", reason.toLowerCase(Locale.ROOT), detail,
                             null, requestId);
-            case "UNKNOWN_TENANT" -> new ApiException(403, "permission_error", "unknown_tenant", detail, null,
-                    requestId);
+            case "UNKNOWN_TENANT", "MODEL_NOT_ALLOWED" -> new ApiException(403, "permission_error",
+                    reason.toLowerCase(Locale.ROOT), detail, null, requestId);
             case "DUPLICATE_REQUEST" -> new ApiException(409, "invalid_request_error", "duplicate_request", detail,
                     null, requestId);
             case "CONVERSATION_BUSY" -> new ApiException(429, "rate_limit_error", "conversation_busy", detail, null,
@@ -225,7 +226,7 @@ public final class OpenAiWire {
             case "UNAUTHENTICATED" -> new ApiException(500, "api_error", "gateway_not_trusted", "The serving job "
                     + "refused this gateway's signature; check that both use the same signing key. " + detail, null,
                     requestId);
-            default -> new ApiException(500, "api_error", reason.toLowerCase(java.util.Locale.ROOT), detail, null,
+            default -> new ApiException(500, "api_error", reason.toLowerCase(Locale.ROOT), detail, null,
                     requestId);
         };
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -19,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 
 /**
  * What arrives on this gateway instance's partition of {@code chat.replies}: every chunk, answer
@@ -34,7 +34,13 @@ public final class Replies implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Replies.class);
 
     private final KafkaConsumer<byte[], byte[]> consumer;
-    private final Map<String, Consumer<JsonNode>> listeners = new ConcurrentHashMap<>();
+    /** Receives the records of one request, on the consumer's thread. */
+    public interface Listener {
+        /** @param polledNanos when the poll that returned {@code record} returned ({@link System#nanoTime}) */
+        void on(JsonNode record, long polledNanos);
+    }
+
+    private final Map<String, Listener> listeners = new ConcurrentHashMap<>();
     private final Map<String, JsonNode> recent;
     private final Thread thread;
     private volatile boolean running = true;
@@ -67,7 +73,7 @@ public final class Replies implements AutoCloseable {
     }
 
     /** Hands every record of {@code requestId} to {@code listener}, on the consumer's thread. */
-    public void register(String requestId, Consumer<JsonNode> listener) {
+    public void register(String requestId, Listener listener) {
         listeners.put(requestId, listener);
     }
 
@@ -90,7 +96,9 @@ public final class Replies implements AutoCloseable {
     private void run() {
         try {
             while (running) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+                long polled = System.nanoTime();
+                for (ConsumerRecord<byte[], byte[]> r : records) {
                     JsonNode record;
                     try {
                         record = OpenAiWire.parse(new String(r.value(), StandardCharsets.UTF_8));
@@ -107,9 +115,9 @@ public final class Replies implements AutoCloseable {
                             recent.put(requestId, record);
                         }
                     }
-                    Consumer<JsonNode> listener = listeners.get(requestId);
+                    Listener listener = listeners.get(requestId);
                     if (listener != null) {
-                        listener.accept(record);
+                        listener.on(record, polled);
                     }
                 }
             }

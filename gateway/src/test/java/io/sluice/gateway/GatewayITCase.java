@@ -13,6 +13,7 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.NotFoundException;
+import com.openai.errors.PermissionDeniedException;
 import com.openai.errors.UnauthorizedException;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
@@ -160,6 +161,24 @@ class GatewayITCase {
                 .isInstanceOf(NotFoundException.class).hasMessageContaining("gpt-4o");
         assertThat(client(first, acmeKey).models().list().data()).extracting(m -> m.id())
                 .containsExactly("extractive", "remote");
+    }
+
+    @Test
+    void aTenantSeesAndUsesOnlyItsModels() throws Exception {
+        String globexKey = serving.createKey(TestCorpus.GLOBEX, "models");
+        OpenAIClient globex = client(first, globexKey);
+        assertThat(globex.models().list().data()).extracting(m -> m.id()).containsExactly("extractive");
+        assertThatThrownBy(() -> globex.chat().completions().create(ask("remote", "g-conv-models", "Hello?")))
+                .isInstanceOf(PermissionDeniedException.class).hasMessageContaining("may not use the model `remote`");
+        assertThat(globex.chat().completions().create(ask("extractive", "g-conv-models", "What does the warranty "
+                + "cover?")).choices()).hasSize(1);
+        // A gateway that does not know the tenants file sends the turn; the job refuses it, and the
+        // gateway says so with the same status.
+        try (Gateway unaware = Gateway.start(serving.gateway(0).tenantsFile(null).build())) {
+            assertThatThrownBy(() -> client(unaware, globexKey).chat().completions().create(ask("remote",
+                    "g-conv-models", "Hello?"))).isInstanceOf(PermissionDeniedException.class)
+                    .hasMessageContaining("may not use answer model 'remote'");
+        }
     }
 
     @Test

@@ -32,4 +32,23 @@ class KeyCacheTest {
         assertThat(cache.tenantOf(null)).isEmpty();
         assertThat(lookups).hasValue(2);
     }
+
+    @Test
+    void remembersWithoutLookingUp() throws Exception {
+        AtomicLong clock = new AtomicLong();
+        AtomicInteger lookups = new AtomicInteger();
+        KeyCache cache = new KeyCache(Duration.ofSeconds(10), 100, clock::get, key -> {
+            lookups.incrementAndGet();
+            return key.equals("good") ? Optional.of("acme") : Optional.empty();
+        });
+        assertThat(cache.remembered("good")).as("not seen yet: must be looked up").isEmpty();
+        cache.tenantOf("good");
+        cache.tenantOf("bad");
+        assertThat(cache.remembered("good")).contains(Optional.of("acme"));
+        assertThat(cache.remembered("bad")).contains(Optional.empty());
+        assertThat(cache.remembered(null)).contains(Optional.empty());
+        clock.set(10_000);
+        assertThat(cache.remembered("good")).as("expired").isEmpty();
+        assertThat(lookups).hasValue(2);
+    }
 }

@@ -19,7 +19,8 @@ import java.util.List;
  * What the gateway tests run against: Kafka and PostgreSQL (real, embedded), the test corpus
  * backfilled, the API-key tables, and a serving job on the test's MiniCluster that answers signed
  * requests only, with {@code extractive} and {@code remote} (the OpenAI stand-in's {@code slow}
- * model, 150 ms per streamed piece) as answer models.
+ * model, 150 ms per streamed piece) as answer models; tenant acme may use both, globex only
+ * {@code extractive} (the tenants file the job and the gateways share).
  */
 final class ServingBehindGateway implements AutoCloseable {
 
@@ -27,12 +28,15 @@ final class ServingBehindGateway implements AutoCloseable {
     final OpenAiStandInServer remote;
     final JobClient job;
     final Path signingKey;
+    final Path tenantsFile;
 
-    private ServingBehindGateway(LocalStack stack, OpenAiStandInServer remote, JobClient job, Path signingKey) {
+    private ServingBehindGateway(LocalStack stack, OpenAiStandInServer remote, JobClient job, Path signingKey,
+            Path tenantsFile) {
         this.stack = stack;
         this.remote = remote;
         this.job = job;
         this.signingKey = signingKey;
+        this.tenantsFile = tenantsFile;
     }
 
     /** Starts everything under {@code work}; {@code replyPartitions} is how many gateways may run. */
@@ -44,8 +48,11 @@ final class ServingBehindGateway implements AutoCloseable {
         try (Connection owner = stack.openAuditConnection()) {
             ApiKeys.SCHEMA.migrate(owner);
         }
+        // acme may use every model, globex only the extractive one.
+        Path tenants = Files.writeString(work.resolve("tenants.json"), "{\"tenants\": [{\"id\": \"" + TestCorpus.ACME
+                + "\"}, {\"id\": \"" + TestCorpus.GLOBEX + "\", \"models\": [\"extractive\"]}]}");
         Configuration conf = stack.servingConfig(work.resolve("index"));
-        conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME, TestCorpus.GLOBEX));
+        conf.set(ServingOptions.TENANTS_FILE, tenants.toString());
         conf.set(ServingOptions.GATEWAY_REQUIRE_SIGNATURE, true);
         conf.set(ServingOptions.GATEWAY_SIGNING_KEY_FILE, signingKey.toString());
         conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, remote.baseUrl());
@@ -55,7 +62,7 @@ final class ServingBehindGateway implements AutoCloseable {
         env.enableCheckpointing(500);
         env.setParallelism(2);
         ServingJob.fromConfiguration(conf).build(env);
-        return new ServingBehindGateway(stack, remote, env.executeAsync("serving-behind-gateway"), signingKey);
+        return new ServingBehindGateway(stack, remote, env.executeAsync("serving-behind-gateway"), signingKey, tenants);
     }
 
     /** A gateway set up for this job on {@code replyPartition}, on a free port; the rest is the caller's. */
@@ -63,7 +70,7 @@ final class ServingBehindGateway implements AutoCloseable {
         return Gateway.Config.builder(stack.bootstrapServers(), stack.jdbcUrl()).listen("127.0.0.1", 0)
                 .replyPartition(replyPartition).topics(LocalStack.REQUESTS_TOPIC, LocalStack.REPLIES_TOPIC)
                 .database(stack.auditConnection().user(), null).signingKeyFile(signingKey.toString())
-                .models(List.of("extractive", "remote"));
+                .models(List.of("extractive", "remote")).tenantsFile(tenantsFile.toString());
     }
 
     /** A new API key of {@code tenant}. */

@@ -24,6 +24,8 @@ public enum RejectReason {
     UNAUTHENTICATED,
     /** The tenant is not configured. */
     UNKNOWN_TENANT,
+    /** The answer model is one the job offers, but not to this tenant (its {@code models}). */
+    MODEL_NOT_ALLOWED,
     /** A request with the same requestId was already received in this conversation, recently. */
     DUPLICATE_REQUEST,
     /** The conversation already has as many turns waiting for an answer as it may. */

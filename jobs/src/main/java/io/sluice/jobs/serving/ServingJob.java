@@ -1,29 +1,27 @@
 package io.sluice.jobs.serving;
 
 import io.sluice.jobs.config.ServingOptions;
-import io.sluice.operators.audit.AuditConnection;
+import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
-import io.sluice.operators.batch.QuestionEmbedder;
-import io.sluice.operators.batch.RecordRejector;
 import io.sluice.model.chat.GenerationParams;
 import io.sluice.model.chat.OpenAiBackendConfig;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.OnnxDecoderSpec;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
+import io.sluice.operators.audit.AuditConnection;
+import io.sluice.operators.batch.QuestionEmbedder;
+import io.sluice.operators.batch.RecordRejector;
 import io.sluice.operators.flink.AuditWriterOperator;
 import io.sluice.operators.flink.AuditWriterOperatorFactory;
 import io.sluice.operators.flink.ConversationOperator;
 import io.sluice.operators.flink.ConversationOperatorFactory;
-import io.sluice.operators.validate.Tenant;
 import io.sluice.operators.flink.MicroBatchOperator;
 import io.sluice.operators.flink.Rejections;
 import io.sluice.operators.flink.RetrieveFunction;
 import io.sluice.operators.flink.ValidateFunction;
-import io.sluice.model.EmbeddingModels;
 import io.sluice.operators.retrieve.IndexStore;
 import io.sluice.operators.retrieve.SnapshotManifest;
-import io.sluice.operators.validate.TenantRegistry;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.EmbeddedRequest;
@@ -33,6 +31,8 @@ import io.sluice.schemas.ResponseEvent;
 import io.sluice.schemas.RetrievedRequest;
 import io.sluice.schemas.json.RejectionJson;
 import io.sluice.schemas.json.ResponseJson;
+import io.sluice.schemas.tenants.Tenant;
+import io.sluice.schemas.tenants.TenantRegistry;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -134,6 +134,15 @@ public final class ServingJob {
                     if (t.answerModel() != null && !answerModels.contains(t.answerModel())) {
                         throw new IllegalArgumentException("Tenant " + t.id() + " is answered by '" + t.answerModel()
                                 + "', which is not configured; configured answer models: " + answerModels.names());
+                    }
+                    if (t.models() != null && t.allowed(answerModels.names()).size() < t.models().size()) {
+                        throw new IllegalArgumentException("Tenant " + t.id() + " may use " + t.models() + ", but "
+                                + "only " + answerModels.names() + " are configured");
+                    }
+                    if (!t.allows(answerModels.defaultModel()) && t.answerModel() == null) {
+                        throw new IllegalArgumentException("Tenant " + t.id() + " may not use the default answer model '"
+                                + answerModels.defaultModel() + "' (" + ServingOptions.ANSWER_DEFAULT_MODEL.key()
+                                + "); give it an answerModel of its models " + t.models());
                     }
                 }
                 var conversation = new ConversationOperator.Settings(conf.get(ServingOptions.CONVERSATION_MAX_TURNS),

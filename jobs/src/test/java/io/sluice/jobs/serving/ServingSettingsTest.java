@@ -86,6 +86,15 @@ class ServingSettingsTest {
         c.set(ServingOptions.TENANTS_FILE, tenants.toString());
         assertThatThrownBy(() -> ServingJob.Settings.from(c))
                 .hasMessageContaining("Tenant acme is answered by 'local-llm', which is not configured");
+        Files.writeString(tenants, "{\"tenants\": [{\"id\": \"acme\", \"models\": [\"extractive\", \"local-llm\"]}]}");
+        assertThatThrownBy(() -> ServingJob.Settings.from(c))
+                .hasMessageContaining("Tenant acme may use [extractive, local-llm], but only");
+        Files.writeString(tenants, "{\"tenants\": [{\"id\": \"acme\", \"models\": [\"remote\"]}]}");
+        assertThatThrownBy(() -> ServingJob.Settings.from(c))
+                .hasMessageContaining("Tenant acme may not use the default answer model 'extractive'");
+        Files.writeString(tenants, "{\"tenants\": [{\"id\": \"acme\", \"models\": [\"remote\"], "
+                + "\"answerModel\": \"remote\"}]}");
+        assertThat(ServingJob.Settings.from(c).tenants().find("acme").orElseThrow().allows("extractive")).isFalse();
         c.set(ServingOptions.ANSWER_ONNX_MODEL_DIR, index.resolve("nowhere").toString());
         assertThatThrownBy(() -> ServingJob.Settings.from(c)).hasMessageContaining("is not a directory");
     }

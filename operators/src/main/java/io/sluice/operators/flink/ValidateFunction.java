@@ -3,13 +3,13 @@ package io.sluice.operators.flink;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.failure.RecordFailures;
 import io.sluice.operators.validate.RequestValidator;
-import io.sluice.operators.validate.TenantRegistry;
 import io.sluice.operators.validate.ValidationResult;
 import io.sluice.schemas.Bounds;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RequestEnvelope;
+import io.sluice.schemas.tenants.TenantRegistry;
 
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.ProcessFunction;

@@ -7,6 +7,8 @@ import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RequestEnvelope;
 import io.sluice.schemas.RequestSignature;
+import io.sluice.schemas.tenants.Tenant;
+import io.sluice.schemas.tenants.TenantRegistry;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -177,6 +179,10 @@ public final class RequestValidator {
                 return p.reject(RejectReason.INVALID_FIELD, "'answerModel' must be one of " + answerModels.names());
             }
             answerModel = model.asText();
+        }
+        if (!t.allows(answerModel)) {
+            return p.reject(RejectReason.MODEL_NOT_ALLOWED, "tenant '" + t.id() + "' may not use answer model '"
+                    + answerModel + "'; its models: " + t.allowed(answerModels.names()));
         }
 
         int topK = t.topK();

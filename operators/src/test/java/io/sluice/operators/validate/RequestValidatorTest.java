@@ -6,10 +6,14 @@ import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.RequestEnvelope;
+import io.sluice.schemas.tenants.Tenant;
+import io.sluice.schemas.tenants.TenantRegistry;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,9 +24,10 @@ class RequestValidatorTest {
                     "local-gen", new OpenAiChatModelSpec(OpenAiBackendConfig.of("http://localhost:2/v1", "m", null))),
             GenerationParams.greedy(64, 0));
 
-    private final RequestValidator validator = new RequestValidator(new TenantRegistry(java.util.List.of(
+    private final RequestValidator validator = new RequestValidator(new TenantRegistry(List.of(
             new Tenant("acme", 20, 5, 10, 1024, 2048),
-            new Tenant("genco", 20, 5, 10, 1024, 2048, "remote"))), MODELS, 1024);
+            new Tenant("genco", 20, 5, 10, 1024, 2048, "remote", null),
+            new Tenant("lite", 20, 5, 10, 1024, 2048, null, List.of("extractive")))), MODELS, 1024);
 
     private ValidationResult validate(String payload) {
         return validator.validate(RequestEnvelope.ofText(2, 42L, 1000L, payload));
@@ -60,6 +65,16 @@ class RequestValidatorTest {
         var rejected = (ValidationResult.Rejected) validate(base + ",\"tenantId\":\"acme\",\"answerModel\":\"gpt-9\"}");
         assertThat(rejected.rejection().reason()).isEqualTo(RejectReason.INVALID_FIELD);
         assertThat(rejected.rejection().detail()).contains("[extractive, local-gen, remote]");
+    }
+
+    @Test
+    void aTenantUsesOnlyItsModels() {
+        String base = "{\"requestId\":\"r1\",\"conversationId\":\"c1\",\"message\":\"hi\",\"tenantId\":\"lite\"";
+        assertThat(model(base + "}")).isEqualTo(AnswerModels.EXTRACTIVE);
+        var rejected = (ValidationResult.Rejected) validate(base + ",\"answerModel\":\"remote\"}");
+        assertThat(rejected.rejection().reason()).isEqualTo(RejectReason.MODEL_NOT_ALLOWED);
+        assertThat(rejected.rejection().detail()).contains("'lite' may not use answer model 'remote'")
+                .contains("[extractive]");
     }
 
     private String model(String payload) {
@@ -163,7 +178,7 @@ class RequestValidatorTest {
     @Test
     void deepNestingIsMalformedNotAStackOverflow() {
         String deep = "[".repeat(100_000) + "]".repeat(100_000);
-        var big = new RequestValidator(new TenantRegistry(java.util.List.of(Tenant.withDefaults("acme"))), MODELS,
+        var big = new RequestValidator(new TenantRegistry(List.of(Tenant.withDefaults("acme"))), MODELS,
                 1 << 20);
         var result = (ValidationResult.Rejected) big.validate(RequestEnvelope.ofText(0, 0L, 0L,
                 "{\"requestId\":\"r1\",\"x\":" + deep + "}"));
@@ -176,7 +191,7 @@ class RequestValidatorTest {
     @Test
     void longIdsAreRejectedAndEchoedBounded() {
         String id = "c".repeat(300_000);
-        var big = new RequestValidator(new TenantRegistry(java.util.List.of(Tenant.withDefaults("acme"))), MODELS,
+        var big = new RequestValidator(new TenantRegistry(List.of(Tenant.withDefaults("acme"))), MODELS,
                 1 << 20);
         var rejection = ((ValidationResult.Rejected) big.validate(RequestEnvelope.ofText(0, 0L, 0L,
                 "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"" + id + "\",\"message\":\"hi\"}")))
@@ -199,7 +214,7 @@ class RequestValidatorTest {
         private final byte[] payload = request("\"hi\"").getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
         private ValidationResult check(boolean required, int replyPartition, String signature) {
-            return new RequestValidator(new TenantRegistry(java.util.List.of(Tenant.withDefaults("acme"))), MODELS,
+            return new RequestValidator(new TenantRegistry(List.of(Tenant.withDefaults("acme"))), MODELS,
                     1024, key, required).validate(new RequestEnvelope(0, 9L, 1L, payload, replyPartition, signature));
         }
 

@@ -1,11 +1,15 @@
-package io.sluice.operators.validate;
+package io.sluice.schemas.tenants;
 
 import io.sluice.schemas.Bounds;
+
+import java.util.Collection;
+import java.util.List;
 
 /**
  * A tenant and its limits. {@code topK} and {@code contextTokens} are the defaults a request may
  * lower or raise up to {@code maxTopK} / {@code maxContextTokens}. {@code answerModel} answers the
- * tenant's requests that name no model; null leaves it to the job's default.
+ * tenant's requests that name no model; null leaves it to the job's default. {@code models} are the
+ * answer models the tenant may use; null allows every model the job offers.
  */
 public record Tenant(
         String id,
@@ -14,10 +18,11 @@ public record Tenant(
         int maxTopK,
         int contextTokens,
         int maxContextTokens,
-        String answerModel) {
+        String answerModel,
+        List<String> models) {
 
     public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens) {
-        this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, null);
+        this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, null, null);
     }
 
     public Tenant {
@@ -34,10 +39,31 @@ public record Tenant(
             throw new IllegalArgumentException("tenant " + id + ": maxMessageChars may be at most "
                     + Bounds.MAX_MESSAGE_CHARS + " and maxTopK at most " + Bounds.MAX_TOP_K);
         }
+        if (models != null) {
+            models = List.copyOf(models);
+            if (models.isEmpty()) {
+                throw new IllegalArgumentException("tenant " + id + ": 'models' must name at least one answer "
+                        + "model (leave it out to allow every model)");
+            }
+            if (answerModel != null && !models.contains(answerModel)) {
+                throw new IllegalArgumentException("tenant " + id + ": its answerModel '" + answerModel
+                        + "' is not one of its models " + models);
+            }
+        }
     }
 
     /** A tenant with the default limits. */
     public static Tenant withDefaults(String id) {
         return new Tenant(id, 4000, 5, 20, 1024, 4096);
+    }
+
+    /** Whether the tenant may use {@code model}. */
+    public boolean allows(String model) {
+        return models == null || models.contains(model);
+    }
+
+    /** Of {@code offered} (the job's models, in their order), those the tenant may use. */
+    public List<String> allowed(Collection<String> offered) {
+        return offered.stream().filter(this::allows).toList();
     }
 }

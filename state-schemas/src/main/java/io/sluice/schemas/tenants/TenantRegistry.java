@@ -1,4 +1,4 @@
-package io.sluice.operators.validate;
+package io.sluice.schemas.tenants;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -18,10 +20,13 @@ import java.util.TreeMap;
  *
  * <pre>{@code
  * {"tenants": [{"id": "acme", "maxMessageChars": 4000, "topK": 5, "maxTopK": 20,
- *               "contextTokens": 1024, "maxContextTokens": 4096}]}
+ *               "contextTokens": 1024, "maxContextTokens": 4096,
+ *               "answerModel": "extractive", "models": ["extractive", "remote"]}]}
  * }</pre>
  *
- * Every field but {@code id} is optional and falls back to {@link Tenant#withDefaults}.
+ * Every field but {@code id} is optional and falls back to {@link Tenant#withDefaults}; without
+ * {@code models} the tenant may use every answer model. The serving job and the gateway read the
+ * same file.
  */
 public final class TenantRegistry implements Serializable {
 
@@ -38,7 +43,7 @@ public final class TenantRegistry implements Serializable {
     }
 
     public static TenantRegistry of(String... ids) {
-        return new TenantRegistry(java.util.Arrays.stream(ids).map(Tenant::withDefaults).toList());
+        return new TenantRegistry(Arrays.stream(ids).map(Tenant::withDefaults).toList());
     }
 
     public Optional<Tenant> find(String id) {
@@ -63,10 +68,10 @@ public final class TenantRegistry implements Serializable {
         if (!list.isArray() || list.isEmpty()) {
             throw new IOException("Tenants file " + file + " needs a non-empty \"tenants\" array");
         }
-        List<Tenant> tenants = new java.util.ArrayList<>();
+        List<Tenant> tenants = new ArrayList<>();
         for (JsonNode n : list) {
-            Tenant d = Tenant.withDefaults(n.path("id").asText("x"));
             try {
+                Tenant d = Tenant.withDefaults(n.path("id").asText(""));
                 tenants.add(new Tenant(
                         n.path("id").asText(null),
                         n.path("maxMessageChars").asInt(d.maxMessageChars()),
@@ -74,7 +79,8 @@ public final class TenantRegistry implements Serializable {
                         n.path("maxTopK").asInt(d.maxTopK()),
                         n.path("contextTokens").asInt(d.contextTokens()),
                         n.path("maxContextTokens").asInt(d.maxContextTokens()),
-                        n.path("answerModel").asText(null)));
+                        n.path("answerModel").asText(null),
+                        models(n.get("models"))));
             } catch (IllegalArgumentException e) {
                 throw new IOException("Tenants file " + file + ": " + e.getMessage(), e);
             }
@@ -82,16 +88,35 @@ public final class TenantRegistry implements Serializable {
         return new TenantRegistry(tenants);
     }
 
+    private static List<String> models(JsonNode models) {
+        if (models == null || models.isNull()) {
+            return null;
+        }
+        if (!models.isArray()) {
+            throw new IllegalArgumentException("'models' must be an array of answer model names");
+        }
+        List<String> names = new ArrayList<>();
+        for (JsonNode m : models) {
+            if (!m.isTextual() || m.asText().isBlank()) {
+                throw new IllegalArgumentException("'models' must be an array of answer model names");
+            }
+            names.add(m.asText());
+        }
+        return names;
+    }
+
     /** Serializable form: records are not, and Flink ships the registry inside a function. */
     private record TenantEntry(String id, int maxMessageChars, int topK, int maxTopK,
-            int contextTokens, int maxContextTokens, String answerModel) implements Serializable {
+            int contextTokens, int maxContextTokens, String answerModel, ArrayList<String> models)
+            implements Serializable {
         static TenantEntry of(Tenant t) {
             return new TenantEntry(t.id(), t.maxMessageChars(), t.topK(), t.maxTopK(),
-                    t.contextTokens(), t.maxContextTokens(), t.answerModel());
+                    t.contextTokens(), t.maxContextTokens(), t.answerModel(),
+                    t.models() == null ? null : new ArrayList<>(t.models()));
         }
 
         Tenant toTenant() {
-            return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel);
+            return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models);
         }
     }
 

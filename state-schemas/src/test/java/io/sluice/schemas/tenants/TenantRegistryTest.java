@@ -1,4 +1,4 @@
-package io.sluice.operators.validate;
+package io.sluice.schemas.tenants;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -6,6 +6,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -31,5 +32,25 @@ class TenantRegistryTest {
         Files.writeString(file, "{\"tenants\":[{\"id\":\"a\",\"topK\":50}]}");
         assertThatThrownBy(() -> TenantRegistry.load(file)).hasMessageContaining("at most its maximum");
         assertThatThrownBy(() -> TenantRegistry.load(dir.resolve("none.json"))).hasMessageContaining("not found");
+    }
+
+    @Test
+    void aTenantMayBeLimitedToSomeModels(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("tenants.json");
+        Files.writeString(file, "{\"tenants\":[{\"id\":\"acme\",\"models\":[\"extractive\"]},{\"id\":\"globex\"}]}");
+        TenantRegistry registry = TenantRegistry.load(file);
+        Tenant acme = registry.find("acme").orElseThrow();
+        assertThat(acme.allows("extractive")).isTrue();
+        assertThat(acme.allows("remote")).isFalse();
+        assertThat(acme.allowed(List.of("remote", "extractive"))).containsExactly("extractive");
+        assertThat(registry.find("globex").orElseThrow().allowed(List.of("remote", "extractive")))
+                .containsExactly("remote", "extractive");
+
+        Files.writeString(file, "{\"tenants\":[{\"id\":\"a\",\"models\":[]}]}");
+        assertThatThrownBy(() -> TenantRegistry.load(file)).hasMessageContaining("at least one answer model");
+        Files.writeString(file, "{\"tenants\":[{\"id\":\"a\",\"models\":\"extractive\"}]}");
+        assertThatThrownBy(() -> TenantRegistry.load(file)).hasMessageContaining("array of answer model names");
+        Files.writeString(file, "{\"tenants\":[{\"id\":\"a\",\"answerModel\":\"remote\",\"models\":[\"extractive\"]}]}");
+        assertThatThrownBy(() -> TenantRegistry.load(file)).hasMessageContaining("not one of its models");
     }
 }
