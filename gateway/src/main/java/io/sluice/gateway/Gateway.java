@@ -421,11 +421,13 @@ public final class Gateway implements AutoCloseable {
                         "model", null));
                 return;
             }
+            // With the header the job keeps the conversation's history and only the new message is used;
+            // without it the turn is answered from the earlier messages, as OpenAI's API does.
             String conversation = ctx.request().getHeader(CONVERSATION_HEADER);
-            if (!OpenAiWire.validConversation(conversation)) {
-                sendError(ctx.response(), ApiException.invalid("Name the conversation in the " + CONVERSATION_HEADER
-                        + " header (1-128 characters of letters, digits and . _ : @ -): Sluice keeps its history "
-                        + "and you send only the new message.", null));
+            if (conversation != null && !OpenAiWire.validConversation(conversation)) {
+                sendError(ctx.response(), ApiException.invalid("The " + CONVERSATION_HEADER + " header must be "
+                        + "1-128 characters of letters, digits and . _ : @ - (or left out: then the messages "
+                        + "before the last are the conversation so far).", null));
                 return;
             }
             String requestId = UUID.randomUUID().toString();
@@ -433,8 +435,9 @@ public final class Gateway implements AutoCloseable {
             replies.register(requestId, exchange::fromReplies);
             ctx.response().closeHandler(v -> exchange.abandon());
             byte[] payload = OpenAiWire.request(requestId, tenant, conversation, turn).getBytes(StandardCharsets.UTF_8);
+            // Keyed by conversation, so that its turns stay in order in one partition.
             ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(config.requestsTopic(), null,
-                    conversation.getBytes(StandardCharsets.UTF_8), payload);
+                    (conversation != null ? conversation : requestId).getBytes(StandardCharsets.UTF_8), payload);
             record.headers().add(RequestSignature.REPLY_PARTITION_HEADER,
                     Integer.toString(config.replyPartition()).getBytes(StandardCharsets.US_ASCII));
             if (signingKey != null) {

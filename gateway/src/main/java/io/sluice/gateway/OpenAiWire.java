@@ -1,5 +1,9 @@
 package io.sluice.gateway;
 
+import io.sluice.schemas.Bounds;
+import io.sluice.schemas.ConversationTurn;
+import io.sluice.schemas.json.ResponseJson;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -7,8 +11,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -27,7 +33,17 @@ public final class OpenAiWire {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
 
     /** One turn as the gateway sends it to the job. */
-    public record Turn(String model, String message, boolean stream, boolean includeUsage) {}
+    /**
+     * A request's new message and, for a request that names no conversation, the turns before it
+     * ({@code earlier}, oldest first) as the job takes them in {@code history}.
+     */
+    public record Turn(String model, String message, boolean stream, boolean includeUsage,
+            List<ConversationTurn> earlier) {
+
+        public Turn(String model, String message, boolean stream, boolean includeUsage) {
+            this(model, message, stream, includeUsage, List.of());
+        }
+    }
 
     private OpenAiWire() {}
 
@@ -35,7 +51,8 @@ public final class OpenAiWire {
      * The turn of a {@code /v1/chat/completions} body: {@code model} (one of {@code models}: Sluice's
      * answer models), {@code messages} whose last is the user's new message (a string, or text
      * parts), {@code stream} and {@code stream_options.include_usage}. Sampling fields are the job's
-     * to decide and are ignored.
+     * to decide and are ignored. The messages before the last are the conversation so far (see
+     * {@link #earlierTurns}); they are used only when the request names no conversation.
      */
     public static Turn parse(String body, Set<String> models) throws ApiException {
         JsonNode root;
@@ -72,7 +89,50 @@ public final class OpenAiWire {
             throw ApiException.invalid("'stream' must be a boolean.", "stream");
         }
         return new Turn(model.asText(), text, stream != null && stream.asBoolean(),
-                root.path("stream_options").path("include_usage").asBoolean(false));
+                root.path("stream_options").path("include_usage").asBoolean(false), earlierTurns(messages));
+    }
+
+    /**
+     * The question and answer pairs of {@code messages} before the last, oldest first, as many of
+     * the newest as the job takes ({@link Bounds#MAX_CLIENT_TURNS} turns,
+     * {@link Bounds#MAX_CLIENT_HISTORY_CHARS} characters): a user message and the assistant message
+     * after it make a turn; a user message without a reply, or a reply without a question, makes a
+     * turn with the other side empty. System, developer and tool messages, and assistant messages
+     * without text (tool calls), are skipped: the job
+     * writes its own instructions, and its context compiler keeps the newest turns that fit the
+     * token budget, as it does for the history it keeps itself.
+     */
+    static List<ConversationTurn> earlierTurns(JsonNode messages) {
+        List<ConversationTurn> turns = new ArrayList<>();
+        String question = null;
+        for (int i = 0; i < messages.size() - 1; i++) {
+            JsonNode m = messages.get(i);
+            String role = m.path("role").asText();
+            String text = Objects.requireNonNullElse(text(m.get("content")), "");
+            if (role.equals("user")) {
+                if (question != null) {
+                    turns.add(ConversationTurn.fromClient(question, ""));
+                }
+                question = text;
+            } else if (role.equals("assistant") && (question != null || !text.isEmpty())) {
+                turns.add(ConversationTurn.fromClient(Objects.requireNonNullElse(question, ""), text));
+                question = null;
+            }
+        }
+        if (question != null) {
+            turns.add(ConversationTurn.fromClient(question, ""));
+        }
+        int from = turns.size();
+        long chars = 0;
+        while (from > 0 && turns.size() - from < Bounds.MAX_CLIENT_TURNS) {
+            ConversationTurn t = turns.get(from - 1);
+            chars += t.question().length() + t.answer().length();
+            if (chars > Bounds.MAX_CLIENT_HISTORY_CHARS) {
+                break;
+            }
+            from--;
+        }
+        return List.copyOf(turns.subList(from, turns.size()));
     }
 
     /** A message's text: a string, or the text of its {@code {"type": "text"}} parts. */
@@ -100,11 +160,24 @@ public final class OpenAiWire {
         return conversation != null && ID.matcher(conversation).matches();
     }
 
-    /** The {@code chat.requests} payload of a turn; the tenant is the key's, never the caller's word. */
+    /**
+     * The {@code chat.requests} payload of a turn; the tenant is the key's, never the caller's word.
+     * With a {@code conversationId} the job keeps the history; without one (null) the turn carries
+     * its earlier turns.
+     */
     public static String request(String requestId, String tenantId, String conversationId, Turn turn) {
-        return MAPPER.createObjectNode().put("requestId", requestId).put("tenantId", tenantId)
-                .put("conversationId", conversationId).put("message", turn.message()).put("answerModel", turn.model())
-                .toString();
+        ObjectNode request = MAPPER.createObjectNode().put("requestId", requestId).put("tenantId", tenantId);
+        if (conversationId != null) {
+            request.put("conversationId", conversationId);
+        }
+        request.put("message", turn.message()).put("answerModel", turn.model());
+        if (conversationId == null) {
+            ArrayNode history = request.putArray("history");
+            for (ConversationTurn t : turn.earlier()) {
+                history.addObject().put("question", t.question()).put("answer", t.answer());
+            }
+        }
+        return request.toString();
     }
 
     /** A record on {@code chat.replies} is a rejection when it has a reason. */
@@ -185,9 +258,12 @@ public final class OpenAiWire {
      * the job's time per stage.
      */
     private static ObjectNode extension(JsonNode answer) {
+        boolean server = !ResponseJson.MODE_CLIENT.equals(answer.path("conversationMode").asText());
         ObjectNode sluice = MAPPER.createObjectNode().put("request_id", answer.path("requestId").asText())
-                .put("conversation_id", answer.path("conversationId").asText())
-                .put("conversation_mode", "server");
+                .put("conversation_mode", server ? ResponseJson.MODE_SERVER : ResponseJson.MODE_CLIENT);
+        if (server) {
+            sluice.put("conversation_id", answer.path("conversationId").asText());
+        }
         ArrayNode citations = sluice.putArray("citations");
         for (JsonNode c : answer.path("citations")) {
             citations.addObject().put("marker", c.path("marker").asInt()).put("title", c.path("title").asText(null))

@@ -128,6 +128,28 @@ class GatewayITCase {
     }
 
     @Test
+    void withoutAConversationHeaderTheMessagesAreTheHistory() {
+        OpenAIClient sdk = client(first, acmeKey);
+        ChatCompletion opening = sdk.chat().completions().create(ChatCompletionCreateParams.builder()
+                .model("extractive").addUserMessage("How many days do I have to request a refund?").build());
+        String refund = opening.choices().get(0).message().content().orElseThrow();
+        assertThat(refund).contains("thirty days");
+        assertThat(opening._additionalProperties().get("sluice").toString()).contains("conversation_mode=client")
+                .contains("history_turns=0").doesNotContain("conversation_id");
+        // The client resends the conversation, as with OpenAI; Sluice answers from it and keeps nothing.
+        ChatCompletion followUp = sdk.chat().completions().create(ChatCompletionCreateParams.builder()
+                .model("extractive").addSystemMessage("Answer from the policies.")
+                .addUserMessage("How many days do I have to request a refund?").addAssistantMessage(refund)
+                .addUserMessage("How long does express shipping take?").build());
+        assertThat(followUp.choices().get(0).message().content()).isPresent();
+        assertThat(followUp._additionalProperties().get("sluice").toString()).contains("conversation_mode=client")
+                .contains("history_turns=1");
+        ChatCompletion named = sdk.chat().completions().create(ask("extractive", "g-conv-5", "Hello there?"));
+        assertThat(named._additionalProperties().get("sluice").toString()).contains("conversation_mode=server")
+                .contains("conversation_id=g-conv-5");
+    }
+
+    @Test
     void streamedAnswersArriveAsChunksThatAddUpToTheAnswer() {
         OpenAIClient sdk = client(second, acmeKey);
         List<String> pieces = new ArrayList<>();

@@ -1,5 +1,8 @@
 package io.sluice.gateway;
 
+import io.sluice.schemas.Bounds;
+import io.sluice.schemas.ConversationTurn;
+
 import com.fasterxml.jackson.databind.JsonNode;
 
 import org.junit.jupiter.api.Test;
@@ -8,6 +11,7 @@ import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 class OpenAiWireTest {
 
@@ -23,6 +27,49 @@ class OpenAiWireTest {
         JsonNode request = OpenAiWire.parse(OpenAiWire.request("r-1", "acme", "c-1", turn));
         assertThat(request.path("tenantId").asText()).isEqualTo("acme");
         assertThat(request.path("answerModel").asText()).isEqualTo("remote");
+    }
+
+    @Test
+    void theMessagesBeforeTheLastAreTheConversationSoFar() throws Exception {
+        OpenAiWire.Turn turn = OpenAiWire.parse("{\"model\":\"extractive\",\"messages\":["
+                + "{\"role\":\"system\",\"content\":\"Be brief.\"},"
+                + "{\"role\":\"user\",\"content\":\"Refunds?\"},{\"role\":\"assistant\",\"content\":\"Thirty days [1].\"},"
+                + "{\"role\":\"user\",\"content\":\"Hello?\"},{\"role\":\"user\",\"content\":\"Anyone?\"},"
+                + "{\"role\":\"assistant\",\"content\":[{\"type\":\"text\",\"text\":\"Yes.\"}]},"
+                + "{\"role\":\"tool\",\"content\":\"{}\"},{\"role\":\"assistant\",\"content\":null},"
+                + "{\"role\":\"user\",\"content\":\"And shipping?\"}]}", MODELS);
+        assertThat(turn.message()).isEqualTo("And shipping?");
+        // A question without a reply keeps its place; system, tool and text-less assistant messages go.
+        assertThat(turn.earlier()).extracting(ConversationTurn::question, ConversationTurn::answer).containsExactly(
+                tuple("Refunds?", "Thirty days [1]."), tuple("Hello?", ""), tuple("Anyone?", "Yes."));
+
+        JsonNode stateless = OpenAiWire.parse(OpenAiWire.request("r-1", "acme", null, turn));
+        assertThat(stateless.has("conversationId")).isFalse();
+        assertThat(stateless.path("history")).hasSize(3);
+        assertThat(stateless.path("history").get(0).path("answer").asText()).isEqualTo("Thirty days [1].");
+        JsonNode named = OpenAiWire.parse(OpenAiWire.request("r-1", "acme", "c-1", turn));
+        assertThat(named.path("conversationId").asText()).isEqualTo("c-1");
+        assertThat(named.has("history")).isFalse();
+    }
+
+    @Test
+    void aLongConversationSendsItsNewestTurnsWithinTheJobsBounds() throws Exception {
+        StringBuilder messages = new StringBuilder();
+        for (int i = 0; i < Bounds.MAX_CLIENT_TURNS + 10; i++) {
+            messages.append("{\"role\":\"user\",\"content\":\"q").append(i).append("\"},")
+                    .append("{\"role\":\"assistant\",\"content\":\"a").append(i).append("\"},");
+        }
+        OpenAiWire.Turn many = OpenAiWire.parse("{\"model\":\"extractive\",\"messages\":[" + messages
+                + "{\"role\":\"user\",\"content\":\"now\"}]}", MODELS);
+        assertThat(many.earlier()).hasSize(Bounds.MAX_CLIENT_TURNS);
+        assertThat(many.earlier().get(0).question()).isEqualTo("q10");
+        assertThat(many.earlier().get(Bounds.MAX_CLIENT_TURNS - 1).answer()).isEqualTo("a" + (Bounds.MAX_CLIENT_TURNS + 9));
+
+        String half = "x".repeat(Bounds.MAX_CLIENT_HISTORY_CHARS / 2);
+        OpenAiWire.Turn longOnes = OpenAiWire.parse("{\"model\":\"extractive\",\"messages\":["
+                + ("{\"role\":\"user\",\"content\":\"" + half + "\"},").repeat(3)
+                + "{\"role\":\"user\",\"content\":\"now\"}]}", MODELS);
+        assertThat(longOnes.earlier()).hasSize(2);
     }
 
     @Test
@@ -57,6 +104,13 @@ class OpenAiWireTest {
         assertThat(completion.path("usage").path("total_tokens").asInt()).isZero();
         assertThat(completion.path("sluice").path("citations").get(0).path("title").asText()).isEqualTo("Refunds");
         assertThat(completion.path("sluice").path("history_turns").asInt()).isEqualTo(2);
+        assertThat(completion.path("sluice").path("conversation_mode").asText()).isEqualTo("server");
+        assertThat(completion.path("sluice").path("conversation_id").asText()).isEqualTo("c-1");
+        JsonNode brought = OpenAiWire.parse(OpenAiWire.completion("chatcmpl-r-1", 5, "extractive",
+                OpenAiWire.parse(answer.toString().replace("\"historyTurns\"", "\"conversationMode\":\"client\","
+                        + "\"historyTurns\""))));
+        assertThat(brought.path("sluice").path("conversation_mode").asText()).isEqualTo("client");
+        assertThat(brought.path("sluice").has("conversation_id")).isFalse();
         assertThat(completion.path("sluice").path("timings").path("answer_ms").asDouble()).isEqualTo(7.25);
         assertThat(completion.path("sluice").path("timings").path("embed_ms").asDouble()).isEqualTo(1.5);
     }

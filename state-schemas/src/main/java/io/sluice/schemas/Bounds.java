@@ -34,6 +34,15 @@ public final class Bounds {
     /** A model version or finish reason as a (remote) model reports it. */
     public static final int MODEL_VERSION_CHARS = 256;
 
+    /**
+     * The most earlier turns a request without a conversation id may bring. The compiled context
+     * keeps the newest of them that fit its token budget.
+     */
+    public static final int MAX_CLIENT_TURNS = 64;
+
+    /** The most characters, questions and answers together, of the turns a request brings. */
+    public static final int MAX_CLIENT_HISTORY_CHARS = 4 * MAX_MESSAGE_CHARS;
+
     /** The most chunks a request may retrieve ({@code maxTopK} is capped at this). */
     public static final int MAX_TOP_K = 100;
 

@@ -9,6 +9,8 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A validated chat request. {@code topK} and {@code contextTokens} are the effective values: the
@@ -19,6 +21,12 @@ import java.io.IOException;
  * validation so replay sees the same choice. {@code replyPartition} is the partition of the replies
  * topic its answer (or rejection) goes to when a trusted producer asked for one, else {@code -1}
  * ({@code chat.responses}); it routes, it decides nothing, and the audit trail does not record it.
+ *
+ * <p>{@code clientHistory} is null when the job keeps the conversation's history (the request named
+ * a conversation). A request that named none brings its earlier turns itself, oldest first (possibly
+ * none), the way OpenAI's stateless API does; its {@code conversationId} is then
+ * {@link #clientConversationId}, unique to the record, so that no state outlives the turn. Its turns
+ * have no request id or event time and are counted against the context budget like any history.
  */
 public record ChatRequest(
         String requestId,
@@ -31,7 +39,8 @@ public record ChatRequest(
         int partition,
         long offset,
         String answerModel,
-        int replyPartition) {
+        int replyPartition,
+        ConversationHistory clientHistory) {
 
     /** The answer model of requests written before requests named one (codec version 1). */
     public static final String DEFAULT_ANSWER_MODEL = "extractive";
@@ -43,11 +52,37 @@ public record ChatRequest(
                 DEFAULT_ANSWER_MODEL);
     }
 
-    /** A request whose answer goes to {@code chat.responses}. */
+    /** A request whose history the job keeps. */
+    public ChatRequest(String requestId, String tenantId, String conversationId, String message, int topK,
+            int contextTokens, long eventTime, int partition, long offset, String answerModel, int replyPartition) {
+        this(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition, offset,
+                answerModel, replyPartition, null);
+    }
+
+    /** A request whose history the job keeps and whose answer goes to {@code chat.responses}. */
     public ChatRequest(String requestId, String tenantId, String conversationId, String message, int topK,
             int contextTokens, long eventTime, int partition, long offset, String answerModel) {
         this(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition, offset,
                 answerModel, -1);
+    }
+
+    /**
+     * Starts the conversation id of every request that brings its own history. Client ids never
+     * contain it, so such a request never reads or writes a named conversation's state.
+     */
+    public static final String CLIENT_CONVERSATION_PREFIX = "~";
+
+    /**
+     * The conversation id of a request that brings its own history and was read from
+     * {@code partition:offset}: one per record, the same whenever the record is read again.
+     */
+    public static String clientConversationId(int partition, long offset) {
+        return CLIENT_CONVERSATION_PREFIX + partition + ":" + offset;
+    }
+
+    /** Whether the request brought its own history instead of naming a conversation the job keeps. */
+    public boolean historyFromClient() {
+        return clientHistory != null;
     }
 
     /** Separates the tenant from the conversation in {@link #conversationKey}; valid ids never contain it. */
@@ -78,13 +113,14 @@ public record ChatRequest(
     public static final TypeInformation<ChatRequest> TYPE = new RecordTypeInfo<>(new Codec());
 
     /**
-     * Layout 2 added {@code answerModel}, layout 3 {@code replyPartition}. Records that embed a
+     * Layout 2 added {@code answerModel}, layout 3 {@code replyPartition}, layout 4
+     * {@code clientHistory} (a count, -1 for none, then question and answer of each turn). Records that embed a
      * request ({@link RetrievedRequest}, {@link AnsweredTurn}, ...) write it with {@link #writeFields}
      * and say in their own version which request layout they hold.
      */
     public static final class Codec implements RecordCodec<ChatRequest> {
         /** The request layout {@link #writeFields} writes. */
-        static final int LAYOUT = 3;
+        static final int LAYOUT = 4;
 
         @Override
         public int version() {
@@ -118,15 +154,40 @@ public record ChatRequest(
             out.writeLong(v.offset);
             Fields.writeString(out, v.answerModel);
             out.writeInt(v.replyPartition);
+            if (v.clientHistory == null) {
+                out.writeInt(-1);
+                return;
+            }
+            out.writeInt(v.clientHistory.turns().size());
+            for (ConversationTurn t : v.clientHistory.turns()) {
+                Fields.writeString(out, t.question());
+                Fields.writeString(out, t.answer());
+            }
         }
 
-        /** Reads a request written in {@code layout} (1: before answer models, 2: before reply partitions, 3). */
+        /**
+         * Reads a request written in {@code layout} (1: before answer models, 2: before reply
+         * partitions, 3: before client history, 4).
+         */
         static ChatRequest readFields(DataInputView in, int layout) throws IOException {
             return new ChatRequest(Fields.readString(in), Fields.readString(in),
                     Fields.readString(in), Fields.readString(in), in.readInt(), in.readInt(),
                     in.readLong(), in.readInt(), in.readLong(),
                     layout >= 2 ? Fields.readString(in) : DEFAULT_ANSWER_MODEL,
-                    layout >= 3 ? in.readInt() : -1);
+                    layout >= 3 ? in.readInt() : -1,
+                    layout >= 4 ? readClientHistory(in) : null);
+        }
+
+        private static ConversationHistory readClientHistory(DataInputView in) throws IOException {
+            int count = in.readInt();
+            if (count < 0) {
+                return null;
+            }
+            List<ConversationTurn> turns = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                turns.add(ConversationTurn.fromClient(Fields.readString(in), Fields.readString(in)));
+            }
+            return new ConversationHistory(turns);
         }
     }
 }

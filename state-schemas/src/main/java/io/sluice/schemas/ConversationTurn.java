@@ -12,6 +12,14 @@ public record ConversationTurn(String requestId, long eventTime, String question
         this(requestId, eventTime, question, answer, 0);
     }
 
+    /**
+     * A turn a client sent with its request (a stateless request): no request id or event time of
+     * its own, and tokens counted when a context is compiled.
+     */
+    public static ConversationTurn fromClient(String question, String answer) {
+        return new ConversationTurn("", 0L, question, answer, 0);
+    }
+
     public ConversationTurn withTokens(int count) {
         return new ConversationTurn(requestId, eventTime, question, answer, count);
     }

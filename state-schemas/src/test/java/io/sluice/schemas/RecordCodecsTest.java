@@ -49,6 +49,14 @@ class RecordCodecsTest {
         assertThat(roundTrip(RequestEnvelope.TYPE, signed)).isEqualTo(signed);
         ChatRequest replied = new ChatRequest("r-3", "acme", "c-1", "hi", 5, 1024, 1L, 0, 7L, "remote", 3);
         assertThat(roundTrip(ChatRequest.TYPE, replied)).isEqualTo(replied);
+        for (ConversationHistory brought : List.of(ConversationHistory.EMPTY, new ConversationHistory(List.of(
+                ConversationTurn.fromClient("How?", "Thus [1]."), ConversationTurn.fromClient("", "ünïcödé"))))) {
+            ChatRequest stateless = new ChatRequest("r-4", "acme", ChatRequest.clientConversationId(0, 7L), "hi", 5,
+                    1024, 1L, 0, 7L, "remote", 3, brought);
+            assertThat(roundTrip(ChatRequest.TYPE, stateless)).isEqualTo(stateless);
+            RetrievedRequest retrieved = new RetrievedRequest(stateless, "snap", "m@1", List.of(CHUNK), 1L, 2L);
+            assertThat(roundTrip(RetrievedRequest.TYPE, retrieved).request().clientHistory()).isEqualTo(brought);
+        }
         Rejection toReply = new Rejection("validate", RejectReason.UNAUTHENTICATED, "no", "r", "t", "c", "p", 0, 1L, 2L, 5);
         assertThat(roundTrip(Rejection.TYPE, toReply)).isEqualTo(toReply);
         RecentRequests recent = RecentRequests.EMPTY.add("r-1", 5L, 8, java.time.Duration.ofHours(1));

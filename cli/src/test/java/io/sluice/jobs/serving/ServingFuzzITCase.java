@@ -97,7 +97,7 @@ class ServingFuzzITCase {
                 try (Statement st = db.createStatement(); ResultSet rs = st.executeQuery("SELECT tenant_id, "
                         + "conversation_id, request_id, count(*) FROM audit_turns GROUP BY 1, 2, 3")) {
                     while (rs.next()) {
-                        audited.put(new FuzzRequests.TurnKey(rs.getString(1), rs.getString(2), rs.getString(3)),
+                        audited.put(FuzzRequests.TurnKey.of(rs.getString(1), rs.getString(2), rs.getString(3)),
                                 rs.getInt(4));
                     }
                 }

@@ -1,6 +1,10 @@
 package io.sluice.local.fuzz;
 
+import io.sluice.schemas.Bounds;
+import io.sluice.schemas.ChatRequest;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -29,8 +33,19 @@ public final class FuzzRequests {
     /** Conversation ids both tenants use, so that they collide. */
     static final int SHARED_CONVERSATIONS = 40;
 
-    /** A request's identity, where its payload has one: what answers are matched by. */
-    public record TurnKey(String tenantId, String conversationId, String requestId) {}
+    /**
+     * A request's identity, where its payload has one: what answers are matched by. A request that
+     * brings its own history has the conversation {@link ChatRequest#CLIENT_CONVERSATION_PREFIX}
+     * here: the job names it after its record, which the generator does not know.
+     */
+    public record TurnKey(String tenantId, String conversationId, String requestId) {
+
+        /** The key of an answer or audit row, whose conversation id may be the one its record got. */
+        public static TurnKey of(String tenantId, String conversationId, String requestId) {
+            return new TurnKey(tenantId, conversationId.startsWith(ChatRequest.CLIENT_CONVERSATION_PREFIX)
+                    ? ChatRequest.CLIENT_CONVERSATION_PREFIX : conversationId, requestId);
+        }
+    }
 
     /**
      * One record to send: its kind, Kafka key and payload (null: a tombstone), the turn it names (null
@@ -74,8 +89,10 @@ public final class FuzzRequests {
 
     private void next() {
         int roll = random.nextInt(100);
-        if (roll < 35) {
+        if (roll < 30) {
             valid("valid", conversation(), null);
+        } else if (roll < 35) {
+            clientHistory();
         } else if (roll < 40) {
             sameIdOtherTenant();
         } else if (roll < 45) {
@@ -147,6 +164,44 @@ public final class FuzzRequests {
         }
         valid.add(turn);
         add(kind, r, turn, Set.of(ANSWER, "CONVERSATION_BUSY"));
+    }
+
+    /**
+     * A request without a conversation id that brings its earlier turns (the tenant's own text): valid,
+     * or with too many turns, an unsafe character, a conversation id beside it, or not an array.
+     */
+    private void clientHistory() {
+        String tenant = tenant();
+        TurnKey turn = new TurnKey(tenant, ChatRequest.CLIENT_CONVERSATION_PREFIX, requestId());
+        ObjectNode r = NODES.objectNode().put("requestId", turn.requestId()).put("tenantId", tenant)
+                .put("message", question(tenant));
+        ArrayNode history = r.putArray("history");
+        int variant = random.nextInt(10);
+        int turns = variant == 6 ? Bounds.MAX_CLIENT_TURNS + 1 : random.nextInt(5);
+        for (int i = 0; i < turns; i++) {
+            history.addObject().put("question", question(tenant)).put("answer", question(tenant));
+        }
+        switch (variant) {
+            case 6 -> add("history-past-limit", "k", bytes(r.toString()), null, Set.of("FIELD_TOO_LONG"));
+            case 7 -> {
+                history.addObject().put("question", "q").put("answer", "a\u0000b");
+                add("history-unsafe", "k", bytes(r.toString()), null, Set.of("INVALID_ENCODING"));
+            }
+            case 8 -> {
+                r.put("conversationId", conversation());
+                add("history-and-conversation", "k", bytes(r.toString()), null, Set.of("INVALID_FIELD"));
+            }
+            case 9 -> {
+                r.put("history", "not turns");
+                add("history-not-array", "k", bytes(r.toString()), null, Set.of("INVALID_FIELD"));
+            }
+            default -> {
+                if (remote && random.nextInt(100) < 15) {
+                    r.put("answerModel", "remote");
+                }
+                add("history-from-client", turn.requestId(), bytes(r.toString()), turn, Set.of(ANSWER));
+            }
+        }
     }
 
     /** Another tenant's request with the same conversation and request id: its own turn, answered. */
@@ -253,7 +308,11 @@ public final class FuzzRequests {
         boolean blank = value.equals("null") || value.equals("\"\"") || value.equals("\" \"");
         Set<String> expected;
         TurnKey key = null;
-        if (required) {
+        if (field.equals("conversationId") && value.equals("null")) {
+            // No conversation: the request brings its (empty) history, and is answered.
+            key = new TurnKey(tenant, ChatRequest.CLIENT_CONVERSATION_PREFIX, turn.requestId());
+            expected = Set.of(ANSWER);
+        } else if (required) {
             expected = blank ? Set.of("MISSING_FIELD") : value.equals("\"ok\"") && field.equals("message")
                     ? Set.of(ANSWER, "CONVERSATION_BUSY") : value.equals("\"ok\"") && field.equals("tenantId")
                     ? Set.of("UNKNOWN_TENANT") : Set.of("INVALID_FIELD");

@@ -77,7 +77,7 @@ public final class FuzzRun {
                     JsonNode node = ResponseJson.parse(new String(r.value(), StandardCharsets.UTF_8));
                     if (r.topic().equals(responsesTopic)) {
                         if (ResponseJson.TYPE_ANSWER.equals(node.path("type").asText())) {
-                            outcomes.answered(new TurnKey(node.path("tenantId").asText(),
+                            outcomes.answered(TurnKey.of(node.path("tenantId").asText(),
                                     node.path("conversationId").asText(), node.path("requestId").asText()));
                         }
                     } else {

@@ -77,6 +77,14 @@ import java.util.stream.Collectors;
  * of every non-empty {@code pending} list is asked again. Its pieces may then reach
  * {@code chat.responses} twice with the same sequence numbers; readers drop repeats.
  *
+ * <p><b>Requests that bring their history.</b> A request without a conversation id carries its
+ * earlier turns ({@link ChatRequest#historyFromClient()}) and is keyed by its own record
+ * ({@link ChatRequest#clientConversationId}). Its turn is answered from that history and then leaves
+ * nothing in keyed state: no history, no request id in the duplicate window (a record is read once
+ * per checkpoint epoch, and a resent request is a new turn, as in OpenAI's API), and an audit chain
+ * of its own turn alone. A generative turn sits in {@code pending} while it is answered, as every
+ * turn does, so that a restore asks again.
+ *
  * <p>History expires by event time: a request that arrives more than {@code historyTtl} after the
  * conversation's last turn (in Kafka record time) starts with an empty history, whenever and however
  * often it is processed. Flink's state TTL, set to the same duration, only frees storage of idle
@@ -267,11 +275,11 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             case DUPLICATE -> reject(request, RejectReason.DUPLICATE_REQUEST, admission.detail());
             case BUSY -> reject(request, RejectReason.CONVERSATION_BUSY, admission.detail());
             case WAIT -> {
-                recent.update(turns.remember(seen, request));
+                remember(seen, request);
                 pending.add(retrieved); // answered when the turns before it are
             }
             case ANSWER -> {
-                recent.update(turns.remember(seen, request));
+                remember(seen, request);
                 if (settings.answerModels().generative(request.answerModel()).isEmpty()) {
                     answerLocally(retrieved, current);
                     return;
@@ -395,21 +403,37 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      */
     private void deliver(AnsweredTurn answered, int chunks, long micros, ConversationHistory current)
             throws Exception {
-        AnsweredTurn turn = AuditRecord.link(answered, auditChain.value());
-        auditChain.update(turn.audit());
-        history.update(current.append(processor.historyTurn(turn), settings.maxTurns()));
+        AnsweredTurn turn;
+        if (answered.request().historyFromClient()) {
+            turn = AuditRecord.link(answered, null); // a chain of its own; the client keeps the history
+        } else {
+            turn = AuditRecord.link(answered, auditChain.value());
+            auditChain.update(turn.audit());
+            history.update(current.append(processor.historyTurn(turn), settings.maxTurns()));
+        }
         metrics.latency(micros);
         metrics.passed();
         emit(ResponseEvent.answer(turn, chunks), turn.request());
     }
 
+    /** The history a turn is answered with: the one the request brought, else the conversation's. */
     private ConversationHistory currentHistory(ChatRequest request) throws Exception {
+        if (request.historyFromClient()) {
+            return request.clientHistory();
+        }
         ConversationHistory current = history.value();
         Duration ttl = settings.historyTtl();
         if (current == null || (!ttl.isZero() && current.idleLongerThan(ttl, request.eventTime()))) {
             return ConversationHistory.EMPTY;
         }
         return current;
+    }
+
+    /** Puts an admitted request in the duplicate window of its conversation, if the job keeps one. */
+    private void remember(RecentRequests seen, ChatRequest request) throws Exception {
+        if (!request.historyFromClient()) {
+            recent.update(turns.remember(seen, request));
+        }
     }
 
     private RecentRequests recentRequests() throws Exception {
@@ -442,7 +466,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     /** Rejects an admitted turn that produced no answer; its request id may be sent again. */
     private void unanswered(ChatRequest request, RejectReason reason, String detail) throws Exception {
         reject(request, reason, detail);
-        recent.update(turns.forget(recentRequests(), request));
+        if (!request.historyFromClient()) {
+            recent.update(turns.forget(recentRequests(), request));
+        }
     }
 
     /** Runs {@code action} on the task thread; after close, results of abandoned calls are dropped. */

@@ -3,6 +3,8 @@ package io.sluice.operators.validate;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.schemas.Bounds;
 import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.ConversationHistory;
+import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RequestEnvelope;
@@ -25,6 +27,8 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
@@ -38,6 +42,19 @@ import java.util.regex.Pattern;
  *
  * {@code answerModel} is optional and names one of the job's answer models; without it the
  * tenant's model answers, else the job's default.
+ *
+ * <p>Without {@code conversationId} the request brings its conversation's earlier turns itself,
+ * oldest first, as OpenAI's stateless API does, and the job keeps no history for it:
+ *
+ * <pre>{@code
+ * {"requestId": "r-2", "tenantId": "acme", "message": "And restores?",
+ *  "history": [{"question": "How do snapshots work?", "answer": "They are ..."}]}
+ * }</pre>
+ *
+ * {@code history} is optional there (no earlier turns), refused next to a {@code conversationId}
+ * (the job has that history), and bounded: at most {@link Bounds#MAX_CLIENT_TURNS} turns and
+ * {@link Bounds#MAX_CLIENT_HISTORY_CHARS} characters, each question and answer a string held to the
+ * same character rules as the message.
  * Ids are 1-128 characters of {@code [A-Za-z0-9._:@-]}; the message is non-blank and at most the
  * tenant's {@code maxMessageChars}; parameters are optional and bounded by the tenant.
  *
@@ -142,16 +159,25 @@ public final class RequestValidator {
                     : "the request's signature does not verify");
         }
 
+        JsonNode conversation = root.get("conversationId");
+        boolean clientHistory = conversation == null || conversation.isNull();
         for (String field : new String[] {"requestId", "tenantId", "conversationId", "message"}) {
             JsonNode value = root.get(field);
+            if (field.equals("conversationId") && clientHistory) {
+                continue; // none: the request brings its own history
+            }
             if (value == null || value.isNull() || (value.isTextual() && value.asText().isBlank())) {
-                return p.reject(RejectReason.MISSING_FIELD, "'" + field + "' is required");
+                return p.reject(RejectReason.MISSING_FIELD, "'" + field + "' is required"
+                        + (field.equals("conversationId") ? " when given (leave it out to send the history)" : ""));
             }
             if (!value.isTextual()) {
                 return p.reject(RejectReason.INVALID_FIELD, "'" + field + "' must be a string");
             }
         }
         for (String field : new String[] {"requestId", "tenantId", "conversationId"}) {
+            if (field.equals("conversationId") && clientHistory) {
+                continue;
+            }
             if (!ID.matcher(root.get(field).asText()).matches()) {
                 return p.reject(RejectReason.INVALID_FIELD, "'" + field
                         + "' must be 1-128 characters of letters, digits and . _ : @ -");
@@ -170,6 +196,20 @@ public final class RequestValidator {
         String unsafe = unsafeCharacter(message);
         if (unsafe != null) {
             return p.reject(RejectReason.INVALID_ENCODING, "'message' " + unsafe);
+        }
+
+        ConversationHistory history = null;
+        JsonNode turns = root.get("history");
+        if (!clientHistory && turns != null && !turns.isNull()) {
+            return p.reject(RejectReason.INVALID_FIELD, "'history' is for requests without a 'conversationId'; "
+                    + "the job keeps the history of conversation '" + p.conversationId + "'");
+        }
+        if (clientHistory) {
+            try {
+                history = clientHistory(turns);
+            } catch (InvalidHistory e) {
+                return p.reject(e.reason, e.getMessage());
+            }
         }
 
         String answerModel = t.answerModel() != null ? t.answerModel() : answerModels.defaultModel();
@@ -209,9 +249,66 @@ public final class RequestValidator {
                 contextTokens = c.intValue();
             }
         }
-        return new ValidationResult.Valid(new ChatRequest(p.requestId, p.tenantId, p.conversationId,
+        String conversationId = clientHistory
+                ? ChatRequest.clientConversationId(envelope.partition(), envelope.offset()) : p.conversationId;
+        return new ValidationResult.Valid(new ChatRequest(p.requestId, p.tenantId, conversationId,
                 message, topK, contextTokens, envelope.timestamp(), envelope.partition(),
-                envelope.offset(), answerModel, envelope.replyPartition()));
+                envelope.offset(), answerModel, envelope.replyPartition(), history));
+    }
+
+    /** The turns a request without a conversation id brings ({@code history}; absent or null: none). */
+    private static ConversationHistory clientHistory(JsonNode turns) throws InvalidHistory {
+        if (turns == null || turns.isNull()) {
+            return ConversationHistory.EMPTY;
+        }
+        if (!turns.isArray()) {
+            throw new InvalidHistory(RejectReason.INVALID_FIELD,
+                    "'history' must be an array of {\"question\", \"answer\"} objects, oldest first");
+        }
+        if (turns.size() > Bounds.MAX_CLIENT_TURNS) {
+            throw new InvalidHistory(RejectReason.FIELD_TOO_LONG, "'history' has " + turns.size()
+                    + " turns; a request may bring at most " + Bounds.MAX_CLIENT_TURNS);
+        }
+        List<ConversationTurn> read = new ArrayList<>(turns.size());
+        long chars = 0;
+        for (int i = 0; i < turns.size(); i++) {
+            JsonNode turn = turns.get(i);
+            if (!turn.isObject()) {
+                throw new InvalidHistory(RejectReason.INVALID_FIELD, "'history[" + i + "]' must be an object");
+            }
+            String[] texts = new String[2];
+            String[] names = {"question", "answer"};
+            for (int f = 0; f < 2; f++) {
+                String field = "'history[" + i + "]." + names[f] + "'";
+                JsonNode value = turn.get(names[f]);
+                if (value == null || !value.isTextual()) {
+                    throw new InvalidHistory(RejectReason.INVALID_FIELD, field + " must be a string");
+                }
+                texts[f] = value.asText();
+                String unsafe = unsafeCharacter(texts[f]);
+                if (unsafe != null) {
+                    throw new InvalidHistory(RejectReason.INVALID_ENCODING, field + " " + unsafe);
+                }
+                chars += texts[f].length();
+            }
+            if (chars > Bounds.MAX_CLIENT_HISTORY_CHARS) {
+                throw new InvalidHistory(RejectReason.FIELD_TOO_LONG, "'history' has more than "
+                        + Bounds.MAX_CLIENT_HISTORY_CHARS + " characters (questions and answers together)");
+            }
+            read.add(ConversationTurn.fromClient(texts[0], texts[1]));
+        }
+        return new ConversationHistory(read);
+    }
+
+    /** A {@code history} the request may not bring, and why. */
+    private static final class InvalidHistory extends Exception {
+        private static final long serialVersionUID = 1L;
+        final transient RejectReason reason;
+
+        InvalidHistory(RejectReason reason, String message) {
+            super(message, null, false, false);
+            this.reason = reason;
+        }
     }
 
     /** An integral JSON number (no fraction, no exponent form) that fits an int and lies in [min, max]. */

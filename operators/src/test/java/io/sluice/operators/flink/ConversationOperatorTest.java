@@ -6,7 +6,10 @@ import io.sluice.model.decoder.TinyDecoder;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.answer.OnnxDecoderSpec;
 import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.ConversationHistory;
+import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.ResponseEvent;
@@ -15,6 +18,8 @@ import io.sluice.schemas.RetrievedRequest;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
@@ -28,6 +33,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * Operator harness tests: history survives snapshot and restore, and turns answered asynchronously
@@ -69,11 +75,30 @@ class ConversationOperatorTest {
 
     private static StreamRecord<RetrievedRequest> turn(String tenant, String requestId, String conversation,
             String message, long eventTime, String model) {
-        ChatRequest request = new ChatRequest(requestId, tenant, conversation, message, 3, 512, eventTime, 0,
-                Math.abs((long) requestId.hashCode()), model);
+        return retrieved(new ChatRequest(requestId, tenant, conversation, message, 3, 512, eventTime, 0,
+                Math.abs((long) requestId.hashCode()), model));
+    }
+
+    /** A request read from offset {@code offset} that names no conversation and brings {@code earlier}. */
+    private static StreamRecord<RetrievedRequest> clientTurn(String requestId, long offset, String model,
+            String message, ConversationTurn... earlier) {
+        return retrieved(new ChatRequest(requestId, "acme", ChatRequest.clientConversationId(0, offset), message, 3,
+                512, 1000L, 0, offset, model, -1, new ConversationHistory(List.of(earlier))));
+    }
+
+    private static StreamRecord<RetrievedRequest> retrieved(ChatRequest request) {
         return new StreamRecord<>(new RetrievedRequest(request, "snap-1", "minilm@1", List.of(
                 new RetrievedChunk("doc#0", "doc", "Doc", "Savepoints restore the keyed state of a job. Index snapshots are immutable once written.", 0.03, 1, 1)),
-                5L, 10L), eventTime);
+                5L, 10L), request.eventTime());
+    }
+
+    /** The conversation keys that hold {@code state}. */
+    private static List<Object> keysOf(KeyedOneInputStreamOperatorTestHarness<String, RetrievedRequest, ResponseEvent> h,
+            String state) throws Exception {
+        var backend = ((AbstractStreamOperator<?>) h.getOperator()).getKeyedStateBackend();
+        try (var keys = backend.getKeys(state, VoidNamespace.INSTANCE)) {
+            return keys.map(k -> (Object) k).toList();
+        }
     }
 
     private static StreamRecord<RetrievedRequest> remoteTurn(String requestId, String conversation, String message) {
@@ -329,6 +354,51 @@ class ConversationOperatorTest {
             h.processElement(remoteTurn("r3", "c1", "Last one"));
             assertThat(after.calls).hasSize(2);
             assertThat(after.calls.get(1).request().messages().get(1).content()).contains("Then it runs.");
+        }
+    }
+
+    @Test
+    void aRequestThatBringsItsHistoryIsAnsweredFromItAndLeavesNothingInState() throws Exception {
+        ScriptedChatModel before = ScriptedChatModel.register("client");
+        OperatorSubtaskState snapshot;
+        try (var h = generative("client", 16)) {
+            h.open();
+            h.processElement(turn("s1", "c1", "How do savepoints restore state?"));
+            h.processElement(clientTurn("k1", 7L, ChatRequest.DEFAULT_ANSWER_MODEL, "Are snapshots immutable?",
+                    ConversationTurn.fromClient("How do savepoints restore state?", "From keyed state.")));
+            h.processElement(clientTurn("k2", 8L, MODEL, "And then?",
+                    ConversationTurn.fromClient("What restores state?", "Keyed state comes back [1]."),
+                    ConversationTurn.fromClient("Anything else?", "")));
+            assertThat(answers(h)).extracting(t -> t.request().requestId(), AnsweredTurn::historyTurns,
+                    t -> t.audit().sequence()).containsExactly(tuple("s1", 0, 1L), tuple("k1", 1, 1L));
+            assertThat(answers(h).get(1).audit().previousHash()).isEqualTo(AuditLink.GENESIS);
+            assertThat(before.calls).singleElement().satisfies(call -> assertThat(call.request().messages().get(1)
+                    .content()).contains("Keyed state comes back [1].").contains("Anything else?"));
+            snapshot = h.snapshot(1L, 1L);
+            // Only the named conversation keeps history, request ids and a chain; k2 waits for its answer.
+            String named = ChatRequest.conversationKey("acme", "c1");
+            assertThat(keysOf(h, ConversationOperator.HISTORY_STATE)).containsExactly(named);
+            assertThat(keysOf(h, ConversationOperator.RECENT_REQUESTS_STATE)).containsExactly(named);
+            assertThat(keysOf(h, ConversationOperator.AUDIT_CHAIN_STATE)).containsExactly(named);
+            assertThat(keysOf(h, ConversationOperator.PENDING_STATE)).containsExactly(
+                    ChatRequest.conversationKey("acme", ChatRequest.clientConversationId(0, 8L)));
+        }
+        ScriptedChatModel after = ScriptedChatModel.register("client");
+        try (var h = generative("client", 16)) {
+            h.initializeState(snapshot);
+            h.open();
+            // Asked again after the restore, with the history the request brought.
+            assertThat(after.calls).singleElement().satisfies(call -> assertThat(call.request().messages().get(1)
+                    .content()).contains("Keyed state comes back [1]."));
+            after.answer(0, "It runs.");
+            runMailbox(h);
+            assertThat(answers(h)).singleElement().satisfies(t -> {
+                assertThat(t.request().requestId()).isEqualTo("k2");
+                assertThat(t.historyTurns()).isEqualTo(2);
+                assertThat(t.audit().sequence()).isEqualTo(1L);
+            });
+            assertThat(keysOf(h, ConversationOperator.PENDING_STATE)).isEmpty();
+            assertThat(keysOf(h, ConversationOperator.RECENT_REQUESTS_STATE)).hasSize(1);
         }
     }
 

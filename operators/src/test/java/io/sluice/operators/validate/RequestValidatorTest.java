@@ -4,6 +4,10 @@ import io.sluice.model.chat.GenerationParams;
 import io.sluice.model.chat.OpenAiBackendConfig;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
+import io.sluice.schemas.Bounds;
+import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.ConversationHistory;
+import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.RequestEnvelope;
 import io.sluice.schemas.tenants.Tenant;
@@ -16,6 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 class RequestValidatorTest {
 
@@ -82,6 +87,49 @@ class RequestValidatorTest {
     }
 
     @Test
+    void aRequestWithoutAConversationIdBringsItsHistory() {
+        var request = ((ValidationResult.Valid) validate("{\"requestId\":\"r1\",\"tenantId\":\"acme\","
+                + "\"message\":\"And then?\",\"history\":[{\"question\":\"How?\",\"answer\":\"Thus [1].\"},"
+                + "{\"question\":\"Why?\",\"answer\":\"\"}]}")).request();
+        assertThat(request.historyFromClient()).isTrue();
+        // Named after its record: no two such requests share state, and a re-read names it again.
+        assertThat(request.conversationId()).isEqualTo(ChatRequest.clientConversationId(2, 42L)).isEqualTo("~2:42");
+        assertThat(request.clientHistory().turns()).extracting(ConversationTurn::question, ConversationTurn::answer)
+                .containsExactly(tuple("How?", "Thus [1]."), tuple("Why?", ""));
+
+        for (String firstTurn : List.of("{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"message\":\"hi\"}",
+                "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":null,\"message\":\"hi\",\"history\":null}")) {
+            assertThat(((ValidationResult.Valid) validate(firstTurn)).request().clientHistory())
+                    .isEqualTo(ConversationHistory.EMPTY);
+        }
+        var named = ((ValidationResult.Valid) validate(request("\"hi\""))).request();
+        assertThat(named.historyFromClient()).isFalse();
+        assertThat(named.conversationId()).isEqualTo("c1");
+    }
+
+    @Test
+    void theHistoryARequestBringsIsBounded() {
+        var roomy = new RequestValidator(new TenantRegistry(List.of(new Tenant("acme", 20, 5, 10, 1024, 2048))),
+                MODELS, 1 << 20);
+        String turn = "{\"question\":\"q\",\"answer\":\"a\"}";
+        String most = String.join(",", java.util.Collections.nCopies(Bounds.MAX_CLIENT_TURNS, turn));
+        String longAnswer = "{\"question\":\"q\",\"answer\":\"" + "a".repeat(Bounds.MAX_CLIENT_HISTORY_CHARS / 2)
+                + "\"}";
+        assertThat(roomy.validate(RequestEnvelope.ofText(0, 1L, 1L, stateless(most))))
+                .isInstanceOf(ValidationResult.Valid.class);
+        for (String tooMuch : List.of(most + "," + turn, longAnswer + "," + longAnswer)) {
+            var rejected = (ValidationResult.Rejected) roomy.validate(RequestEnvelope.ofText(0, 1L, 1L,
+                    stateless(tooMuch)));
+            assertThat(rejected.rejection().reason()).isEqualTo(RejectReason.FIELD_TOO_LONG);
+            assertThat(rejected.rejection().detail()).contains("'history' has");
+        }
+    }
+
+    private static String stateless(String turns) {
+        return "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"message\":\"hi\",\"history\":[" + turns + "]}";
+    }
+
+    @Test
     void takesBoundedParameters() {
         var result = validate("{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"hi\","
                 + "\"parameters\":{\"topK\":7,\"contextTokens\":512}}");
@@ -117,6 +165,15 @@ class RequestValidatorTest {
         "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"a\\u001bb\"} | INVALID_ENCODING",
         "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"a\\ud800b\"} | INVALID_ENCODING",
         "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"a\\udc00\"} | INVALID_ENCODING",
+        // History the request brings: only without a conversation id, as {question, answer} strings.
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"hi\",\"history\":[]} | INVALID_FIELD",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"\",\"message\":\"hi\"} | MISSING_FIELD",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"message\":\"hi\",\"history\":{}} | INVALID_FIELD",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"message\":\"hi\",\"history\":[\"q\"]} | INVALID_FIELD",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"message\":\"hi\",\"history\":[{\"answer\":\"a\"}]} | INVALID_FIELD",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"message\":\"hi\",\"history\":[{\"question\":\"q\",\"answer\":7}]} | INVALID_FIELD",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"message\":\"hi\",\"history\":[{\"question\":\"q\",\"answer\":\"a\\u0000\"}]} | INVALID_ENCODING",
+        "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"message\":\"hi\",\"history\":[{\"question\":\"\\ud800\",\"answer\":\"a\"}]} | INVALID_ENCODING",
     })
     void rejectsWithAReasonAndKeepsThePayload(String payload, RejectReason reason) {
         var result = validate(payload);

@@ -25,14 +25,16 @@ import java.io.UncheckedIOException;
  * <pre>{@code
  * {"type": "answer", "requestId", "conversationId", "tenantId", "sequence", "answer",
  *  "citations": [{"marker", "chunkId", "documentId", "title"}],
- *  "snapshotId", "embeddingModel", "modelId", "historyTurns", "contextTokens", "contextHash",
+ *  "snapshotId", "embeddingModel", "modelId", "conversationMode", "historyTurns", "contextTokens", "contextHash",
  *  "model": {"version", "temperature", "topP", "maxTokens", "seed", "finishReason"},
  *  "usage": {"promptTokens", "completionTokens"},
  *  "timings": {"embedMs", "retrieveMs", "compileMs", "answerMs"}}
  * }</pre>
  *
- * {@code historyTurns} counts the earlier turns of the conversation that the compiled context
- * included (the newest that fit the token budget). Every field but {@code timings} is
+ * {@code conversationMode} says where the earlier turns came from: {@code server} (the history the
+ * job keeps for a named conversation) or {@code client} (the turns the request brought, see
+ * {@link io.sluice.schemas.ChatRequest#historyFromClient()}). {@code historyTurns} counts those that
+ * the compiled context included (the newest that fit the token budget). Every field but {@code timings} is
  * deterministic for local models, so a record repeated after a recovery carries the same content;
  * readers drop repeats by requestId and sequence (see {@link ResponseEvent}).
  */
@@ -44,6 +46,11 @@ public final class ResponseJson {
 
     public static final String TYPE_CHUNK = "chunk";
     public static final String TYPE_ANSWER = "answer";
+
+    /** The {@code conversationMode} of an answer whose history the job keeps. */
+    public static final String MODE_SERVER = "server";
+    /** The {@code conversationMode} of an answer whose history the request brought. */
+    public static final String MODE_CLIENT = "client";
 
     public static String toJson(ResponseEvent event) {
         ObjectNode root = MAPPER.createObjectNode();
@@ -73,6 +80,7 @@ public final class ResponseJson {
         root.put("snapshotId", turn.snapshotId());
         root.put("embeddingModel", turn.embeddingModel());
         root.put("modelId", turn.modelId());
+        root.put("conversationMode", turn.request().historyFromClient() ? MODE_CLIENT : MODE_SERVER);
         root.put("historyTurns", turn.historyTurns());
         root.put("contextTokens", turn.contextTokens());
         root.put("contextHash", turn.contextHash());
