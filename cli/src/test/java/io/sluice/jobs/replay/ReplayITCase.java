@@ -56,7 +56,8 @@ class ReplayITCase {
                     .build());
 
     private static final Duration WAIT = Duration.ofSeconds(90);
-    private static final List<String> AFTER_SAVEPOINT = List.of("a2", "a3", "b2", "b3", "c1");
+    /** s1 names no conversation: it brings its history, and a remote model answers it. */
+    private static final List<String> AFTER_SAVEPOINT = List.of("a2", "a3", "b2", "b3", "c1", "s1");
 
     @TempDir
     static Path work;
@@ -93,6 +94,14 @@ class ReplayITCase {
                 ask(chat, "a3", "conv-a", "Can opened software be refunded?", null);
                 ask(chat, "b3", "conv-b", "How long does standard shipping take?", ServingJob.REMOTE_MODEL);
                 ask(chat, "c1", "conv-c", "What does the warranty cover?", null);
+                chat.sendRaw("s1", "{\"requestId\":\"s1\",\"tenantId\":\"" + TestCorpus.ACME + "\",\"message\":"
+                        + "\"And are refunds for returned parcels paid back the same way?\",\"answerModel\":\""
+                        + ServingJob.REMOTE_MODEL + "\",\"history\":[{\"question\":\"How are refunds paid back?\","
+                        + "\"answer\":\"To the original payment method. [1]\"}]}");
+                ChatClient.Reply stateless = chat.await("s1", WAIT);
+                assertThat(stateless.rejected()).as("rejection of s1").isFalse();
+                assertThat(stateless.response().path("conversationMode").asText()).isEqualTo("client");
+                assertThat(stateless.response().path("historyTurns").asInt()).isEqualTo(1);
                 Await.until("audit rows after the savepoint", WAIT, () -> AuditRows.read(db).keySet()
                         .containsAll(AFTER_SAVEPOINT));
             } finally {
@@ -154,7 +163,8 @@ class ReplayITCase {
         Configuration hotter = new Configuration(conf);
         hotter.set(ServingOptions.ANSWER_TEMPERATURE, 0.9);
         ReplayReport report = replay(hotter, null, null).report();
-        assertThat(report.divergences()).extracting(ReplayReport.Divergence::requestId).containsExactlyInAnyOrder("b2", "b3");
+        assertThat(report.divergences()).extracting(ReplayReport.Divergence::requestId)
+                .containsExactlyInAnyOrder("b2", "b3", "s1");
         assertThat(report.divergences()).allSatisfy(d -> {
             assertThat(d.stage()).isEqualTo(ReplayReport.Stage.ANSWER);
             assertThat(d.field()).isEqualTo("modelCall");
@@ -179,8 +189,8 @@ class ReplayITCase {
         }
         int code = cli.execute(args.toArray(String[]::new));
         assertThat(code).as("stdout:%n%s%nstderr:%n%s", out, err).isZero();
-        assertThat(out.toString()).contains("5 turns replayed: 5 identical, 0 diverged, 0 missing");
-        assertThat(err.toString()).contains("[##############################] replayed 5 / 5 turns (100%");
+        assertThat(out.toString()).contains("6 turns replayed: 6 identical, 0 diverged, 0 missing");
+        assertThat(err.toString()).contains("[##############################] replayed 6 / 6 turns (100%");
     }
 
     /** Where each partition of the live topics ends now. */
@@ -242,7 +252,7 @@ class ReplayITCase {
         // Every turn since the savepoint is re-run (a3 needs a2 in its history) ...
         assertThat(result.turns()).isEqualTo(AFTER_SAVEPOINT.size());
         // ... and the turns sent from a3 on are the ones compared.
-        assertThat(result.report().identical()).isEqualTo(3);
+        assertThat(result.report().identical()).isEqualTo(4);
         assertThat(result.report().identicalToTheAuditTrail()).isTrue();
     }
 }
