@@ -270,6 +270,9 @@ public final class OpenAiWire {
                     .put("document_id", c.path("documentId").asText()).put("chunk_id", c.path("chunkId").asText());
         }
         sluice.put("history_turns", answer.path("historyTurns").asInt());
+        JsonNode grounding = answer.path("grounding");
+        sluice.putObject("grounding").put("dropped_markers", grounding.path("droppedMarkers").asInt(0))
+                .put("ungrounded", grounding.path("ungrounded").asBoolean(false));
         sluice.put("snapshot_id", answer.path("snapshotId").asText(null));
         sluice.put("model_id", answer.path("modelId").asText(null));
         JsonNode timings = answer.path("timings");

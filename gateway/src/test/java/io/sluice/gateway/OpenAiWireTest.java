@@ -105,6 +105,7 @@ class OpenAiWireTest {
         assertThat(completion.path("sluice").path("citations").get(0).path("title").asText()).isEqualTo("Refunds");
         assertThat(completion.path("sluice").path("history_turns").asInt()).isEqualTo(2);
         assertThat(completion.path("sluice").path("conversation_mode").asText()).isEqualTo("server");
+        assertThat(completion.path("sluice").path("grounding").path("ungrounded").asBoolean()).isFalse();
         assertThat(completion.path("sluice").path("conversation_id").asText()).isEqualTo("c-1");
         JsonNode brought = OpenAiWire.parse(OpenAiWire.completion("chatcmpl-r-1", 5, "extractive",
                 OpenAiWire.parse(answer.toString().replace("\"historyTurns\"", "\"conversationMode\":\"client\","

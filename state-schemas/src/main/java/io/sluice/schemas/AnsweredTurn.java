@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * The outcome of one turn: the request, what was retrieved, the compiled context's hash and size,
- * the answer and its citations, and how the answer model was called ({@code call}). Both the final
+ * the answer and its citations with how they held up against the context ({@code grounding}), and
+ * how the answer model was called ({@code call}). Both the final
  * {@code chat.responses} record and the audit row are projections of it. Everything but
  * {@code timings} is derived deterministically from the input and the pinned snapshot and models
  * (a remote model's output is an input of the turn: the audit row journals it).
@@ -31,17 +32,26 @@ public record AnsweredTurn(
         List<Citation> citations,
         ModelCall call,
         AuditLink audit,
-        StageTimings timings) {
+        StageTimings timings,
+        Grounding grounding) {
 
     public AnsweredTurn {
         retrieved = List.copyOf(retrieved);
         citations = List.copyOf(citations);
     }
 
+    /** A turn whose citations all named sources (every extractive answer). */
+    public AnsweredTurn(ChatRequest request, String snapshotId, String embeddingModel, List<RetrievedChunk> retrieved,
+            String contextHash, int contextTokens, int historyTurns, String modelId, String answer,
+            List<Citation> citations, ModelCall call, AuditLink audit, StageTimings timings) {
+        this(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens, historyTurns, modelId, answer,
+                citations, call, audit, timings, Grounding.SOUND);
+    }
+
     /** This turn with its place in the audit chain. */
     public AnsweredTurn withAudit(AuditLink link) {
         return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens, historyTurns,
-                modelId, answer, citations, call, link, timings);
+                modelId, answer, citations, call, link, timings, grounding);
     }
 
     public static final TypeInformation<AnsweredTurn> TYPE = new RecordTypeInfo<>(new Codec());
@@ -49,12 +59,12 @@ public record AnsweredTurn(
     /**
      * Version 2 added the request's answer model and {@code call}; version 3 the audit link; version
      * 4 holds a request of layout 3 (with its reply partition), version 5 one of layout 4 (with its
-     * client history).
+     * client history); version 6 added {@code grounding}.
      */
     public static final class Codec implements RecordCodec<AnsweredTurn> {
         @Override
         public int version() {
-            return 5;
+            return 6;
         }
 
         @Override
@@ -85,11 +95,12 @@ public record AnsweredTurn(
             out.writeLong(v.timings.retrieveMicros());
             out.writeLong(v.timings.compileMicros());
             out.writeLong(v.timings.answerMicros());
+            Grounding.write(v.grounding, out);
         }
 
         @Override
         public AnsweredTurn read(int version, DataInputView in) throws IOException {
-            ChatRequest request = ChatRequest.Codec.readFields(in, version >= 4 ? version - 1 : Math.min(version, 2));
+            ChatRequest request = ChatRequest.Codec.readFields(in, version >= 5 ? 4 : version == 4 ? 3 : Math.min(version, 2));
             String snapshotId = Fields.readString(in);
             String embeddingModel = Fields.readString(in);
             List<RetrievedChunk> retrieved = Fields.readList(in, RetrievedChunk::read);
@@ -103,9 +114,10 @@ public record AnsweredTurn(
             // Version 1 turns were all answered by the extractive answerer, which samples nothing.
             ModelCall call = version >= 2 ? ModelCall.read(in) : ModelCall.local(modelId);
             AuditLink audit = version >= 3 ? AuditLink.read(in) : AuditLink.UNLINKED;
+            StageTimings timings = new StageTimings(in.readLong(), in.readLong(), in.readLong(), in.readLong());
             return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens,
-                    historyTurns, modelId, answer, citations, call, audit,
-                    new StageTimings(in.readLong(), in.readLong(), in.readLong(), in.readLong()));
+                    historyTurns, modelId, answer, citations, call, audit, timings,
+                    version >= 6 ? Grounding.read(in) : Grounding.SOUND);
         }
     }
 }

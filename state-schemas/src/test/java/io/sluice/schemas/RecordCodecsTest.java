@@ -75,6 +75,10 @@ class RecordCodecsTest {
                 new ModelCall("qwen; prompt v1", 0.7, 0.9, 256, 12345L, 40, 12, "stop", 11),
                 new AuditLink(3, AuditLink.GENESIS, "ab12"), new StageTimings(1, 2, 3, 4));
         assertThat(roundTrip(AnsweredTurn.TYPE, turn)).isEqualTo(turn);
+        AnsweredTurn flagged = new AnsweredTurn(turn.request(), turn.snapshotId(), turn.embeddingModel(), turn.retrieved(),
+                turn.contextHash(), turn.contextTokens(), turn.historyTurns(), turn.modelId(), turn.answer(),
+                turn.citations(), turn.call(), turn.audit(), turn.timings(), new Grounding(2, true));
+        assertThat(roundTrip(AnsweredTurn.TYPE, flagged)).isEqualTo(flagged);
         ResponseEvent chunkEvent = ResponseEvent.chunk(REQUEST, 3, " word");
         assertThat(roundTrip(ResponseEvent.TYPE, chunkEvent)).isEqualTo(chunkEvent);
         ResponseEvent answerEvent = ResponseEvent.answer(turn, 11);

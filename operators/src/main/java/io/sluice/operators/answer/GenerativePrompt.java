@@ -34,16 +34,24 @@ public final class GenerativePrompt {
                 journalKey);
     }
 
-    /** The answer in {@code text}: the markers it cites that name a source, in order of first use. */
+    /**
+     * The answer in {@code text}: without the markers that name no source ({@link CitationFilter},
+     * as the streamed pieces were filtered), and the markers it cites, in order of first use.
+     */
     public static Answer answer(String text, int sources) {
+        return answer(CitationFilter.clean(text, sources), sources);
+    }
+
+    /** The answer in a text already filtered (and perhaps cut to the answer bound). */
+    public static Answer answer(CitationFilter.Cleaned cleaned, int sources) {
         Set<Integer> cited = new LinkedHashSet<>();
-        Matcher m = MARKER.matcher(text);
+        Matcher m = MARKER.matcher(cleaned.text());
         while (m.find()) {
             int marker = Integer.parseInt(m.group(1));
-            if (marker >= 1 && marker <= sources) {
+            if (marker >= 1 && marker <= sources) { // a marker the removal of another one formed stays text
                 cited.add(marker);
             }
         }
-        return new Answer(text.strip(), List.copyOf(cited));
+        return new Answer(cleaned.text().strip(), List.copyOf(cited), cleaned.droppedMarkers());
     }
 }

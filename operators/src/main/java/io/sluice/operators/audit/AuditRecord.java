@@ -20,7 +20,8 @@ import java.io.UncheckedIOException;
  * as one canonical JSON text (fixed key order, no timings) — the request and its Kafka position,
  * the answer model chosen, the pinned snapshot and embedding model, what was retrieved with scores
  * and ranks, the compiled context's hash and size, the answer model's id, version, parameters,
- * seed and usage, the full answer and its citations — and the turn's link in the conversation's
+ * seed and usage, the full answer and its citations, and where they did not hold up its grounding
+ * (markers removed, no source cited) — and the turn's link in the conversation's
  * hash chain. The row hash is the SHA-256 of this text, so it covers the previous hash too.
  *
  * <p>The text is stored verbatim in the {@code content} column; the typed columns beside it are
@@ -66,6 +67,12 @@ public final class AuditRecord {
         c.set("modelCall", modelCall(turn.call()));
         c.put("answer", turn.answer());
         c.set("citations", citations(turn));
+        if (!turn.grounding().sound()) {
+            // Only when there is something to say, so that rows of sound turns keep the content (and
+            // hash) they had before grounding was checked, and older savepoints replay identical.
+            c.putObject("grounding").put("droppedMarkers", turn.grounding().droppedMarkers())
+                    .put("ungrounded", turn.grounding().ungrounded());
+        }
         return new AuditRecord(c);
     }
 

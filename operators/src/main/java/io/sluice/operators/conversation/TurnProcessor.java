@@ -11,6 +11,7 @@ import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.Citation;
 import io.sluice.schemas.ConversationHistory;
 import io.sluice.schemas.ConversationTurn;
+import io.sluice.schemas.Grounding;
 import io.sluice.schemas.ModelCall;
 import io.sluice.schemas.RetrievedChunk;
 import io.sluice.schemas.RetrievedRequest;
@@ -59,7 +60,7 @@ public final class TurnProcessor {
         long t0 = System.nanoTime();
         Answer answer = model.answer(turn.retrieved().request().message(), turn.context());
         long micros = (System.nanoTime() - t0) / 1000;
-        return complete(turn, model.modelId(), answer, ModelCall.local(model.modelId()), micros);
+        return complete(turn, model.modelId(), answer, ModelCall.local(model.modelId()), micros, false);
     }
 
     /** Compiles and answers a turn with the local answer model. */
@@ -67,8 +68,17 @@ public final class TurnProcessor {
         return answerLocally(prepare(retrieved, history));
     }
 
-    /** The answered turn of {@code turn}, however its answer was produced. */
+    /** The answered turn of {@code turn}, answered by a generative model. */
     public AnsweredTurn complete(PreparedTurn turn, String modelId, Answer answer, ModelCall call, long answerMicros) {
+        return complete(turn, modelId, answer, call, answerMicros, true);
+    }
+
+    /**
+     * The answered turn of {@code turn}. A generative answer that cites nothing although the context
+     * had sources is ungrounded; the extractive answerer quotes its sources by construction.
+     */
+    private AnsweredTurn complete(PreparedTurn turn, String modelId, Answer answer, ModelCall call, long answerMicros,
+            boolean generative) {
         RetrievedRequest retrieved = turn.retrieved();
         CompiledContext context = turn.context();
         List<Citation> citations = new ArrayList<>();
@@ -81,6 +91,8 @@ public final class TurnProcessor {
         return new AnsweredTurn(retrieved.request(), retrieved.snapshotId(), retrieved.embeddingModel(),
                 retrieved.chunks(), context.hash(), context.tokens(), context.turns().size(), modelId,
                 StreamedText.cut(answer.text(), Bounds.MAX_ANSWER_CHARS), citations, call, AuditLink.UNLINKED,
-                new StageTimings(retrieved.embedMicros(), retrieved.retrieveMicros(), turn.compileMicros(), answerMicros));
+                new StageTimings(retrieved.embedMicros(), retrieved.retrieveMicros(), turn.compileMicros(), answerMicros),
+                new Grounding(answer.droppedMarkers(),
+                        generative && citations.isEmpty() && !context.sources().isEmpty()));
     }
 }

@@ -9,6 +9,7 @@ import io.sluice.model.chat.GenerationParams;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.audit.AuditRecord;
 import io.sluice.operators.answer.ChatModelSpec;
+import io.sluice.operators.answer.CitationFilter;
 import io.sluice.operators.answer.ExtractiveAnswerer;
 import io.sluice.operators.answer.GenerativePrompt;
 import io.sluice.operators.context.ContextCompiler;
@@ -182,6 +183,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient boolean closed;
     private transient StageMetrics metrics;
     private transient Counter chunks;
+    private transient Counter droppedMarkers;
+    private transient Counter ungrounded;
 
     ConversationOperator(StreamOperatorParameters<ResponseEvent> parameters, Settings settings, MailboxExecutor mailbox) {
         super(parameters);
@@ -213,6 +216,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         var group = getMetricGroup().addGroup("sluice").addGroup("conversation");
         group.gauge("inFlight", () -> inFlight);
         chunks = group.counter("chunks");
+        droppedMarkers = group.counter("droppedMarkers");
+        ungrounded = group.counter("ungroundedAnswers");
         resumeUnansweredTurns();
     }
 
@@ -316,15 +321,13 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         GenerationParams params = settings.answerModels().params(request.requestId());
         CompletableFuture<Generation> generation;
         StreamedText streamed = new StreamedText(Bounds.MAX_ANSWER_CHARS);
+        CitationFilter markers;
         long start = System.nanoTime();
         try {
             turn = processor.prepare(retrieved, current);
-            generation = model.generate(GenerativePrompt.request(turn.context(), params, request.position()), text -> {
-                StreamedText.Piece piece = streamed.accept(text);
-                if (piece != null) {
-                    toMailbox(() -> emit(ResponseEvent.chunk(request, piece.sequence(), piece.text()), request), "chunk");
-                }
-            });
+            markers = new CitationFilter(turn.context().sources().size());
+            generation = model.generate(GenerativePrompt.request(turn.context(), params, request.position()),
+                    text -> stream(request, streamed, markers.accept(text)));
         } catch (RuntimeException | StackOverflowError e) {
             unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
             advance(request.conversationKey());
@@ -332,7 +335,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         inFlight++;
         generation.whenComplete((result, error) -> {
-            int pieces = streamed.pieces(); // the stream delivered its last token before completing
+            stream(request, streamed, markers.finish()); // the stream delivered its last token before completing
+            int pieces = streamed.pieces();
             long micros = (System.nanoTime() - start) / 1000;
             toMailbox(() -> {
                 inFlight--;
@@ -340,6 +344,17 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 finishGeneration(turn, model.modelId(), params, result, pieces, error, micros);
             }, "generation");
         });
+    }
+
+    /** Emits {@code text} of a streamed answer as its next chunk, through the mailbox; called on the model's thread. */
+    private void stream(ChatRequest request, StreamedText streamed, String text) {
+        if (text.isEmpty()) {
+            return; // held back by the citation filter, or nothing
+        }
+        StreamedText.Piece piece = streamed.accept(text);
+        if (piece != null) {
+            toMailbox(() -> emit(ResponseEvent.chunk(request, piece.sequence(), piece.text()), request), "chunk");
+        }
     }
 
     private void finishGeneration(PreparedTurn turn, String modelId, GenerationParams params, Generation generation,
@@ -352,14 +367,19 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                     + cause.getMessage());
         } else {
             try {
-                boolean cut = generation.text().length() > Bounds.MAX_ANSWER_CHARS;
+                // As the pieces were: markers naming no source removed, then cut at the answer bound.
+                int sources = turn.context().sources().size();
+                CitationFilter.Cleaned cleaned = CitationFilter.clean(generation.text(), sources);
+                boolean cut = cleaned.text().length() > Bounds.MAX_ANSWER_CHARS;
                 ModelCall call = new ModelCall(generation.modelVersion() + "; prompt v" + GenerativePrompt.VERSION,
                         params.temperature(), params.topP(), params.maxTokens(), params.seed(),
                         generation.promptTokens(), generation.completionTokens(),
                         cut ? "length" : generation.finishReason(), pieces);
-                String text = cut ? StreamedText.cut(generation.text(), Bounds.MAX_ANSWER_CHARS) : generation.text();
-                deliver(processor.complete(turn, modelId,
-                        GenerativePrompt.answer(text, turn.context().sources().size()), call, micros),
+                if (cut) {
+                    cleaned = new CitationFilter.Cleaned(StreamedText.cut(cleaned.text(), Bounds.MAX_ANSWER_CHARS),
+                            cleaned.droppedMarkers());
+                }
+                deliver(processor.complete(turn, modelId, GenerativePrompt.answer(cleaned, sources), call, micros),
                         call.chunks(), micros, currentHistory(request));
             } catch (RuntimeException | StackOverflowError e) {
                 unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
@@ -413,6 +433,10 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         metrics.latency(micros);
         metrics.passed();
+        droppedMarkers.inc(turn.grounding().droppedMarkers());
+        if (turn.grounding().ungrounded()) {
+            ungrounded.inc();
+        }
         emit(ResponseEvent.answer(turn, chunks), turn.request());
     }
 

@@ -5,11 +5,13 @@ import io.sluice.model.chat.GenerationParams;
 import io.sluice.model.decoder.TinyDecoder;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.answer.OnnxDecoderSpec;
+import io.sluice.operators.audit.AuditRecord;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.ConversationHistory;
 import io.sluice.schemas.ConversationTurn;
+import io.sluice.schemas.Grounding;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.ResponseEvent;
@@ -283,6 +285,32 @@ class ConversationOperatorTest {
             assertThat(pieces).hasSize(4);
             assertThat(String.join("", pieces)).isEqualTo(answer.answer());
             assertThat(answer.call().chunks()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void markersNamingNoSourceLeaveTheStreamAndTheAnswerAndAnswersCitingNothingAreUngrounded() throws Exception {
+        ScriptedChatModel model = ScriptedChatModel.register("grounding");
+        try (var h = generative("grounding", 16)) {
+            h.open();
+            h.processElement(remoteTurn("r1", "c1", "How do savepoints restore state?"));
+            h.processElement(remoteTurn("r2", "c2", "Anything else?"));
+            // The context has one source: [1] stays, [2] and [37] go, even when split across pieces.
+            model.answer(0, "Keyed state [", "1] comes back [", "2]; see [3", "7].");
+            model.answer(1, "I cannot say [9].");
+            runMailbox(h);
+            assertThat(answers(h)).extracting(t -> t.request().requestId(), AnsweredTurn::answer, AnsweredTurn::grounding)
+                    .containsExactly(
+                            tuple("r1", "Keyed state [1] comes back ; see .", new Grounding(2, false)),
+                            tuple("r2", "I cannot say .", new Grounding(1, true)));
+            for (AnsweredTurn turn : answers(h)) {
+                String streamed = h.extractOutputValues().stream().filter(e -> !e.isAnswer()
+                        && e.requestId().equals(turn.request().requestId())).map(ResponseEvent::chunk)
+                        .reduce("", String::concat);
+                assertThat(streamed).as("pieces of %s", turn.request().requestId()).isEqualTo(turn.answer());
+            }
+            assertThat(AuditRecord.of(answers(h).get(1)).text()).contains("\"grounding\":{\"droppedMarkers\":1,"
+                    + "\"ungrounded\":true}");
         }
     }
 

@@ -24,7 +24,7 @@ import java.io.UncheckedIOException;
  *
  * <pre>{@code
  * {"type": "answer", "requestId", "conversationId", "tenantId", "sequence", "answer",
- *  "citations": [{"marker", "chunkId", "documentId", "title"}],
+ *  "citations": [{"marker", "chunkId", "documentId", "title"}], "grounding": {"droppedMarkers", "ungrounded"},
  *  "snapshotId", "embeddingModel", "modelId", "conversationMode", "historyTurns", "contextTokens", "contextHash",
  *  "model": {"version", "temperature", "topP", "maxTokens", "seed", "finishReason"},
  *  "usage": {"promptTokens", "completionTokens"},
@@ -34,7 +34,8 @@ import java.io.UncheckedIOException;
  * {@code conversationMode} says where the earlier turns came from: {@code server} (the history the
  * job keeps for a named conversation) or {@code client} (the turns the request brought, see
  * {@link io.sluice.schemas.ChatRequest#historyFromClient()}). {@code historyTurns} counts those that
- * the compiled context included (the newest that fit the token budget). Every field but {@code timings} is
+ * the compiled context included (the newest that fit the token budget). {@code grounding} says how
+ * the citations held up (see {@link io.sluice.schemas.Grounding}). Every field but {@code timings} is
  * deterministic for local models, so a record repeated after a recovery carries the same content;
  * readers drop repeats by requestId and sequence (see {@link ResponseEvent}).
  */
@@ -77,6 +78,8 @@ public final class ResponseJson {
                     .put("documentId", c.documentId())
                     .put("title", c.title());
         }
+        root.putObject("grounding").put("droppedMarkers", turn.grounding().droppedMarkers())
+                .put("ungrounded", turn.grounding().ungrounded());
         root.put("snapshotId", turn.snapshotId());
         root.put("embeddingModel", turn.embeddingModel());
         root.put("modelId", turn.modelId());
