@@ -21,8 +21,8 @@ class CitationFilterTest {
 
     @Test
     void streamedPiecesAddUpToTheCleanedWholeWhereverTheyAreCut() {
-        long seed = System.nanoTime();
-        System.out.println("CitationFilterTest seed " + seed);
+        long seed = Long.getLong("sluice.test.seed", System.nanoTime());
+        System.out.println("CitationFilterTest seed " + seed + " (rerun with -Dsluice.test.seed=" + seed + ")");
         SplittableRandom random = new SplittableRandom(seed);
         String alphabet = "[]0123456789 ab";
         for (int round = 0; round < 500; round++) {
