@@ -10,7 +10,10 @@ import org.apache.flink.core.memory.DataOutputView;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * A validated chat request. {@code topK} and {@code contextTokens} are the effective values: the
@@ -27,6 +30,10 @@ import java.util.List;
  * none), the way OpenAI's stateless API does; its {@code conversationId} is then
  * {@link #clientConversationId}, unique to the record, so that no state outlives the turn. Its turns
  * have no request id or event time and are counted against the context budget like any history.
+ *
+ * <p>{@code redacted} counts the personal data validation replaced with placeholders in the message
+ * and the brought turns, by kind ({@code EMAIL} → 2), in name order; empty when nothing was found
+ * or the tenant allows it. It records which detectors fired, never a value.
  */
 public record ChatRequest(
         String requestId,
@@ -40,7 +47,27 @@ public record ChatRequest(
         long offset,
         String answerModel,
         int replyPartition,
-        ConversationHistory clientHistory) {
+        ConversationHistory clientHistory,
+        SortedMap<String, Integer> redacted) {
+
+    public ChatRequest {
+        // A private TreeMap, exposed read-only: a wrapper would not survive Flink's generic copying.
+        redacted = redacted == null ? new TreeMap<>() : new TreeMap<>(redacted);
+    }
+
+    /** The kinds of personal data redacted, with their counts, in name order; read-only. */
+    @Override
+    public SortedMap<String, Integer> redacted() {
+        return Collections.unmodifiableSortedMap(redacted);
+    }
+
+    /** A request in which nothing was redacted. */
+    public ChatRequest(String requestId, String tenantId, String conversationId, String message, int topK,
+            int contextTokens, long eventTime, int partition, long offset, String answerModel, int replyPartition,
+            ConversationHistory clientHistory) {
+        this(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition, offset,
+                answerModel, replyPartition, clientHistory, null);
+    }
 
     /** The answer model of requests written before requests named one (codec version 1). */
     public static final String DEFAULT_ANSWER_MODEL = "extractive";
@@ -56,7 +83,7 @@ public record ChatRequest(
     public ChatRequest(String requestId, String tenantId, String conversationId, String message, int topK,
             int contextTokens, long eventTime, int partition, long offset, String answerModel, int replyPartition) {
         this(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition, offset,
-                answerModel, replyPartition, null);
+                answerModel, replyPartition, null, null);
     }
 
     /** A request whose history the job keeps and whose answer goes to {@code chat.responses}. */
@@ -114,13 +141,14 @@ public record ChatRequest(
 
     /**
      * Layout 2 added {@code answerModel}, layout 3 {@code replyPartition}, layout 4
-     * {@code clientHistory} (a count, -1 for none, then question and answer of each turn). Records that embed a
+     * {@code clientHistory} (a count, -1 for none, then question and answer of each turn), layout 5
+     * {@code redacted} (a count, then kind and number of each). Records that embed a
      * request ({@link RetrievedRequest}, {@link AnsweredTurn}, ...) write it with {@link #writeFields}
      * and say in their own version which request layout they hold.
      */
     public static final class Codec implements RecordCodec<ChatRequest> {
         /** The request layout {@link #writeFields} writes. */
-        static final int LAYOUT = 4;
+        static final int LAYOUT = 5;
 
         @Override
         public int version() {
@@ -156,18 +184,23 @@ public record ChatRequest(
             out.writeInt(v.replyPartition);
             if (v.clientHistory == null) {
                 out.writeInt(-1);
-                return;
+            } else {
+                out.writeInt(v.clientHistory.turns().size());
+                for (ConversationTurn t : v.clientHistory.turns()) {
+                    Fields.writeString(out, t.question());
+                    Fields.writeString(out, t.answer());
+                }
             }
-            out.writeInt(v.clientHistory.turns().size());
-            for (ConversationTurn t : v.clientHistory.turns()) {
-                Fields.writeString(out, t.question());
-                Fields.writeString(out, t.answer());
+            out.writeInt(v.redacted.size());
+            for (var e : v.redacted.entrySet()) {
+                Fields.writeString(out, e.getKey());
+                out.writeInt(e.getValue());
             }
         }
 
         /**
          * Reads a request written in {@code layout} (1: before answer models, 2: before reply
-         * partitions, 3: before client history, 4).
+         * partitions, 3: before client history, 4: before redaction counts, 5).
          */
         static ChatRequest readFields(DataInputView in, int layout) throws IOException {
             return new ChatRequest(Fields.readString(in), Fields.readString(in),
@@ -175,7 +208,17 @@ public record ChatRequest(
                     in.readLong(), in.readInt(), in.readLong(),
                     layout >= 2 ? Fields.readString(in) : DEFAULT_ANSWER_MODEL,
                     layout >= 3 ? in.readInt() : -1,
-                    layout >= 4 ? readClientHistory(in) : null);
+                    layout >= 4 ? readClientHistory(in) : null,
+                    layout >= 5 ? readRedacted(in) : null);
+        }
+
+        private static SortedMap<String, Integer> readRedacted(DataInputView in) throws IOException {
+            int count = in.readInt();
+            SortedMap<String, Integer> redacted = new TreeMap<>();
+            for (int i = 0; i < count; i++) {
+                redacted.put(Fields.readString(in), in.readInt());
+            }
+            return redacted;
         }
 
         private static ConversationHistory readClientHistory(DataInputView in) throws IOException {

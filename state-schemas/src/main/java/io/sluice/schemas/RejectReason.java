@@ -26,6 +26,11 @@ public enum RejectReason {
     UNKNOWN_TENANT,
     /** The answer model is one the job offers, but not to this tenant (its {@code models}). */
     MODEL_NOT_ALLOWED,
+    /**
+     * Personal data where the tenant's policy refuses it ({@code pii: reject}), or in an id (ids are
+     * keys and cannot be redacted). The detail names the kinds found, never the values.
+     */
+    PII_DETECTED,
     /** A request with the same requestId was already received in this conversation, recently. */
     DUPLICATE_REQUEST,
     /** The conversation already has as many turns waiting for an answer as it may. */

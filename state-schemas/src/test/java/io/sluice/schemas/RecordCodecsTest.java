@@ -52,10 +52,11 @@ class RecordCodecsTest {
         for (ConversationHistory brought : List.of(ConversationHistory.EMPTY, new ConversationHistory(List.of(
                 ConversationTurn.fromClient("How?", "Thus [1]."), ConversationTurn.fromClient("", "ünïcödé"))))) {
             ChatRequest stateless = new ChatRequest("r-4", "acme", ChatRequest.clientConversationId(0, 7L), "hi", 5,
-                    1024, 1L, 0, 7L, "remote", 3, brought);
+                    1024, 1L, 0, 7L, "remote", 3, brought, new java.util.TreeMap<>(java.util.Map.of("EMAIL", 2)));
             assertThat(roundTrip(ChatRequest.TYPE, stateless)).isEqualTo(stateless);
             RetrievedRequest retrieved = new RetrievedRequest(stateless, "snap", "m@1", List.of(CHUNK), 1L, 2L);
             assertThat(roundTrip(RetrievedRequest.TYPE, retrieved).request().clientHistory()).isEqualTo(brought);
+            assertThat(roundTrip(RetrievedRequest.TYPE, retrieved).request().redacted()).containsEntry("EMAIL", 2);
         }
         Rejection toReply = new Rejection("validate", RejectReason.UNAUTHENTICATED, "no", "r", "t", "c", "p", 0, 1L, 2L, 5);
         assertThat(roundTrip(Rejection.TYPE, toReply)).isEqualTo(toReply);

@@ -19,7 +19,7 @@ public final class ReplayReport {
 
     /** The stages of a turn, in the order they shape it, with the audited fields each one decides. */
     public enum Stage {
-        INPUT("requestId", "conversationId", "tenantId", "eventTime", "partition", "offset", "message"),
+        INPUT("requestId", "conversationId", "tenantId", "eventTime", "partition", "offset", "message", "redacted"),
         ROUTING("answerModel"),
         RETRIEVAL("snapshotId", "embeddingModel", "retrieved"),
         CONTEXT("contextHash", "contextTokens", "historyTurns"),

@@ -50,7 +50,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Secrets stay secret: the audit password and the remote model's API key are given as files, are
  * used (the stand-in server sees the key), and appear nowhere in what the job's REST API shows of its
  * configuration, nor in any log line written while the job ran. A configuration that holds a secret
- * itself is refused.
+ * itself is refused. Personal data a request brings is redacted at validation and appears nowhere
+ * after it either: not in answers, streamed chunks, rejections, audit rows, the remote model's prompt
+ * or the logs.
  */
 class SecretsITCase {
 
@@ -136,6 +138,8 @@ class SecretsITCase {
                         .contains(conf.get(ServingOptions.INDEX_DIR));
                 // ... and no secret is.
                 assertThat(String.join("\n", shown)).doesNotContain(password).doesNotContain(apiKey);
+
+                personalDataNeverLeavesTheRequest(chat, db, remote);
             } finally {
                 job.cancel().get();
             }
@@ -146,6 +150,50 @@ class SecretsITCase {
         }
         assertThat(captured.lines).hasSizeGreaterThan(100); // Flink, Kafka and Sluice logged at INFO meanwhile
         assertThat(captured.lines).noneMatch(line -> line.contains(password) || line.contains(apiKey));
+        assertThat(captured.lines).noneMatch(line -> PERSONAL.stream().anyMatch(line::contains));
+    }
+
+    /** Seeded personal data, each in a format the detectors confirm. */
+    private static final List<String> PERSONAL = List.of("jane.doe@example.com", "4111 1111 1111 1111",
+            "+44 20 7946 0958", "123-45-6789", "DE89 3704 0044 0532 0130 00");
+
+    private static void personalDataNeverLeavesTheRequest(ChatClient chat, Connection db, OpenAiStandInServer remote)
+            throws Exception {
+        chat.send("p-1", TestCorpus.ACME, "conv-p", "Refund card 4111 1111 1111 1111 and mail jane.doe@example.com",
+                ServingJob.REMOTE_MODEL); // the stand-in model echoes the question it was asked
+        chat.sendRaw("p-2", "{\"requestId\":\"p-2\",\"tenantId\":\"" + TestCorpus.ACME + "\",\"answerModel\":\""
+                + ServingJob.REMOTE_MODEL + "\",\"message\":\"Call me on +44 20 7946 0958\",\"history\":[{\"question\":"
+                + "\"Refund to DE89 3704 0044 0532 0130 00\",\"answer\":\"Noted.\"}]}");
+        chat.sendRaw("p-3", "{\"requestId\":\"p-3\",\"tenantId\":\"nobody\",\"conversationId\":\"c\","
+                + "\"message\":\"my SSN is 123-45-6789\"}");
+        chat.sendRaw("p-4", "{\"requestId\":\"p-4\",\"tenantId\":\"" + TestCorpus.ACME + "\",\"conversationId\":"
+                + "\"jane.doe@example.com\",\"message\":\"hi\"}");
+        List<String> seen = new ArrayList<>();
+        for (String id : List.of("p-1", "p-2")) {
+            ChatClient.Reply reply = chat.await(id, WAIT);
+            assertThat(reply.rejected()).as("rejection of %s: %s", id, reply.rejection()).isFalse();
+            seen.add(reply.response().toString());
+            chat.chunks(id).forEach(c -> seen.add(c.toString()));
+        }
+        assertThat(chat.await("p-1", WAIT).response().path("answer").asText())
+                .contains("[PAYMENT_CARD_1]").contains("[EMAIL_1]");
+        assertThat(chat.await("p-1", WAIT).response().path("redacted").toString())
+                .isEqualTo("{\"EMAIL\":1,\"PAYMENT_CARD\":1}");
+        assertThat(chat.await("p-3", WAIT).rejection().path("reason").asText()).isEqualTo("UNKNOWN_TENANT");
+        assertThat(chat.await("p-4", WAIT).rejection().path("reason").asText()).isEqualTo("PII_DETECTED");
+        for (String id : List.of("p-3", "p-4")) {
+            seen.add(chat.await(id, WAIT).rejection().toString());
+        }
+        Await.until("the audit rows of p-1 and p-2", WAIT,
+                () -> AuditRows.read(db).keySet().containsAll(List.of("p-1", "p-2")));
+        try (var st = db.createStatement(); var rows = st.executeQuery("SELECT content FROM audit_turns")) {
+            while (rows.next()) {
+                seen.add(rows.getString(1));
+            }
+        }
+        remote.requests.forEach(r -> seen.add(r.toString()));
+        assertThat(seen).hasSizeGreaterThan(6)
+                .noneMatch(text -> PERSONAL.stream().anyMatch(text::contains));
     }
 
     @Test

@@ -17,7 +17,8 @@ import java.io.UncheckedIOException;
 
 /**
  * The audit content of one turn: every deterministic input and decision that shaped its answer,
- * as one canonical JSON text (fixed key order, no timings) — the request and its Kafka position,
+ * as one canonical JSON text (fixed key order, no timings) — the request and its Kafka position (its
+ * message as validation left it, with the kinds of personal data it redacted),
  * the answer model chosen, the pinned snapshot and embedding model, what was retrieved with scores
  * and ranks, the compiled context's hash and size, the answer model's id, version, parameters,
  * seed and usage, the full answer and its citations, and where they did not hold up its grounding
@@ -56,6 +57,11 @@ public final class AuditRecord {
         c.put("partition", r.partition());
         c.put("offset", r.offset());
         c.put("message", r.message());
+        if (!r.redacted().isEmpty()) {
+            // Which detectors fired in the message, never a value (the message holds placeholders).
+            ObjectNode redacted = c.putObject("redacted");
+            r.redacted().forEach(redacted::put);
+        }
         c.put("answerModel", r.answerModel());
         c.put("snapshotId", turn.snapshotId());
         c.put("embeddingModel", turn.embeddingModel());

@@ -9,6 +9,9 @@ import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RequestEnvelope;
 import io.sluice.schemas.RequestSignature;
+import io.sluice.operators.guard.PiiDetector;
+import io.sluice.operators.guard.PiiGuard;
+import io.sluice.schemas.tenants.PiiPolicy;
 import io.sluice.schemas.tenants.Tenant;
 import io.sluice.schemas.tenants.TenantRegistry;
 
@@ -66,7 +69,10 @@ import java.util.regex.Pattern;
  * required, is refused ({@code UNAUTHENTICATED}) once its ids are read; the message
  * must not hold NUL, other control characters than tab, line feed and carriage return, or lone
  * surrogates, which PostgreSQL or Kafka consumers cannot store or parse safely
- * ({@code INVALID_ENCODING}); integers must fit their range, never wrap. Anything else becomes a
+ * ({@code INVALID_ENCODING}); integers must fit their range, never wrap. Personal data then meets
+ * the tenant's {@link PiiPolicy} ({@link PiiGuard}): redacted in the message and brought turns
+ * (the default), refused ({@code PII_DETECTED}), or allowed; in an id it is refused unless allowed,
+ * and what any rejection echoes back is redacted. Anything else becomes a
  * {@link Rejection} with a reason code, never an exception: bad data must not restart the job.
  */
 public final class RequestValidator {
@@ -91,6 +97,7 @@ public final class RequestValidator {
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .build();
 
+    private final PiiGuard pii = new PiiGuard(new PiiDetector());
     private final TenantRegistry tenants;
     private final AnswerModels answerModels;
     private final int maxPayloadBytes;
@@ -123,7 +130,7 @@ public final class RequestValidator {
 
     public ValidationResult validate(RequestEnvelope envelope) {
         byte[] bytes = envelope.payload();
-        Parsed p = new Parsed(envelope);
+        Parsed p = new Parsed(envelope, pii);
         if (bytes == null) {
             return p.reject(RejectReason.MALFORMED_JSON, "the record has no payload");
         }
@@ -212,6 +219,21 @@ public final class RequestValidator {
             }
         }
 
+        // After the message and turns are known to be well-formed text, before anything keeps them.
+        PiiGuard.Guarded guarded;
+        try {
+            pii.checkId(t.pii(), "requestId", p.requestId);
+            pii.checkId(t.pii(), "conversationId", clientHistory ? null : p.conversationId);
+            guarded = pii.apply(t.pii(), message, history);
+        } catch (PiiGuard.Refused e) {
+            return p.reject(RejectReason.PII_DETECTED, e.getMessage());
+        }
+        if (guarded.message().length() > Bounds.MAX_MESSAGE_CHARS) {
+            // Placeholders can be longer than what they replace ("a@b.co" becomes "[EMAIL_1]").
+            return p.reject(RejectReason.FIELD_TOO_LONG, "'message' has more than " + Bounds.MAX_MESSAGE_CHARS
+                    + " characters once personal data is replaced by placeholders");
+        }
+
         String answerModel = t.answerModel() != null ? t.answerModel() : answerModels.defaultModel();
         JsonNode model = root.get("answerModel");
         if (model != null && !model.isNull()) {
@@ -252,8 +274,8 @@ public final class RequestValidator {
         String conversationId = clientHistory
                 ? ChatRequest.clientConversationId(envelope.partition(), envelope.offset()) : p.conversationId;
         return new ValidationResult.Valid(new ChatRequest(p.requestId, p.tenantId, conversationId,
-                message, topK, contextTokens, envelope.timestamp(), envelope.partition(),
-                envelope.offset(), answerModel, envelope.replyPartition(), history));
+                guarded.message(), topK, contextTokens, envelope.timestamp(), envelope.partition(),
+                envelope.offset(), answerModel, envelope.replyPartition(), guarded.history(), guarded.redacted()));
     }
 
     /** The turns a request without a conversation id brings ({@code history}; absent or null: none). */
@@ -374,24 +396,27 @@ public final class RequestValidator {
 
     /** The ids read so far, so that a rejection carries whatever could be identified. */
     private static final class Parsed {
+        final PiiGuard guard;
         final RequestEnvelope envelope;
         String text;
         String requestId;
         String tenantId;
         String conversationId;
 
-        Parsed(RequestEnvelope envelope) {
+        Parsed(RequestEnvelope envelope, PiiGuard guard) {
             this.envelope = envelope;
+            this.guard = guard;
         }
 
         ValidationResult reject(RejectReason reason, String detail) {
             // The echoed payload: the decoded text (Rejection cuts it to its bound), or for bytes
-            // that were too many or not UTF-8, their start and the length and hash of all of them.
+            // that were too many or not UTF-8, their start and the length and hash of all of them;
+            // redacted, like the ids (a gateway's request ids are UUIDs and come back unchanged).
             String payload = text != null ? text
                     : Bounds.echo(envelope.payload(), Bounds.ECHOED_PAYLOAD_CHARS);
-            return new ValidationResult.Rejected(new Rejection(STAGE, reason, detail, requestId, tenantId,
-                    conversationId, payload, envelope.partition(), envelope.offset(), envelope.timestamp(),
-                    envelope.replyPartition()));
+            return new ValidationResult.Rejected(new Rejection(STAGE, reason, detail, guard.echo(requestId),
+                    tenantId, guard.echo(conversationId), guard.echo(payload), envelope.partition(), envelope.offset(),
+                    envelope.timestamp(), envelope.replyPartition()));
         }
     }
 }

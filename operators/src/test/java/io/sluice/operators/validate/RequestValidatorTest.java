@@ -10,6 +10,7 @@ import io.sluice.schemas.ConversationHistory;
 import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.RequestEnvelope;
+import io.sluice.schemas.tenants.PiiPolicy;
 import io.sluice.schemas.tenants.Tenant;
 import io.sluice.schemas.tenants.TenantRegistry;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 import static org.assertj.core.api.Assertions.tuple;
 
 class RequestValidatorTest {
@@ -31,6 +33,9 @@ class RequestValidatorTest {
 
     private final RequestValidator validator = new RequestValidator(new TenantRegistry(List.of(
             new Tenant("acme", 20, 5, 10, 1024, 2048),
+            new Tenant("careful", 200, 5, 10, 1024, 2048, null, null, PiiPolicy.REJECT),
+            new Tenant("open", 200, 5, 10, 1024, 2048, null, null, PiiPolicy.ALLOW),
+            new Tenant("private", 200, 5, 10, 1024, 2048),
             new Tenant("genco", 20, 5, 10, 1024, 2048, "remote", null),
             new Tenant("lite", 20, 5, 10, 1024, 2048, null, List.of("extractive")))), MODELS, 1024);
 
@@ -127,6 +132,44 @@ class RequestValidatorTest {
 
     private static String stateless(String turns) {
         return "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"message\":\"hi\",\"history\":[" + turns + "]}";
+    }
+
+    @Test
+    void personalDataIsRedactedByDefaultWithPlaceholdersSharedByMessageAndHistory() {
+        var request = ((ValidationResult.Valid) validate("{\"requestId\":\"r1\",\"tenantId\":\"private\","
+                + "\"message\":\"Refund card 4111 1111 1111 1111, mail jane@example.com\",\"history\":[{\"question\":"
+                + "\"I am jane@example.com\",\"answer\":\"Noted.\"}]}")).request();
+        assertThat(request.message()).isEqualTo("Refund card [PAYMENT_CARD_1], mail [EMAIL_1]");
+        assertThat(request.clientHistory().turns().get(0).question()).isEqualTo("I am [EMAIL_1]");
+        assertThat(request.redacted()).containsExactly(entry("EMAIL", 2), entry("PAYMENT_CARD", 1));
+        var clean = ((ValidationResult.Valid) validate(request("\"hi\""))).request();
+        assertThat(clean.redacted()).isEmpty();
+    }
+
+    @Test
+    void aTenantMayRefuseOrAllowPersonalDataAndIdsNeverHoldIt() {
+        String base = "{\"requestId\":\"r1\",\"conversationId\":\"c1\",\"message\":\"Call +44 20 7946 0958\"";
+        var refused = (ValidationResult.Rejected) validate(base + ",\"tenantId\":\"careful\"}");
+        assertThat(refused.rejection().reason()).isEqualTo(RejectReason.PII_DETECTED);
+        assertThat(refused.rejection().detail()).contains("PHONE").doesNotContain("7946");
+        assertThat(refused.rejection().payload()).contains("[PHONE_1]").doesNotContain("7946");
+        assertThat(((ValidationResult.Valid) validate(base + ",\"tenantId\":\"open\"}")).request().message())
+                .isEqualTo("Call +44 20 7946 0958");
+
+        var emailAsId = (ValidationResult.Rejected) validate("{\"requestId\":\"r1\",\"tenantId\":\"private\","
+                + "\"conversationId\":\"jane@example.com\",\"message\":\"hi\"}");
+        assertThat(emailAsId.rejection().reason()).isEqualTo(RejectReason.PII_DETECTED);
+        assertThat(emailAsId.rejection().detail()).contains("'conversationId'").contains("EMAIL");
+        assertThat(emailAsId.rejection().conversationId()).isEqualTo("[EMAIL_1]");
+        assertThat(emailAsId.rejection().payload()).doesNotContain("jane@");
+    }
+
+    @Test
+    void everyRejectionEchoesRedactedText() {
+        var unknown = (ValidationResult.Rejected) validate("{\"requestId\":\"r1\",\"tenantId\":\"nobody\","
+                + "\"conversationId\":\"c1\",\"message\":\"my SSN is 123-45-6789\"}");
+        assertThat(unknown.rejection().reason()).isEqualTo(RejectReason.UNKNOWN_TENANT);
+        assertThat(unknown.rejection().payload()).contains("[US_SSN_1]").doesNotContain("123-45-6789");
     }
 
     @Test

@@ -25,7 +25,8 @@ import java.io.UncheckedIOException;
  * <pre>{@code
  * {"type": "answer", "requestId", "conversationId", "tenantId", "sequence", "answer",
  *  "citations": [{"marker", "chunkId", "documentId", "title"}], "grounding": {"droppedMarkers", "ungrounded"},
- *  "snapshotId", "embeddingModel", "modelId", "conversationMode", "historyTurns", "contextTokens", "contextHash",
+ *  "snapshotId", "embeddingModel", "modelId", "conversationMode", "redacted", "historyTurns", "contextTokens",
+ *  "contextHash",
  *  "model": {"version", "temperature", "topP", "maxTokens", "seed", "finishReason"},
  *  "usage": {"promptTokens", "completionTokens"},
  *  "timings": {"embedMs", "retrieveMs", "compileMs", "answerMs"}}
@@ -34,7 +35,8 @@ import java.io.UncheckedIOException;
  * {@code conversationMode} says where the earlier turns came from: {@code server} (the history the
  * job keeps for a named conversation) or {@code client} (the turns the request brought, see
  * {@link io.sluice.schemas.ChatRequest#historyFromClient()}). {@code historyTurns} counts those that
- * the compiled context included (the newest that fit the token budget). {@code grounding} says how
+ * the compiled context included (the newest that fit the token budget). {@code redacted} counts the
+ * personal data validation replaced with placeholders, by kind. {@code grounding} says how
  * the citations held up (see {@link io.sluice.schemas.Grounding}). Every field but {@code timings} is
  * deterministic for local models, so a record repeated after a recovery carries the same content;
  * readers drop repeats by requestId and sequence (see {@link ResponseEvent}).
@@ -84,6 +86,8 @@ public final class ResponseJson {
         root.put("embeddingModel", turn.embeddingModel());
         root.put("modelId", turn.modelId());
         root.put("conversationMode", turn.request().historyFromClient() ? MODE_CLIENT : MODE_SERVER);
+        ObjectNode redacted = root.putObject("redacted");
+        turn.request().redacted().forEach(redacted::put);
         root.put("historyTurns", turn.historyTurns());
         root.put("contextTokens", turn.contextTokens());
         root.put("contextHash", turn.contextHash());

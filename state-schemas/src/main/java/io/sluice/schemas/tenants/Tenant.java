@@ -9,7 +9,8 @@ import java.util.List;
  * A tenant and its limits. {@code topK} and {@code contextTokens} are the defaults a request may
  * lower or raise up to {@code maxTopK} / {@code maxContextTokens}. {@code answerModel} answers the
  * tenant's requests that name no model; null leaves it to the job's default. {@code models} are the
- * answer models the tenant may use; null allows every model the job offers.
+ * answer models the tenant may use; null allows every model the job offers. {@code pii} is what
+ * validation does with personal data in the tenant's requests (null: {@link PiiPolicy#REDACT}).
  */
 public record Tenant(
         String id,
@@ -19,10 +20,17 @@ public record Tenant(
         int contextTokens,
         int maxContextTokens,
         String answerModel,
-        List<String> models) {
+        List<String> models,
+        PiiPolicy pii) {
 
     public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens) {
         this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, null, null);
+    }
+
+    /** A tenant whose personal data is redacted. */
+    public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens,
+            String answerModel, List<String> models) {
+        this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, PiiPolicy.REDACT);
     }
 
     public Tenant {
@@ -38,6 +46,9 @@ public record Tenant(
             // Every record Sluice writes has a stated size bound; these two feed most of it.
             throw new IllegalArgumentException("tenant " + id + ": maxMessageChars may be at most "
                     + Bounds.MAX_MESSAGE_CHARS + " and maxTopK at most " + Bounds.MAX_TOP_K);
+        }
+        if (pii == null) {
+            pii = PiiPolicy.REDACT;
         }
         if (models != null) {
             models = List.copyOf(models);

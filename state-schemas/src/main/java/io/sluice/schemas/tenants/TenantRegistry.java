@@ -21,11 +21,12 @@ import java.util.TreeMap;
  * <pre>{@code
  * {"tenants": [{"id": "acme", "maxMessageChars": 4000, "topK": 5, "maxTopK": 20,
  *               "contextTokens": 1024, "maxContextTokens": 4096,
- *               "answerModel": "extractive", "models": ["extractive", "remote"]}]}
+ *               "answerModel": "extractive", "models": ["extractive", "remote"], "pii": "redact"}]}
  * }</pre>
  *
  * Every field but {@code id} is optional and falls back to {@link Tenant#withDefaults}; without
- * {@code models} the tenant may use every answer model. The serving job and the gateway read the
+ * {@code models} the tenant may use every answer model; {@code pii} is redact (the default), reject or
+ * allow ({@link PiiPolicy}). The serving job and the gateway read the
  * same file.
  */
 public final class TenantRegistry implements Serializable {
@@ -80,7 +81,8 @@ public final class TenantRegistry implements Serializable {
                         n.path("contextTokens").asInt(d.contextTokens()),
                         n.path("maxContextTokens").asInt(d.maxContextTokens()),
                         n.path("answerModel").asText(null),
-                        models(n.get("models"))));
+                        models(n.get("models")),
+                        n.hasNonNull("pii") ? PiiPolicy.parse(n.get("pii").asText()) : PiiPolicy.REDACT));
             } catch (IllegalArgumentException e) {
                 throw new IOException("Tenants file " + file + ": " + e.getMessage(), e);
             }
@@ -107,16 +109,17 @@ public final class TenantRegistry implements Serializable {
 
     /** Serializable form: records are not, and Flink ships the registry inside a function. */
     private record TenantEntry(String id, int maxMessageChars, int topK, int maxTopK,
-            int contextTokens, int maxContextTokens, String answerModel, ArrayList<String> models)
+            int contextTokens, int maxContextTokens, String answerModel, ArrayList<String> models, PiiPolicy pii)
             implements Serializable {
         static TenantEntry of(Tenant t) {
             return new TenantEntry(t.id(), t.maxMessageChars(), t.topK(), t.maxTopK(),
                     t.contextTokens(), t.maxContextTokens(), t.answerModel(),
-                    t.models() == null ? null : new ArrayList<>(t.models()));
+                    t.models() == null ? null : new ArrayList<>(t.models()), t.pii());
         }
 
         Tenant toTenant() {
-            return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models);
+            return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models,
+                    pii);
         }
     }
 

@@ -53,4 +53,17 @@ class TenantRegistryTest {
         Files.writeString(file, "{\"tenants\":[{\"id\":\"a\",\"answerModel\":\"remote\",\"models\":[\"extractive\"]}]}");
         assertThatThrownBy(() -> TenantRegistry.load(file)).hasMessageContaining("not one of its models");
     }
+
+    @Test
+    void aTenantNamesItsPersonalDataPolicy(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("tenants.json");
+        Files.writeString(file, "{\"tenants\":[{\"id\":\"acme\",\"pii\":\"reject\"},{\"id\":\"globex\",\"pii\":\"Allow\"},"
+                + "{\"id\":\"initech\"}]}");
+        TenantRegistry registry = TenantRegistry.load(file);
+        assertThat(registry.find("acme").orElseThrow().pii()).isEqualTo(PiiPolicy.REJECT);
+        assertThat(registry.find("globex").orElseThrow().pii()).isEqualTo(PiiPolicy.ALLOW);
+        assertThat(registry.find("initech").orElseThrow().pii()).isEqualTo(PiiPolicy.REDACT);
+        Files.writeString(file, "{\"tenants\":[{\"id\":\"a\",\"pii\":\"hide\"}]}");
+        assertThatThrownBy(() -> TenantRegistry.load(file)).hasMessageContaining("redact, reject or allow");
+    }
 }
