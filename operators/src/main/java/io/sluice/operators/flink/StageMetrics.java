@@ -22,6 +22,7 @@ public final class StageMetrics {
     private final MetricGroup group;
     private final Counter passed;
     private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
+    private final Map<String, Counter> redacted = new java.util.HashMap<>();
     private final Histogram latencyMicros;
 
     public StageMetrics(MetricGroup parent, String stage) {
@@ -33,6 +34,12 @@ public final class StageMetrics {
 
     public void passed() {
         passed.inc();
+    }
+
+    /** Personal data a passed request had redacted, by kind ({@code sluice.<stage>.redacted.<kind>}). */
+    public void redacted(Map<String, Integer> counts) {
+        counts.forEach((kind, n) -> redacted.computeIfAbsent(kind,
+                k -> group.addGroup("redacted").counter(k.toLowerCase(java.util.Locale.ROOT))).inc(n));
     }
 
     public void rejected(RejectReason reason) {

@@ -70,14 +70,17 @@ public final class ValidateFunction extends ProcessFunction<RequestEnvelope, Cha
         try {
             result = validator.validate(envelope);
         } catch (RuntimeException | StackOverflowError e) {
-            // The validator turns every problem it knows into a rejection; this is one it does not.
+            // The validator turns every problem it knows into a rejection; this is one it does not. Its
+            // payload is echoed by length and hash only: the record was not scanned for personal data
+            // (the raw record stays in chat.requests, at the position the rejection names).
             result = new ValidationResult.Rejected(new Rejection(RequestValidator.STAGE, RejectReason.STAGE_FAILED,
                     RecordFailures.describeOrRethrow(e), null, null, null,
-                    Bounds.echo(envelope.payload(), Bounds.ECHOED_PAYLOAD_CHARS),
+                    Bounds.echo(envelope.payload(), 0),
                     envelope.partition(), envelope.offset(), envelope.timestamp(), envelope.replyPartition()));
         }
         if (result instanceof ValidationResult.Valid valid) {
             metrics.passed();
+            metrics.redacted(valid.request().redacted());
             out.collect(valid.request());
         } else if (result instanceof ValidationResult.Rejected rejected) {
             metrics.rejected(rejected.rejection().reason());
