@@ -34,8 +34,12 @@ final class BackfillMixin {
     @Option(names = "--execution-provider", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     RuntimeOptions.ExecutionProvider provider = RuntimeOptions.ExecutionProvider.CPU;
 
+    @Option(names = "--redact", description = "Replace personal data in the documents (emails, phone numbers, "
+            + "card numbers, IBANs, SSNs, IP addresses, secrets) with placeholders before indexing them.")
+    boolean redact = BackfillOptions.REDACT.defaultValue();
+
     Backfill.Settings settings(Path docs, Path indexDir, String tenant) {
         return new Backfill.Settings(docs, indexDir, tenant, new ChunkerSettings(chunkTokens, chunkOverlap),
-                model, batchSize, new RuntimeOptions(modelThreads, 1, provider), parallelism);
+                model, batchSize, new RuntimeOptions(modelThreads, 1, provider), parallelism, redact);
     }
 }

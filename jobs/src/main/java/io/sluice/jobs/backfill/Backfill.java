@@ -4,6 +4,8 @@ import io.sluice.model.EmbeddingModels;
 import io.sluice.model.ModelCard;
 import io.sluice.operators.chunk.ChunkerSettings;
 import io.sluice.operators.flink.ChunkFunction;
+import io.sluice.operators.guard.PiiDetector;
+import io.sluice.operators.guard.PiiRedactor;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.batch.ChunkEmbedder;
 import io.sluice.operators.flink.MicroBatchOperator;
@@ -58,7 +60,15 @@ public final class Backfill {
             String embeddingModel,
             int batchSize,
             RuntimeOptions runtime,
-            int parallelism) {}
+            int parallelism,
+            boolean redact) {
+
+        /** Settings that index documents as they are. */
+        public Settings(Path docs, Path indexDir, String defaultTenant, ChunkerSettings chunker, String embeddingModel,
+                int batchSize, RuntimeOptions runtime, int parallelism) {
+            this(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism, false);
+        }
+    }
 
     /** What a backfill produced. */
     public record Result(String snapshotId, boolean upToDate, SnapshotManifest manifest) {}
@@ -74,11 +84,38 @@ public final class Backfill {
         this.log = log;
     }
 
+    /** Every document with personal data in its title and text replaced by placeholders numbered per document. */
+    private List<Document> redacted(List<Document> docs) {
+        PiiDetector detector = new PiiDetector();
+        Map<String, Integer> counts = new java.util.TreeMap<>();
+        int changed = 0;
+        List<Document> out = new ArrayList<>(docs.size());
+        for (Document d : docs) {
+            PiiRedactor redactor = new PiiRedactor(detector);
+            PiiRedactor.Redaction title = redactor.redact(d.title() == null ? "" : d.title());
+            PiiRedactor.Redaction text = redactor.redact(d.text());
+            if (title.changed() || text.changed()) {
+                changed++;
+                title.counts().forEach((type, n) -> counts.merge(type.name(), n, Integer::sum));
+                text.counts().forEach((type, n) -> counts.merge(type.name(), n, Integer::sum));
+            }
+            out.add(new Document(d.tenantId(), d.documentId(), d.title() == null ? null : title.text(), text.text(),
+                    d.updatedAt()));
+        }
+        log.printf("backfill: redacted personal data in %d of %d documents %s%n", changed, docs.size(),
+                counts.isEmpty() ? "(none found)" : counts);
+        return out;
+    }
+
     public Result run() throws Exception {
         IndexStore store = new IndexStore(settings.indexDir());
         List<Document> docs = DocumentReader.read(settings.docs(), settings.defaultTenant());
         if (docs.isEmpty()) {
             throw new IOException("No documents (.md, .markdown, .txt, .jsonl, .jsonl.gz) under " + settings.docs());
+        }
+        if (settings.redact()) {
+            // Before chunking: the snapshot is content-addressed, so redacted documents make their own.
+            docs = redacted(docs);
         }
         ModelCard card = EmbeddingModels.card(settings.embeddingModel());
         String snapshotId = snapshotId(docs, settings.chunker(), card);

@@ -24,6 +24,11 @@ public final class BackfillOptions {
             ConfigOptions.key("sluice.backfill.embedding.batch-size").intType().defaultValue(32)
                     .withDescription("Chunks per embedding call.");
 
+    public static final ConfigOption<Boolean> REDACT =
+            ConfigOptions.key("sluice.backfill.redact").booleanType().defaultValue(false)
+                    .withDescription("Replace personal data in documents (titles and text) with typed placeholders "
+                            + "before they are chunked, embedded and indexed.");
+
     public static final ConfigOption<String> DEFAULT_TENANT =
             ConfigOptions.key("sluice.backfill.tenant").stringType().defaultValue("default")
                     .withDescription("Tenant of documents that do not name one (JSONL 'tenantId' overrides).");

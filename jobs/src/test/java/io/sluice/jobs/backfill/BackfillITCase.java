@@ -17,6 +17,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,6 +34,30 @@ class BackfillITCase {
     private Backfill.Result backfill(Path docs, Path index, StringWriter log) throws Exception {
         return new Backfill(new Backfill.Settings(docs, index, "default", new ChunkerSettings(32, 8),
                 EmbeddingModels.BUNDLED_MINILM, 4, RuntimeOptions.cpu(1), 2), new PrintWriter(log, true)).run();
+    }
+
+    @Test
+    void withRedactPersonalDataNeverReachesTheIndex() throws Exception {
+        Path docs = Files.createDirectories(work.resolve("docs"));
+        Files.writeString(docs.resolve("support.md"), "# Support for jane.doe@example.com\n"
+                + "Call +44 20 7946 0958 or write to help@example.com about refunds. ".repeat(6));
+        Path index = work.resolve("index");
+        StringWriter log = new StringWriter();
+        Backfill.Result redacted = new Backfill(new Backfill.Settings(docs, index, "default", new ChunkerSettings(32, 8),
+                EmbeddingModels.BUNDLED_MINILM, 4, RuntimeOptions.cpu(1), 1, true), new PrintWriter(log, true)).run();
+        assertThat(log.toString()).contains("redacted personal data in 1 of 1 documents {EMAIL=").contains("PHONE=6}");
+        List<String> indexed = new ArrayList<>();
+        try (var reader = org.apache.lucene.index.DirectoryReader.open(org.apache.lucene.store.FSDirectory.open(
+                new IndexStore(index).snapshotDir(redacted.snapshotId())))) {
+            for (int i = 0; i < reader.maxDoc(); i++) {
+                indexed.add(reader.storedFields().document(i).toString());
+            }
+        }
+        assertThat(String.join("\n", indexed)).contains("[EMAIL_1]").contains("[EMAIL_2]").contains("[PHONE_1]")
+                .doesNotContain("jane.doe@example.com").doesNotContain("help@example.com").doesNotContain("7946");
+        // Redacted documents are other content: their own snapshot, beside the plain one.
+        Backfill.Result plain = backfill(docs, index, new StringWriter());
+        assertThat(plain.snapshotId()).isNotEqualTo(redacted.snapshotId());
     }
 
     @Test
