@@ -91,7 +91,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = "--gateway-port", description = "Port of the OpenAI-compatible gateway the interactive demo "
             + "starts; 0 picks a free one (default: ${DEFAULT-VALUE}).")
-    int gatewayPort = 8080;
+    int gatewayPort = Gateway.Builder.DEFAULT_PORT;
 
     @Option(names = "--timeout", description = "How long to wait for an answer (default: ${DEFAULT-VALUE}).")
     Duration timeout = Duration.ofSeconds(120);

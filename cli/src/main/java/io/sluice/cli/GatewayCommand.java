@@ -25,10 +25,10 @@ final class GatewayCommand implements Callable<Integer> {
     String bootstrapServers;
 
     @Option(names = "--host", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
-    String host = "127.0.0.1";
+    String host = Gateway.Builder.DEFAULT_HOST;
 
     @Option(names = "--port", description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
-    int port = 8080;
+    int port = Gateway.Builder.DEFAULT_PORT;
 
     @Option(names = "--reply-partition", description = "This instance's partition of the replies topic; one "
             + "per instance (default: ${DEFAULT-VALUE}).")
@@ -36,27 +36,27 @@ final class GatewayCommand implements Callable<Integer> {
 
     @Option(names = "--models", split = ",", description = "The answer models the serving job offers "
             + "(default: ${DEFAULT-VALUE}).")
-    List<String> models = List.of("extractive");
+    List<String> models = Gateway.Builder.DEFAULT_MODELS;
 
     @Option(names = "--signing-key-file", description = "File holding the key shared with the job "
             + "(default: the environment variable SLUICE_SIGNING_KEY).")
     String signingKeyFile;
 
     @Option(names = "--requests-topic", description = "(default: ${DEFAULT-VALUE})")
-    String requestsTopic = "chat.requests";
+    String requestsTopic = Gateway.Builder.DEFAULT_REQUESTS_TOPIC;
 
     @Option(names = "--replies-topic", description = "(default: ${DEFAULT-VALUE})")
-    String repliesTopic = "chat.replies";
+    String repliesTopic = Gateway.Builder.DEFAULT_REPLIES_TOPIC;
 
     @Option(names = "--answer-timeout", description = "Longest a client waits for an answer (default: ${DEFAULT-VALUE}).")
-    Duration answerTimeout = Duration.ofSeconds(120);
+    Duration answerTimeout = Gateway.Builder.DEFAULT_ANSWER_TIMEOUT;
 
     @Option(names = "--max-body-bytes", description = "Largest request body (default: ${DEFAULT-VALUE}).")
-    int maxBodyBytes = 256 * 1024;
+    int maxBodyBytes = Gateway.Builder.DEFAULT_MAX_BODY_BYTES;
 
     @Option(names = "--key-cache-ttl", description = "How long a key's tenant is remembered; a revoked key works "
             + "at most this long after (default: ${DEFAULT-VALUE}).")
-    Duration keyCacheTtl = Duration.ofSeconds(10);
+    Duration keyCacheTtl = Gateway.Builder.DEFAULT_KEY_CACHE_TTL;
 
     @Option(names = "--cors-origin", description = "An origin browsers may call from (repeatable; none by default).")
     List<String> corsOrigins = List.of();

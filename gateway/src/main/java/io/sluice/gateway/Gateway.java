@@ -103,22 +103,34 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
-    /** Builds a {@link Config} from its defaults. */
+    /**
+     * Builds a {@link Config} from its defaults. The defaults are public so that the command line
+     * shows and applies the same values.
+     */
     public static final class Builder {
+        public static final String DEFAULT_HOST = "127.0.0.1";
+        public static final int DEFAULT_PORT = 8080;
+        public static final String DEFAULT_REQUESTS_TOPIC = "chat.requests";
+        public static final String DEFAULT_REPLIES_TOPIC = "chat.replies";
+        public static final List<String> DEFAULT_MODELS = List.of("extractive");
+        public static final int DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+        public static final Duration DEFAULT_ANSWER_TIMEOUT = Duration.ofSeconds(120);
+        public static final Duration DEFAULT_KEY_CACHE_TTL = Duration.ofSeconds(10);
+
         private final String bootstrapServers;
         private final String jdbcUrl;
-        private String host = "127.0.0.1";
-        private int port = 8080;
+        private String host = DEFAULT_HOST;
+        private int port = DEFAULT_PORT;
         private int replyPartition;
-        private String requestsTopic = "chat.requests";
-        private String repliesTopic = "chat.replies";
+        private String requestsTopic = DEFAULT_REQUESTS_TOPIC;
+        private String repliesTopic = DEFAULT_REPLIES_TOPIC;
         private String jdbcUser;
         private String jdbcPasswordFile;
         private String signingKeyFile;
-        private List<String> models = List.of("extractive");
-        private int maxBodyBytes = 256 * 1024;
-        private Duration answerTimeout = Duration.ofSeconds(120);
-        private Duration keyCacheTtl = Duration.ofSeconds(10);
+        private List<String> models = DEFAULT_MODELS;
+        private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+        private Duration answerTimeout = DEFAULT_ANSWER_TIMEOUT;
+        private Duration keyCacheTtl = DEFAULT_KEY_CACHE_TTL;
         private List<String> corsOrigins = List.of();
         private JwtAuth.Settings jwt;
         private String keystore;

@@ -38,12 +38,7 @@ public final class OpenAiWire {
      * ({@code earlier}, oldest first) as the job takes them in {@code history}.
      */
     public record Turn(String model, String message, boolean stream, boolean includeUsage,
-            List<ConversationTurn> earlier) {
-
-        public Turn(String model, String message, boolean stream, boolean includeUsage) {
-            this(model, message, stream, includeUsage, List.of());
-        }
-    }
+            List<ConversationTurn> earlier) {}
 
     private OpenAiWire() {}
 

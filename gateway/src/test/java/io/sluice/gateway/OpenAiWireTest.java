@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,7 +24,7 @@ class OpenAiWireTest {
                 + "{\"include_usage\":true},\"temperature\":0.2,\"messages\":[{\"role\":\"system\",\"content\":\"x\"},"
                 + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"How \"},{\"type\":\"text\",\"text\":\"so?\"}]}]}",
                 MODELS);
-        assertThat(turn).isEqualTo(new OpenAiWire.Turn("remote", "How so?", true, true));
+        assertThat(turn).isEqualTo(new OpenAiWire.Turn("remote", "How so?", true, true, List.of()));
         JsonNode request = OpenAiWire.parse(OpenAiWire.request("r-1", "acme", "c-1", turn));
         assertThat(request.path("tenantId").asText()).isEqualTo("acme");
         assertThat(request.path("answerModel").asText()).isEqualTo("remote");

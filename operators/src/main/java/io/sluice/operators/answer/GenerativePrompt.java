@@ -35,14 +35,10 @@ public final class GenerativePrompt {
     }
 
     /**
-     * The answer in {@code text}: without the markers that name no source ({@link CitationFilter},
-     * as the streamed pieces were filtered), and the markers it cites, in order of first use.
+     * The answer in a text without the markers that name no source ({@link CitationFilter#clean}, as
+     * the streamed pieces were filtered, and perhaps cut to the answer bound): the markers it cites,
+     * in order of first use.
      */
-    public static Answer answer(String text, int sources) {
-        return answer(CitationFilter.clean(text, sources), sources);
-    }
-
-    /** The answer in a text already filtered (and perhaps cut to the answer bound). */
     public static Answer answer(CitationFilter.Cleaned cleaned, int sources) {
         Set<Integer> cited = new LinkedHashSet<>();
         Matcher m = MARKER.matcher(cleaned.text());

@@ -73,7 +73,10 @@ public final class PiiDetector {
                 matches(PHONE_INTERNATIONAL, text, type, 0, out,
                         (s, at) -> validInternationalPhone(s) && !after(REFERENCE_WORD, text, at));
                 matches(PHONE_NANP, text, type, 0, out, (s, at) -> !after(REFERENCE_WORD, text, at));
-                matches(PHONE_NAMED, text, type, 1, out, (s, at) -> digits(s).length() >= 7 && digits(s).length() <= 13);
+                matches(PHONE_NAMED, text, type, 1, out, (s, at) -> {
+                    int digits = digits(s).length();
+                    return digits >= 7 && digits <= 13;
+                });
             }
             case IP_ADDRESS -> {
                 matches(IPV4, text, type, 0, out, (s, at) -> validIpv4(s) && !after(VERSION_WORD, text, at));

@@ -78,9 +78,18 @@ public final class PiiGuard {
         return new Guarded(safeMessage, safeHistory, counts);
     }
 
-    /** {@code text} fit to echo in a rejection or a log: every value replaced by its placeholder. */
-    public String echo(String text) {
-        return text == null ? null : new PiiRedactor(detector).redact(text).text();
+    /**
+     * {@code texts} fit to echo in a rejection or a log: every value replaced by its placeholder,
+     * numbered across them all (an id and the payload that holds it show the same placeholder);
+     * nulls stay null.
+     */
+    public List<String> echo(String... texts) {
+        PiiRedactor redactor = new PiiRedactor(detector);
+        List<String> echoed = new ArrayList<>(texts.length);
+        for (String text : texts) {
+            echoed.add(text == null ? null : redactor.redact(text).text());
+        }
+        return echoed;
     }
 
     private static String redacted(PiiRedactor redactor, String text, Map<String, Integer> counts) {

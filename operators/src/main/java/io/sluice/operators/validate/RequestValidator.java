@@ -167,12 +167,14 @@ public final class RequestValidator {
         }
 
         JsonNode conversation = root.get("conversationId");
+        // Without a conversation id the request brings its own history: no id of a conversation to check.
         boolean clientHistory = conversation == null || conversation.isNull();
-        for (String field : new String[] {"requestId", "tenantId", "conversationId", "message"}) {
+        List<String> idFields = clientHistory ? List.of("requestId", "tenantId")
+                : List.of("requestId", "tenantId", "conversationId");
+        List<String> required = new ArrayList<>(idFields);
+        required.add("message");
+        for (String field : required) {
             JsonNode value = root.get(field);
-            if (field.equals("conversationId") && clientHistory) {
-                continue; // none: the request brings its own history
-            }
             if (value == null || value.isNull() || (value.isTextual() && value.asText().isBlank())) {
                 return p.reject(RejectReason.MISSING_FIELD, "'" + field + "' is required"
                         + (field.equals("conversationId") ? " when given (leave it out to send the history)" : ""));
@@ -181,10 +183,7 @@ public final class RequestValidator {
                 return p.reject(RejectReason.INVALID_FIELD, "'" + field + "' must be a string");
             }
         }
-        for (String field : new String[] {"requestId", "tenantId", "conversationId"}) {
-            if (field.equals("conversationId") && clientHistory) {
-                continue;
-            }
+        for (String field : idFields) {
             if (!ID.matcher(root.get(field).asText()).matches()) {
                 return p.reject(RejectReason.INVALID_FIELD, "'" + field
                         + "' must be 1-128 characters of letters, digits and . _ : @ -");
@@ -414,9 +413,10 @@ public final class RequestValidator {
             // redacted, like the ids (a gateway's request ids are UUIDs and come back unchanged).
             String payload = text != null ? text
                     : Bounds.echo(envelope.payload(), Bounds.ECHOED_PAYLOAD_CHARS);
-            return new ValidationResult.Rejected(new Rejection(STAGE, reason, detail, guard.echo(requestId),
-                    tenantId, guard.echo(conversationId), guard.echo(payload), envelope.partition(), envelope.offset(),
-                    envelope.timestamp(), envelope.replyPartition()));
+            List<String> echoed = guard.echo(requestId, conversationId, payload); // one numbering for all three
+            return new ValidationResult.Rejected(new Rejection(STAGE, reason, detail, echoed.get(0), tenantId,
+                    echoed.get(1), echoed.get(2), envelope.partition(), envelope.offset(), envelope.timestamp(),
+                    envelope.replyPartition()));
         }
     }
 }

