@@ -13,13 +13,20 @@ public final class ApiException extends Exception {
     private final String code;
     private final String param;
     private final String requestId;
+    private final long retryAfterSeconds;
 
     public ApiException(int status, String type, String code, String message) {
         this(status, type, code, message, null, null);
     }
 
     public ApiException(int status, String type, String code, String message, String param, String requestId) {
+        this(status, type, code, message, param, requestId, 0);
+    }
+
+    private ApiException(int status, String type, String code, String message, String param, String requestId,
+            long retryAfterSeconds) {
         super(message, null, false, false);
+        this.retryAfterSeconds = retryAfterSeconds;
         this.status = status;
         this.type = type;
         this.code = code;
@@ -46,6 +53,19 @@ public final class ApiException extends Exception {
     /** The request id, where the request reached the job (a client may fetch its answer later). */
     public String requestId() {
         return requestId;
+    }
+
+    /**
+     * The same error, telling the client to wait {@code millis} before trying again: whole seconds,
+     * rounded up, at least one (HTTP's {@code Retry-After} has no finer unit).
+     */
+    public ApiException retryingAfter(long millis) {
+        return new ApiException(status, type, code, getMessage(), param, requestId, Math.max(1, (millis + 999) / 1000));
+    }
+
+    /** Seconds a client should wait before trying again; 0 when the error names none. */
+    public long retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 
     public static ApiException invalid(String message, String param) {

@@ -579,7 +579,7 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         if (e.status() == 429) {
-            response.putHeader("Retry-After", "1");
+            response.putHeader("Retry-After", Long.toString(Math.max(1, e.retryAfterSeconds())));
         }
         response.setStatusCode(e.status()).putHeader("Content-Type", "application/json").end(OpenAiWire.error(e));
     }

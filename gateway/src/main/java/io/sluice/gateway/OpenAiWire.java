@@ -296,6 +296,8 @@ public final class OpenAiWire {
                     null, requestId);
             case "CONVERSATION_BUSY" -> new ApiException(429, "rate_limit_error", "conversation_busy", detail, null,
                     requestId);
+            case "RATE_LIMITED" -> new ApiException(429, "rate_limit_error", "rate_limited", detail, null, requestId)
+                    .retryingAfter(rejection.path("retryAfterMs").asLong(1000));
             case "MODEL_FAILED" -> new ApiException(502, "api_error", "model_failed", detail, null, requestId);
             // The job does not accept this gateway's signature: a configuration error of the deployment.
             case "UNAUTHENTICATED" -> new ApiException(500, "api_error", "gateway_not_trusted", "The serving job "

@@ -9,6 +9,7 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.http.StreamResponse;
@@ -241,6 +242,31 @@ class GatewayITCase {
         assertThat(send(http, first, key, "/v1/models").statusCode()).isEqualTo(200);
         assertThat(serving.revoke(key)).isTrue();
         Await.until("the revoked key to be refused", WAIT, () -> send(http, first, key, "/v1/models").statusCode() == 401);
+    }
+
+    @Test
+    void aTenantOverItsRateLimitGetsA429WithRetryAfter() throws Exception {
+        String key = serving.createKey(ServingBehindGateway.LIMITED_TENANT, "limits");
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> answered = post(http, key, "lim-1");
+        assertThat(answered.statusCode()).as(answered.body()).isEqualTo(200);
+        HttpResponse<String> first429 = post(http, key, "lim-2");
+        assertThat(first429.statusCode()).as(first429.body()).isEqualTo(429);
+        JsonNode error = OpenAiWire.parse(first429.body()).path("error");
+        assertThat(error.path("code").asText()).isEqualTo("rate_limited");
+        assertThat(error.path("type").asText()).isEqualTo("rate_limit_error");
+        assertThat(error.path("message").asText()).contains("1 requests per minute");
+        // One request a minute: the next is admitted up to 60 s after this one's event time.
+        long retryAfter = Long.parseLong(first429.headers().firstValue("Retry-After").orElseThrow());
+        assertThat(retryAfter).isBetween(55L, 60L);
+    }
+
+    private static HttpResponse<String> post(HttpClient http, String key, String conversation) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + first.port() + "/v1/chat/completions"))
+                .header("Authorization", "Bearer " + key).header(Gateway.CONVERSATION_HEADER, conversation)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":[{\"role\":"
+                        + "\"user\",\"content\":\"What does the warranty cover?\"}]}")).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> get(HttpClient http, Gateway gateway, String path) throws Exception {

@@ -86,6 +86,12 @@ class OpenAiWireTest {
                 .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400));
         assertThat(OpenAiWire.rejection(OpenAiWire.parse("{\"reason\":\"CONVERSATION_BUSY\",\"detail\":\"busy\","
                 + "\"requestId\":\"r-1\"}")).status()).isEqualTo(429);
+        ApiException limited = OpenAiWire.rejection(OpenAiWire.parse("{\"reason\":\"RATE_LIMITED\",\"detail\":\"over\","
+                + "\"requestId\":\"r-2\",\"retryAt\":\"2026-12-01T12:01:00Z\",\"retryAfterMs\":1500}"));
+        assertThat(limited.status()).isEqualTo(429);
+        assertThat(limited.code()).isEqualTo("rate_limited");
+        assertThat(limited.retryAfterSeconds()).isEqualTo(2);
+        assertThat(limited.requestId()).isEqualTo("r-2");
         ApiException failed = OpenAiWire.rejection(OpenAiWire.parse("{\"reason\":\"MODEL_FAILED\",\"detail\":\"503\"}"));
         assertThat(failed.status()).isEqualTo(502);
         assertThat(OpenAiWire.parse(OpenAiWire.error(failed)).path("error").path("type").asText()).isEqualTo("api_error");

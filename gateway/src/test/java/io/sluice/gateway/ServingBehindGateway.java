@@ -30,6 +30,9 @@ final class ServingBehindGateway implements AutoCloseable {
     final Path signingKey;
     final Path tenantsFile;
 
+    /** A tenant whose rate limit admits one request a minute. */
+    static final String LIMITED_TENANT = "limited";
+
     private ServingBehindGateway(LocalStack stack, OpenAiStandInServer remote, JobClient job, Path signingKey,
             Path tenantsFile) {
         this.stack = stack;
@@ -48,9 +51,10 @@ final class ServingBehindGateway implements AutoCloseable {
         try (Connection owner = stack.openAuditConnection()) {
             ApiKeys.SCHEMA.migrate(owner);
         }
-        // acme may use every model, globex only the extractive one.
+        // acme may use every model, globex only the extractive one; limited sends one request a minute.
         Path tenants = Files.writeString(work.resolve("tenants.json"), "{\"tenants\": [{\"id\": \"" + TestCorpus.ACME
-                + "\"}, {\"id\": \"" + TestCorpus.GLOBEX + "\", \"models\": [\"extractive\"]}]}");
+                + "\"}, {\"id\": \"" + TestCorpus.GLOBEX + "\", \"models\": [\"extractive\"]}, {\"id\": \""
+                + LIMITED_TENANT + "\", \"rateLimit\": {\"requestsPerMinute\": 1, \"burst\": 1}}]}");
         Configuration conf = stack.servingConfig(work.resolve("index"));
         conf.set(ServingOptions.TENANTS_FILE, tenants.toString());
         conf.set(ServingOptions.GATEWAY_REQUIRE_SIGNATURE, true);

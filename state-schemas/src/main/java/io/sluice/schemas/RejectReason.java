@@ -31,6 +31,11 @@ public enum RejectReason {
      * keys and cannot be redacted). The detail names the kinds found, never the values.
      */
     PII_DETECTED,
+    /**
+     * The tenant's request rate limit ({@code rateLimit} in the tenants file) has no request left at
+     * the request's event time; the rejection says when it has ({@code retryAt}).
+     */
+    RATE_LIMITED,
     /** A request with the same requestId was already received in this conversation, recently. */
     DUPLICATE_REQUEST,
     /** The conversation already has as many turns waiting for an answer as it may. */

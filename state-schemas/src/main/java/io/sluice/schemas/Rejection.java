@@ -13,7 +13,8 @@ import java.io.IOException;
 /**
  * A request that was not answered: the stage that refused it, a reason code, a human-readable
  * detail and the original payload, so that nothing is lost. The ids are whatever could be read
- * from the payload (null if none).
+ * from the payload (null if none). {@code retryAt} is the event time (epoch ms) from which a request
+ * refused by a limit would be admitted again, {@code -1} for every other refusal.
  *
  * <p>Bounded by construction: ids, detail and payload echo input, so each is cut to its
  * {@link Bounds} with a marker that names the original's length and hash. No input can make a
@@ -30,7 +31,15 @@ public record Rejection(
         int partition,
         long offset,
         long eventTime,
-        int replyPartition) {
+        int replyPartition,
+        long retryAt) {
+
+    /** A refusal that no waiting would change. */
+    public Rejection(String stage, RejectReason reason, String detail, String requestId, String tenantId,
+            String conversationId, String payload, int partition, long offset, long eventTime, int replyPartition) {
+        this(stage, reason, detail, requestId, tenantId, conversationId, payload, partition, offset, eventTime,
+                replyPartition, -1);
+    }
 
     /** A rejection that goes to {@code chat.rejected}. */
     public Rejection(String stage, RejectReason reason, String detail, String requestId, String tenantId,
@@ -53,16 +62,27 @@ public record Rejection(
                 request.eventTime(), request.replyPartition());
     }
 
+    /** The same rejection, saying the request would be admitted from event time {@code retryAt}. */
+    public Rejection retryingAt(long retryAt) {
+        return new Rejection(stage, reason, detail, requestId, tenantId, conversationId, payload, partition, offset,
+                eventTime, replyPartition, retryAt);
+    }
+
+    /** Milliseconds from the request's event time to {@link #retryAt}; -1 when waiting would not help. */
+    public long retryAfterMillis() {
+        return retryAt < 0 ? -1 : Math.max(0, retryAt - eventTime);
+    }
+
     public static final TypeInformation<Rejection> TYPE = new RecordTypeInfo<>(new Codec());
 
     /**
-     * Version 3 added the reply partition, version 2 the stage; version-1 rejections read back with
-     * stage {@code unknown}.
+     * Version 4 added {@code retryAt}, version 3 the reply partition, version 2 the stage; version-1
+     * rejections read back with stage {@code unknown}.
      */
     public static final class Codec implements RecordCodec<Rejection> {
         @Override
         public int version() {
-            return 3;
+            return 4;
         }
 
         @Override
@@ -83,6 +103,7 @@ public record Rejection(
             out.writeLong(v.offset);
             out.writeLong(v.eventTime);
             out.writeInt(v.replyPartition);
+            out.writeLong(v.retryAt);
         }
 
         @Override
@@ -91,7 +112,7 @@ public record Rejection(
             return new Rejection(stage, RejectReason.valueOf(in.readUTF()), Fields.readString(in),
                     Fields.readString(in), Fields.readString(in), Fields.readString(in),
                     Fields.readString(in), in.readInt(), in.readLong(), in.readLong(),
-                    version >= 3 ? in.readInt() : -1);
+                    version >= 3 ? in.readInt() : -1, version >= 4 ? in.readLong() : -1);
         }
     }
 }

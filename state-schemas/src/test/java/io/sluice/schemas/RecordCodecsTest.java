@@ -60,6 +60,12 @@ class RecordCodecsTest {
         }
         Rejection toReply = new Rejection("validate", RejectReason.UNAUTHENTICATED, "no", "r", "t", "c", "p", 0, 1L, 2L, 5);
         assertThat(roundTrip(Rejection.TYPE, toReply)).isEqualTo(toReply);
+        Rejection limited = toReply.retryingAt(1_500L);
+        assertThat(roundTrip(Rejection.TYPE, limited)).isEqualTo(limited);
+        assertThat(limited.retryAfterMillis()).isEqualTo(1_498L);
+        assertThat(toReply.retryAfterMillis()).isEqualTo(-1L);
+        TokenBucket bucket = new TokenBucket(120_000L, 1_700_000_000_000L);
+        assertThat(roundTrip(TokenBucket.TYPE, bucket)).isEqualTo(bucket);
         RecentRequests recent = RecentRequests.EMPTY.add("r-1", 5L, 8, java.time.Duration.ofHours(1));
         assertThat(roundTrip(RecentRequests.TYPE, recent)).isEqualTo(recent);
         assertThat(roundTrip(ChatRequest.TYPE, REQUEST)).isEqualTo(REQUEST);

@@ -12,6 +12,7 @@ import io.sluice.operators.answer.OpenAiChatModelSpec;
 import io.sluice.operators.audit.AuditConnection;
 import io.sluice.operators.batch.QuestionEmbedder;
 import io.sluice.operators.batch.RecordRejector;
+import io.sluice.operators.flink.AdmissionFunction;
 import io.sluice.operators.flink.AuditWriterOperator;
 import io.sluice.operators.flink.AuditWriterOperatorFactory;
 import io.sluice.operators.flink.ConversationOperator;
@@ -61,7 +62,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The serving job: {@code chat.requests} → validate → embed (micro-batched) → retrieve →
+ * The serving job: {@code chat.requests} → validate → admission (keyed by tenant) → embed
+ * (micro-batched) → retrieve →
  * keyBy(conversationId) → conversation (answers, streamed pieces) → {@code chat.responses}, and
  * answers → audit trail; rejections → {@code chat.rejected}.
  *
@@ -73,6 +75,7 @@ public final class ServingJob {
     /** Fixed operator uids: savepoints map state to operators by these. Never change them. */
     public static final String UID_SOURCE = "chat-requests";
     public static final String UID_VALIDATE = "validate";
+    public static final String UID_ADMISSION = "admission";
     public static final String UID_EMBED = "embed";
     public static final String UID_RETRIEVE = "retrieve";
     public static final String UID_CONVERSATION = "conversation";
@@ -326,7 +329,8 @@ public final class ServingJob {
             DataStream<Rejection> rejected) {}
 
     /**
-     * validate → [select] → embed → retrieve → keyBy(tenantId, conversationId) → conversation →
+     * validate → keyBy(tenantId) → admission → [select] → keyBy(tenantId, conversationId) → embed →
+     * retrieve → keyBy(tenantId, conversationId) → conversation →
      * answers, with the serving job's uids, so a savepoint of one restores into the other.
      * {@code select} (replay's conversation or tenant filter) may be null. Every stage's rejections
      * leave through {@link AnswerPath#rejected}.
@@ -339,7 +343,18 @@ public final class ServingJob {
                 .returns(ChatRequest.TYPE)
                 .uid(UID_VALIDATE).name("validate");
 
-        DataStream<ChatRequest> selected = select == null ? valid : valid.filter(select).name("select");
+        // Keyed by tenant: one writer per tenant's limits. Replay's selection comes after it, so the
+        // restored limits see every request of the tenant, as the live run's did.
+        SingleOutputStreamOperator<ChatRequest> admitted = valid
+                .keyBy(AdmissionFunction::key, Types.STRING)
+                .process(new AdmissionFunction(settings.tenants()))
+                .returns(ChatRequest.TYPE)
+                .uid(UID_ADMISSION).name("admission");
+
+        // Spread by conversation again (one tenant's requests would otherwise all be embedded by the
+        // subtask that admits them); a conversation's requests keep one path, so they stay in order.
+        DataStream<ChatRequest> selected = (select == null ? admitted : admitted.filter(select).name("select"))
+                .keyBy(ChatRequest::conversationKey, Types.STRING);
         SingleOutputStreamOperator<EmbeddedRequest> embedded = MicroBatchOperator.apply(selected,
                         UID_EMBED, EmbeddedRequest.TYPE,
                         new QuestionEmbedder(settings.embeddingModel(), settings.embeddingRuntime()),
@@ -367,7 +382,8 @@ public final class ServingJob {
                 .returns(AnsweredTurn.TYPE)
                 .uid(UID_ANSWERS).name("answers");
         DataStream<Rejection> rejected = valid.getSideOutput(Rejections.TAG)
-                .union(embedded.getSideOutput(Rejections.TAG), retrieved.getSideOutput(Rejections.TAG),
+                .union(admitted.getSideOutput(Rejections.TAG), embedded.getSideOutput(Rejections.TAG),
+                        retrieved.getSideOutput(Rejections.TAG),
                         events.getSideOutput(Rejections.TAG));
         return new AnswerPath(events, answers, rejected);
     }

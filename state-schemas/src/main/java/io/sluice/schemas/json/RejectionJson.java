@@ -8,7 +8,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * The JSON of a {@code chat.rejected} record: the {@code stage} that refused the request,
  * {@code reason} (a {@link io.sluice.schemas.RejectReason} name), {@code detail}, whatever ids could
  * be read, the source position, and the original {@code payload} as a string (each bounded, see
- * {@link io.sluice.schemas.Rejection}).
+ * {@link io.sluice.schemas.Rejection}). A refusal by a limit adds {@code retryAt} (ISO-8601, event
+ * time) and {@code retryAfterMs} (from the request's event time), which the gateway turns into
+ * {@code Retry-After}.
  */
 public final class RejectionJson {
 
@@ -25,6 +27,10 @@ public final class RejectionJson {
         root.put("partition", r.partition());
         root.put("offset", r.offset());
         root.put("payload", r.payload());
+        if (r.retryAt() >= 0) {
+            root.put("retryAt", java.time.Instant.ofEpochMilli(r.retryAt()).toString());
+            root.put("retryAfterMs", r.retryAfterMillis());
+        }
         return ResponseJson.write(root);
     }
 }

@@ -11,6 +11,8 @@ import java.util.List;
  * tenant's requests that name no model; null leaves it to the job's default. {@code models} are the
  * answer models the tenant may use; null allows every model the job offers. {@code pii} is what
  * validation does with personal data in the tenant's requests (null: {@link PiiPolicy#REDACT}).
+ * {@code rateLimit} bounds the tenant's requests per minute at the admission stage; null leaves
+ * them unlimited.
  */
 public record Tenant(
         String id,
@@ -21,7 +23,14 @@ public record Tenant(
         int maxContextTokens,
         String answerModel,
         List<String> models,
-        PiiPolicy pii) {
+        PiiPolicy pii,
+        RateLimit rateLimit) {
+
+    /** A tenant without a rate limit. */
+    public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens,
+            String answerModel, List<String> models, PiiPolicy pii) {
+        this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii, null);
+    }
 
     public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens) {
         this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, null, null);
@@ -66,6 +75,12 @@ public record Tenant(
     /** A tenant with the default limits. */
     public static Tenant withDefaults(String id) {
         return new Tenant(id, 4000, 5, 20, 1024, 4096);
+    }
+
+    /** The same tenant with {@code limit} as its rate limit (null: unlimited). */
+    public Tenant withRateLimit(RateLimit limit) {
+        return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
+                limit);
     }
 
     /** Whether the tenant may use {@code model}. */

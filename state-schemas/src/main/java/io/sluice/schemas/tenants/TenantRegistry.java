@@ -21,13 +21,15 @@ import java.util.TreeMap;
  * <pre>{@code
  * {"tenants": [{"id": "acme", "maxMessageChars": 4000, "topK": 5, "maxTopK": 20,
  *               "contextTokens": 1024, "maxContextTokens": 4096,
- *               "answerModel": "extractive", "models": ["extractive", "remote"], "pii": "redact"}]}
+ *               "answerModel": "extractive", "models": ["extractive", "remote"], "pii": "redact",
+ *               "rateLimit": {"requestsPerMinute": 300, "burst": 30}}]}
  * }</pre>
  *
  * Every field but {@code id} is optional and falls back to {@link Tenant#withDefaults}; without
  * {@code models} the tenant may use every answer model; {@code pii} is redact (the default), reject or
- * allow ({@link PiiPolicy}). The serving job and the gateway read the
- * same file.
+ * allow ({@link PiiPolicy}); without {@code rateLimit} the tenant's requests are not limited, and a
+ * {@code rateLimit} without {@code burst} allows a tenth of a minute's requests at once
+ * ({@link RateLimit#of}). The serving job and the gateway read the same file.
  */
 public final class TenantRegistry implements Serializable {
 
@@ -82,12 +84,27 @@ public final class TenantRegistry implements Serializable {
                         n.path("maxContextTokens").asInt(d.maxContextTokens()),
                         n.path("answerModel").asText(null),
                         models(n.get("models")),
-                        n.hasNonNull("pii") ? PiiPolicy.parse(n.get("pii").asText()) : PiiPolicy.REDACT));
+                        n.hasNonNull("pii") ? PiiPolicy.parse(n.get("pii").asText()) : PiiPolicy.REDACT,
+                        rateLimit(n.get("rateLimit"))));
             } catch (IllegalArgumentException e) {
                 throw new IOException("Tenants file " + file + ": " + e.getMessage(), e);
             }
         }
         return new TenantRegistry(tenants);
+    }
+
+    private static RateLimit rateLimit(JsonNode limit) {
+        if (limit == null || limit.isNull()) {
+            return null;
+        }
+        JsonNode rpm = limit.get("requestsPerMinute");
+        JsonNode burst = limit.get("burst");
+        if (!limit.isObject() || rpm == null || !rpm.canConvertToInt() || !rpm.isIntegralNumber()
+                || (burst != null && !(burst.isIntegralNumber() && burst.canConvertToInt()))) {
+            throw new IllegalArgumentException("'rateLimit' must be {\"requestsPerMinute\": N, \"burst\": M} "
+                    + "with whole numbers (burst optional)");
+        }
+        return burst == null ? RateLimit.of(rpm.intValue()) : new RateLimit(rpm.intValue(), burst.intValue());
     }
 
     private static List<String> models(JsonNode models) {
@@ -109,17 +126,17 @@ public final class TenantRegistry implements Serializable {
 
     /** Serializable form: records are not, and Flink ships the registry inside a function. */
     private record TenantEntry(String id, int maxMessageChars, int topK, int maxTopK,
-            int contextTokens, int maxContextTokens, String answerModel, ArrayList<String> models, PiiPolicy pii)
-            implements Serializable {
+            int contextTokens, int maxContextTokens, String answerModel, ArrayList<String> models, PiiPolicy pii,
+            RateLimit rateLimit) implements Serializable {
         static TenantEntry of(Tenant t) {
             return new TenantEntry(t.id(), t.maxMessageChars(), t.topK(), t.maxTopK(),
                     t.contextTokens(), t.maxContextTokens(), t.answerModel(),
-                    t.models() == null ? null : new ArrayList<>(t.models()), t.pii());
+                    t.models() == null ? null : new ArrayList<>(t.models()), t.pii(), t.rateLimit());
         }
 
         Tenant toTenant() {
             return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models,
-                    pii);
+                    pii, rateLimit);
         }
     }
 

@@ -66,4 +66,21 @@ class TenantRegistryTest {
         Files.writeString(file, "{\"tenants\":[{\"id\":\"a\",\"pii\":\"hide\"}]}");
         assertThatThrownBy(() -> TenantRegistry.load(file)).hasMessageContaining("redact, reject or allow");
     }
+
+    @Test
+    void aTenantMayHaveARateLimit(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("tenants.json");
+        Files.writeString(file, "{\"tenants\":[{\"id\":\"acme\",\"rateLimit\":{\"requestsPerMinute\":300,\"burst\":20}},"
+                + "{\"id\":\"globex\",\"rateLimit\":{\"requestsPerMinute\":1000}},{\"id\":\"initech\"}]}");
+        TenantRegistry registry = TenantRegistry.load(file);
+        assertThat(registry.find("acme").orElseThrow().rateLimit()).isEqualTo(new RateLimit(300, 20));
+        assertThat(registry.find("globex").orElseThrow().rateLimit()).isEqualTo(new RateLimit(1000, 100));
+        assertThat(registry.find("initech").orElseThrow().rateLimit()).isNull();
+        for (String bad : new String[] {"{\"requestsPerMinute\":0}", "{\"requestsPerMinute\":1.5}",
+                "{\"burst\":3}", "{\"requestsPerMinute\":60,\"burst\":\"ten\"}", "300"}) {
+            Files.writeString(file, "{\"tenants\":[{\"id\":\"a\",\"rateLimit\":" + bad + "}]}");
+            assertThatThrownBy(() -> TenantRegistry.load(file)).as(bad).hasMessageContaining("Tenants file")
+                    .hasMessageContaining("a");
+        }
+    }
 }

@@ -1,0 +1,83 @@
+package io.sluice.operators.flink;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.RejectReason;
+import io.sluice.schemas.Rejection;
+import io.sluice.schemas.tenants.RateLimit;
+import io.sluice.schemas.tenants.Tenant;
+import io.sluice.schemas.tenants.TenantRegistry;
+
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/** The admission stage keeps each tenant's bucket in keyed state, through snapshot and restore. */
+class AdmissionFunctionTest {
+
+    private static final long T0 = 1_700_000_000_000L;
+
+    private static final TenantRegistry TENANTS = new TenantRegistry(List.of(
+            Tenant.withDefaults("acme").withRateLimit(new RateLimit(60, 2)),
+            Tenant.withDefaults("globex").withRateLimit(new RateLimit(60, 1)),
+            Tenant.withDefaults("open")));
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, ChatRequest, ChatRequest> harness() throws Exception {
+        var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new AdmissionFunction(TENANTS)),
+                AdmissionFunction::key, Types.STRING);
+        h.setStateBackend(new EmbeddedRocksDBStateBackend());
+        return h;
+    }
+
+    private static StreamRecord<ChatRequest> request(String tenant, String id, long time) {
+        return new StreamRecord<>(new ChatRequest(id, tenant, "c-" + id, "hello", 5, 1024, time, 0, 0L), time);
+    }
+
+    private static List<String> admitted(KeyedOneInputStreamOperatorTestHarness<String, ChatRequest, ChatRequest> h) {
+        return h.extractOutputValues().stream().map(ChatRequest::requestId).toList();
+    }
+
+    private static List<Rejection> refused(KeyedOneInputStreamOperatorTestHarness<String, ChatRequest, ChatRequest> h) {
+        ConcurrentLinkedQueue<StreamRecord<Rejection>> side = h.getSideOutput(Rejections.TAG);
+        return side == null ? List.of() : side.stream().map(StreamRecord::getValue).toList();
+    }
+
+    @Test
+    void eachTenantHasItsOwnBucketAndItSurvivesARestore() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            h.open();
+            h.processElement(request("acme", "a1", T0));
+            h.processElement(request("globex", "g1", T0));
+            h.processElement(request("acme", "a2", T0));
+            h.processElement(request("globex", "g2", T0));
+            for (int i = 0; i < 5; i++) {
+                h.processElement(request("open", "o" + i, T0));
+            }
+            assertThat(admitted(h)).containsExactly("a1", "g1", "a2", "o0", "o1", "o2", "o3", "o4");
+            assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("g2");
+            assertThat(refused(h).get(0).reason()).isEqualTo(RejectReason.RATE_LIMITED);
+            assertThat(refused(h).get(0).retryAt()).isEqualTo(T0 + 1_000);
+            snapshot = h.snapshot(1L, 1L);
+        }
+        try (var h = harness()) {
+            h.initializeState(snapshot);
+            h.open();
+            // The restored buckets are empty: acme took its burst of two, globex its one.
+            h.processElement(request("acme", "a3", T0 + 500));
+            h.processElement(request("globex", "g3", T0 + 999));
+            h.processElement(request("globex", "g4", T0 + 1_000));
+            assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("a3", "g3");
+            assertThat(refused(h).get(0).retryAt()).isEqualTo(T0 + 1_000);
+            assertThat(admitted(h)).containsExactly("g4");
+        }
+    }
+}
