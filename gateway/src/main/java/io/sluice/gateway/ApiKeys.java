@@ -92,6 +92,12 @@ public final class ApiKeys {
         }
     }
 
+    /** The id part of a key shaped like Sluice's ({@code sk-sluice-<id>-<secret>}), else null. */
+    public static String keyIdOf(String presented) {
+        Matcher m = presented == null ? null : KEY.matcher(presented);
+        return m != null && m.matches() ? m.group(1) : null;
+    }
+
     /** The tenant of a presented key, if it is a live key (compared by hash, in constant time). */
     public static Optional<String> tenantOf(Connection connection, String presented) throws SQLException {
         Matcher m = presented == null ? null : KEY.matcher(presented);

@@ -158,10 +158,14 @@ public final class OpenAiWire {
     /**
      * The {@code chat.requests} payload of a turn; the tenant is the key's, never the caller's word.
      * With a {@code conversationId} the job keeps the history; without one (null) the turn carries
-     * its earlier turns.
+     * its earlier turns. {@code apiKeyId} (null for other credentials) lets the job limit each key.
      */
-    public static String request(String requestId, String tenantId, String conversationId, Turn turn) {
+    public static String request(String requestId, String tenantId, String conversationId, String apiKeyId,
+            Turn turn) {
         ObjectNode request = MAPPER.createObjectNode().put("requestId", requestId).put("tenantId", tenantId);
+        if (apiKeyId != null) {
+            request.put("apiKeyId", apiKeyId);
+        }
         if (conversationId != null) {
             request.put("conversationId", conversationId);
         }

@@ -261,6 +261,19 @@ class GatewayITCase {
         assertThat(retryAfter).isBetween(55L, 60L);
     }
 
+    @Test
+    void eachApiKeyOfATenantHasItsOwnRateLimit() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        String one = serving.createKey(ServingBehindGateway.KEY_LIMITED_TENANT, "one");
+        String other = serving.createKey(ServingBehindGateway.KEY_LIMITED_TENANT, "other");
+        assertThat(post(http, one, "key-1").statusCode()).isEqualTo(200);
+        HttpResponse<String> again = post(http, one, "key-2");
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(429);
+        assertThat(OpenAiWire.parse(again.body()).path("error").path("message").asText())
+                .contains("API key " + ApiKeys.keyIdOf(one) + " of tenant " + ServingBehindGateway.KEY_LIMITED_TENANT);
+        assertThat(post(http, other, "key-3").statusCode()).as("the tenant's other key").isEqualTo(200);
+    }
+
     private static HttpResponse<String> post(HttpClient http, String key, String conversation) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + first.port() + "/v1/chat/completions"))
                 .header("Authorization", "Bearer " + key).header(Gateway.CONVERSATION_HEADER, conversation)

@@ -25,7 +25,7 @@ class OpenAiWireTest {
                 + "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"How \"},{\"type\":\"text\",\"text\":\"so?\"}]}]}",
                 MODELS);
         assertThat(turn).isEqualTo(new OpenAiWire.Turn("remote", "How so?", true, true, List.of()));
-        JsonNode request = OpenAiWire.parse(OpenAiWire.request("r-1", "acme", "c-1", turn));
+        JsonNode request = OpenAiWire.parse(OpenAiWire.request("r-1", "acme", "c-1", null, turn));
         assertThat(request.path("tenantId").asText()).isEqualTo("acme");
         assertThat(request.path("answerModel").asText()).isEqualTo("remote");
     }
@@ -44,13 +44,15 @@ class OpenAiWireTest {
         assertThat(turn.earlier()).extracting(ConversationTurn::question, ConversationTurn::answer).containsExactly(
                 tuple("Refunds?", "Thirty days [1]."), tuple("Hello?", ""), tuple("Anyone?", "Yes."));
 
-        JsonNode stateless = OpenAiWire.parse(OpenAiWire.request("r-1", "acme", null, turn));
+        JsonNode stateless = OpenAiWire.parse(OpenAiWire.request("r-1", "acme", null, "0123456789ab", turn));
         assertThat(stateless.has("conversationId")).isFalse();
         assertThat(stateless.path("history")).hasSize(3);
+        assertThat(stateless.path("apiKeyId").asText()).isEqualTo("0123456789ab");
         assertThat(stateless.path("history").get(0).path("answer").asText()).isEqualTo("Thirty days [1].");
-        JsonNode named = OpenAiWire.parse(OpenAiWire.request("r-1", "acme", "c-1", turn));
+        JsonNode named = OpenAiWire.parse(OpenAiWire.request("r-1", "acme", "c-1", null, turn));
         assertThat(named.path("conversationId").asText()).isEqualTo("c-1");
         assertThat(named.has("history")).isFalse();
+        assertThat(named.has("apiKeyId")).isFalse();
     }
 
     @Test

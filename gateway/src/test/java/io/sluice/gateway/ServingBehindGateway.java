@@ -33,6 +33,9 @@ final class ServingBehindGateway implements AutoCloseable {
     /** A tenant whose rate limit admits one request a minute. */
     static final String LIMITED_TENANT = "limited";
 
+    /** A tenant each of whose API keys may send one request a minute. */
+    static final String KEY_LIMITED_TENANT = "keylimited";
+
     private ServingBehindGateway(LocalStack stack, OpenAiStandInServer remote, JobClient job, Path signingKey,
             Path tenantsFile) {
         this.stack = stack;
@@ -51,10 +54,12 @@ final class ServingBehindGateway implements AutoCloseable {
         try (Connection owner = stack.openAuditConnection()) {
             ApiKeys.SCHEMA.migrate(owner);
         }
-        // acme may use every model, globex only the extractive one; limited sends one request a minute.
+        // acme may use every model, globex only the extractive one; limited sends one request a minute,
+        // keylimited one per key.
         Path tenants = Files.writeString(work.resolve("tenants.json"), "{\"tenants\": [{\"id\": \"" + TestCorpus.ACME
                 + "\"}, {\"id\": \"" + TestCorpus.GLOBEX + "\", \"models\": [\"extractive\"]}, {\"id\": \""
-                + LIMITED_TENANT + "\", \"rateLimit\": {\"requestsPerMinute\": 1, \"burst\": 1}}]}");
+                + LIMITED_TENANT + "\", \"rateLimit\": {\"requestsPerMinute\": 1, \"burst\": 1}}, {\"id\": \""
+                + KEY_LIMITED_TENANT + "\", \"keyRateLimit\": {\"requestsPerMinute\": 1, \"burst\": 1}}]}");
         Configuration conf = stack.servingConfig(work.resolve("index"));
         conf.set(ServingOptions.TENANTS_FILE, tenants.toString());
         conf.set(ServingOptions.GATEWAY_REQUIRE_SIGNATURE, true);

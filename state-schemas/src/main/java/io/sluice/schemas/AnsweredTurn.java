@@ -60,12 +60,12 @@ public record AnsweredTurn(
      * Version 2 added the request's answer model and {@code call}; version 3 the audit link; version
      * 4 holds a request of layout 3 (with its reply partition), version 5 one of layout 4 (with its
      * client history); version 6 added {@code grounding}; version 7 holds a request of layout 5
-     * (with its redaction counts).
+     * (with its redaction counts), version 8 one of layout 6 (with its API key id).
      */
     public static final class Codec implements RecordCodec<AnsweredTurn> {
         @Override
         public int version() {
-            return 7;
+            return 8;
         }
 
         @Override
@@ -101,7 +101,7 @@ public record AnsweredTurn(
 
         @Override
         public AnsweredTurn read(int version, DataInputView in) throws IOException {
-            ChatRequest request = ChatRequest.Codec.readFields(in, version >= 7 ? 5 : version >= 5 ? 4 : version == 4 ? 3 : Math.min(version, 2));
+            ChatRequest request = ChatRequest.Codec.readFields(in, version >= 8 ? 6 : version >= 7 ? 5 : version >= 5 ? 4 : version == 4 ? 3 : Math.min(version, 2));
             String snapshotId = Fields.readString(in);
             String embeddingModel = Fields.readString(in);
             List<RetrievedChunk> retrieved = Fields.readList(in, RetrievedChunk::read);

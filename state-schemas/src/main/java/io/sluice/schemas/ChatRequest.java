@@ -34,6 +34,10 @@ import java.util.TreeMap;
  * <p>{@code redacted} counts the personal data validation replaced with placeholders in the message
  * and the brought turns, by kind ({@code EMAIL} → 2), in name order; empty when nothing was found
  * or the tenant allows it. It records which detectors fired, never a value.
+ *
+ * <p>{@code apiKeyId} names the API key the gateway authenticated the request with (the id part of
+ * {@code sk-sluice-<id>-<secret>}, never the secret), so that limits can hold per key; null for
+ * requests written to Kafka directly or authenticated otherwise.
  */
 public record ChatRequest(
         String requestId,
@@ -48,7 +52,8 @@ public record ChatRequest(
         String answerModel,
         int replyPartition,
         ConversationHistory clientHistory,
-        SortedMap<String, Integer> redacted) {
+        SortedMap<String, Integer> redacted,
+        String apiKeyId) {
 
     public ChatRequest {
         // A private TreeMap, exposed read-only: a wrapper would not survive Flink's generic copying.
@@ -59,6 +64,14 @@ public record ChatRequest(
     @Override
     public SortedMap<String, Integer> redacted() {
         return Collections.unmodifiableSortedMap(redacted);
+    }
+
+    /** A request sent without an API key. */
+    public ChatRequest(String requestId, String tenantId, String conversationId, String message, int topK,
+            int contextTokens, long eventTime, int partition, long offset, String answerModel, int replyPartition,
+            ConversationHistory clientHistory, SortedMap<String, Integer> redacted) {
+        this(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition, offset,
+                answerModel, replyPartition, clientHistory, redacted, null);
     }
 
     /** A request in which nothing was redacted. */
@@ -142,13 +155,13 @@ public record ChatRequest(
     /**
      * Layout 2 added {@code answerModel}, layout 3 {@code replyPartition}, layout 4
      * {@code clientHistory} (a count, -1 for none, then question and answer of each turn), layout 5
-     * {@code redacted} (a count, then kind and number of each). Records that embed a
+     * {@code redacted} (a count, then kind and number of each), layout 6 {@code apiKeyId}. Records that embed a
      * request ({@link RetrievedRequest}, {@link AnsweredTurn}, ...) write it with {@link #writeFields}
      * and say in their own version which request layout they hold.
      */
     public static final class Codec implements RecordCodec<ChatRequest> {
         /** The request layout {@link #writeFields} writes. */
-        static final int LAYOUT = 5;
+        static final int LAYOUT = 6;
 
         @Override
         public int version() {
@@ -196,11 +209,12 @@ public record ChatRequest(
                 Fields.writeString(out, e.getKey());
                 out.writeInt(e.getValue());
             }
+            Fields.writeString(out, v.apiKeyId);
         }
 
         /**
          * Reads a request written in {@code layout} (1: before answer models, 2: before reply
-         * partitions, 3: before client history, 4: before redaction counts, 5).
+         * partitions, 3: before client history, 4: before redaction counts, 5: before API key ids, 6).
          */
         static ChatRequest readFields(DataInputView in, int layout) throws IOException {
             return new ChatRequest(Fields.readString(in), Fields.readString(in),
@@ -209,7 +223,8 @@ public record ChatRequest(
                     layout >= 2 ? Fields.readString(in) : DEFAULT_ANSWER_MODEL,
                     layout >= 3 ? in.readInt() : -1,
                     layout >= 4 ? readClientHistory(in) : null,
-                    layout >= 5 ? readRedacted(in) : null);
+                    layout >= 5 ? readRedacted(in) : null,
+                    layout >= 6 ? Fields.readString(in) : null);
         }
 
         private static SortedMap<String, Integer> readRedacted(DataInputView in) throws IOException {

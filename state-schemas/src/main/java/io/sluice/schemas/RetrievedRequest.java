@@ -27,13 +27,13 @@ public record RetrievedRequest(
     public static final TypeInformation<RetrievedRequest> TYPE = new RecordTypeInfo<>(new Codec());
 
     /**
-     * Version N holds a request of layout N: 5 with its redaction counts, 4 with its client history,
+     * Version N holds a request of layout N: 6 with its API key id, 5 with its redaction counts, 4 with its client history,
      * 3 with its reply partition, 2 with its answer model, 1 without either.
      */
     public static final class Codec implements RecordCodec<RetrievedRequest> {
         @Override
         public int version() {
-            return 5;
+            return 6;
         }
 
         @Override

@@ -60,6 +60,11 @@ class RecordCodecsTest {
         }
         Rejection toReply = new Rejection("validate", RejectReason.UNAUTHENTICATED, "no", "r", "t", "c", "p", 0, 1L, 2L, 5);
         assertThat(roundTrip(Rejection.TYPE, toReply)).isEqualTo(toReply);
+        ChatRequest keyed = new ChatRequest("r-k", "acme", "c-1", "hi", 5, 1024, 1L, 0, 8L, "extractive", -1, null,
+                null, "0a1b2c3d4e5f6a7b");
+        assertThat(roundTrip(ChatRequest.TYPE, keyed)).isEqualTo(keyed);
+        assertThat(roundTrip(RetrievedRequest.TYPE, new RetrievedRequest(keyed, "snap", "m@1", List.of(), 1L, 2L))
+                .request().apiKeyId()).isEqualTo("0a1b2c3d4e5f6a7b");
         Rejection limited = toReply.retryingAt(1_500L);
         assertThat(roundTrip(Rejection.TYPE, limited)).isEqualTo(limited);
         assertThat(limited.retryAfterMillis()).isEqualTo(1_498L);

@@ -19,7 +19,8 @@ public final class ReplayReport {
 
     /** The stages of a turn, in the order they shape it, with the audited fields each one decides. */
     public enum Stage {
-        INPUT("requestId", "conversationId", "tenantId", "eventTime", "partition", "offset", "message", "redacted"),
+        INPUT("requestId", "conversationId", "tenantId", "eventTime", "partition", "offset", "message", "redacted",
+                "apiKeyId"),
         ROUTING("answerModel"),
         RETRIEVAL("snapshotId", "embeddingModel", "retrieved"),
         CONTEXT("contextHash", "contextTokens", "historyTurns"),

@@ -26,14 +26,29 @@ public final class RateLimiter {
 
     /** Takes one request from {@code bucket} (null: full) for a request at {@code eventTime}. */
     public static Decision take(TokenBucket bucket, RateLimit limit, long eventTime) {
-        TokenBucket now = refill(bucket == null ? full(limit, eventTime) : bucket, limit, eventTime);
-        if (now.level() >= TokenBucket.UNITS_PER_REQUEST) {
-            return new Decision(true, new TokenBucket(now.level() - TokenBucket.UNITS_PER_REQUEST, now.updatedAt()),
-                    -1);
-        }
-        long missing = TokenBucket.UNITS_PER_REQUEST - now.level();
-        long waitMillis = (missing + limit.requestsPerMinute() - 1) / limit.requestsPerMinute();
-        return new Decision(false, now, now.updatedAt() + waitMillis);
+        TokenBucket now = at(bucket, limit, eventTime);
+        return hasOne(now) ? new Decision(true, takeOne(now), -1) : new Decision(false, now, retryAt(now, limit));
+    }
+
+    /** {@code bucket} (null: full) as of {@code eventTime}, refilled, nothing taken. */
+    public static TokenBucket at(TokenBucket bucket, RateLimit limit, long eventTime) {
+        return refill(bucket == null ? full(limit, eventTime) : bucket, limit, eventTime);
+    }
+
+    /** Whether a bucket holds a whole request. */
+    public static boolean hasOne(TokenBucket bucket) {
+        return bucket.level() >= TokenBucket.UNITS_PER_REQUEST;
+    }
+
+    /** The bucket with one request taken; it must hold one. */
+    public static TokenBucket takeOne(TokenBucket bucket) {
+        return new TokenBucket(bucket.level() - TokenBucket.UNITS_PER_REQUEST, bucket.updatedAt());
+    }
+
+    /** The event time from which {@code bucket} holds a whole request again. */
+    public static long retryAt(TokenBucket bucket, RateLimit limit) {
+        long missing = Math.max(0, TokenBucket.UNITS_PER_REQUEST - bucket.level());
+        return bucket.updatedAt() + (missing + limit.requestsPerMinute() - 1) / limit.requestsPerMinute();
     }
 
     /** The bucket at {@code eventTime}: refilled for the time since it was last updated, if any passed. */

@@ -18,7 +18,8 @@ import java.io.UncheckedIOException;
 /**
  * The audit content of one turn: every deterministic input and decision that shaped its answer,
  * as one canonical JSON text (fixed key order, no timings) — the request and its Kafka position (its
- * message as validation left it, with the kinds of personal data it redacted),
+ * message as validation left it, with the kinds of personal data it redacted, and the id of the API
+ * key it came with),
  * the answer model chosen, the pinned snapshot and embedding model, what was retrieved with scores
  * and ranks, the compiled context's hash and size, the answer model's id, version, parameters,
  * seed and usage, the full answer and its citations, and where they did not hold up its grounding
@@ -61,6 +62,10 @@ public final class AuditRecord {
             // Which detectors fired in the message, never a value (the message holds placeholders).
             ObjectNode redacted = c.putObject("redacted");
             r.redacted().forEach(redacted::put);
+        }
+        if (r.apiKeyId() != null) {
+            // Only when there is one, so rows of requests without a key keep their earlier content.
+            c.put("apiKeyId", r.apiKeyId());
         }
         c.put("answerModel", r.answerModel());
         c.put("snapshotId", turn.snapshotId());

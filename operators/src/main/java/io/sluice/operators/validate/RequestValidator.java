@@ -44,7 +44,9 @@ import java.util.regex.Pattern;
  * }</pre>
  *
  * {@code answerModel} is optional and names one of the job's answer models; without it the
- * tenant's model answers, else the job's default.
+ * tenant's model answers, else the job's default. {@code apiKeyId} is optional too: the id of the API
+ * key the gateway authenticated the request with (an id like the others), by which limits hold per
+ * key.
  *
  * <p>Without {@code conversationId} the request brings its conversation's earlier turns itself,
  * oldest first, as OpenAI's stateless API does, and the job keeps no history for it:
@@ -189,6 +191,12 @@ public final class RequestValidator {
                         + "' must be 1-128 characters of letters, digits and . _ : @ -");
             }
         }
+        JsonNode key = root.get("apiKeyId");
+        String apiKeyId = key == null || key.isNull() ? null : key.asText();
+        if (key != null && !key.isNull() && !(key.isTextual() && ID.matcher(apiKeyId).matches())) {
+            return p.reject(RejectReason.INVALID_FIELD,
+                    "'apiKeyId' must be 1-128 characters of letters, digits and . _ : @ - (or left out)");
+        }
         var tenant = tenants.find(p.tenantId);
         if (tenant.isEmpty()) {
             return p.reject(RejectReason.UNKNOWN_TENANT, "tenant '" + p.tenantId + "' is not configured");
@@ -223,6 +231,7 @@ public final class RequestValidator {
         try {
             pii.checkId(t.pii(), "requestId", p.requestId);
             pii.checkId(t.pii(), "conversationId", clientHistory ? null : p.conversationId);
+            pii.checkId(t.pii(), "apiKeyId", apiKeyId);
             guarded = pii.apply(t.pii(), message, history);
         } catch (PiiGuard.Refused e) {
             return p.reject(RejectReason.PII_DETECTED, e.getMessage());
@@ -274,7 +283,8 @@ public final class RequestValidator {
                 ? ChatRequest.clientConversationId(envelope.partition(), envelope.offset()) : p.conversationId;
         return new ValidationResult.Valid(new ChatRequest(p.requestId, p.tenantId, conversationId,
                 guarded.message(), topK, contextTokens, envelope.timestamp(), envelope.partition(),
-                envelope.offset(), answerModel, envelope.replyPartition(), guarded.history(), guarded.redacted()));
+                envelope.offset(), answerModel, envelope.replyPartition(), guarded.history(), guarded.redacted(),
+                apiKeyId));
     }
 
     /** The turns a request without a conversation id brings ({@code history}; absent or null: none). */

@@ -40,4 +40,18 @@ class AuditRecordTest {
         AuditLink elsewhere = new AuditLink(4, "f".repeat(64), "x");
         assertThat(AuditRecord.link(turn("r1", "a", 1), elsewhere).audit().hash()).isNotEqualTo(hash);
     }
+
+    @Test
+    void theApiKeyIdIsRecordedOnlyWhenTheRequestHadOne() {
+        AnsweredTurn plain = turn("r1", "a", 1);
+        ChatRequest r = plain.request();
+        ChatRequest keyed = new ChatRequest(r.requestId(), r.tenantId(), r.conversationId(), r.message(), r.topK(),
+                r.contextTokens(), r.eventTime(), r.partition(), r.offset(), r.answerModel(), r.replyPartition(),
+                r.clientHistory(), r.redacted(), "0123456789ab");
+        AnsweredTurn withKey = new AnsweredTurn(keyed, "snap", "m@1", List.of(), "h", 1, 0, "extractive@1", "a",
+                List.of(), ModelCall.local("extractive@1"), AuditLink.UNLINKED, new StageTimings(1, 0, 0, 0));
+        assertThat(AuditRecord.of(plain, 1, AuditLink.GENESIS).text()).doesNotContain("apiKeyId");
+        assertThat(AuditRecord.parse(AuditRecord.of(withKey, 1, AuditLink.GENESIS).text()).path("apiKeyId").asText())
+                .isEqualTo("0123456789ab");
+    }
 }

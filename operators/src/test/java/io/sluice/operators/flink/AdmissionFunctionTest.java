@@ -28,7 +28,8 @@ class AdmissionFunctionTest {
     private static final TenantRegistry TENANTS = new TenantRegistry(List.of(
             Tenant.withDefaults("acme").withRateLimit(new RateLimit(60, 2)),
             Tenant.withDefaults("globex").withRateLimit(new RateLimit(60, 1)),
-            Tenant.withDefaults("open")));
+            Tenant.withDefaults("open"),
+            Tenant.withDefaults("keyed").withKeyRateLimit(new RateLimit(60, 1))));
 
     private static KeyedOneInputStreamOperatorTestHarness<String, ChatRequest, ChatRequest> harness() throws Exception {
         var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new AdmissionFunction(TENANTS)),
@@ -39,6 +40,11 @@ class AdmissionFunctionTest {
 
     private static StreamRecord<ChatRequest> request(String tenant, String id, long time) {
         return new StreamRecord<>(new ChatRequest(id, tenant, "c-" + id, "hello", 5, 1024, time, 0, 0L), time);
+    }
+
+    private static StreamRecord<ChatRequest> keyed(String id, String key, long time) {
+        return new StreamRecord<>(new ChatRequest(id, "keyed", "c-" + id, "hello", 5, 1024, time, 0, 0L, "extractive",
+                -1, null, null, key), time);
     }
 
     private static List<String> admitted(KeyedOneInputStreamOperatorTestHarness<String, ChatRequest, ChatRequest> h) {
@@ -79,5 +85,36 @@ class AdmissionFunctionTest {
             assertThat(refused(h).get(0).retryAt()).isEqualTo(T0 + 1_000);
             assertThat(admitted(h)).containsExactly("g4");
         }
+    }
+
+    @Test
+    void keyBucketsSurviveARestoreAndRequestsWithoutAKeyAreNotLimitedByThem() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            h.open();
+            h.processElement(keyed("k1-a", "k1", T0));
+            h.processElement(keyed("k1-b", "k1", T0));
+            h.processElement(keyed("nokey-a", null, T0));
+            h.processElement(keyed("nokey-b", null, T0));
+            assertThat(admitted(h)).containsExactly("k1-a", "nokey-a", "nokey-b");
+            assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("k1-b");
+            snapshot = h.snapshot(1L, 1L);
+        }
+        try (var h = harness()) {
+            h.initializeState(snapshot);
+            h.open();
+            h.processElement(keyed("k1-c", "k1", T0 + 500));
+            h.processElement(keyed("k2-a", "k2", T0 + 500));
+            assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("k1-c");
+            assertThat(admitted(h)).containsExactly("k2-a");
+        }
+    }
+
+    @Test
+    void keyBucketsAreKeptAtLeastTwiceAsLongAsTheyTakeToRefill() {
+        assertThat(AdmissionFunction.keyBucketTtl(TENANTS)).isEqualTo(java.time.Duration.ofHours(1));
+        TenantRegistry slow = new TenantRegistry(List.of(
+                Tenant.withDefaults("slow").withKeyRateLimit(new RateLimit(1, 90))));
+        assertThat(AdmissionFunction.keyBucketTtl(slow)).isEqualTo(java.time.Duration.ofMinutes(180));
     }
 }

@@ -113,6 +113,20 @@ class RequestValidatorTest {
     }
 
     @Test
+    void anApiKeyIdIsKeptWhenWellFormed() {
+        var keyed = ((ValidationResult.Valid) validate("{\"requestId\":\"r1\",\"tenantId\":\"acme\","
+                + "\"conversationId\":\"c1\",\"message\":\"hi\",\"apiKeyId\":\"3f9a0c12be47\"}")).request();
+        assertThat(keyed.apiKeyId()).isEqualTo("3f9a0c12be47");
+        assertThat(((ValidationResult.Valid) validate(request("\"hi\""))).request().apiKeyId()).isNull();
+        for (String bad : List.of("\"\"", "7", "\"a b\"", "\"" + "k".repeat(129) + "\"")) {
+            var rejected = (ValidationResult.Rejected) validate("{\"requestId\":\"r1\",\"tenantId\":\"acme\","
+                    + "\"conversationId\":\"c1\",\"message\":\"hi\",\"apiKeyId\":" + bad + "}");
+            assertThat(rejected.rejection().reason()).as(bad).isEqualTo(RejectReason.INVALID_FIELD);
+            assertThat(rejected.rejection().detail()).as(bad).contains("'apiKeyId'");
+        }
+    }
+
+    @Test
     void theHistoryARequestBringsIsBounded() {
         var roomy = new RequestValidator(new TenantRegistry(List.of(new Tenant("acme", 20, 5, 10, 1024, 2048))),
                 MODELS, 1 << 20);

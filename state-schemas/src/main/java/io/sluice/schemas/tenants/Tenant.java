@@ -11,8 +11,8 @@ import java.util.List;
  * tenant's requests that name no model; null leaves it to the job's default. {@code models} are the
  * answer models the tenant may use; null allows every model the job offers. {@code pii} is what
  * validation does with personal data in the tenant's requests (null: {@link PiiPolicy#REDACT}).
- * {@code rateLimit} bounds the tenant's requests per minute at the admission stage; null leaves
- * them unlimited.
+ * {@code rateLimit} bounds the tenant's requests per minute at the admission stage, and
+ * {@code keyRateLimit} those of each of its API keys; null leaves them unlimited.
  */
 public record Tenant(
         String id,
@@ -24,12 +24,14 @@ public record Tenant(
         String answerModel,
         List<String> models,
         PiiPolicy pii,
-        RateLimit rateLimit) {
+        RateLimit rateLimit,
+        RateLimit keyRateLimit) {
 
-    /** A tenant without a rate limit. */
+    /** A tenant without rate limits. */
     public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens,
             String answerModel, List<String> models, PiiPolicy pii) {
-        this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii, null);
+        this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii, null,
+                null);
     }
 
     public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens) {
@@ -80,7 +82,13 @@ public record Tenant(
     /** The same tenant with {@code limit} as its rate limit (null: unlimited). */
     public Tenant withRateLimit(RateLimit limit) {
         return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
-                limit);
+                limit, keyRateLimit);
+    }
+
+    /** The same tenant with {@code limit} as the rate limit of each of its API keys (null: unlimited). */
+    public Tenant withKeyRateLimit(RateLimit limit) {
+        return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
+                rateLimit, limit);
     }
 
     /** Whether the tenant may use {@code model}. */

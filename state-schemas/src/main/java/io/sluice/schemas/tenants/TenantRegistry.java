@@ -22,14 +22,16 @@ import java.util.TreeMap;
  * {"tenants": [{"id": "acme", "maxMessageChars": 4000, "topK": 5, "maxTopK": 20,
  *               "contextTokens": 1024, "maxContextTokens": 4096,
  *               "answerModel": "extractive", "models": ["extractive", "remote"], "pii": "redact",
- *               "rateLimit": {"requestsPerMinute": 300, "burst": 30}}]}
+ *               "rateLimit": {"requestsPerMinute": 300, "burst": 30},
+ *               "keyRateLimit": {"requestsPerMinute": 100, "burst": 20}}]}
  * }</pre>
  *
  * Every field but {@code id} is optional and falls back to {@link Tenant#withDefaults}; without
  * {@code models} the tenant may use every answer model; {@code pii} is redact (the default), reject or
  * allow ({@link PiiPolicy}); without {@code rateLimit} the tenant's requests are not limited, and a
  * {@code rateLimit} without {@code burst} allows a tenth of a minute's requests at once
- * ({@link RateLimit#of}). The serving job and the gateway read the same file.
+ * ({@link RateLimit#of}); {@code keyRateLimit} (same shape) holds for each API key of the tenant.
+ * The serving job and the gateway read the same file.
  */
 public final class TenantRegistry implements Serializable {
 
@@ -85,7 +87,8 @@ public final class TenantRegistry implements Serializable {
                         n.path("answerModel").asText(null),
                         models(n.get("models")),
                         n.hasNonNull("pii") ? PiiPolicy.parse(n.get("pii").asText()) : PiiPolicy.REDACT,
-                        rateLimit(n.get("rateLimit"))));
+                        rateLimit("rateLimit", n.get("rateLimit")),
+                        rateLimit("keyRateLimit", n.get("keyRateLimit"))));
             } catch (IllegalArgumentException e) {
                 throw new IOException("Tenants file " + file + ": " + e.getMessage(), e);
             }
@@ -93,7 +96,7 @@ public final class TenantRegistry implements Serializable {
         return new TenantRegistry(tenants);
     }
 
-    private static RateLimit rateLimit(JsonNode limit) {
+    private static RateLimit rateLimit(String field, JsonNode limit) {
         if (limit == null || limit.isNull()) {
             return null;
         }
@@ -101,7 +104,7 @@ public final class TenantRegistry implements Serializable {
         JsonNode burst = limit.get("burst");
         if (!limit.isObject() || rpm == null || !rpm.canConvertToInt() || !rpm.isIntegralNumber()
                 || (burst != null && !(burst.isIntegralNumber() && burst.canConvertToInt()))) {
-            throw new IllegalArgumentException("'rateLimit' must be {\"requestsPerMinute\": N, \"burst\": M} "
+            throw new IllegalArgumentException("'" + field + "' must be {\"requestsPerMinute\": N, \"burst\": M} "
                     + "with whole numbers (burst optional)");
         }
         return burst == null ? RateLimit.of(rpm.intValue()) : new RateLimit(rpm.intValue(), burst.intValue());
@@ -127,16 +130,16 @@ public final class TenantRegistry implements Serializable {
     /** Serializable form: records are not, and Flink ships the registry inside a function. */
     private record TenantEntry(String id, int maxMessageChars, int topK, int maxTopK,
             int contextTokens, int maxContextTokens, String answerModel, ArrayList<String> models, PiiPolicy pii,
-            RateLimit rateLimit) implements Serializable {
+            RateLimit rateLimit, RateLimit keyRateLimit) implements Serializable {
         static TenantEntry of(Tenant t) {
             return new TenantEntry(t.id(), t.maxMessageChars(), t.topK(), t.maxTopK(),
                     t.contextTokens(), t.maxContextTokens(), t.answerModel(),
-                    t.models() == null ? null : new ArrayList<>(t.models()), t.pii(), t.rateLimit());
+                    t.models() == null ? null : new ArrayList<>(t.models()), t.pii(), t.rateLimit(), t.keyRateLimit());
         }
 
         Tenant toTenant() {
             return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models,
-                    pii, rateLimit);
+                    pii, rateLimit, keyRateLimit);
         }
     }
 

@@ -71,11 +71,14 @@ class TenantRegistryTest {
     void aTenantMayHaveARateLimit(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("tenants.json");
         Files.writeString(file, "{\"tenants\":[{\"id\":\"acme\",\"rateLimit\":{\"requestsPerMinute\":300,\"burst\":20}},"
-                + "{\"id\":\"globex\",\"rateLimit\":{\"requestsPerMinute\":1000}},{\"id\":\"initech\"}]}");
+                + "{\"id\":\"globex\",\"rateLimit\":{\"requestsPerMinute\":1000},"
+                + "\"keyRateLimit\":{\"requestsPerMinute\":50,\"burst\":5}},{\"id\":\"initech\"}]}");
         TenantRegistry registry = TenantRegistry.load(file);
         assertThat(registry.find("acme").orElseThrow().rateLimit()).isEqualTo(new RateLimit(300, 20));
         assertThat(registry.find("globex").orElseThrow().rateLimit()).isEqualTo(new RateLimit(1000, 100));
         assertThat(registry.find("initech").orElseThrow().rateLimit()).isNull();
+        assertThat(registry.find("globex").orElseThrow().keyRateLimit()).isEqualTo(new RateLimit(50, 5));
+        assertThat(registry.find("acme").orElseThrow().keyRateLimit()).isNull();
         for (String bad : new String[] {"{\"requestsPerMinute\":0}", "{\"requestsPerMinute\":1.5}",
                 "{\"burst\":3}", "{\"requestsPerMinute\":60,\"burst\":\"ten\"}", "300"}) {
             Files.writeString(file, "{\"tenants\":[{\"id\":\"a\",\"rateLimit\":" + bad + "}]}");
