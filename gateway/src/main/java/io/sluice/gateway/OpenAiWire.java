@@ -302,6 +302,10 @@ public final class OpenAiWire {
                     requestId);
             case "RATE_LIMITED" -> new ApiException(429, "rate_limit_error", "rate_limited", detail, null, requestId)
                     .retryingAfter(rejection.path("retryAfterMs").asLong(1000));
+            // OpenAI's type for a spent quota; Retry-After is when the period resets, or soon when
+            // only running turns hold the budget.
+            case "BUDGET_EXHAUSTED" -> new ApiException(429, "insufficient_quota", "budget_exhausted", detail, null,
+                    requestId).retryingAfter(rejection.path("retryAfterMs").asLong(1000));
             case "MODEL_FAILED" -> new ApiException(502, "api_error", "model_failed", detail, null, requestId);
             // The job does not accept this gateway's signature: a configuration error of the deployment.
             case "UNAUTHENTICATED" -> new ApiException(500, "api_error", "gateway_not_trusted", "The serving job "

@@ -94,6 +94,13 @@ class OpenAiWireTest {
         assertThat(limited.code()).isEqualTo("rate_limited");
         assertThat(limited.retryAfterSeconds()).isEqualTo(2);
         assertThat(limited.requestId()).isEqualTo("r-2");
+        ApiException spent = OpenAiWire.rejection(OpenAiWire.parse("{\"reason\":\"BUDGET_EXHAUSTED\",\"detail\":\"x\","
+                + "\"retryAfterMs\":7200000}"));
+        assertThat(spent.status()).isEqualTo(429);
+        assertThat(spent.type()).isEqualTo("insufficient_quota");
+        assertThat(spent.retryAfterSeconds()).isEqualTo(7200);
+        assertThat(OpenAiWire.rejection(OpenAiWire.parse("{\"reason\":\"BUDGET_EXHAUSTED\",\"detail\":\"x\"}"))
+                .retryAfterSeconds()).as("held by running turns only").isEqualTo(1);
         ApiException failed = OpenAiWire.rejection(OpenAiWire.parse("{\"reason\":\"MODEL_FAILED\",\"detail\":\"503\"}"));
         assertThat(failed.status()).isEqualTo(502);
         assertThat(OpenAiWire.parse(OpenAiWire.error(failed)).path("error").path("type").asText()).isEqualTo("api_error");

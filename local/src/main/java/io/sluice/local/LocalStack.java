@@ -26,6 +26,8 @@ public final class LocalStack implements AutoCloseable {
     public static final String RESPONSES_TOPIC = "chat.responses";
     public static final String REJECTED_TOPIC = "chat.rejected";
     public static final String REPLIES_TOPIC = "chat.replies";
+    /** The job's own loop of settlements, from the stages after admission back to it. */
+    public static final String USAGE_TOPIC = "chat.usage";
 
     /**
      * The serving job's settings this stack fills in, by key: this module sits below the job's and
@@ -86,7 +88,8 @@ public final class LocalStack implements AutoCloseable {
                 url = postgres.jdbcUrl();
                 user = postgres.user();
             }
-            EmbeddedKafka.createTopics(servers, List.of(REQUESTS_TOPIC, RESPONSES_TOPIC, REJECTED_TOPIC, REPLIES_TOPIC),
+            EmbeddedKafka.createTopics(servers, List.of(REQUESTS_TOPIC, RESPONSES_TOPIC, REJECTED_TOPIC, REPLIES_TOPIC,
+                    USAGE_TOPIC),
                     partitions);
             return new LocalStack(workDir, kafka, postgres, servers, url, user,
                     external.jdbcPasswordFile());

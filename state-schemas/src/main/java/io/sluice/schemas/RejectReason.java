@@ -32,10 +32,17 @@ public enum RejectReason {
      */
     PII_DETECTED,
     /**
-     * The tenant's request rate limit ({@code rateLimit} in the tenants file) has no request left at
-     * the request's event time; the rejection says when it has ({@code retryAt}).
+     * A request rate limit of the tenant or its API key ({@code rateLimit}, {@code keyRateLimit})
+     * has no request left at the request's event time (the rejection says when it has:
+     * {@code retryAt}), or the tenant has {@code maxInFlight} generations running.
      */
     RATE_LIMITED,
+    /**
+     * A token budget of the tenant, its API key or its answer model has too little left for the
+     * turn's worst case; {@code retryAt} is when the period resets, or absent when only generations
+     * still running hold the budget.
+     */
+    BUDGET_EXHAUSTED,
     /** A request with the same requestId was already received in this conversation, recently. */
     DUPLICATE_REQUEST,
     /** The conversation already has as many turns waiting for an answer as it may. */

@@ -69,6 +69,11 @@ class RecordCodecsTest {
         assertThat(roundTrip(Rejection.TYPE, limited)).isEqualTo(limited);
         assertThat(limited.retryAfterMillis()).isEqualTo(1_498L);
         assertThat(toReply.retryAfterMillis()).isEqualTo(-1L);
+        Reservation reservation = new Reservation("r-1", 1_344L, null, "remote", 5L);
+        assertThat(roundTrip(Reservation.TYPE, reservation)).isEqualTo(reservation);
+        assertThat(roundTrip(Spend.TYPE, new Spend(7L, 9L))).isEqualTo(new Spend(7L, 9L));
+        Settlement settlement = new Settlement("acme", "r-1", "0:7", -1L, "MODEL_FAILED");
+        assertThat(roundTrip(Settlement.TYPE, settlement)).isEqualTo(settlement);
         TokenBucket bucket = new TokenBucket(120_000L, 1_700_000_000_000L);
         assertThat(roundTrip(TokenBucket.TYPE, bucket)).isEqualTo(bucket);
         RecentRequests recent = RecentRequests.EMPTY.add("r-1", 5L, 8, java.time.Duration.ofHours(1));

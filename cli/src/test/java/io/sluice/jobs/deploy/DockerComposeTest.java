@@ -144,7 +144,8 @@ class DockerComposeTest {
     void theTopicsCreatedAreTheOnesTheJobReads() {
         assertThat(command("kafka-topics")).contains("for t in " + String.join(" ",
                 ServingOptions.REQUESTS_TOPIC.defaultValue(), ServingOptions.RESPONSES_TOPIC.defaultValue(),
-                ServingOptions.REJECTED_TOPIC.defaultValue(), ServingOptions.REPLIES_TOPIC.defaultValue()) + ";");
+                ServingOptions.REJECTED_TOPIC.defaultValue(), ServingOptions.REPLIES_TOPIC.defaultValue(),
+                ServingOptions.USAGE_TOPIC.defaultValue()) + ";");
     }
 
     @Test

@@ -40,6 +40,11 @@ public final class ServingOptions {
             ConfigOptions.key("sluice.topics.rejected").stringType().defaultValue("chat.rejected")
                     .withDescription("Dead-letter topic for requests that were not answered, with a reason code.");
 
+    public static final ConfigOption<String> USAGE_TOPIC =
+            ConfigOptions.key("sluice.topics.usage").stringType().defaultValue("chat.usage")
+                    .withDescription("The job's own topic of settlements: what each admitted generation spent, written "
+                            + "exactly once by the stages after admission and read back by it to settle token budgets.");
+
     public static final ConfigOption<String> REPLIES_TOPIC =
             ConfigOptions.key("sluice.topics.replies").stringType().defaultValue("chat.replies")
                     .withDescription("Topic answers and rejections go to, in the partition the request named "

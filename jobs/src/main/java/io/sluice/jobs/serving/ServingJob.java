@@ -20,6 +20,7 @@ import io.sluice.operators.flink.ConversationOperatorFactory;
 import io.sluice.operators.flink.MicroBatchOperator;
 import io.sluice.operators.flink.Rejections;
 import io.sluice.operators.flink.RetrieveFunction;
+import io.sluice.operators.flink.SettleFunction;
 import io.sluice.operators.flink.ValidateFunction;
 import io.sluice.operators.retrieve.IndexStore;
 import io.sluice.operators.retrieve.SnapshotManifest;
@@ -30,6 +31,8 @@ import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RequestEnvelope;
 import io.sluice.schemas.ResponseEvent;
 import io.sluice.schemas.RetrievedRequest;
+import io.sluice.schemas.Settlement;
+import io.sluice.schemas.json.SettlementJson;
 import io.sluice.schemas.json.RejectionJson;
 import io.sluice.schemas.json.ResponseJson;
 import io.sluice.schemas.tenants.Tenant;
@@ -76,6 +79,10 @@ public final class ServingJob {
     public static final String UID_SOURCE = "chat-requests";
     public static final String UID_VALIDATE = "validate";
     public static final String UID_ADMISSION = "admission";
+    public static final String UID_USAGE_IN = "chat-usage-in";
+    public static final String UID_USAGE_OUT = "chat-usage";
+    public static final String UID_SETTLE_ANSWERS = "settle-answers";
+    public static final String UID_SETTLE_REJECTIONS = "settle-rejections";
     public static final String UID_EMBED = "embed";
     public static final String UID_RETRIEVE = "retrieve";
     public static final String UID_CONVERSATION = "conversation";
@@ -141,6 +148,13 @@ public final class ServingJob {
                     if (t.models() != null && t.allowed(answerModels.names()).size() < t.models().size()) {
                         throw new IllegalArgumentException("Tenant " + t.id() + " may use " + t.models() + ", but "
                                 + "only " + answerModels.names() + " are configured");
+                    }
+                    for (String budgeted : t.limits().modelTokens().keySet()) {
+                        if (!answerModels.contains(budgeted) || answerModels.generative(budgeted).isEmpty()) {
+                            throw new IllegalArgumentException("Tenant " + t.id() + " has a token budget for '"
+                                    + budgeted + "', which is not a configured generative answer model; configured: "
+                                    + answerModels.generativeModels().keySet());
+                        }
                     }
                     if (!t.allows(answerModels.defaultModel()) && t.answerModel() == null) {
                         throw new IllegalArgumentException("Tenant " + t.id() + " may not use the default answer model '"
@@ -214,16 +228,25 @@ public final class ServingJob {
     private final Sink<ResponseEvent> responses;
     private final Sink<Rejection> rejected;
     private final OneInputStreamOperatorFactory<AnsweredTurn, Void> audit;
+    private final Source<Settlement, ?, ?> usageIn;
+    private final Sink<Settlement> usageOut;
     private Map<String, String> shownSettings = Map.of();
 
+    /**
+     * @param usageIn the settlements the admission stage reads back; {@code usageOut} must deliver what
+     *     the job writes to it exactly once, committed with the job's checkpoints
+     */
     public ServingJob(Settings settings, Source<RequestEnvelope, ?, ?> requests,
             Sink<ResponseEvent> responses, Sink<Rejection> rejected,
-            OneInputStreamOperatorFactory<AnsweredTurn, Void> audit) {
+            OneInputStreamOperatorFactory<AnsweredTurn, Void> audit, Source<Settlement, ?, ?> usageIn,
+            Sink<Settlement> usageOut) {
         this.settings = settings;
         this.requests = requests;
         this.responses = responses;
         this.rejected = rejected;
         this.audit = audit;
+        this.usageIn = usageIn;
+        this.usageOut = usageOut;
     }
 
     /** The production wiring: Kafka source and sinks, PostgreSQL audit trail. */
@@ -256,10 +279,29 @@ public final class ServingJob {
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
                 .setProperty("linger.ms", "0")
                 .build();
+        // The loop that settles token budgets: exactly once both ways, so that a settlement is read
+        // back once its turn's checkpoint is complete, and never from a failed attempt.
+        KafkaSource<Settlement> usageIn = KafkaSource.<Settlement>builder()
+                .setBootstrapServers(servers)
+                .setTopics(conf.get(ServingOptions.USAGE_TOPIC))
+                .setGroupId(conf.get(ServingOptions.CONSUMER_GROUP) + "-usage")
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setProperty("isolation.level", "read_committed")
+                .setDeserializer(new SettlementDeserializer())
+                .build();
+        KafkaSink<Settlement> usageOut = KafkaSink.<Settlement>builder()
+                .setBootstrapServers(servers)
+                .setRecordSerializer(new JsonRecordSerializer<Settlement>(conf.get(ServingOptions.USAGE_TOPIC),
+                        Settlement::tenantId, SettlementJson::toJson))
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix("sluice-" + conf.get(ServingOptions.CONSUMER_GROUP) + "-usage")
+                .setProperty("transaction.timeout.ms", "600000")
+                .setProperty("linger.ms", "0")
+                .build();
         ServingJob job = new ServingJob(Settings.from(conf), source, responses, rejected,
                 new AuditWriterOperatorFactory(new AuditWriterOperator.Settings(auditConnection(conf),
                         conf.get(ServingOptions.AUDIT_SCHEMA), conf.get(ServingOptions.AUDIT_MAX_BACKLOG_ROWS),
-                        conf.get(ServingOptions.AUDIT_MAX_BACKLOG_BYTES))));
+                        conf.get(ServingOptions.AUDIT_MAX_BACKLOG_BYTES))), usageIn, usageOut);
         Map<String, String> shown = new TreeMap<>();
         conf.toMap().forEach((key, value) -> {
             if (key.startsWith("sluice.")) {
@@ -318,25 +360,28 @@ public final class ServingJob {
 
         AnswerPath path = answerPath(settings, env
                 .fromSource(requests, WatermarkStrategy.noWatermarks(), "chat.requests")
-                .uid(UID_SOURCE), null);
+                .uid(UID_SOURCE), null, env.fromSource(usageIn, WatermarkStrategy.noWatermarks(), "chat.usage (in)")
+                .uid(UID_USAGE_IN));
         path.events().sinkTo(responses).uid(UID_RESPONSES).name("chat.responses");
+        path.settlements().sinkTo(usageOut).uid(UID_USAGE_OUT).name("chat.usage");
         path.answers().transform("audit", Types.VOID, audit).uid(UID_AUDIT).name("audit");
         path.rejected().sinkTo(rejected).uid(UID_REJECTED).name("chat.rejected");
     }
 
     /** The operators between the requests and the sinks: what serving and replay share. */
     public record AnswerPath(DataStream<ResponseEvent> events, DataStream<AnsweredTurn> answers,
-            DataStream<Rejection> rejected) {}
+            DataStream<Rejection> rejected, DataStream<Settlement> settlements) {}
 
     /**
      * validate → keyBy(tenantId) → admission → [select] → keyBy(tenantId, conversationId) → embed →
      * retrieve → keyBy(tenantId, conversationId) → conversation →
      * answers, with the serving job's uids, so a savepoint of one restores into the other.
      * {@code select} (replay's conversation or tenant filter) may be null. Every stage's rejections
-     * leave through {@link AnswerPath#rejected}.
+     * leave through {@link AnswerPath#rejected}. {@code usage} are the settlements read back for the
+     * admission stage; null (replay) leaves token budgets and in-flight bounds unenforced.
      */
     public static AnswerPath answerPath(Settings settings, DataStream<RequestEnvelope> requests,
-            org.apache.flink.api.common.functions.FilterFunction<ChatRequest> select) {
+            org.apache.flink.api.common.functions.FilterFunction<ChatRequest> select, DataStream<Settlement> usage) {
         SingleOutputStreamOperator<ChatRequest> valid = requests
                 .process(new ValidateFunction(settings.tenants(), settings.answerModels(), settings.maxRequestBytes(),
                         settings.signing()))
@@ -345,9 +390,16 @@ public final class ServingJob {
 
         // Keyed by tenant: one writer per tenant's limits. Replay's selection comes after it, so the
         // restored limits see every request of the tenant, as the live run's did.
+        // Without settlements (replay) the second input is empty: derived from the requests, so that no
+        // extra source has to exist or finish.
+        DataStream<Settlement> settlementsIn = usage != null ? usage
+                : requests.flatMap((RequestEnvelope e, Collector<Settlement> none) -> { })
+                        .returns(Settlement.TYPE).uid("no-usage").name("no usage");
         SingleOutputStreamOperator<ChatRequest> admitted = valid
-                .keyBy(AdmissionFunction::key, Types.STRING)
-                .process(new AdmissionFunction(settings.tenants()))
+                .connect(settlementsIn)
+                .keyBy((ChatRequest r) -> AdmissionFunction.key(r), (Settlement s) -> AdmissionFunction.key(s),
+                        Types.STRING)
+                .process(new AdmissionFunction(settings.tenants(), settings.answerModels(), usage != null))
                 .returns(ChatRequest.TYPE)
                 .uid(UID_ADMISSION).name("admission");
 
@@ -381,10 +433,16 @@ public final class ServingJob {
                 })
                 .returns(AnsweredTurn.TYPE)
                 .uid(UID_ANSWERS).name("answers");
+        DataStream<Rejection> later = embedded.getSideOutput(Rejections.TAG)
+                .union(retrieved.getSideOutput(Rejections.TAG), events.getSideOutput(Rejections.TAG));
         DataStream<Rejection> rejected = valid.getSideOutput(Rejections.TAG)
-                .union(admitted.getSideOutput(Rejections.TAG), embedded.getSideOutput(Rejections.TAG),
-                        retrieved.getSideOutput(Rejections.TAG),
-                        events.getSideOutput(Rejections.TAG));
-        return new AnswerPath(events, answers, rejected);
+                .union(admitted.getSideOutput(Rejections.TAG), later);
+        // Every admitted request ends answered or refused by a later stage: both settle its reservation.
+        DataStream<Settlement> settlements = answers
+                .flatMap(SettleFunction.ofAnswers(settings.tenants(), settings.answerModels()))
+                .returns(Settlement.TYPE).uid(UID_SETTLE_ANSWERS).name("settle answers")
+                .union(later.flatMap(SettleFunction.ofRejections(settings.tenants(), settings.answerModels()))
+                        .returns(Settlement.TYPE).uid(UID_SETTLE_REJECTIONS).name("settle rejections"));
+        return new AnswerPath(events, answers, rejected, settlements);
     }
 }

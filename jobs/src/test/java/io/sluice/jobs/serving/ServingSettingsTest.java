@@ -128,7 +128,8 @@ class ServingSettingsTest {
                 ServingOptions.AUDIT_JDBC_URL.key(), ServingOptions.AUDIT_USER.key(),
                 ServingOptions.AUDIT_PASSWORD_FILE.key(), ServingOptions.INDEX_DIR.key());
         assertThat(List.of(io.sluice.local.LocalStack.REQUESTS_TOPIC, io.sluice.local.LocalStack.RESPONSES_TOPIC,
-                io.sluice.local.LocalStack.REJECTED_TOPIC)).containsExactly(ServingOptions.REQUESTS_TOPIC.defaultValue(),
-                ServingOptions.RESPONSES_TOPIC.defaultValue(), ServingOptions.REJECTED_TOPIC.defaultValue());
+                io.sluice.local.LocalStack.REJECTED_TOPIC, io.sluice.local.LocalStack.USAGE_TOPIC)).containsExactly(
+                ServingOptions.REQUESTS_TOPIC.defaultValue(), ServingOptions.RESPONSES_TOPIC.defaultValue(),
+                ServingOptions.REJECTED_TOPIC.defaultValue(), ServingOptions.USAGE_TOPIC.defaultValue());
     }
 }

@@ -36,7 +36,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code stall}: one piece of text, then silence for two seconds;
  *   <li>{@code unfinished}: text and {@code [DONE]} but no finish reason;
  *   <li>{@code drip}: a 200 response whose body then arrives one byte a second, for as long as the
- *       client reads (never stalls long enough for a read timeout; only a total timeout ends it).
+ *       client reads (never stalls long enough for a read timeout; only a total timeout ends it);
+ *   <li>{@code gate}: waits while the test holds the gate shut ({@link #closeGate}, {@link #openGate});
+ *       then {@code echo}, or, after {@link #failEveryOther}, 400 for every other request it lets
+ *       through.
  * </ul>
  * Raw sockets, not a server library, so that a dropped stream is a real transport failure.
  */
@@ -51,6 +54,25 @@ public final class OpenAiStandInServer implements AutoCloseable {
     public final List<JsonNode> requests = new CopyOnWriteArrayList<>();
     /** The Authorization header of every request, in arrival order ("" where there was none). */
     public final List<String> authorizations = new CopyOnWriteArrayList<>();
+
+    private volatile java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(0);
+    private volatile boolean failEveryOther;
+    private final AtomicInteger throughGate = new AtomicInteger();
+
+    /** Holds every {@code gate} request that arrives from now on until {@link #openGate}. */
+    public void closeGate() {
+        gate = new java.util.concurrent.CountDownLatch(1);
+    }
+
+    /** Lets the held {@code gate} requests (and later ones) through. */
+    public void openGate() {
+        gate.countDown();
+    }
+
+    /** Whether every other {@code gate} request let through fails (400, not retried). */
+    public void failEveryOther(boolean fail) {
+        failEveryOther = fail;
+    }
 
     public OpenAiStandInServer() throws IOException {
         socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -136,6 +158,13 @@ public final class OpenAiStandInServer implements AutoCloseable {
             case "invalid" -> {
                 respond(out, 400, Map.of(), error.formatted("messages must not be empty", "invalid_request_error"));
                 return true;
+            }
+            case "gate" -> {
+                gate.await();
+                if (failEveryOther && throughGate.incrementAndGet() % 2 == 0) {
+                    respond(out, 400, Map.of(), error.formatted("refused on purpose", "invalid_request_error"));
+                    return true;
+                }
             }
             default -> { }
         }

@@ -1,23 +1,43 @@
 package io.sluice.operators.admission;
 
+import io.sluice.operators.answer.AnswerModels;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
+import io.sluice.schemas.Reservation;
+import io.sluice.schemas.Settlement;
+import io.sluice.schemas.Spend;
 import io.sluice.schemas.TokenBucket;
+import io.sluice.schemas.tenants.BudgetPeriod;
+import io.sluice.schemas.tenants.Limits;
 import io.sluice.schemas.tenants.RateLimit;
 import io.sluice.schemas.tenants.Tenant;
 import io.sluice.schemas.tenants.TenantRegistry;
+import io.sluice.schemas.tenants.TokenBudget;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Decides whether a valid request is admitted, from its tenant's limits and the tenant's state
- * (passed in, returned changed). The limits are request rates ({@link RateLimiter}): the tenant's
- * {@code rateLimit} over all its requests, and its {@code keyRateLimit} over the requests of each
- * API key. A request is admitted only when every bucket it draws from holds one; then it takes one
- * from each, and a refused request takes none.
+ * Decides whether a valid request is admitted, against its tenant's {@link Limits}, and keeps the
+ * tenant's {@link AdmissionState}:
+ *
+ * <ul>
+ *   <li>request rates ({@link RateLimiter}): the tenant's bucket and its API key's; a request takes
+ *       one from each it draws from, only when each holds one;
+ *   <li>for a generative turn of a tenant with token budgets or {@code maxInFlight}: the turn's
+ *       worst case ({@link #worstCaseTokens}) is reserved against every budget it counts toward
+ *       (the tenant's, its key's, its answer model's; each per UTC day and month of event time),
+ *       admitted only if each has room for it beside what is spent and reserved, and the
+ *       reservation is replaced by the real use when the turn's {@link Settlement} comes back.
+ * </ul>
+ *
+ * A refused request changes nothing but the refill time of the buckets. Plain and deterministic:
+ * time is the request's event time; what it depends on beyond the request is the order in which
+ * requests and settlements reach it.
  */
 public final class Admission {
 
@@ -25,66 +45,182 @@ public final class Admission {
     public static final String STAGE = "admission";
 
     /**
-     * The outcome for one request: the tenant's bucket and the key's bucket to keep (null: none kept),
-     * and the rejection when it was refused (null when admitted).
+     * Tokens a generative turn's prompt may take beyond its context budget: the instruction and the
+     * chat template around it. The context is packed with the embedding model's tokenizer; a model's
+     * own may count a little differently, which this margin absorbs too.
      */
-    public record Decision(TokenBucket tenantBucket, TokenBucket keyBucket, Rejection rejection) {
-        public boolean admitted() {
-            return rejection == null;
-        }
-    }
+    public static final long PROMPT_OVERHEAD_TOKENS = 256;
 
-    private final Map<String, Tenant> limited = new HashMap<>();
+    private final Map<String, Limits> limited = new HashMap<>();
+    private final AnswerModels answerModels;
+    private final boolean budgets;
 
-    public Admission(TenantRegistry tenants) {
+    /**
+     * @param budgets whether token budgets and {@code maxInFlight} are enforced: only where
+     *     settlements come back (replay has none, and leaves budgets to the audit trail)
+     */
+    public Admission(TenantRegistry tenants, AnswerModels answerModels, boolean budgets) {
         for (Tenant t : tenants.all()) {
-            if (t.rateLimit() != null || t.keyRateLimit() != null) {
-                limited.put(t.id(), t);
+            if (t.limits().any()) {
+                limited.put(t.id(), t.limits());
             }
         }
+        this.answerModels = answerModels;
+        this.budgets = budgets;
     }
 
-    /** Whether the tenant of a request has a limit, so its state is worth reading. */
+    /** Whether the tenant has a limit, so its state is worth reading. */
     public boolean limits(String tenantId) {
         return limited.containsKey(tenantId);
     }
 
-    /** Whether {@code request} draws from a bucket of its API key, so that bucket is worth reading. */
-    public boolean limitsKey(ChatRequest request) {
-        Tenant t = limited.get(request.tenantId());
-        return t != null && t.keyRateLimit() != null && request.apiKeyId() != null;
+    /** Whether settlements of this tenant's turns are of use: it has budgets or a bound in flight. */
+    public boolean budgeted(String tenantId) {
+        Limits l = limited.get(tenantId);
+        return l != null && l.budgeted();
     }
 
-    /**
-     * Admits or refuses {@code request}, given its tenant's bucket and its key's bucket (null: none
-     * yet; the key's is ignored unless {@link #limitsKey}).
-     */
-    public Decision admit(ChatRequest request, TokenBucket tenantBucket, TokenBucket keyBucket) {
-        Tenant t = limited.get(request.tenantId());
-        if (t == null) {
-            return new Decision(null, null, null);
+    /** The tokens a generative turn of {@code request} reserves: its context, its answer, the overhead. */
+    public long worstCaseTokens(ChatRequest request) {
+        return request.contextTokens() + answerModels.params(request.requestId()).maxTokens() + PROMPT_OVERHEAD_TOKENS;
+    }
+
+    /** Admits {@code request} (null) or refuses it (its rejection), changing {@code state} accordingly. */
+    public Rejection admit(ChatRequest request, AdmissionState state) throws Exception {
+        Limits l = limited.get(request.tenantId());
+        if (l == null) {
+            return null;
         }
         long time = request.eventTime();
-        RateLimit tenantLimit = t.rateLimit();
-        RateLimit keyLimit = limitsKey(request) ? t.keyRateLimit() : null;
-        TokenBucket tenantNow = tenantLimit == null ? null : RateLimiter.at(tenantBucket, tenantLimit, time);
-        TokenBucket keyNow = keyLimit == null ? null : RateLimiter.at(keyBucket, keyLimit, time);
+        // Rates: look, and take only once the budgets agree.
+        TokenBucket tenantNow = l.rate() == null ? null : RateLimiter.at(state.tenantBucket(), l.rate(), time);
+        boolean perKey = l.keyRate() != null && request.apiKeyId() != null;
+        TokenBucket keyNow = perKey ? RateLimiter.at(state.keyBucket(request.apiKeyId()), l.keyRate(), time) : null;
+        Rejection refused = rateRefusal(request, l, tenantNow, keyNow);
+        if (refused == null) {
+            refused = reserve(request, l, state);
+        }
+        boolean admitted = refused == null;
+        if (tenantNow != null) {
+            state.tenantBucket(admitted ? RateLimiter.takeOne(tenantNow) : tenantNow);
+        }
+        if (keyNow != null) {
+            state.keyBucket(request.apiKeyId(), admitted ? RateLimiter.takeOne(keyNow) : keyNow);
+        }
+        return refused;
+    }
+
+    private Rejection rateRefusal(ChatRequest request, Limits l, TokenBucket tenantNow, TokenBucket keyNow) {
         boolean tenantHasOne = tenantNow == null || RateLimiter.hasOne(tenantNow);
         boolean keyHasOne = keyNow == null || RateLimiter.hasOne(keyNow);
         if (tenantHasOne && keyHasOne) {
-            return new Decision(tenantNow == null ? null : RateLimiter.takeOne(tenantNow),
-                    keyNow == null ? null : RateLimiter.takeOne(keyNow), null);
+            return null;
         }
-        // Refused: admitted again once every empty bucket holds a request.
-        long retryAt = Math.max(tenantHasOne ? -1 : RateLimiter.retryAt(tenantNow, tenantLimit),
-                keyHasOne ? -1 : RateLimiter.retryAt(keyNow, keyLimit));
+        // Admitted again once every empty bucket holds a request.
+        long retryAt = Math.max(tenantHasOne ? -1 : RateLimiter.retryAt(tenantNow, l.rate()),
+                keyHasOne ? -1 : RateLimiter.retryAt(keyNow, l.keyRate()));
         String over = !tenantHasOne
-                ? "tenant " + t.id() + " is over its rate limit of " + describe(tenantLimit)
-                : "API key " + request.apiKeyId() + " of tenant " + t.id() + " is over its rate limit of "
-                        + describe(keyLimit);
-        Rejection rejection = Rejection.of(STAGE, RejectReason.RATE_LIMITED, over
-                + "; the next request is admitted from " + Instant.ofEpochMilli(retryAt), request).retryingAt(retryAt);
-        return new Decision(tenantNow, keyNow, rejection);
+                ? "tenant " + request.tenantId() + " is over its rate limit of " + describe(l.rate())
+                : "API key " + request.apiKeyId() + " of tenant " + request.tenantId() + " is over its rate limit of "
+                        + describe(l.keyRate());
+        return Rejection.of(STAGE, RejectReason.RATE_LIMITED, over + "; the next request is admitted from "
+                + Instant.ofEpochMilli(retryAt), request).retryingAt(retryAt);
+    }
+
+    /** One budget a turn counts toward in one period. */
+    private record Bound(String key, String scope, BudgetPeriod period, long tokens) {}
+
+    /** The budgets a turn of this key and model at this event time counts toward. */
+    private static List<Bound> bounds(Limits l, String apiKeyId, String answerModel, long eventTime) {
+        List<Bound> bounds = new ArrayList<>();
+        add(bounds, "tenant", l.tokens(), eventTime);
+        if (apiKeyId != null) {
+            add(bounds, "key:" + apiKeyId, l.keyTokens(), eventTime);
+        }
+        add(bounds, "model:" + answerModel, l.modelTokens(answerModel), eventTime);
+        return bounds;
+    }
+
+    private static void add(List<Bound> bounds, String scope, TokenBudget budget, long eventTime) {
+        if (budget == null) {
+            return;
+        }
+        for (BudgetPeriod p : BudgetPeriod.values()) {
+            if (budget.of(p) > 0) {
+                bounds.add(new Bound(budgetKey(scope, p, eventTime), scope, p, budget.of(p)));
+            }
+        }
+    }
+
+    /**
+     * The key of a budget's count in a period: the scope ({@code tenant}, {@code key:<apiKeyId>},
+     * {@code model:<answerModel>}) and the period's name ({@code 2026-12-01} or {@code 2026-12}, which
+     * cannot be confused).
+     */
+    public static String budgetKey(String scope, BudgetPeriod period, long eventTime) {
+        return scope + "/" + period.name(eventTime);
+    }
+
+    private Rejection reserve(ChatRequest request, Limits l, AdmissionState state) throws Exception {
+        if (!budgets || !l.budgeted() || answerModels.generative(request.answerModel()).isEmpty()) {
+            return null; // extractive answers spend no model tokens
+        }
+        if (l.maxInFlight() > 0 && state.inFlight() >= l.maxInFlight()) {
+            return Rejection.of(STAGE, RejectReason.RATE_LIMITED, "tenant " + request.tenantId() + " has "
+                    + state.inFlight() + " generations running, its maxInFlight; try again when one finishes",
+                    request);
+        }
+        long need = worstCaseTokens(request);
+        List<Bound> bounds = bounds(l, request.apiKeyId(), request.answerModel(), request.eventTime());
+        List<Spend> spends = new ArrayList<>(bounds.size());
+        for (Bound b : bounds) {
+            Spend s = state.spend(b.key());
+            s = s == null ? Spend.ZERO : s;
+            if (s.settled() + s.reserved() + need > b.tokens()) {
+                // Spent for good: back when the period ends. Held by running turns only: back when they settle.
+                boolean spent = s.settled() + need > b.tokens();
+                long retryAt = spent ? b.period().end(request.eventTime()) : -1;
+                String detail = (b.scope().equals("tenant") ? "tenant " + request.tenantId()
+                        : b.scope().startsWith("key:") ? "API key " + request.apiKeyId() + " of tenant "
+                                + request.tenantId() : "answer model " + request.answerModel() + " of tenant "
+                                + request.tenantId())
+                        + " has too little of its " + b.period().adjective() + " token budget left for this turn: budget " + b.tokens() + ", settled " + s.settled()
+                        + ", reserved " + s.reserved() + ", this turn's worst case " + need
+                        + (spent ? "; the budget resets at " + Instant.ofEpochMilli(retryAt)
+                                : "; running turns hold the rest, try again when they finish");
+                Rejection r = Rejection.of(STAGE, RejectReason.BUDGET_EXHAUSTED, detail, request);
+                return spent ? r.retryingAt(retryAt) : r;
+            }
+            spends.add(s);
+        }
+        for (int i = 0; i < bounds.size(); i++) {
+            state.spend(bounds.get(i).key(), spends.get(i).reserve(need));
+        }
+        state.reserve(request.position(), new Reservation(request.requestId(), need, request.apiKeyId(),
+                request.answerModel(), request.eventTime()));
+        state.inFlight(state.inFlight() + 1);
+        return null;
+    }
+
+    /**
+     * Replaces the reservation of a settled turn by what it spent (the reservation itself when the
+     * model did not say). Returns false, changing nothing, for a request that holds no reservation:
+     * an extractive turn, a tenant without budgets, or a settlement read again.
+     */
+    public boolean settle(Settlement settlement, AdmissionState state) throws Exception {
+        Limits l = limited.get(settlement.tenantId());
+        Reservation r = l == null ? null : state.reservation(settlement.position());
+        if (r == null) {
+            return false;
+        }
+        long spent = settlement.tokens() < 0 ? r.tokens() : settlement.tokens();
+        for (Bound b : bounds(l, r.apiKeyId(), r.answerModel(), r.eventTime())) {
+            Spend s = state.spend(b.key());
+            state.spend(b.key(), (s == null ? Spend.ZERO : s).settle(r.tokens(), spent));
+        }
+        state.release(settlement.position());
+        state.inFlight(Math.max(0, state.inFlight() - 1));
+        return true;
     }
 
     private static String describe(RateLimit limit) {

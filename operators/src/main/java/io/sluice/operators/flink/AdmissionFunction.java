@@ -1,7 +1,13 @@
 package io.sluice.operators.flink;
 
 import io.sluice.operators.admission.Admission;
+import io.sluice.operators.admission.AdmissionState;
+import io.sluice.operators.answer.AnswerModels;
 import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.Rejection;
+import io.sluice.schemas.Reservation;
+import io.sluice.schemas.Settlement;
+import io.sluice.schemas.Spend;
 import io.sluice.schemas.TokenBucket;
 import io.sluice.schemas.tenants.Tenant;
 import io.sluice.schemas.tenants.TenantRegistry;
@@ -12,54 +18,74 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
 import java.time.Duration;
 
 /**
  * The {@code admission} stage, keyed by tenant: one writer per tenant's limits, checkpointed with the
- * source offsets, so a limit holds across parallel instances and failures. Admitted requests go on,
- * refusals go to {@link Rejections#TAG}. Decisions are {@link Admission}'s; this adapter reads and
- * writes the tenant's {@code rate-bucket} and its API keys' {@code key-buckets} (tenants without a
- * limit have none).
+ * source offsets, so a limit holds across parallel instances and failures. Its first input is the
+ * valid requests: admitted ones go on, refusals go to {@link Rejections#TAG}. Its second is the
+ * {@link Settlement}s of admitted turns, read back from {@code chat.usage}, which replace their
+ * reservations by what they spent. Decisions are {@link Admission}'s; this adapter keeps the
+ * tenant's {@link AdmissionState} in keyed state:
  *
- * <p>Key ids come from the requests, so their buckets must not accumulate: an entry expires
- * {@link #keyBucketTtl} after it was last written (processing time). A bucket left alone that long
- * has refilled completely, and a full bucket is what a missing entry means.
+ * <ul>
+ *   <li>{@code rate-bucket}: the tenant's request bucket;
+ *   <li>{@code key-buckets}: its API keys' buckets. Key ids come from the requests, so entries
+ *       expire {@link #keyBucketTtl} after they were last written (processing time); a bucket left
+ *       alone that long has refilled, and a full bucket is what a missing entry means;
+ *   <li>{@code token-spend}: settled and reserved tokens per budget and period, expiring 70 days
+ *       after their last write (a month's count is written within its month);
+ *   <li>{@code reservations}: the running generations by request position, never expiring: each
+ *       ends with its settlement;
+ *   <li>{@code in-flight}: how many there are.
+ * </ul>
  */
-public final class AdmissionFunction extends KeyedProcessFunction<String, ChatRequest, ChatRequest> {
+public final class AdmissionFunction extends KeyedCoProcessFunction<String, ChatRequest, Settlement, ChatRequest> {
 
     private static final long serialVersionUID = 1L;
 
     private final TenantRegistry tenants;
+    private final AnswerModels answerModels;
+    private final boolean budgets;
     private transient Admission admission;
-    private transient ValueState<TokenBucket> rateBucket;
-    private transient MapState<String, TokenBucket> keyBuckets;
+    private transient FlinkState state;
     private transient StageMetrics metrics;
+    private transient Counter settled;
+    private transient Counter unmatchedSettlements;
 
-    public AdmissionFunction(TenantRegistry tenants) {
+    /**
+     * @param budgets whether token budgets and in-flight bounds are enforced: where the settlements
+     *     come back (the serving job); replay, which has none, passes false
+     */
+    public AdmissionFunction(TenantRegistry tenants, AnswerModels answerModels, boolean budgets) {
         this.tenants = tenants;
+        this.answerModels = answerModels;
+        this.budgets = budgets;
     }
 
-    /** The key of the stage: the tenant. */
+    /** The key of the stage's requests: the tenant. */
     public static String key(ChatRequest request) {
         return request.tenantId();
     }
 
+    /** The key of the stage's settlements: the tenant. */
+    public static String key(Settlement settlement) {
+        return settlement.tenantId();
+    }
+
     @Override
     public void open(OpenContext context) {
-        admission = new Admission(tenants);
-        rateBucket = getRuntimeContext().getState(new ValueStateDescriptor<>("rate-bucket", TokenBucket.TYPE));
-        MapStateDescriptor<String, TokenBucket> keys = new MapStateDescriptor<>("key-buckets", Types.STRING,
-                TokenBucket.TYPE);
-        keys.enableTimeToLive(StateTtlConfig.newBuilder(keyBucketTtl(tenants))
-                .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                .build());
-        keyBuckets = getRuntimeContext().getMapState(keys);
+        admission = new Admission(tenants, answerModels, budgets);
+        state = new FlinkState();
         metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), Admission.STAGE);
+        var group = getRuntimeContext().getMetricGroup().addGroup("sluice").addGroup(Admission.STAGE);
+        settled = group.counter("settled");
+        unmatchedSettlements = group.counter("unmatchedSettlements");
     }
 
     /**
@@ -73,28 +99,118 @@ public final class AdmissionFunction extends KeyedProcessFunction<String, ChatRe
         return Duration.ofMillis(Math.max(Duration.ofHours(1).toMillis(), 2 * longest));
     }
 
+    private static StateTtlConfig expiring(Duration ttl) {
+        return StateTtlConfig.newBuilder(ttl)
+                .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                .build();
+    }
+
     @Override
-    public void processElement(ChatRequest request, Context ctx, Collector<ChatRequest> out) throws Exception {
+    public void processElement1(ChatRequest request, Context ctx, Collector<ChatRequest> out) throws Exception {
         if (!admission.limits(request.tenantId())) {
             metrics.passed();
             out.collect(request);
             return;
         }
         long start = System.nanoTime();
-        boolean perKey = admission.limitsKey(request);
-        Admission.Decision decision = admission.admit(request, rateBucket.value(),
-                perKey ? keyBuckets.get(request.apiKeyId()) : null);
-        rateBucket.update(decision.tenantBucket());
-        if (perKey) {
-            keyBuckets.put(request.apiKeyId(), decision.keyBucket());
-        }
+        Rejection refused = admission.admit(request, state);
         metrics.latency((System.nanoTime() - start) / 1000);
-        if (decision.admitted()) {
+        if (refused == null) {
             metrics.passed();
             out.collect(request);
         } else {
-            metrics.rejected(decision.rejection().reason());
-            ctx.output(Rejections.TAG, decision.rejection());
+            metrics.rejected(refused.reason());
+            ctx.output(Rejections.TAG, refused);
+        }
+    }
+
+    @Override
+    public void processElement2(Settlement settlement, Context ctx, Collector<ChatRequest> out) throws Exception {
+        if (admission.settle(settlement, state)) {
+            settled.inc();
+        } else {
+            unmatchedSettlements.inc();
+        }
+    }
+
+    /** The tenant's admission state in Flink keyed state (the current key is the tenant). */
+    private final class FlinkState implements AdmissionState {
+        private final ValueState<TokenBucket> rateBucket;
+        private final MapState<String, TokenBucket> keyBuckets;
+        private final MapState<String, Spend> spend;
+        private final MapState<String, Reservation> reservations;
+        private final ValueState<Integer> inFlight;
+
+        FlinkState() {
+            var rc = getRuntimeContext();
+            rateBucket = rc.getState(new ValueStateDescriptor<>("rate-bucket", TokenBucket.TYPE));
+            MapStateDescriptor<String, TokenBucket> keys = new MapStateDescriptor<>("key-buckets", Types.STRING,
+                    TokenBucket.TYPE);
+            keys.enableTimeToLive(expiring(keyBucketTtl(tenants)));
+            keyBuckets = rc.getMapState(keys);
+            MapStateDescriptor<String, Spend> spends = new MapStateDescriptor<>("token-spend", Types.STRING,
+                    Spend.TYPE);
+            spends.enableTimeToLive(expiring(Duration.ofDays(70)));
+            spend = rc.getMapState(spends);
+            reservations = rc.getMapState(new MapStateDescriptor<>("reservations", Types.STRING, Reservation.TYPE));
+            inFlight = rc.getState(new ValueStateDescriptor<>("in-flight", Types.INT));
+        }
+
+        @Override
+        public TokenBucket tenantBucket() throws Exception {
+            return rateBucket.value();
+        }
+
+        @Override
+        public void tenantBucket(TokenBucket bucket) throws Exception {
+            rateBucket.update(bucket);
+        }
+
+        @Override
+        public TokenBucket keyBucket(String apiKeyId) throws Exception {
+            return keyBuckets.get(apiKeyId);
+        }
+
+        @Override
+        public void keyBucket(String apiKeyId, TokenBucket bucket) throws Exception {
+            keyBuckets.put(apiKeyId, bucket);
+        }
+
+        @Override
+        public Spend spend(String budgetKey) throws Exception {
+            return spend.get(budgetKey);
+        }
+
+        @Override
+        public void spend(String budgetKey, Spend value) throws Exception {
+            spend.put(budgetKey, value);
+        }
+
+        @Override
+        public Reservation reservation(String position) throws Exception {
+            return reservations.get(position);
+        }
+
+        @Override
+        public void reserve(String position, Reservation reservation) throws Exception {
+            reservations.put(position, reservation);
+        }
+
+        @Override
+        public void release(String position) throws Exception {
+            reservations.remove(position);
+        }
+
+        @Override
+        public int inFlight() throws Exception {
+            Integer n = inFlight.value();
+            return n == null ? 0 : n;
+        }
+
+        @Override
+        public void inFlight(int generations) throws Exception {
+            inFlight.update(generations);
         }
     }
 }

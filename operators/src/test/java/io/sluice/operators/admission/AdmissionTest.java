@@ -2,89 +2,244 @@ package io.sluice.operators.admission;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.model.chat.GenerationParams;
+import io.sluice.model.chat.OpenAiBackendConfig;
+import io.sluice.operators.answer.AnswerModels;
+import io.sluice.operators.answer.OpenAiChatModelSpec;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
+import io.sluice.schemas.Rejection;
+import io.sluice.schemas.Reservation;
+import io.sluice.schemas.Settlement;
+import io.sluice.schemas.Spend;
+import io.sluice.schemas.tenants.BudgetPeriod;
+import io.sluice.schemas.tenants.Limits;
 import io.sluice.schemas.tenants.RateLimit;
 import io.sluice.schemas.tenants.Tenant;
 import io.sluice.schemas.tenants.TenantRegistry;
+import io.sluice.schemas.tenants.TokenBudget;
 
 import org.junit.jupiter.api.Test;
 
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 
 class AdmissionTest {
 
-    private static final long T0 = 1_700_000_000_000L;
+    private static final long T0 = Instant.parse("2026-12-01T10:00:00Z").toEpochMilli();
 
-    private final Admission admission = new Admission(new TenantRegistry(List.of(
-            Tenant.withDefaults("acme").withRateLimit(new RateLimit(120, 2)),
-            Tenant.withDefaults("open"))));
+    static final AnswerModels MODELS = new AnswerModels(AnswerModels.EXTRACTIVE,
+            Map.of("remote", new OpenAiChatModelSpec(OpenAiBackendConfig.of("http://localhost:1/v1", "m", null))),
+            GenerationParams.greedy(64, 0));
+
+    /** A generative turn's worst case with the defaults: 1,024 context + 64 answer + 256 overhead. */
+    private static final long R = 1024 + 64 + Admission.PROMPT_OVERHEAD_TOKENS;
+
+    private static Admission admission(Tenant... tenants) {
+        return new Admission(new TenantRegistry(List.of(tenants)), MODELS, true);
+    }
+
+    private static long offsets;
 
     private static ChatRequest request(String tenant, String id, long eventTime) {
-        return new ChatRequest(id, tenant, "c-1", "hello", 5, 1024, eventTime, 3, 42L, "extractive", 7);
+        return request(tenant, id, eventTime, "extractive", null);
     }
 
-    @Test
-    void aTenantWithoutALimitIsAdmittedWithoutState() {
-        assertThat(admission.limits("open")).isFalse();
-        Admission.Decision d = admission.admit(request("open", "r-1", T0), null, null);
-        assertThat(d.admitted()).isTrue();
-        assertThat(d.tenantBucket()).isNull();
-        assertThat(d.keyBucket()).isNull();
-    }
-
-    @Test
-    void aRefusalIsTypedAndSaysWhenToComeBack() {
-        assertThat(admission.limits("acme")).isTrue();
-        Admission.Decision a = admission.admit(request("acme", "r-1", T0), null, null);
-        Admission.Decision b = admission.admit(request("acme", "r-2", T0 + 100), a.tenantBucket(), null);
-        Admission.Decision c = admission.admit(request("acme", "r-3", T0 + 200), b.tenantBucket(), null);
-        assertThat(a.admitted()).isTrue();
-        assertThat(b.admitted()).isTrue();
-        assertThat(c.admitted()).isFalse();
-        assertThat(c.rejection().reason()).isEqualTo(RejectReason.RATE_LIMITED);
-        assertThat(c.rejection().stage()).isEqualTo(Admission.STAGE);
-        assertThat(c.rejection().requestId()).isEqualTo("r-3");
-        assertThat(c.rejection().replyPartition()).isEqualTo(7);
-        // 120 per minute: one every 500 ms; 200 ms have refilled 0.4 of a request by T0 + 200.
-        assertThat(c.rejection().retryAt()).isEqualTo(T0 + 500);
-        assertThat(c.rejection().retryAfterMillis()).isEqualTo(300);
-        assertThat(c.rejection().detail()).contains("120 requests per minute", "burst 2",
-                java.time.Instant.ofEpochMilli(T0 + 500).toString());
-        assertThat(admission.admit(request("acme", "r-3", T0 + 500), c.tenantBucket(), null).admitted()).isTrue();
-    }
-
-    private static ChatRequest keyed(String tenant, String id, String key, long eventTime) {
-        return new ChatRequest(id, tenant, "c-1", "hello", 5, 1024, eventTime, 3, 42L, "extractive", -1, null, null,
+    private static ChatRequest request(String tenant, String id, long eventTime, String model, String key) {
+        return new ChatRequest(id, tenant, "c-1", "hello", 5, 1024, eventTime, 3, offsets++, model, 7, null, null,
                 key);
     }
 
+    private static Settlement settled(ChatRequest r, long tokens) {
+        return new Settlement(r.tenantId(), r.requestId(), r.position(), tokens, Settlement.ANSWERED);
+    }
+
     @Test
-    void eachApiKeyHasItsOwnBucketWithinTheTenants() {
-        Admission keys = new Admission(new TenantRegistry(List.of(Tenant.withDefaults("acme")
-                .withRateLimit(new RateLimit(60, 3)).withKeyRateLimit(new RateLimit(60, 2)))));
-        assertThat(keys.limitsKey(keyed("acme", "r-0", "k1", T0))).isTrue();
-        assertThat(keys.limitsKey(request("acme", "r-0", T0))).as("no key, no key bucket").isFalse();
-        Admission.Decision k1a = keys.admit(keyed("acme", "r-1", "k1", T0), null, null);
-        Admission.Decision k1b = keys.admit(keyed("acme", "r-2", "k1", T0), k1a.tenantBucket(), k1a.keyBucket());
+    void aTenantWithoutALimitIsAdmittedWithoutState() throws Exception {
+        Admission admission = admission(Tenant.withDefaults("open"));
+        MapAdmissionState state = new MapAdmissionState();
+        assertThat(admission.limits("open")).isFalse();
+        assertThat(admission.admit(request("open", "r-1", T0, "remote", "k"), state)).isNull();
+        assertThat(state.tenantBucket).isNull();
+        assertThat(state.reservations).isEmpty();
+    }
+
+    @Test
+    void aRefusalIsTypedAndSaysWhenToComeBack() throws Exception {
+        Admission admission = admission(Tenant.withDefaults("acme").withRateLimit(new RateLimit(120, 2)));
+        MapAdmissionState state = new MapAdmissionState();
+        assertThat(admission.admit(request("acme", "r-1", T0), state)).isNull();
+        assertThat(admission.admit(request("acme", "r-2", T0 + 100), state)).isNull();
+        Rejection c = admission.admit(request("acme", "r-3", T0 + 200), state);
+        assertThat(c.reason()).isEqualTo(RejectReason.RATE_LIMITED);
+        assertThat(c.stage()).isEqualTo(Admission.STAGE);
+        assertThat(c.requestId()).isEqualTo("r-3");
+        assertThat(c.replyPartition()).isEqualTo(7);
+        // 120 per minute: one every 500 ms; 200 ms have refilled 0.4 of a request by T0 + 200.
+        assertThat(c.retryAt()).isEqualTo(T0 + 500);
+        assertThat(c.retryAfterMillis()).isEqualTo(300);
+        assertThat(c.detail()).contains("120 requests per minute", "burst 2", Instant.ofEpochMilli(T0 + 500).toString());
+        assertThat(admission.admit(request("acme", "r-3", T0 + 500), state)).isNull();
+    }
+
+    @Test
+    void eachApiKeyHasItsOwnBucketWithinTheTenants() throws Exception {
+        Admission keys = admission(Tenant.withDefaults("acme").withRateLimit(new RateLimit(60, 3))
+                .withKeyRateLimit(new RateLimit(60, 2)));
+        MapAdmissionState state = new MapAdmissionState();
+        assertThat(keys.admit(request("acme", "r-1", T0, "extractive", "k1"), state)).isNull();
+        assertThat(keys.admit(request("acme", "r-2", T0, "extractive", "k1"), state)).isNull();
         // k1 has used its two; the tenant has one left, which k1 may not take and k2 may.
-        Admission.Decision k1c = keys.admit(keyed("acme", "r-3", "k1", T0 + 100), k1b.tenantBucket(),
-                k1b.keyBucket());
-        assertThat(k1a.admitted()).isTrue();
-        assertThat(k1b.admitted()).isTrue();
-        assertThat(k1c.admitted()).isFalse();
-        assertThat(k1c.rejection().detail()).contains("API key k1 of tenant acme", "60 requests per minute (burst 2)");
-        assertThat(k1c.rejection().retryAt()).isEqualTo(T0 + 1_000);
-        // The refusal took nothing from the tenant.
-        Admission.Decision k2 = keys.admit(keyed("acme", "r-4", "k2", T0 + 100), k1c.tenantBucket(), null);
-        assertThat(k2.admitted()).isTrue();
-        // Now the tenant is empty too: a fresh key is refused by the tenant's limit, until the later of both.
-        Admission.Decision k3 = keys.admit(keyed("acme", "r-5", "k3", T0 + 100), k2.tenantBucket(), null);
-        assertThat(k3.admitted()).isFalse();
-        assertThat(k3.rejection().detail()).contains("tenant acme is over its rate limit of 60 requests per minute");
-        Admission.Decision both = keys.admit(keyed("acme", "r-6", "k1", T0 + 200), k3.tenantBucket(),
-                k1c.keyBucket());
-        assertThat(both.admitted()).isFalse();
-        assertThat(both.rejection().retryAt()).isEqualTo(T0 + 1_000);
+        Rejection k1 = keys.admit(request("acme", "r-3", T0 + 100, "extractive", "k1"), state);
+        assertThat(k1.detail()).contains("API key k1 of tenant acme", "60 requests per minute (burst 2)");
+        assertThat(k1.retryAt()).isEqualTo(T0 + 1_000);
+        assertThat(keys.admit(request("acme", "r-4", T0 + 100, "extractive", "k2"), state)).as("the refusal took "
+                + "nothing from the tenant").isNull();
+        Rejection k3 = keys.admit(request("acme", "r-5", T0 + 100, "extractive", "k3"), state);
+        assertThat(k3.detail()).contains("tenant acme is over its rate limit of 60 requests per minute");
+        Rejection both = keys.admit(request("acme", "r-6", T0 + 200, "extractive", "k1"), state);
+        assertThat(both.retryAt()).isEqualTo(T0 + 1_000);
+    }
+
+    @Test
+    void aGenerativeTurnReservesItsWorstCaseAndSettlesItsRealUse() throws Exception {
+        Admission admission = admission(Tenant.withDefaults("acme")
+                .withLimits(Limits.NONE.withTokens(new TokenBudget(3 * R, 0))));
+        MapAdmissionState state = new MapAdmissionState();
+        List<ChatRequest> turns = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            turns.add(request("acme", "g-" + i, T0, "remote", null));
+            assertThat(admission.admit(turns.get(i), state)).isNull();
+        }
+        String day = Admission.budgetKey("tenant", BudgetPeriod.DAY, T0);
+        assertThat(state.spend.get(day)).isEqualTo(new Spend(0, 3 * R));
+        assertThat(state.inFlight).isEqualTo(3);
+        // Extractive turns spend no model tokens: never reserved.
+        assertThat(admission.admit(request("acme", "x-1", T0), state)).isNull();
+
+        Rejection held = admission.admit(request("acme", "g-3", T0, "remote", null), state);
+        assertThat(held.reason()).isEqualTo(RejectReason.BUDGET_EXHAUSTED);
+        assertThat(held.retryAt()).as("only running turns hold the budget").isEqualTo(-1);
+        assertThat(held.detail()).contains("daily token budget", "budget " + 3 * R, "reserved " + 3 * R);
+
+        assertThat(admission.settle(settled(turns.get(0), 100), state)).isTrue();
+        assertThat(admission.settle(settled(turns.get(0), 100), state)).as("a settlement read again").isFalse();
+        assertThat(admission.settle(settled(turns.get(1), 100), state)).isTrue();
+        assertThat(state.spend.get(day)).isEqualTo(new Spend(200, R));
+        assertThat(state.inFlight).isEqualTo(1);
+        ChatRequest fourth = request("acme", "g-4", T0 + 1, "remote", null);
+        assertThat(admission.admit(fourth, state)).isNull();
+
+        // A model that says nothing of its use is charged its reservation.
+        assertThat(admission.settle(settled(turns.get(2), -1), state)).isTrue();
+        assertThat(admission.settle(settled(fourth, R), state)).isTrue();
+        assertThat(state.spend.get(day)).isEqualTo(new Spend(2 * R + 200, 0));
+        assertThat(state.reservations).isEmpty();
+        Rejection spent = admission.admit(request("acme", "g-5", T0 + 2, "remote", null), state);
+        assertThat(spent.reason()).isEqualTo(RejectReason.BUDGET_EXHAUSTED);
+        assertThat(spent.retryAt()).as("spent for good: the next UTC day")
+                .isEqualTo(Instant.parse("2026-12-02T00:00:00Z").toEpochMilli());
+        // The next day has a budget of its own.
+        assertThat(admission.admit(request("acme", "g-6", Instant.parse("2026-12-02T00:00:00Z").toEpochMilli(),
+                "remote", null), state)).isNull();
+    }
+
+    @Test
+    void keyAndModelBudgetsCountBesideTheTenantsAndARefusalReservesNothing() throws Exception {
+        Admission admission = admission(Tenant.withDefaults("acme").withLimits(Limits.NONE
+                .withRate(new RateLimit(60, 10))
+                .withTokens(new TokenBudget(0, 10 * R))
+                .withKeyTokens(new TokenBudget(2 * R, 0))
+                .withModelTokens(Map.of("remote", new TokenBudget(0, 3 * R)))));
+        MapAdmissionState state = new MapAdmissionState();
+        assertThat(admission.admit(request("acme", "a", T0, "remote", "k1"), state)).isNull();
+        assertThat(admission.admit(request("acme", "b", T0, "remote", "k1"), state)).isNull();
+        Rejection key = admission.admit(request("acme", "c", T0, "remote", "k1"), state);
+        assertThat(key.detail()).startsWith("API key k1 of tenant acme has too little of its daily token budget");
+        assertThat(admission.admit(request("acme", "d", T0, "remote", "k2"), state)).isNull();
+        Rejection model = admission.admit(request("acme", "e", T0, "remote", "k3"), state);
+        assertThat(model.detail()).startsWith("answer model remote of tenant acme has too little of its monthly");
+        assertThat(state.spend.get(Admission.budgetKey("tenant", BudgetPeriod.MONTH, T0))).isEqualTo(new Spend(0, 3 * R));
+        assertThat(state.spend.get(Admission.budgetKey("key:k1", BudgetPeriod.DAY, T0))).isEqualTo(new Spend(0, 2 * R));
+        // Three admitted, two refused: the refusals took nothing from the rate bucket either.
+        assertThat(state.tenantBucket.level()).isEqualTo(7 * 60_000L);
+    }
+
+    @Test
+    void aTenantMayBoundItsGenerationsInFlight() throws Exception {
+        Admission admission = admission(Tenant.withDefaults("acme").withLimits(Limits.NONE.withMaxInFlight(2)));
+        MapAdmissionState state = new MapAdmissionState();
+        ChatRequest first = request("acme", "a", T0, "remote", null);
+        assertThat(admission.admit(first, state)).isNull();
+        assertThat(admission.admit(request("acme", "b", T0, "remote", null), state)).isNull();
+        assertThat(admission.admit(request("acme", "x", T0), state)).as("extractive: not a generation").isNull();
+        Rejection busy = admission.admit(request("acme", "c", T0, "remote", null), state);
+        assertThat(busy.reason()).isEqualTo(RejectReason.RATE_LIMITED);
+        assertThat(busy.detail()).contains("2 generations running");
+        assertThat(admission.settle(new Settlement("acme", "a", first.position(), 0, "MODEL_FAILED"), state)).isTrue();
+        assertThat(admission.admit(request("acme", "c", T0, "remote", null), state)).isNull();
+    }
+
+    @Test
+    void withoutSettlementsBudgetsAreNotEnforced() throws Exception {
+        Admission replaying = new Admission(new TenantRegistry(List.of(Tenant.withDefaults("acme")
+                .withLimits(Limits.NONE.withTokens(new TokenBudget(1, 0)).withMaxInFlight(1)))), MODELS, false);
+        MapAdmissionState state = new MapAdmissionState();
+        for (int i = 0; i < 3; i++) {
+            assertThat(replaying.admit(request("acme", "g" + i, T0, "remote", null), state)).isNull();
+        }
+        assertThat(state.reservations).isEmpty();
+    }
+
+    /**
+     * Random admissions and settlements against random budgets: at every step each count's reserved
+     * tokens are those of its running turns, settled plus reserved never pass the budget (turns spend
+     * at most their worst case), and in flight is the number of reservations.
+     */
+    @Test
+    void reservationsAndSettlementsKeepEveryBudgetWithinBounds() throws Exception {
+        long seed = Long.getLong("sluice.test.seed", System.nanoTime());
+        System.out.println("AdmissionTest seed " + seed + " (rerun with -Dsluice.test.seed=" + seed + ")");
+        Random random = new Random(seed);
+        for (int round = 0; round < 50; round++) {
+            TokenBudget tenantDay = new TokenBudget((1 + random.nextInt(20)) * R / 2, 0);
+            TokenBudget keyMonth = new TokenBudget(0, (1 + random.nextInt(20)) * R / 2);
+            Admission admission = admission(Tenant.withDefaults("acme").withLimits(Limits.NONE.withTokens(tenantDay)
+                    .withKeyTokens(keyMonth).withMaxInFlight(random.nextInt(6))));
+            MapAdmissionState state = new MapAdmissionState();
+            List<ChatRequest> running = new ArrayList<>();
+            long time = T0;
+            for (int step = 0; step < 300; step++) {
+                time += random.nextInt(3) * 3_600_000L; // sometimes a new day
+                if (running.isEmpty() || random.nextBoolean()) {
+                    ChatRequest r = request("acme", "r" + step, time, "remote", "k" + random.nextInt(3));
+                    if (admission.admit(r, state) == null) {
+                        running.add(r);
+                    }
+                } else {
+                    ChatRequest r = running.remove(random.nextInt(running.size()));
+                    long used = random.nextInt(4) == 0 ? -1 : random.nextInt((int) R + 1);
+                    assertThat(admission.settle(settled(r, used), state)).as("seed %d", seed).isTrue();
+                }
+                assertThat(state.inFlight).as("seed %d", seed).isEqualTo(running.size());
+                for (var e : state.spend.entrySet()) {
+                    long reserved = 0;
+                    for (Reservation res : state.reservations.values()) {
+                        boolean counts = e.getKey().startsWith("tenant/")
+                                ? e.getKey().equals(Admission.budgetKey("tenant", BudgetPeriod.DAY, res.eventTime()))
+                                : e.getKey().equals(Admission.budgetKey("key:" + res.apiKeyId(), BudgetPeriod.MONTH,
+                                        res.eventTime()));
+                        reserved += counts ? res.tokens() : 0;
+                    }
+                    assertThat(e.getValue().reserved()).as("seed %d, %s", seed, e.getKey()).isEqualTo(reserved);
+                    long bound = e.getKey().startsWith("tenant/") ? tenantDay.tokensPerDay() : keyMonth.tokensPerMonth();
+                    assertThat(e.getValue().settled() + e.getValue().reserved()).as("seed %d, %s", seed, e.getKey())
+                            .isLessThanOrEqualTo(bound);
+                }
+            }
+        }
     }
 }

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
+import io.sluice.schemas.Settlement;
+import io.sluice.schemas.tenants.Limits;
+import io.sluice.schemas.tenants.TokenBudget;
 import io.sluice.schemas.tenants.RateLimit;
 import io.sluice.schemas.tenants.Tenant;
 import io.sluice.schemas.tenants.TenantRegistry;
@@ -12,9 +15,9 @@ import io.sluice.schemas.tenants.TenantRegistry;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -29,11 +32,15 @@ class AdmissionFunctionTest {
             Tenant.withDefaults("acme").withRateLimit(new RateLimit(60, 2)),
             Tenant.withDefaults("globex").withRateLimit(new RateLimit(60, 1)),
             Tenant.withDefaults("open"),
-            Tenant.withDefaults("keyed").withKeyRateLimit(new RateLimit(60, 1))));
+            Tenant.withDefaults("keyed").withKeyRateLimit(new RateLimit(60, 1)),
+            // Room for two generative turns and 500 tokens: each reserves 1,024 context + 64 answer + 256 overhead.
+            Tenant.withDefaults("budgeted").withLimits(Limits.NONE.withTokens(new TokenBudget(2 * 1344 + 500, 0)))));
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, ChatRequest, ChatRequest> harness() throws Exception {
-        var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new AdmissionFunction(TENANTS)),
-                AdmissionFunction::key, Types.STRING);
+    private static KeyedTwoInputStreamOperatorTestHarness<String, ChatRequest, Settlement, ChatRequest> harness()
+            throws Exception {
+        var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new AdmissionFunction(TENANTS,
+                AdmissionTestModels.MODELS, true)), (ChatRequest r) -> AdmissionFunction.key(r),
+                (Settlement s) -> AdmissionFunction.key(s), Types.STRING);
         h.setStateBackend(new EmbeddedRocksDBStateBackend());
         return h;
     }
@@ -47,11 +54,11 @@ class AdmissionFunctionTest {
                 -1, null, null, key), time);
     }
 
-    private static List<String> admitted(KeyedOneInputStreamOperatorTestHarness<String, ChatRequest, ChatRequest> h) {
+    private static List<String> admitted(KeyedTwoInputStreamOperatorTestHarness<String, ChatRequest, Settlement, ChatRequest> h) {
         return h.extractOutputValues().stream().map(ChatRequest::requestId).toList();
     }
 
-    private static List<Rejection> refused(KeyedOneInputStreamOperatorTestHarness<String, ChatRequest, ChatRequest> h) {
+    private static List<Rejection> refused(KeyedTwoInputStreamOperatorTestHarness<String, ChatRequest, Settlement, ChatRequest> h) {
         ConcurrentLinkedQueue<StreamRecord<Rejection>> side = h.getSideOutput(Rejections.TAG);
         return side == null ? List.of() : side.stream().map(StreamRecord::getValue).toList();
     }
@@ -61,12 +68,12 @@ class AdmissionFunctionTest {
         OperatorSubtaskState snapshot;
         try (var h = harness()) {
             h.open();
-            h.processElement(request("acme", "a1", T0));
-            h.processElement(request("globex", "g1", T0));
-            h.processElement(request("acme", "a2", T0));
-            h.processElement(request("globex", "g2", T0));
+            h.processElement1(request("acme", "a1", T0));
+            h.processElement1(request("globex", "g1", T0));
+            h.processElement1(request("acme", "a2", T0));
+            h.processElement1(request("globex", "g2", T0));
             for (int i = 0; i < 5; i++) {
-                h.processElement(request("open", "o" + i, T0));
+                h.processElement1(request("open", "o" + i, T0));
             }
             assertThat(admitted(h)).containsExactly("a1", "g1", "a2", "o0", "o1", "o2", "o3", "o4");
             assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("g2");
@@ -78,9 +85,9 @@ class AdmissionFunctionTest {
             h.initializeState(snapshot);
             h.open();
             // The restored buckets are empty: acme took its burst of two, globex its one.
-            h.processElement(request("acme", "a3", T0 + 500));
-            h.processElement(request("globex", "g3", T0 + 999));
-            h.processElement(request("globex", "g4", T0 + 1_000));
+            h.processElement1(request("acme", "a3", T0 + 500));
+            h.processElement1(request("globex", "g3", T0 + 999));
+            h.processElement1(request("globex", "g4", T0 + 1_000));
             assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("a3", "g3");
             assertThat(refused(h).get(0).retryAt()).isEqualTo(T0 + 1_000);
             assertThat(admitted(h)).containsExactly("g4");
@@ -92,10 +99,10 @@ class AdmissionFunctionTest {
         OperatorSubtaskState snapshot;
         try (var h = harness()) {
             h.open();
-            h.processElement(keyed("k1-a", "k1", T0));
-            h.processElement(keyed("k1-b", "k1", T0));
-            h.processElement(keyed("nokey-a", null, T0));
-            h.processElement(keyed("nokey-b", null, T0));
+            h.processElement1(keyed("k1-a", "k1", T0));
+            h.processElement1(keyed("k1-b", "k1", T0));
+            h.processElement1(keyed("nokey-a", null, T0));
+            h.processElement1(keyed("nokey-b", null, T0));
             assertThat(admitted(h)).containsExactly("k1-a", "nokey-a", "nokey-b");
             assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("k1-b");
             snapshot = h.snapshot(1L, 1L);
@@ -103,8 +110,8 @@ class AdmissionFunctionTest {
         try (var h = harness()) {
             h.initializeState(snapshot);
             h.open();
-            h.processElement(keyed("k1-c", "k1", T0 + 500));
-            h.processElement(keyed("k2-a", "k2", T0 + 500));
+            h.processElement1(keyed("k1-c", "k1", T0 + 500));
+            h.processElement1(keyed("k2-a", "k2", T0 + 500));
             assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("k1-c");
             assertThat(admitted(h)).containsExactly("k2-a");
         }
@@ -116,5 +123,37 @@ class AdmissionFunctionTest {
         TenantRegistry slow = new TenantRegistry(List.of(
                 Tenant.withDefaults("slow").withKeyRateLimit(new RateLimit(1, 90))));
         assertThat(AdmissionFunction.keyBucketTtl(slow)).isEqualTo(java.time.Duration.ofMinutes(180));
+    }
+
+    private static StreamRecord<ChatRequest> generative(String id, long offset) {
+        return new StreamRecord<>(new ChatRequest(id, "budgeted", "c-" + id, "hello", 5, 1024, T0, 0, offset, "remote",
+                -1, null, null, null), T0);
+    }
+
+    @Test
+    void reservationsAndSpendSurviveARestoreAndSettlementsReleaseThem() throws Exception {
+        OperatorSubtaskState snapshot;
+        try (var h = harness()) {
+            h.open();
+            h.processElement1(generative("g1", 1));
+            h.processElement1(generative("g2", 2));
+            h.processElement1(generative("g3", 3));
+            assertThat(admitted(h)).containsExactly("g1", "g2");
+            assertThat(refused(h)).extracting(Rejection::reason).containsExactly(RejectReason.BUDGET_EXHAUSTED);
+            snapshot = h.snapshot(1L, 1L);
+        }
+        try (var h = harness()) {
+            h.initializeState(snapshot);
+            h.open();
+            h.processElement1(generative("g4", 4));
+            assertThat(refused(h)).as("the restored reservations still hold the budget").hasSize(1);
+            // g1 spent 500 of its 1,344: room for one more turn of 1,344 beside g2's reservation.
+            h.processElement2(new StreamRecord<>(new Settlement("budgeted", "g1", "0:1", 500, Settlement.ANSWERED)));
+            h.processElement2(new StreamRecord<>(new Settlement("budgeted", "g1", "0:1", 500, Settlement.ANSWERED)));
+            h.processElement1(generative("g5", 5));
+            h.processElement1(generative("g6", 6));
+            assertThat(admitted(h)).containsExactly("g5");
+            assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("g4", "g6");
+        }
     }
 }

@@ -11,8 +11,8 @@ import java.util.List;
  * tenant's requests that name no model; null leaves it to the job's default. {@code models} are the
  * answer models the tenant may use; null allows every model the job offers. {@code pii} is what
  * validation does with personal data in the tenant's requests (null: {@link PiiPolicy#REDACT}).
- * {@code rateLimit} bounds the tenant's requests per minute at the admission stage, and
- * {@code keyRateLimit} those of each of its API keys; null leaves them unlimited.
+ * {@code limits} are what the admission stage holds the tenant to (rates, token budgets, generations
+ * in flight; {@link Limits#NONE} by default).
  */
 public record Tenant(
         String id,
@@ -24,14 +24,13 @@ public record Tenant(
         String answerModel,
         List<String> models,
         PiiPolicy pii,
-        RateLimit rateLimit,
-        RateLimit keyRateLimit) {
+        Limits limits) {
 
-    /** A tenant without rate limits. */
+    /** A tenant without limits. */
     public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens,
             String answerModel, List<String> models, PiiPolicy pii) {
-        this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii, null,
-                null);
+        this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
+                Limits.NONE);
     }
 
     public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens) {
@@ -61,6 +60,15 @@ public record Tenant(
         if (pii == null) {
             pii = PiiPolicy.REDACT;
         }
+        if (limits == null) {
+            limits = Limits.NONE;
+        }
+        for (String model : limits.modelTokens().keySet()) {
+            if (models != null && !models.contains(model)) {
+                throw new IllegalArgumentException("tenant " + id + ": a token budget for model '" + model
+                        + "', which is not one of its models " + models);
+            }
+        }
         if (models != null) {
             models = List.copyOf(models);
             if (models.isEmpty()) {
@@ -79,16 +87,30 @@ public record Tenant(
         return new Tenant(id, 4000, 5, 20, 1024, 4096);
     }
 
+    /** The same tenant held to {@code limits}. */
+    public Tenant withLimits(Limits limits) {
+        return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
+                limits);
+    }
+
     /** The same tenant with {@code limit} as its rate limit (null: unlimited). */
     public Tenant withRateLimit(RateLimit limit) {
-        return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
-                limit, keyRateLimit);
+        return withLimits(limits.withRate(limit));
     }
 
     /** The same tenant with {@code limit} as the rate limit of each of its API keys (null: unlimited). */
     public Tenant withKeyRateLimit(RateLimit limit) {
-        return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
-                rateLimit, limit);
+        return withLimits(limits.withKeyRate(limit));
+    }
+
+    /** The tenant's rate limit, or null. */
+    public RateLimit rateLimit() {
+        return limits.rate();
+    }
+
+    /** The rate limit of each of the tenant's API keys, or null. */
+    public RateLimit keyRateLimit() {
+        return limits.keyRate();
     }
 
     /** Whether the tenant may use {@code model}. */

@@ -23,7 +23,10 @@ import java.util.TreeMap;
  *               "contextTokens": 1024, "maxContextTokens": 4096,
  *               "answerModel": "extractive", "models": ["extractive", "remote"], "pii": "redact",
  *               "rateLimit": {"requestsPerMinute": 300, "burst": 30},
- *               "keyRateLimit": {"requestsPerMinute": 100, "burst": 20}}]}
+ *               "keyRateLimit": {"requestsPerMinute": 100, "burst": 20},
+ *               "tokenBudget": {"tokensPerDay": 2000000, "tokensPerMonth": 40000000},
+ *               "keyTokenBudget": {"tokensPerDay": 500000},
+ *               "modelTokenBudgets": {"remote": {"tokensPerMonth": 10000000}}, "maxInFlight": 16}]}
  * }</pre>
  *
  * Every field but {@code id} is optional and falls back to {@link Tenant#withDefaults}; without
@@ -31,6 +34,8 @@ import java.util.TreeMap;
  * allow ({@link PiiPolicy}); without {@code rateLimit} the tenant's requests are not limited, and a
  * {@code rateLimit} without {@code burst} allows a tenth of a minute's requests at once
  * ({@link RateLimit#of}); {@code keyRateLimit} (same shape) holds for each API key of the tenant.
+ * Token budgets bound generative tokens per UTC day and month of the tenant, of each key and of
+ * each answer model; {@code maxInFlight} the tenant's generations at once ({@link Limits}).
  * The serving job and the gateway read the same file.
  */
 public final class TenantRegistry implements Serializable {
@@ -87,13 +92,51 @@ public final class TenantRegistry implements Serializable {
                         n.path("answerModel").asText(null),
                         models(n.get("models")),
                         n.hasNonNull("pii") ? PiiPolicy.parse(n.get("pii").asText()) : PiiPolicy.REDACT,
-                        rateLimit("rateLimit", n.get("rateLimit")),
-                        rateLimit("keyRateLimit", n.get("keyRateLimit"))));
+                        limits(n)));
             } catch (IllegalArgumentException e) {
                 throw new IOException("Tenants file " + file + ": " + e.getMessage(), e);
             }
         }
         return new TenantRegistry(tenants);
+    }
+
+    private static Limits limits(JsonNode tenant) {
+        JsonNode inFlight = tenant.get("maxInFlight");
+        if (inFlight != null && !(inFlight.isIntegralNumber() && inFlight.canConvertToInt() && inFlight.intValue() >= 0)) {
+            throw new IllegalArgumentException("'maxInFlight' must be a whole number, 0 for unbounded");
+        }
+        JsonNode models = tenant.get("modelTokenBudgets");
+        TreeMap<String, TokenBudget> modelBudgets = new TreeMap<>();
+        if (models != null && !models.isNull()) {
+            if (!models.isObject()) {
+                throw new IllegalArgumentException("'modelTokenBudgets' must map answer model names to token budgets");
+            }
+            models.fields().forEachRemaining(e -> modelBudgets.put(e.getKey(),
+                    tokenBudget("modelTokenBudgets." + e.getKey(), e.getValue())));
+        }
+        return new Limits(rateLimit("rateLimit", tenant.get("rateLimit")),
+                rateLimit("keyRateLimit", tenant.get("keyRateLimit")),
+                tokenBudget("tokenBudget", tenant.get("tokenBudget")),
+                tokenBudget("keyTokenBudget", tenant.get("keyTokenBudget")),
+                modelBudgets, inFlight == null ? 0 : inFlight.intValue());
+    }
+
+    private static TokenBudget tokenBudget(String field, JsonNode budget) {
+        if (budget == null || budget.isNull()) {
+            return null;
+        }
+        JsonNode day = budget.get("tokensPerDay");
+        JsonNode month = budget.get("tokensPerMonth");
+        if (!budget.isObject() || (day != null && !day.canConvertToLong()) || (month != null && !month.canConvertToLong())
+                || (day != null && !day.isIntegralNumber()) || (month != null && !month.isIntegralNumber())) {
+            throw new IllegalArgumentException("'" + field + "' must be {\"tokensPerDay\": N, \"tokensPerMonth\": M} "
+                    + "with whole numbers (either may be left out)");
+        }
+        try {
+            return new TokenBudget(day == null ? 0 : day.longValue(), month == null ? 0 : month.longValue());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + field + "': " + e.getMessage(), e);
+        }
     }
 
     private static RateLimit rateLimit(String field, JsonNode limit) {
@@ -130,16 +173,16 @@ public final class TenantRegistry implements Serializable {
     /** Serializable form: records are not, and Flink ships the registry inside a function. */
     private record TenantEntry(String id, int maxMessageChars, int topK, int maxTopK,
             int contextTokens, int maxContextTokens, String answerModel, ArrayList<String> models, PiiPolicy pii,
-            RateLimit rateLimit, RateLimit keyRateLimit) implements Serializable {
+            Limits limits) implements Serializable {
         static TenantEntry of(Tenant t) {
             return new TenantEntry(t.id(), t.maxMessageChars(), t.topK(), t.maxTopK(),
                     t.contextTokens(), t.maxContextTokens(), t.answerModel(),
-                    t.models() == null ? null : new ArrayList<>(t.models()), t.pii(), t.rateLimit(), t.keyRateLimit());
+                    t.models() == null ? null : new ArrayList<>(t.models()), t.pii(), t.limits());
         }
 
         Tenant toTenant() {
             return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models,
-                    pii, rateLimit, keyRateLimit);
+                    pii, limits);
         }
     }
 

@@ -86,4 +86,39 @@ class TenantRegistryTest {
                     .hasMessageContaining("a");
         }
     }
+
+    @Test
+    void aTenantMayHaveTokenBudgetsAndABoundOnGenerationsInFlight(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("tenants.json");
+        Files.writeString(file, "{\"tenants\":[{\"id\":\"acme\",\"models\":[\"extractive\",\"remote\"],"
+                + "\"tokenBudget\":{\"tokensPerDay\":1000,\"tokensPerMonth\":20000},"
+                + "\"keyTokenBudget\":{\"tokensPerDay\":400},\"modelTokenBudgets\":{\"remote\":{\"tokensPerMonth\":900}},"
+                + "\"maxInFlight\":4},{\"id\":\"initech\"}]}");
+        TenantRegistry registry = TenantRegistry.load(file);
+        Limits acme = registry.find("acme").orElseThrow().limits();
+        assertThat(acme.tokens()).isEqualTo(new TokenBudget(1000, 20000));
+        assertThat(acme.keyTokens()).isEqualTo(new TokenBudget(400, 0));
+        assertThat(acme.modelTokens("remote")).isEqualTo(new TokenBudget(0, 900));
+        assertThat(acme.modelTokens("extractive")).isNull();
+        assertThat(acme.maxInFlight()).isEqualTo(4);
+        assertThat(acme.budgeted()).isTrue();
+        assertThat(registry.find("initech").orElseThrow().limits()).isEqualTo(Limits.NONE);
+        assertThat(Limits.NONE.any()).isFalse();
+        for (String bad : new String[] {"\"tokenBudget\":{}", "\"tokenBudget\":{\"tokensPerDay\":-5}",
+                "\"keyTokenBudget\":{\"tokensPerDay\":1.5}", "\"maxInFlight\":-1", "\"modelTokenBudgets\":[1]",
+                "\"models\":[\"extractive\"],\"modelTokenBudgets\":{\"remote\":{\"tokensPerDay\":5}}"}) {
+            Files.writeString(file, "{\"tenants\":[{\"id\":\"a\"," + bad + "}]}");
+            assertThatThrownBy(() -> TenantRegistry.load(file)).as(bad).hasMessageContaining("Tenants file");
+        }
+    }
+
+    @Test
+    void budgetPeriodsAreUtcDaysAndMonthsOfEventTime() {
+        long t = java.time.Instant.parse("2026-12-31T23:59:59.999Z").toEpochMilli();
+        assertThat(BudgetPeriod.DAY.name(t)).isEqualTo("2026-12-31");
+        assertThat(BudgetPeriod.MONTH.name(t)).isEqualTo("2026-12");
+        assertThat(BudgetPeriod.DAY.end(t)).isEqualTo(t + 1);
+        assertThat(BudgetPeriod.MONTH.end(java.time.Instant.parse("2026-02-10T05:00:00Z").toEpochMilli()))
+                .isEqualTo(java.time.Instant.parse("2026-03-01T00:00:00Z").toEpochMilli());
+    }
 }
