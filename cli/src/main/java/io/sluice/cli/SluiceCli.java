@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             ClusterCommand.class,
             GatewayCommand.class,
             KeysCommand.class,
+            UsageCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class SluiceCli implements Runnable {

@@ -122,6 +122,10 @@ public final class LocalStack implements AutoCloseable {
         return jdbcUrl;
     }
 
+    public String jdbcUser() {
+        return jdbcUser;
+    }
+
     public java.sql.Connection openAuditConnection() throws java.sql.SQLException {
         return auditConnection().open();
     }

@@ -14,7 +14,8 @@ import java.util.List;
 /**
  * The outcome of one turn: the request, what was retrieved, the compiled context's hash and size,
  * the answer and its citations with how they held up against the context ({@code grounding}), and
- * how the answer model was called ({@code call}). Both the final
+ * how the answer model was called ({@code call}), and what it cost ({@code cost}; null when the job
+ * has no price table). Both the final
  * {@code chat.responses} record and the audit row are projections of it. Everything but
  * {@code timings} is derived deterministically from the input and the pinned snapshot and models
  * (a remote model's output is an input of the turn: the audit row journals it).
@@ -33,11 +34,20 @@ public record AnsweredTurn(
         ModelCall call,
         AuditLink audit,
         StageTimings timings,
-        Grounding grounding) {
+        Grounding grounding,
+        Cost cost) {
 
     public AnsweredTurn {
         retrieved = List.copyOf(retrieved);
         citations = List.copyOf(citations);
+    }
+
+    /** A turn without a cost (no price table). */
+    public AnsweredTurn(ChatRequest request, String snapshotId, String embeddingModel, List<RetrievedChunk> retrieved,
+            String contextHash, int contextTokens, int historyTurns, String modelId, String answer,
+            List<Citation> citations, ModelCall call, AuditLink audit, StageTimings timings, Grounding grounding) {
+        this(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens, historyTurns, modelId, answer,
+                citations, call, audit, timings, grounding, null);
     }
 
     /** A turn whose citations all named sources (every extractive answer). */
@@ -51,7 +61,7 @@ public record AnsweredTurn(
     /** This turn with its place in the audit chain. */
     public AnsweredTurn withAudit(AuditLink link) {
         return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens, historyTurns,
-                modelId, answer, citations, call, link, timings, grounding);
+                modelId, answer, citations, call, link, timings, grounding, cost);
     }
 
     public static final TypeInformation<AnsweredTurn> TYPE = new RecordTypeInfo<>(new Codec());
@@ -60,12 +70,13 @@ public record AnsweredTurn(
      * Version 2 added the request's answer model and {@code call}; version 3 the audit link; version
      * 4 holds a request of layout 3 (with its reply partition), version 5 one of layout 4 (with its
      * client history); version 6 added {@code grounding}; version 7 holds a request of layout 5
-     * (with its redaction counts), version 8 one of layout 6 (with its API key id).
+     * (with its redaction counts), version 8 one of layout 6 (with its API key id); version 9 added
+     * {@code cost}.
      */
     public static final class Codec implements RecordCodec<AnsweredTurn> {
         @Override
         public int version() {
-            return 8;
+            return 9;
         }
 
         @Override
@@ -97,6 +108,7 @@ public record AnsweredTurn(
             out.writeLong(v.timings.compileMicros());
             out.writeLong(v.timings.answerMicros());
             Grounding.write(v.grounding, out);
+            Cost.write(v.cost, out);
         }
 
         @Override
@@ -118,7 +130,7 @@ public record AnsweredTurn(
             StageTimings timings = new StageTimings(in.readLong(), in.readLong(), in.readLong(), in.readLong());
             return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens,
                     historyTurns, modelId, answer, citations, call, audit, timings,
-                    version >= 6 ? Grounding.read(in) : Grounding.SOUND);
+                    version >= 6 ? Grounding.read(in) : Grounding.SOUND, version >= 9 ? Cost.read(in) : null);
         }
     }
 }

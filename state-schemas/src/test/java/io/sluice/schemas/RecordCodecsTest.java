@@ -96,6 +96,11 @@ class RecordCodecsTest {
                 turn.contextHash(), turn.contextTokens(), turn.historyTurns(), turn.modelId(), turn.answer(),
                 turn.citations(), turn.call(), turn.audit(), turn.timings(), new Grounding(2, true));
         assertThat(roundTrip(AnsweredTurn.TYPE, flagged)).isEqualTo(flagged);
+        AnsweredTurn priced = new AnsweredTurn(turn.request(), turn.snapshotId(), turn.embeddingModel(), turn.retrieved(),
+                turn.contextHash(), turn.contextTokens(), turn.historyTurns(), turn.modelId(), turn.answer(),
+                turn.citations(), turn.call(), turn.audit(), turn.timings(), turn.grounding(), new Cost(55_500L, "v1"));
+        assertThat(roundTrip(AnsweredTurn.TYPE, priced)).isEqualTo(priced);
+        assertThat(priced.cost().usd()).isEqualTo("0.000055500");
         ResponseEvent chunkEvent = ResponseEvent.chunk(REQUEST, 3, " word");
         assertThat(roundTrip(ResponseEvent.TYPE, chunkEvent)).isEqualTo(chunkEvent);
         ResponseEvent answerEvent = ResponseEvent.answer(turn, 11);

@@ -115,6 +115,11 @@ public final class ServingOptions {
             ConfigOptions.key("sluice.tenants.file").stringType().defaultValue("")
                     .withDescription("JSON file of tenants and their limits; empty uses sluice.tenants.ids with default limits.");
 
+    public static final ConfigOption<String> PRICES_FILE =
+            ConfigOptions.key("sluice.prices.file").stringType().defaultValue("")
+                    .withDescription("JSON price table (version, per answer model per 1,000 prompt and completion "
+                            + "tokens, per embedding call); every answered turn then carries its cost. Empty: no cost.");
+
     public static final ConfigOption<List<String>> TENANT_IDS =
             ConfigOptions.key("sluice.tenants.ids").stringType().asList().defaultValues("default")
                     .withDescription("Tenants with default limits, used when no tenants file is set.");

@@ -11,6 +11,7 @@ import io.sluice.operators.answer.OnnxDecoderSpec;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
 import io.sluice.operators.audit.AuditConnection;
 import io.sluice.operators.batch.QuestionEmbedder;
+import io.sluice.operators.cost.PriceTable;
 import io.sluice.operators.batch.RecordRejector;
 import io.sluice.operators.flink.AdmissionFunction;
 import io.sluice.operators.flink.AuditWriterOperator;
@@ -167,7 +168,8 @@ public final class ServingJob {
                         conf.get(ServingOptions.ANSWER_MAX_IN_FLIGHT),
                         conf.get(ServingOptions.CONVERSATION_MAX_PENDING_TURNS),
                         conf.get(ServingOptions.CONVERSATION_DUPLICATE_WINDOW_IDS),
-                        conf.get(ServingOptions.CONVERSATION_DUPLICATE_WINDOW), false);
+                        conf.get(ServingOptions.CONVERSATION_DUPLICATE_WINDOW), false)
+                        .withPrices(prices(conf, answerModels));
                 return new Settings(indexDir, snapshot, model, runtime,
                         conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
                         conf.get(ServingOptions.RETRIEVAL_CANDIDATES), conf.get(ServingOptions.RETRIEVAL_MAX_QUERY_TERMS),
@@ -215,6 +217,25 @@ public final class ServingJob {
         GenerationParams sampling = new GenerationParams(conf.get(ServingOptions.ANSWER_TEMPERATURE),
                 conf.get(ServingOptions.ANSWER_TOP_P), conf.get(ServingOptions.ANSWER_MAX_TOKENS), 0L, List.of());
         return new AnswerModels(conf.get(ServingOptions.ANSWER_DEFAULT_MODEL), generative, sampling);
+    }
+
+    /**
+     * The price table of {@code sluice.prices.file}, or null without one. Every generative model must
+     * have a price: a turn priced at nothing by omission would make the costs wrong without a word.
+     */
+    static PriceTable prices(ReadableConfig conf, AnswerModels answerModels) throws IOException {
+        String file = conf.get(ServingOptions.PRICES_FILE);
+        if (file.isBlank()) {
+            return null;
+        }
+        PriceTable prices = PriceTable.load(Path.of(file));
+        for (String model : answerModels.generativeModels().keySet()) {
+            if (!prices.prices(model)) {
+                throw new IllegalArgumentException("Prices file " + file + " has no price for the answer model '"
+                        + model + "'; add it under \"models\" (0 if it costs nothing)");
+            }
+        }
+        return prices;
     }
 
     /** The name of the OpenAI-compatible answer model configured under {@code sluice.answer.remote}. */

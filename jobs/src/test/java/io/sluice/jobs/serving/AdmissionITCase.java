@@ -62,7 +62,8 @@ class AdmissionITCase {
     private static final int BURST = 120;
     private static final int UNLIMITED = 40;
     private static final int CONVERSATIONS = 25;
-    private static final long EVENT_TIME = Instant.parse("2026-12-01T12:00:00Z").toEpochMilli();
+    /** One event time for every request: an hour ago (brokers keep a topic's records by their timestamps). */
+    private static final long EVENT_TIME = Instant.now().minusSeconds(3600).toEpochMilli() / 1000 * 1000;
 
     @TempDir
     Path work;

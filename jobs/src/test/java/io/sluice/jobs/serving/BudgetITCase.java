@@ -75,7 +75,8 @@ class BudgetITCase {
     private static final long WORST_CASE = 1024 + MAX_TOKENS + Admission.PROMPT_OVERHEAD_TOKENS;
     private static final int N1 = 20;
     private static final long BUDGET = N1 * WORST_CASE;
-    private static final long EVENT_TIME = Instant.parse("2026-12-01T12:00:00Z").toEpochMilli();
+    /** One event time for every request: an hour ago (brokers keep a topic's records by their timestamps). */
+    private static final long EVENT_TIME = Instant.now().minusSeconds(3600).toEpochMilli();
     private static final Pattern LEDGER = Pattern.compile("budget (\\d+), settled (\\d+), reserved (\\d+)");
 
     @TempDir

@@ -22,8 +22,9 @@ import java.io.UncheckedIOException;
  * key it came with),
  * the answer model chosen, the pinned snapshot and embedding model, what was retrieved with scores
  * and ranks, the compiled context's hash and size, the answer model's id, version, parameters,
- * seed and usage, the full answer and its citations, and where they did not hold up its grounding
- * (markers removed, no source cited) — and the turn's link in the conversation's
+ * seed and usage, what the turn cost by which price table, the full answer and its citations, and
+ * where they did not hold up its grounding (markers removed, no source cited) — and the turn's link
+ * in the conversation's
  * hash chain. The row hash is the SHA-256 of this text, so it covers the previous hash too.
  *
  * <p>The text is stored verbatim in the {@code content} column; the typed columns beside it are
@@ -76,6 +77,10 @@ public final class AuditRecord {
         c.put("historyTurns", turn.historyTurns());
         c.put("modelId", turn.modelId());
         c.set("modelCall", modelCall(turn.call()));
+        if (turn.cost() != null) {
+            // Only with a price table, so that rows of jobs without one keep their earlier content.
+            c.putObject("cost").put("usd", turn.cost().usd()).put("priceVersion", turn.cost().priceVersion());
+        }
         c.put("answer", turn.answer());
         c.set("citations", citations(turn));
         if (!turn.grounding().sound()) {

@@ -4,6 +4,7 @@ import io.sluice.operators.answer.Answer;
 import io.sluice.operators.answer.AnswerModel;
 import io.sluice.operators.context.CompiledContext;
 import io.sluice.operators.context.ContextCompiler;
+import io.sluice.operators.cost.PriceTable;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.Bounds;
@@ -30,10 +31,18 @@ public final class TurnProcessor {
 
     private final ContextCompiler compiler;
     private final AnswerModel model;
+    private final PriceTable prices;
 
+    /** A processor whose turns carry no cost. */
     public TurnProcessor(ContextCompiler compiler, AnswerModel model) {
+        this(compiler, model, null);
+    }
+
+    /** @param prices what turns cost; null: no cost */
+    public TurnProcessor(ContextCompiler compiler, AnswerModel model, PriceTable prices) {
         this.compiler = compiler;
         this.model = model;
+        this.prices = prices;
     }
 
     /** The turn to append to the history once {@code turn} is answered, with its token count. */
@@ -93,6 +102,7 @@ public final class TurnProcessor {
                 StreamedText.cut(answer.text(), Bounds.MAX_ANSWER_CHARS), citations, call, AuditLink.UNLINKED,
                 new StageTimings(retrieved.embedMicros(), retrieved.retrieveMicros(), turn.compileMicros(), answerMicros),
                 new Grounding(answer.droppedMarkers(),
-                        generative && citations.isEmpty() && !context.sources().isEmpty()));
+                        generative && citations.isEmpty() && !context.sources().isEmpty()),
+                prices == null ? null : prices.cost(retrieved.request().answerModel(), call));
     }
 }

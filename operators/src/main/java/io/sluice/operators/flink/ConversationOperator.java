@@ -37,6 +37,8 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import io.sluice.operators.cost.PriceTable;
+
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.VoidNamespace;
@@ -131,7 +133,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             int maxPendingTurns,
             int duplicateWindowIds,
             Duration duplicateWindow,
-            boolean replay) implements Serializable {
+            boolean replay,
+            PriceTable prices) implements Serializable {
 
         /** The defaults of {@code sluice.conversation.duplicate-window-ids} and {@code duplicate-window}. */
         public static final int DEFAULT_WINDOW_IDS = 256;
@@ -142,6 +145,19 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 throw new IllegalArgumentException(
                         "max turns, max in-flight, max pending turns and duplicate window ids must be positive");
             }
+        }
+
+        /** Without a price table: turns carry no cost. */
+        public Settings(int maxTurns, Duration historyTtl, String embeddingModel, AnswerModels answerModels,
+                int maxInFlight, int maxPendingTurns, int duplicateWindowIds, Duration duplicateWindow, boolean replay) {
+            this(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns, duplicateWindowIds,
+                    duplicateWindow, replay, null);
+        }
+
+        /** These settings, with turns priced by {@code table} (null: no cost). */
+        public Settings withPrices(PriceTable table) {
+            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
+                    duplicateWindowIds, duplicateWindow, replay, table);
         }
 
         /** With the default duplicate window. */
@@ -164,7 +180,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         /** These settings for replay, with {@code models} answering. */
         public Settings forReplay(AnswerModels models) {
             return new Settings(maxTurns, historyTtl, embeddingModel, models, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, true);
+                    duplicateWindowIds, duplicateWindow, true, prices);
         }
     }
 
@@ -185,6 +201,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient Counter chunks;
     private transient Counter droppedMarkers;
     private transient Counter ungrounded;
+    private transient CostMetrics costs;
 
     ConversationOperator(StreamOperatorParameters<ResponseEvent> parameters, Settings settings, MailboxExecutor mailbox) {
         super(parameters);
@@ -206,7 +223,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         turns = new TurnQueue(settings.maxPendingTurns(), settings.duplicateWindowIds(), settings.duplicateWindow());
         tokenizer = EmbeddingModels.tokenizer(settings.embeddingModel());
         processor = new TurnProcessor(new ContextCompiler(tokenizer),
-                new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3));
+                new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3), settings.prices());
         chatModels = new HashMap<>();
         for (Map.Entry<String, ChatModelSpec> e : settings.answerModels().generativeModels().entrySet()) {
             ChatModelSpec spec = e.getValue();
@@ -218,6 +235,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         chunks = group.counter("chunks");
         droppedMarkers = group.counter("droppedMarkers");
         ungrounded = group.counter("ungroundedAnswers");
+        costs = new CostMetrics(group);
         resumeUnansweredTurns();
     }
 
@@ -437,6 +455,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         if (turn.grounding().ungrounded()) {
             ungrounded.inc();
         }
+        costs.answered(turn);
         emit(ResponseEvent.answer(turn, chunks), turn.request());
     }
 

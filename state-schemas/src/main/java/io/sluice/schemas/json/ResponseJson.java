@@ -28,7 +28,7 @@ import java.io.UncheckedIOException;
  *  "snapshotId", "embeddingModel", "modelId", "conversationMode", "redacted", "historyTurns", "contextTokens",
  *  "contextHash",
  *  "model": {"version", "temperature", "topP", "maxTokens", "seed", "finishReason"},
- *  "usage": {"promptTokens", "completionTokens"},
+ *  "usage": {"promptTokens", "completionTokens"}, "cost": {"usd", "priceVersion"},
  *  "timings": {"embedMs", "retrieveMs", "compileMs", "answerMs"}}
  * }</pre>
  *
@@ -37,7 +37,8 @@ import java.io.UncheckedIOException;
  * {@link io.sluice.schemas.ChatRequest#historyFromClient()}). {@code historyTurns} counts those that
  * the compiled context included (the newest that fit the token budget). {@code redacted} counts the
  * personal data validation replaced with placeholders, by kind. {@code grounding} says how
- * the citations held up (see {@link io.sluice.schemas.Grounding}). Every field but {@code timings} is
+ * the citations held up (see {@link io.sluice.schemas.Grounding}). {@code cost} is there when the job
+ * has a price table ({@link io.sluice.schemas.Cost}). Every field but {@code timings} is
  * deterministic for local models, so a record repeated after a recovery carries the same content;
  * readers drop repeats by requestId and sequence (see {@link ResponseEvent}).
  */
@@ -82,6 +83,9 @@ public final class ResponseJson {
         }
         root.putObject("grounding").put("droppedMarkers", turn.grounding().droppedMarkers())
                 .put("ungrounded", turn.grounding().ungrounded());
+        if (turn.cost() != null) {
+            root.putObject("cost").put("usd", turn.cost().usd()).put("priceVersion", turn.cost().priceVersion());
+        }
         root.put("snapshotId", turn.snapshotId());
         root.put("embeddingModel", turn.embeddingModel());
         root.put("modelId", turn.modelId());
