@@ -9,13 +9,17 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
 import java.io.IOException;
+import java.util.Collections;
 import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * The outcome of one turn: the request, what was retrieved, the compiled context's hash and size,
  * the answer and its citations with how they held up against the context ({@code grounding}), and
- * how the answer model was called ({@code call}), and what it cost ({@code cost}; null when the job
- * has no price table). Both the final
+ * how the answer model was called ({@code call}), what it cost ({@code cost}; null when the job
+ * has no price table), and the personal data replaced in the answer, by kind ({@code answerRedacted};
+ * never the values). Both the final
  * {@code chat.responses} record and the audit row are projections of it. Everything but
  * {@code timings} is derived deterministically from the input and the pinned snapshot and models
  * (a remote model's output is an input of the turn: the audit row journals it).
@@ -35,11 +39,29 @@ public record AnsweredTurn(
         AuditLink audit,
         StageTimings timings,
         Grounding grounding,
-        Cost cost) {
+        Cost cost,
+        SortedMap<String, Integer> answerRedacted) {
 
     public AnsweredTurn {
         retrieved = List.copyOf(retrieved);
         citations = List.copyOf(citations);
+        // A private TreeMap, exposed read-only: a wrapper would not survive Flink's generic copying.
+        answerRedacted = answerRedacted == null ? new TreeMap<>() : new TreeMap<>(answerRedacted);
+    }
+
+    /** The personal data replaced in the answer, by kind, in name order; read-only. */
+    @Override
+    public SortedMap<String, Integer> answerRedacted() {
+        return Collections.unmodifiableSortedMap(answerRedacted);
+    }
+
+    /** A turn whose answer had nothing redacted. */
+    public AnsweredTurn(ChatRequest request, String snapshotId, String embeddingModel, List<RetrievedChunk> retrieved,
+            String contextHash, int contextTokens, int historyTurns, String modelId, String answer,
+            List<Citation> citations, ModelCall call, AuditLink audit, StageTimings timings, Grounding grounding,
+            Cost cost) {
+        this(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens, historyTurns, modelId, answer,
+                citations, call, audit, timings, grounding, cost, null);
     }
 
     /** A turn without a cost (no price table). */
@@ -61,7 +83,7 @@ public record AnsweredTurn(
     /** This turn with its place in the audit chain. */
     public AnsweredTurn withAudit(AuditLink link) {
         return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens, historyTurns,
-                modelId, answer, citations, call, link, timings, grounding, cost);
+                modelId, answer, citations, call, link, timings, grounding, cost, answerRedacted);
     }
 
     public static final TypeInformation<AnsweredTurn> TYPE = new RecordTypeInfo<>(new Codec());
@@ -71,12 +93,12 @@ public record AnsweredTurn(
      * 4 holds a request of layout 3 (with its reply partition), version 5 one of layout 4 (with its
      * client history); version 6 added {@code grounding}; version 7 holds a request of layout 5
      * (with its redaction counts), version 8 one of layout 6 (with its API key id); version 9 added
-     * {@code cost}.
+     * {@code cost}, version 10 {@code answerRedacted}.
      */
     public static final class Codec implements RecordCodec<AnsweredTurn> {
         @Override
         public int version() {
-            return 9;
+            return 10;
         }
 
         @Override
@@ -109,6 +131,11 @@ public record AnsweredTurn(
             out.writeLong(v.timings.answerMicros());
             Grounding.write(v.grounding, out);
             Cost.write(v.cost, out);
+            out.writeInt(v.answerRedacted.size());
+            for (var e : v.answerRedacted.entrySet()) {
+                Fields.writeString(out, e.getKey());
+                out.writeInt(e.getValue());
+            }
         }
 
         @Override
@@ -130,7 +157,17 @@ public record AnsweredTurn(
             StageTimings timings = new StageTimings(in.readLong(), in.readLong(), in.readLong(), in.readLong());
             return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens,
                     historyTurns, modelId, answer, citations, call, audit, timings,
-                    version >= 6 ? Grounding.read(in) : Grounding.SOUND, version >= 9 ? Cost.read(in) : null);
+                    version >= 6 ? Grounding.read(in) : Grounding.SOUND, version >= 9 ? Cost.read(in) : null,
+                    version >= 10 ? readCounts(in) : null);
+        }
+
+        private static SortedMap<String, Integer> readCounts(DataInputView in) throws IOException {
+            int n = in.readInt();
+            SortedMap<String, Integer> counts = new TreeMap<>();
+            for (int i = 0; i < n; i++) {
+                counts.put(Fields.readString(in), in.readInt());
+            }
+            return counts;
         }
     }
 }

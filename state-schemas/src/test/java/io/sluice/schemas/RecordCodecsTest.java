@@ -101,6 +101,12 @@ class RecordCodecsTest {
                 turn.citations(), turn.call(), turn.audit(), turn.timings(), turn.grounding(), new Cost(55_500L, "v1"));
         assertThat(roundTrip(AnsweredTurn.TYPE, priced)).isEqualTo(priced);
         assertThat(priced.cost().usd()).isEqualTo("0.000055500");
+        AnsweredTurn redacted = new AnsweredTurn(turn.request(), turn.snapshotId(), turn.embeddingModel(),
+                turn.retrieved(), turn.contextHash(), turn.contextTokens(), turn.historyTurns(), turn.modelId(),
+                "mail [EMAIL_1]", turn.citations(), turn.call(), turn.audit(), turn.timings(), turn.grounding(), null,
+                new java.util.TreeMap<>(java.util.Map.of("EMAIL", 1)));
+        assertThat(roundTrip(AnsweredTurn.TYPE, redacted)).isEqualTo(redacted);
+        assertThat(roundTrip(AnsweredTurn.TYPE, redacted).answerRedacted()).containsEntry("EMAIL", 1);
         ResponseEvent chunkEvent = ResponseEvent.chunk(REQUEST, 3, " word");
         assertThat(roundTrip(ResponseEvent.TYPE, chunkEvent)).isEqualTo(chunkEvent);
         ResponseEvent answerEvent = ResponseEvent.answer(turn, 11);

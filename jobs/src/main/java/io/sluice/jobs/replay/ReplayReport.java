@@ -24,7 +24,7 @@ public final class ReplayReport {
         ROUTING("answerModel"),
         RETRIEVAL("snapshotId", "embeddingModel", "retrieved"),
         CONTEXT("contextHash", "contextTokens", "historyTurns"),
-        ANSWER("modelId", "modelCall", "cost", "answer", "citations", "grounding"),
+        ANSWER("modelId", "modelCall", "cost", "answer", "answerRedacted", "citations", "grounding"),
         CHAIN("chainSeq", "prevHash");
 
         final List<String> fields;

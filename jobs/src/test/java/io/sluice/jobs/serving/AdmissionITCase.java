@@ -3,6 +3,7 @@ package io.sluice.jobs.serving;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;
+import io.sluice.jobs.testing.Bursts;
 import io.sluice.jobs.testing.TestClusters;
 import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.local.ChatClient;
@@ -35,9 +36,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
@@ -73,33 +71,21 @@ class AdmissionITCase {
                 + "\",\"message\":\"How many days do I have to request a refund?\"}";
     }
 
-    /** Sends requests {@code from} (inclusive) to {@code to} of both tenants from four threads at once. */
+    /** Sends requests {@code from} (inclusive) to {@code to} of both tenants at once. */
     private static void sendConcurrently(String servers, int from, int to) throws Exception {
-        ExecutorService senders = Executors.newFixedThreadPool(4);
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of("bootstrap.servers", servers,
                 "acks", "all", "linger.ms", 0), new StringSerializer(), new StringSerializer())) {
-            List<Future<?>> sent = new ArrayList<>();
-            for (int thread = 0; thread < 4; thread++) {
-                int first = from + thread;
-                sent.add(senders.submit(() -> {
-                    for (int i = first; i < to; i += 4) {
-                        String conversation = "conv-" + (i % CONVERSATIONS);
-                        producer.send(new ProducerRecord<>(LocalStack.REQUESTS_TOPIC, null, EVENT_TIME, conversation,
-                                request("lim-" + i, TestCorpus.ACME, conversation)));
-                        if (i % (LIMITED / UNLIMITED) == 0) {
-                            producer.send(new ProducerRecord<>(LocalStack.REQUESTS_TOPIC, null, EVENT_TIME,
-                                    conversation, request("free-" + i, TestCorpus.GLOBEX, conversation)));
-                        }
-                    }
-                    producer.flush();
-                    return null;
-                }));
-            }
-            for (Future<?> f : sent) {
-                f.get();
-            }
-        } finally {
-            senders.shutdown();
+            Bursts.send(producer, from, to, i -> {
+                String conversation = "conv-" + (i % CONVERSATIONS);
+                List<ProducerRecord<String, String>> records = new ArrayList<>(List.of(new ProducerRecord<>(
+                        LocalStack.REQUESTS_TOPIC, null, EVENT_TIME, conversation,
+                        request("lim-" + i, TestCorpus.ACME, conversation))));
+                if (i % (LIMITED / UNLIMITED) == 0) {
+                    records.add(new ProducerRecord<>(LocalStack.REQUESTS_TOPIC, null, EVENT_TIME, conversation,
+                            request("free-" + i, TestCorpus.GLOBEX, conversation)));
+                }
+                return records;
+            });
         }
     }
 

@@ -3,6 +3,7 @@ package io.sluice.jobs.serving;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;
+import io.sluice.jobs.testing.Bursts;
 import io.sluice.jobs.testing.TestClusters;
 import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.local.ChatClient;
@@ -39,9 +40,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -87,32 +85,13 @@ class BudgetITCase {
                 + conversation + "\",\"message\":\"How many days do I have to request a refund?\"" + parameters + "}";
     }
 
-    /** Sends {@code count} requests named {@code prefix + i} from four threads at once, all at one event time. */
+    /** Sends {@code count} requests named {@code prefix + i} at once, all at one event time. */
     private static List<String> burst(KafkaProducer<String, String> producer, String prefix, int count)
             throws Exception {
-        ExecutorService senders = Executors.newFixedThreadPool(4);
-        try {
-            List<Future<?>> sent = new ArrayList<>();
-            for (int thread = 0; thread < 4; thread++) {
-                int first = thread;
-                sent.add(senders.submit(() -> {
-                    for (int i = first; i < count; i += 4) {
-                        // A conversation each: an admitted turn never waits behind another, so it reaches
-                        // the model as soon as it is admitted.
-                        String conversation = prefix + "conv-" + i;
-                        producer.send(new ProducerRecord<>(LocalStack.REQUESTS_TOPIC, null, EVENT_TIME, conversation,
-                                request(prefix + i, conversation, "")));
-                    }
-                    producer.flush();
-                    return null;
-                }));
-            }
-            for (Future<?> f : sent) {
-                f.get();
-            }
-        } finally {
-            senders.shutdown();
-        }
+        // A conversation each: an admitted turn never waits behind another, so it reaches the model as
+        // soon as it is admitted.
+        Bursts.send(producer, 0, count, i -> List.of(new ProducerRecord<>(LocalStack.REQUESTS_TOPIC, null,
+                EVENT_TIME, prefix + "conv-" + i, request(prefix + i, prefix + "conv-" + i, ""))));
         return IntStream.range(0, count).mapToObj(i -> prefix + i).toList();
     }
 

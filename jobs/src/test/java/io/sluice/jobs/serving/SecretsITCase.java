@@ -9,6 +9,8 @@ import io.sluice.jobs.testing.TestClusters;
 import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.model.chat.OpenAiStandInServer;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
@@ -155,7 +157,8 @@ class SecretsITCase {
 
     /** Seeded personal data, each in a format the detectors confirm. */
     private static final List<String> PERSONAL = List.of("jane.doe@example.com", "4111 1111 1111 1111",
-            "+44 20 7946 0958", "123-45-6789", "DE89 3704 0044 0532 0130 00");
+            "+44 20 7946 0958", "123-45-6789", "DE89 3704 0044 0532 0130 00", OpenAiStandInServer.LEAKED_EMAIL,
+            OpenAiStandInServer.LEAKED_PHONE);
 
     private static void personalDataNeverLeavesTheRequest(ChatClient chat, Connection db, OpenAiStandInServer remote)
             throws Exception {
@@ -168,8 +171,11 @@ class SecretsITCase {
                 + "\"message\":\"my SSN is 123-45-6789\"}");
         chat.sendRaw("p-4", "{\"requestId\":\"p-4\",\"tenantId\":\"" + TestCorpus.ACME + "\",\"conversationId\":"
                 + "\"jane.doe@example.com\",\"message\":\"hi\"}");
+        // A model that makes personal data up: its answer is redacted before it leaves, streamed or not.
+        chat.send("p-5", TestCorpus.ACME, "conv-p5", "Who handles refunds, " + OpenAiStandInServer.LEAK + "?",
+                ServingJob.REMOTE_MODEL);
         List<String> seen = new ArrayList<>();
-        for (String id : List.of("p-1", "p-2")) {
+        for (String id : List.of("p-1", "p-2", "p-5")) {
             ChatClient.Reply reply = chat.await(id, WAIT);
             assertThat(reply.rejected()).as("rejection of %s: %s", id, reply.rejection()).isFalse();
             seen.add(reply.response().toString());
@@ -179,20 +185,25 @@ class SecretsITCase {
                 .contains("[PAYMENT_CARD_1]").contains("[EMAIL_1]");
         assertThat(chat.await("p-1", WAIT).response().path("redacted").toString())
                 .isEqualTo("{\"EMAIL\":1,\"PAYMENT_CARD\":1}");
+        JsonNode leaked = chat.await("p-5", WAIT).response();
+        assertThat(leaked.path("answer").asText()).contains("Write to [EMAIL_1] or call [PHONE_1] today.");
+        assertThat(leaked.path("answerRedacted").toString()).isEqualTo("{\"EMAIL\":1,\"PHONE\":1}");
+        assertThat(chat.chunks("p-5").stream().map(c -> c.path("text").asText()).reduce("", String::concat))
+                .isEqualTo(leaked.path("answer").asText());
         assertThat(chat.await("p-3", WAIT).rejection().path("reason").asText()).isEqualTo("UNKNOWN_TENANT");
         assertThat(chat.await("p-4", WAIT).rejection().path("reason").asText()).isEqualTo("PII_DETECTED");
         for (String id : List.of("p-3", "p-4")) {
             seen.add(chat.await(id, WAIT).rejection().toString());
         }
-        Await.until("the audit rows of p-1 and p-2", WAIT,
-                () -> AuditRows.read(db).keySet().containsAll(List.of("p-1", "p-2")));
+        Await.until("the audit rows of p-1, p-2 and p-5", WAIT,
+                () -> AuditRows.read(db).keySet().containsAll(List.of("p-1", "p-2", "p-5")));
         try (var st = db.createStatement(); var rows = st.executeQuery("SELECT content FROM audit_turns")) {
             while (rows.next()) {
                 seen.add(rows.getString(1));
             }
         }
         remote.requests.forEach(r -> seen.add(r.toString()));
-        assertThat(seen).hasSizeGreaterThan(6)
+        assertThat(seen).hasSizeGreaterThan(8)
                 .noneMatch(text -> PERSONAL.stream().anyMatch(text::contains));
     }
 

@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <ul>
  *   <li>{@code echo} (and any name not listed): answers "You said: &lt;last user message&gt;" word
  *       by word; when the message is a compiled Sluice context, only its question is echoed, and
- *       " [1]" is added when the context has a first source;
+ *       " [1]" is added when the context has a first source; a question with {@link #LEAK} gets an
+ *       email address and a phone number made up after it;
  *   <li>{@code slow}: {@code echo}, with 150 ms before every piece (a busy GPU server);
  *   <li>{@code flaky}: 503 for the first two attempts, then {@code echo};
  *   <li>{@code limited}: 429 with {@code Retry-After: 0} once, then {@code echo};
@@ -218,8 +219,14 @@ public final class OpenAiStandInServer implements AutoCloseable {
             return "You said: " + message;
         }
         String asked = message.substring(question + QUESTION.length()).strip().replace('\n', ' ');
-        return "You said: " + asked + (message.contains("\n[1] ") ? " [1]" : "");
+        return "You said: " + asked + (message.contains("\n[1] ") ? " [1]" : "")
+                + (asked.contains(LEAK) ? " Write to " + LEAKED_EMAIL + " or call " + LEAKED_PHONE + " today." : "");
     }
+
+    /** A question containing this gets personal data made up in its answer, as a careless model might. */
+    public static final String LEAK = "please make up contacts";
+    public static final String LEAKED_EMAIL = "leak.test@example.com";
+    public static final String LEAKED_PHONE = "+1 (555) 123-4567";
 
     /** How a compiled Sluice context introduces the question. */
     private static final String QUESTION = "### Question\n";

@@ -83,6 +83,11 @@ public final class AuditRecord {
         }
         c.put("answer", turn.answer());
         c.set("citations", citations(turn));
+        if (!turn.answerRedacted().isEmpty()) {
+            // Which detectors fired in the answer, never a value (the answer holds placeholders).
+            ObjectNode redacted = c.putObject("answerRedacted");
+            turn.answerRedacted().forEach(redacted::put);
+        }
         if (!turn.grounding().sound()) {
             // Only when there is something to say, so that rows of sound turns keep the content (and
             // hash) they had before grounding was checked, and older savepoints replay identical.

@@ -5,6 +5,9 @@ import io.sluice.operators.answer.AnswerModel;
 import io.sluice.operators.context.CompiledContext;
 import io.sluice.operators.context.ContextCompiler;
 import io.sluice.operators.cost.PriceTable;
+import io.sluice.operators.guard.AnswerRedactor;
+import io.sluice.operators.guard.PiiDetector;
+import io.sluice.operators.guard.PiiRedactor;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.Bounds;
@@ -20,6 +23,9 @@ import io.sluice.schemas.StageTimings;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * Answers one turn of a conversation: compiles the context from the request, the conversation's
@@ -32,17 +38,34 @@ public final class TurnProcessor {
     private final ContextCompiler compiler;
     private final AnswerModel model;
     private final PriceTable prices;
+    private final Set<String> unredactedTenants;
+    private final PiiDetector detector = new PiiDetector();
 
-    /** A processor whose turns carry no cost. */
+    /** A processor whose turns carry no cost and whose answers are redacted. */
     public TurnProcessor(ContextCompiler compiler, AnswerModel model) {
-        this(compiler, model, null);
+        this(compiler, model, null, Set.of());
     }
 
-    /** @param prices what turns cost; null: no cost */
-    public TurnProcessor(ContextCompiler compiler, AnswerModel model, PriceTable prices) {
+    /**
+     * @param prices what turns cost; null: no cost
+     * @param unredactedTenants tenants whose answers keep personal data (their policy allows it);
+     *     every other tenant's answers are redacted before they leave
+     */
+    public TurnProcessor(ContextCompiler compiler, AnswerModel model, PriceTable prices,
+            Set<String> unredactedTenants) {
         this.compiler = compiler;
         this.model = model;
         this.prices = prices;
+        this.unredactedTenants = Set.copyOf(unredactedTenants);
+    }
+
+    /**
+     * The redactor of a streamed answer to {@code request}, numbering after the question's
+     * placeholders; null when the tenant's answers keep personal data.
+     */
+    public AnswerRedactor answerRedactor(ChatRequest request) {
+        return unredactedTenants.contains(request.tenantId()) ? null
+                : new AnswerRedactor(new PiiRedactor(detector, request.redacted()));
     }
 
     /** The turn to append to the history once {@code turn} is answered, with its token count. */
@@ -95,14 +118,24 @@ public final class TurnProcessor {
             RetrievedChunk c = context.sources().get(marker - 1);
             citations.add(new Citation(marker, c.chunkId(), c.documentId(), c.title()));
         }
+        // Personal data in the answer (quoted from a document, or made up by a model) is replaced as in
+        // the streamed pieces: the same placeholders, numbered after the question's.
+        ChatRequest request = retrieved.request();
+        String text = answer.text();
+        SortedMap<String, Integer> redacted = new TreeMap<>();
+        if (!unredactedTenants.contains(request.tenantId())) {
+            PiiRedactor.Redaction r = new PiiRedactor(detector, request.redacted()).redact(text);
+            text = r.text();
+            r.counts().forEach((kind, n) -> redacted.put(kind.name(), n));
+        }
         // Every answer model is held to the answer bound: an extractive answer quotes sentences of any
         // length, a generative one was cut as it streamed (this is then a no-op).
-        return new AnsweredTurn(retrieved.request(), retrieved.snapshotId(), retrieved.embeddingModel(),
+        return new AnsweredTurn(request, retrieved.snapshotId(), retrieved.embeddingModel(),
                 retrieved.chunks(), context.hash(), context.tokens(), context.turns().size(), modelId,
-                StreamedText.cut(answer.text(), Bounds.MAX_ANSWER_CHARS), citations, call, AuditLink.UNLINKED,
+                StreamedText.cut(text, Bounds.MAX_ANSWER_CHARS), citations, call, AuditLink.UNLINKED,
                 new StageTimings(retrieved.embedMicros(), retrieved.retrieveMicros(), turn.compileMicros(), answerMicros),
                 new Grounding(answer.droppedMarkers(),
                         generative && citations.isEmpty() && !context.sources().isEmpty()),
-                prices == null ? null : prices.cost(retrieved.request().answerModel(), call));
+                prices == null ? null : prices.cost(request.answerModel(), call), redacted);
     }
 }

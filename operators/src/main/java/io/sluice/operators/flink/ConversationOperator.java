@@ -38,6 +38,7 @@ import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import io.sluice.operators.cost.PriceTable;
+import io.sluice.operators.guard.AnswerRedactor;
 
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
@@ -54,6 +55,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.stream.Collectors;
@@ -134,13 +136,15 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             int duplicateWindowIds,
             Duration duplicateWindow,
             boolean replay,
-            PriceTable prices) implements Serializable {
+            PriceTable prices,
+            TreeSet<String> unredactedTenants) implements Serializable {
 
         /** The defaults of {@code sluice.conversation.duplicate-window-ids} and {@code duplicate-window}. */
         public static final int DEFAULT_WINDOW_IDS = 256;
         public static final Duration DEFAULT_WINDOW = Duration.ofDays(1);
 
         public Settings {
+            unredactedTenants = unredactedTenants == null ? new TreeSet<>() : new TreeSet<>(unredactedTenants);
             if (maxTurns < 1 || maxInFlight < 1 || maxPendingTurns < 1 || duplicateWindowIds < 1) {
                 throw new IllegalArgumentException(
                         "max turns, max in-flight, max pending turns and duplicate window ids must be positive");
@@ -151,13 +155,19 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings(int maxTurns, Duration historyTtl, String embeddingModel, AnswerModels answerModels,
                 int maxInFlight, int maxPendingTurns, int duplicateWindowIds, Duration duplicateWindow, boolean replay) {
             this(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns, duplicateWindowIds,
-                    duplicateWindow, replay, null);
+                    duplicateWindow, replay, null, null);
+        }
+
+        /** These settings, with the answers of {@code tenants} left unredacted (their policy allows it). */
+        public Settings withUnredactedTenants(java.util.Collection<String> tenants) {
+            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
+                    duplicateWindowIds, duplicateWindow, replay, prices, new TreeSet<>(tenants));
         }
 
         /** These settings, with turns priced by {@code table} (null: no cost). */
         public Settings withPrices(PriceTable table) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, replay, table);
+                    duplicateWindowIds, duplicateWindow, replay, table, unredactedTenants);
         }
 
         /** With the default duplicate window. */
@@ -180,7 +190,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         /** These settings for replay, with {@code models} answering. */
         public Settings forReplay(AnswerModels models) {
             return new Settings(maxTurns, historyTtl, embeddingModel, models, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, true, prices);
+                    duplicateWindowIds, duplicateWindow, true, prices, unredactedTenants);
         }
     }
 
@@ -223,7 +233,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         turns = new TurnQueue(settings.maxPendingTurns(), settings.duplicateWindowIds(), settings.duplicateWindow());
         tokenizer = EmbeddingModels.tokenizer(settings.embeddingModel());
         processor = new TurnProcessor(new ContextCompiler(tokenizer),
-                new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3), settings.prices());
+                new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3), settings.prices(), settings.unredactedTenants());
         chatModels = new HashMap<>();
         for (Map.Entry<String, ChatModelSpec> e : settings.answerModels().generativeModels().entrySet()) {
             ChatModelSpec spec = e.getValue();
@@ -340,12 +350,15 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         CompletableFuture<Generation> generation;
         StreamedText streamed = new StreamedText(Bounds.MAX_ANSWER_CHARS);
         CitationFilter markers;
+        AnswerRedactor redactor = processor.answerRedactor(request);
         long start = System.nanoTime();
         try {
             turn = processor.prepare(retrieved, current);
             markers = new CitationFilter(turn.context().sources().size());
+            // Pieces as the answer will be: markers naming no source removed, then personal data replaced.
             generation = model.generate(GenerativePrompt.request(turn.context(), params, request.position()),
-                    text -> stream(request, streamed, markers.accept(text)));
+                    text -> stream(request, streamed, redactor == null ? markers.accept(text)
+                            : redactor.accept(markers.accept(text))));
         } catch (RuntimeException | StackOverflowError e) {
             unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
             advance(request.conversationKey());
@@ -353,7 +366,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         inFlight++;
         generation.whenComplete((result, error) -> {
-            stream(request, streamed, markers.finish()); // the stream delivered its last token before completing
+            // The stream delivered its last token before completing.
+            String rest = markers.finish();
+            stream(request, streamed, redactor == null ? rest : redactor.accept(rest) + redactor.finish());
             int pieces = streamed.pieces();
             long micros = (System.nanoTime() - start) / 1000;
             toMailbox(() -> {
@@ -456,6 +471,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             ungrounded.inc();
         }
         costs.answered(turn);
+        metrics.redacted(turn.answerRedacted());
         emit(ResponseEvent.answer(turn, chunks), turn.request());
     }
 

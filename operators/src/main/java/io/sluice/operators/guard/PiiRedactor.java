@@ -29,8 +29,25 @@ public final class PiiRedactor {
         this.detector = detector;
     }
 
+    /**
+     * A redactor whose placeholders continue after {@code taken} (kind name to count, as a request's
+     * {@code redacted}): an answer's new values never reuse a placeholder the question had.
+     */
+    public PiiRedactor(PiiDetector detector, Map<String, Integer> taken) {
+        this.detector = detector;
+        taken.forEach((kind, n) -> numbered.put(PiiType.valueOf(kind), n));
+    }
+
+    public PiiDetector detector() {
+        return detector;
+    }
+
     public Redaction redact(String text) {
-        List<PiiFinding> findings = detector.find(text);
+        return apply(text, detector.find(text));
+    }
+
+    /** {@code text} with {@code findings} (found in it, in order, not overlapping) replaced. */
+    public Redaction apply(String text, List<PiiFinding> findings) {
         if (findings.isEmpty()) {
             return new Redaction(text, Map.of());
         }

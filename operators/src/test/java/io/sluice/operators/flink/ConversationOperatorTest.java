@@ -62,8 +62,10 @@ class ConversationOperatorTest {
             String modelName, int maxPending) throws Exception {
         AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE,
                 Map.of(MODEL, new ScriptedChatModel.Spec(modelName)), new GenerationParams(0.7, 0.9, 64, 0, List.of()));
+        // acme's answers keep personal data here: redaction holds streamed text back, and these tests
+        // count pieces as the model sends them (personalDataInAnswersIsRedacted... covers redaction).
         return harness(new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
-                models, 4, maxPending, false));
+                models, 4, maxPending, false).withUnredactedTenants(List.of("acme")));
     }
 
     private static StreamRecord<RetrievedRequest> turn(String requestId, String conversation, String message) {
@@ -311,6 +313,49 @@ class ConversationOperatorTest {
             }
             assertThat(AuditRecord.of(answers(h).get(1)).text()).contains("\"grounding\":{\"droppedMarkers\":1,"
                     + "\"ungrounded\":true}");
+        }
+    }
+
+    @Test
+    void personalDataInAnswersIsRedactedUnlessTheTenantAllowsIt() throws Exception {
+        ScriptedChatModel model = ScriptedChatModel.register("leaky");
+        AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE,
+                Map.of(MODEL, new ScriptedChatModel.Spec("leaky")), new GenerationParams(0.7, 0.9, 64, 0, List.of()));
+        try (var h = harness(new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
+                models, 4, 16, false).withUnredactedTenants(List.of("open")))) {
+            h.open();
+            // The question had an email redacted already: the answer's new one is EMAIL_2.
+            h.processElement(retrieved(new ChatRequest("r1", "acme", "c1", "Who do I mail, [EMAIL_1]?", 3, 512,
+                    1000L, 0, 11L, MODEL, -1, null, new java.util.TreeMap<>(Map.of("EMAIL", 1)))));
+            h.processElement(turn("open", "r2", "c2", "Who do I mail?", 1000L, MODEL));
+            model.answer(0, "Mail jane.d", "oe@example.com or call +44 20 79", "46 0958 [1].");
+            model.answer(1, "Mail jane.doe@example.com [1].");
+            runMailbox(h);
+            assertThat(answers(h)).extracting(t -> t.request().requestId(), AnsweredTurn::answer)
+                    .containsExactly(tuple("r1", "Mail [EMAIL_2] or call [PHONE_1] [1]."),
+                            tuple("r2", "Mail jane.doe@example.com [1]."));
+            assertThat(answers(h).get(0).answerRedacted()).containsExactly(Map.entry("EMAIL", 1), Map.entry("PHONE", 1));
+            assertThat(answers(h).get(1).answerRedacted()).isEmpty();
+            for (AnsweredTurn turn : answers(h)) {
+                String streamed = h.extractOutputValues().stream().filter(e -> !e.isAnswer()
+                        && e.requestId().equals(turn.request().requestId())).map(ResponseEvent::chunk)
+                        .reduce("", String::concat);
+                assertThat(streamed).as("pieces of %s", turn.request().requestId()).isEqualTo(turn.answer());
+            }
+            assertThat(AuditRecord.of(answers(h).get(0)).text()).contains("\"answerRedacted\":{\"EMAIL\":1,\"PHONE\":1}")
+                    .doesNotContain("jane");
+        }
+        // The extractive answerer quotes documents: a quoted address is replaced too.
+        try (var h = extractive()) {
+            h.open();
+            h.processElement(new StreamRecord<>(new RetrievedRequest(new ChatRequest("r3", "acme", "c3",
+                    "Where do refund requests go?", 3, 512, 1000L, 0, 3L), "snap-1", "minilm@1", List.of(
+                    new RetrievedChunk("doc#0", "doc", "Doc", "Refund requests go to refunds@acme.example by mail.",
+                            0.03, 1, 1)), 5L, 10L), 1000L));
+            assertThat(answers(h)).singleElement().satisfies(t -> {
+                assertThat(t.answer()).contains("[EMAIL_1]").doesNotContain("refunds@acme.example");
+                assertThat(t.answerRedacted()).containsExactly(Map.entry("EMAIL", 1));
+            });
         }
     }
 

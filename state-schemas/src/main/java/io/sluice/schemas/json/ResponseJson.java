@@ -25,6 +25,7 @@ import java.io.UncheckedIOException;
  * <pre>{@code
  * {"type": "answer", "requestId", "conversationId", "tenantId", "sequence", "answer",
  *  "citations": [{"marker", "chunkId", "documentId", "title"}], "grounding": {"droppedMarkers", "ungrounded"},
+ *  "answerRedacted",
  *  "snapshotId", "embeddingModel", "modelId", "conversationMode", "redacted", "historyTurns", "contextTokens",
  *  "contextHash",
  *  "model": {"version", "temperature", "topP", "maxTokens", "seed", "finishReason"},
@@ -36,7 +37,8 @@ import java.io.UncheckedIOException;
  * job keeps for a named conversation) or {@code client} (the turns the request brought, see
  * {@link io.sluice.schemas.ChatRequest#historyFromClient()}). {@code historyTurns} counts those that
  * the compiled context included (the newest that fit the token budget). {@code redacted} counts the
- * personal data validation replaced with placeholders, by kind. {@code grounding} says how
+ * personal data validation replaced with placeholders, by kind, and {@code answerRedacted} what the
+ * conversation stage replaced in the answer. {@code grounding} says how
  * the citations held up (see {@link io.sluice.schemas.Grounding}). {@code cost} is there when the job
  * has a price table ({@link io.sluice.schemas.Cost}). Every field but {@code timings} is
  * deterministic for local models, so a record repeated after a recovery carries the same content;
@@ -83,6 +85,8 @@ public final class ResponseJson {
         }
         root.putObject("grounding").put("droppedMarkers", turn.grounding().droppedMarkers())
                 .put("ungrounded", turn.grounding().ungrounded());
+        ObjectNode answerRedacted = root.putObject("answerRedacted");
+        turn.answerRedacted().forEach(answerRedacted::put);
         if (turn.cost() != null) {
             root.putObject("cost").put("usd", turn.cost().usd()).put("priceVersion", turn.cost().priceVersion());
         }
