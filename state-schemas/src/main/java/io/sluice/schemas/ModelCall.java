@@ -10,7 +10,8 @@ import java.io.IOException;
 /**
  * How the answer model was called for one turn and what it reported: the version the model (or the
  * remote server) gave, the effective sampling parameters and seed, token usage ({@code -1} where the
- * backend reported none), the finish reason, and how many streamed chunks preceded the answer.
+ * backend reported none), the finish reason, and how many pieces the model streamed ({@code chunks};
+ * the chunks sent on may be fewer, where redaction held text back and merged pieces).
  * Recorded in the audit row so a turn can be re-run with the same parameters.
  */
 public record ModelCall(

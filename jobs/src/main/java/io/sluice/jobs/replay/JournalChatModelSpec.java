@@ -70,7 +70,8 @@ public final class JournalChatModelSpec implements ChatModelSpec {
                     return CompletableFuture.failedFuture(new GenerationException("the audit trail has no answer of "
                             + modelId + " for the request at " + request.journalKey(), "", false, null));
                 }
-                // As many pieces as were streamed live; their split does not matter, their number does.
+                // As many pieces as the model streamed live (recorded as such); their split does not matter:
+                // the chunks sent on from them are not audited, and the answer is the same text.
                 String text = j.text();
                 for (int i = 0; i < j.chunks(); i++) {
                     tokens.onToken(text.substring(text.length() * i / j.chunks(), text.length() * (i + 1) / j.chunks()));

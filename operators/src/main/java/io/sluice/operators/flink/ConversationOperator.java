@@ -351,14 +351,20 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         StreamedText streamed = new StreamedText(Bounds.MAX_ANSWER_CHARS);
         CitationFilter markers;
         AnswerRedactor redactor = processor.answerRedactor(request);
+        // The pieces the model sent, as opposed to the chunks sent on (held-back text merges pieces):
+        // what the audit row records and replay feeds back, so it must not depend on how text was split.
+        java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
         long start = System.nanoTime();
         try {
             turn = processor.prepare(retrieved, current);
             markers = new CitationFilter(turn.context().sources().size());
             // Pieces as the answer will be: markers naming no source removed, then personal data replaced.
             generation = model.generate(GenerativePrompt.request(turn.context(), params, request.position()),
-                    text -> stream(request, streamed, redactor == null ? markers.accept(text)
-                            : redactor.accept(markers.accept(text))));
+                    text -> {
+                        received.incrementAndGet();
+                        stream(request, streamed, redactor == null ? markers.accept(text)
+                                : redactor.accept(markers.accept(text)));
+                    });
         } catch (RuntimeException | StackOverflowError e) {
             unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
             advance(request.conversationKey());
@@ -370,11 +376,12 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             String rest = markers.finish();
             stream(request, streamed, redactor == null ? rest : redactor.accept(rest) + redactor.finish());
             int pieces = streamed.pieces();
+            int modelPieces = received.get();
             long micros = (System.nanoTime() - start) / 1000;
             toMailbox(() -> {
                 inFlight--;
                 setCurrentKey(request.conversationKey());
-                finishGeneration(turn, model.modelId(), params, result, pieces, error, micros);
+                finishGeneration(turn, model.modelId(), params, result, pieces, modelPieces, error, micros);
             }, "generation");
         });
     }
@@ -391,7 +398,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     }
 
     private void finishGeneration(PreparedTurn turn, String modelId, GenerationParams params, Generation generation,
-            int pieces, Throwable error, long micros) throws Exception {
+            int pieces, int modelPieces, Throwable error, long micros) throws Exception {
         ChatRequest request = turn.retrieved().request();
         if (error != null) {
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
@@ -407,13 +414,13 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 ModelCall call = new ModelCall(generation.modelVersion() + "; prompt v" + GenerativePrompt.VERSION,
                         params.temperature(), params.topP(), params.maxTokens(), params.seed(),
                         generation.promptTokens(), generation.completionTokens(),
-                        cut ? "length" : generation.finishReason(), pieces);
+                        cut ? "length" : generation.finishReason(), modelPieces);
                 if (cut) {
                     cleaned = new CitationFilter.Cleaned(StreamedText.cut(cleaned.text(), Bounds.MAX_ANSWER_CHARS),
                             cleaned.droppedMarkers());
                 }
                 deliver(processor.complete(turn, modelId, GenerativePrompt.answer(cleaned, sources), call, micros),
-                        call.chunks(), micros, currentHistory(request));
+                        pieces, micros, currentHistory(request));
             } catch (RuntimeException | StackOverflowError e) {
                 unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
             }
