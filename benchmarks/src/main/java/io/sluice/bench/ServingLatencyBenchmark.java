@@ -53,6 +53,10 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
     @Option(names = "--output", description = "Where the Markdown table goes (default: ${DEFAULT-VALUE}).")
     Path output = Path.of("benchmarks", "target", "serving-latency.md");
 
+    @Option(names = "--tenants-file", description = "Tenants file of the job (sluice.tenants.file); the requests are "
+            + "tenant 'default's, so it must configure it (default: the job's default tenant).")
+    Path tenantsFile;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -62,6 +66,9 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         Map<Integer, String> rows = new LinkedHashMap<>();
         try (LocalStack stack = LocalStack.start(workDir.resolve("services"), LocalStack.External.NONE, 2)) {
             Configuration conf = BenchServing.configuration(stack, workDir, threads, log);
+            if (tenantsFile != null) {
+                conf.set(io.sluice.jobs.config.ServingOptions.TENANTS_FILE, tenantsFile.toAbsolutePath().toString());
+            }
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             ServingJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("serving-latency-benchmark");
