@@ -84,10 +84,10 @@ public final class ApiKeys {
 
     /** Revokes the key {@code keyId} (its id, or the whole key); returns whether a live key was revoked. */
     public static boolean revoke(Connection connection, String keyId) throws SQLException {
-        Matcher whole = KEY.matcher(keyId);
+        String idOfWhole = keyIdOf(keyId);
         try (PreparedStatement ps = connection.prepareStatement(
                 "UPDATE sluice_api_keys SET revoked_at = now() WHERE key_id = ? AND revoked_at IS NULL")) {
-            ps.setString(1, whole.matches() ? whole.group(1) : keyId);
+            ps.setString(1, idOfWhole != null ? idOfWhole : keyId);
             return ps.executeUpdate() > 0;
         }
     }
@@ -100,13 +100,13 @@ public final class ApiKeys {
 
     /** The tenant of a presented key, if it is a live key (compared by hash, in constant time). */
     public static Optional<String> tenantOf(Connection connection, String presented) throws SQLException {
-        Matcher m = presented == null ? null : KEY.matcher(presented);
-        if (m == null || !m.matches()) {
+        String keyId = keyIdOf(presented);
+        if (keyId == null) {
             return Optional.empty();
         }
         try (PreparedStatement ps = connection.prepareStatement(
                 "SELECT tenant_id, key_hash FROM sluice_api_keys WHERE key_id = ? AND revoked_at IS NULL")) {
-            ps.setString(1, m.group(1));
+            ps.setString(1, keyId);
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next() && MessageDigest.isEqual(rs.getString(2).getBytes(StandardCharsets.US_ASCII),
                         Hashing.sha256Hex(presented).getBytes(StandardCharsets.US_ASCII))) {

@@ -446,8 +446,9 @@ public final class Gateway implements AutoCloseable {
             Exchange exchange = new Exchange(ctx, turn, requestId, vertx.getOrCreateContext());
             replies.register(requestId, exchange::fromReplies);
             ctx.response().closeHandler(v -> exchange.abandon());
-            // A key's id travels with the request (never its secret), so the job can limit each key.
-            String apiKeyId = jwt != null && JwtAuth.looksLikeJwt(bearer(ctx)) ? null : ApiKeys.keyIdOf(bearer(ctx));
+            // A key's id travels with the request (never its secret), so the job can limit each key; a
+            // JWT is not shaped like a key and has none.
+            String apiKeyId = ApiKeys.keyIdOf(bearer(ctx));
             byte[] payload = OpenAiWire.request(requestId, tenant, conversation, apiKeyId, turn)
                     .getBytes(StandardCharsets.UTF_8);
             // Keyed by conversation, so that its turns stay in order in one partition.

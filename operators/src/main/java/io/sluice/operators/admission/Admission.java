@@ -127,27 +127,29 @@ public final class Admission {
                 + Instant.ofEpochMilli(retryAt), request).retryingAt(retryAt);
     }
 
-    /** One budget a turn counts toward in one period. */
-    private record Bound(String key, String scope, BudgetPeriod period, long tokens) {}
+    /** One budget a turn counts toward in one period; {@code owner} names it in a refusal. */
+    private record Bound(String key, String owner, BudgetPeriod period, long tokens) {}
 
-    /** The budgets a turn of this key and model at this event time counts toward. */
-    private static List<Bound> bounds(Limits l, String apiKeyId, String answerModel, long eventTime) {
+    /** The budgets a turn of this tenant, key and model at this event time counts toward. */
+    private static List<Bound> bounds(Limits l, String tenantId, String apiKeyId, String answerModel, long eventTime) {
         List<Bound> bounds = new ArrayList<>();
-        add(bounds, "tenant", l.tokens(), eventTime);
+        add(bounds, "tenant", "tenant " + tenantId, l.tokens(), eventTime);
         if (apiKeyId != null) {
-            add(bounds, "key:" + apiKeyId, l.keyTokens(), eventTime);
+            add(bounds, "key:" + apiKeyId, "API key " + apiKeyId + " of tenant " + tenantId, l.keyTokens(),
+                    eventTime);
         }
-        add(bounds, "model:" + answerModel, l.modelTokens(answerModel), eventTime);
+        add(bounds, "model:" + answerModel, "answer model " + answerModel + " of tenant " + tenantId,
+                l.modelTokens(answerModel), eventTime);
         return bounds;
     }
 
-    private static void add(List<Bound> bounds, String scope, TokenBudget budget, long eventTime) {
+    private static void add(List<Bound> bounds, String scope, String owner, TokenBudget budget, long eventTime) {
         if (budget == null) {
             return;
         }
         for (BudgetPeriod p : BudgetPeriod.values()) {
             if (budget.of(p) > 0) {
-                bounds.add(new Bound(budgetKey(scope, p, eventTime), scope, p, budget.of(p)));
+                bounds.add(new Bound(budgetKey(scope, p, eventTime), owner, p, budget.of(p)));
             }
         }
     }
@@ -171,7 +173,8 @@ public final class Admission {
                     request);
         }
         long need = worstCaseTokens(request);
-        List<Bound> bounds = bounds(l, request.apiKeyId(), request.answerModel(), request.eventTime());
+        List<Bound> bounds = bounds(l, request.tenantId(), request.apiKeyId(), request.answerModel(),
+                request.eventTime());
         List<Spend> spends = new ArrayList<>(bounds.size());
         for (Bound b : bounds) {
             Spend s = state.spend(b.key());
@@ -180,11 +183,8 @@ public final class Admission {
                 // Spent for good: back when the period ends. Held by running turns only: back when they settle.
                 boolean spent = s.settled() + need > b.tokens();
                 long retryAt = spent ? b.period().end(request.eventTime()) : -1;
-                String detail = (b.scope().equals("tenant") ? "tenant " + request.tenantId()
-                        : b.scope().startsWith("key:") ? "API key " + request.apiKeyId() + " of tenant "
-                                + request.tenantId() : "answer model " + request.answerModel() + " of tenant "
-                                + request.tenantId())
-                        + " has too little of its " + b.period().adjective() + " token budget left for this turn: budget " + b.tokens() + ", settled " + s.settled()
+                String detail = b.owner() + " has too little of its " + b.period().adjective()
+                        + " token budget left for this turn: budget " + b.tokens() + ", settled " + s.settled()
                         + ", reserved " + s.reserved() + ", this turn's worst case " + need
                         + (spent ? "; the budget resets at " + Instant.ofEpochMilli(retryAt)
                                 : "; running turns hold the rest, try again when they finish");
@@ -214,7 +214,7 @@ public final class Admission {
             return false;
         }
         long spent = settlement.tokens() < 0 ? r.tokens() : settlement.tokens();
-        for (Bound b : bounds(l, r.apiKeyId(), r.answerModel(), r.eventTime())) {
+        for (Bound b : bounds(l, settlement.tenantId(), r.apiKeyId(), r.answerModel(), r.eventTime())) {
             Spend s = state.spend(b.key());
             state.spend(b.key(), (s == null ? Spend.ZERO : s).settle(r.tokens(), spent));
         }

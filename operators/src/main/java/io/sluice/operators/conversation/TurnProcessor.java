@@ -64,8 +64,13 @@ public final class TurnProcessor {
      * placeholders; null when the tenant's answers keep personal data.
      */
     public AnswerRedactor answerRedactor(ChatRequest request) {
-        return unredactedTenants.contains(request.tenantId()) ? null
-                : new AnswerRedactor(new PiiRedactor(detector, request.redacted()));
+        PiiRedactor redactor = redactor(request);
+        return redactor == null ? null : new AnswerRedactor(redactor);
+    }
+
+    /** The turn's redactor, numbering after the question's placeholders; null if its tenant allows personal data. */
+    private PiiRedactor redactor(ChatRequest request) {
+        return unredactedTenants.contains(request.tenantId()) ? null : new PiiRedactor(detector, request.redacted());
     }
 
     /** The turn to append to the history once {@code turn} is answered, with its token count. */
@@ -123,8 +128,9 @@ public final class TurnProcessor {
         ChatRequest request = retrieved.request();
         String text = answer.text();
         SortedMap<String, Integer> redacted = new TreeMap<>();
-        if (!unredactedTenants.contains(request.tenantId())) {
-            PiiRedactor.Redaction r = new PiiRedactor(detector, request.redacted()).redact(text);
+        PiiRedactor redactor = redactor(request);
+        if (redactor != null) {
+            PiiRedactor.Redaction r = redactor.redact(text);
             text = r.text();
             r.counts().forEach((kind, n) -> redacted.put(kind.name(), n));
         }

@@ -102,7 +102,7 @@ public final class TenantRegistry implements Serializable {
 
     private static Limits limits(JsonNode tenant) {
         JsonNode inFlight = tenant.get("maxInFlight");
-        if (inFlight != null && !(inFlight.isIntegralNumber() && inFlight.canConvertToInt() && inFlight.intValue() >= 0)) {
+        if (inFlight != null && !(wholeInt(inFlight) && inFlight.intValue() >= 0)) {
             throw new IllegalArgumentException("'maxInFlight' must be a whole number, 0 for unbounded");
         }
         JsonNode models = tenant.get("modelTokenBudgets");
@@ -127,8 +127,7 @@ public final class TenantRegistry implements Serializable {
         }
         JsonNode day = budget.get("tokensPerDay");
         JsonNode month = budget.get("tokensPerMonth");
-        if (!budget.isObject() || (day != null && !day.canConvertToLong()) || (month != null && !month.canConvertToLong())
-                || (day != null && !day.isIntegralNumber()) || (month != null && !month.isIntegralNumber())) {
+        if (!budget.isObject() || (day != null && !wholeLong(day)) || (month != null && !wholeLong(month))) {
             throw new IllegalArgumentException("'" + field + "' must be {\"tokensPerDay\": N, \"tokensPerMonth\": M} "
                     + "with whole numbers (either may be left out)");
         }
@@ -145,12 +144,21 @@ public final class TenantRegistry implements Serializable {
         }
         JsonNode rpm = limit.get("requestsPerMinute");
         JsonNode burst = limit.get("burst");
-        if (!limit.isObject() || rpm == null || !rpm.canConvertToInt() || !rpm.isIntegralNumber()
-                || (burst != null && !(burst.isIntegralNumber() && burst.canConvertToInt()))) {
+        if (!limit.isObject() || rpm == null || !wholeInt(rpm) || (burst != null && !wholeInt(burst))) {
             throw new IllegalArgumentException("'" + field + "' must be {\"requestsPerMinute\": N, \"burst\": M} "
                     + "with whole numbers (burst optional)");
         }
         return burst == null ? RateLimit.of(rpm.intValue()) : new RateLimit(rpm.intValue(), burst.intValue());
+    }
+
+    /** A whole number that fits an int (1.5, "3" and 2^40 do not). */
+    private static boolean wholeInt(JsonNode n) {
+        return n.isIntegralNumber() && n.canConvertToInt();
+    }
+
+    /** A whole number that fits a long. */
+    private static boolean wholeLong(JsonNode n) {
+        return n.isIntegralNumber() && n.canConvertToLong();
     }
 
     private static List<String> models(JsonNode models) {
