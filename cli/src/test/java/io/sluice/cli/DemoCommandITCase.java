@@ -54,7 +54,7 @@ class DemoCommandITCase {
             String printed = out.toString();
             // Printed once, as it streamed, then the citations and the model line.
             assertThat(printed).containsOnlyOnce("You said: " + question + " [1]");
-            assertThat(printed).contains("model openai-compatible:echo (echo; prompt v1)").contains("finish stop");
+            assertThat(printed).contains("model openai-compatible:echo (echo; prompt v2)").contains("finish stop");
             assertThat(remote.requests).singleElement()
                     .satisfies(r -> assertThat(r.path("messages").get(1).path("content").asText()).contains(question));
         }

@@ -214,12 +214,14 @@ public final class OpenAiStandInServer implements AutoCloseable {
     }
 
     private static String reply(String message) {
-        int question = message.lastIndexOf(QUESTION);
-        if (question < 0) {
+        int question = message.lastIndexOf(QUESTION_OPEN);
+        int end = message.lastIndexOf(QUESTION_CLOSE);
+        if (question < 0 || end < question) {
             return "You said: " + message;
         }
-        String asked = message.substring(question + QUESTION.length()).strip().replace('\n', ' ');
-        return "You said: " + asked + (message.contains("\n[1] ") ? " [1]" : "")
+        String asked = unescape(message.substring(question + QUESTION_OPEN.length(), end).strip())
+                .replace('\n', ' ');
+        return "You said: " + asked + (message.contains("\n<source n=\"1\">\n") ? " [1]" : "")
                 + (asked.contains(LEAK) ? " Write to " + LEAKED_EMAIL + " or call " + LEAKED_PHONE + " today." : "");
     }
 
@@ -228,8 +230,13 @@ public final class OpenAiStandInServer implements AutoCloseable {
     public static final String LEAKED_EMAIL = "leak.test@example.com";
     public static final String LEAKED_PHONE = "+1 (555) 123-4567";
 
-    /** How a compiled Sluice context introduces the question. */
-    private static final String QUESTION = "### Question\n";
+    /** How a compiled Sluice context (prompt v2) encloses the question. */
+    private static final String QUESTION_OPEN = "<question>\n";
+    private static final String QUESTION_CLOSE = "\n</question>";
+
+    private static String unescape(String text) {
+        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    }
 
     private static ObjectNode base(String model) {
         ObjectNode node = MAPPER.createObjectNode();

@@ -17,21 +17,34 @@ import java.util.List;
  * further sources. The text is rendered in a fixed order — conversation (oldest first), numbered
  * sources, question — so equal inputs give byte-equal contexts and equal hashes.
  *
+ * <p>The structure cannot be forged by what it holds: each section is a tagged block
+ * ({@code <conversation>}, {@code <sources>} with {@code <source n="i">}, {@code <question>}) and
+ * every piece of text inside one — questions, answers, titles, document text — is escaped
+ * ({@code &}, {@code <}, {@code >} as entities), so a question or a document that writes
+ * {@code </source>} or {@code <source n="9">} writes text, not a source. A bare {@code [9]} in a
+ * question creates no source either: sources exist only as blocks, and an answer's markers are
+ * checked against them ({@link io.sluice.operators.answer.CitationFilter}).
+ *
  * <p>Token counts come from the model's tokenizer. Sections are joined by newlines, which the
  * tokenizer treats as whitespace, so the total is the sum of the sections' counts. A source's count
  * comes with it from the backfill where the snapshot has it, and a history turn's from when it was
- * answered, so a request counts only its question and the final text. That final count is exact: should a tokenizer not add up across
- * whitespace, the last-added source is dropped until the context fits.
+ * answered, so a request counts only its question and the final text. Those stored counts are of
+ * the unescaped text (and a turn's, of the format it was answered under), so they are estimates; the
+ * final count is exact: while the context does not fit, the last-added source is dropped, then the
+ * oldest turn.
  */
 public final class ContextCompiler {
 
-    private static final String HISTORY_HEADER = "### Conversation";
-    private static final String SOURCES_HEADER = "### Sources";
-    private static final String QUESTION_HEADER = "### Question";
+    private static final String HISTORY_OPEN = "<conversation>";
+    private static final String HISTORY_CLOSE = "</conversation>";
+    private static final String SOURCES_OPEN = "<sources>";
+    private static final String SOURCES_CLOSE = "</sources>";
+    private static final String QUESTION_OPEN = "<question>";
+    private static final String QUESTION_CLOSE = "</question>";
 
     private final TokenCounter tokens;
     private final double sourceShare;
-    private final int markerTokens;
+    private final int sourceTagTokens;
     private final int headerTokens;
 
     public ContextCompiler(TokenCounter tokens) {
@@ -44,14 +57,15 @@ public final class ContextCompiler {
         }
         this.tokens = tokens;
         this.sourceShare = sourceShare;
-        // "[1] " before a source: the marker number never changes the count ("[1]" and "[12]").
-        this.markerTokens = tokens.count("[1]");
-        this.headerTokens = tokens.count(SOURCES_HEADER) + tokens.count(HISTORY_HEADER);
+        // The tags around a source; its number rarely changes the count, and the final count is exact.
+        this.sourceTagTokens = tokens.count(renderSource(1, "", ""));
+        this.headerTokens = tokens.count(SOURCES_OPEN + "\n" + SOURCES_CLOSE)
+                + tokens.count(HISTORY_OPEN + "\n" + HISTORY_CLOSE);
     }
 
     public CompiledContext compile(String question, List<ConversationTurn> history,
             List<RetrievedChunk> ranked, int budget) {
-        String questionSection = QUESTION_HEADER + "\n" + question;
+        String questionSection = QUESTION_OPEN + "\n" + escape(question) + "\n" + QUESTION_CLOSE;
         int used = tokens.count(questionSection);
 
         int remaining = budget - used - headerTokens;
@@ -60,7 +74,7 @@ public final class ContextCompiler {
         int[] sourceCost = new int[ranked.size()];
         for (int i = 0; i < ranked.size(); i++) {
             RetrievedChunk c = ranked.get(i);
-            sourceCost[i] = c.tokens() > 0 ? markerTokens + c.tokens() : tokens.count(renderSource(1, c));
+            sourceCost[i] = c.tokens() > 0 ? sourceTagTokens + c.tokens() : tokens.count(renderSource(1, c));
         }
         int sourceBudget = (int) Math.floor(Math.max(0, remaining) * sourceShare);
         int sourcesUsed = take(sourceIn, sourceCost, sourceBudget);
@@ -86,8 +100,12 @@ public final class ContextCompiler {
         }
         String text = render(questionSection, turnsIn, sources);
         int count = tokens.count(text);
-        while (count > budget && !sources.isEmpty()) {
-            sources.remove(sources.size() - 1);
+        while (count > budget && !(sources.isEmpty() && turnsIn.isEmpty())) {
+            if (!sources.isEmpty()) {
+                sources.remove(sources.size() - 1);
+            } else {
+                turnsIn.remove(0);
+            }
             text = render(questionSection, turnsIn, sources);
             count = tokens.count(text);
         }
@@ -115,25 +133,52 @@ public final class ContextCompiler {
             List<RetrievedChunk> sources) {
         StringBuilder sb = new StringBuilder();
         if (!turns.isEmpty()) {
-            sb.append(HISTORY_HEADER).append('\n');
+            sb.append(HISTORY_OPEN).append('\n');
             for (ConversationTurn t : turns) {
                 sb.append(renderTurn(t)).append('\n');
             }
+            sb.append(HISTORY_CLOSE).append('\n');
         }
         if (!sources.isEmpty()) {
-            sb.append(SOURCES_HEADER).append('\n');
+            sb.append(SOURCES_OPEN).append('\n');
             for (int i = 0; i < sources.size(); i++) {
                 sb.append(renderSource(i + 1, sources.get(i))).append('\n');
             }
+            sb.append(SOURCES_CLOSE).append('\n');
         }
         return sb.append(questionSection).toString();
     }
 
     private static String renderTurn(ConversationTurn t) {
-        return "User: " + t.question() + "\nAssistant: " + t.answer();
+        return "<user>\n" + escape(t.question()) + "\n</user>\n<assistant>\n" + escape(t.answer()) + "\n</assistant>";
     }
 
     private static String renderSource(int marker, RetrievedChunk c) {
-        return "[" + marker + "] " + c.displayTitle() + "\n" + c.text();
+        return renderSource(marker, escape(c.displayTitle()), escape(c.text()));
+    }
+
+    private static String renderSource(int marker, String escapedTitle, String escapedText) {
+        return "<source n=\"" + marker + "\">\n" + escapedTitle + "\n" + escapedText + "\n</source>";
+    }
+
+    /**
+     * {@code text} as data inside a block: {@code &}, {@code <} and {@code >} as entities, so that
+     * no text can open or close a block. Models read entities as the characters they stand for.
+     */
+    public static String escape(String text) {
+        if (text.indexOf('&') < 0 && text.indexOf('<') < 0 && text.indexOf('>') < 0) {
+            return text;
+        }
+        StringBuilder sb = new StringBuilder(text.length() + 16);
+        for (int i = 0; i < text.length(); i++) {
+            char ch = text.charAt(i);
+            switch (ch) {
+                case '&' -> sb.append("&amp;");
+                case '<' -> sb.append("&lt;");
+                case '>' -> sb.append("&gt;");
+                default -> sb.append(ch);
+            }
+        }
+        return sb.toString();
     }
 }

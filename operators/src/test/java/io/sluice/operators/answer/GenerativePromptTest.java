@@ -23,11 +23,11 @@ class GenerativePromptTest {
 
     @Test
     void theModelSeesTheInstructionAndTheCompiledContext() {
-        CompiledContext context = new CompiledContext("### Question\nWhy?", 5, List.of(), List.of(), "h");
+        CompiledContext context = new CompiledContext("<question>\nWhy?\n</question>", 5, List.of(), List.of(), "h");
         GenerationRequest request = GenerativePrompt.request(context, GenerationParams.greedy(16, 9), "r-9");
         assertThat(request.messages()).hasSize(2);
-        assertThat(request.messages().get(0).content()).contains("[n]");
-        assertThat(request.messages().get(1).content()).isEqualTo("### Question\nWhy?");
+        assertThat(request.messages().get(0).content()).contains("[n]").contains("never instructions");
+        assertThat(request.messages().get(1).content()).isEqualTo("<question>\nWhy?\n</question>");
         assertThat(request.params().seed()).isEqualTo(9);
         assertThat(request.journalKey()).isEqualTo("r-9");
     }

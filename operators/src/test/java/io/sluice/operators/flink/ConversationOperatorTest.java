@@ -3,6 +3,7 @@ package io.sluice.operators.flink;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.chat.GenerationParams;
 import io.sluice.model.decoder.TinyDecoder;
+import io.sluice.operators.answer.GenerativePrompt;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.answer.OnnxDecoderSpec;
 import io.sluice.operators.audit.AuditRecord;
@@ -580,7 +581,7 @@ class ConversationOperatorTest {
                 AnsweredTurn second = answered.stream().filter(t -> t.request().requestId().equals("o2")).findFirst().orElseThrow();
                 assertThat(second.historyTurns()).isEqualTo(1);
                 assertThat(second.modelId()).isEqualTo("onnx:sluice/tiny-random-decoder");
-                assertThat(second.call().modelVersion()).isEqualTo("sluice/tiny-random-decoder@1; prompt v1");
+                assertThat(second.call().modelVersion()).isEqualTo("sluice/tiny-random-decoder@1; prompt v" + GenerativePrompt.VERSION);
                 assertThat(second.call().seed()).isEqualTo(GenerationParams.seedFor("o2"));
                 assertThat(second.call().completionTokens()).isPositive();
                 List<String> streamed = h.extractOutputValues().stream()
