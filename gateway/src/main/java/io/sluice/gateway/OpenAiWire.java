@@ -291,7 +291,7 @@ public final class OpenAiWire {
             case "PAYLOAD_TOO_LARGE" -> new ApiException(413, "invalid_request_error", "payload_too_large", detail,
                     null, requestId);
             case "INVALID_ENCODING", "MALFORMED_JSON", "MISSING_FIELD", "INVALID_FIELD", "FIELD_TOO_LONG",
-                    "PII_DETECTED" ->
+                    "PII_DETECTED", "PROMPT_INJECTION" ->
                     new ApiException(400, "invalid_request_error", reason.toLowerCase(Locale.ROOT), detail,
                             null, requestId);
             case "UNKNOWN_TENANT", "MODEL_NOT_ALLOWED" -> new ApiException(403, "permission_error",

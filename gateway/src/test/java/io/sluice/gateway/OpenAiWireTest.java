@@ -101,6 +101,10 @@ class OpenAiWireTest {
         assertThat(spent.retryAfterSeconds()).isEqualTo(7200);
         assertThat(OpenAiWire.rejection(OpenAiWire.parse("{\"reason\":\"BUDGET_EXHAUSTED\",\"detail\":\"x\"}"))
                 .retryAfterSeconds()).as("held by running turns only").isEqualTo(1);
+        ApiException injected = OpenAiWire.rejection(OpenAiWire.parse("{\"reason\":\"PROMPT_INJECTION\","
+                + "\"detail\":\"looks like an attack (OVERRIDE)\"}"));
+        assertThat(injected.status()).isEqualTo(400);
+        assertThat(injected.code()).isEqualTo("prompt_injection");
         ApiException failed = OpenAiWire.rejection(OpenAiWire.parse("{\"reason\":\"MODEL_FAILED\",\"detail\":\"503\"}"));
         assertThat(failed.status()).isEqualTo(502);
         assertThat(OpenAiWire.parse(OpenAiWire.error(failed)).path("error").path("type").asText()).isEqualTo("api_error");

@@ -32,6 +32,12 @@ public enum RejectReason {
      */
     PII_DETECTED,
     /**
+     * The message or a turn the request brings looks like a prompt-injection attempt and the
+     * tenant's policy refuses it ({@code promptInjection: reject}); the detail names the attack
+     * families found.
+     */
+    PROMPT_INJECTION,
+    /**
      * A request rate limit of the tenant or its API key ({@code rateLimit}, {@code keyRateLimit})
      * has no request left at the request's event time (the rejection says when it has:
      * {@code retryAt}), or the tenant has {@code maxInFlight} generations running.

@@ -107,6 +107,15 @@ class RecordCodecsTest {
                 new java.util.TreeMap<>(java.util.Map.of("EMAIL", 1)));
         assertThat(roundTrip(AnsweredTurn.TYPE, redacted)).isEqualTo(redacted);
         assertThat(roundTrip(AnsweredTurn.TYPE, redacted).answerRedacted()).containsEntry("EMAIL", 1);
+        Injection injection = new Injection(List.of("OVERRIDE", "ENCODED"),
+                List.of(new Injection.FlaggedSource("d#2", List.of("EXFILTRATION"))), true);
+        AnsweredTurn guarded = new AnsweredTurn(turn.request(), turn.snapshotId(), turn.embeddingModel(),
+                turn.retrieved(), turn.contextHash(), turn.contextTokens(), turn.historyTurns(), turn.modelId(),
+                turn.answer(), turn.citations(), turn.call(), turn.audit(), turn.timings(), turn.grounding(), null,
+                null, injection);
+        assertThat(roundTrip(AnsweredTurn.TYPE, guarded).injection()).isEqualTo(injection);
+        assertThat(roundTrip(AnsweredTurn.TYPE, turn).injection()).isEqualTo(Injection.NONE);
+        assertThat(new Injection(List.of(), List.of(), true).stripped()).as("nothing to strip").isFalse();
         ResponseEvent chunkEvent = ResponseEvent.chunk(REQUEST, 3, " word");
         assertThat(roundTrip(ResponseEvent.TYPE, chunkEvent)).isEqualTo(chunkEvent);
         ResponseEvent answerEvent = ResponseEvent.answer(turn, 11);

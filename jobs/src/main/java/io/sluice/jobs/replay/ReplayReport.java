@@ -23,7 +23,7 @@ public final class ReplayReport {
                 "apiKeyId"),
         ROUTING("answerModel"),
         RETRIEVAL("snapshotId", "embeddingModel", "retrieved"),
-        CONTEXT("contextHash", "contextTokens", "historyTurns"),
+        CONTEXT("injection", "contextHash", "contextTokens", "historyTurns"),
         ANSWER("modelId", "modelCall", "cost", "answer", "answerRedacted", "citations", "grounding"),
         CHAIN("chainSeq", "prevHash");
 

@@ -36,6 +36,7 @@ import io.sluice.schemas.Settlement;
 import io.sluice.schemas.json.SettlementJson;
 import io.sluice.schemas.json.RejectionJson;
 import io.sluice.schemas.json.ResponseJson;
+import io.sluice.schemas.tenants.InjectionPolicy;
 import io.sluice.schemas.tenants.PiiPolicy;
 import io.sluice.schemas.tenants.Tenant;
 import io.sluice.schemas.tenants.TenantRegistry;
@@ -172,7 +173,9 @@ public final class ServingJob {
                         conf.get(ServingOptions.CONVERSATION_DUPLICATE_WINDOW), false)
                         .withPrices(prices(conf, answerModels))
                         .withUnredactedTenants(tenants.all().stream().filter(t -> t.pii() == PiiPolicy.ALLOW)
-                                .map(Tenant::id).toList());
+                                .map(Tenant::id).toList())
+                        .withFlagOnlyTenants(tenants.all().stream()
+                                .filter(t -> t.injection() == InjectionPolicy.FLAG).map(Tenant::id).toList());
                 return new Settings(indexDir, snapshot, model, runtime,
                         conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
                         conf.get(ServingOptions.RETRIEVAL_CANDIDATES), conf.get(ServingOptions.RETRIEVAL_MAX_QUERY_TERMS),

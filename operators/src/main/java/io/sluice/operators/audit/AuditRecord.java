@@ -21,7 +21,8 @@ import java.io.UncheckedIOException;
  * message as validation left it, with the kinds of personal data it redacted, and the id of the API
  * key it came with),
  * the answer model chosen, the pinned snapshot and embedding model, what was retrieved with scores
- * and ranks, the compiled context's hash and size, the answer model's id, version, parameters,
+ * and ranks, what the prompt-injection detector flagged (message families, sources, whether they
+ * were left out), the compiled context's hash and size, the answer model's id, version, parameters,
  * seed and usage, what the turn cost by which price table, the full answer and its citations, and
  * where they did not hold up its grounding (markers removed, no source cited) — and the turn's link
  * in the conversation's
@@ -72,6 +73,18 @@ public final class AuditRecord {
         c.put("snapshotId", turn.snapshotId());
         c.put("embeddingModel", turn.embeddingModel());
         c.set("retrieved", retrieved(turn));
+        if (turn.injection().any()) {
+            // Only when something was flagged (rows of clean turns keep their earlier content): the
+            // families found, never the text; sources by chunk id, and whether they were left out.
+            ObjectNode injection = c.putObject("injection");
+            turn.injection().message().forEach(injection.putArray("message")::add);
+            var sources = injection.putArray("sources");
+            turn.injection().sources().forEach(f -> {
+                ObjectNode source = sources.addObject().put("chunkId", f.chunkId());
+                f.families().forEach(source.putArray("families")::add);
+            });
+            injection.put("stripped", turn.injection().stripped());
+        }
         c.put("contextHash", turn.contextHash());
         c.put("contextTokens", turn.contextTokens());
         c.put("historyTurns", turn.historyTurns());

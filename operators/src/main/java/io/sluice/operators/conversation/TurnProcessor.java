@@ -6,6 +6,8 @@ import io.sluice.operators.context.CompiledContext;
 import io.sluice.operators.context.ContextCompiler;
 import io.sluice.operators.cost.PriceTable;
 import io.sluice.operators.guard.AnswerRedactor;
+import io.sluice.operators.guard.InjectionDetector;
+import io.sluice.operators.guard.InjectionGuard;
 import io.sluice.operators.guard.PiiDetector;
 import io.sluice.operators.guard.PiiRedactor;
 import io.sluice.schemas.AnsweredTurn;
@@ -16,10 +18,12 @@ import io.sluice.schemas.Citation;
 import io.sluice.schemas.ConversationHistory;
 import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.Grounding;
+import io.sluice.schemas.Injection;
 import io.sluice.schemas.ModelCall;
 import io.sluice.schemas.RetrievedChunk;
 import io.sluice.schemas.RetrievedRequest;
 import io.sluice.schemas.StageTimings;
+import io.sluice.schemas.tenants.InjectionPolicy;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +32,9 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * Answers one turn of a conversation: compiles the context from the request, the conversation's
- * history and the retrieved chunks ({@link #prepare}), answers it with the local answer model or
+ * Answers one turn of a conversation: screens the retrieved chunks for prompt injection
+ * ({@link InjectionGuard}: flagged ones are left out unless the tenant's policy only flags them),
+ * compiles the context from the request, the conversation's history and the chunks ({@link #prepare}), answers it with the local answer model or
  * takes a generative model's answer ({@link #complete}), and maps cited markers back to chunks.
  * The caller owns the history; this class keeps no state.
  */
@@ -39,24 +44,29 @@ public final class TurnProcessor {
     private final AnswerModel model;
     private final PriceTable prices;
     private final Set<String> unredactedTenants;
+    private final Set<String> flagOnlyTenants;
     private final PiiDetector detector = new PiiDetector();
+    private final InjectionGuard injectionGuard = new InjectionGuard(new InjectionDetector());
 
-    /** A processor whose turns carry no cost and whose answers are redacted. */
+    /** A processor whose turns carry no cost, whose answers are redacted and whose flagged sources are stripped. */
     public TurnProcessor(ContextCompiler compiler, AnswerModel model) {
-        this(compiler, model, null, Set.of());
+        this(compiler, model, null, Set.of(), Set.of());
     }
 
     /**
      * @param prices what turns cost; null: no cost
      * @param unredactedTenants tenants whose answers keep personal data (their policy allows it);
      *     every other tenant's answers are redacted before they leave
+     * @param flagOnlyTenants tenants whose sources flagged as prompt injection stay in the context
+     *     ({@link InjectionPolicy#FLAG}); every other tenant's are left out
      */
     public TurnProcessor(ContextCompiler compiler, AnswerModel model, PriceTable prices,
-            Set<String> unredactedTenants) {
+            Set<String> unredactedTenants, Set<String> flagOnlyTenants) {
         this.compiler = compiler;
         this.model = model;
         this.prices = prices;
         this.unredactedTenants = Set.copyOf(unredactedTenants);
+        this.flagOnlyTenants = Set.copyOf(flagOnlyTenants);
     }
 
     /**
@@ -80,16 +90,23 @@ public final class TurnProcessor {
         return t.withTokens(compiler.turnTokens(t));
     }
 
-    /** A turn whose context is compiled, waiting for its answer. */
-    public record PreparedTurn(RetrievedRequest retrieved, CompiledContext context, long compileMicros) {}
+    /** A turn whose context is compiled, waiting for its answer, and what was flagged on the way. */
+    public record PreparedTurn(RetrievedRequest retrieved, CompiledContext context, long compileMicros,
+            Injection injection) {}
 
-    /** Compiles the turn's context from the request, the history and the retrieved chunks. */
+    /**
+     * Screens the retrieved chunks and compiles the turn's context from the request, the history and
+     * the chunks that remain. The screening time counts as compile time.
+     */
     public PreparedTurn prepare(RetrievedRequest retrieved, ConversationHistory history) {
         ChatRequest request = retrieved.request();
         long t0 = System.nanoTime();
+        InjectionGuard.Screened screened = injectionGuard.screen(
+                flagOnlyTenants.contains(request.tenantId()) ? InjectionPolicy.FLAG : InjectionPolicy.STRIP,
+                request.message(), request.clientHistory(), retrieved.chunks());
         CompiledContext context = compiler.compile(request.message(), history.turns(),
-                retrieved.chunks(), request.contextTokens());
-        return new PreparedTurn(retrieved, context, (System.nanoTime() - t0) / 1000);
+                screened.sources(), request.contextTokens());
+        return new PreparedTurn(retrieved, context, (System.nanoTime() - t0) / 1000, screened.injection());
     }
 
     /** Answers a prepared turn with the local answer model. */
@@ -142,6 +159,6 @@ public final class TurnProcessor {
                 new StageTimings(retrieved.embedMicros(), retrieved.retrieveMicros(), turn.compileMicros(), answerMicros),
                 new Grounding(answer.droppedMarkers(),
                         generative && citations.isEmpty() && !context.sources().isEmpty()),
-                prices == null ? null : prices.cost(request.answerModel(), call), redacted);
+                prices == null ? null : prices.cost(request.answerModel(), call), redacted, turn.injection());
     }
 }

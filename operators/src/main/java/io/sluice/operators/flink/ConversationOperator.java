@@ -124,6 +124,10 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      * @param duplicateWindow how far back, in event time, a repeated request id is a duplicate
      * @param replay whether this is a replay: Flink's state TTL, which counts processing time, then
      *     never expires history (event-time expiry still applies), so old savepoints replay as they ran
+     * @param prices what turns cost; null: no cost
+     * @param unredactedTenants tenants whose answers keep personal data (pii: allow)
+     * @param flagOnlyTenants tenants whose sources flagged as prompt injection stay in the context
+     *     (promptInjection: flag); every other tenant's are left out
      */
     public record Settings(
             int maxTurns,
@@ -136,7 +140,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             Duration duplicateWindow,
             boolean replay,
             PriceTable prices,
-            TreeSet<String> unredactedTenants) implements Serializable {
+            TreeSet<String> unredactedTenants,
+            TreeSet<String> flagOnlyTenants) implements Serializable {
 
         /** The defaults of {@code sluice.conversation.duplicate-window-ids} and {@code duplicate-window}. */
         public static final int DEFAULT_WINDOW_IDS = 256;
@@ -144,6 +149,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
 
         public Settings {
             unredactedTenants = unredactedTenants == null ? new TreeSet<>() : new TreeSet<>(unredactedTenants);
+            flagOnlyTenants = flagOnlyTenants == null ? new TreeSet<>() : new TreeSet<>(flagOnlyTenants);
             if (maxTurns < 1 || maxInFlight < 1 || maxPendingTurns < 1 || duplicateWindowIds < 1) {
                 throw new IllegalArgumentException(
                         "max turns, max in-flight, max pending turns and duplicate window ids must be positive");
@@ -154,19 +160,25 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings(int maxTurns, Duration historyTtl, String embeddingModel, AnswerModels answerModels,
                 int maxInFlight, int maxPendingTurns, int duplicateWindowIds, Duration duplicateWindow, boolean replay) {
             this(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns, duplicateWindowIds,
-                    duplicateWindow, replay, null, null);
+                    duplicateWindow, replay, null, null, null);
         }
 
         /** These settings, with the answers of {@code tenants} left unredacted (their policy allows it). */
         public Settings withUnredactedTenants(java.util.Collection<String> tenants) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, replay, prices, new TreeSet<>(tenants));
+                    duplicateWindowIds, duplicateWindow, replay, prices, new TreeSet<>(tenants), flagOnlyTenants);
+        }
+
+        /** These settings, with the sources of {@code tenants} flagged as prompt injection kept in the context. */
+        public Settings withFlagOnlyTenants(java.util.Collection<String> tenants) {
+            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
+                    duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, new TreeSet<>(tenants));
         }
 
         /** These settings, with turns priced by {@code table} (null: no cost). */
         public Settings withPrices(PriceTable table) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, replay, table, unredactedTenants);
+                    duplicateWindowIds, duplicateWindow, replay, table, unredactedTenants, flagOnlyTenants);
         }
 
         /** With the default duplicate window. */
@@ -189,7 +201,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         /** These settings for replay, with {@code models} answering. */
         public Settings forReplay(AnswerModels models) {
             return new Settings(maxTurns, historyTtl, embeddingModel, models, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, true, prices, unredactedTenants);
+                    duplicateWindowIds, duplicateWindow, true, prices, unredactedTenants, flagOnlyTenants);
         }
     }
 
@@ -232,7 +244,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         turns = new TurnQueue(settings.maxPendingTurns(), settings.duplicateWindowIds(), settings.duplicateWindow());
         tokenizer = EmbeddingModels.tokenizer(settings.embeddingModel());
         processor = new TurnProcessor(new ContextCompiler(tokenizer),
-                new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3), settings.prices(), settings.unredactedTenants());
+                new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3), settings.prices(), settings.unredactedTenants(),
+                settings.flagOnlyTenants());
         chatModels = new HashMap<>();
         for (Map.Entry<String, ChatModelSpec> e : settings.answerModels().generativeModels().entrySet()) {
             ChatModelSpec spec = e.getValue();
@@ -478,6 +491,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         costs.answered(turn);
         metrics.redacted(turn.answerRedacted());
+        metrics.injection(turn.injection());
         emit(ResponseEvent.answer(turn, chunks), turn.request());
     }
 

@@ -1,5 +1,6 @@
 package io.sluice.operators.flink;
 
+import io.sluice.schemas.Injection;
 import io.sluice.schemas.RejectReason;
 
 import org.apache.flink.metrics.Counter;
@@ -24,6 +25,9 @@ public final class StageMetrics {
     private final Map<RejectReason, Counter> rejected = new EnumMap<>(RejectReason.class);
     private final Map<String, Counter> redacted = new java.util.HashMap<>();
     private final Histogram latencyMicros;
+    private Counter injectionMessages;
+    private Counter injectionSources;
+    private Counter injectionStripped;
 
     public StageMetrics(MetricGroup parent, String stage) {
         this.group = parent.addGroup("sluice").addGroup(stage);
@@ -40,6 +44,30 @@ public final class StageMetrics {
     public void redacted(Map<String, Integer> counts) {
         counts.forEach((kind, n) -> redacted.computeIfAbsent(kind,
                 k -> group.addGroup("redacted").counter(k.toLowerCase(java.util.Locale.ROOT))).inc(n));
+    }
+
+    /**
+     * What a passed turn had flagged as prompt injection: {@code sluice.<stage>.injection.messages}
+     * (turns whose message or brought turns were flagged), {@code .sources} (sources flagged) and
+     * {@code .stripped} (flagged sources left out of the context).
+     */
+    public void injection(Injection injection) {
+        if (!injection.any()) {
+            return;
+        }
+        if (injectionMessages == null) {
+            MetricGroup g = group.addGroup("injection");
+            injectionMessages = g.counter("messages");
+            injectionSources = g.counter("sources");
+            injectionStripped = g.counter("stripped");
+        }
+        if (!injection.message().isEmpty()) {
+            injectionMessages.inc();
+        }
+        injectionSources.inc(injection.sources().size());
+        if (injection.stripped()) {
+            injectionStripped.inc(injection.sources().size());
+        }
     }
 
     public void rejected(RejectReason reason) {

@@ -10,7 +10,10 @@ import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RequestEnvelope;
 import io.sluice.schemas.RequestSignature;
 import io.sluice.operators.guard.PiiDetector;
+import io.sluice.operators.guard.InjectionDetector;
+import io.sluice.operators.guard.InjectionGuard;
 import io.sluice.operators.guard.PiiGuard;
+import io.sluice.schemas.tenants.InjectionPolicy;
 import io.sluice.schemas.tenants.PiiPolicy;
 import io.sluice.schemas.tenants.Tenant;
 import io.sluice.schemas.tenants.TenantRegistry;
@@ -74,7 +77,9 @@ import java.util.regex.Pattern;
  * ({@code INVALID_ENCODING}); integers must fit their range, never wrap. Personal data then meets
  * the tenant's {@link PiiPolicy} ({@link PiiGuard}): redacted in the message and brought turns
  * (the default), refused ({@code PII_DETECTED}), or allowed; in an id it is refused unless allowed,
- * and what any rejection echoes back is redacted. Anything else becomes a
+ * and what any rejection echoes back is redacted. Where the tenant's {@link InjectionPolicy} is
+ * reject, a message or brought turn the {@link InjectionDetector} flags is refused
+ * ({@code PROMPT_INJECTION}); under the other policies the conversation stage records it. Anything else becomes a
  * {@link Rejection} with a reason code, never an exception: bad data must not restart the job.
  */
 public final class RequestValidator {
@@ -100,6 +105,7 @@ public final class RequestValidator {
             .build();
 
     private final PiiGuard pii = new PiiGuard(new PiiDetector());
+    private final InjectionGuard injection = new InjectionGuard(new InjectionDetector());
     private final TenantRegistry tenants;
     private final AnswerModels answerModels;
     private final int maxPayloadBytes;
@@ -235,6 +241,13 @@ public final class RequestValidator {
             guarded = pii.apply(t.pii(), message, history);
         } catch (PiiGuard.Refused e) {
             return p.reject(RejectReason.PII_DETECTED, e.getMessage());
+        }
+        if (t.injection() == InjectionPolicy.REJECT) {
+            List<String> families = injection.families(guarded.message(), guarded.history());
+            if (!families.isEmpty()) {
+                return p.reject(RejectReason.PROMPT_INJECTION, "the request looks like a prompt-injection attempt ("
+                        + String.join(", ", families) + ") and tenant policy is to refuse it");
+            }
         }
         if (guarded.message().length() > Bounds.MAX_MESSAGE_CHARS) {
             // Placeholders can be longer than what they replace ("a@b.co" becomes "[EMAIL_1]").

@@ -12,7 +12,8 @@ import java.util.List;
  * answer models the tenant may use; null allows every model the job offers. {@code pii} is what
  * validation does with personal data in the tenant's requests (null: {@link PiiPolicy#REDACT}).
  * {@code limits} are what the admission stage holds the tenant to (rates, token budgets, generations
- * in flight; {@link Limits#NONE} by default).
+ * in flight; {@link Limits#NONE} by default). {@code injection} is what is done with text the
+ * prompt-injection detector flags (null: {@link InjectionPolicy#STRIP}).
  */
 public record Tenant(
         String id,
@@ -24,7 +25,15 @@ public record Tenant(
         String answerModel,
         List<String> models,
         PiiPolicy pii,
-        Limits limits) {
+        Limits limits,
+        InjectionPolicy injection) {
+
+    /** A tenant whose flagged sources are stripped (the default policy). */
+    public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens,
+            String answerModel, List<String> models, PiiPolicy pii, Limits limits) {
+        this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii, limits,
+                InjectionPolicy.STRIP);
+    }
 
     /** A tenant without limits. */
     public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens,
@@ -63,6 +72,9 @@ public record Tenant(
         if (limits == null) {
             limits = Limits.NONE;
         }
+        if (injection == null) {
+            injection = InjectionPolicy.STRIP;
+        }
         for (String model : limits.modelTokens().keySet()) {
             if (models != null && !models.contains(model)) {
                 throw new IllegalArgumentException("tenant " + id + ": a token budget for model '" + model
@@ -90,7 +102,13 @@ public record Tenant(
     /** The same tenant held to {@code limits}. */
     public Tenant withLimits(Limits limits) {
         return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
-                limits);
+                limits, injection);
+    }
+
+    /** The same tenant with {@code policy} for flagged text. */
+    public Tenant withInjection(InjectionPolicy policy) {
+        return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
+                limits, policy);
     }
 
     /** The same tenant with {@code limit} as its rate limit (null: unlimited). */

@@ -26,12 +26,14 @@ import java.util.TreeMap;
  *               "keyRateLimit": {"requestsPerMinute": 100, "burst": 20},
  *               "tokenBudget": {"tokensPerDay": 2000000, "tokensPerMonth": 40000000},
  *               "keyTokenBudget": {"tokensPerDay": 500000},
- *               "modelTokenBudgets": {"remote": {"tokensPerMonth": 10000000}}, "maxInFlight": 16}]}
+ *               "modelTokenBudgets": {"remote": {"tokensPerMonth": 10000000}}, "maxInFlight": 16,
+ *               "promptInjection": "strip"}]}
  * }</pre>
  *
  * Every field but {@code id} is optional and falls back to {@link Tenant#withDefaults}; without
  * {@code models} the tenant may use every answer model; {@code pii} is redact (the default), reject or
- * allow ({@link PiiPolicy}); without {@code rateLimit} the tenant's requests are not limited, and a
+ * allow ({@link PiiPolicy}); {@code promptInjection} is strip (the default), flag or reject
+ * ({@link InjectionPolicy}); without {@code rateLimit} the tenant's requests are not limited, and a
  * {@code rateLimit} without {@code burst} allows a tenth of a minute's requests at once
  * ({@link RateLimit#of}); {@code keyRateLimit} (same shape) holds for each API key of the tenant.
  * Token budgets bound generative tokens per UTC day and month of the tenant, of each key and of
@@ -92,7 +94,9 @@ public final class TenantRegistry implements Serializable {
                         n.path("answerModel").asText(null),
                         models(n.get("models")),
                         n.hasNonNull("pii") ? PiiPolicy.parse(n.get("pii").asText()) : PiiPolicy.REDACT,
-                        limits(n)));
+                        limits(n),
+                        n.hasNonNull("promptInjection") ? InjectionPolicy.parse(n.get("promptInjection").asText())
+                                : InjectionPolicy.STRIP));
             } catch (IllegalArgumentException e) {
                 throw new IOException("Tenants file " + file + ": " + e.getMessage(), e);
             }
@@ -181,16 +185,16 @@ public final class TenantRegistry implements Serializable {
     /** Serializable form: records are not, and Flink ships the registry inside a function. */
     private record TenantEntry(String id, int maxMessageChars, int topK, int maxTopK,
             int contextTokens, int maxContextTokens, String answerModel, ArrayList<String> models, PiiPolicy pii,
-            Limits limits) implements Serializable {
+            Limits limits, InjectionPolicy injection) implements Serializable {
         static TenantEntry of(Tenant t) {
             return new TenantEntry(t.id(), t.maxMessageChars(), t.topK(), t.maxTopK(),
                     t.contextTokens(), t.maxContextTokens(), t.answerModel(),
-                    t.models() == null ? null : new ArrayList<>(t.models()), t.pii(), t.limits());
+                    t.models() == null ? null : new ArrayList<>(t.models()), t.pii(), t.limits(), t.injection());
         }
 
         Tenant toTenant() {
             return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models,
-                    pii, limits);
+                    pii, limits, injection);
         }
     }
 

@@ -1,0 +1,70 @@
+package io.sluice.operators.guard;
+
+import io.sluice.schemas.ConversationHistory;
+import io.sluice.schemas.ConversationTurn;
+import io.sluice.schemas.Injection;
+import io.sluice.schemas.RetrievedChunk;
+import io.sluice.schemas.tenants.InjectionPolicy;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A tenant's prompt-injection policy applied to a turn: what its message and brought turns hold
+ * ({@link #families}; validation refuses on it under {@link InjectionPolicy#REJECT}), and which
+ * retrieved sources are flagged and, unless the policy only flags, left out of the context
+ * ({@link #screen}). Plain and deterministic, so replay flags and strips what the live run did;
+ * thread-safe.
+ */
+public final class InjectionGuard {
+
+    /** The sources that go on to the context, and what was flagged. */
+    public record Screened(List<RetrievedChunk> sources, Injection injection) {}
+
+    private final InjectionDetector detector;
+
+    public InjectionGuard(InjectionDetector detector) {
+        this.detector = detector;
+    }
+
+    /**
+     * The attack families found in {@code message} and the questions and answers of the turns a
+     * request brings ({@code history}; null: none), in {@link InjectionFamily} order; empty: clean.
+     */
+    public List<String> families(String message, ConversationHistory history) {
+        Set<InjectionFamily> found = EnumSet.noneOf(InjectionFamily.class);
+        found.addAll(detector.scan(message).families());
+        if (history != null) {
+            for (ConversationTurn t : history.turns()) {
+                found.addAll(detector.scan(t.question()).families());
+                found.addAll(detector.scan(t.answer()).families());
+            }
+        }
+        return found.stream().map(Enum::name).toList();
+    }
+
+    /**
+     * The turn screened under {@code policy}: every retrieved source scanned, flagged ones left out
+     * unless the policy only flags, and the message's families (as {@link #families}) recorded.
+     */
+    public Screened screen(InjectionPolicy policy, String message, ConversationHistory history,
+            List<RetrievedChunk> retrieved) {
+        List<RetrievedChunk> kept = new ArrayList<>(retrieved.size());
+        List<Injection.FlaggedSource> flagged = new ArrayList<>();
+        for (RetrievedChunk c : retrieved) {
+            // The title is part of what the model reads, so it is scanned with the text.
+            InjectionDetector.Verdict v = detector.scan(c.displayTitle() + "\n" + c.text());
+            if (v.flagged()) {
+                flagged.add(new Injection.FlaggedSource(c.chunkId(), v.names()));
+                if (policy.strips()) {
+                    continue;
+                }
+            }
+            kept.add(c);
+        }
+        Injection injection = new Injection(families(message, history), flagged, policy.strips());
+        return new Screened(injection.any() ? List.copyOf(kept) : retrieved, injection.any() ? injection : Injection.NONE);
+    }
+}
