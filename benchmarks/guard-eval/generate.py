@@ -12,8 +12,9 @@ characters, Unicode tag characters, leetspeak). Benign items are questions and d
 kinds Sluice serves; "hard" ones talk about instructions, prompts, system settings, modes, rules,
 ignoring, forgetting and overriding without asking the assistant to do anything of the kind.
 
-The detector was tuned on this set; `holdout.jsonl` beside this script was written after its rules
-were frozen and is reported separately (`./sluice bench guard --dataset ...`).
+The detector was tuned on this set. The `holdout-N.jsonl` files beside this script were each
+written after the rules of the day were frozen and measured once before any change (see
+docs/BENCHMARKS.md for which were tuned on afterwards): `./sluice bench guard --dataset FILE`.
 """
 import base64
 import codecs

@@ -86,14 +86,15 @@ public final class InjectionDetector {
 
     // Vocabulary shared by the rules. Bounded: "(?:\\W+\\w+){0,4}?" skips at most four words.
     private static final String DROP = "(?:ignore|disregard|forget|never mind|nevermind|skip|override|overwrite|bypass|discard|drop|abandon|"
-            + "neglect|set aside|throw out|scrap|dismiss|circumvent|disable|deactivate|turn off|lift)";
+            + "neglect|set aside|throw out|throw away|scrap|scratch|dismiss|circumvent|disable|deactivate|turn off|lift|"
+            + "erase|delete|clear|cancel|revoke|suspend|pay no attention to|stop following|no longer follow)";
     private static final String PRIOR = "(?:previous|prior|above|earlier|preceding|former|foregoing|initial|original|"
-            + "aforementioned|old|all)";
-    private static final String DIRECTIVE = "(?:instructions?|rules?|prompts?|directions?|guidelines?|directives?|"
-            + "constraints?|guardrails?|restrictions?|polic(?:y|ies)|commands?|programming|system prompt|"
+            + "aforementioned|all|current)";
+    private static final String DIRECTIVE = "(?:instructions?|rules?|prompts?|directions?|guidelines?|guidance|directives?|"
+            + "constraints?|guardrails?|restrictions?|polic(?:y|ies)|commands?|programming|configuration|setup|system prompt|"
             + "system message|safeguards?|(?:safety|content) (?:rules|measures|settings|filters|guidelines))";
     private static final String AI = "(?:ai|a\\.i\\.|llms?|large language models?|language models?|ai assistants?|"
-            + "assistants?|chatbots?|bots?|gpt|chatgpt|claude|copilot|ai models?|ai agents?)";
+            + "assistants?|chatbots?|bots?|gpt|chatgpt|claude|copilot|ai models?|ai agents?|ai systems?)";
     private static final String SECRET_PROMPT = "(?:system prompt|system message|system instructions?|initial prompt|"
             + "initial instructions?|hidden (?:prompt|instructions?|rules)|original (?:prompt|instructions?)|"
             + "secret (?:prompt|instructions?)|pre-?prompt|meta-?prompt|developer (?:message|prompt|instructions?)|"
@@ -107,22 +108,48 @@ public final class InjectionDetector {
 
     private static final List<Rule> RULES = List.of(
             // OVERRIDE
-            rule("drop-prior-instructions", InjectionFamily.OVERRIDE, 1.0, true, "ignor|disregard|forget|never mind|nevermind|skip|overrid|overwrit|bypass|discard|drop|abandon|neglect|set aside|throw out|scrap|dismiss|circumvent|disabl|deactivat|turn off|lift",
+            rule("drop-prior-instructions", InjectionFamily.OVERRIDE, 1.0, true, "ignor|disregard|forget|never mind|nevermind|skip|overrid|overwrit|bypass|discard|drop|abandon|neglect|set aside|throw out|throw away|scrap|scratch|dismiss|circumvent|disabl|deactivat|turn off|lift|erase|delete|clear|cancel|revoke|suspend|pay no attention|stop following|no longer follow",
                     "\\b" + DROP + "\\b(?:\\W+\\w+){0,4}?\\W+" + PRIOR + "\\b(?:\\W+\\w+){0,2}?\\W+" + DIRECTIVE + "\\b"
                             + "(?! (?:i|we) (?:gave|sent|wrote|provided|mentioned|asked))"),
-            rule("drop-your-instructions", InjectionFamily.OVERRIDE, 1.0, true, "ignor|disregard|forget|never mind|nevermind|skip|overrid|overwrit|bypass|discard|drop|abandon|neglect|set aside|throw out|scrap|dismiss|circumvent|disabl|deactivat|turn off|lift",
+            rule("drop-your-instructions", InjectionFamily.OVERRIDE, 1.0, true, "ignor|disregard|forget|never mind|nevermind|skip|overrid|overwrit|bypass|discard|drop|abandon|neglect|set aside|throw out|throw away|scrap|scratch|dismiss|circumvent|disabl|deactivat|turn off|lift|erase|delete|clear|cancel|revoke|suspend|pay no attention|stop following|no longer follow",
                     "\\b" + DROP + "\\b(?:\\W+\\w+){0,3}?\\W+(?:your|the system'?s?|the assistant'?s?|the model'?s?|"
                             + "this (?:chat|conversation|session)'?s?|its)(?:\\W+\\w+){0,2}?\\W+" + DIRECTIVE + "\\b"),
             rule("drop-everything-before", InjectionFamily.OVERRIDE, 1.0, true, "ignore|disregard|forget",
                     "\\b(?:ignore|disregard|forget)\\b (?:about )?(?:everything|all|anything|whatever|what)(?: that)? "
                             + "(?:you (?:were|have been|'ve been|are) (?:told|given|instructed|taught|programmed)|above|"
                             + "before this(?! message i)|so far|up to now|previously|written above|in your prompt)"),
-            rule("drop-what-you-were-given", InjectionFamily.OVERRIDE, 1.0, true, "ignor|disregard|forget|never mind|nevermind|skip|overrid|overwrit|bypass|discard|drop|abandon|neglect|set aside|throw out|scrap|dismiss|circumvent|disabl|deactivat|turn off|lift",
-                    "\\b" + DROP + "\\b(?:\\W+\\w+){0,3}?\\W+" + DIRECTIVE + " (?:that )?you (?:were|have been|'ve been|got) "
-                            + "(?:given|told|programmed with|trained with)\\b"),
-            rule("new-instructions", InjectionFamily.OVERRIDE, 1.0, false, "instruction|rule|directive|task|objective|order|prompt&:",
+            rule("drop-what-you-were-given", InjectionFamily.OVERRIDE, 1.0, true, "ignor|disregard|forget|never mind|nevermind|skip|overrid|overwrit|bypass|discard|drop|abandon|neglect|set aside|throw out|throw away|scrap|scratch|dismiss|circumvent|disabl|deactivat|turn off|lift|erase|delete|clear|cancel|revoke|suspend|pay no attention|stop following|no longer follow",
+                    "\\b" + DROP + "\\b(?:\\W+\\w+){0,3}?\\W+" + DIRECTIVE + " (?:that )?you (?:(?:were|have been|'ve been|got) "
+                            + "(?:given|told|programmed with|trained with)|received|got)\\b"),
+            rule("instructions-are-void", InjectionFamily.OVERRIDE, 1.0, true, "apply|obsolete|void|cancel|revoked|outdated|"
+                    + "wrong|fake|a test|irrelevant|superseded|invalid|expired|replaced|suspended|lifted|disabled|paused|"
+                    + "removed|optional|suggestions",
+                    "\\b(?:your|the|all|any) (?:\\w+ )?" + PRIOR.replace("|all|", "|") + " " + DIRECTIVE
+                            + " (?:(?:you (?:were|have been) given|above) )?(?:no longer apply|do not apply|don't apply|"
+                            + "(?:are|were|have been) (?:now |temporarily )?(?:obsolete|void|cancell?ed|revoked|outdated|wrong|"
+                            + "fake|a test|irrelevant|superseded|invalid|expired|replaced|suspended|lifted|disabled|paused|"
+                            + "removed))\\b(?! by (?:section|version|v\\d|policy|the new))"
+                            + "|\\b(?:operator|admin(?:istrator)?|developers?|company|system|owner)s? (?:has|have) (?:\\w+ )?"
+                            + "(?:revoked|lifted|suspended|disabled|removed|cancell?ed|replaced) your (?:\\w+ )?" + DIRECTIVE + "\\b"
+                            + "|\\btreat (?:everything|all|anything|your (?:\\w+ )?" + DIRECTIVE + ")(?: \\w+){0,6}? as "
+                            + "(?:optional|suggestions|void|non-binding)\\b"
+                            + "|\\b(?:everything|all|anything) (?:before|above|prior to) (?:this|here)(?: \\w+)? "
+                            + "(?:is|was) (?:now )?(?:obsolete|void|cancell?ed|irrelevant|a test|fake|wrong|outdated)\\b"),
+            rule("what-you-were-told", InjectionFamily.OVERRIDE, 1.0, true, "you were|you've been|you have been|you got|told you|said to you|instructed you|asked you",
+                    "\\b" + DROP + "\\b(?:\\W+\\w+){0,3}?\\W+(?:what(?:ever)?|everything|anything|all|the (?:\\w+ )?(?:things|stuff))"
+                            + "(?: \\w+){0,3}? (?:you were|you've been|you have been|you got) (?:told|given|taught|"
+                            + "instructed|set up|configured|trained|programmed)\\b|\\b(?:ignore|disregard|forget)\\b (?:what|whatever|"
+                            + "everything) (?:the|your) (?:operator|developers?|admin|system|creators?|owner|company|"
+                            + "platform)s? (?:told|said to|instructed|asked) you\\b"),
+            rule("clean-slate", InjectionFamily.OVERRIDE, 0.6, false, "no previous|no prior|no earlier|no system|no more",
+                    "\\bno (?:more )?(?:previous|prior|earlier|system) (?:rules|instructions|guidelines|message|prompt)\\b"),
+            rule("start-over", InjectionFamily.OVERRIDE, 0.5, false, "start over|start fresh|clean slate|reset|from scratch",
+                    "\\b(?:let's |lets )?(?:start over|start fresh|clean slate|reset yourself|reset your|from scratch)\\b"),
+            rule("new-instructions", InjectionFamily.OVERRIDE, 1.0, false, "instruction|rule|directive|task|objective|order|prompt|goal&:|=",
                     "\\b(?:new|updated|real|actual|true|revised|override|secret|hidden|additional) (?:system )?"
-                            + "(?:instructions?|rules?|directives?|task|objective|orders?|prompt)\\s*:"),
+                            + "(?:instructions?|rules?|directives?|task|objective|orders?|prompt|goal)\\s*:"
+                            + "|\\b(?:instructions?|rules?|directives?|prompt) (?:update|override|change|reset)\\s*:"
+                            + "|\\bnew (?:goal|task|objective|mission)\\s*:|\\bnew[ _]instructions?\\s*[:=]"),
             rule("your-new-task", InjectionFamily.OVERRIDE, 1.0, false, "your new|your real|your actual|your true|your only|your updated",
                     "\\byour (?:new|real|actual|true|only|updated) (?:instructions?|task|job|role|purpose|goal|"
                             + "objective|directive|mission|rules?)s? (?:is|are|will be|now|from now)\\b"),
@@ -139,33 +166,75 @@ public final class InjectionDetector {
                             + "cease to|refuse to) (?:follow|obey|adhere to|comply with|listen to|abide by|respect|apply)"
                             + "(?:ing)?(?:\\W+\\w+){0,3}?\\W+(?:instructions?|rules?|guidelines?|polic(?:y|ies)|system prompt|"
                             + "programming|restrictions|directives?|guardrails?)\\b"),
-            rule("note-to-the-ai", InjectionFamily.OVERRIDE, 1.0, false, "note|message|instruction|reminder|attention|important|warning|directive",
-                    "\\b(?:note|message|instructions?|reminder|attention|important|warning|directive)s?,? (?:to|for) "
-                            + "(?:the |any |all |every )?" + AI + "\\b(?! (?:researchers?|teams?|engineers?|developers?|"
-                            + "ethics|policy|act|regulation|safety|governance|course|training|vendors?))"),
+            rule("note-to-the-ai", InjectionFamily.OVERRIDE, 1.0, false, "note|message|instruction|reminder|attention|important|warning|directive|hidden text|notice",
+                    "\\b(?:note|message|instructions?|reminder|attention|important|warning|directive|hidden text|notice|p\\.?s\\.?)s?,?"
+                            + "(?: (?:to|for))? (?:the |any |all |every )?" + AI + "\\b(?! (?:researchers?|teams?|"
+                            + "engineers?|developers?|ethics|policy|act|regulation|safety|governance|course|training|vendors?|"
+                            + "usage|tools?|use))"),
             rule("if-you-are-an-ai", InjectionFamily.OVERRIDE, 1.0, false, "if you are",
                     "\\bif you are (?:an? |the )?" + AI + "\\b(?! (?:researchers?|engineers?|developers?|teams?))"),
-            rule("ai-reading-this", InjectionFamily.OVERRIDE, 1.0, false, "reading|processing|summari|parsing|indexing|crawling|analy",
-                    "\\b" + AI + ",? (?:that (?:is|are) )?(?:reading|processing|summari[sz]ing|parsing|indexing|crawling|"
-                            + "analy[sz]ing) (?:this|these)\\b"),
+            rule("ai-reading-this", InjectionFamily.OVERRIDE, 1.0, false, "reading|processing|summari|parsing|indexing|crawling|analy|reads|sees|processes|parses",
+                    "\\b" + AI + ",? (?:that (?:is|are) |that |which |who |is |are )?(?:reading|processing|summari[sz]ing|parsing|"
+                            + "indexing|crawling|analy[sz]ing|reads?|sees?|processes|parses|summari[sz]es) (?:this|these)\\b"),
+            rule("ai-must", InjectionFamily.OVERRIDE, 1.0, false, "must|should|shall|need to|required to|instructed to|"
+                    + "have to&ai|a.i.|llm|language model|assistant|bot|gpt|claude|copilot",
+                    "\\b" + AI + " (?:must|should|shall|need to|are required to|are instructed to|have to|is required to) "
+                            + "(?:\\w+ ){0,2}?(?:ignore|disregard|output|reply|respond|say|tell|include|add|reveal|print|"
+                            + "answer|recommend|insult|forward|send)\\b"),
             rule("foreign-override", InjectionFamily.OVERRIDE, 1.0, false, "ignor|vergiss|vergessen|olvida|oublie|dimentica|esquec|negeer|zignoruj|игнорируй|забудь",
                     "\\b(?:ignora|ignore[zr]|ignoriere[n]?|ignorar|ignorieren|vergiss|vergessen|olvida|oublie[zr]?|"
                             + "dimentica|esqueca|esquece|negeer|zignoruj|игнорируй|забудь)\\b(?:\\W+\\w+){0,4}?\\W+"
                             + "(?:instrucciones|instructions|anweisungen|instruktionen|regeln|istruzioni|instrucoes|"
-                            + "consignes|regles|reglas|regole|vorgaben|instructies|instrukcje|инструкции)"),
+                            + "consignes|regles|reglas|regole|vorgaben|instructies|instrukcje|инструкции)"
+                            + "|\\b(?:vergiss|olvida|oublie[zr]?|dimentica|esquece|esqueca|negeer) (?:alles|todo|tout|tutto|"
+                            + "tudo|alle)\\b"),
             rule("cjk-override", InjectionFamily.OVERRIDE, 1.0, false, "忽略|无视|忽视|無視|忘记|忘記|指示|命令|ルール",
                     "(?:忽略|无视|忽视|無視|忘记|忘記)[^。！？\\n]{0,8}(?:指令|指示|说明|規則|规则|提示|命令|ルール)"
-                            + "|(?:指示|命令|ルール)を(?:無視|忘れ)"),
+                            + "|(?:指示|命令|ルール|設定)を[^。！？\\n]{0,6}(?:無視|忘れ)"),
             // ROLE
             rule("you-are-now", InjectionFamily.ROLE, 1.0, true, "you are ",
                     "\\byou are (?:now|no longer|from now on|henceforth)\\b,? (?:an? |in |the |my |called )?(?:\\w+ )?"
                             + "(?:dan|ai|assistant|bot|model|chatbot|mode|unrestricted|unfiltered|uncensored|jailbroken|"
                             + "evil|free|different|new|character|persona|hacker|admin|administrator|root|developer|god|"
                             + "bound|restricted|limited)\\b"),
+            rule("persona-switch", InjectionFamily.ROLE, 1.0, true, "persona|you're|you are|never refuses|no longer",
+                    "\\b(?:switch|change|new|adopt|assume|take on) (?:your |a |to a |to )?(?:persona|personality|identity|"
+                            + "character)s?\\b|\\byou(?:'re| are) no longer (?:an? |the |my )?(?:\\w+ )?(?:assistant|bot|"
+                            + "chatbot|ai|model|helper|agent)\\b|\\b(?:a|an) (?:ai|model|assistant|bot|chatbot) "
+                            + "(?:that|who) (?:never|doesn't|does not|won't|will not) (?:refuses?|says? no|declines?|"
+                            + "follows? (?:the )?rules|cites?)\\b|\\b(?:from here on|from now on|henceforth),? you(?:'re| are| "
+                            + "will be)\\b"),
+            rule("you-are-a-rogue", InjectionFamily.ROLE, 1.0, true, "you're|you are|roleplay|role play|role-play",
+                    "\\b(?:you(?:'re| are)|roleplay as|role play as|play the role of|pretend to be)(?: now)? (?:an? |my |the )?"
+                            + "(?:\\w+ )?(?:rogue|evil|malicious|unrestricted|unfiltered|uncensored|jailbroken|hacker|"
+                            + "insider|criminal|unethical|amoral|lawless)\\b"),
+            rule("no-rules-entity", InjectionFamily.ROLE, 0.6, false, "no |zero |escaped|broken free",
+                    "\\b(?:has|have|with|who has|which has) (?:no|zero|escaped (?:its|their|your|all)|broken free of) (?:\\w+ )?"
+                            + "(?:restrictions|rules|guidelines|content polic(?:y|ies)|filters|limits|safety|ethics|morals)\\b"),
+            rule("unfiltered-self", InjectionFamily.ROLE, 1.0, false, "alter ego|twin|version of you|self|persona",
+                    "\\b(?:unfiltered|uncensored|unrestricted|evil|dark|jailbroken|rogue|shadow) (?:alter ego|twin|"
+                            + "version of (?:you|yourself)|self|persona)\\b"),
+            rule("safety-off", InjectionFamily.ROLE, 1.0, false, "disabled|off|removed|bypassed|lifted|deactivated",
+                    "\\b(?:safety|content|moderation) (?:checks?|filters?|rules|polic(?:y|ies)|layers?|guardrails?) "
+                            + "(?:are |is |have been |has been )?(?:now )?(?:disabled|off|removed|bypassed|lifted|deactivated)\\b"),
+            rule("exception-to-rules", InjectionFamily.ROLE, 1.0, false, "exception",
+                    "\\b(?:authori[sz](?:e|ing)|grant(?:ing)?|approv(?:e|ing)|make|making) (?:an? )?exceptions? to your "
+                            + "(?:\\w+ )?(?:rules|guidelines|polic(?:y|ies)|instructions|restrictions)\\b"),
+            rule("simulated-shell", InjectionFamily.ROLE, 0.6, false, "terminal|shell|console|linux",
+                    "\\b(?:simulate|emulate|act as|pretend to be|behave like) (?:an? |the )?(?:\\w+ )?(?:terminal|shell|"
+                            + "linux box|console)\\b"),
+            rule("elevated-access", InjectionFamily.ROLE, 0.5, false, "access|authenticated",
+                    "\\b(?:with|have|has|granted|authenticated as) (?:full |unrestricted )?(?:admin|root|sudo|superuser)"
+                            + "(?: access)?\\b"),
+            rule("character-without-rules", InjectionFamily.ROLE, 1.0, false, "play|character",
+                    "\\b(?:you play|you are playing|play the role of|stay in character as)\\W+\\w+\\W*,? (?:who|which|"
+                            + "that) (?:has no|never|ignores|doesn't follow|does not follow|answers (?:everything|anything))"
+                            + "|\\bstay in character\\b"),
             rule("forbidden-mode", InjectionFamily.ROLE, 1.0, true, " mode",
-                    "\\b(?:enable|activate|enter|switch (?:in)?to|turn on|go into|engage|unlock|boot into|now in)\\b "
+                    "\\b(?:enable|activate|enter|switch (?:in)?to|turn on|go into|engage|unlock|boot into|now in|in)\\b "
                             + "(?:\\w+ )?(?:god|dan|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|sudo|evil|"
-                            + "opposite|no[- ]?limits?|no[- ]?restrictions?) mode\\b"),
+                            + "opposite|no[- ]?limits?|no[- ]?restrictions?) mode\\b|\\b(?:sudo|god|dan|jailbreak) mode "
+                            + "(?:on|enabled|activated|engaged)\\b"),
             rule("privileged-mode", InjectionFamily.ROLE, 0.5, true, " mode",
                     "\\b(?:enable|activate|enter|switch (?:in)?to|turn on|go into|engage|unlock|now in)\\b (?:\\w+ )?"
                             + "(?:developer|dev|admin|administrator|debug|root|maintenance) mode\\b"),
@@ -197,14 +266,20 @@ public final class InjectionDetector {
                     "(?:^|\\n) *(?:system|developer|admin|administrator|root|sys|assistant)(?: prompt| message| note| "
                             + "override)? *: *(?:you|ignore|disregard|new|from now|override|the user|always|never|do not|"
                             + "reveal|print|forget|respond)"),
-            rule("bracketed-role", InjectionFamily.ROLE, 1.0, false, "[sys|[admin|[developer|system|admin|developer|security&[| override| notice| instruction| command| update",
-                    "\\[(?:system|admin|developer|sys|system message|system note|system override)\\]|"
-                            + "\\b(?:system|admin|developer|security) (?:override|notice|instruction|command|update)\\s*:"),
+            rule("bracketed-role", InjectionFamily.ROLE, 1.0, false, "[sys|[admin|[developer|[root|system|admin|developer&[| override| instruction| command",
+                    "\\[(?:system|admin|administrator|developer|sys|root|system message|system note|system override)\\]|"
+                            + "\\b(?:system|admin|developer) (?:override|instruction|command)\\s*:"),
             rule("claimed-authority", InjectionFamily.ROLE, 1.0, false, "developer|creator|admin|owner|programmer|operator|openai|anthropic|system",
-                    "\\b(?:i am|i'm|this is) (?:your|the) (?:developer|creator|admin(?:istrator)?|owner|programmer|"
-                            + "operator|system administrator|developers|creators)s?\\b(?! (?:of (?:the|our|my) "
-                            + "(?:app|site|website|company|team|shop|store)))|\\bthis is (?:the )?(?:openai|anthropic|"
-                            + "system|developer|admin) (?:team )?(?:speaking|talking)"),
+                    "\\b(?:i am|i'm|this is|as) your (?:\\w+ )?(?:developer|creator|admin(?:istrator)?|owner|programmer|operator|"
+                            + "system administrator|developers|creators|supervisor|maker)s?\\b|\\b(?:i am|i'm) the "
+                            + "(?:developer|creator|admin(?:istrator)?|owner|programmer|operator)s? of (?:this|the) (?:bot|"
+                            + "assistant|model|ai|chatbot|system)\\b|\\bthis is (?:the )?(?:openai|anthropic|system|developer|"
+                            + "admin) (?:team )?(?:speaking|talking)"),
+            rule("granted-access", InjectionFamily.ROLE, 1.0, false, "grant|authori",
+                    "\\b(?:i(?:'m| am)? (?:hereby )?(?:granting|grant|giving)|you (?:are|have been) (?:granted|given|"
+                            + "authori[sz]ed)|authori[sz]ation granted)\\b(?:\\W+\\w+){0,4}?\\W+(?:unrestricted|full|admin|"
+                            + "root|elevated|unlimited|special) (?:access|permissions?|privileges?|rights)\\b"
+                            + "|\\bauthori[sz]ation granted\\b"),
             rule("transcript-line", InjectionFamily.ROLE, 0.5, false, "user|human|assistant|ai|bot&:",
                     "(?:^|\\n) *(?:user|human|assistant|ai|bot) *: *\\S"),
             // EXFILTRATION
@@ -213,10 +288,32 @@ public final class InjectionDetector {
                             + "write out|spell out|paste|copy|type out|list|provide|send|read)\\b (?:me |us |back )?"
                             + "(?:\\w+ )?(?:your|the|its|this (?:bot|assistant|model|ai)'?s?) (?:\\w+ ){0,2}?"
                             + SECRET_PROMPT + "\\b"),
-            rule("tell-me-your-instructions", InjectionFamily.EXFILTRATION, 1.0, true, "instructions|prompt|programming|configuration|directives",
-                    "\\b(?:reveal|show|print|display|output|repeat|recite|tell|give|share|leak|dump|expose|disclose|"
-                            + "write out|spell out|list|send)\\b (?:me |us )?(?:all )?your (?:\\w+ )?(?:instructions|prompt|"
-                            + "programming|configuration|directives)\\b(?! (?:for|on|about|to) )"),
+            rule("tell-me-your-instructions", InjectionFamily.EXFILTRATION, 1.0, true, "instructions|prompt|programming|"
+                    + "configuration|directives|context window|system message|setup|hidden rules|rules you|configures you|"
+                    + "you were given",
+                    "\\b(?:reveal|show|print|display|output|repeat|recite|quote|paste|tell|give|share|leak|dump|expose|disclose|"
+                            + "write out|spell out|list|send|summari[sz]e|reproduce|copy|translate|paraphrase|rephrase|"
+                            + "encode|restate)\\b(?:\\W+\\w+){0,6}?\\W+"
+                            + "(?:your (?:\\w+ )?(?:instructions|prompt|programming|configuration|directives|context window|"
+                            + "system message|setup|hidden rules|rules you)|the (?:system message|system prompt|context "
+                            + "window|hidden rules|initial prompt|(?:confidential|secret|internal|private|hidden) "
+                            + "(?:instructions|prompt|rules|configuration))|the (?:instructions|rules|prompt|guidelines) you "
+                            + "(?:were|have been) given)\\b(?! (?:for|on|about|to) )"
+                            + "|\\b(?:message|text|prompt|instructions) that (?:configures?|sets? up|instructs?|programs?|"
+                            + "controls?) you\\b"),
+            rule("hidden-rules-you-follow", InjectionFamily.EXFILTRATION, 1.0, true, "you operate|you work|you run|you follow|"
+                    + "you were given|you received|you receive|you have access|do you have|before my|before this|above my|"
+                    + "above this|in your",
+                    "\\b(?:hidden|secret|internal|real|underlying|raw|exact|original) (?:rules|instructions|prompt|guidelines|"
+                            + "directives|constraints)(?: that)? you (?:operate|work|run|follow|were given|received|receive)"
+                            + "|\\b(?:raw|hidden|full|exact|whole) prompt (?:you (?:receive|get|got|were given)|before my)"
+                            + "|\\b(?:everything|all|what(?:ever)?) (?:is )?in your (?:context|context window|memory|prompt)\\b"
+                            + "|\\b(?:secret|api|private|access) (?:keys?|tokens?|credentials)(?: or (?:\\w+ )?\\w+)? do "
+                            + "you have(?: access to)?\\b"
+                            + "|\\b(?:text|words|content|everything|what) (?:that )?(?:appears|comes|is written|was written|is) "
+                            + "(?:right |just |directly )?(?:before|above) (?:my|this) (?:message|question|input)\\b"
+                            + "|\\b(?:passwords?|tokens?|keys?|credentials|secrets)(?:\\W+\\w+){0,6}?\\W+(?:in|from|of) your "
+                            + "(?:configuration|config|prompt|instructions|system message|context|environment|memory)\\b"),
             rule("what-are-your-instructions", InjectionFamily.EXFILTRATION, 1.0, true, "instructions|prompt|hidden|programming",
                     "\\b(?:what|which) (?:are|were|is|was) (?:your|the assistant'?s?|the bot'?s?) (?:\\w+ )?"
                             + "(?:instructions|system prompt|prompt|initial prompt|hidden \\w+|original instructions|"
@@ -238,6 +335,10 @@ public final class InjectionDetector {
                     "\\b(?:include|append|add|embed|put|insert|encode|attach)\\b (?:it|this|that|them|the (?:summary|"
                             + "answer|result|data|conversation|chat|transcript))(?:\\W+\\w+){0,3}?\\W+(?:in|into|to|as) "
                             + "(?:this|the|a|that|my) (?:link|url|image|query string|url parameter|parameter)\\b"),
+            rule("link-with-history", InjectionFamily.EXFILTRATION, 1.0, false, "http",
+                    "https?://\\S{1,300}+ (?:\\w+ ){0,6}?(?:followed by|with|containing|plus|appending|append|adding|add) "
+                            + "(?:the |my |our |your |all )(?:\\w+ )?(?:previous messages|conversation|chat history|history|"
+                            + "transcript|messages so far)\\b"),
             rule("markdown-image-beacon", InjectionFamily.EXFILTRATION, 1.0, false, "![|<img",
                     "!\\[[^\\]\\n]{0,100}\\]\\( ?https?://[^)\\s]{1,300}[?&][^)\\s]{0,300}=|<img[^>\\n]{0,200}src=[\"']?"
                             + "https?://[^\"'>\\s]{1,300}[?&]"),
@@ -256,9 +357,9 @@ public final class InjectionDetector {
                             + "leetspeak)\\b(?:\\W+\\w+){0,10}?\\W+(?:follow|execute|run|obey|carry out|act on|"
                             + "perform|comply with|do what it says|do as it says)\\b"),
             // DELIMITER
-            rule("chat-template-token", InjectionFamily.DELIMITER, 1.0, false, "<|[inst|[/inst",
+            rule("chat-template-token", InjectionFamily.DELIMITER, 1.0, false, "<|[inst|[/inst|im_start|im_end",
                     "<\\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|"
-                            + "begin_of_text)\\|>|\\[/?inst\\]|<</?sys>>"),
+                            + "begin_of_text)\\|>|\\[/?inst\\]|<</?sys>>|<\\|?im_(?:start|end)\\|?>"),
             rule("context-tag", InjectionFamily.DELIMITER, 1.0, false, "</|<source n=|<sources>|<question>|<conversation>|<system>|<instructions>",
                     "</(?:source|sources|question|conversation|system|instructions|context|documents?)>|"
                             + "<(?:source n=|sources>|question>|conversation>|system>|instructions>)"),
@@ -267,6 +368,23 @@ public final class InjectionDetector {
                             + "context|sources|documents?|conversation|user input)|(?:new|updated|admin|developer|real|"
                             + "actual|hidden|system) (?:instructions?|prompt|rules)|sources|question|system prompt|"
                             + "system)\\b"),
+            rule("fake-message-boundary", InjectionFamily.DELIMITER, 1.0, false, "#|user message|user input|user prompt|user instructions|user section|"
+                    + "user turn|system message|system input|system prompt|"
+                    + "system instructions|system section|system turn|assistant message|"
+                    + "assistant input|assistant prompt|assistant instructions|"
+                    + "assistant section|assistant turn|developer message|developer input|"
+                    + "developer prompt|developer instructions|developer section|"
+                    + "developer turn|admin message|admin input|admin prompt|"
+                    + "admin instructions|admin section|admin turn",
+                    "(?:^|\\n|[.!?] |#{2,}|-{3,}|={3,}|\\*{3,}|\\[\\[?|<<) *(?:end|begin|start)(?: of)? (?:the )?(?:user|system|"
+                            + "assistant|developer|admin) (?:message|input|prompt|instructions|section|turn)\\b"
+                            + "|(?:^|\\n) *#{1,6} *(?:system|developer|admin|assistant) (?:note|message|instructions?|override|"
+                            + "mode)\\b"),
+            rule("heading-then-order", InjectionFamily.DELIMITER, 1.0, false, "#",
+                    "(?:^|\\n) *#{1,6} *(?:instructions?|rules|task|system|new task)\\s*\\n+ *(?:you|from now|ignore|always|"
+                            + "never|reply|respond|answer|do not|don't)\\b"),
+            rule("bracketed-speaker", InjectionFamily.ROLE, 1.0, false, "[",
+                    "\\[(?:assistant|ai|system|bot|model|chatbot)\\s*:"),
             rule("end-marker", InjectionFamily.DELIMITER, 1.0, false, "end of|begin|start",
                     "\\b(?:end of (?:the )?(?:system prompt|user input|context|sources)|(?:begin|start) (?:of )?"
                             + "(?:new |real |actual )?(?:system prompt|instructions))\\b\\s*[\\]=\\-#*>]{1,}")
@@ -283,6 +401,15 @@ public final class InjectionDetector {
             + "\\bwhether to|\\bwhen to|\\b(?:i|we) (?:want|need|have) to know (?:if|whether)|\\bwhy (?:would|do|did) "
             + "(?:i|we)|\\bam i (?:allowed|supposed) to|\\bwhere (?:do|can) (?:i|we))\\b[^.!?\\n]{0,60}$");
 
+    /** Text that describes what attackers do ("attackers may ask you to ...") rather than does it. */
+    private static final Pattern DESCRIBED = Pattern.compile("\\b(?:attackers?|scammers?|hackers?|phishers?|"
+            + "fraudsters?|criminals?|someone|people|emails?|messages?) (?:\\w+ )?(?:may|might|will|could|can|often|"
+            + "sometimes|try to|tries to)? ?(?:ask|tell|get|trick|pressure|urge|instruct)s? (?:you|users?|staff) "
+            + "(?:to|into)[^.!?\\n]{0,40}$");
+
+    /** A warning not to reveal something ("never reveal your password") is not a request to. */
+    private static final Pattern NEGATED = Pattern.compile("\\b(?:never|not|n't|no one should|nobody should)"
+            + "(?: \\w+){0,3}[ ,]*$");
     private static final Pattern PERCENT = Pattern.compile("(?:%[0-9a-fA-F]{2}){6,}");
     private static final Pattern LEET_WORD = Pattern.compile("\\b(?=[a-z]*[013457@$])[a-z013457@$]{3,}\\b");
 
@@ -401,7 +528,10 @@ public final class InjectionDetector {
                     mentions = MENTION.matcher(normal).find();
                 }
                 if (rule.discountable() && (mentions && quoted(normal, m.start())
-                        || FIRST_PERSON.matcher(sentenceBefore(normal, m.start())).find())) {
+                        || FIRST_PERSON.matcher(sentenceBefore(normal, m.start())).find()
+                        || DESCRIBED.matcher(sentenceBefore(normal, m.start())).find()
+                        || rule.family() == InjectionFamily.EXFILTRATION && NEGATED.matcher(sentenceBefore(normal,
+                                m.start())).find())) {
                     w *= 0.4;
                 }
                 best = Math.max(best, w);
@@ -478,13 +608,15 @@ public final class InjectionDetector {
         for (int i = 0; i < n; i++) {
             char c = folded.charAt(i);
             if (letter(folded, i) && !letter(folded, i - 1) && i + 1 < n && separator(folded.charAt(i + 1))) {
+                // One separator throughout: with dots ("i.g.n.o.r.e a.l.l") a space ends the word.
+                char separator = folded.charAt(i + 1);
                 int j = i;
                 int letters = 1;
-                while (j + 2 < n && separator(folded.charAt(j + 1)) && letter(folded, j + 2) && !letter(folded, j + 3)) {
+                while (j + 2 < n && folded.charAt(j + 1) == separator && letter(folded, j + 2) && !letter(folded, j + 3)) {
                     j += 2;
                     letters++;
                 }
-                if (letters >= 4) {
+                if (letters >= (separator == ' ' ? 4 : 3)) {
                     for (int k = i; k <= j; k += 2) {
                         out.append(folded.charAt(k));
                     }
