@@ -3,7 +3,9 @@ package io.sluice.operators.flink;
 import io.sluice.operators.admission.Admission;
 import io.sluice.operators.admission.AdmissionState;
 import io.sluice.operators.answer.AnswerModels;
+import io.sluice.operators.failure.RecordFailures;
 import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.Reservation;
 import io.sluice.schemas.Settlement;
@@ -23,6 +25,9 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.time.Duration;
 
 /**
@@ -31,7 +36,9 @@ import java.time.Duration;
  * valid requests: admitted ones go on, refusals go to {@link Rejections#TAG}. Its second is the
  * {@link Settlement}s of admitted turns, read back from {@code chat.usage}, which replace their
  * reservations by what they spent. Decisions are {@link Admission}'s; this adapter keeps the
- * tenant's {@link AdmissionState} in keyed state:
+ * tenant's {@link AdmissionState} in keyed state. A request on which the decision fails (not the
+ * environment: {@link RecordFailures}) is refused as {@code STAGE_FAILED}, anything it reserved
+ * released; a settlement that fails is counted ({@code failedSettlements}) and logged:
  *
  * <ul>
  *   <li>{@code rate-bucket}: the tenant's request bucket;
@@ -48,6 +55,7 @@ import java.time.Duration;
 public final class AdmissionFunction extends KeyedCoProcessFunction<String, ChatRequest, Settlement, ChatRequest> {
 
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(AdmissionFunction.class);
 
     private final TenantRegistry tenants;
     private final AnswerModels answerModels;
@@ -57,6 +65,7 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
     private transient StageMetrics metrics;
     private transient Counter settled;
     private transient Counter unmatchedSettlements;
+    private transient Counter failedSettlements;
 
     /**
      * @param budgets whether token budgets and in-flight bounds are enforced: where the settlements
@@ -86,6 +95,7 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
         var group = getRuntimeContext().getMetricGroup().addGroup("sluice").addGroup(Admission.STAGE);
         settled = group.counter("settled");
         unmatchedSettlements = group.counter("unmatchedSettlements");
+        failedSettlements = group.counter("failedSettlements");
     }
 
     /**
@@ -114,7 +124,15 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
             return;
         }
         long start = System.nanoTime();
-        Rejection refused = admission.admit(request, state);
+        Rejection refused;
+        try {
+            refused = admission.admit(request, state);
+        } catch (RuntimeException | StackOverflowError e) {
+            // The record's failure (an environment's is thrown on): its rejection, never a restart.
+            refused = Rejection.of(Admission.STAGE, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e),
+                    request);
+            release(request);
+        }
         metrics.latency((System.nanoTime() - start) / 1000);
         if (refused == null) {
             metrics.passed();
@@ -125,9 +143,29 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
         }
     }
 
+    /** Releases what a request that failed in {@link Admission#admit} may have reserved: no settlement will come. */
+    private void release(ChatRequest request) throws Exception {
+        try {
+            admission.settle(new Settlement(request.tenantId(), request.requestId(), request.position(), 0,
+                    RejectReason.STAGE_FAILED.name()), state);
+        } catch (RuntimeException | StackOverflowError e) {
+            RecordFailures.describeOrRethrow(e); // the same failure again: it reserved nothing
+        }
+    }
+
     @Override
     public void processElement2(Settlement settlement, Context ctx, Collector<ChatRequest> out) throws Exception {
-        if (admission.settle(settlement, state)) {
+        boolean matched;
+        try {
+            matched = admission.settle(settlement, state);
+        } catch (RuntimeException | StackOverflowError e) {
+            // A settlement the ledger cannot take is counted and logged; failing over would read it again.
+            LOG.warn("Settlement of {} ({}) not applied: {}", settlement.requestId(), settlement.tenantId(),
+                    RecordFailures.describeOrRethrow(e));
+            failedSettlements.inc();
+            return;
+        }
+        if (matched) {
             settled.inc();
         } else {
             unmatchedSettlements.inc();

@@ -156,4 +156,25 @@ class AdmissionFunctionTest {
             assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("g4", "g6");
         }
     }
+
+    @Test
+    void aRequestTheDecisionFailsOnIsRefusedAndTheStageGoesOn() throws Exception {
+        try (var h = harness()) {
+            h.open();
+            // A turn larger than the whole budget, so refused until its period ends; that end, near the
+            // end of time, is past what a long holds in milliseconds: the decision itself fails.
+            long beyond = Long.MAX_VALUE - 1;
+            h.processElement1(new StreamRecord<>(new ChatRequest("bad", "budgeted", "c-bad", "hello", 5, 4096, beyond, 0,
+                    9L, "remote", -1, null, null, null), T0));
+            assertThat(refused(h)).singleElement().satisfies(r -> {
+                assertThat(r.reason()).isEqualTo(RejectReason.STAGE_FAILED);
+                assertThat(r.stage()).isEqualTo("admission");
+                assertThat(r.detail()).contains("ArithmeticException");
+            });
+            // Nothing was reserved for it: the budget still admits its two turns.
+            h.processElement1(generative("g1", 1));
+            h.processElement1(generative("g2", 2));
+            assertThat(admitted(h)).containsExactly("g1", "g2");
+        }
+    }
 }
