@@ -51,4 +51,16 @@ final class BenchServing {
         log.println("wrote " + output);
         log.flush();
     }
+
+    /** The labeled set a benchmark reads: {@code dataset}, or the one bundled in this jar as {@code bundled}. */
+    static java.io.InputStream dataset(Path dataset, String bundled) throws IOException {
+        if (dataset != null) {
+            return Files.newInputStream(dataset);
+        }
+        java.io.InputStream in = BenchServing.class.getResourceAsStream(bundled);
+        if (in == null) {
+            throw new IOException("the bundled " + bundled + " is missing from the benchmarks jar");
+        }
+        return in;
+    }
 }

@@ -17,7 +17,6 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -139,14 +138,7 @@ public final class PiiBenchmark implements Callable<Integer> {
     }
 
     private InputStream open() throws IOException {
-        if (dataset != null) {
-            return Files.newInputStream(dataset);
-        }
-        InputStream bundled = PiiBenchmark.class.getResourceAsStream(BUNDLED);
-        if (bundled == null) {
-            throw new IOException("the bundled " + BUNDLED + " is missing from the benchmarks jar");
-        }
-        return bundled;
+        return BenchServing.dataset(dataset, BUNDLED);
     }
 
     public static void main(String[] args) {

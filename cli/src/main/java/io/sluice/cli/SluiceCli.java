@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             GatewayCommand.class,
             KeysCommand.class,
             UsageCommand.class,
+            LimitsCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class SluiceCli implements Runnable {

@@ -28,6 +28,8 @@ public final class LocalStack implements AutoCloseable {
     public static final String REPLIES_TOPIC = "chat.replies";
     /** The job's own loop of settlements, from the stages after admission back to it. */
     public static final String USAGE_TOPIC = "chat.usage";
+    /** New versions of tenants' limits, read by the admission stage while the job runs. */
+    public static final String TENANT_LIMITS_TOPIC = "chat.tenant-limits";
 
     /**
      * The serving job's settings this stack fills in, by key: this module sits below the job's and
@@ -89,7 +91,7 @@ public final class LocalStack implements AutoCloseable {
                 user = postgres.user();
             }
             EmbeddedKafka.createTopics(servers, List.of(REQUESTS_TOPIC, RESPONSES_TOPIC, REJECTED_TOPIC, REPLIES_TOPIC,
-                    USAGE_TOPIC),
+                    USAGE_TOPIC, TENANT_LIMITS_TOPIC),
                     partitions);
             return new LocalStack(workDir, kafka, postgres, servers, url, user,
                     external.jdbcPasswordFile());

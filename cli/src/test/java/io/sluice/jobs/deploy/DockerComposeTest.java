@@ -145,7 +145,7 @@ class DockerComposeTest {
         assertThat(command("kafka-topics")).contains("for t in " + String.join(" ",
                 ServingOptions.REQUESTS_TOPIC.defaultValue(), ServingOptions.RESPONSES_TOPIC.defaultValue(),
                 ServingOptions.REJECTED_TOPIC.defaultValue(), ServingOptions.REPLIES_TOPIC.defaultValue(),
-                ServingOptions.USAGE_TOPIC.defaultValue()) + ";");
+                ServingOptions.USAGE_TOPIC.defaultValue(), ServingOptions.TENANT_LIMITS_TOPIC.defaultValue()) + ";");
     }
 
     @Test

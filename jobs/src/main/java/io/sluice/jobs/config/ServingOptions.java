@@ -45,6 +45,12 @@ public final class ServingOptions {
                     .withDescription("The job's own topic of settlements: what each admitted generation spent, written "
                             + "exactly once by the stages after admission and read back by it to settle token budgets.");
 
+    public static final ConfigOption<String> TENANT_LIMITS_TOPIC =
+            ConfigOptions.key("sluice.topics.tenant-limits").stringType().defaultValue("chat.tenant-limits")
+                    .withDescription("Where new versions of tenants' limits are published while the job runs (sluice "
+                            + "limits set); read from the earliest record by the admission stage. Empty: limits come from "
+                            + "the tenants file only and change with a restart.");
+
     public static final ConfigOption<String> REPLIES_TOPIC =
             ConfigOptions.key("sluice.topics.replies").stringType().defaultValue("chat.replies")
                     .withDescription("Topic answers and rejections go to, in the partition the request named "

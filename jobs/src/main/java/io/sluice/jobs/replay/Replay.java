@@ -183,7 +183,7 @@ public final class Replay {
                         && (tenant == null || tenant.equals(r.tenantId()));
         ServingJob.AnswerPath path = ServingJob.answerPath(settings,
                 env.fromSource(source, WatermarkStrategy.noWatermarks(), "chat.requests (replay)").uid("replay-requests"),
-                select, null); // no settlements: budgets were the live run's, its audit trail says who was answered
+                select, null, null); // no settlements: budgets were the live run's, its audit trail says who was answered
         if (options.forkTopic() != null) {
             forkTo(path.events(), conf, options.forkTopic());
         }

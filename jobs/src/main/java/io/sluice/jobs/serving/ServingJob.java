@@ -32,7 +32,9 @@ import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RequestEnvelope;
 import io.sluice.schemas.ResponseEvent;
 import io.sluice.schemas.RetrievedRequest;
+import io.sluice.schemas.AdmissionEvent;
 import io.sluice.schemas.Settlement;
+import io.sluice.schemas.tenants.LimitsUpdate;
 import io.sluice.schemas.json.SettlementJson;
 import io.sluice.schemas.json.RejectionJson;
 import io.sluice.schemas.json.ResponseJson;
@@ -84,6 +86,7 @@ public final class ServingJob {
     public static final String UID_ADMISSION = "admission";
     public static final String UID_USAGE_IN = "chat-usage-in";
     public static final String UID_USAGE_OUT = "chat-usage";
+    public static final String UID_LIMITS_IN = "chat-tenant-limits-in";
     public static final String UID_SETTLE_ANSWERS = "settle-answers";
     public static final String UID_SETTLE_REJECTIONS = "settle-rejections";
     public static final String UID_EMBED = "embed";
@@ -258,6 +261,13 @@ public final class ServingJob {
     private final Source<Settlement, ?, ?> usageIn;
     private final Sink<Settlement> usageOut;
     private Map<String, String> shownSettings = Map.of();
+    private Source<LimitsUpdate, ?, ?> limitsIn;
+
+    /** This job, reading new versions of tenants' limits from {@code source} while it runs (null: none). */
+    public ServingJob withLimitsUpdates(Source<LimitsUpdate, ?, ?> source) {
+        this.limitsIn = source;
+        return this;
+    }
 
     /**
      * @param usageIn the settlements the admission stage reads back; {@code usageOut} must deliver what
@@ -329,6 +339,18 @@ public final class ServingJob {
                 new AuditWriterOperatorFactory(new AuditWriterOperator.Settings(auditConnection(conf),
                         conf.get(ServingOptions.AUDIT_SCHEMA), conf.get(ServingOptions.AUDIT_MAX_BACKLOG_ROWS),
                         conf.get(ServingOptions.AUDIT_MAX_BACKLOG_BYTES))), usageIn, usageOut);
+        String limitsTopic = conf.get(ServingOptions.TENANT_LIMITS_TOPIC);
+        if (!limitsTopic.isBlank()) {
+            // Every update from the first: a tenant's history is complete however late the job starts.
+            job.withLimitsUpdates(KafkaSource.<LimitsUpdate>builder()
+                    .setBootstrapServers(servers)
+                    .setTopics(limitsTopic)
+                    .setGroupId(conf.get(ServingOptions.CONSUMER_GROUP) + "-limits")
+                    .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                    .setProperty("isolation.level", "read_committed")
+                    .setDeserializer(new LimitsUpdateDeserializer())
+                    .build());
+        }
         Map<String, String> shown = new TreeMap<>();
         conf.toMap().forEach((key, value) -> {
             if (key.startsWith("sluice.")) {
@@ -388,7 +410,9 @@ public final class ServingJob {
         AnswerPath path = answerPath(settings, env
                 .fromSource(requests, WatermarkStrategy.noWatermarks(), "chat.requests")
                 .uid(UID_SOURCE), null, env.fromSource(usageIn, WatermarkStrategy.noWatermarks(), "chat.usage (in)")
-                .uid(UID_USAGE_IN));
+                .uid(UID_USAGE_IN), limitsIn == null ? null
+                        : env.fromSource(limitsIn, WatermarkStrategy.noWatermarks(), "chat.tenant-limits")
+                                .uid(UID_LIMITS_IN));
         path.events().sinkTo(responses).uid(UID_RESPONSES).name("chat.responses");
         path.settlements().sinkTo(usageOut).uid(UID_USAGE_OUT).name("chat.usage");
         path.answers().transform("audit", Types.VOID, audit).uid(UID_AUDIT).name("audit");
@@ -405,10 +429,13 @@ public final class ServingJob {
      * answers, with the serving job's uids, so a savepoint of one restores into the other.
      * {@code select} (replay's conversation or tenant filter) may be null. Every stage's rejections
      * leave through {@link AnswerPath#rejected}. {@code usage} are the settlements read back for the
-     * admission stage; null (replay) leaves token budgets and in-flight bounds unenforced.
+     * admission stage; null (replay) leaves token budgets and in-flight bounds unenforced. {@code limits}
+     * are new versions of tenants' limits (null: none come). Replay passes neither, and holds requests
+     * to the limits its savepoint restored (updates received before it) and the tenants file's.
      */
     public static AnswerPath answerPath(Settings settings, DataStream<RequestEnvelope> requests,
-            org.apache.flink.api.common.functions.FilterFunction<ChatRequest> select, DataStream<Settlement> usage) {
+            org.apache.flink.api.common.functions.FilterFunction<ChatRequest> select, DataStream<Settlement> usage,
+            DataStream<LimitsUpdate> limits) {
         SingleOutputStreamOperator<ChatRequest> valid = requests
                 .process(new ValidateFunction(settings.tenants(), settings.answerModels(), settings.maxRequestBytes(),
                         settings.signing()))
@@ -419,14 +446,25 @@ public final class ServingJob {
         // restored limits see every request of the tenant, as the live run's did.
         // Without settlements (replay) the second input is empty: derived from the requests, so that no
         // extra source has to exist or finish.
-        DataStream<Settlement> settlementsIn = usage != null ? usage
-                : requests.flatMap((RequestEnvelope e, Collector<Settlement> none) -> { })
-                        .returns(Settlement.TYPE).uid("no-usage").name("no usage");
+        DataStream<AdmissionEvent> admissionEvents = usage == null ? null : usage
+                .map((Settlement s) -> AdmissionEvent.of(s)).returns(AdmissionEvent.TYPE).uid("usage-events")
+                .name("settlements");
+        if (limits != null) {
+            DataStream<AdmissionEvent> updates = limits.map((LimitsUpdate u) -> AdmissionEvent.of(u))
+                    .returns(AdmissionEvent.TYPE).uid("limits-events").name("limits updates");
+            admissionEvents = admissionEvents == null ? updates : admissionEvents.union(updates);
+        }
+        if (admissionEvents == null) {
+            admissionEvents = requests.flatMap((RequestEnvelope e, Collector<AdmissionEvent> none) -> { })
+                    .returns(AdmissionEvent.TYPE).uid("no-usage").name("no usage");
+        }
+        // Replay (no settlements) reads the limits updates its savepoint holds; serving, if it reads them.
+        boolean liveLimits = limits != null || usage == null;
         SingleOutputStreamOperator<ChatRequest> admitted = valid
-                .connect(settlementsIn)
-                .keyBy((ChatRequest r) -> AdmissionFunction.key(r), (Settlement s) -> AdmissionFunction.key(s),
+                .connect(admissionEvents)
+                .keyBy((ChatRequest r) -> AdmissionFunction.key(r), (AdmissionEvent e) -> AdmissionFunction.key(e),
                         Types.STRING)
-                .process(new AdmissionFunction(settings.tenants(), settings.answerModels(), usage != null))
+                .process(new AdmissionFunction(settings.tenants(), settings.answerModels(), usage != null, liveLimits))
                 .returns(ChatRequest.TYPE)
                 .uid(UID_ADMISSION).name("admission");
 

@@ -128,8 +128,10 @@ class ServingSettingsTest {
                 ServingOptions.AUDIT_JDBC_URL.key(), ServingOptions.AUDIT_USER.key(),
                 ServingOptions.AUDIT_PASSWORD_FILE.key(), ServingOptions.INDEX_DIR.key());
         assertThat(List.of(io.sluice.local.LocalStack.REQUESTS_TOPIC, io.sluice.local.LocalStack.RESPONSES_TOPIC,
-                io.sluice.local.LocalStack.REJECTED_TOPIC, io.sluice.local.LocalStack.USAGE_TOPIC)).containsExactly(
+                io.sluice.local.LocalStack.REJECTED_TOPIC, io.sluice.local.LocalStack.USAGE_TOPIC,
+                io.sluice.local.LocalStack.TENANT_LIMITS_TOPIC)).containsExactly(
                 ServingOptions.REQUESTS_TOPIC.defaultValue(), ServingOptions.RESPONSES_TOPIC.defaultValue(),
-                ServingOptions.REJECTED_TOPIC.defaultValue(), ServingOptions.USAGE_TOPIC.defaultValue());
+                ServingOptions.REJECTED_TOPIC.defaultValue(), ServingOptions.USAGE_TOPIC.defaultValue(),
+                ServingOptions.TENANT_LIMITS_TOPIC.defaultValue());
     }
 }

@@ -10,6 +10,8 @@ import io.sluice.schemas.Spend;
 import io.sluice.schemas.TokenBucket;
 import io.sluice.schemas.tenants.BudgetPeriod;
 import io.sluice.schemas.tenants.Limits;
+import io.sluice.schemas.tenants.LimitsHistory;
+import io.sluice.schemas.tenants.LimitsUpdate;
 import io.sluice.schemas.tenants.RateLimit;
 import io.sluice.schemas.tenants.Tenant;
 import io.sluice.schemas.tenants.TenantRegistry;
@@ -37,7 +39,15 @@ import java.util.Map;
  *
  * A refused request changes nothing but the refill time of the buckets. Plain and deterministic:
  * time is the request's event time; what it depends on beyond the request is the order in which
- * requests and settlements reach it.
+ * requests, settlements and limits updates reach it.
+ *
+ * <p><b>Live limits.</b> A tenant's limits are the tenants file's until a {@link LimitsUpdate} for
+ * it arrives ({@link #update}); from then on a request is held to the update of the highest version
+ * whose {@code effectiveAt} is at or before the request's event time (the file's when there is
+ * none). Updates are kept in the tenant's state ({@link LimitsHistory}, the newest
+ * {@value #KEPT_UPDATES}); an update whose version is not above every kept one is ignored, so one
+ * read again after a restore changes nothing. A reservation remembers the budgets it was charged to,
+ * so its settlement releases exactly those whatever the limits are by then.
  */
 public final class Admission {
 
@@ -51,15 +61,34 @@ public final class Admission {
      */
     public static final long PROMPT_OVERHEAD_TOKENS = 256;
 
+    /** Limits updates kept per tenant: the newest, enough for updates published ahead of their time. */
+    static final int KEPT_UPDATES = 8;
+
     private final Map<String, Limits> limited = new HashMap<>();
     private final AnswerModels answerModels;
     private final boolean budgets;
+    private final boolean liveLimits;
+    /** Parsed limits of updates, by their JSON text: parsed once, not per request. */
+    private final Map<String, Limits> parsed = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Limits> eldest) {
+            return size() > 1024;
+        }
+    };
 
     /**
      * @param budgets whether token budgets and {@code maxInFlight} are enforced: only where
      *     settlements come back (replay has none, and leaves budgets to the audit trail)
      */
     public Admission(TenantRegistry tenants, AnswerModels answerModels, boolean budgets) {
+        this(tenants, answerModels, budgets, false);
+    }
+
+    /**
+     * @param liveLimits whether {@link LimitsUpdate}s may arrive: every tenant's state is then
+     *     read, and every tenant's generative turns are settled, since any may gain limits
+     */
+    public Admission(TenantRegistry tenants, AnswerModels answerModels, boolean budgets, boolean liveLimits) {
         for (Tenant t : tenants.all()) {
             if (t.limits().any()) {
                 limited.put(t.id(), t.limits());
@@ -67,17 +96,62 @@ public final class Admission {
         }
         this.answerModels = answerModels;
         this.budgets = budgets;
+        this.liveLimits = liveLimits;
     }
 
-    /** Whether the tenant has a limit, so its state is worth reading. */
+    /** Whether the tenant may have a limit, so its state is worth reading. */
     public boolean limits(String tenantId) {
-        return limited.containsKey(tenantId);
+        return liveLimits || limited.containsKey(tenantId);
     }
 
-    /** Whether settlements of this tenant's turns are of use: it has budgets or a bound in flight. */
+    /** Whether settlements of this tenant's turns are of use: it has (or may gain) budgets or a bound in flight. */
     public boolean budgeted(String tenantId) {
         Limits l = limited.get(tenantId);
-        return l != null && l.budgeted();
+        return liveLimits || l != null && l.budgeted();
+    }
+
+    /**
+     * Keeps {@code update} in the tenant's state, unless its version is not above every one kept
+     * (returns false: an old or repeated update).
+     */
+    public boolean update(LimitsUpdate update, AdmissionState state) throws Exception {
+        LimitsHistory history = state.limitsHistory();
+        history = history == null ? LimitsHistory.EMPTY : history;
+        if (update.version() <= history.latestVersion()) {
+            return false;
+        }
+        List<LimitsUpdate> kept = new ArrayList<>(history.updates());
+        kept.add(update);
+        while (kept.size() > KEPT_UPDATES) {
+            kept.remove(0);
+        }
+        state.limitsHistory(new LimitsHistory(kept));
+        return true;
+    }
+
+    /** The limits a request of the tenant at {@code eventTime} is held to; null: none. */
+    Limits limitsAt(String tenantId, long eventTime, AdmissionState state) throws Exception {
+        if (liveLimits) {
+            LimitsHistory history = state.limitsHistory();
+            if (history != null) {
+                LimitsUpdate inEffect = null;
+                for (LimitsUpdate u : history.updates()) { // in version order: the last that applies wins
+                    if (u.effectiveAt() <= eventTime) {
+                        inEffect = u;
+                    }
+                }
+                if (inEffect != null) {
+                    Limits l = parsed.computeIfAbsent(inEffect.limitsJson(), json -> updateLimits(json));
+                    return l.any() ? l : null;
+                }
+            }
+        }
+        return limited.get(tenantId);
+    }
+
+    private static Limits updateLimits(String json) {
+        // Checked when read from the topic; a kept update cannot fail to parse.
+        return new LimitsUpdate("-", 1, 0, json).limits();
     }
 
     /** The tokens a generative turn of {@code request} reserves: its context, its answer, the overhead. */
@@ -87,7 +161,7 @@ public final class Admission {
 
     /** Admits {@code request} (null) or refuses it (its rejection), changing {@code state} accordingly. */
     public Rejection admit(ChatRequest request, AdmissionState state) throws Exception {
-        Limits l = limited.get(request.tenantId());
+        Limits l = limitsAt(request.tenantId(), request.eventTime(), state);
         if (l == null) {
             return null;
         }
@@ -197,7 +271,7 @@ public final class Admission {
             state.spend(bounds.get(i).key(), spends.get(i).reserve(need));
         }
         state.reserve(request.position(), new Reservation(request.requestId(), need, request.apiKeyId(),
-                request.answerModel(), request.eventTime()));
+                request.answerModel(), request.eventTime(), bounds.stream().map(Bound::key).toList()));
         state.inFlight(state.inFlight() + 1);
         return null;
     }
@@ -208,15 +282,23 @@ public final class Admission {
      * an extractive turn, a tenant without budgets, or a settlement read again.
      */
     public boolean settle(Settlement settlement, AdmissionState state) throws Exception {
-        Limits l = limited.get(settlement.tenantId());
-        Reservation r = l == null ? null : state.reservation(settlement.position());
+        if (!budgeted(settlement.tenantId())) {
+            return false;
+        }
+        Reservation r = state.reservation(settlement.position());
         if (r == null) {
             return false;
         }
         long spent = settlement.tokens() < 0 ? r.tokens() : settlement.tokens();
-        for (Bound b : bounds(l, settlement.tenantId(), r.apiKeyId(), r.answerModel(), r.eventTime())) {
-            Spend s = state.spend(b.key());
-            state.spend(b.key(), (s == null ? Spend.ZERO : s).settle(r.tokens(), spent));
+        List<String> keys = r.budgetKeys();
+        if (keys == null) { // kept before reservations remembered their budgets: the file's limits then
+            Limits l = limited.get(settlement.tenantId());
+            keys = l == null ? List.of() : bounds(l, settlement.tenantId(), r.apiKeyId(), r.answerModel(),
+                    r.eventTime()).stream().map(Bound::key).toList();
+        }
+        for (String key : keys) {
+            Spend s = state.spend(key);
+            state.spend(key, (s == null ? Spend.ZERO : s).settle(r.tokens(), spent));
         }
         state.release(settlement.position());
         state.inFlight(Math.max(0, state.inFlight() - 1));

@@ -3,6 +3,7 @@ package io.sluice.operators.admission;
 import io.sluice.schemas.Reservation;
 import io.sluice.schemas.Spend;
 import io.sluice.schemas.TokenBucket;
+import io.sluice.schemas.tenants.LimitsHistory;
 
 /**
  * One tenant's admission state, as {@link Admission} reads and changes it. The admission stage
@@ -35,4 +36,9 @@ public interface AdmissionState {
     int inFlight() throws Exception;
 
     void inFlight(int generations) throws Exception;
+
+    /** The tenant's limits updates ({@link Admission#update}). */
+    LimitsHistory limitsHistory() throws Exception;
+
+    void limitsHistory(LimitsHistory history) throws Exception;
 }

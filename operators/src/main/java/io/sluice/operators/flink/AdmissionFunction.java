@@ -4,6 +4,7 @@ import io.sluice.operators.admission.Admission;
 import io.sluice.operators.admission.AdmissionState;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.failure.RecordFailures;
+import io.sluice.schemas.AdmissionEvent;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
@@ -11,6 +12,8 @@ import io.sluice.schemas.Reservation;
 import io.sluice.schemas.Settlement;
 import io.sluice.schemas.Spend;
 import io.sluice.schemas.TokenBucket;
+import io.sluice.schemas.tenants.LimitsHistory;
+import io.sluice.schemas.tenants.LimitsUpdate;
 import io.sluice.schemas.tenants.Tenant;
 import io.sluice.schemas.tenants.TenantRegistry;
 
@@ -33,9 +36,11 @@ import java.time.Duration;
 /**
  * The {@code admission} stage, keyed by tenant: one writer per tenant's limits, checkpointed with the
  * source offsets, so a limit holds across parallel instances and failures. Its first input is the
- * valid requests: admitted ones go on, refusals go to {@link Rejections#TAG}. Its second is the
- * {@link Settlement}s of admitted turns, read back from {@code chat.usage}, which replace their
- * reservations by what they spent. Decisions are {@link Admission}'s; this adapter keeps the
+ * valid requests: admitted ones go on, refusals go to {@link Rejections#TAG}. Its second is
+ * {@link AdmissionEvent}s: the {@link Settlement}s of admitted turns, read back from
+ * {@code chat.usage}, which replace their reservations by what they spent, and the
+ * {@link LimitsUpdate}s of {@code chat.tenant-limits}, which change a tenant's limits while the job
+ * runs. Decisions are {@link Admission}'s; this adapter keeps the
  * tenant's {@link AdmissionState} in keyed state. A request on which the decision fails (not the
  * environment: {@link RecordFailures}) is refused as {@code STAGE_FAILED}, anything it reserved
  * released; a settlement that fails is counted ({@code failedSettlements}) and logged:
@@ -49,10 +54,11 @@ import java.time.Duration;
  *       after their last write (a month's count is written within its month);
  *   <li>{@code reservations}: the running generations by request position, never expiring: each
  *       ends with its settlement;
- *   <li>{@code in-flight}: how many there are.
+ *   <li>{@code in-flight}: how many there are;
+ *   <li>{@code limits-history}: the tenant's limits updates, never expiring (a few per tenant).
  * </ul>
  */
-public final class AdmissionFunction extends KeyedCoProcessFunction<String, ChatRequest, Settlement, ChatRequest> {
+public final class AdmissionFunction extends KeyedCoProcessFunction<String, ChatRequest, AdmissionEvent, ChatRequest> {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(AdmissionFunction.class);
@@ -60,21 +66,30 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
     private final TenantRegistry tenants;
     private final AnswerModels answerModels;
     private final boolean budgets;
+    private final boolean liveLimits;
     private transient Admission admission;
     private transient FlinkState state;
     private transient StageMetrics metrics;
     private transient Counter settled;
     private transient Counter unmatchedSettlements;
     private transient Counter failedSettlements;
+    private transient Counter limitUpdates;
+    private transient Counter staleLimitUpdates;
 
     /**
      * @param budgets whether token budgets and in-flight bounds are enforced: where the settlements
      *     come back (the serving job); replay, which has none, passes false
      */
     public AdmissionFunction(TenantRegistry tenants, AnswerModels answerModels, boolean budgets) {
+        this(tenants, answerModels, budgets, false);
+    }
+
+    /** @param liveLimits whether limits updates may come (the job reads {@code chat.tenant-limits}) */
+    public AdmissionFunction(TenantRegistry tenants, AnswerModels answerModels, boolean budgets, boolean liveLimits) {
         this.tenants = tenants;
         this.answerModels = answerModels;
         this.budgets = budgets;
+        this.liveLimits = liveLimits;
     }
 
     /** The key of the stage's requests: the tenant. */
@@ -82,20 +97,22 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
         return request.tenantId();
     }
 
-    /** The key of the stage's settlements: the tenant. */
-    public static String key(Settlement settlement) {
-        return settlement.tenantId();
+    /** The key of the stage's settlements and limits updates: the tenant. */
+    public static String key(AdmissionEvent event) {
+        return event.tenantId();
     }
 
     @Override
     public void open(OpenContext context) {
-        admission = new Admission(tenants, answerModels, budgets);
+        admission = new Admission(tenants, answerModels, budgets, liveLimits);
         state = new FlinkState();
         metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), Admission.STAGE);
         var group = getRuntimeContext().getMetricGroup().addGroup("sluice").addGroup(Admission.STAGE);
         settled = group.counter("settled");
         unmatchedSettlements = group.counter("unmatchedSettlements");
         failedSettlements = group.counter("failedSettlements");
+        limitUpdates = group.counter("limitUpdates");
+        staleLimitUpdates = group.counter("staleLimitUpdates");
     }
 
     /**
@@ -154,7 +171,19 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
     }
 
     @Override
-    public void processElement2(Settlement settlement, Context ctx, Collector<ChatRequest> out) throws Exception {
+    public void processElement2(AdmissionEvent event, Context ctx, Collector<ChatRequest> out) throws Exception {
+        if (event.limits() != null) {
+            if (admission.update(event.limits(), state)) {
+                limitUpdates.inc();
+                LOG.info("Limits of tenant {} version {} from {}: {}", event.limits().tenantId(),
+                        event.limits().version(), java.time.Instant.ofEpochMilli(event.limits().effectiveAt()),
+                        event.limits().limitsJson());
+            } else {
+                staleLimitUpdates.inc();
+            }
+            return;
+        }
+        Settlement settlement = event.settlement();
         boolean matched;
         try {
             matched = admission.settle(settlement, state);
@@ -179,6 +208,7 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
         private final MapState<String, Spend> spend;
         private final MapState<String, Reservation> reservations;
         private final ValueState<Integer> inFlight;
+        private final ValueState<LimitsHistory> limitsHistory;
 
         FlinkState() {
             var rc = getRuntimeContext();
@@ -193,6 +223,7 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
             spend = rc.getMapState(spends);
             reservations = rc.getMapState(new MapStateDescriptor<>("reservations", Types.STRING, Reservation.TYPE));
             inFlight = rc.getState(new ValueStateDescriptor<>("in-flight", Types.INT));
+            limitsHistory = rc.getState(new ValueStateDescriptor<>("limits-history", LimitsHistory.TYPE));
         }
 
         @Override
@@ -249,6 +280,16 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
         @Override
         public void inFlight(int generations) throws Exception {
             inFlight.update(generations);
+        }
+
+        @Override
+        public LimitsHistory limitsHistory() throws Exception {
+            return limitsHistory.value();
+        }
+
+        @Override
+        public void limitsHistory(LimitsHistory history) throws Exception {
+            limitsHistory.update(history);
         }
     }
 }

@@ -14,6 +14,7 @@ import io.sluice.schemas.Settlement;
 import io.sluice.schemas.Spend;
 import io.sluice.schemas.tenants.BudgetPeriod;
 import io.sluice.schemas.tenants.Limits;
+import io.sluice.schemas.tenants.LimitsUpdate;
 import io.sluice.schemas.tenants.RateLimit;
 import io.sluice.schemas.tenants.Tenant;
 import io.sluice.schemas.tenants.TenantRegistry;
@@ -241,5 +242,28 @@ class AdmissionTest {
                 }
             }
         }
+    }
+
+    @Test
+    void theUpdateOfTheHighestVersionInEffectAtARequestsEventTimeHoldsIt() throws Exception {
+        Admission admission = new Admission(new TenantRegistry(List.of(Tenant.withDefaults("t")
+                .withRateLimit(new RateLimit(60, 1)))), MODELS, true, true);
+        MapAdmissionState state = new MapAdmissionState();
+        String five = "{\"rateLimit\": {\"requestsPerMinute\": 60, \"burst\": 5}}";
+        String two = "{\"rateLimit\": {\"requestsPerMinute\": 60, \"burst\": 2}}";
+        assertThat(admission.update(new LimitsUpdate("t", 2, 1_000, five), state)).isTrue();
+        // Version 3 takes effect earlier than 2 and wins from then on; an old version is ignored.
+        assertThat(admission.update(new LimitsUpdate("t", 3, 500, two), state)).isTrue();
+        assertThat(admission.update(new LimitsUpdate("t", 1, 0, "{}"), state)).isFalse();
+        assertThat(admission.limitsAt("t", 499, state).rate().burst()).as("the file's").isEqualTo(1);
+        assertThat(admission.limitsAt("t", 500, state).rate().burst()).isEqualTo(2);
+        assertThat(admission.limitsAt("t", 5_000, state).rate().burst()).isEqualTo(2);
+        assertThat(admission.update(new LimitsUpdate("t", 4, 6_000, "{}"), state)).isTrue();
+        assertThat(admission.limitsAt("t", 6_000, state)).as("lifted").isNull();
+        assertThat(admission.limits("other")).as("any tenant may gain limits").isTrue();
+        for (int v = 5; v < 20; v++) {
+            admission.update(new LimitsUpdate("t", v, 7_000, five), state);
+        }
+        assertThat(state.limitsHistory().updates()).hasSize(Admission.KEPT_UPDATES);
     }
 }

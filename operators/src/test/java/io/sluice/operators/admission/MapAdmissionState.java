@@ -70,4 +70,16 @@ final class MapAdmissionState implements AdmissionState {
     public void inFlight(int generations) {
         inFlight = generations;
     }
+
+    private io.sluice.schemas.tenants.LimitsHistory limitsHistory;
+
+    @Override
+    public io.sluice.schemas.tenants.LimitsHistory limitsHistory() {
+        return limitsHistory;
+    }
+
+    @Override
+    public void limitsHistory(io.sluice.schemas.tenants.LimitsHistory history) {
+        limitsHistory = history;
+    }
 }

@@ -2,11 +2,13 @@ package io.sluice.operators.flink;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.schemas.AdmissionEvent;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.Settlement;
 import io.sluice.schemas.tenants.Limits;
+import io.sluice.schemas.tenants.LimitsUpdate;
 import io.sluice.schemas.tenants.TokenBudget;
 import io.sluice.schemas.tenants.RateLimit;
 import io.sluice.schemas.tenants.Tenant;
@@ -36,11 +38,16 @@ class AdmissionFunctionTest {
             // Room for two generative turns and 500 tokens: each reserves 1,024 context + 64 answer + 256 overhead.
             Tenant.withDefaults("budgeted").withLimits(Limits.NONE.withTokens(new TokenBudget(2 * 1344 + 500, 0)))));
 
-    private static KeyedTwoInputStreamOperatorTestHarness<String, ChatRequest, Settlement, ChatRequest> harness()
+    private static KeyedTwoInputStreamOperatorTestHarness<String, ChatRequest, AdmissionEvent, ChatRequest> harness()
             throws Exception {
+        return harness(false);
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<String, ChatRequest, AdmissionEvent, ChatRequest> harness(
+            boolean liveLimits) throws Exception {
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(new AdmissionFunction(TENANTS,
-                AdmissionTestModels.MODELS, true)), (ChatRequest r) -> AdmissionFunction.key(r),
-                (Settlement s) -> AdmissionFunction.key(s), Types.STRING);
+                AdmissionTestModels.MODELS, true, liveLimits)), (ChatRequest r) -> AdmissionFunction.key(r),
+                (AdmissionEvent e) -> AdmissionFunction.key(e), Types.STRING);
         h.setStateBackend(new EmbeddedRocksDBStateBackend());
         return h;
     }
@@ -54,11 +61,11 @@ class AdmissionFunctionTest {
                 -1, null, null, key), time);
     }
 
-    private static List<String> admitted(KeyedTwoInputStreamOperatorTestHarness<String, ChatRequest, Settlement, ChatRequest> h) {
+    private static List<String> admitted(KeyedTwoInputStreamOperatorTestHarness<String, ChatRequest, AdmissionEvent, ChatRequest> h) {
         return h.extractOutputValues().stream().map(ChatRequest::requestId).toList();
     }
 
-    private static List<Rejection> refused(KeyedTwoInputStreamOperatorTestHarness<String, ChatRequest, Settlement, ChatRequest> h) {
+    private static List<Rejection> refused(KeyedTwoInputStreamOperatorTestHarness<String, ChatRequest, AdmissionEvent, ChatRequest> h) {
         ConcurrentLinkedQueue<StreamRecord<Rejection>> side = h.getSideOutput(Rejections.TAG);
         return side == null ? List.of() : side.stream().map(StreamRecord::getValue).toList();
     }
@@ -148,8 +155,8 @@ class AdmissionFunctionTest {
             h.processElement1(generative("g4", 4));
             assertThat(refused(h)).as("the restored reservations still hold the budget").hasSize(1);
             // g1 spent 500 of its 1,344: room for one more turn of 1,344 beside g2's reservation.
-            h.processElement2(new StreamRecord<>(new Settlement("budgeted", "g1", "0:1", 500, Settlement.ANSWERED)));
-            h.processElement2(new StreamRecord<>(new Settlement("budgeted", "g1", "0:1", 500, Settlement.ANSWERED)));
+            h.processElement2(new StreamRecord<>(AdmissionEvent.of(new Settlement("budgeted", "g1", "0:1", 500, Settlement.ANSWERED))));
+            h.processElement2(new StreamRecord<>(AdmissionEvent.of(new Settlement("budgeted", "g1", "0:1", 500, Settlement.ANSWERED))));
             h.processElement1(generative("g5", 5));
             h.processElement1(generative("g6", 6));
             assertThat(admitted(h)).containsExactly("g5");
@@ -175,6 +182,64 @@ class AdmissionFunctionTest {
             h.processElement1(generative("g1", 1));
             h.processElement1(generative("g2", 2));
             assertThat(admitted(h)).containsExactly("g1", "g2");
+        }
+    }
+
+    private static StreamRecord<AdmissionEvent> limits(String tenant, long version, long effectiveAt, String json) {
+        return new StreamRecord<>(AdmissionEvent.of(new LimitsUpdate(tenant, version, effectiveAt, json)));
+    }
+
+    @Test
+    void limitsChangeWhileTheJobRunsFromTheirEventTimeAndSurviveARestore() throws Exception {
+        OperatorSubtaskState snapshot;
+        long t = 1_000_000L;
+        try (var h = harness(true)) {
+            h.open();
+            // "open" has no limit in the file; an update published ahead gives it one from t + 60 s.
+            h.processElement2(limits("open", 1, t + 60_000, "{\"rateLimit\": {\"requestsPerMinute\": 60, \"burst\": 1}}"));
+            h.processElement1(request("open", "o1", t));
+            h.processElement1(request("open", "o2", t + 1));
+            h.processElement1(request("open", "o3", t + 60_000));
+            h.processElement1(request("open", "o4", t + 60_001));
+            assertThat(admitted(h)).containsExactly("o1", "o2", "o3");
+            assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("o4");
+            // An old version read again changes nothing; a newer one lifts the limit from t + 120 s.
+            h.processElement2(limits("open", 1, t, "{\"rateLimit\": {\"requestsPerMinute\": 1, \"burst\": 1}}"));
+            h.processElement2(limits("open", 2, t + 120_000, "{}"));
+            snapshot = h.snapshot(1L, 1L);
+        }
+        try (var h = harness(true)) {
+            h.initializeState(snapshot);
+            h.open();
+            h.processElement1(request("open", "o5", t + 60_002)); // still version 1: its bucket is empty
+            h.processElement1(request("open", "o6", t + 120_000));
+            h.processElement1(request("open", "o7", t + 120_000));
+            assertThat(admitted(h)).containsExactly("o6", "o7");
+            assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("o5");
+            // Another tenant's limits are its own: acme keeps the file's burst of 2.
+            h.processElement1(request("acme", "a1", t));
+            h.processElement1(request("acme", "a2", t));
+            h.processElement1(request("acme", "a3", t));
+            assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("o5", "a3");
+        }
+    }
+
+    @Test
+    void aReservationIsReleasedFromTheBudgetsItWasChargedToWhateverTheLimitsAreBySettlement() throws Exception {
+        try (var h = harness(true)) {
+            h.open();
+            h.processElement1(generative("g1", 1));
+            h.processElement1(generative("g2", 2));
+            // g1 and g2 hold the tenant's daily budget; then only the model's is limited.
+            h.processElement2(limits("budgeted", 1, T0, "{\"modelTokenBudgets\": {\"remote\": {\"tokensPerDay\": 1344}}}"));
+            h.processElement2(new StreamRecord<>(AdmissionEvent.of(new Settlement("budgeted", "g1", "0:1", 0,
+                    "MODEL_FAILED"))));
+            // The tenant's budget is back: g1's release went to it (not to the model's), so one more fits.
+            h.processElement2(limits("budgeted", 2, T0, "{\"tokenBudget\": {\"tokensPerDay\": 3188}}"));
+            h.processElement1(generative("g3", 3));
+            h.processElement1(generative("g4", 4));
+            assertThat(admitted(h)).containsExactly("g1", "g2", "g3");
+            assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("g4");
         }
     }
 }

@@ -104,6 +104,19 @@ public final class TenantRegistry implements Serializable {
         return new TenantRegistry(tenants);
     }
 
+    /**
+     * The limits in {@code node}, written as in a tenant of the tenants file ({@code rateLimit},
+     * {@code keyRateLimit}, {@code tokenBudget}, {@code keyTokenBudget}, {@code modelTokenBudgets},
+     * {@code maxInFlight}; other fields are ignored); an {@link IllegalArgumentException} says what
+     * is wrong.
+     */
+    public static Limits parseLimits(JsonNode node) {
+        if (node == null || !node.isObject()) {
+            throw new IllegalArgumentException("limits must be a JSON object");
+        }
+        return limits(node);
+    }
+
     private static Limits limits(JsonNode tenant) {
         JsonNode inFlight = tenant.get("maxInFlight");
         if (inFlight != null && !(wholeInt(inFlight) && inFlight.intValue() >= 0)) {
