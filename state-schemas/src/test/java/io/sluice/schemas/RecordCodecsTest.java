@@ -71,6 +71,15 @@ class RecordCodecsTest {
         assertThat(toReply.retryAfterMillis()).isEqualTo(-1L);
         Reservation reservation = new Reservation("r-1", 1_344L, null, "remote", 5L);
         assertThat(roundTrip(Reservation.TYPE, reservation)).isEqualTo(reservation);
+        Reservation charged = new Reservation("r-2", 1_344L, "k1", "remote", 5L,
+                List.of("tenant/1970-01-01", "key:k1/1970-01"));
+        assertThat(roundTrip(Reservation.TYPE, charged)).isEqualTo(charged);
+        var update = new io.sluice.schemas.tenants.LimitsUpdate("acme", 3, 60_000L, "{\"maxInFlight\":4}");
+        assertThat(roundTrip(AdmissionEvent.TYPE, AdmissionEvent.of(update))).isEqualTo(AdmissionEvent.of(update));
+        assertThat(roundTrip(AdmissionEvent.TYPE, AdmissionEvent.of(new Settlement("acme", "r", "0:1", 5, "answered"))))
+                .isEqualTo(AdmissionEvent.of(new Settlement("acme", "r", "0:1", 5, "answered")));
+        var limitsHistory = new io.sluice.schemas.tenants.LimitsHistory(List.of(update));
+        assertThat(roundTrip(io.sluice.schemas.tenants.LimitsHistory.TYPE, limitsHistory)).isEqualTo(limitsHistory);
         assertThat(roundTrip(Spend.TYPE, new Spend(7L, 9L))).isEqualTo(new Spend(7L, 9L));
         Settlement settlement = new Settlement("acme", "r-1", "0:7", -1L, "MODEL_FAILED");
         assertThat(roundTrip(Settlement.TYPE, settlement)).isEqualTo(settlement);
