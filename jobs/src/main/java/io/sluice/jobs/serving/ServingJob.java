@@ -504,9 +504,9 @@ public final class ServingJob {
                 .union(admitted.getSideOutput(Rejections.TAG), later);
         // Every admitted request ends answered or refused by a later stage: both settle its reservation.
         DataStream<Settlement> settlements = answers
-                .flatMap(SettleFunction.ofAnswers(settings.tenants(), settings.answerModels()))
+                .flatMap(SettleFunction.ofAnswers(settings.tenants(), settings.answerModels(), liveLimits))
                 .returns(Settlement.TYPE).uid(UID_SETTLE_ANSWERS).name("settle answers")
-                .union(later.flatMap(SettleFunction.ofRejections(settings.tenants(), settings.answerModels()))
+                .union(later.flatMap(SettleFunction.ofRejections(settings.tenants(), settings.answerModels(), liveLimits))
                         .returns(Settlement.TYPE).uid(UID_SETTLE_REJECTIONS).name("settle rejections"));
         return new AnswerPath(events, answers, rejected, settlements);
     }

@@ -25,16 +25,23 @@ public abstract class SettleFunction<T> extends RichFlatMapFunction<T, Settlemen
 
     private final TenantRegistry tenants;
     private final AnswerModels answerModels;
+    private final boolean liveLimits;
     private transient Settlements settlements;
 
-    private SettleFunction(TenantRegistry tenants, AnswerModels answerModels) {
+    private SettleFunction(TenantRegistry tenants, AnswerModels answerModels, boolean liveLimits) {
         this.tenants = tenants;
         this.answerModels = answerModels;
+        this.liveLimits = liveLimits;
     }
 
-    /** Settlements of answered turns. */
-    public static SettleFunction<AnsweredTurn> ofAnswers(TenantRegistry tenants, AnswerModels answerModels) {
-        return new SettleFunction<>(tenants, answerModels) {
+    /**
+     * Settlements of answered turns.
+     *
+     * @param liveLimits as the admission stage's: whether any tenant may gain a budget while the job runs
+     */
+    public static SettleFunction<AnsweredTurn> ofAnswers(TenantRegistry tenants, AnswerModels answerModels,
+            boolean liveLimits) {
+        return new SettleFunction<>(tenants, answerModels, liveLimits) {
             private static final long serialVersionUID = 1L;
 
             @Override
@@ -45,8 +52,9 @@ public abstract class SettleFunction<T> extends RichFlatMapFunction<T, Settlemen
     }
 
     /** Settlements of requests refused after admission. */
-    public static SettleFunction<Rejection> ofRejections(TenantRegistry tenants, AnswerModels answerModels) {
-        return new SettleFunction<>(tenants, answerModels) {
+    public static SettleFunction<Rejection> ofRejections(TenantRegistry tenants, AnswerModels answerModels,
+            boolean liveLimits) {
+        return new SettleFunction<>(tenants, answerModels, liveLimits) {
             private static final long serialVersionUID = 1L;
 
             @Override
@@ -60,7 +68,7 @@ public abstract class SettleFunction<T> extends RichFlatMapFunction<T, Settlemen
 
     @Override
     public void open(OpenContext context) {
-        settlements = new Settlements(new Admission(tenants, answerModels, true));
+        settlements = new Settlements(new Admission(tenants, answerModels, true, liveLimits));
     }
 
     @Override

@@ -58,4 +58,15 @@ class SettlementsTest {
         assertThat(Settlements.LATER_STAGES).isEqualTo(Set.of(QuestionEmbedder.STAGE, RetrieveFunction.STAGE,
                 ConversationOperator.STAGE));
     }
+
+    @Test
+    void whileLimitsMayChangeEveryTenantsTurnsAreSettled() {
+        // Any tenant may gain a budget from an update: its reservations must come back to be released.
+        Settlements live = new Settlements(new Admission(new TenantRegistry(List.of(Tenant.withDefaults("open"))),
+                AdmissionTest.MODELS, true, true));
+        assertThat(live.of(answered("open", 300, 50))).contains(
+                new Settlement("open", "r-1", "2:40", 350, Settlement.ANSWERED));
+        assertThat(live.of(Rejection.of("conversation", RejectReason.MODEL_FAILED, "503", request("open"))))
+                .contains(new Settlement("open", "r-1", "2:40", 0, "MODEL_FAILED"));
+    }
 }
