@@ -195,6 +195,19 @@ public final class ServingOptions {
             ConfigOptions.key("sluice.answer.remote.max-retries").intType().defaultValue(3)
                     .withDescription("Retries on 408/409/429/5xx and connection errors, before the first token only.");
 
+    public static final ConfigOption<Integer> ANSWER_REMOTE_BREAKER_FAILURES =
+            ConfigOptions.key("sluice.answer.remote.breaker.failures").intType().defaultValue(10)
+                    .withDescription("Failures of the remote server (after retries: timeouts, connection errors, 429, 5xx, "
+                            + "broken streams) within the window that open its circuit breaker, on each TaskManager.");
+
+    public static final ConfigOption<Duration> ANSWER_REMOTE_BREAKER_WINDOW =
+            ConfigOptions.key("sluice.answer.remote.breaker.window").durationType().defaultValue(Duration.ofSeconds(60))
+                    .withDescription("How far back failures count toward opening the breaker.");
+
+    public static final ConfigOption<Duration> ANSWER_REMOTE_BREAKER_COOL_DOWN =
+            ConfigOptions.key("sluice.answer.remote.breaker.cool-down").durationType().defaultValue(Duration.ofSeconds(60))
+                    .withDescription("How long an open breaker fails calls at once before one probe call may try again.");
+
     public static final ConfigOption<String> ANSWER_ONNX_MODEL_DIR =
             ConfigOptions.key("sluice.answer.onnx.model-dir").stringType().noDefaultValue()
                     .withDescription("Directory of a decoder-only ONNX model (model.onnx with KV cache, tokenizer.json, "

@@ -3,6 +3,7 @@ package io.sluice.jobs.serving;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
+import io.sluice.model.chat.CircuitBreaker;
 import io.sluice.model.chat.GenerationParams;
 import io.sluice.model.chat.OpenAiBackendConfig;
 import io.sluice.operators.answer.AnswerModels;
@@ -212,7 +213,10 @@ public final class ServingJob {
                     conf.get(ServingOptions.ANSWER_REMOTE_READ_TIMEOUT),
                     conf.get(ServingOptions.ANSWER_REMOTE_TOTAL_TIMEOUT),
                     conf.get(ServingOptions.ANSWER_REMOTE_MAX_RETRIES)),
-                    conf.get(ServingOptions.ANSWER_REMOTE_API_KEY_FILE)));
+                    conf.get(ServingOptions.ANSWER_REMOTE_API_KEY_FILE),
+                    new CircuitBreaker.Settings(conf.get(ServingOptions.ANSWER_REMOTE_BREAKER_FAILURES),
+                            conf.get(ServingOptions.ANSWER_REMOTE_BREAKER_WINDOW),
+                            conf.get(ServingOptions.ANSWER_REMOTE_BREAKER_COOL_DOWN))));
         });
         conf.getOptional(ServingOptions.ANSWER_ONNX_MODEL_DIR).ifPresent(dir -> {
             if (!java.nio.file.Files.isDirectory(Path.of(dir))) {

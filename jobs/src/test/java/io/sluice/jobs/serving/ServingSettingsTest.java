@@ -77,6 +77,8 @@ class ServingSettingsTest {
         assertThat(settings.answerModels().names()).containsExactly("extractive", "onnx", "remote");
         assertThat(settings.answerModels().defaultModel()).isEqualTo("onnx");
         assertThat(settings.answerModels().params("r-1").temperature()).isEqualTo(0.5);
+        assertThat(((io.sluice.operators.answer.OpenAiChatModelSpec) settings.answerModels().generativeModels()
+                .get("remote")).breaker()).isEqualTo(io.sluice.model.chat.CircuitBreaker.Settings.DEFAULT);
 
         c.set(ServingOptions.ANSWER_DEFAULT_MODEL, "gpt-9");
         assertThatThrownBy(() -> ServingJob.Settings.from(c)).hasMessageContaining("default answer model 'gpt-9'");

@@ -127,7 +127,7 @@ public final class OpenAiCompatibleChatModel implements ChatModel {
             }
             result.completeExceptionally(new GenerationException(modelId() + " failed: no complete answer within "
                     + "the total timeout of " + config.totalTimeout().toMillis() + " ms (" + pieces
-                    + " pieces of text so far)", text.toString(), false, null));
+                    + " pieces of text so far)", text.toString(), false, true, null));
             try {
                 stream.close();
             } catch (RuntimeException ignored) {
@@ -165,12 +165,13 @@ public final class OpenAiCompatibleChatModel implements ChatModel {
             if (error.isPresent()) {
                 Throwable e = unwrap(error.get());
                 boolean beforeFirstToken = pieces == 0;
+                // Broken after the first token: the backend's fault, but not to be repeated here.
                 result.completeExceptionally(new GenerationException(describe(e, beforeFirstToken),
-                        text.toString(), beforeFirstToken && retryable(e), e));
+                        text.toString(), beforeFirstToken && retryable(e), !beforeFirstToken || retryable(e), e));
             } else if (finishReason == null) {
                 result.completeExceptionally(new GenerationException(modelId()
                         + ": the stream ended without a finish reason after " + pieces + " pieces of text",
-                        text.toString(), false, null));
+                        text.toString(), false, true, null));
             } else {
                 result.complete(new Generation(text.toString(), promptTokens, completionTokens, finishReason,
                         servedModel == null ? config.model() : servedModel));

@@ -87,6 +87,7 @@ class OpenAiCompatibleChatModelTest {
             GenerationException e = failure(model, new CopyOnWriteArrayList<>());
             assertThat(e.getMessage()).contains("HTTP 400").contains("messages must not be empty");
             assertThat(e.retryable()).isFalse();
+            assertThat(e.backendFault()).as("the request's fault").isFalse();
             assertThat(e.partialText()).isEmpty();
             assertThat(server.attempts("invalid")).isEqualTo(1);
         }
@@ -100,6 +101,7 @@ class OpenAiCompatibleChatModelTest {
             assertThat(e.partialText()).isEqualTo("You said:");
             assertThat(tokens).containsExactly("You", " said:");
             assertThat(e.retryable()).isFalse();
+            assertThat(e.backendFault()).isTrue();
             assertThat(e.getMessage()).contains("after 2 pieces of text");
             assertThat(server.attempts("drop")).isEqualTo(1);
         }
@@ -125,6 +127,7 @@ class OpenAiCompatibleChatModelTest {
             GenerationException e = failure(model, new CopyOnWriteArrayList<>());
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertThat(e.getMessage()).contains("total timeout of 3000 ms");
+            assertThat(e.backendFault()).isTrue();
             assertThat(took).isGreaterThanOrEqualTo(Duration.ofSeconds(3)).isLessThan(Duration.ofSeconds(8));
             assertThat(server.attempts("drip")).isEqualTo(1);
         }
@@ -135,6 +138,7 @@ class OpenAiCompatibleChatModelTest {
         try (ChatModel model = model("unfinished")) {
             GenerationException e = failure(model, new CopyOnWriteArrayList<>());
             assertThat(e.getMessage()).contains("without a finish reason");
+            assertThat(e.backendFault()).isTrue();
             assertThat(e.partialText()).isEqualTo("You said: hello there");
         }
     }
@@ -146,6 +150,7 @@ class OpenAiCompatibleChatModelTest {
         try (model) {
             GenerationException e = failure(model, new CopyOnWriteArrayList<>());
             assertThat(e.retryable()).isTrue();
+            assertThat(e.backendFault()).isTrue();
             assertThat(e.partialText()).isEmpty();
         }
     }

@@ -40,7 +40,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       client reads (never stalls long enough for a read timeout; only a total timeout ends it);
  *   <li>{@code gate}: waits while the test holds the gate shut ({@link #closeGate}, {@link #openGate});
  *       then {@code echo}, or, after {@link #failEveryOther}, 400 for every other request it lets
- *       through.
+ *       through;
+ *   <li>{@code outage}: 503 while the test says the backend is down ({@link #down}), then {@code echo}.
  * </ul>
  * Raw sockets, not a server library, so that a dropped stream is a real transport failure.
  */
@@ -59,6 +60,12 @@ public final class OpenAiStandInServer implements AutoCloseable {
     private volatile java.util.concurrent.CountDownLatch gate = new java.util.concurrent.CountDownLatch(0);
     private volatile boolean failEveryOther;
     private final AtomicInteger throughGate = new AtomicInteger();
+    private volatile boolean down = true;
+
+    /** Whether the {@code outage} model answers 503 (from the start) or echoes. */
+    public void down(boolean isDown) {
+        down = isDown;
+    }
 
     /** Holds every {@code gate} request that arrives from now on until {@link #openGate}. */
     public void closeGate() {
@@ -147,6 +154,12 @@ public final class OpenAiStandInServer implements AutoCloseable {
             case "flaky" -> {
                 if (attempt <= 2) {
                     respond(out, 503, Map.of(), error.formatted("overloaded", "server_error"));
+                    return true;
+                }
+            }
+            case "outage" -> {
+                if (down) {
+                    respond(out, 503, Map.of(), error.formatted("backend down", "server_error"));
                     return true;
                 }
             }

@@ -3,7 +3,9 @@ package io.sluice.operators.flink;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.HfTokenizer;
 import io.sluice.model.SharedModels;
+import io.sluice.model.chat.BreakingChatModel;
 import io.sluice.model.chat.ChatModel;
+import io.sluice.model.chat.CircuitBreaker;
 import io.sluice.model.chat.Generation;
 import io.sluice.model.chat.GenerationParams;
 import io.sluice.operators.answer.AnswerModels;
@@ -258,6 +260,15 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         droppedMarkers = group.counter("droppedMarkers");
         ungrounded = group.counter("ungroundedAnswers");
         costs = new CostMetrics(group);
+        chatModels.forEach((name, lease) -> {
+            if (lease.get() instanceof BreakingChatModel breaking) {
+                // The breaker is the TaskManager's (the model is shared there): every subtask shows it.
+                CircuitBreaker breaker = breaking.breaker();
+                var b = group.addGroup("breaker", name);
+                b.gauge("state", () -> breaker.state().ordinal());
+                b.gauge("opened", breaker::timesOpened);
+            }
+        });
         resumeUnansweredTurns();
     }
 
