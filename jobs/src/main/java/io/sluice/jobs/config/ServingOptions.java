@@ -240,7 +240,9 @@ public final class ServingOptions {
 
     public static final ConfigOption<Integer> ANSWER_MAX_IN_FLIGHT =
             ConfigOptions.key("sluice.answer.max-in-flight").intType().defaultValue(64)
-                    .withDescription("Generations one conversation subtask runs at once; more input waits.");
+                    .withDescription("Generations one conversation subtask runs at once per answer model; a turn whose model "
+                            + "has none free waits while other models' turns go on; input waits only when 16 times as "
+                            + "many turns are parked.");
 
     public static final ConfigOption<Integer> CONVERSATION_MAX_PENDING_TURNS =
             ConfigOptions.key("sluice.conversation.max-pending-turns").intType().defaultValue(16)

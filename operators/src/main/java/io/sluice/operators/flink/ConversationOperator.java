@@ -75,8 +75,12 @@ import java.util.stream.Collectors;
  * ({@code pending}, head first) and the next one starts, with the updated history, in the mailbox
  * action that completes the previous. Other conversations are not held up. Model calls never block
  * {@code processElement}: tokens and results come back as mailbox actions on the task thread, as in
- * Flink's async I/O operator. When {@code maxInFlight} generations run, new input waits by yielding
- * to the mailbox.
+ * Flink's async I/O operator. Each answer model runs at most {@code maxInFlight} generations of a
+ * subtask at once; a turn whose model has none free is parked (it stays the head of its
+ * conversation's {@code pending} list) and starts when one of that model's generations ends. Input
+ * waits for a model only when {@value #PARKED_PER_SLOT} times {@code maxInFlight} turns are parked:
+ * extractive turns and turns of other models go on while one backend is slow or hung (its breaker
+ * and timeouts bound how long).
  *
  * <p><b>Checkpoints.</b> Every state change happens on the task thread, so a checkpoint holds each
  * conversation's history and its unanswered turns, and nothing else is needed: on restore the head
@@ -112,6 +116,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     static final String PENDING_STATE = "pending";
     static final String AUDIT_CHAIN_STATE = "audit-chain";
     static final String RECENT_REQUESTS_STATE = "recent-requests";
+    /** Parked turns per generation slot beyond which input waits (backpressure). */
+    static final int PARKED_PER_SLOT = 16;
 
     /**
      * What the stage is configured with.
@@ -120,7 +126,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      * @param historyTtl idle time after which a history expires (event time); zero keeps it
      * @param embeddingModel the model whose tokenizer counts context tokens
      * @param answerModels the answer models requests may name
-     * @param maxInFlight generations one subtask runs at once
+     * @param maxInFlight generations one subtask runs at once, per answer model
      * @param maxPendingTurns turns of one conversation that may wait behind the one being answered
      * @param duplicateWindowIds request ids per conversation the duplicate window holds at most
      * @param duplicateWindow how far back, in event time, a repeated request id is a duplicate
@@ -219,6 +225,11 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient TurnQueue turns;
     private transient Map<String, SharedModels.Lease<ChatModel>> chatModels;
     private transient int inFlight;
+    /** Generations running, by answer model. */
+    private transient Map<String, Integer> inFlightByModel;
+    /** Conversations whose head turn waits for a free generation of the model, in arrival order. */
+    private transient Map<String, java.util.ArrayDeque<String>> parked;
+    private transient int parkedTurns;
     private transient boolean closed;
     private transient StageMetrics metrics;
     private transient Counter chunks;
@@ -249,6 +260,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3), settings.prices(), settings.unredactedTenants(),
                 settings.flagOnlyTenants());
         chatModels = new HashMap<>();
+        inFlightByModel = new HashMap<>();
+        parked = new HashMap<>();
         for (Map.Entry<String, ChatModelSpec> e : settings.answerModels().generativeModels().entrySet()) {
             ChatModelSpec spec = e.getValue();
             chatModels.put(e.getKey(), SharedModels.acquire(spec.sharingKey(), spec::open));
@@ -256,6 +269,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         metrics = new StageMetrics(getMetricGroup(), STAGE);
         var group = getMetricGroup().addGroup("sluice").addGroup("conversation");
         group.gauge("inFlight", () -> inFlight);
+        group.gauge("parkedTurns", () -> parkedTurns);
         chunks = group.counter("chunks");
         droppedMarkers = group.counter("droppedMarkers");
         ungrounded = group.counter("ungroundedAnswers");
@@ -340,13 +354,14 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                     answerLocally(retrieved, current);
                     return;
                 }
+                // Input waits only when models are far behind: parked turns bounded, state cannot grow without end.
                 Object key = getCurrentKey();
-                while (inFlight >= settings.maxInFlight()) {
+                while (parkedTurns >= PARKED_PER_SLOT * settings.maxInFlight()) {
                     mailbox.yield(); // completions run here and may switch the key
                 }
                 setCurrentKey(key);
                 pending.add(retrieved);
-                start(retrieved, current);
+                start(retrieved, current); // or parked until the model has a generation free
             }
         }
     }
@@ -367,8 +382,14 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             advance(request.conversationKey());
             return;
         }
+        String modelName = request.answerModel();
+        if (inFlightByModel.getOrDefault(modelName, 0) >= settings.maxInFlight()) {
+            parked.computeIfAbsent(modelName, m -> new java.util.ArrayDeque<>()).addLast(request.conversationKey());
+            parkedTurns++;
+            return;
+        }
         PreparedTurn turn;
-        ChatModel model = chatModels.get(request.answerModel()).get();
+        ChatModel model = chatModels.get(modelName).get();
         GenerationParams params = settings.answerModels().params(request.requestId());
         CompletableFuture<Generation> generation;
         StreamedText streamed = new StreamedText(Bounds.MAX_ANSWER_CHARS);
@@ -394,6 +415,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             return;
         }
         inFlight++;
+        inFlightByModel.merge(modelName, 1, Integer::sum);
         generation.whenComplete((result, error) -> {
             // The stream delivered its last token before completing.
             String rest = markers.finish();
@@ -403,10 +425,27 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             long micros = (System.nanoTime() - start) / 1000;
             toMailbox(() -> {
                 inFlight--;
+                inFlightByModel.merge(modelName, -1, Integer::sum);
                 setCurrentKey(request.conversationKey());
                 finishGeneration(turn, model.modelId(), params, result, pieces, modelPieces, error, micros);
+                startParked(modelName);
             }, "generation");
         });
+    }
+
+    /** Starts the turns parked for {@code model}, oldest first, while it has generations free. */
+    private void startParked(String model) throws Exception {
+        java.util.ArrayDeque<String> waiting = parked.get(model);
+        while (waiting != null && !waiting.isEmpty()
+                && inFlightByModel.getOrDefault(model, 0) < settings.maxInFlight()) {
+            String key = waiting.pollFirst();
+            parkedTurns--;
+            setCurrentKey(key);
+            List<RetrievedRequest> queue = pendingTurns();
+            if (!queue.isEmpty()) {
+                start(queue.get(0), currentHistory(queue.get(0).request()));
+            }
+        }
     }
 
     /** Emits {@code text} of a streamed answer as its next chunk, through the mailbox; called on the model's thread. */
@@ -576,7 +615,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     @Override
     public void endInput() throws Exception {
         // Bounded input (replay, tests): every turn is answered before the operator finishes.
-        while (inFlight > 0) {
+        while (inFlight > 0 || parkedTurns > 0) {
             mailbox.yield();
         }
     }

@@ -433,6 +433,39 @@ class ConversationOperatorTest {
     }
 
     @Test
+    void aModelWithNoGenerationFreeParksItsTurnsAndOthersGoOn() throws Exception {
+        ScriptedChatModel hung = ScriptedChatModel.register("hung");
+        ScriptedChatModel other = ScriptedChatModel.register("other-backend");
+        AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE, Map.of(MODEL, new ScriptedChatModel.Spec("hung"),
+                "other", new ScriptedChatModel.Spec("other-backend")), new GenerationParams(0.7, 0.9, 64, 0, List.of()));
+        // Two generations per model: the hung backend's third turn must not hold anyone else up.
+        try (var h = harness(new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
+                models, 2, 16, false).withUnredactedTenants(List.of("acme")))) {
+            h.open();
+            h.processElement(remoteTurn("h1", "c1", "one"));
+            h.processElement(remoteTurn("h2", "c2", "two"));
+            h.processElement(remoteTurn("h3", "c3", "three"));
+            assertThat(hung.calls).as("the third waits for a free generation").hasSize(2);
+            h.processElement(turn("e1", "c4", "How are savepoints restored?"));
+            h.processElement(turn("o1", "c5", "Elsewhere?", 1000L, "other"));
+            assertThat(answers(h)).extracting(t -> t.request().requestId()).containsExactly("e1");
+            assertThat(other.calls).hasSize(1);
+            other.answer(0, "Yes [1].");
+            runMailbox(h);
+            assertThat(answers(h)).extracting(t -> t.request().requestId()).containsExactly("e1", "o1");
+
+            hung.answer(1, "Two [1].");
+            runMailbox(h);
+            assertThat(hung.calls).as("the parked turn took the freed generation").hasSize(3);
+            assertThat(hung.calls.get(2).request().messages().get(1).content()).contains("three");
+            hung.answer(0, "One [1].");
+            hung.answer(2, "Three [1].");
+            runMailbox(h);
+            assertThat(answers(h)).extracting(t -> t.request().requestId()).containsExactly("e1", "o1", "h2", "h1", "h3");
+        }
+    }
+
+    @Test
     void aTurnInFlightAtASnapshotIsAskedAgainAfterRestore() throws Exception {
         ScriptedChatModel before = ScriptedChatModel.register("restore");
         OperatorSubtaskState snapshot;
