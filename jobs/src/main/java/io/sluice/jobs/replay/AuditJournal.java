@@ -4,8 +4,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads the audit trail for a replay: every hash-chained row of the selected conversations (or
@@ -47,5 +49,29 @@ public final class AuditJournal {
             connection.setAutoCommit(autoCommit);
         }
         return turns;
+    }
+
+    /**
+     * The positions in {@code chat.requests} of every audited turn, of every tenant and conversation:
+     * whom the live run answered, which replay's admission stage needs whatever the replay selects
+     * (a refusal takes nothing from a rate bucket, an admission takes one).
+     */
+    public static Set<String> answeredPositions(Connection connection) throws SQLException {
+        Set<String> positions = new HashSet<>();
+        boolean autoCommit = connection.getAutoCommit();
+        connection.setAutoCommit(false); // stream with a cursor
+        try (PreparedStatement ps = connection.prepareStatement("SELECT source_partition, source_offset FROM "
+                + "audit_turns WHERE chain_seq IS NOT NULL")) {
+            ps.setFetchSize(10_000);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    positions.add(rs.getInt(1) + ":" + rs.getLong(2));
+                }
+            }
+        } finally {
+            connection.commit();
+            connection.setAutoCommit(autoCommit);
+        }
+        return positions;
     }
 }

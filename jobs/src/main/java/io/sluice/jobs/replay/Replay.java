@@ -115,8 +115,10 @@ public final class Replay {
             throw new IllegalArgumentException("Savepoint " + options.savepoint() + " holds no position on " + topic);
         }
         Map<String, AuditedTurn> journal;
+        Set<String> answeredLive;
         try (Connection c = ServingJob.auditConnection(serving).open()) {
             journal = AuditJournal.read(c, options.conversation(), options.tenant());
+            answeredLive = AuditJournal.answeredPositions(c);
         }
         Set<String> inRange = new HashSet<>();
         long first = Long.MAX_VALUE;
@@ -183,7 +185,8 @@ public final class Replay {
                         && (tenant == null || tenant.equals(r.tenantId()));
         ServingJob.AnswerPath path = ServingJob.answerPath(settings,
                 env.fromSource(source, WatermarkStrategy.noWatermarks(), "chat.requests (replay)").uid("replay-requests"),
-                select, null, null); // no settlements: budgets were the live run's, its audit trail says who was answered
+                // No settlements: budgets were the live run's, and its audit trail says whom they admitted.
+                select, null, null, answeredLive);
         if (options.forkTopic() != null) {
             forkTo(path.events(), conf, options.forkTopic());
         }

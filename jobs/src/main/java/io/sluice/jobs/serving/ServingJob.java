@@ -416,7 +416,7 @@ public final class ServingJob {
                 .uid(UID_SOURCE), null, env.fromSource(usageIn, WatermarkStrategy.noWatermarks(), "chat.usage (in)")
                 .uid(UID_USAGE_IN), limitsIn == null ? null
                         : env.fromSource(limitsIn, WatermarkStrategy.noWatermarks(), "chat.tenant-limits")
-                                .uid(UID_LIMITS_IN));
+                                .uid(UID_LIMITS_IN), null);
         path.events().sinkTo(responses).uid(UID_RESPONSES).name("chat.responses");
         path.settlements().sinkTo(usageOut).uid(UID_USAGE_OUT).name("chat.usage");
         path.answers().transform("audit", Types.VOID, audit).uid(UID_AUDIT).name("audit");
@@ -435,11 +435,13 @@ public final class ServingJob {
      * leave through {@link AnswerPath#rejected}. {@code usage} are the settlements read back for the
      * admission stage; null (replay) leaves token budgets and in-flight bounds unenforced. {@code limits}
      * are new versions of tenants' limits (null: none come). Replay passes neither, and holds requests
-     * to the limits its savepoint restored (updates received before it) and the tenants file's.
+     * to the limits its savepoint restored (updates received before it) and the tenants file's;
+     * instead of settlements it passes {@code answeredLive}, the positions of the requests the live
+     * run answered (its audit trail), from which it takes the budget decisions (null: serving).
      */
     public static AnswerPath answerPath(Settings settings, DataStream<RequestEnvelope> requests,
             org.apache.flink.api.common.functions.FilterFunction<ChatRequest> select, DataStream<Settlement> usage,
-            DataStream<LimitsUpdate> limits) {
+            DataStream<LimitsUpdate> limits, java.util.Set<String> answeredLive) {
         SingleOutputStreamOperator<ChatRequest> valid = requests
                 .process(new ValidateFunction(settings.tenants(), settings.answerModels(), settings.maxRequestBytes(),
                         settings.signing()))
@@ -468,7 +470,10 @@ public final class ServingJob {
                 .connect(admissionEvents)
                 .keyBy((ChatRequest r) -> AdmissionFunction.key(r), (AdmissionEvent e) -> AdmissionFunction.key(e),
                         Types.STRING)
-                .process(new AdmissionFunction(settings.tenants(), settings.answerModels(), usage != null, liveLimits))
+                .process(answeredLive == null
+                        ? new AdmissionFunction(settings.tenants(), settings.answerModels(), usage != null, liveLimits)
+                        : new AdmissionFunction(settings.tenants(), settings.answerModels(), false, liveLimits)
+                                .withBudgetsFromJournal(answeredLive))
                 .returns(ChatRequest.TYPE)
                 .uid(UID_ADMISSION).name("admission");
 

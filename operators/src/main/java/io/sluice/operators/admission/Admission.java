@@ -68,6 +68,7 @@ public final class Admission {
     private final AnswerModels answerModels;
     private final boolean budgets;
     private final boolean liveLimits;
+    private java.util.Set<String> answeredLive;
     /** Parsed limits of updates, by their JSON text: parsed once, not per request. */
     private final Map<String, Limits> parsed = new java.util.LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -97,6 +98,17 @@ public final class Admission {
         this.answerModels = answerModels;
         this.budgets = budgets;
         this.liveLimits = liveLimits;
+    }
+
+    /**
+     * Replay's journal of budget decisions: the positions of the requests the live run answered
+     * (its audit trail). Budget and in-flight decisions depend on when settlements came back, which
+     * no input fixes, so replay does not re-derive them: a generative turn of a tenant with budgets
+     * that the live run did not answer is refused again, and one it answered is admitted.
+     */
+    public Admission withBudgetsFromJournal(java.util.Set<String> positionsAnswered) {
+        this.answeredLive = positionsAnswered;
+        return this;
     }
 
     /** Whether the tenant may have a limit, so its state is worth reading. */
@@ -171,6 +183,9 @@ public final class Admission {
         boolean perKey = l.keyRate() != null && request.apiKeyId() != null;
         TokenBucket keyNow = perKey ? RateLimiter.at(state.keyBucket(request.apiKeyId()), l.keyRate(), time) : null;
         Rejection refused = rateRefusal(request, l, tenantNow, keyNow);
+        if (refused == null && answeredLive != null) {
+            refused = journaledBudget(request, l);
+        }
         if (refused == null) {
             refused = reserve(request, l, state);
         }
@@ -235,6 +250,15 @@ public final class Admission {
      */
     public static String budgetKey(String scope, BudgetPeriod period, long eventTime) {
         return scope + "/" + period.name(eventTime);
+    }
+
+    private Rejection journaledBudget(ChatRequest request, Limits l) {
+        if (!l.budgeted() || answerModels.generative(request.answerModel()).isEmpty()
+                || answeredLive.contains(request.position())) {
+            return null;
+        }
+        return Rejection.of(STAGE, RejectReason.BUDGET_EXHAUSTED, "not answered by the live run (no audit row): "
+                + "replay takes budget decisions from the audit trail", request);
     }
 
     private Rejection reserve(ChatRequest request, Limits l, AdmissionState state) throws Exception {

@@ -67,6 +67,7 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
     private final AnswerModels answerModels;
     private final boolean budgets;
     private final boolean liveLimits;
+    private java.util.HashSet<String> answeredLive;
     private transient Admission admission;
     private transient FlinkState state;
     private transient StageMetrics metrics;
@@ -92,6 +93,12 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
         this.liveLimits = liveLimits;
     }
 
+    /** This stage as replay runs it: budget decisions from the live run's audit trail ({@link Admission#withBudgetsFromJournal}). */
+    public AdmissionFunction withBudgetsFromJournal(java.util.Set<String> positionsAnswered) {
+        this.answeredLive = new java.util.HashSet<>(positionsAnswered);
+        return this;
+    }
+
     /** The key of the stage's requests: the tenant. */
     public static String key(ChatRequest request) {
         return request.tenantId();
@@ -105,6 +112,9 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
     @Override
     public void open(OpenContext context) {
         admission = new Admission(tenants, answerModels, budgets, liveLimits);
+        if (answeredLive != null) {
+            admission.withBudgetsFromJournal(answeredLive);
+        }
         state = new FlinkState();
         metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), Admission.STAGE);
         var group = getRuntimeContext().getMetricGroup().addGroup("sluice").addGroup(Admission.STAGE);

@@ -266,4 +266,26 @@ class AdmissionTest {
         }
         assertThat(state.limitsHistory().updates()).hasSize(Admission.KEPT_UPDATES);
     }
+
+    @Test
+    void replayTakesBudgetDecisionsFromTheJournalAndRateDecisionsItReDerives() throws Exception {
+        // Replay: no settlements; the live run answered the requests at the positions given.
+        Admission admission = new Admission(new TenantRegistry(List.of(Tenant.withDefaults("t")
+                .withLimits(Limits.NONE.withTokens(new TokenBudget(1, 0)).withRate(new RateLimit(60, 2))))), MODELS,
+                false, true);
+        MapAdmissionState state = new MapAdmissionState();
+        ChatRequest answered = request("t", "g1", 1_000, "remote", null);
+        ChatRequest refused = request("t", "g2", 1_000, "remote", null);
+        ChatRequest extractive = request("t", "e1", 1_000);
+        admission.withBudgetsFromJournal(java.util.Set.of(answered.position()));
+        assertThat(admission.admit(answered, state)).as("answered live, though the budget of 1 token could not hold it")
+                .isNull();
+        Rejection again = admission.admit(refused, state);
+        assertThat(again.reason()).isEqualTo(RejectReason.BUDGET_EXHAUSTED);
+        assertThat(again.detail()).contains("not answered by the live run");
+        assertThat(admission.admit(extractive, state)).as("extractive turns spend no budget; the rate holds two")
+                .isNull();
+        assertThat(admission.admit(request("t", "e2", 1_000), state).reason()).as("rate decisions are re-derived")
+                .isEqualTo(RejectReason.RATE_LIMITED);
+    }
 }

@@ -242,4 +242,21 @@ class AdmissionFunctionTest {
             assertThat(refused(h)).extracting(Rejection::requestId).containsExactly("g4");
         }
     }
+
+    @Test
+    void asReplayRunsItBudgetDecisionsComeFromTheJournal() throws Exception {
+        // Positions as generative() makes them: partition 0, the given offset.
+        var replaying = new AdmissionFunction(TENANTS, AdmissionTestModels.MODELS, false, true)
+                .withBudgetsFromJournal(java.util.Set.of("0:1", "0:3"));
+        try (var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(replaying),
+                (ChatRequest r) -> AdmissionFunction.key(r), (AdmissionEvent e) -> AdmissionFunction.key(e),
+                Types.STRING)) {
+            h.open();
+            for (int offset = 1; offset <= 4; offset++) {
+                h.processElement1(generative("g" + offset, offset));
+            }
+            assertThat(admitted(h)).containsExactly("g1", "g3");
+            assertThat(refused(h)).extracting(Rejection::reason).containsOnly(RejectReason.BUDGET_EXHAUSTED);
+        }
+    }
 }
