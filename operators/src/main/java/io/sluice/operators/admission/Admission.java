@@ -153,17 +153,13 @@ public final class Admission {
                     }
                 }
                 if (inEffect != null) {
-                    Limits l = parsed.computeIfAbsent(inEffect.limitsJson(), json -> updateLimits(json));
+                    // Checked when read from the topic: a kept update parses.
+                    Limits l = parsed.computeIfAbsent(inEffect.limitsJson(), LimitsUpdate::limitsOf);
                     return l.any() ? l : null;
                 }
             }
         }
         return limited.get(tenantId);
-    }
-
-    private static Limits updateLimits(String json) {
-        // Checked when read from the topic; a kept update cannot fail to parse.
-        return new LimitsUpdate("-", 1, 0, json).limits();
     }
 
     /** The tokens a generative turn of {@code request} reserves: its context, its answer, the overhead. */
@@ -252,9 +248,13 @@ public final class Admission {
         return scope + "/" + period.name(eventTime);
     }
 
+    /** Whether the turn counts toward the tenant's budgets and in-flight bound: extractive answers spend no tokens. */
+    private boolean counted(ChatRequest request, Limits l) {
+        return l.budgeted() && answerModels.generative(request.answerModel()).isPresent();
+    }
+
     private Rejection journaledBudget(ChatRequest request, Limits l) {
-        if (!l.budgeted() || answerModels.generative(request.answerModel()).isEmpty()
-                || answeredLive.contains(request.position())) {
+        if (!counted(request, l) || answeredLive.contains(request.position())) {
             return null;
         }
         return Rejection.of(STAGE, RejectReason.BUDGET_EXHAUSTED, "not answered by the live run (no audit row): "
@@ -262,8 +262,8 @@ public final class Admission {
     }
 
     private Rejection reserve(ChatRequest request, Limits l, AdmissionState state) throws Exception {
-        if (!budgets || !l.budgeted() || answerModels.generative(request.answerModel()).isEmpty()) {
-            return null; // extractive answers spend no model tokens
+        if (!budgets || !counted(request, l)) {
+            return null;
         }
         if (l.maxInFlight() > 0 && state.inFlight() >= l.maxInFlight()) {
             return Rejection.of(STAGE, RejectReason.RATE_LIMITED, "tenant " + request.tenantId() + " has "

@@ -64,7 +64,7 @@ public final class InjectionGuard {
             }
             kept.add(c);
         }
-        Injection injection = new Injection(families(message, history), flagged, policy.strips());
-        return new Screened(injection.any() ? List.copyOf(kept) : retrieved, injection.any() ? injection : Injection.NONE);
+        // Nothing flagged equals Injection.NONE: the record drops "stripped" when no source was.
+        return new Screened(List.copyOf(kept), new Injection(families(message, history), flagged, policy.strips()));
     }
 }

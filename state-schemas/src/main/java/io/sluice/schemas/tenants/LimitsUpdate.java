@@ -48,8 +48,13 @@ public record LimitsUpdate(String tenantId, long version, long effectiveAt, Stri
 
     /** The limits this update sets (parsed again on each call: callers keep what they need). */
     public Limits limits() {
+        return limitsOf(limitsJson);
+    }
+
+    /** The limits in {@code json}, the text of an update's {@code limits}. */
+    public static Limits limitsOf(String json) {
         try {
-            return TenantRegistry.parseLimits(MAPPER.readTree(limitsJson));
+            return TenantRegistry.parseLimits(MAPPER.readTree(json));
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("'limits' is not JSON: " + e.getOriginalMessage(), e);
         }
