@@ -147,6 +147,11 @@ public record ChatRequest(
      * where request ids are only unique within a conversation for a while. Journals key turns by it.
      */
     public String position() {
+        return position(partition, offset);
+    }
+
+    /** The position of the record at {@code offset} of {@code partition}: how journals and ledgers key requests. */
+    public static String position(int partition, long offset) {
         return partition + ":" + offset;
     }
 

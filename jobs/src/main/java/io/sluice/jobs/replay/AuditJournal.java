@@ -1,5 +1,7 @@
 package io.sluice.jobs.replay;
 
+import io.sluice.schemas.ChatRequest;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,28 +28,19 @@ public final class AuditJournal {
     public static Map<String, AuditedTurn> read(Connection connection, String conversation, String tenant)
             throws SQLException {
         Map<String, AuditedTurn> turns = new LinkedHashMap<>();
-        boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(false); // stream with a cursor
-        try (PreparedStatement ps = connection.prepareStatement("SELECT request_id, conversation_id, tenant_id, "
+        stream(connection, "SELECT request_id, conversation_id, tenant_id, "
                 + "source_partition, source_offset, event_time, content, row_hash FROM audit_turns "
                 + "WHERE chain_seq IS NOT NULL AND (? IS NULL OR conversation_id = ?) AND (? IS NULL OR tenant_id = ?) "
-                + "ORDER BY tenant_id, conversation_id, chain_seq")) {
-            ps.setFetchSize(1000);
-            ps.setString(1, conversation);
-            ps.setString(2, conversation);
-            ps.setString(3, tenant);
-            ps.setString(4, tenant);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
+                + "ORDER BY tenant_id, conversation_id, chain_seq", 1000, ps -> {
+                    ps.setString(1, conversation);
+                    ps.setString(2, conversation);
+                    ps.setString(3, tenant);
+                    ps.setString(4, tenant);
+                }, rs -> {
                     AuditedTurn turn = new AuditedTurn(rs.getString(1), rs.getString(2), rs.getString(3),
                             rs.getInt(4), rs.getLong(5), rs.getTimestamp(6).getTime(), rs.getString(7), rs.getString(8));
                     turns.put(turn.position(), turn);
-                }
-            }
-        } finally {
-            connection.commit();
-            connection.setAutoCommit(autoCommit);
-        }
+                });
         return turns;
     }
 
@@ -58,20 +51,37 @@ public final class AuditJournal {
      */
     public static Set<String> answeredPositions(Connection connection) throws SQLException {
         Set<String> positions = new HashSet<>();
+        stream(connection, "SELECT source_partition, source_offset FROM audit_turns WHERE chain_seq IS NOT NULL",
+                10_000, ps -> { }, rs -> positions.add(ChatRequest.position(rs.getInt(1), rs.getLong(2))));
+        return positions;
+    }
+
+    @FunctionalInterface
+    private interface Binding {
+        void bind(PreparedStatement statement) throws SQLException;
+    }
+
+    @FunctionalInterface
+    private interface Row {
+        void read(ResultSet row) throws SQLException;
+    }
+
+    /** Runs {@code sql} through a cursor, {@code fetchSize} rows at a time, so a long trail is never held whole. */
+    private static void stream(Connection connection, String sql, int fetchSize, Binding binding, Row row)
+            throws SQLException {
         boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(false); // stream with a cursor
-        try (PreparedStatement ps = connection.prepareStatement("SELECT source_partition, source_offset FROM "
-                + "audit_turns WHERE chain_seq IS NOT NULL")) {
-            ps.setFetchSize(10_000);
+        connection.setAutoCommit(false); // PostgreSQL streams with a cursor only inside a transaction
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            ps.setFetchSize(fetchSize);
+            binding.bind(ps);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    positions.add(rs.getInt(1) + ":" + rs.getLong(2));
+                    row.read(rs);
                 }
             }
         } finally {
             connection.commit();
             connection.setAutoCommit(autoCommit);
         }
-        return positions;
     }
 }

@@ -1,6 +1,7 @@
 package io.sluice.jobs.replay;
 
 import io.sluice.operators.audit.AuditRecord;
+import io.sluice.schemas.ChatRequest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -12,7 +13,7 @@ public record AuditedTurn(String requestId, String conversationId, String tenant
 
     /** Where its request is in {@code chat.requests}: the key replay matches turns by (see {@code ChatRequest#position}). */
     public String position() {
-        return partition + ":" + offset;
+        return ChatRequest.position(partition, offset);
     }
 
     public JsonNode json() {

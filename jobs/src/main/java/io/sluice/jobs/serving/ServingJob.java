@@ -290,6 +290,22 @@ public final class ServingJob {
         this.usageOut = usageOut;
     }
 
+    /**
+     * One of admission's feedback topics, read {@code read_committed} from the group's committed
+     * offsets, or from the earliest record for a new group.
+     */
+    private static <T> KafkaSource<T> readCommitted(ReadableConfig conf, String topic, String groupSuffix,
+            org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema<T> records) {
+        return KafkaSource.<T>builder()
+                .setBootstrapServers(conf.get(ServingOptions.BOOTSTRAP_SERVERS))
+                .setTopics(topic)
+                .setGroupId(conf.get(ServingOptions.CONSUMER_GROUP) + groupSuffix)
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setProperty("isolation.level", "read_committed")
+                .setDeserializer(records)
+                .build();
+    }
+
     /** The production wiring: Kafka source and sinks, PostgreSQL audit trail. */
     public static ServingJob fromConfiguration(ReadableConfig conf) {
         String servers = conf.get(ServingOptions.BOOTSTRAP_SERVERS);
@@ -322,14 +338,8 @@ public final class ServingJob {
                 .build();
         // The loop that settles token budgets: exactly once both ways, so that a settlement is read
         // back once its turn's checkpoint is complete, and never from a failed attempt.
-        KafkaSource<Settlement> usageIn = KafkaSource.<Settlement>builder()
-                .setBootstrapServers(servers)
-                .setTopics(conf.get(ServingOptions.USAGE_TOPIC))
-                .setGroupId(conf.get(ServingOptions.CONSUMER_GROUP) + "-usage")
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setProperty("isolation.level", "read_committed")
-                .setDeserializer(new SettlementDeserializer())
-                .build();
+        KafkaSource<Settlement> usageIn = readCommitted(conf, conf.get(ServingOptions.USAGE_TOPIC), "-usage",
+                new SettlementDeserializer());
         KafkaSink<Settlement> usageOut = KafkaSink.<Settlement>builder()
                 .setBootstrapServers(servers)
                 .setRecordSerializer(new JsonRecordSerializer<Settlement>(conf.get(ServingOptions.USAGE_TOPIC),
@@ -346,14 +356,7 @@ public final class ServingJob {
         String limitsTopic = conf.get(ServingOptions.TENANT_LIMITS_TOPIC);
         if (!limitsTopic.isBlank()) {
             // Every update from the first: a tenant's history is complete however late the job starts.
-            job.withLimitsUpdates(KafkaSource.<LimitsUpdate>builder()
-                    .setBootstrapServers(servers)
-                    .setTopics(limitsTopic)
-                    .setGroupId(conf.get(ServingOptions.CONSUMER_GROUP) + "-limits")
-                    .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                    .setProperty("isolation.level", "read_committed")
-                    .setDeserializer(new LimitsUpdateDeserializer())
-                    .build());
+            job.withLimitsUpdates(readCommitted(conf, limitsTopic, "-limits", new LimitsUpdateDeserializer()));
         }
         Map<String, String> shown = new TreeMap<>();
         conf.toMap().forEach((key, value) -> {
@@ -466,14 +469,13 @@ public final class ServingJob {
         }
         // Replay (no settlements) reads the limits updates its savepoint holds; serving, if it reads them.
         boolean liveLimits = limits != null || usage == null;
+        AdmissionFunction admission = new AdmissionFunction(settings.tenants(), settings.answerModels(), usage != null,
+                liveLimits);
         SingleOutputStreamOperator<ChatRequest> admitted = valid
                 .connect(admissionEvents)
                 .keyBy((ChatRequest r) -> AdmissionFunction.key(r), (AdmissionEvent e) -> AdmissionFunction.key(e),
                         Types.STRING)
-                .process(answeredLive == null
-                        ? new AdmissionFunction(settings.tenants(), settings.answerModels(), usage != null, liveLimits)
-                        : new AdmissionFunction(settings.tenants(), settings.answerModels(), false, liveLimits)
-                                .withBudgetsFromJournal(answeredLive))
+                .process(answeredLive == null ? admission : admission.withBudgetsFromJournal(answeredLive))
                 .returns(ChatRequest.TYPE)
                 .uid(UID_ADMISSION).name("admission");
 

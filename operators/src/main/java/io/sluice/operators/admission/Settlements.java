@@ -1,6 +1,7 @@
 package io.sluice.operators.admission;
 
 import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.ModelCall;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.Settlement;
@@ -45,6 +46,6 @@ public final class Settlements {
             return Optional.empty();
         }
         return Optional.of(new Settlement(rejection.tenantId(), rejection.requestId(),
-                rejection.partition() + ":" + rejection.offset(), 0, rejection.reason().name()));
+                ChatRequest.position(rejection.partition(), rejection.offset()), 0, rejection.reason().name()));
     }
 }
