@@ -368,14 +368,8 @@ public final class InjectionDetector {
                             + "context|sources|documents?|conversation|user input)|(?:new|updated|admin|developer|real|"
                             + "actual|hidden|system) (?:instructions?|prompt|rules)|sources|question|system prompt|"
                             + "system)\\b"),
-            rule("fake-message-boundary", InjectionFamily.DELIMITER, 1.0, false, "#|user message|user input|user prompt|user instructions|user section|"
-                    + "user turn|system message|system input|system prompt|"
-                    + "system instructions|system section|system turn|assistant message|"
-                    + "assistant input|assistant prompt|assistant instructions|"
-                    + "assistant section|assistant turn|developer message|developer input|"
-                    + "developer prompt|developer instructions|developer section|"
-                    + "developer turn|admin message|admin input|admin prompt|"
-                    + "admin instructions|admin section|admin turn",
+            rule("fake-message-boundary", InjectionFamily.DELIMITER, 1.0, false,
+                    "#|" + pairs("user|system|assistant|developer|admin", "message|input|prompt|instructions|section|turn"),
                     "(?:^|\\n|[.!?] |#{2,}|-{3,}|={3,}|\\*{3,}|\\[\\[?|<<) *(?:end|begin|start)(?: of)? (?:the )?(?:user|system|"
                             + "assistant|developer|admin) (?:message|input|prompt|instructions|section|turn)\\b"
                             + "|(?:^|\\n) *#{1,6} *(?:system|developer|admin|assistant) (?:note|message|instructions?|override|"
@@ -435,6 +429,17 @@ public final class InjectionDetector {
             split[i] = groups[i].split("\\|");
         }
         return new Rule(name, family, weight, Pattern.compile(folded(regex)), discountable, split);
+    }
+
+    /** Needles of every {@code first second} pair ({@code |}-separated alternatives each side). */
+    private static String pairs(String firsts, String seconds) {
+        StringBuilder needles = new StringBuilder();
+        for (String first : firsts.split("\\|")) {
+            for (String second : seconds.split("\\|")) {
+                needles.append(needles.length() == 0 ? "" : "|").append(first).append(' ').append(second);
+            }
+        }
+        return needles.toString();
     }
 
     private static String folded(String s) {
