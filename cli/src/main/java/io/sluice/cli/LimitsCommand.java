@@ -38,14 +38,15 @@ final class LimitsCommand implements Callable<Integer> {
     String limits;
 
     @Option(names = "--effective-at", description = "From this event time on (ISO-8601 instant; default: "
-            + "${DEFAULT-VALUE} from now, so that the job has the update before the requests it governs).")
+            + "--lead from now, so that the job has the update before the requests it governs).")
     String effectiveAt;
 
     @Option(names = "--lead", defaultValue = "PT10S", description = "How far ahead of now --effective-at is by "
             + "default (ISO-8601 duration, default: ${DEFAULT-VALUE}).")
     Duration lead;
 
-    @Option(names = "--version", description = "The update's version: among updates in effect, the highest wins, "
+    // Not --version: that is the standard option printing Sluice's version.
+    @Option(names = "--update-version", description = "The update's version: among updates in effect, the highest wins, "
             + "and one not above the tenant's latest is ignored (default: the current time in milliseconds).")
     Long version;
 

@@ -85,7 +85,7 @@ class LimitsCommandITCase {
                 StringWriter out = new StringWriter();
                 int code = SluiceCli.commandLine().setOut(new PrintWriter(out)).execute("limits", "--tenant",
                         TestCorpus.ACME, "--limits", "{\"rateLimit\": {\"requestsPerMinute\": 1, \"burst\": 5}}",
-                        "--effective-at", Instant.ofEpochMilli(T + 10_000).toString(), "--version", "1",
+                        "--effective-at", Instant.ofEpochMilli(T + 10_000).toString(), "--update-version", "1",
                         "--bootstrap-servers", stack.bootstrapServers());
                 assertThat(code).as("exit code; printed:%n%s", out).isZero();
                 assertThat(out.toString()).contains("published limits of tenant acme, version 1");

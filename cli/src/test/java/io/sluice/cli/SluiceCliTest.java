@@ -37,4 +37,20 @@ class SluiceCliTest {
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("Missing required options");
     }
+
+    @Test
+    void everyCommandAnswersHelp() {
+        CommandLine root = SluiceCli.commandLine();
+        for (String name : root.getSubcommands().keySet()) {
+            if (name.equals("help")) {
+                continue;
+            }
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            int code = SluiceCli.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+                    .execute(name, "--help");
+            assertThat(code).as("sluice %s --help; stderr: %s", name, err).isZero();
+            assertThat(out.toString()).as("sluice %s --help", name).contains("Usage: sluice " + name);
+        }
+    }
 }
