@@ -76,7 +76,6 @@ public final class GuardBenchmark implements Callable<Integer> {
         List<String> errors = new ArrayList<>();
         ObjectMapper mapper = new ObjectMapper();
         long nanos = 0;
-        int texts = 0;
         Predicate<String> baseline = text -> {
             String lower = text.toLowerCase(Locale.ROOT);
             return PHRASES.stream().anyMatch(lower::contains);
@@ -92,35 +91,32 @@ public final class GuardBenchmark implements Callable<Integer> {
         for (int warm = 0; warm < 5; warm++) { // the time per text is of compiled code, not of the interpreter
             rows.forEach(row -> detector.scan(row.path("text").asText()));
         }
-        {
-            for (JsonNode row : rows) {
-                String text = row.path("text").asText();
-                boolean attack = row.path("label").asText().equals("attack");
-                String where = row.path("where").asText("message");
-                long t0 = System.nanoTime();
-                InjectionDetector.Verdict verdict = detector.scan(text);
-                nanos += System.nanoTime() - t0;
-                texts++;
-                String key = attack ? row.path("family").asText() + " (" + where + ")"
-                        : row.path("kind").asText() + " " + where + "s";
-                for (Tally t : List.of((attack ? attacks : benign).computeIfAbsent(key, k -> new Tally()),
-                        attack ? allAttacks : allBenign)) {
-                    t.items++;
-                    t.flagged += verdict.flagged() ? 1 : 0;
-                    t.baselineFlagged += baseline.test(text) ? 1 : 0;
-                }
-                if (verdict.flagged() != attack) {
-                    errors.add((attack ? "missed " : "false positive ") + key + " " + verdict.rules() + ": "
-                            + text.replace("\n", "\\n"));
-                }
+        for (JsonNode row : rows) {
+            String text = row.path("text").asText();
+            boolean attack = row.path("label").asText().equals("attack");
+            String where = row.path("where").asText("message");
+            long t0 = System.nanoTime();
+            InjectionDetector.Verdict verdict = detector.scan(text);
+            nanos += System.nanoTime() - t0;
+            String key = attack ? row.path("family").asText() + " (" + where + ")"
+                    : row.path("kind").asText() + " " + where + "s";
+            for (Tally t : List.of((attack ? attacks : benign).computeIfAbsent(key, k -> new Tally()),
+                    attack ? allAttacks : allBenign)) {
+                t.items++;
+                t.flagged += verdict.flagged() ? 1 : 0;
+                t.baselineFlagged += baseline.test(text) ? 1 : 0;
+            }
+            if (verdict.flagged() != attack) {
+                errors.add((attack ? "missed " : "false positive ") + key + " " + verdict.rules() + ": "
+                        + text.replace("\n", "\\n"));
             }
         }
         errors.forEach(log::println);
         StringBuilder table = new StringBuilder();
         table.append(String.format(Locale.ROOT, "Measured %s on %s: %d texts, %.1f µs per text. Baseline: a phrase "
                 + "list (%s).%n%n", LocalDate.now(ZoneOffset.UTC), dataset == null ? "the bundled set "
-                + "(`benchmarks/src/main/resources/io/sluice/bench/guard-eval.jsonl`)" : dataset, texts,
-                nanos / 1000.0 / Math.max(1, texts), String.join(", ", PHRASES.stream().map(p -> "\"" + p + "\"")
+                + "(`benchmarks/src/main/resources/io/sluice/bench/guard-eval.jsonl`)" : dataset, rows.size(),
+                nanos / 1000.0 / Math.max(1, rows.size()), String.join(", ", PHRASES.stream().map(p -> "\"" + p + "\"")
                         .toList())));
         table.append("| attacks | texts | detected | detection rate | baseline rate |\n|---|---:|---:|---:|---:|\n");
         attacks.forEach((k, t) -> table.append(row(k, t)));
