@@ -44,8 +44,7 @@ public final class BreakingChatModel implements ChatModel {
             throw e;
         }
         return call.whenComplete((g, e) -> {
-            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                    ? e.getCause() : e;
+            Throwable cause = OpenAiCompatibleChatModel.unwrap(e); // null when the call succeeded
             boolean backendsFault = cause instanceof GenerationException ge ? ge.backendFault() : cause != null;
             if (backendsFault) {
                 breaker.failed();

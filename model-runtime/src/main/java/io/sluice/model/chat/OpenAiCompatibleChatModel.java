@@ -185,8 +185,8 @@ public final class OpenAiCompatibleChatModel implements ChatModel {
         }
     }
 
-    /** The SDK delivers async failures wrapped in CompletionException; classify the cause. */
-    private static Throwable unwrap(Throwable e) {
+    /** Async failures arrive wrapped in CompletionException (the SDK's, or a future's): classify the cause. */
+    static Throwable unwrap(Throwable e) {
         while ((e instanceof java.util.concurrent.CompletionException
                 || e instanceof java.util.concurrent.ExecutionException) && e.getCause() != null) {
             e = e.getCause();
