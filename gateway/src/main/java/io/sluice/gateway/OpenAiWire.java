@@ -274,6 +274,15 @@ public final class OpenAiWire {
                 .put("ungrounded", grounding.path("ungrounded").asBoolean(false));
         sluice.put("snapshot_id", answer.path("snapshotId").asText(null));
         sluice.put("model_id", answer.path("modelId").asText(null));
+        JsonNode routing = answer.path("routing");
+        if (routing.isObject()) {
+            ObjectNode r = sluice.putObject("routing").put("profile", routing.path("profile").asText(null))
+                    .put("rule", routing.path("rule").asText(null))
+                    .put("policy_version", routing.path("policyVersion").asInt());
+            ArrayNode skipped = r.putArray("skipped");
+            routing.path("skipped").forEach(s -> skipped.addObject().put("profile", s.path("profile").asText())
+                    .put("reason", s.path("reason").asText()));
+        }
         JsonNode timings = answer.path("timings");
         sluice.putObject("timings").put("embed_ms", timings.path("embedMs").asDouble())
                 .put("retrieve_ms", timings.path("retrieveMs").asDouble())
@@ -307,6 +316,9 @@ public final class OpenAiWire {
             case "BUDGET_EXHAUSTED" -> new ApiException(429, "insufficient_quota", "budget_exhausted", detail, null,
                     requestId).retryingAfter(rejection.path("retryAfterMs").asLong(1000));
             case "MODEL_FAILED" -> new ApiException(502, "api_error", "model_failed", detail, null, requestId);
+            // Every profile that could answer is passed over, mostly for open breakers: try again later.
+            case "NO_MODEL_AVAILABLE" -> new ApiException(503, "api_error", "no_model_available", detail, null,
+                    requestId);
             // The job does not accept this gateway's signature: a configuration error of the deployment.
             case "UNAUTHENTICATED" -> new ApiException(500, "api_error", "gateway_not_trusted", "The serving job "
                     + "refused this gateway's signature; check that both use the same signing key. " + detail, null,

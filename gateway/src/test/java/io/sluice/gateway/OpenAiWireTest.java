@@ -108,6 +108,10 @@ class OpenAiWireTest {
         ApiException failed = OpenAiWire.rejection(OpenAiWire.parse("{\"reason\":\"MODEL_FAILED\",\"detail\":\"503\"}"));
         assertThat(failed.status()).isEqualTo(502);
         assertThat(OpenAiWire.parse(OpenAiWire.error(failed)).path("error").path("type").asText()).isEqualTo("api_error");
+        ApiException noModel = OpenAiWire.rejection(OpenAiWire.parse("{\"reason\":\"NO_MODEL_AVAILABLE\","
+                + "\"detail\":\"no profile could answer 'auto' (rule default): large breaker-open\"}"));
+        assertThat(noModel.status()).isEqualTo(503);
+        assertThat(noModel.code()).isEqualTo("no_model_available");
     }
 
     @Test
@@ -134,5 +138,15 @@ class OpenAiWireTest {
         assertThat(brought.path("sluice").has("conversation_id")).isFalse();
         assertThat(completion.path("sluice").path("timings").path("answer_ms").asDouble()).isEqualTo(7.25);
         assertThat(completion.path("sluice").path("timings").path("embed_ms").asDouble()).isEqualTo(1.5);
+        assertThat(completion.path("sluice").has("routing")).as("no routing in the answer record").isFalse();
+        JsonNode routed = OpenAiWire.parse(OpenAiWire.completion("chatcmpl-r-1", 5, "auto",
+                OpenAiWire.parse(answer.toString().replace("\"historyTurns\"", "\"routing\":{\"policyVersion\":3,"
+                        + "\"rule\":\"default\",\"intent\":\"lookup\",\"profile\":\"small\",\"profileVersion\":2,"
+                        + "\"skipped\":[{\"profile\":\"large\",\"reason\":\"breaker-open\"}]},\"historyTurns\""))));
+        JsonNode routing = routed.path("sluice").path("routing");
+        assertThat(routing.path("profile").asText()).isEqualTo("small");
+        assertThat(routing.path("rule").asText()).isEqualTo("default");
+        assertThat(routing.path("policy_version").asInt()).isEqualTo(3);
+        assertThat(routing.path("skipped").get(0).path("reason").asText()).isEqualTo("breaker-open");
     }
 }

@@ -19,7 +19,8 @@ import java.util.TreeMap;
  * the answer and its citations with how they held up against the context ({@code grounding}), and
  * how the answer model was called ({@code call}), what it cost ({@code cost}; null when the job
  * has no price table), the personal data replaced in the answer, by kind ({@code answerRedacted};
- * never the values), and what the prompt-injection detector flagged ({@code injection}). Both the final
+ * never the values), what the prompt-injection detector flagged ({@code injection}), and which model
+ * profile answered it and why ({@code routing}). Both the final
  * {@code chat.responses} record and the audit row are projections of it. Everything but
  * {@code timings} is derived deterministically from the input and the pinned snapshot and models
  * (a remote model's output is an input of the turn: the audit row journals it).
@@ -41,10 +42,12 @@ public record AnsweredTurn(
         Grounding grounding,
         Cost cost,
         SortedMap<String, Integer> answerRedacted,
-        Injection injection) {
+        Injection injection,
+        RoutingDecision routing) {
 
     public AnsweredTurn {
         injection = injection == null ? Injection.NONE : injection;
+        routing = routing == null ? RoutingDecision.requested(request.answerModel()) : routing;
         retrieved = List.copyOf(retrieved);
         citations = List.copyOf(citations);
         // A private TreeMap, exposed read-only: a wrapper would not survive Flink's generic copying.
@@ -55,6 +58,15 @@ public record AnsweredTurn(
     @Override
     public SortedMap<String, Integer> answerRedacted() {
         return Collections.unmodifiableSortedMap(answerRedacted);
+    }
+
+    /** A turn answered by the profile its request named, in a job without a routing policy. */
+    public AnsweredTurn(ChatRequest request, String snapshotId, String embeddingModel, List<RetrievedChunk> retrieved,
+            String contextHash, int contextTokens, int historyTurns, String modelId, String answer,
+            List<Citation> citations, ModelCall call, AuditLink audit, StageTimings timings, Grounding grounding,
+            Cost cost, SortedMap<String, Integer> answerRedacted, Injection injection) {
+        this(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens, historyTurns, modelId, answer,
+                citations, call, audit, timings, grounding, cost, answerRedacted, injection, null);
     }
 
     /** A turn in which nothing was flagged as prompt injection. */
@@ -94,7 +106,7 @@ public record AnsweredTurn(
     /** This turn with its place in the audit chain. */
     public AnsweredTurn withAudit(AuditLink link) {
         return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens, historyTurns,
-                modelId, answer, citations, call, link, timings, grounding, cost, answerRedacted, injection);
+                modelId, answer, citations, call, link, timings, grounding, cost, answerRedacted, injection, routing);
     }
 
     public static final TypeInformation<AnsweredTurn> TYPE = new RecordTypeInfo<>(new Codec());
@@ -104,12 +116,13 @@ public record AnsweredTurn(
      * 4 holds a request of layout 3 (with its reply partition), version 5 one of layout 4 (with its
      * client history); version 6 added {@code grounding}; version 7 holds a request of layout 5
      * (with its redaction counts), version 8 one of layout 6 (with its API key id); version 9 added
-     * {@code cost}, version 10 {@code answerRedacted}, version 11 {@code injection}.
+     * {@code cost}, version 10 {@code answerRedacted}, version 11 {@code injection}, version 12
+     * {@code routing}.
      */
     public static final class Codec implements RecordCodec<AnsweredTurn> {
         @Override
         public int version() {
-            return 11;
+            return 12;
         }
 
         @Override
@@ -148,6 +161,7 @@ public record AnsweredTurn(
                 out.writeInt(e.getValue());
             }
             Injection.write(v.injection, out);
+            RoutingDecision.write(v.routing, out);
         }
 
         @Override
@@ -170,7 +184,8 @@ public record AnsweredTurn(
             return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens,
                     historyTurns, modelId, answer, citations, call, audit, timings,
                     version >= 6 ? Grounding.read(in) : Grounding.SOUND, version >= 9 ? Cost.read(in) : null,
-                    version >= 10 ? readCounts(in) : null, version >= 11 ? Injection.read(in) : Injection.NONE);
+                    version >= 10 ? readCounts(in) : null, version >= 11 ? Injection.read(in) : Injection.NONE,
+                    version >= 12 ? RoutingDecision.read(in) : null);
         }
 
         private static SortedMap<String, Integer> readCounts(DataInputView in) throws IOException {

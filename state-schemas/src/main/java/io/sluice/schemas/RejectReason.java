@@ -56,6 +56,11 @@ public enum RejectReason {
     /** The generative answer model failed (after its retries); any streamed pieces are void. */
     MODEL_FAILED,
     /**
+     * No model profile could take the turn: routing passed over every candidate of its route and
+     * their fallbacks (residency, context window, open circuit breakers); the detail lists them.
+     */
+    NO_MODEL_AVAILABLE,
+    /**
      * A stage failed on this record (an exception that is about the record, not the environment);
      * the rejection names the stage. The job goes on.
      */

@@ -125,6 +125,15 @@ class RecordCodecsTest {
         assertThat(roundTrip(AnsweredTurn.TYPE, guarded).injection()).isEqualTo(injection);
         assertThat(roundTrip(AnsweredTurn.TYPE, turn).injection()).isEqualTo(Injection.NONE);
         assertThat(new Injection(List.of(), List.of(), true).stripped()).as("nothing to strip").isFalse();
+        RoutingDecision routing = new RoutingDecision(4, "gold", "analysis", "backup", 2,
+                List.of(new RoutingDecision.Skip("large", RoutingDecision.Skip.BREAKER_OPEN)));
+        AnsweredTurn routed = new AnsweredTurn(turn.request(), turn.snapshotId(), turn.embeddingModel(),
+                turn.retrieved(), turn.contextHash(), turn.contextTokens(), turn.historyTurns(), turn.modelId(),
+                turn.answer(), turn.citations(), turn.call(), turn.audit(), turn.timings(), turn.grounding(), null,
+                null, injection, routing);
+        assertThat(roundTrip(AnsweredTurn.TYPE, routed)).isEqualTo(routed);
+        assertThat(roundTrip(AnsweredTurn.TYPE, turn).routing())
+                .isEqualTo(RoutingDecision.requested(turn.request().answerModel())).matches(RoutingDecision::trivial);
         ResponseEvent chunkEvent = ResponseEvent.chunk(REQUEST, 3, " word");
         assertThat(roundTrip(ResponseEvent.TYPE, chunkEvent)).isEqualTo(chunkEvent);
         ResponseEvent answerEvent = ResponseEvent.answer(turn, 11);

@@ -163,7 +163,13 @@ public final class ServingOptions {
     public static final ConfigOption<String> ANSWER_DEFAULT_MODEL =
             ConfigOptions.key("sluice.answer.default-model").stringType().defaultValue("extractive")
                     .withDescription("Answer model of requests and tenants that name none: 'extractive' "
-                            + "(local, deterministic) or a configured generative model ('remote').");
+                            + "(local, deterministic), a configured generative model ('remote'), or a profile or route of the "
+                            + "routing policy.");
+
+    public static final ConfigOption<String> ROUTING_POLICY_FILE =
+            ConfigOptions.key("sluice.routing.policy-file").stringType().defaultValue("")
+                    .withDescription("JSON file of model profiles and routes (see README, Model routing); empty: "
+                            + "every request is answered by the answer model it names.");
 
     public static final ConfigOption<String> ANSWER_REMOTE_BASE_URL =
             ConfigOptions.key("sluice.answer.remote.base-url").stringType().noDefaultValue()

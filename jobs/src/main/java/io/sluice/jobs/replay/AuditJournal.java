@@ -1,6 +1,7 @@
 package io.sluice.jobs.replay;
 
 import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.RoutingDecision;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -8,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -83,5 +85,25 @@ public final class AuditJournal {
             connection.commit();
             connection.setAutoCommit(autoCommit);
         }
+    }
+
+    /**
+     * The live input of routing, from the journal: by request position, the profiles a turn's routing
+     * passed over because their circuit breaker was open.
+     */
+    public static Map<String, List<String>> openBreakers(Map<String, AuditedTurn> journal) {
+        Map<String, List<String>> open = new java.util.TreeMap<>();
+        journal.forEach((position, turn) -> {
+            List<String> profiles = new java.util.ArrayList<>();
+            turn.json().path("routing").path("skipped").forEach(skip -> {
+                if (RoutingDecision.Skip.BREAKER_OPEN.equals(skip.path("reason").asText())) {
+                    profiles.add(skip.path("profile").asText());
+                }
+            });
+            if (!profiles.isEmpty()) {
+                open.put(position, profiles);
+            }
+        });
+        return open;
     }
 }

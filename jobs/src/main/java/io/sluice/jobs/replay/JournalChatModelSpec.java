@@ -55,6 +55,12 @@ public final class JournalChatModelSpec implements ChatModelSpec {
         return "journal|" + modelId + "|" + System.identityHashCode(answers);
     }
 
+    /** It stands in for a remote model: routing must see what it saw live. */
+    @Override
+    public boolean remote() {
+        return true;
+    }
+
     @Override
     public ChatModel open() {
         return new ChatModel() {

@@ -152,7 +152,7 @@ public final class Replay {
                         OpenAiCompatibleChatModel.modelId(remote.backend()), journal));
             }
         }
-        ServingJob.Settings settings = live.forReplay(models);
+        ServingJob.Settings settings = live.forReplay(models, AuditJournal.openBreakers(journal));
 
         conf.set(StateRecoveryOptions.SAVEPOINT_PATH, options.savepoint().toUri().toString());
         // The live job's source, sinks and audit writer have no counterpart here.

@@ -21,7 +21,7 @@ public final class ReplayReport {
     public enum Stage {
         INPUT("requestId", "conversationId", "tenantId", "eventTime", "partition", "offset", "message", "redacted",
                 "apiKeyId"),
-        ROUTING("answerModel"),
+        ROUTING("answerModel", "routing"),
         RETRIEVAL("snapshotId", "embeddingModel", "retrieved"),
         CONTEXT("injection", "contextHash", "contextTokens", "historyTurns"),
         ANSWER("modelId", "modelCall", "cost", "answer", "answerRedacted", "citations", "grounding"),

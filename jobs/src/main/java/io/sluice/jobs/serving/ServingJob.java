@@ -10,6 +10,7 @@ import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.OnnxDecoderSpec;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
+import io.sluice.operators.routing.RoutingPolicyFile;
 import io.sluice.operators.audit.AuditConnection;
 import io.sluice.operators.batch.QuestionEmbedder;
 import io.sluice.operators.cost.PriceTable;
@@ -114,11 +115,15 @@ public final class ServingJob {
             AnswerModels answerModels,
             ConversationOperator.Settings conversation) {
 
-        /** These settings as replay runs them: with {@code models} answering and history never expiring in storage. */
-        public Settings forReplay(AnswerModels models) {
+        /**
+         * These settings as replay runs them: with {@code models} answering, the breakers routing found
+         * open taken from the journal ({@code openBreakers}: profiles by request position), and history
+         * never expiring in storage.
+         */
+        public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers) {
             return new Settings(indexDir, snapshotId, embeddingModel, embeddingRuntime, embeddingMaxBatch,
                     embeddingMaxWait, candidates, maxQueryTerms, maxRequestBytes, signing, tenants, models,
-                    conversation.forReplay(models));
+                    conversation.forReplay(models, openBreakers));
         }
 
         /**
@@ -157,10 +162,10 @@ public final class ServingJob {
                                 + "only " + answerModels.names() + " are configured");
                     }
                     for (String budgeted : t.limits().modelTokens().keySet()) {
-                        if (!answerModels.contains(budgeted) || answerModels.generative(budgeted).isEmpty()) {
+                        if (!answerModels.mayGenerate(budgeted)) {
                             throw new IllegalArgumentException("Tenant " + t.id() + " has a token budget for '"
-                                    + budgeted + "', which is not a configured generative answer model; configured: "
-                                    + answerModels.generativeModels().keySet());
+                                    + budgeted + "', which is not a configured generative answer model or a route "
+                                    + "to one; configured: " + answerModels.names());
                         }
                     }
                     if (!t.allows(answerModels.defaultModel()) && t.answerModel() == null) {
@@ -179,7 +184,8 @@ public final class ServingJob {
                         .withUnredactedTenants(tenants.all().stream().filter(t -> t.pii() == PiiPolicy.ALLOW)
                                 .map(Tenant::id).toList())
                         .withFlagOnlyTenants(tenants.all().stream()
-                                .filter(t -> t.injection() == InjectionPolicy.FLAG).map(Tenant::id).toList());
+                                .filter(t -> t.injection() == InjectionPolicy.FLAG).map(Tenant::id).toList())
+                        .withTenants(tenants);
                 return new Settings(indexDir, snapshot, model, runtime,
                         conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
                         conf.get(ServingOptions.RETRIEVAL_CANDIDATES), conf.get(ServingOptions.RETRIEVAL_MAX_QUERY_TERMS),
@@ -198,10 +204,18 @@ public final class ServingJob {
     }
 
     /**
-     * The configured answer models: the extractive answerer, 'remote' when a base URL is set, and
-     * 'onnx' when a decoder directory is set.
+     * The configured answer models: the extractive answerer, 'remote' when a base URL is set,
+     * 'onnx' when a decoder directory is set, and the profiles and routes of the routing policy file.
      */
-    static AnswerModels answerModels(ReadableConfig conf) {
+    static AnswerModels answerModels(ReadableConfig conf) throws IOException {
+        AnswerModels configured = configuredModels(conf);
+        String policy = conf.get(ServingOptions.ROUTING_POLICY_FILE);
+        // The default may name a profile or route of the policy: set once every name is known.
+        return (policy.isBlank() ? configured : RoutingPolicyFile.load(Path.of(policy), configured))
+                .withDefaultModel(conf.get(ServingOptions.ANSWER_DEFAULT_MODEL));
+    }
+
+    private static AnswerModels configuredModels(ReadableConfig conf) {
         Map<String, ChatModelSpec> generative = new TreeMap<>();
         conf.getOptional(ServingOptions.ANSWER_REMOTE_BASE_URL).ifPresent(baseUrl -> {
             String model = conf.getOptional(ServingOptions.ANSWER_REMOTE_MODEL).orElseThrow(() ->
@@ -229,7 +243,7 @@ public final class ServingJob {
         });
         GenerationParams sampling = new GenerationParams(conf.get(ServingOptions.ANSWER_TEMPERATURE),
                 conf.get(ServingOptions.ANSWER_TOP_P), conf.get(ServingOptions.ANSWER_MAX_TOKENS), 0L, List.of());
-        return new AnswerModels(conf.get(ServingOptions.ANSWER_DEFAULT_MODEL), generative, sampling);
+        return new AnswerModels(AnswerModels.EXTRACTIVE, generative, sampling);
     }
 
     /**

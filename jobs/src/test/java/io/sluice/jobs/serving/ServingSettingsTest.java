@@ -62,6 +62,39 @@ class ServingSettingsTest {
     }
 
     @Test
+    void aRoutingPolicyAddsProfilesAndRoutesThatTenantsAndPricesAreCheckedAgainst(@TempDir Path index)
+            throws Exception {
+        snapshot(index, "s1", EmbeddingModels.card(EmbeddingModels.BUNDLED_MINILM).qualifiedId());
+        Configuration c = conf(index);
+        Path policy = Files.writeString(index.resolve("routing.json"), """
+                {"version": 2,
+                 "profiles": [{"name": "large", "backend": "openai", "baseUrl": "http://gpu-host:8000/v1",
+                               "model": "qwen", "residency": "eu", "fallbacks": ["extractive"]}],
+                 "routes": {"auto": [{"rule": "default", "profiles": ["large"]}]}}
+                """);
+        c.set(ServingOptions.ROUTING_POLICY_FILE, policy.toString());
+        c.set(ServingOptions.ANSWER_DEFAULT_MODEL, "auto");
+        Path tenants = Files.writeString(index.resolve("tenants.json"), "{\"tenants\": [{\"id\": \"acme\", "
+                + "\"models\": [\"auto\"], \"tier\": \"gold\", \"residency\": \"eu\", "
+                + "\"modelTokenBudgets\": {\"auto\": {\"tokensPerDay\": 1000}}}]}");
+        c.set(ServingOptions.TENANTS_FILE, tenants.toString());
+        ServingJob.Settings settings = ServingJob.Settings.from(c);
+        assertThat(settings.answerModels().names()).containsExactly("auto", "extractive", "large");
+        assertThat(settings.answerModels().policyVersion()).isEqualTo(2);
+        assertThat(settings.conversation().tenants().find("acme").orElseThrow().residency()).isEqualTo("eu");
+
+        Path prices = Files.writeString(index.resolve("prices.json"),
+                "{\"version\": \"p1\", \"models\": {\"remote\": {\"promptPer1kTokens\": \"0.001\", "
+                + "\"completionPer1kTokens\": \"0.002\"}}}");
+        c.set(ServingOptions.PRICES_FILE, prices.toString());
+        assertThatThrownBy(() -> ServingJob.Settings.from(c)).hasMessageContaining("no price for the answer model 'large'");
+        c.set(ServingOptions.PRICES_FILE, "");
+        Files.writeString(policy, "{\"version\": 2, \"routes\": {\"auto\": []}}");
+        assertThatThrownBy(() -> ServingJob.Settings.from(c))
+                .hasMessageContaining("route auto must end with a rule without conditions");
+    }
+
+    @Test
     void offersTheConfiguredAnswerModelsAndChecksTenantsAgainstThem(@TempDir Path index) throws Exception {
         snapshot(index, "s1", EmbeddingModels.card(EmbeddingModels.BUNDLED_MINILM).qualifiedId());
         Configuration c = conf(index);
@@ -76,7 +109,7 @@ class ServingSettingsTest {
         ServingJob.Settings settings = ServingJob.Settings.from(c);
         assertThat(settings.answerModels().names()).containsExactly("extractive", "onnx", "remote");
         assertThat(settings.answerModels().defaultModel()).isEqualTo("onnx");
-        assertThat(settings.answerModels().params("r-1").temperature()).isEqualTo(0.5);
+        assertThat(settings.answerModels().params("remote", "r-1").temperature()).isEqualTo(0.5);
         assertThat(((io.sluice.operators.answer.OpenAiChatModelSpec) settings.answerModels().generativeModels()
                 .get("remote")).breaker()).isEqualTo(io.sluice.model.chat.CircuitBreaker.Settings.DEFAULT);
 

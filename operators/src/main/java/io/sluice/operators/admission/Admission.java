@@ -162,9 +162,12 @@ public final class Admission {
         return limited.get(tenantId);
     }
 
-    /** The tokens a generative turn of {@code request} reserves: its context, its answer, the overhead. */
+    /**
+     * The tokens a generative turn of {@code request} reserves: its context, its answer (the largest
+     * that any profile it may be routed to gives), the overhead.
+     */
     public long worstCaseTokens(ChatRequest request) {
-        return request.contextTokens() + answerModels.params(request.requestId()).maxTokens() + PROMPT_OVERHEAD_TOKENS;
+        return request.contextTokens() + answerModels.maxTokens(request.answerModel()) + PROMPT_OVERHEAD_TOKENS;
     }
 
     /** Admits {@code request} (null) or refuses it (its rejection), changing {@code state} accordingly. */
@@ -250,7 +253,7 @@ public final class Admission {
 
     /** Whether the turn counts toward the tenant's budgets and in-flight bound: extractive answers spend no tokens. */
     private boolean counted(ChatRequest request, Limits l) {
-        return l.budgeted() && answerModels.generative(request.answerModel()).isPresent();
+        return l.budgeted() && answerModels.mayGenerate(request.answerModel());
     }
 
     private Rejection journaledBudget(ChatRequest request, Limits l) {

@@ -14,4 +14,12 @@ public interface ChatModelSpec extends Serializable {
     String sharingKey();
 
     ChatModel open();
+
+    /**
+     * Whether the model sends what it is given out of the job (a remote server), which residency
+     * rules care about; in-process models do not.
+     */
+    default boolean remote() {
+        return false;
+    }
 }

@@ -36,6 +36,11 @@ public record OpenAiChatModelSpec(OpenAiBackendConfig backend, String apiKeyFile
     }
 
     @Override
+    public boolean remote() {
+        return true;
+    }
+
+    @Override
     public ChatModel open() {
         OpenAiBackendConfig b = backend;
         if (b.apiKey() == null) {

@@ -7,6 +7,7 @@ import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.Citation;
 import io.sluice.schemas.ModelCall;
 import io.sluice.schemas.RetrievedChunk;
+import io.sluice.schemas.json.ResponseJson;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,7 +21,7 @@ import java.io.UncheckedIOException;
  * as one canonical JSON text (fixed key order, no timings) — the request and its Kafka position (its
  * message as validation left it, with the kinds of personal data it redacted, and the id of the API
  * key it came with),
- * the answer model chosen, the pinned snapshot and embedding model, what was retrieved with scores
+ * the answer model asked for and, under a routing policy, the profile that answered and why, the pinned snapshot and embedding model, what was retrieved with scores
  * and ranks, what the prompt-injection detector flagged (message families, sources, whether they
  * were left out), the compiled context's hash and size, the answer model's id, version, parameters,
  * seed and usage, what the turn cost by which price table, the full answer and its citations, and
@@ -70,6 +71,11 @@ public final class AuditRecord {
             c.put("apiKeyId", r.apiKeyId());
         }
         c.put("answerModel", r.answerModel());
+        if (!turn.routing().trivial()) {
+            // Only under a routing policy or when a profile was passed over, so that rows of jobs
+            // without a policy keep their earlier content.
+            ResponseJson.putRouting(c, turn.routing());
+        }
         c.put("snapshotId", turn.snapshotId());
         c.put("embeddingModel", turn.embeddingModel());
         c.set("retrieved", retrieved(turn));

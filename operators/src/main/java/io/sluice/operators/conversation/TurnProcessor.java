@@ -22,6 +22,7 @@ import io.sluice.schemas.Injection;
 import io.sluice.schemas.ModelCall;
 import io.sluice.schemas.RetrievedChunk;
 import io.sluice.schemas.RetrievedRequest;
+import io.sluice.schemas.RoutingDecision;
 import io.sluice.schemas.StageTimings;
 import io.sluice.schemas.tenants.InjectionPolicy;
 
@@ -90,15 +91,19 @@ public final class TurnProcessor {
         return t.withTokens(compiler.turnTokens(t));
     }
 
-    /** A turn whose context is compiled, waiting for its answer, and what was flagged on the way. */
+    /**
+     * A turn whose context is compiled, waiting for its answer, what was flagged on the way, and the
+     * profile routing chose to answer it.
+     */
     public record PreparedTurn(RetrievedRequest retrieved, CompiledContext context, long compileMicros,
-            Injection injection) {}
+            Injection injection, RoutingDecision routing) {}
 
     /**
      * Screens the retrieved chunks and compiles the turn's context from the request, the history and
-     * the chunks that remain. The screening time counts as compile time.
+     * the chunks that remain; the turn will be answered by {@code routing}'s profile. The screening
+     * time counts as compile time.
      */
-    public PreparedTurn prepare(RetrievedRequest retrieved, ConversationHistory history) {
+    public PreparedTurn prepare(RetrievedRequest retrieved, ConversationHistory history, RoutingDecision routing) {
         ChatRequest request = retrieved.request();
         long t0 = System.nanoTime();
         InjectionGuard.Screened screened = injectionGuard.screen(
@@ -106,7 +111,7 @@ public final class TurnProcessor {
                 request.message(), request.clientHistory(), retrieved.chunks());
         CompiledContext context = compiler.compile(request.message(), history.turns(),
                 screened.sources(), request.contextTokens());
-        return new PreparedTurn(retrieved, context, (System.nanoTime() - t0) / 1000, screened.injection());
+        return new PreparedTurn(retrieved, context, (System.nanoTime() - t0) / 1000, screened.injection(), routing);
     }
 
     /** Answers a prepared turn with the local answer model. */
@@ -117,9 +122,14 @@ public final class TurnProcessor {
         return complete(turn, model.modelId(), answer, ModelCall.local(model.modelId()), micros, false);
     }
 
-    /** Compiles and answers a turn with the local answer model. */
+    /** Compiles and answers a turn with the local answer model, chosen by {@code routing}. */
+    public AnsweredTurn process(RetrievedRequest retrieved, ConversationHistory history, RoutingDecision routing) {
+        return answerLocally(prepare(retrieved, history, routing));
+    }
+
+    /** Compiles and answers a turn with the local answer model, the one its request named. */
     public AnsweredTurn process(RetrievedRequest retrieved, ConversationHistory history) {
-        return answerLocally(prepare(retrieved, history));
+        return process(retrieved, history, RoutingDecision.requested(retrieved.request().answerModel()));
     }
 
     /** The answered turn of {@code turn}, answered by a generative model. */
@@ -159,6 +169,7 @@ public final class TurnProcessor {
                 new StageTimings(retrieved.embedMicros(), retrieved.retrieveMicros(), turn.compileMicros(), answerMicros),
                 new Grounding(answer.droppedMarkers(),
                         generative && citations.isEmpty() && !context.sources().isEmpty()),
-                prices == null ? null : prices.cost(request.answerModel(), call), redacted, turn.injection());
+                prices == null ? null : prices.cost(turn.routing().profile(), call), redacted, turn.injection(),
+                turn.routing());
     }
 }

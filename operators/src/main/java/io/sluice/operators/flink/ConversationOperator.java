@@ -23,6 +23,7 @@ import io.sluice.operators.cost.PriceTable;
 import io.sluice.operators.failure.RecordFailures;
 import io.sluice.operators.guard.AnswerRedactor;
 import io.sluice.operators.retrieve.IndexFields;
+import io.sluice.operators.routing.Router;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.Bounds;
@@ -34,6 +35,9 @@ import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.ResponseEvent;
 import io.sluice.schemas.RetrievedRequest;
+import io.sluice.schemas.RoutingDecision;
+import io.sluice.schemas.tenants.Tenant;
+import io.sluice.schemas.tenants.TenantRegistry;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
@@ -56,6 +60,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -149,7 +154,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             boolean replay,
             PriceTable prices,
             TreeSet<String> unredactedTenants,
-            TreeSet<String> flagOnlyTenants) implements Serializable {
+            TreeSet<String> flagOnlyTenants,
+            TenantRegistry tenants,
+            TreeMap<String, TreeSet<String>> journaledOpenBreakers) implements Serializable {
 
         /** The defaults of {@code sluice.conversation.duplicate-window-ids} and {@code duplicate-window}. */
         public static final int DEFAULT_WINDOW_IDS = 256;
@@ -158,6 +165,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings {
             unredactedTenants = unredactedTenants == null ? new TreeSet<>() : new TreeSet<>(unredactedTenants);
             flagOnlyTenants = flagOnlyTenants == null ? new TreeSet<>() : new TreeSet<>(flagOnlyTenants);
+            journaledOpenBreakers = journaledOpenBreakers == null ? null : new TreeMap<>(journaledOpenBreakers);
             if (maxTurns < 1 || maxInFlight < 1 || maxPendingTurns < 1 || duplicateWindowIds < 1) {
                 throw new IllegalArgumentException(
                         "max turns, max in-flight, max pending turns and duplicate window ids must be positive");
@@ -168,25 +176,38 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings(int maxTurns, Duration historyTtl, String embeddingModel, AnswerModels answerModels,
                 int maxInFlight, int maxPendingTurns, int duplicateWindowIds, Duration duplicateWindow, boolean replay) {
             this(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns, duplicateWindowIds,
-                    duplicateWindow, replay, null, null, null);
+                    duplicateWindow, replay, null, null, null, null, null);
         }
 
         /** These settings, with the answers of {@code tenants} left unredacted (their policy allows it). */
         public Settings withUnredactedTenants(java.util.Collection<String> tenants) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, replay, prices, new TreeSet<>(tenants), flagOnlyTenants);
+                    duplicateWindowIds, duplicateWindow, replay, prices, new TreeSet<>(tenants), flagOnlyTenants, this.tenants,
+                    journaledOpenBreakers);
         }
 
         /** These settings, with the sources of {@code tenants} flagged as prompt injection kept in the context. */
         public Settings withFlagOnlyTenants(java.util.Collection<String> tenants) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, new TreeSet<>(tenants));
+                    duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, new TreeSet<>(tenants), this.tenants,
+                    journaledOpenBreakers);
         }
 
         /** These settings, with turns priced by {@code table} (null: no cost). */
         public Settings withPrices(PriceTable table) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, replay, table, unredactedTenants, flagOnlyTenants);
+                    duplicateWindowIds, duplicateWindow, replay, table, unredactedTenants, flagOnlyTenants, tenants,
+                    journaledOpenBreakers);
+        }
+
+        /**
+         * These settings, with routing told the tenants' tiers and residencies (without them every
+         * tenant is of the default tier, without residency).
+         */
+        public Settings withTenants(TenantRegistry registry) {
+            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
+                    duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, registry,
+                    journaledOpenBreakers);
         }
 
         /** With the default duplicate window. */
@@ -206,10 +227,17 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             return replay ? Duration.ofDays(365L * 100) : historyTtl;
         }
 
-        /** These settings for replay, with {@code models} answering. */
-        public Settings forReplay(AnswerModels models) {
+        /**
+         * These settings for replay, with {@code models} answering and the breakers routing found open
+         * live taken from the journal: by the position of a turn's request, the profiles passed over
+         * because their breaker was open.
+         */
+        public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers) {
+            TreeMap<String, TreeSet<String>> journal = new TreeMap<>();
+            openBreakers.forEach((position, profiles) -> journal.put(position, new TreeSet<>(profiles)));
             return new Settings(maxTurns, historyTtl, embeddingModel, models, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, true, prices, unredactedTenants, flagOnlyTenants);
+                    duplicateWindowIds, duplicateWindow, true, prices, unredactedTenants, flagOnlyTenants, tenants,
+                    journal);
         }
     }
 
@@ -223,6 +251,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient HfTokenizer tokenizer;
     private transient TurnProcessor processor;
     private transient TurnQueue turns;
+    private transient Router router;
     private transient Map<String, SharedModels.Lease<ChatModel>> chatModels;
     private transient int inFlight;
     /** Generations running, by answer model. */
@@ -235,6 +264,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient Counter chunks;
     private transient Counter droppedMarkers;
     private transient Counter ungrounded;
+    private transient Counter routedPast;
+    private transient Counter noModel;
     private transient CostMetrics costs;
 
     ConversationOperator(StreamOperatorParameters<ResponseEvent> parameters, Settings settings, MailboxExecutor mailbox) {
@@ -255,6 +286,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         auditChain = getRuntimeContext().getState(new ValueStateDescriptor<>(AUDIT_CHAIN_STATE, AuditLink.TYPE));
         refuseStateKeyedByConversationAlone();
         turns = new TurnQueue(settings.maxPendingTurns(), settings.duplicateWindowIds(), settings.duplicateWindow());
+        router = new Router();
         tokenizer = EmbeddingModels.tokenizer(settings.embeddingModel());
         processor = new TurnProcessor(new ContextCompiler(tokenizer),
                 new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3), settings.prices(), settings.unredactedTenants(),
@@ -273,6 +305,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         chunks = group.counter("chunks");
         droppedMarkers = group.counter("droppedMarkers");
         ungrounded = group.counter("ungroundedAnswers");
+        var routing = group.addGroup("routing");
+        routedPast = routing.counter("passedOver"); // answered turns whose first candidate could not take them
+        noModel = routing.counter("noModelAvailable");
         costs = new CostMetrics(group);
         chatModels.forEach((name, lease) -> {
             if (lease.get() instanceof BreakingChatModel breaking) {
@@ -350,8 +385,11 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             }
             case ANSWER -> {
                 remember(seen, request);
-                if (settings.answerModels().generative(request.answerModel()).isEmpty()) {
-                    answerLocally(retrieved, current);
+                // Unknown models and turns no profile can take are refused where the queue is handled (start).
+                RoutingDecision routing = settings.answerModels().contains(request.answerModel()) ? route(request) : null;
+                if (routing != null && routing.profile() != null
+                        && !settings.answerModels().profile(routing.profile()).orElseThrow().generative()) {
+                    answerLocally(retrieved, current, routing);
                     return;
                 }
                 // Input waits only when models are far behind: parked turns bounded, state cannot grow without end.
@@ -366,6 +404,30 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
     }
 
+    /**
+     * The profile that answers {@code request} now. Whether a breaker is open is the one live input:
+     * the TaskManager's breaker when serving, the journal when replaying.
+     */
+    private RoutingDecision route(ChatRequest request) {
+        Tenant tenant = settings.tenants() == null ? null : settings.tenants().find(request.tenantId()).orElse(null);
+        TreeSet<String> journaled = settings.journaledOpenBreakers() == null ? null
+                : settings.journaledOpenBreakers().getOrDefault(request.position(), new TreeSet<>());
+        return router.route(settings.answerModels(), request, tenant, profile -> {
+            if (journaled != null) {
+                return journaled.contains(profile);
+            }
+            SharedModels.Lease<ChatModel> lease = chatModels.get(profile);
+            return lease != null && lease.get() instanceof BreakingChatModel breaking
+                    && breaking.breaker().state() == CircuitBreaker.State.OPEN;
+        });
+    }
+
+    private static String noModelDetail(ChatRequest request, RoutingDecision routing) {
+        return "no profile could answer '" + request.answerModel() + "' (rule " + routing.rule() + "): "
+                + routing.skipped().stream().map(s -> s.profile() + " " + s.reason())
+                        .collect(Collectors.joining(", "));
+    }
+
     /** Answers the head of the conversation's queue; the current key is its conversation. */
     private void start(RetrievedRequest retrieved, ConversationHistory current) throws Exception {
         ChatRequest request = retrieved.request();
@@ -376,13 +438,19 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             advance(request.conversationKey());
             return;
         }
-        var spec = settings.answerModels().generative(request.answerModel());
-        if (spec.isEmpty()) {
-            answerLocally(retrieved, current);
+        RoutingDecision routing = route(request);
+        if (routing.profile() == null) {
+            noModel.inc();
+            unanswered(request, RejectReason.NO_MODEL_AVAILABLE, noModelDetail(request, routing));
             advance(request.conversationKey());
             return;
         }
-        String modelName = request.answerModel();
+        String modelName = routing.profile();
+        if (settings.answerModels().generative(modelName).isEmpty()) {
+            answerLocally(retrieved, current, routing);
+            advance(request.conversationKey());
+            return;
+        }
         if (inFlightByModel.getOrDefault(modelName, 0) >= settings.maxInFlight()) {
             parked.computeIfAbsent(modelName, m -> new java.util.ArrayDeque<>()).addLast(request.conversationKey());
             parkedTurns++;
@@ -390,7 +458,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         PreparedTurn turn;
         ChatModel model = chatModels.get(modelName).get();
-        GenerationParams params = settings.answerModels().params(request.requestId());
+        GenerationParams params = settings.answerModels().params(modelName, request.requestId());
         CompletableFuture<Generation> generation;
         StreamedText streamed = new StreamedText(Bounds.MAX_ANSWER_CHARS);
         CitationFilter markers;
@@ -400,7 +468,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
         long start = System.nanoTime();
         try {
-            turn = processor.prepare(retrieved, current);
+            turn = processor.prepare(retrieved, current, routing);
             markers = new CitationFilter(turn.context().sources().size());
             // Pieces as the answer will be: markers naming no source removed, then personal data replaced.
             generation = model.generate(GenerativePrompt.request(turn.context(), params, request.position()),
@@ -465,7 +533,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         if (error != null) {
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                     ? error.getCause() : error;
-            unanswered(request, RejectReason.MODEL_FAILED, "answer model '" + request.answerModel() + "' failed: "
+            unanswered(request, RejectReason.MODEL_FAILED, "answer model '" + turn.routing().profile() + "' failed: "
                     + cause.getMessage());
         } else {
             try {
@@ -506,11 +574,12 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         start(rest.get(0), currentHistory(rest.get(0).request()));
     }
 
-    private void answerLocally(RetrievedRequest retrieved, ConversationHistory current) throws Exception {
+    private void answerLocally(RetrievedRequest retrieved, ConversationHistory current, RoutingDecision routing)
+            throws Exception {
         long start = System.nanoTime();
         AnsweredTurn turn;
         try {
-            turn = processor.process(retrieved, current);
+            turn = processor.process(retrieved, current, routing);
         } catch (RuntimeException | StackOverflowError e) {
             unanswered(retrieved.request(), RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
             return;
@@ -536,6 +605,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         metrics.latency(micros);
         metrics.passed();
         droppedMarkers.inc(turn.grounding().droppedMarkers());
+        if (!turn.routing().skipped().isEmpty()) {
+            routedPast.inc();
+        }
         if (turn.grounding().ungrounded()) {
             ungrounded.inc();
         }

@@ -37,6 +37,6 @@ class GenerativePromptTest {
         assertThat(GenerationParams.seedFor("r-1")).isEqualTo(GenerationParams.seedFor("r-1"))
                 .isNotEqualTo(GenerationParams.seedFor("r-2")).isBetween(0L, (long) Integer.MAX_VALUE);
         AnswerModels models = AnswerModels.extractiveOnly();
-        assertThat(models.params("r-1").seed()).isEqualTo(GenerationParams.seedFor("r-1"));
+        assertThat(models.params(AnswerModels.EXTRACTIVE, "r-1").seed()).isEqualTo(GenerationParams.seedFor("r-1"));
     }
 }

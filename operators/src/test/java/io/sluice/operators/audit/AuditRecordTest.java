@@ -4,6 +4,7 @@ import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.ModelCall;
+import io.sluice.schemas.RoutingDecision;
 import io.sluice.schemas.StageTimings;
 
 import org.junit.jupiter.api.Test;
@@ -53,5 +54,22 @@ class AuditRecordTest {
         assertThat(AuditRecord.of(plain, 1, AuditLink.GENESIS).text()).doesNotContain("apiKeyId");
         assertThat(AuditRecord.parse(AuditRecord.of(withKey, 1, AuditLink.GENESIS).text()).path("apiKeyId").asText())
                 .isEqualTo("0123456789ab");
+    }
+
+    @Test
+    void routingIsRecordedUnderAPolicyOrWhenAProfileWasPassedOver() {
+        AnsweredTurn plain = turn("r1", "a", 1);
+        assertThat(AuditRecord.of(plain, 1, AuditLink.GENESIS).text()).doesNotContain("routing");
+        RoutingDecision routed = new RoutingDecision(2, "default", "lookup", "extractive", 0,
+                List.of(new RoutingDecision.Skip("large", RoutingDecision.Skip.BREAKER_OPEN)));
+        AnsweredTurn withRouting = new AnsweredTurn(plain.request(), "snap", "m@1", List.of(), "h", 1, 0,
+                "extractive@1", "a", List.of(), ModelCall.local("extractive@1"), AuditLink.UNLINKED,
+                new StageTimings(1, 0, 0, 0), plain.grounding(), null, null, null, routed);
+        var json = AuditRecord.parse(AuditRecord.of(withRouting, 1, AuditLink.GENESIS).text()).path("routing");
+        assertThat(json.path("policyVersion").asInt()).isEqualTo(2);
+        assertThat(json.path("profile").asText()).isEqualTo("extractive");
+        assertThat(json.path("skipped").get(0).path("reason").asText()).isEqualTo("breaker-open");
+        assertThat(AuditRecord.of(withRouting, 1, AuditLink.GENESIS).hash())
+                .isNotEqualTo(AuditRecord.of(plain, 1, AuditLink.GENESIS).hash());
     }
 }

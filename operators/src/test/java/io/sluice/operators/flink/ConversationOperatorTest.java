@@ -1,12 +1,19 @@
 package io.sluice.operators.flink;
 
 import io.sluice.model.EmbeddingModels;
+import io.sluice.model.chat.BreakingChatModel;
+import io.sluice.model.chat.ChatModel;
+import io.sluice.model.chat.CircuitBreaker;
 import io.sluice.model.chat.GenerationParams;
 import io.sluice.model.decoder.TinyDecoder;
-import io.sluice.operators.answer.GenerativePrompt;
 import io.sluice.operators.answer.AnswerModels;
+import io.sluice.operators.answer.ChatModelSpec;
+import io.sluice.operators.answer.GenerativePrompt;
+import io.sluice.operators.answer.ModelProfile;
 import io.sluice.operators.answer.OnnxDecoderSpec;
+import io.sluice.operators.answer.RouteRule;
 import io.sluice.operators.audit.AuditRecord;
+import io.sluice.operators.routing.IntentClassifier;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.ChatRequest;
@@ -18,6 +25,7 @@ import io.sluice.schemas.Rejection;
 import io.sluice.schemas.ResponseEvent;
 import io.sluice.schemas.RetrievedChunk;
 import io.sluice.schemas.RetrievedRequest;
+import io.sluice.schemas.RoutingDecision;
 
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
@@ -658,5 +666,103 @@ class ConversationOperatorTest {
         }
         // Same requests, same seeds, same model: the same answers, whatever the batching was.
         assertThat(runs.get(1)).isEqualTo(runs.get(0));
+    }
+
+    /** A scripted model behind a breaker that opens at the first failure of its backend. */
+    record BreakingSpec(String name) implements ChatModelSpec {
+        @Override
+        public String sharingKey() {
+            return "breaking|" + name;
+        }
+
+        @Override
+        public ChatModel open() {
+            return new BreakingChatModel(new ScriptedChatModel.Spec(name).open(), new CircuitBreaker(
+                    new CircuitBreaker.Settings(1, Duration.ofMinutes(1), Duration.ofMinutes(1))));
+        }
+
+        @Override
+        public boolean remote() {
+            return true;
+        }
+    }
+
+    /** Route 'auto': primary (breaking), which backup stands in for. */
+    private static AnswerModels routed(String primary, String backup) {
+        return new AnswerModels(AnswerModels.EXTRACTIVE, Map.of(), new GenerationParams(0.7, 0.9, 64, 0, List.of()))
+                .withPolicy(3, List.of(
+                        new ModelProfile("primary", 2, new BreakingSpec(primary), null, 0, "premium", null, List.of(),
+                                List.of("backup")),
+                        new ModelProfile("backup", 1, new ScriptedChatModel.Spec(backup), null, 0, "economy", null,
+                                List.of(), List.of())),
+                        Map.of("auto", List.of(new RouteRule("default", List.of(), List.of(), 0, 0,
+                                List.of("primary")))));
+    }
+
+    @Test
+    void anOpenBreakerRoutesTurnsToTheFallbackAndReplayTakesThatFromTheJournal() throws Exception {
+        ScriptedChatModel primary = ScriptedChatModel.register("routing-primary");
+        ScriptedChatModel backup = ScriptedChatModel.register("routing-backup");
+        AnswerModels models = routed("routing-primary", "routing-backup");
+        var settings = new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
+                models, 4, 16, false).withUnredactedTenants(List.of("acme"));
+        StreamRecord<RetrievedRequest> second = turn("r2", "c2", "Second", 1000L, "auto");
+        try (var h = harness(settings)) {
+            h.open();
+            h.processElement(turn("r1", "c1", "First", 1000L, "auto"));
+            assertThat(primary.calls).hasSize(1);
+            primary.failBackend(0, "HTTP 503: overloaded");
+            runMailbox(h);
+            assertThat(unanswered(h)).extracting(Rejection::reason).containsExactly(RejectReason.MODEL_FAILED);
+
+            h.processElement(second);
+            assertThat(primary.calls).as("an open breaker is not called").hasSize(1);
+            backup.answer(0, "From the backup.");
+            runMailbox(h);
+            assertThat(answers(h)).singleElement().satisfies(t -> {
+                assertThat(t.routing()).isEqualTo(new RoutingDecision(3, "default", IntentClassifier.LOOKUP,
+                        "backup", 1, List.of(new RoutingDecision.Skip("primary", RoutingDecision.Skip.BREAKER_OPEN))));
+                assertThat(t.request().answerModel()).isEqualTo("auto");
+                assertThat(io.sluice.operators.audit.AuditRecord.of(t).text())
+                        .contains("\"routing\":{\"policyVersion\":3,\"rule\":\"default\"");
+            });
+        }
+
+        // Replay: the breaker is closed now, but the journal says it was open for r2 (and only r2).
+        ScriptedChatModel primaryAgain = ScriptedChatModel.register("routing-primary");
+        ScriptedChatModel backupAgain = ScriptedChatModel.register("routing-backup");
+        var replay = settings.forReplay(models, Map.of(second.getValue().request().position(), List.of("primary")));
+        try (var h = harness(replay)) {
+            h.open();
+            h.processElement(second);
+            assertThat(primaryAgain.calls).isEmpty();
+            backupAgain.answer(0, "From the backup.");
+            h.processElement(turn("r3", "c3", "Third", 1000L, "auto"));
+            assertThat(primaryAgain.calls).as("not journaled open: routed as the policy says").hasSize(1);
+        }
+    }
+
+    @Test
+    void aTurnNoProfileCanTakeIsRefusedAndTheConversationGoesOn() throws Exception {
+        ScriptedChatModel model = ScriptedChatModel.register("routing-alone");
+        AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE, Map.of(MODEL, new BreakingSpec("routing-alone")),
+                new GenerationParams(0.7, 0.9, 64, 0, List.of()));
+        try (var h = harness(new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
+                models, 4, 16, false).withUnredactedTenants(List.of("acme")))) {
+            h.open();
+            h.processElement(remoteTurn("r1", "c1", "First"));
+            model.failBackend(0, "connection refused");
+            runMailbox(h);
+            h.processElement(remoteTurn("r2", "c1", "Second"));
+            h.processElement(turn("r3", "c1", "Third"));
+            assertThat(unanswered(h)).extracting(Rejection::reason)
+                    .containsExactly(RejectReason.MODEL_FAILED, RejectReason.NO_MODEL_AVAILABLE);
+            assertThat(unanswered(h).get(1).detail()).isEqualTo("no profile could answer 'remote' (rule requested): "
+                    + "remote breaker-open");
+            assertThat(answers(h)).singleElement().satisfies(t -> {
+                assertThat(t.request().requestId()).isEqualTo("r3");
+                assertThat(t.routing().trivial()).isTrue();
+            });
+        }
     }
 }

@@ -72,6 +72,11 @@ final class ScriptedChatModel implements ChatModel {
         nextCallThrows = failure;
     }
 
+    /** Fails call {@code index} as a backend at fault would (unreachable, overloaded): breakers count it. */
+    void failBackend(int index, String message) {
+        calls.get(index).result().completeExceptionally(new GenerationException(message, "", true, true, null));
+    }
+
     void fail(int index, String message) {
         calls.get(index).result().completeExceptionally(new GenerationException(message, "", false, null));
     }

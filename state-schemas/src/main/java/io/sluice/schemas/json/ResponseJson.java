@@ -4,6 +4,7 @@ import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.Citation;
 import io.sluice.schemas.ModelCall;
 import io.sluice.schemas.ResponseEvent;
+import io.sluice.schemas.RoutingDecision;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -30,6 +31,7 @@ import java.io.UncheckedIOException;
  *  "contextHash",
  *  "model": {"version", "temperature", "topP", "maxTokens", "seed", "finishReason"},
  *  "usage": {"promptTokens", "completionTokens"}, "cost": {"usd", "priceVersion"},
+ *  "routing": {"policyVersion", "rule", "intent", "profile", "profileVersion", "skipped": [{"profile", "reason"}]},
  *  "timings": {"embedMs", "retrieveMs", "compileMs", "answerMs"}}
  * }</pre>
  *
@@ -40,7 +42,8 @@ import java.io.UncheckedIOException;
  * personal data validation replaced with placeholders, by kind, and {@code answerRedacted} what the
  * conversation stage replaced in the answer. {@code grounding} says how
  * the citations held up (see {@link io.sluice.schemas.Grounding}). {@code cost} is there when the job
- * has a price table ({@link io.sluice.schemas.Cost}). Every field but {@code timings} is
+ * has a price table ({@link io.sluice.schemas.Cost}). {@code routing} says which model profile
+ * answered and why ({@link RoutingDecision}; {@code intent} only under a routing policy). Every field but {@code timings} is
  * deterministic for local models, so a record repeated after a recovery carries the same content;
  * readers drop repeats by requestId and sequence (see {@link ResponseEvent}).
  */
@@ -110,11 +113,24 @@ public final class ResponseJson {
         root.putObject("usage")
                 .put("promptTokens", call.promptTokens())
                 .put("completionTokens", call.completionTokens());
+        putRouting(root, turn.routing());
         root.putObject("timings")
                 .put("embedMs", turn.timings().embedMicros() / 1000.0)
                 .put("retrieveMs", turn.timings().retrieveMicros() / 1000.0)
                 .put("compileMs", turn.timings().compileMicros() / 1000.0)
                 .put("answerMs", turn.timings().answerMicros() / 1000.0);
+    }
+
+    /** Puts {@code decision} as {@code "routing"} into {@code parent}: the one JSON form of answers and audit rows. */
+    public static void putRouting(ObjectNode parent, RoutingDecision decision) {
+        ObjectNode routing = parent.putObject("routing").put("policyVersion", decision.policyVersion())
+                .put("rule", decision.rule());
+        if (decision.intent() != null) {
+            routing.put("intent", decision.intent());
+        }
+        routing.put("profile", decision.profile()).put("profileVersion", decision.profileVersion());
+        ArrayNode skipped = routing.putArray("skipped");
+        decision.skipped().forEach(s -> skipped.addObject().put("profile", s.profile()).put("reason", s.reason()));
     }
 
     /** The deterministic part of a response: everything but timings. */

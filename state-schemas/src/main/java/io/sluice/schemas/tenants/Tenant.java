@@ -13,7 +13,9 @@ import java.util.List;
  * validation does with personal data in the tenant's requests (null: {@link PiiPolicy#REDACT}).
  * {@code limits} are what the admission stage holds the tenant to (rates, token budgets, generations
  * in flight; {@link Limits#NONE} by default). {@code injection} is what is done with text the
- * prompt-injection detector flags (null: {@link InjectionPolicy#STRIP}).
+ * prompt-injection detector flags (null: {@link InjectionPolicy#STRIP}). {@code tier} is the label
+ * routing rules match the tenant by (null: {@value #DEFAULT_TIER}); {@code residency}, when set,
+ * keeps the tenant's turns off remote model profiles tagged with another residency (or none).
  */
 public record Tenant(
         String id,
@@ -26,7 +28,19 @@ public record Tenant(
         List<String> models,
         PiiPolicy pii,
         Limits limits,
-        InjectionPolicy injection) {
+        InjectionPolicy injection,
+        String tier,
+        String residency) {
+
+    /** The tier of tenants that name none. */
+    public static final String DEFAULT_TIER = "standard";
+
+    /** A tenant of the default tier without residency. */
+    public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens,
+            String answerModel, List<String> models, PiiPolicy pii, Limits limits, InjectionPolicy injection) {
+        this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii, limits,
+                injection, DEFAULT_TIER, null);
+    }
 
     /** A tenant whose flagged sources are stripped (the default policy). */
     public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens,
@@ -75,6 +89,12 @@ public record Tenant(
         if (injection == null) {
             injection = InjectionPolicy.STRIP;
         }
+        if (tier == null || tier.isBlank()) {
+            tier = DEFAULT_TIER;
+        }
+        if (residency != null && residency.isBlank()) {
+            throw new IllegalArgumentException("tenant " + id + ": 'residency' must not be blank (leave it out for none)");
+        }
         for (String model : limits.modelTokens().keySet()) {
             if (models != null && !models.contains(model)) {
                 throw new IllegalArgumentException("tenant " + id + ": a token budget for model '" + model
@@ -102,13 +122,19 @@ public record Tenant(
     /** The same tenant held to {@code limits}. */
     public Tenant withLimits(Limits limits) {
         return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
-                limits, injection);
+                limits, injection, tier, residency);
     }
 
     /** The same tenant with {@code policy} for flagged text. */
     public Tenant withInjection(InjectionPolicy policy) {
         return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
-                limits, policy);
+                limits, policy, tier, residency);
+    }
+
+    /** The same tenant in {@code tier} with {@code residency} (null: none). */
+    public Tenant withPlacement(String tier, String residency) {
+        return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
+                limits, injection, tier, residency);
     }
 
     /** The same tenant with {@code limit} as its rate limit (null: unlimited). */

@@ -27,13 +27,14 @@ import java.util.TreeMap;
  *               "tokenBudget": {"tokensPerDay": 2000000, "tokensPerMonth": 40000000},
  *               "keyTokenBudget": {"tokensPerDay": 500000},
  *               "modelTokenBudgets": {"remote": {"tokensPerMonth": 10000000}}, "maxInFlight": 16,
- *               "promptInjection": "strip"}]}
+ *               "promptInjection": "strip", "tier": "gold", "residency": "eu"}]}
  * }</pre>
  *
  * Every field but {@code id} is optional and falls back to {@link Tenant#withDefaults}; without
  * {@code models} the tenant may use every answer model; {@code pii} is redact (the default), reject or
  * allow ({@link PiiPolicy}); {@code promptInjection} is strip (the default), flag or reject
- * ({@link InjectionPolicy}); without {@code rateLimit} the tenant's requests are not limited, and a
+ * ({@link InjectionPolicy}); {@code tier} (default {@value Tenant#DEFAULT_TIER}) is what routing rules
+ * match the tenant by, and {@code residency} keeps its turns on remote profiles of that residency; without {@code rateLimit} the tenant's requests are not limited, and a
  * {@code rateLimit} without {@code burst} allows a tenth of a minute's requests at once
  * ({@link RateLimit#of}); {@code keyRateLimit} (same shape) holds for each API key of the tenant.
  * Token budgets bound generative tokens per UTC day and month of the tenant, of each key and of
@@ -96,7 +97,8 @@ public final class TenantRegistry implements Serializable {
                         n.hasNonNull("pii") ? PiiPolicy.parse(n.get("pii").asText()) : PiiPolicy.REDACT,
                         limits(n),
                         n.hasNonNull("promptInjection") ? InjectionPolicy.parse(n.get("promptInjection").asText())
-                                : InjectionPolicy.STRIP));
+                                : InjectionPolicy.STRIP,
+                        text(n, "tier"), text(n, "residency")));
             } catch (IllegalArgumentException e) {
                 throw new IOException("Tenants file " + file + ": " + e.getMessage(), e);
             }
@@ -168,6 +170,18 @@ public final class TenantRegistry implements Serializable {
         return burst == null ? RateLimit.of(rpm.intValue()) : new RateLimit(rpm.intValue(), burst.intValue());
     }
 
+    /** The text field {@code field}, or null when absent; anything but text is refused. */
+    private static String text(JsonNode tenant, String field) {
+        JsonNode v = tenant.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw new IllegalArgumentException("'" + field + "' must be text");
+        }
+        return v.asText();
+    }
+
     /** A whole number that fits an int (1.5, "3" and 2^40 do not). */
     private static boolean wholeInt(JsonNode n) {
         return n.isIntegralNumber() && n.canConvertToInt();
@@ -198,16 +212,17 @@ public final class TenantRegistry implements Serializable {
     /** Serializable form: records are not, and Flink ships the registry inside a function. */
     private record TenantEntry(String id, int maxMessageChars, int topK, int maxTopK,
             int contextTokens, int maxContextTokens, String answerModel, ArrayList<String> models, PiiPolicy pii,
-            Limits limits, InjectionPolicy injection) implements Serializable {
+            Limits limits, InjectionPolicy injection, String tier, String residency) implements Serializable {
         static TenantEntry of(Tenant t) {
             return new TenantEntry(t.id(), t.maxMessageChars(), t.topK(), t.maxTopK(),
                     t.contextTokens(), t.maxContextTokens(), t.answerModel(),
-                    t.models() == null ? null : new ArrayList<>(t.models()), t.pii(), t.limits(), t.injection());
+                    t.models() == null ? null : new ArrayList<>(t.models()), t.pii(), t.limits(), t.injection(),
+                    t.tier(), t.residency());
         }
 
         Tenant toTenant() {
             return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models,
-                    pii, limits, injection);
+                    pii, limits, injection, tier, residency);
         }
     }
 
