@@ -12,12 +12,38 @@ import java.util.List;
  * Which model profile answered a turn, and why: the routing policy's version ({@code 0}: the job
  * has no policy file, every request is answered by the profile it names), the rule that chose the
  * candidates ({@link #REQUESTED} when the request named a profile rather than a route), the intent
- * the classifier gave the message, the profile chosen with its version, and every candidate passed
- * over before it, in order, with the reason. Only {@link Skip#BREAKER_OPEN} depends on anything
- * live; replay takes those from the journal and re-derives the rest.
+ * the classifier gave the message, the profile that gave the answer (or its end) with its version,
+ * every candidate passed over, in order, with the reason, and the profiles that failed while
+ * answering ({@code failovers}, in order: each one's part is the answer's next {@code chars}
+ * characters, and the next profile continued from there). Only {@link Skip#BREAKER_OPEN} and the
+ * failovers depend on anything live; replay takes those from the journal and re-derives the rest.
  */
 public record RoutingDecision(int policyVersion, String rule, String intent, String profile, int profileVersion,
-        List<Skip> skipped) {
+        List<Skip> skipped, List<Failover> failovers) {
+
+    /**
+     * A profile whose backend failed while answering (after its retries): its model ({@code modelId}),
+     * the pieces of text it had streamed, and how many characters of the answer they became.
+     */
+    public record Failover(String profile, String modelId, int pieces, int chars) {}
+
+    /** A decision before any failover. */
+    public RoutingDecision(int policyVersion, String rule, String intent, String profile, int profileVersion,
+            List<Skip> skipped) {
+        this(policyVersion, rule, intent, profile, profileVersion, skipped, List.of());
+    }
+
+    /**
+     * This decision after its profile failed as {@code failed}: answered on by {@code next} (null
+     * when no candidate is left), with the candidates passed over on the way added.
+     */
+    public RoutingDecision failedOver(Failover failed, String next, int nextVersion, List<Skip> passedOver) {
+        List<Skip> allSkipped = new java.util.ArrayList<>(skipped);
+        allSkipped.addAll(passedOver);
+        List<Failover> all = new java.util.ArrayList<>(failovers);
+        all.add(failed);
+        return new RoutingDecision(policyVersion, rule, intent, next, nextVersion, allSkipped, all);
+    }
 
     /** The rule of a request that named a profile itself. */
     public static final String REQUESTED = "requested";
@@ -32,10 +58,16 @@ public record RoutingDecision(int policyVersion, String rule, String intent, Str
         public static final String CONTEXT_WINDOW = "context-window";
         /** The profile's backend has its circuit breaker open on this TaskManager (live, journaled). */
         public static final String BREAKER_OPEN = "breaker-open";
+        /**
+         * A failover after text was streamed, and the profile cannot continue a text (the extractive
+         * answerer answers afresh).
+         */
+        public static final String CANNOT_CONTINUE = "cannot-continue";
     }
 
     public RoutingDecision {
         skipped = List.copyOf(skipped);
+        failovers = failovers == null ? List.of() : List.copyOf(failovers);
     }
 
     /** The decision of a turn answered by the profile its request named, in a job without a policy file. */
@@ -48,7 +80,7 @@ public record RoutingDecision(int policyVersion, String rule, String intent, Str
      * skipped. Audit rows leave such decisions out, so rows of jobs without a policy keep their content.
      */
     public boolean trivial() {
-        return policyVersion == 0 && skipped.isEmpty();
+        return policyVersion == 0 && skipped.isEmpty() && failovers.isEmpty();
     }
 
     /** Whether the choice depended on a breaker that was open. */
@@ -66,10 +98,18 @@ public record RoutingDecision(int policyVersion, String rule, String intent, Str
             Fields.writeString(o, s.profile());
             Fields.writeString(o, s.reason());
         });
+        Fields.writeList(out, v.failovers, (f, o) -> {
+            Fields.writeString(o, f.profile());
+            Fields.writeString(o, f.modelId());
+            o.writeInt(f.pieces());
+            o.writeInt(f.chars());
+        });
     }
 
     static RoutingDecision read(DataInputView in) throws IOException {
         return new RoutingDecision(in.readInt(), Fields.readString(in), Fields.readString(in), Fields.readString(in),
-                in.readInt(), Fields.readList(in, i -> new Skip(Fields.readString(i), Fields.readString(i))));
+                in.readInt(), Fields.readList(in, i -> new Skip(Fields.readString(i), Fields.readString(i))),
+                Fields.readList(in, i -> new Failover(Fields.readString(i), Fields.readString(i), i.readInt(),
+                        i.readInt())));
     }
 }

@@ -17,6 +17,11 @@ import java.util.concurrent.CompletableFuture;
  * A remote answer model during replay: answers each request with what the audit trail journaled
  * for it (text, usage, finish reason, model version, number of streamed pieces), without calling
  * anything. A request the journal does not have fails, so replay reports it instead of guessing.
+ *
+ * <p>A turn whose answer several profiles produced (failovers) is journaled per attempt, under the
+ * key the serving job gives each attempt (the position, then {@code position#2}, ...): a profile
+ * that failed streams its part of the answer (the answer's next {@code chars} characters, in as
+ * many pieces as it sent) and fails as a broken stream does; the one that finished streams the rest.
  */
 public final class JournalChatModelSpec implements ChatModelSpec {
 
@@ -24,7 +29,7 @@ public final class JournalChatModelSpec implements ChatModelSpec {
 
     /** What was journaled for one request. */
     record Journaled(String text, long promptTokens, long completionTokens, String finishReason, String modelVersion,
-            int chunks) implements java.io.Serializable {}
+            int chunks, boolean failed) implements java.io.Serializable {}
 
     private final String modelId;
     /** By the position of the turn's request in chat.requests, the journal key the serving job passes. */
@@ -39,15 +44,32 @@ public final class JournalChatModelSpec implements ChatModelSpec {
         this.answers = new HashMap<>();
         turns.forEach((id, turn) -> {
             JsonNode c = turn.json();
+            String answer = c.path("answer").asText();
+            int from = 0;
+            int attempt = 1;
+            for (JsonNode f : c.path("routing").path("failovers")) {
+                int to = Math.min(answer.length(), from + Math.max(0, f.path("chars").asInt()));
+                if (modelId.equals(f.path("modelId").asText())) {
+                    answers.put(key(id, attempt), new Journaled(answer.substring(from, to), -1, -1, null, null,
+                            f.path("pieces").asInt(), true));
+                }
+                from = to;
+                attempt++;
+            }
             if (modelId.equals(c.path("modelId").asText())) {
                 JsonNode call = c.path("modelCall");
                 String version = call.path("modelVersion").asText();
                 int prompt = version.lastIndexOf("; prompt v");
-                answers.put(id, new Journaled(c.path("answer").asText(), call.path("promptTokens").asLong(),
+                answers.put(key(id, attempt), new Journaled(answer.substring(from), call.path("promptTokens").asLong(),
                         call.path("completionTokens").asLong(), call.path("finishReason").asText(),
-                        prompt < 0 ? version : version.substring(0, prompt), call.path("chunks").asInt()));
+                        prompt < 0 ? version : version.substring(0, prompt), call.path("chunks").asInt(), false));
             }
         });
+    }
+
+    /** The journal key of a turn's {@code attempt}: as the serving job names its generation requests. */
+    private static String key(String position, int attempt) {
+        return attempt == 1 ? position : position + "#" + attempt;
     }
 
     @Override
@@ -81,6 +103,10 @@ public final class JournalChatModelSpec implements ChatModelSpec {
                 String text = j.text();
                 for (int i = 0; i < j.chunks(); i++) {
                     tokens.onToken(text.substring(text.length() * i / j.chunks(), text.length() * (i + 1) / j.chunks()));
+                }
+                if (j.failed()) {
+                    return CompletableFuture.failedFuture(new GenerationException(modelId + " failed here live "
+                            + "(journaled failover)", text, false, true, null));
                 }
                 return CompletableFuture.completedFuture(new Generation(text, j.promptTokens(), j.completionTokens(),
                         j.finishReason(), j.modelVersion()));

@@ -43,6 +43,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       through;
  *   <li>{@code outage}: 503 while the test says the backend is down ({@link #down}), then {@code echo}.
  * </ul>
+ * A request whose last message is the assistant's (the start of an answer another model broke off)
+ * gets the rest of the answer that starts with it, or the whole answer if it does not.
  * Raw sockets, not a server library, so that a dropped stream is a real transport failure.
  */
 public final class OpenAiStandInServer implements AutoCloseable {
@@ -183,8 +185,21 @@ public final class OpenAiStandInServer implements AutoCloseable {
             default -> { }
         }
         JsonNode messages = request.path("messages");
-        String last = messages.get(messages.size() - 1).path("content").asText();
-        String[] words = reply(last).split(" ");
+        JsonNode lastMessage = messages.get(messages.size() - 1);
+        String text;
+        String last;
+        if ("assistant".equals(lastMessage.path("role").asText()) && messages.size() > 1) {
+            // The start of the answer, from a model that failed: continue it where it stopped.
+            String start = lastMessage.path("content").asText();
+            last = messages.get(messages.size() - 2).path("content").asText();
+            String whole = reply(last);
+            text = whole.startsWith(start) ? whole.substring(start.length()) : whole;
+        } else {
+            last = lastMessage.path("content").asText();
+            text = reply(last);
+        }
+        // Pieces as a tokenizer gives them: each word with the space before it.
+        String[] words = text.split("(?= )");
 
         out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
                 + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -203,7 +218,7 @@ public final class OpenAiStandInServer implements AutoCloseable {
             if (model.equals("slow")) {
                 Thread.sleep(150);
             }
-            event(out, chunk(model, (i == 0 ? "" : " ") + words[i], null));
+            event(out, chunk(model, words[i], null));
             if (model.equals("drop") && i == 1) {
                 return false; // cut: no terminating chunk, the socket closes
             }

@@ -2,6 +2,8 @@ package io.sluice.operators.conversation;
 
 import io.sluice.operators.answer.Answer;
 import io.sluice.operators.answer.AnswerModel;
+import io.sluice.operators.answer.CitationFilter;
+import io.sluice.operators.answer.GenerativePrompt;
 import io.sluice.operators.context.CompiledContext;
 import io.sluice.operators.context.ContextCompiler;
 import io.sluice.operators.cost.PriceTable;
@@ -96,7 +98,28 @@ public final class TurnProcessor {
      * profile routing chose to answer it.
      */
     public record PreparedTurn(RetrievedRequest retrieved, CompiledContext context, long compileMicros,
-            Injection injection, RoutingDecision routing) {}
+            Injection injection, RoutingDecision routing) {
+
+        /** The same turn, answered by {@code decision}'s profile (after a failover). */
+        public PreparedTurn withRouting(RoutingDecision decision) {
+            return new PreparedTurn(retrieved, context, compileMicros, injection, decision);
+        }
+    }
+
+    /**
+     * How long the answer would be that a generative model's text {@code said} alone becomes:
+     * cleaned of markers naming no source, trimmed, redacted and bounded as an answer is. After a
+     * failover it measures the part of the answer the failed profile produced.
+     */
+    public int answerLength(PreparedTurn turn, String said) {
+        int sources = turn.context().sources().size();
+        String text = GenerativePrompt.answer(CitationFilter.clean(said, sources), sources).text();
+        PiiRedactor redactor = redactor(turn.retrieved().request());
+        if (redactor != null) {
+            text = redactor.redact(text).text();
+        }
+        return Math.min(text.length(), Bounds.MAX_ANSWER_CHARS);
+    }
 
     /**
      * Screens the retrieved chunks and compiles the turn's context from the request, the history and

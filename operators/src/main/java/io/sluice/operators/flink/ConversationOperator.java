@@ -7,7 +7,9 @@ import io.sluice.model.chat.BreakingChatModel;
 import io.sluice.model.chat.ChatModel;
 import io.sluice.model.chat.CircuitBreaker;
 import io.sluice.model.chat.Generation;
+import io.sluice.model.chat.GenerationException;
 import io.sluice.model.chat.GenerationParams;
+import io.sluice.model.chat.GenerationRequest;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.audit.AuditRecord;
 import io.sluice.operators.answer.ChatModelSpec;
@@ -15,13 +17,13 @@ import io.sluice.operators.answer.CitationFilter;
 import io.sluice.operators.answer.ExtractiveAnswerer;
 import io.sluice.operators.answer.GenerativePrompt;
 import io.sluice.operators.context.ContextCompiler;
+import io.sluice.operators.conversation.AnswerStream;
 import io.sluice.operators.conversation.StreamedText;
 import io.sluice.operators.conversation.TurnProcessor;
 import io.sluice.operators.conversation.TurnProcessor.PreparedTurn;
 import io.sluice.operators.conversation.TurnQueue;
 import io.sluice.operators.cost.PriceTable;
 import io.sluice.operators.failure.RecordFailures;
-import io.sluice.operators.guard.AnswerRedactor;
 import io.sluice.operators.retrieve.IndexFields;
 import io.sluice.operators.routing.Router;
 import io.sluice.schemas.AnsweredTurn;
@@ -266,6 +268,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient Counter ungrounded;
     private transient Counter routedPast;
     private transient Counter noModel;
+    private transient Counter failedOver;
     private transient CostMetrics costs;
 
     ConversationOperator(StreamOperatorParameters<ResponseEvent> parameters, Settings settings, MailboxExecutor mailbox) {
@@ -308,6 +311,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         var routing = group.addGroup("routing");
         routedPast = routing.counter("passedOver"); // answered turns whose first candidate could not take them
         noModel = routing.counter("noModelAvailable");
+        failedOver = routing.counter("failovers"); // a profile failed while answering and another took over
         costs = new CostMetrics(group);
         chatModels.forEach((name, lease) -> {
             if (lease.get() instanceof BreakingChatModel breaking) {
@@ -409,17 +413,25 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      * the TaskManager's breaker when serving, the journal when replaying.
      */
     private RoutingDecision route(ChatRequest request) {
-        Tenant tenant = settings.tenants() == null ? null : settings.tenants().find(request.tenantId()).orElse(null);
+        return router.route(settings.answerModels(), request, tenantOf(request), breakerOpen(request));
+    }
+
+    private Tenant tenantOf(ChatRequest request) {
+        return settings.tenants() == null ? null : settings.tenants().find(request.tenantId()).orElse(null);
+    }
+
+    /** Whether a profile's breaker is open for {@code request}: on this TaskManager, or as journaled. */
+    private java.util.function.Predicate<String> breakerOpen(ChatRequest request) {
         TreeSet<String> journaled = settings.journaledOpenBreakers() == null ? null
                 : settings.journaledOpenBreakers().getOrDefault(request.position(), new TreeSet<>());
-        return router.route(settings.answerModels(), request, tenant, profile -> {
+        return profile -> {
             if (journaled != null) {
                 return journaled.contains(profile);
             }
             SharedModels.Lease<ChatModel> lease = chatModels.get(profile);
             return lease != null && lease.get() instanceof BreakingChatModel breaking
                     && breaking.breaker().state() == CircuitBreaker.State.OPEN;
-        });
+        };
     }
 
     private static String noModelDetail(ChatRequest request, RoutingDecision routing) {
@@ -457,48 +469,131 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             return;
         }
         PreparedTurn turn;
-        ChatModel model = chatModels.get(modelName).get();
-        GenerationParams params = settings.answerModels().params(modelName, request.requestId());
-        CompletableFuture<Generation> generation;
-        StreamedText streamed = new StreamedText(Bounds.MAX_ANSWER_CHARS);
-        CitationFilter markers;
-        AnswerRedactor redactor = processor.answerRedactor(request);
-        // The pieces the model sent, as opposed to the chunks sent on (held-back text merges pieces):
-        // what the audit row records and replay feeds back, so it must not depend on how text was split.
-        java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
-        long start = System.nanoTime();
         try {
             turn = processor.prepare(retrieved, current, routing);
-            markers = new CitationFilter(turn.context().sources().size());
-            // Pieces as the answer will be: markers naming no source removed, then personal data replaced.
-            generation = model.generate(GenerativePrompt.request(turn.context(), params, request.position()),
-                    text -> {
-                        received.incrementAndGet();
-                        stream(request, streamed, redactor == null ? markers.accept(text)
-                                : redactor.accept(markers.accept(text)));
-                    });
         } catch (RuntimeException | StackOverflowError e) {
             unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
             advance(request.conversationKey());
             return;
         }
+        Answering answering = new Answering(turn, new AnswerStream(turn.context().sources().size(),
+                processor.answerRedactor(request), Bounds.MAX_ANSWER_CHARS), System.nanoTime());
+        if (!generate(answering)) {
+            advance(request.conversationKey());
+        }
+    }
+
+    /**
+     * A generative turn being answered: its prepared context (whose routing names the profile
+     * answering now), the answer as it streams, when it started, and which attempt this is (the
+     * second and later continue after a failover).
+     */
+    private static final class Answering {
+        PreparedTurn turn;
+        final AnswerStream stream;
+        final long startNanos;
+        int attempt = 1;
+
+        Answering(PreparedTurn turn, AnswerStream stream, long startNanos) {
+            this.turn = turn;
+            this.stream = stream;
+            this.startNanos = startNanos;
+        }
+    }
+
+    /**
+     * Asks the turn's current profile for the answer, or for its continuation after a failover
+     * (the answer so far as the start of the assistant's message, journaled under the turn's
+     * position and the attempt). False when the call could not be made (the turn is refused).
+     */
+    private boolean generate(Answering a) throws Exception {
+        ChatRequest request = a.turn.retrieved().request();
+        String profile = a.turn.routing().profile();
+        ChatModel model = chatModels.get(profile).get();
+        GenerationParams params = settings.answerModels().params(profile, request.requestId());
+        CompletableFuture<Generation> generation;
+        try {
+            // Journaled under the turn's position, and a later attempt under its number too.
+            String key = a.attempt == 1 ? request.position() : request.position() + "#" + a.attempt;
+            GenerationRequest prompt = GenerativePrompt.request(a.turn.context(), params, key);
+            if (!a.stream.said().isEmpty()) {
+                prompt = prompt.continuing(a.stream.said(), key);
+            }
+            a.stream.nextModel();
+            generation = model.generate(prompt, text -> {
+                StreamedText.Piece piece = a.stream.accept(text);
+                if (piece != null) {
+                    toMailbox(() -> emit(ResponseEvent.chunk(request, piece.sequence(), piece.text()), request),
+                            "chunk");
+                }
+            });
+        } catch (RuntimeException | StackOverflowError e) {
+            unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
+            return false;
+        }
         inFlight++;
-        inFlightByModel.merge(modelName, 1, Integer::sum);
-        generation.whenComplete((result, error) -> {
-            // The stream delivered its last token before completing.
-            String rest = markers.finish();
-            stream(request, streamed, redactor == null ? rest : redactor.accept(rest) + redactor.finish());
-            int pieces = streamed.pieces();
-            int modelPieces = received.get();
-            long micros = (System.nanoTime() - start) / 1000;
-            toMailbox(() -> {
-                inFlight--;
-                inFlightByModel.merge(modelName, -1, Integer::sum);
-                setCurrentKey(request.conversationKey());
-                finishGeneration(turn, model.modelId(), params, result, pieces, modelPieces, error, micros);
-                startParked(modelName);
-            }, "generation");
-        });
+        inFlightByModel.merge(profile, 1, Integer::sum);
+        // The stream delivered its last piece before completing: this runs after every chunk's mail.
+        generation.whenComplete((result, error) -> toMailbox(() -> {
+            inFlight--;
+            inFlightByModel.merge(profile, -1, Integer::sum);
+            setCurrentKey(request.conversationKey());
+            generationEnded(a, profile, model.modelId(), params, result, error);
+            startParked(profile);
+        }, "generation"));
+        return true;
+    }
+
+    /**
+     * A call of the turn's profile ended. When its backend failed (after its retries) and the chain
+     * has another profile that can take the turn, that one continues the answer; otherwise the turn
+     * ends: answered, with the text held back flushed, or refused.
+     */
+    private void generationEnded(Answering a, String profile, String modelId, GenerationParams params,
+            Generation result, Throwable error) throws Exception {
+        ChatRequest request = a.turn.retrieved().request();
+        if (error != null && backendFault(error)) {
+            int chars = processor.answerLength(a.turn, a.stream.said())
+                    - a.turn.routing().failovers().stream().mapToInt(RoutingDecision.Failover::chars).sum();
+            RoutingDecision next = router.failover(settings.answerModels(), request, tenantOf(request),
+                    a.turn.routing(), new RoutingDecision.Failover(profile, modelId, a.stream.currentPieces(),
+                            Math.max(0, chars)), !a.stream.said().isEmpty(), breakerOpen(request));
+            if (next.profile() != null) {
+                failedOver.inc();
+                a.turn = a.turn.withRouting(next);
+                if (!settings.answerModels().profile(next.profile()).orElseThrow().generative()) {
+                    // Only before any text was sent (the router passes it over after): it answers afresh.
+                    answerLocally(a.turn.retrieved(), currentHistory(request), next);
+                    advance(request.conversationKey());
+                    return;
+                }
+                a.attempt++;
+                if (!generate(a)) {
+                    advance(request.conversationKey());
+                }
+                return;
+            }
+        }
+        if (error == null) {
+            StreamedText.Piece rest = a.stream.finish();
+            if (rest != null) {
+                emit(ResponseEvent.chunk(request, rest.sequence(), rest.text()), request);
+            }
+            String before = a.stream.said().substring(0, a.stream.said().length() - a.stream.saidByCurrent().length());
+            if (!before.isEmpty()) {
+                result = new Generation(before + result.text(), result.promptTokens(), result.completionTokens(),
+                        result.finishReason(), result.modelVersion());
+            }
+        }
+        finishGeneration(a.turn, profile, modelId, params, result, a.stream.chunks(), a.stream.currentPieces(), error,
+                (System.nanoTime() - a.startNanos) / 1000);
+    }
+
+    /** Whether a failed call is the backend's fault (unreachable, overloaded, too slow, a broken stream). */
+    private static boolean backendFault(Throwable error) {
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        return cause instanceof GenerationException g && g.backendFault();
     }
 
     /** Starts the turns parked for {@code model}, oldest first, while it has generations free. */
@@ -516,24 +611,16 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
     }
 
-    /** Emits {@code text} of a streamed answer as its next chunk, through the mailbox; called on the model's thread. */
-    private void stream(ChatRequest request, StreamedText streamed, String text) {
-        if (text.isEmpty()) {
-            return; // held back by the citation filter, or nothing
-        }
-        StreamedText.Piece piece = streamed.accept(text);
-        if (piece != null) {
-            toMailbox(() -> emit(ResponseEvent.chunk(request, piece.sequence(), piece.text()), request), "chunk");
-        }
-    }
-
-    private void finishGeneration(PreparedTurn turn, String modelId, GenerationParams params, Generation generation,
-            int pieces, int modelPieces, Throwable error, long micros) throws Exception {
+    private void finishGeneration(PreparedTurn turn, String profile, String modelId, GenerationParams params,
+            Generation generation, int pieces, int modelPieces, Throwable error, long micros) throws Exception {
         ChatRequest request = turn.retrieved().request();
         if (error != null) {
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                     ? error.getCause() : error;
-            unanswered(request, RejectReason.MODEL_FAILED, "answer model '" + turn.routing().profile() + "' failed: "
+            String after = turn.routing().failovers().isEmpty() ? "" : " (after failing over from "
+                    + turn.routing().failovers().stream().map(RoutingDecision.Failover::profile)
+                            .collect(Collectors.joining(", ")) + ")";
+            unanswered(request, RejectReason.MODEL_FAILED, "answer model '" + profile + "' failed" + after + ": "
                     + cause.getMessage());
         } else {
             try {

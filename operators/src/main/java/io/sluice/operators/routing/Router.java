@@ -49,15 +49,49 @@ public final class Router {
             primaries = matched.profiles();
         }
         List<Skip> skipped = new ArrayList<>();
-        for (String candidate : models.chain(primaries)) {
+        ModelProfile chosen = firstThatCanTake(models, models.chain(primaries), request, tenant, false, breakerOpen,
+                skipped);
+        return new RoutingDecision(models.policyVersion(), rule, intent, chosen == null ? null : chosen.name(),
+                chosen == null ? 0 : chosen.version(), skipped);
+    }
+
+    /**
+     * The decision after {@code current}'s profile failed while answering ({@code failed}): the next
+     * candidate of the same chain, after that profile, that can take the turn now; its profile is
+     * null when none is left. After text was streamed ({@code midStream}) the next one continues
+     * it, so a profile that cannot continue a text (the extractive answerer) is passed over.
+     */
+    public RoutingDecision failover(AnswerModels models, ChatRequest request, Tenant tenant, RoutingDecision current,
+            RoutingDecision.Failover failed, boolean midStream, Predicate<String> breakerOpen) {
+        List<String> primaries = List.of(request.answerModel());
+        if (!RoutingDecision.REQUESTED.equals(current.rule())) {
+            primaries = models.route(request.answerModel()).stream().filter(r -> r.name().equals(current.rule()))
+                    .findFirst().map(RouteRule::profiles).orElse(List.of());
+        }
+        List<String> chain = models.chain(primaries);
+        List<String> after = chain.subList(chain.indexOf(current.profile()) + 1, chain.size());
+        List<Skip> skipped = new ArrayList<>();
+        ModelProfile next = firstThatCanTake(models, after, request, tenant, midStream, breakerOpen, skipped);
+        return current.failedOver(failed, next == null ? null : next.name(), next == null ? 0 : next.version(),
+                skipped);
+    }
+
+    /**
+     * The first of {@code candidates} that can take the turn (and continue a text, when one was
+     * streamed), adding those passed over to {@code skipped}.
+     */
+    private static ModelProfile firstThatCanTake(AnswerModels models, List<String> candidates, ChatRequest request,
+            Tenant tenant, boolean midStream, Predicate<String> breakerOpen, List<Skip> skipped) {
+        for (String candidate : candidates) {
             ModelProfile p = models.profile(candidate).orElseThrow();
-            String reason = reasonToSkip(models, p, request, tenant, breakerOpen);
+            String reason = midStream && !p.generative() ? Skip.CANNOT_CONTINUE
+                    : reasonToSkip(models, p, request, tenant, breakerOpen);
             if (reason == null) {
-                return new RoutingDecision(models.policyVersion(), rule, intent, p.name(), p.version(), skipped);
+                return p;
             }
             skipped.add(new Skip(p.name(), reason));
         }
-        return new RoutingDecision(models.policyVersion(), rule, intent, null, 0, skipped);
+        return null;
     }
 
     private static String reasonToSkip(AnswerModels models, ModelProfile p, ChatRequest request, Tenant tenant,

@@ -711,15 +711,18 @@ class ConversationOperatorTest {
             h.open();
             h.processElement(turn("r1", "c1", "First", 1000L, "auto"));
             assertThat(primary.calls).hasSize(1);
-            primary.failBackend(0, "HTTP 503: overloaded");
+            primary.failBackend(0, "HTTP 503: overloaded"); // fails over, and opens primary's breaker
             runMailbox(h);
-            assertThat(unanswered(h)).extracting(Rejection::reason).containsExactly(RejectReason.MODEL_FAILED);
+            backup.answer(0, "First, from the backup.");
+            runMailbox(h);
+            assertThat(answers(h)).singleElement().satisfies(t -> assertThat(t.routing().failovers())
+                    .extracting(RoutingDecision.Failover::profile).containsExactly("primary"));
 
             h.processElement(second);
             assertThat(primary.calls).as("an open breaker is not called").hasSize(1);
-            backup.answer(0, "From the backup.");
+            backup.answer(1, "From the backup.");
             runMailbox(h);
-            assertThat(answers(h)).singleElement().satisfies(t -> {
+            assertThat(answers(h)).hasSize(2).last().satisfies(t -> {
                 assertThat(t.routing()).isEqualTo(new RoutingDecision(3, "default", IntentClassifier.LOOKUP,
                         "backup", 1, List.of(new RoutingDecision.Skip("primary", RoutingDecision.Skip.BREAKER_OPEN))));
                 assertThat(t.request().answerModel()).isEqualTo("auto");
@@ -763,6 +766,115 @@ class ConversationOperatorTest {
                 assertThat(t.request().requestId()).isEqualTo("r3");
                 assertThat(t.routing().trivial()).isTrue();
             });
+        }
+    }
+
+    /** Route 'auto': primary (breaking), then backup, then the extractive answerer. */
+    private static AnswerModels chain(String primary, String backup) {
+        return new AnswerModels(AnswerModels.EXTRACTIVE, Map.of(), new GenerationParams(0.7, 0.9, 64, 0, List.of()))
+                .withPolicy(1, List.of(
+                        new ModelProfile("primary", 1, new BreakingSpec(primary), null, 0, null, null, List.of(),
+                                List.of("backup")),
+                        new ModelProfile("backup", 1, new ScriptedChatModel.Spec(backup), null, 0, null, null,
+                                List.of(), List.of(AnswerModels.EXTRACTIVE))),
+                        Map.of("auto", List.of(new RouteRule("default", List.of(), List.of(), 0, 0,
+                                List.of("primary")))));
+    }
+
+    private static ConversationOperator.Settings chainSettings(String primary, String backup) {
+        return new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
+                chain(primary, backup), 4, 16, false).withUnredactedTenants(List.of("acme"));
+    }
+
+    @Test
+    void aStreamBrokenMidAnswerIsContinuedByTheNextProfileWithoutAGap() throws Exception {
+        ScriptedChatModel primary = ScriptedChatModel.register("midstream-primary");
+        ScriptedChatModel backup = ScriptedChatModel.register("midstream-backup");
+        try (var h = harness(chainSettings("midstream-primary", "midstream-backup"))) {
+            h.open();
+            StreamRecord<RetrievedRequest> turn = turn("r1", "c1", "How do savepoints work?", 1000L, "auto");
+            h.processElement(turn);
+            primary.streamThenFailBackend(0, "connection reset", "Savepoints", " restore");
+            runMailbox(h);
+            assertThat(backup.calls).hasSize(1);
+            var continued = backup.calls.get(0).request();
+            assertThat(continued.continues()).isTrue();
+            assertThat(continued.messages().get(continued.messages().size() - 1).content())
+                    .isEqualTo("Savepoints restore");
+            String position = turn.getValue().request().position();
+            assertThat(continued.journalKey()).isEqualTo(position + "#2");
+            backup.answer(0, " keyed", " state [1].");
+            runMailbox(h);
+
+            List<ResponseEvent> chunks = h.extractOutputValues().stream().filter(e -> !e.isAnswer()).toList();
+            assertThat(chunks).extracting(ResponseEvent::sequence).containsExactly(0, 1, 2, 3);
+            assertThat(chunks.stream().map(ResponseEvent::chunk).collect(java.util.stream.Collectors.joining()))
+                    .isEqualTo("Savepoints restore keyed state [1].");
+            assertThat(answers(h)).singleElement().satisfies(t -> {
+                assertThat(t.answer()).isEqualTo("Savepoints restore keyed state [1].");
+                assertThat(t.citations()).hasSize(1);
+                assertThat(t.modelId()).isEqualTo("scripted:midstream-backup");
+                assertThat(t.call().chunks()).as("pieces of the model that finished").isEqualTo(2);
+                assertThat(t.routing().profile()).isEqualTo("backup");
+                assertThat(t.routing().failovers()).containsExactly(new RoutingDecision.Failover("primary",
+                        "scripted:midstream-primary", 2, "Savepoints restore".length()));
+            });
+            assertThat(unanswered(h)).isEmpty();
+        }
+    }
+
+    @Test
+    void aFailureBeforeAnyTextMayFallBackToTheExtractiveAnswerer() throws Exception {
+        ScriptedChatModel primary = ScriptedChatModel.register("early-primary");
+        ScriptedChatModel backup = ScriptedChatModel.register("early-backup");
+        try (var h = harness(chainSettings("early-primary", "early-backup"))) {
+            h.open();
+            h.processElement(turn("r1", "c1", "How do savepoints work?", 1000L, "auto"));
+            primary.failBackend(0, "HTTP 503");
+            runMailbox(h);
+            assertThat(backup.calls.get(0).request().continues()).as("nothing to continue").isFalse();
+            backup.failBackend(0, "HTTP 503");
+            runMailbox(h);
+            assertThat(answers(h)).singleElement().satisfies(t -> {
+                assertThat(t.modelId()).startsWith("extractive");
+                assertThat(t.routing().profile()).isEqualTo(AnswerModels.EXTRACTIVE);
+                assertThat(t.routing().failovers()).extracting(RoutingDecision.Failover::profile)
+                        .containsExactly("primary", "backup");
+                assertThat(t.routing().failovers()).allSatisfy(f -> assertThat(f.chars()).isZero());
+            });
+        }
+    }
+
+    @Test
+    void afterTextWasSentOnlyAModelThatCanContinueItMayTakeOver() throws Exception {
+        ScriptedChatModel primary = ScriptedChatModel.register("late-primary");
+        ScriptedChatModel backup = ScriptedChatModel.register("late-backup");
+        try (var h = harness(chainSettings("late-primary", "late-backup"))) {
+            h.open();
+            h.processElement(turn("r1", "c1", "How do savepoints work?", 1000L, "auto"));
+            primary.streamThenFailBackend(0, "stream cut", "Savepoints");
+            runMailbox(h);
+            backup.streamThenFailBackend(0, "stream cut", " restore");
+            runMailbox(h);
+            assertThat(answers(h)).isEmpty();
+            assertThat(unanswered(h)).singleElement().satisfies(r -> {
+                assertThat(r.reason()).isEqualTo(RejectReason.MODEL_FAILED);
+                assertThat(r.detail()).startsWith("answer model 'backup' failed (after failing over from primary): ");
+            });
+        }
+    }
+
+    @Test
+    void aFailureCausedByTheRequestDoesNotFailOver() throws Exception {
+        ScriptedChatModel primary = ScriptedChatModel.register("refusing-primary");
+        ScriptedChatModel backup = ScriptedChatModel.register("refusing-backup");
+        try (var h = harness(chainSettings("refusing-primary", "refusing-backup"))) {
+            h.open();
+            h.processElement(turn("r1", "c1", "How do savepoints work?", 1000L, "auto"));
+            primary.fail(0, "HTTP 400: bad request");
+            runMailbox(h);
+            assertThat(backup.calls).isEmpty();
+            assertThat(unanswered(h)).extracting(Rejection::reason).containsExactly(RejectReason.MODEL_FAILED);
         }
     }
 }

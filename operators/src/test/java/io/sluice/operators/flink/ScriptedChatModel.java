@@ -72,6 +72,21 @@ final class ScriptedChatModel implements ChatModel {
         nextCallThrows = failure;
     }
 
+    /** Streams {@code pieces} for call {@code index}, then fails it as a broken stream (the backend's fault). */
+    void streamThenFailBackend(int index, String message, String... pieces) throws InterruptedException {
+        Call call = calls.get(index);
+        Thread t = new Thread(() -> {
+            StringBuilder text = new StringBuilder();
+            for (String p : pieces) {
+                text.append(p);
+                call.tokens().onToken(p);
+            }
+            call.result().completeExceptionally(new GenerationException(message, text.toString(), false, true, null));
+        });
+        t.start();
+        t.join();
+    }
+
     /** Fails call {@code index} as a backend at fault would (unreachable, overloaded): breakers count it. */
     void failBackend(int index, String message) {
         calls.get(index).result().completeExceptionally(new GenerationException(message, "", true, true, null));

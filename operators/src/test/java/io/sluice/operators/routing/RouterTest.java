@@ -158,4 +158,23 @@ class RouterTest {
         assertThat(m.mayGenerate(AnswerModels.EXTRACTIVE)).isFalse();
         assertThat(m.reachable("auto")).containsExactly("small", "big", "extractive");
     }
+
+    @Test
+    void aFailoverTakesTheNextCandidateOfTheChainThatCanContinue() {
+        ChatRequest r = request("auto", "Why is the sky blue?", 100);
+        RoutingDecision first = router.route(models(), r, GOLD_EU, p -> false);
+        assertThat(first.profile()).isEqualTo("large");
+        RoutingDecision.Failover broke = new RoutingDecision.Failover("large", "m:large", 3, 12);
+        RoutingDecision next = router.failover(models(), r, GOLD_EU, first, broke, true, p -> false);
+        assertThat(next.profile()).isEqualTo("small");
+        assertThat(next.failovers()).containsExactly(broke);
+        RoutingDecision.Failover alsoBroke = new RoutingDecision.Failover("small", "m:small", 1, 4);
+        RoutingDecision none = router.failover(models(), r, GOLD_EU, next, alsoBroke, true, p -> false);
+        assertThat(none.profile()).as("the extractive answerer cannot continue a text").isNull();
+        assertThat(none.skipped()).containsExactly(new Skip("extractive", Skip.CANNOT_CONTINUE));
+        assertThat(none.failovers()).containsExactly(broke, alsoBroke);
+        // Before any text was sent it may answer afresh.
+        assertThat(router.failover(models(), r, GOLD_EU, next, alsoBroke, false, p -> false).profile())
+                .isEqualTo("extractive");
+    }
 }

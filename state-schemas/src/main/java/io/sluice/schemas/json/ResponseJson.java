@@ -31,7 +31,8 @@ import java.io.UncheckedIOException;
  *  "contextHash",
  *  "model": {"version", "temperature", "topP", "maxTokens", "seed", "finishReason"},
  *  "usage": {"promptTokens", "completionTokens"}, "cost": {"usd", "priceVersion"},
- *  "routing": {"policyVersion", "rule", "intent", "profile", "profileVersion", "skipped": [{"profile", "reason"}]},
+ *  "routing": {"policyVersion", "rule", "intent", "profile", "profileVersion", "skipped": [{"profile", "reason"}],
+ *              "failovers": [{"profile", "modelId", "pieces", "chars"}]},
  *  "timings": {"embedMs", "retrieveMs", "compileMs", "answerMs"}}
  * }</pre>
  *
@@ -131,6 +132,12 @@ public final class ResponseJson {
         routing.put("profile", decision.profile()).put("profileVersion", decision.profileVersion());
         ArrayNode skipped = routing.putArray("skipped");
         decision.skipped().forEach(s -> skipped.addObject().put("profile", s.profile()).put("reason", s.reason()));
+        if (!decision.failovers().isEmpty()) {
+            // Only when a profile failed while answering, so other rows keep their content.
+            ArrayNode failovers = routing.putArray("failovers");
+            decision.failovers().forEach(f -> failovers.addObject().put("profile", f.profile())
+                    .put("modelId", f.modelId()).put("pieces", f.pieces()).put("chars", f.chars()));
+        }
     }
 
     /** The deterministic part of a response: everything but timings. */
