@@ -63,10 +63,11 @@ class ReplayITCase {
      * s1 names no conversation: it brings its history, and a remote model answers it. e1 failed over
      * from 'primary' (down) to 'backup' before any text; e2 was routed past primary's breaker, open
      * since, to 'backup'. f1's stream broke after two pieces and
-     * 'backup' finished the answer.
+     * 'backup' finished the answer. g1 and g2 ask route 'auto' just before and after a new version
+     * of the routing policy comes into force while the job runs.
      */
     private static final List<String> AFTER_SAVEPOINT = List.of("a2", "a3", "b2", "b3", "c1", "s1", "d1", "e1",
-            "e2", "f1");
+            "e2", "f1", "g1", "g2");
 
     @TempDir
     static Path work;
@@ -84,7 +85,8 @@ class ReplayITCase {
             conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
             conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, remote.baseUrl());
             conf.set(ServingOptions.ANSWER_REMOTE_MODEL, "echo");
-            conf.set(ServingOptions.ROUTING_POLICY_FILE, routingPolicy(remote).toString());
+            conf.set(ServingOptions.ROUTING_POLICY, routingPolicy(remote).toString());
+            conf.set(ServingOptions.ROUTING_RELOAD_INTERVAL, Duration.ofMillis(200));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.configure(conf);
             env.enableCheckpointing(500);
@@ -114,6 +116,16 @@ class ReplayITCase {
                 ask(chat, "e1", "conv-e1", "What does the warranty cover?", "auto");
                 ask(chat, "e2", "conv-e2", "How long does express shipping take?", "auto");
                 ask(chat, "f1", "conv-f", "Does the warranty cover water damage?", "cut");
+                // A new version of the policy, in force two seconds from now: 'auto' straight to backup.
+                java.time.Instant inForce = java.time.Instant.now().plusSeconds(2);
+                Files.writeString(work.resolve("routing").resolve("v3.json"), """
+                        {"version": 3, "effectiveAt": "%s",
+                         "profiles": [{"name": "backup", "backend": "openai", "baseUrl": "%s", "model": "echo"}],
+                         "routes": {"auto": [{"rule": "v3-default", "profiles": ["backup"]}]}}
+                        """.formatted(inForce, remote.baseUrl()));
+                ask(chat, "g1", "conv-g1", "How long does express shipping take?", "auto");
+                Await.until("the new version's time", WAIT, () -> java.time.Instant.now().isAfter(inForce));
+                ask(chat, "g2", "conv-g2", "How long does express shipping take?", "auto");
                 chat.sendRaw("s1", "{\"requestId\":\"s1\",\"tenantId\":\"" + TestCorpus.ACME + "\",\"message\":"
                         + "\"And are refunds for returned parcels paid back the same way?\",\"answerModel\":\""
                         + ServingJob.REMOTE_MODEL + "\",\"history\":[{\"question\":\"How are refunds paid back?\","
@@ -131,12 +143,14 @@ class ReplayITCase {
     }
 
     /**
-     * Route 'auto' to 'primary' (the stand-in's outage model, no retries, a breaker that opens at
-     * the first failure and stays open), which 'backup' (echo) stands in for; route 'cut' to
-     * 'cutting' (two pieces, then the connection is cut), which 'backup' continues.
+     * Version 2 of the routing policy, in a directory of versions: route 'auto' to 'primary' (the
+     * stand-in's outage model, no retries, a breaker that opens at the first failure and stays
+     * open), which 'backup' (echo) stands in for; route 'cut' to 'cutting' (two pieces, then the
+     * connection is cut), which 'backup' continues.
      */
     private static Path routingPolicy(OpenAiStandInServer remote) throws java.io.IOException {
-        return Files.writeString(work.resolve("routing.json"), """
+        Path dir = Files.createDirectories(work.resolve("routing"));
+        Files.writeString(dir.resolve("v2.json"), """
                 {"version": 2,
                  "profiles": [
                    {"name": "primary", "version": 4, "backend": "openai", "baseUrl": "%1$s", "model": "outage",
@@ -148,6 +162,7 @@ class ReplayITCase {
                  "routes": {"auto": [{"rule": "default", "profiles": ["primary"]}],
                             "cut": [{"rule": "default", "profiles": ["cutting"]}]}}
                 """.formatted(remote.baseUrl()));
+        return dir;
     }
 
     @AfterAll
@@ -209,6 +224,18 @@ class ReplayITCase {
                             + "\"chars\":9}]");
             assertThat(f1.path("routing").path("profile").asText()).isEqualTo("backup");
         }
+        try (Connection db = stack.openAuditConnection(); var st = db.createStatement();
+                var rs = st.executeQuery("SELECT request_id, content FROM audit_turns WHERE request_id IN ('g1', 'g2') "
+                        + "ORDER BY request_id")) {
+            assertThat(rs.next()).isTrue();
+            JsonNode before = io.sluice.operators.audit.AuditRecord.parse(rs.getString(2)).path("routing");
+            assertThat(before.path("policyVersion").asInt()).as("g1, before the new version").isEqualTo(2);
+            assertThat(before.path("skipped").get(0).path("reason").asText()).isEqualTo("breaker-open");
+            assertThat(rs.next()).isTrue();
+            JsonNode after = io.sluice.operators.audit.AuditRecord.parse(rs.getString(2)).path("routing");
+            assertThat(after.path("policyVersion").asInt()).as("g2, after").isEqualTo(3);
+            assertThat(after.path("rule").asText()).isEqualTo("v3-default");
+        }
 
         Replay.Result one = replay(conf, "conv-a", null);
         assertThat(one.turns()).isEqualTo(2);
@@ -236,7 +263,7 @@ class ReplayITCase {
         hotter.set(ServingOptions.ANSWER_TEMPERATURE, 0.9);
         ReplayReport report = replay(hotter, null, null).report();
         assertThat(report.divergences()).extracting(ReplayReport.Divergence::requestId)
-                .containsExactlyInAnyOrder("b2", "b3", "s1", "e1", "e2", "f1");
+                .containsExactlyInAnyOrder("b2", "b3", "s1", "e1", "e2", "f1", "g1", "g2");
         assertThat(report.divergences()).allSatisfy(d -> {
             assertThat(d.stage()).isEqualTo(ReplayReport.Stage.ANSWER);
             assertThat(d.field()).isEqualTo("modelCall");
@@ -255,7 +282,7 @@ class ReplayITCase {
                 "--bootstrap-servers", all.get(ServingOptions.BOOTSTRAP_SERVERS.key()),
                 "--jdbc-url", all.get(ServingOptions.AUDIT_JDBC_URL.key())));
         for (var key : List.of(ServingOptions.TENANT_IDS, ServingOptions.ANSWER_REMOTE_BASE_URL,
-                ServingOptions.ANSWER_REMOTE_MODEL, ServingOptions.AUDIT_USER, ServingOptions.ROUTING_POLICY_FILE)) {
+                ServingOptions.ANSWER_REMOTE_MODEL, ServingOptions.AUDIT_USER, ServingOptions.ROUTING_POLICY)) {
             args.add("-D");
             args.add(key.key() + "=" + all.get(key.key()));
         }
@@ -326,7 +353,7 @@ class ReplayITCase {
         // Every turn since the savepoint is re-run (a3 needs a2 in its history) ...
         assertThat(result.turns()).isEqualTo(AFTER_SAVEPOINT.size());
         // ... and the turns sent from a3 on are the ones compared.
-        assertThat(result.report().identical()).isEqualTo(8);
+        assertThat(result.report().identical()).isEqualTo(10);
         assertThat(result.report().identicalToTheAuditTrail()).isTrue();
     }
 }

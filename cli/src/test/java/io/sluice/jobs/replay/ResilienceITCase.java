@@ -130,7 +130,7 @@ class ResilienceITCase {
         try (OpenAiStandInServer remote = new OpenAiStandInServer()) {
             conf = stack.servingConfig(work.resolve("index"));
             conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
-            conf.set(ServingOptions.ROUTING_POLICY_FILE, policy(remote).toString());
+            conf.set(ServingOptions.ROUTING_POLICY, policy(remote).toString());
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.configure(conf);
             env.enableCheckpointing(500);

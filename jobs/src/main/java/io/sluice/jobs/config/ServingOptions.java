@@ -166,10 +166,15 @@ public final class ServingOptions {
                             + "(local, deterministic), a configured generative model ('remote'), or a profile or route of the "
                             + "routing policy.");
 
-    public static final ConfigOption<String> ROUTING_POLICY_FILE =
-            ConfigOptions.key("sluice.routing.policy-file").stringType().defaultValue("")
-                    .withDescription("JSON file of model profiles and routes (see README, Model routing); empty: "
-                            + "every request is answered by the answer model it names.");
+    public static final ConfigOption<String> ROUTING_POLICY =
+            ConfigOptions.key("sluice.routing.policy").stringType().defaultValue("")
+                    .withDescription("Routing policy (see README, Model routing): a JSON file of model profiles and "
+                            + "routes, or a directory of versions of it picked up while the job runs; empty: every "
+                            + "request is answered by the answer model it names.");
+
+    public static final ConfigOption<Duration> ROUTING_RELOAD_INTERVAL =
+            ConfigOptions.key("sluice.routing.reload-interval").durationType().defaultValue(Duration.ofSeconds(10))
+                    .withDescription("How often a policy directory is looked at for new versions.");
 
     public static final ConfigOption<String> ANSWER_REMOTE_BASE_URL =
             ConfigOptions.key("sluice.answer.remote.base-url").stringType().noDefaultValue()

@@ -6,7 +6,6 @@ import io.sluice.jobs.serving.RequestDeserializer;
 import io.sluice.jobs.serving.ServingJob;
 import io.sluice.model.chat.OpenAiCompatibleChatModel;
 import io.sluice.operators.answer.AnswerModels;
-import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.ChatRequest;
@@ -145,13 +144,12 @@ public final class Replay {
                     .ifPresent(t -> conf.set(ServingOptions.SNAPSHOT, t.json().path("snapshotId").asText()));
         }
         ServingJob.Settings live = ServingJob.Settings.from(conf);
-        AnswerModels models = live.answerModels();
-        for (Map.Entry<String, ChatModelSpec> e : live.answerModels().generativeModels().entrySet()) {
-            if (e.getValue() instanceof OpenAiChatModelSpec remote) {
-                models = models.replacing(e.getKey(), new JournalChatModelSpec(
-                        OpenAiCompatibleChatModel.modelId(remote.backend()), journal));
-            }
-        }
+        // Remote models answer from the journal, in every version of the routing policy.
+        Map<String, JournalChatModelSpec> journaled = new HashMap<>();
+        AnswerModels models = live.answerModels().withSpecs(spec -> spec instanceof OpenAiChatModelSpec remote
+                ? journaled.computeIfAbsent(OpenAiCompatibleChatModel.modelId(remote.backend()),
+                        id -> new JournalChatModelSpec(id, journal))
+                : spec);
         ServingJob.Settings settings = live.forReplay(models, AuditJournal.openBreakers(journal));
 
         conf.set(StateRecoveryOptions.SAVEPOINT_PATH, options.savepoint().toUri().toString());

@@ -10,6 +10,7 @@ import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.OnnxDecoderSpec;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
+import io.sluice.operators.routing.PolicyDirectory;
 import io.sluice.operators.routing.RoutingPolicyFile;
 import io.sluice.operators.audit.AuditConnection;
 import io.sluice.operators.batch.QuestionEmbedder;
@@ -70,6 +71,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The serving job: {@code chat.requests} → validate → admission (keyed by tenant) → embed
@@ -205,14 +207,22 @@ public final class ServingJob {
 
     /**
      * The configured answer models: the extractive answerer, 'remote' when a base URL is set,
-     * 'onnx' when a decoder directory is set, and the profiles and routes of the routing policy file.
+     * 'onnx' when a decoder directory is set, and the profiles and routes of the routing policy (a
+     * file; or a directory of versions: the newest, with the others in force at their event times).
      */
     static AnswerModels answerModels(ReadableConfig conf) throws IOException {
         AnswerModels configured = configuredModels(conf);
-        String policy = conf.get(ServingOptions.ROUTING_POLICY_FILE);
+        String policy = conf.get(ServingOptions.ROUTING_POLICY);
         // The default may name a profile or route of the policy: set once every name is known.
-        return (policy.isBlank() ? configured : RoutingPolicyFile.load(Path.of(policy), configured))
-                .withDefaultModel(conf.get(ServingOptions.ANSWER_DEFAULT_MODEL));
+        String defaultModel = conf.get(ServingOptions.ANSWER_DEFAULT_MODEL);
+        if (policy.isBlank()) {
+            return configured.withDefaultModel(defaultModel);
+        }
+        Path path = Path.of(policy);
+        if (java.nio.file.Files.isDirectory(path)) {
+            return PolicyDirectory.load(path, configured, defaultModel, conf.get(ServingOptions.ROUTING_RELOAD_INTERVAL));
+        }
+        return RoutingPolicyFile.load(path, configured).withDefaultModel(defaultModel);
     }
 
     private static AnswerModels configuredModels(ReadableConfig conf) {
@@ -256,7 +266,8 @@ public final class ServingJob {
             return null;
         }
         PriceTable prices = PriceTable.load(Path.of(file));
-        for (String model : answerModels.generativeModels().keySet()) {
+        for (String model : answerModels.known().stream().flatMap(m -> m.generativeModels().keySet().stream())
+                .collect(java.util.stream.Collectors.toCollection(TreeSet::new))) {
             if (!prices.prices(model)) {
                 throw new IllegalArgumentException("Prices file " + file + " has no price for the answer model '"
                         + model + "'; add it under \"models\" (0 if it costs nothing)");

@@ -72,7 +72,7 @@ class ServingSettingsTest {
                                "model": "qwen", "residency": "eu", "fallbacks": ["extractive"]}],
                  "routes": {"auto": [{"rule": "default", "profiles": ["large"]}]}}
                 """);
-        c.set(ServingOptions.ROUTING_POLICY_FILE, policy.toString());
+        c.set(ServingOptions.ROUTING_POLICY, policy.toString());
         c.set(ServingOptions.ANSWER_DEFAULT_MODEL, "auto");
         Path tenants = Files.writeString(index.resolve("tenants.json"), "{\"tenants\": [{\"id\": \"acme\", "
                 + "\"models\": [\"auto\"], \"tier\": \"gold\", \"residency\": \"eu\", "

@@ -167,7 +167,8 @@ public final class Admission {
      * that any profile it may be routed to gives), the overhead.
      */
     public long worstCaseTokens(ChatRequest request) {
-        return request.contextTokens() + answerModels.maxTokens(request.answerModel()) + PROMPT_OVERHEAD_TOKENS;
+        return request.contextTokens() + answerModels.at(request.eventTime()).maxTokens(request.answerModel())
+                + PROMPT_OVERHEAD_TOKENS;
     }
 
     /** Admits {@code request} (null) or refuses it (its rejection), changing {@code state} accordingly. */
@@ -253,7 +254,7 @@ public final class Admission {
 
     /** Whether the turn counts toward the tenant's budgets and in-flight bound: extractive answers spend no tokens. */
     private boolean counted(ChatRequest request, Limits l) {
-        return l.budgeted() && answerModels.mayGenerate(request.answerModel());
+        return l.budgeted() && answerModels.at(request.eventTime()).mayGenerate(request.answerModel());
     }
 
     private Rejection journaledBudget(ChatRequest request, Limits l) {

@@ -34,6 +34,23 @@ public final class AnswerModels implements Serializable {
     private final TreeMap<String, ArrayList<RouteRule>> routes;
     private final int policyVersion;
     private final GenerationParams sampling;
+    /** Other versions of the policy in force at other event times; null when this is the only one. */
+    private final Versions versions;
+
+    /**
+     * The versions of a routing policy, each in force from its event time on: the models a turn
+     * sees are those of the newest version in force at its event time ({@link #at}).
+     */
+    public interface Versions extends Serializable {
+        /** The models in force at {@code eventTime}. */
+        AnswerModels at(long eventTime);
+
+        /** Every version known now, oldest first. */
+        List<AnswerModels> known();
+
+        /** These versions, each mapped by {@code f}, no longer picking up new ones. */
+        Versions map(java.util.function.UnaryOperator<AnswerModels> f);
+    }
 
     /**
      * @param defaultModel the model of requests and tenants that name none
@@ -46,6 +63,12 @@ public final class AnswerModels implements Serializable {
 
     private AnswerModels(String defaultModel, Map<String, ModelProfile> profiles, Map<String, List<RouteRule>> routes,
             int policyVersion, GenerationParams sampling) {
+        this(defaultModel, profiles, routes, policyVersion, sampling, null);
+    }
+
+    private AnswerModels(String defaultModel, Map<String, ModelProfile> profiles, Map<String, List<RouteRule>> routes,
+            int policyVersion, GenerationParams sampling, Versions versions) {
+        this.versions = versions;
         this.profiles = new TreeMap<>(profiles);
         this.routes = new TreeMap<>();
         routes.forEach((name, rules) -> this.routes.put(name, new ArrayList<>(rules)));
@@ -134,6 +157,36 @@ public final class AnswerModels implements Serializable {
     /** These models with {@code name} (a profile or a route) answering requests and tenants that name none. */
     public AnswerModels withDefaultModel(String name) {
         return new AnswerModels(name, profiles, new TreeMap<String, List<RouteRule>>(routes), policyVersion, sampling);
+    }
+
+    /**
+     * These models (the newest version known at the start), with {@code versions} answering for
+     * every event time from now on.
+     */
+    public AnswerModels withVersions(Versions versions) {
+        return new AnswerModels(defaultModel, profiles, new TreeMap<String, List<RouteRule>>(routes), policyVersion,
+                sampling, versions);
+    }
+
+    /** The models in force at {@code eventTime}: these, or the version of the policy in force then. */
+    public AnswerModels at(long eventTime) {
+        return versions == null ? this : versions.at(eventTime);
+    }
+
+    /** Every version known now, oldest first (just these models without versions). */
+    public List<AnswerModels> known() {
+        return versions == null ? List.of(this) : versions.known();
+    }
+
+    /**
+     * These models, and every version, with each generative profile opened by {@code f} of its spec
+     * instead (replay answers remote models from the journal).
+     */
+    public AnswerModels withSpecs(java.util.function.UnaryOperator<ChatModelSpec> f) {
+        TreeMap<String, ModelProfile> mapped = new TreeMap<>();
+        profiles.forEach((name, p) -> mapped.put(name, p.generative() ? p.withSpec(f.apply(p.spec())) : p));
+        return new AnswerModels(defaultModel, mapped, new TreeMap<String, List<RouteRule>>(routes), policyVersion,
+                sampling, versions == null ? null : versions.map(m -> m.withSpecs(f)));
     }
 
     public String defaultModel() {
@@ -230,18 +283,6 @@ public final class AnswerModels implements Serializable {
     public int maxTokens(String name) {
         return reachable(name).stream().map(profiles::get).filter(ModelProfile::generative)
                 .mapToInt(p -> sampling(p).maxTokens()).max().orElse(0);
-    }
-
-    /** These models with profile {@code name} opened by {@code spec} instead (replay answers remote models from a journal). */
-    public AnswerModels replacing(String name, ChatModelSpec spec) {
-        ModelProfile p = profiles.get(name);
-        if (p == null || !p.generative()) {
-            throw new IllegalArgumentException("no generative answer model '" + name + "' to replace");
-        }
-        TreeMap<String, ModelProfile> replaced = new TreeMap<>(profiles);
-        replaced.put(name, p.withSpec(spec));
-        return new AnswerModels(defaultModel, replaced, new TreeMap<String, List<RouteRule>>(routes), policyVersion,
-                sampling);
     }
 
     /** The sampling parameters of profile {@code profile} for {@code requestId}: its own or the job's, seeded from the id. */

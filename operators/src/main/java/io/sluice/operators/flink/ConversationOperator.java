@@ -16,6 +16,7 @@ import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.CitationFilter;
 import io.sluice.operators.answer.ExtractiveAnswerer;
 import io.sluice.operators.answer.GenerativePrompt;
+import io.sluice.operators.answer.ModelProfile;
 import io.sluice.operators.context.ContextCompiler;
 import io.sluice.operators.conversation.AnswerStream;
 import io.sluice.operators.conversation.StreamedText;
@@ -254,7 +255,11 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient TurnProcessor processor;
     private transient TurnQueue turns;
     private transient Router router;
+    /** Open generative models by their spec's sharing key (profiles of several policy versions may share one). */
     private transient Map<String, SharedModels.Lease<ChatModel>> chatModels;
+    /** Profiles whose breaker has gauges already. */
+    private transient java.util.Set<String> breakerGauges;
+    private transient org.apache.flink.metrics.MetricGroup group;
     private transient int inFlight;
     /** Generations running, by answer model. */
     private transient Map<String, Integer> inFlightByModel;
@@ -297,12 +302,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         chatModels = new HashMap<>();
         inFlightByModel = new HashMap<>();
         parked = new HashMap<>();
-        for (Map.Entry<String, ChatModelSpec> e : settings.answerModels().generativeModels().entrySet()) {
-            ChatModelSpec spec = e.getValue();
-            chatModels.put(e.getKey(), SharedModels.acquire(spec.sharingKey(), spec::open));
-        }
+        breakerGauges = new java.util.HashSet<>();
         metrics = new StageMetrics(getMetricGroup(), STAGE);
-        var group = getMetricGroup().addGroup("sluice").addGroup("conversation");
+        group = getMetricGroup().addGroup("sluice").addGroup("conversation");
         group.gauge("inFlight", () -> inFlight);
         group.gauge("parkedTurns", () -> parkedTurns);
         chunks = group.counter("chunks");
@@ -313,16 +315,30 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         noModel = routing.counter("noModelAvailable");
         failedOver = routing.counter("failovers"); // a profile failed while answering and another took over
         costs = new CostMetrics(group);
-        chatModels.forEach((name, lease) -> {
-            if (lease.get() instanceof BreakingChatModel breaking) {
-                // The breaker is the TaskManager's (the model is shared there): every subtask shows it.
-                CircuitBreaker breaker = breaking.breaker();
-                var b = group.addGroup("breaker", name);
-                b.gauge("state", () -> breaker.state().ordinal());
-                b.gauge("opened", breaker::timesOpened);
-            }
-        });
+        // Every model of the versions known now opens here; a later version's new ones on first use.
+        for (AnswerModels models : settings.answerModels().known()) {
+            models.generativeModels().forEach(this::model);
+        }
         resumeUnansweredTurns();
+    }
+
+    /** The open model of profile {@code name}, opened by {@code spec} if it is not yet. */
+    private ChatModel model(String name, ChatModelSpec spec) {
+        ChatModel model = chatModels.computeIfAbsent(spec.sharingKey(),
+                key -> SharedModels.acquire(key, spec::open)).get();
+        if (model instanceof BreakingChatModel breaking && breakerGauges.add(name)) {
+            // The breaker is the TaskManager's (the model is shared there): every subtask shows it.
+            CircuitBreaker breaker = breaking.breaker();
+            var b = group.addGroup("breaker", name);
+            b.gauge("state", () -> breaker.state().ordinal());
+            b.gauge("opened", breaker::timesOpened);
+        }
+        return model;
+    }
+
+    /** The answer models in force for {@code request}: those of the policy version at its event time. */
+    private AnswerModels models(ChatRequest request) {
+        return settings.answerModels().at(request.eventTime());
     }
 
     /** Idle conversations' storage is freed after the history's time to live (see the class comment). */
@@ -390,9 +406,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             case ANSWER -> {
                 remember(seen, request);
                 // Unknown models and turns no profile can take are refused where the queue is handled (start).
-                RoutingDecision routing = settings.answerModels().contains(request.answerModel()) ? route(request) : null;
+                RoutingDecision routing = models(request).contains(request.answerModel()) ? route(request) : null;
                 if (routing != null && routing.profile() != null
-                        && !settings.answerModels().profile(routing.profile()).orElseThrow().generative()) {
+                        && !models(request).profile(routing.profile()).orElseThrow().generative()) {
                     answerLocally(retrieved, current, routing);
                     return;
                 }
@@ -413,7 +429,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      * the TaskManager's breaker when serving, the journal when replaying.
      */
     private RoutingDecision route(ChatRequest request) {
-        return router.route(settings.answerModels(), request, tenantOf(request), breakerOpen(request));
+        return router.route(models(request), request, tenantOf(request), breakerOpen(request));
     }
 
     private Tenant tenantOf(ChatRequest request) {
@@ -428,7 +444,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             if (journaled != null) {
                 return journaled.contains(profile);
             }
-            SharedModels.Lease<ChatModel> lease = chatModels.get(profile);
+            ChatModelSpec spec = models(request).profile(profile).map(ModelProfile::spec).orElse(null);
+            SharedModels.Lease<ChatModel> lease = spec == null ? null : chatModels.get(spec.sharingKey());
             return lease != null && lease.get() instanceof BreakingChatModel breaking
                     && breaking.breaker().state() == CircuitBreaker.State.OPEN;
         };
@@ -443,7 +460,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     /** Answers the head of the conversation's queue; the current key is its conversation. */
     private void start(RetrievedRequest retrieved, ConversationHistory current) throws Exception {
         ChatRequest request = retrieved.request();
-        if (!settings.answerModels().contains(request.answerModel())) {
+        if (!models(request).contains(request.answerModel())) {
             // Restored from a job that had this model: a configuration change, not a reason to fail.
             unanswered(request, RejectReason.MODEL_FAILED, "answer model '" + request.answerModel()
                     + "' is not configured in this job any more");
@@ -458,7 +475,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             return;
         }
         String modelName = routing.profile();
-        if (settings.answerModels().generative(modelName).isEmpty()) {
+        if (models(request).generative(modelName).isEmpty()) {
             answerLocally(retrieved, current, routing);
             advance(request.conversationKey());
             return;
@@ -509,8 +526,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private boolean generate(Answering a) throws Exception {
         ChatRequest request = a.turn.retrieved().request();
         String profile = a.turn.routing().profile();
-        ChatModel model = chatModels.get(profile).get();
-        GenerationParams params = settings.answerModels().params(profile, request.requestId());
+        AnswerModels models = models(request);
+        ChatModel model = model(profile, models.generative(profile).orElseThrow());
+        GenerationParams params = models.params(profile, request.requestId());
         CompletableFuture<Generation> generation;
         try {
             // Journaled under the turn's position, and a later attempt under its number too.
@@ -555,13 +573,13 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         if (error != null && backendFault(error)) {
             int chars = processor.answerLength(a.turn, a.stream.said())
                     - a.turn.routing().failovers().stream().mapToInt(RoutingDecision.Failover::chars).sum();
-            RoutingDecision next = router.failover(settings.answerModels(), request, tenantOf(request),
+            RoutingDecision next = router.failover(models(request), request, tenantOf(request),
                     a.turn.routing(), new RoutingDecision.Failover(profile, modelId, a.stream.currentPieces(),
                             Math.max(0, chars)), !a.stream.said().isEmpty(), breakerOpen(request));
             if (next.profile() != null) {
                 failedOver.inc();
                 a.turn = a.turn.withRouting(next);
-                if (!settings.answerModels().profile(next.profile()).orElseThrow().generative()) {
+                if (!models(request).profile(next.profile()).orElseThrow().generative()) {
                     // Only before any text was sent (the router passes it over after): it answers afresh.
                     answerLocally(a.turn.retrieved(), currentHistory(request), next);
                     advance(request.conversationKey());

@@ -29,11 +29,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads a routing policy file ({@code sluice.routing.policy-file}): a version, model profiles and
+ * Reads a routing policy file ({@code sluice.routing.policy}, or each file of a directory of versions): a version, model profiles and
  * routes.
  *
  * <pre>{@code
- * {"version": 3,
+ * {"version": 3, "effectiveAt": "2026-12-02T15:00:00Z",
  *  "profiles": [
  *    {"name": "small", "version": 2, "backend": "onnx", "modelDir": "decoder", "contextWindow": 256,
  *     "tier": "economy", "sampling": {"temperature": 0, "topP": 1, "maxTokens": 48},
@@ -58,14 +58,15 @@ import java.util.Set;
  * relative to the file, {@code intraOpThreads}, {@code executionProvider}, {@code maxBatchSize}).
  * The built-in {@value AnswerModels#EXTRACTIVE} answerer and the models of {@code sluice.answer.*}
  * are profiles too and may be named in rules and fallbacks. Unknown fields are refused, so that a
- * misspelt key does not silently route elsewhere.
+ * misspelt key does not silently route elsewhere. {@code effectiveAt} matters for versions in a
+ * directory ({@link PolicyDirectory}).
  */
 public final class RoutingPolicyFile {
 
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
 
-    private static final Set<String> TOP = Set.of("version", "profiles", "routes");
+    private static final Set<String> TOP = Set.of("version", "effectiveAt", "profiles", "routes");
     private static final Set<String> PROFILE = Set.of("name", "version", "backend", "contextWindow", "tier",
             "residency", "capabilities", "sampling", "fallbacks",
             "baseUrl", "model", "apiKeyFile", "connectTimeout", "readTimeout", "totalTimeout", "maxRetries", "breaker",
@@ -77,8 +78,19 @@ public final class RoutingPolicyFile {
 
     private RoutingPolicyFile() {}
 
+    /** A version of the policy: in force from {@code effectiveAt} (event time, epoch ms) on. */
+    public record Version(int version, long effectiveAt, AnswerModels models) implements java.io.Serializable {}
+
     /** {@code models} with the profiles and routes of the policy in {@code file}. */
     public static AnswerModels load(Path file, AnswerModels models) throws IOException {
+        return loadVersion(file, models).models();
+    }
+
+    /**
+     * The policy in {@code file} as a version: {@code models} with its profiles and routes, in force
+     * from its {@code effectiveAt} (an ISO-8601 instant; without one, from the start).
+     */
+    public static Version loadVersion(Path file, AnswerModels models) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException("Routing policy file not found: " + file);
         }
@@ -89,9 +101,23 @@ public final class RoutingPolicyFile {
             throw new IOException("Routing policy file " + file + " is not valid JSON: " + e.getMessage(), e);
         }
         try {
-            return parse(root, file.toAbsolutePath().getParent(), models);
+            AnswerModels parsed = parse(root, file.toAbsolutePath().getParent(), models);
+            return new Version(parsed.policyVersion(), effectiveAt(root), parsed);
         } catch (IllegalArgumentException e) {
             throw new IOException("Routing policy file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static long effectiveAt(JsonNode root) {
+        String at = text(root, "effectiveAt", null);
+        if (at == null) {
+            return Long.MIN_VALUE;
+        }
+        try {
+            return java.time.Instant.parse(at).toEpochMilli();
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("'effectiveAt' must be an ISO-8601 instant such as "
+                    + "\"2026-12-02T15:00:00Z\"", e);
         }
     }
 

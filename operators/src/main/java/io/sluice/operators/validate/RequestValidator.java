@@ -255,17 +255,19 @@ public final class RequestValidator {
                     + " characters once personal data is replaced by placeholders");
         }
 
-        String answerModel = t.answerModel() != null ? t.answerModel() : answerModels.defaultModel();
+        // The models in force when the request was written (a routing policy may have versions).
+        AnswerModels models = answerModels.at(envelope.timestamp());
+        String answerModel = t.answerModel() != null ? t.answerModel() : models.defaultModel();
         JsonNode model = root.get("answerModel");
         if (model != null && !model.isNull()) {
-            if (!model.isTextual() || !answerModels.contains(model.asText())) {
-                return p.reject(RejectReason.INVALID_FIELD, "'answerModel' must be one of " + answerModels.names());
+            if (!model.isTextual() || !models.contains(model.asText())) {
+                return p.reject(RejectReason.INVALID_FIELD, "'answerModel' must be one of " + models.names());
             }
             answerModel = model.asText();
         }
         if (!t.allows(answerModel)) {
             return p.reject(RejectReason.MODEL_NOT_ALLOWED, "tenant '" + t.id() + "' may not use answer model '"
-                    + answerModel + "'; its models: " + t.allowed(answerModels.names()));
+                    + answerModel + "'; its models: " + t.allowed(models.names()));
         }
 
         int topK = t.topK();
