@@ -65,6 +65,10 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--jdbc-url", description = "Use this PostgreSQL instead of an embedded server.")
     String jdbcUrl;
 
+    @Option(names = "--redis-uri", description = "Use this Redis for the caches (redis://host:port) instead of an "
+            + "embedded server.")
+    String redisUri;
+
     @Option(names = "--jdbc-user", description = "User for --jdbc-url (default: ${DEFAULT-VALUE}).")
     String jdbcUser = "postgres";
 
@@ -106,10 +110,11 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         err.println("Starting " + (bootstrapServers == null ? "embedded Kafka" : "Kafka at " + bootstrapServers)
-                + " and " + (jdbcUrl == null ? "embedded PostgreSQL" : "PostgreSQL at " + jdbcUrl) + " ...");
+                + ", " + (jdbcUrl == null ? "embedded PostgreSQL" : "PostgreSQL at " + jdbcUrl)
+                + " and " + (redisUri == null ? "embedded Redis" : "Redis at " + redisUri) + " ...");
         err.flush();
         LocalStack stack = LocalStack.start(workDir, new LocalStack.External(bootstrapServers, jdbcUrl,
-                jdbcUrl == null ? null : jdbcUser, jdbcPasswordFile), 2);
+                jdbcUrl == null ? null : jdbcUser, jdbcPasswordFile, redisUri), 2);
         ServingRun serving = null;
         ChatClient chat = null;
         Thread hook = null;

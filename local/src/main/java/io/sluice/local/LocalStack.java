@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The services a serving job needs on one machine: Kafka and PostgreSQL, each embedded (started
+ * The services a serving job needs on one machine: Kafka, PostgreSQL and Redis, each embedded (started
  * here from Maven Central artifacts) unless an external address is given, and the chat topics.
  * Used by {@code sluice demo} and the integration tests.
  */
@@ -40,6 +40,7 @@ public final class LocalStack implements AutoCloseable {
     public static final String AUDIT_USER_KEY = "sluice.audit.user";
     public static final String AUDIT_PASSWORD_FILE_KEY = "sluice.audit.password-file";
     public static final String INDEX_DIR_KEY = "sluice.index.dir";
+    public static final String REDIS_URI_KEY = "sluice.cache.redis-uri";
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
 
@@ -47,23 +48,33 @@ public final class LocalStack implements AutoCloseable {
      * External services to use instead of embedded ones; null fields mean embedded. The password of
      * an external database is read from {@code jdbcPasswordFile}, else from SLUICE_AUDIT_PASSWORD.
      */
-    public record External(String bootstrapServers, String jdbcUrl, String jdbcUser, String jdbcPasswordFile) {
-        public static final External NONE = new External(null, null, null, null);
+    public record External(String bootstrapServers, String jdbcUrl, String jdbcUser, String jdbcPasswordFile,
+            String redisUri) {
+        public static final External NONE = new External(null, null, null, null, null);
+
+        /** Kafka and PostgreSQL as given, Redis embedded. */
+        public External(String bootstrapServers, String jdbcUrl, String jdbcUser, String jdbcPasswordFile) {
+            this(bootstrapServers, jdbcUrl, jdbcUser, jdbcPasswordFile, null);
+        }
     }
 
     private final Path workDir;
     private final EmbeddedKafka kafka;
     private final EmbeddedPostgres postgres;
+    private final EmbeddedRedis redis;
+    private final String redisUri;
     private final String bootstrapServers;
     private final String jdbcUrl;
     private final String jdbcUser;
     private final String jdbcPasswordFile;
 
-    private LocalStack(Path workDir, EmbeddedKafka kafka, EmbeddedPostgres postgres, String bootstrapServers,
-            String jdbcUrl, String jdbcUser, String jdbcPasswordFile) {
+    private LocalStack(Path workDir, EmbeddedKafka kafka, EmbeddedPostgres postgres, EmbeddedRedis redis,
+            String redisUri, String bootstrapServers, String jdbcUrl, String jdbcUser, String jdbcPasswordFile) {
         this.workDir = workDir;
         this.kafka = kafka;
         this.postgres = postgres;
+        this.redis = redis;
+        this.redisUri = redisUri;
         this.bootstrapServers = bootstrapServers;
         this.jdbcUrl = jdbcUrl;
         this.jdbcUser = jdbcUser;
@@ -75,6 +86,7 @@ public final class LocalStack implements AutoCloseable {
         Files.createDirectories(workDir);
         EmbeddedKafka kafka = null;
         EmbeddedPostgres postgres = null;
+        EmbeddedRedis redis = null;
         try {
             String servers = external.bootstrapServers();
             if (servers == null) {
@@ -90,12 +102,20 @@ public final class LocalStack implements AutoCloseable {
                 url = postgres.jdbcUrl();
                 user = postgres.user();
             }
+            String redisUri = external.redisUri();
+            if (redisUri == null) {
+                redis = EmbeddedRedis.start();
+                redisUri = redis.uri();
+            }
             EmbeddedKafka.createTopics(servers, List.of(REQUESTS_TOPIC, RESPONSES_TOPIC, REJECTED_TOPIC, REPLIES_TOPIC,
                     USAGE_TOPIC, TENANT_LIMITS_TOPIC),
                     partitions);
-            return new LocalStack(workDir, kafka, postgres, servers, url, user,
+            return new LocalStack(workDir, kafka, postgres, redis, redisUri, servers, url, user,
                     external.jdbcPasswordFile());
         } catch (Exception e) {
+            if (redis != null) {
+                redis.close();
+            }
             if (kafka != null) {
                 kafka.close();
             }
@@ -118,6 +138,16 @@ public final class LocalStack implements AutoCloseable {
 
     public String bootstrapServers() {
         return bootstrapServers;
+    }
+
+    /** The caches' Redis: embedded, or the external one. */
+    public String redisUri() {
+        return redisUri;
+    }
+
+    /** The embedded Redis, or null when an external one is used. */
+    public EmbeddedRedis embeddedRedis() {
+        return redis;
     }
 
     public String jdbcUrl() {
@@ -147,6 +177,7 @@ public final class LocalStack implements AutoCloseable {
             conf.setString(AUDIT_PASSWORD_FILE_KEY, jdbcPasswordFile);
         }
         conf.setString(INDEX_DIR_KEY, indexDir.toAbsolutePath().toString());
+        conf.setString(REDIS_URI_KEY, redisUri);
         conf.setString("execution.checkpointing.dir", workDir.resolve("checkpoints").toUri().toString());
         return conf;
     }
@@ -158,6 +189,13 @@ public final class LocalStack implements AutoCloseable {
 
     @Override
     public void close() {
+        if (redis != null) {
+            try {
+                redis.close();
+            } catch (RuntimeException e) {
+                LOG.warn("Redis did not stop cleanly: {}", e.toString());
+            }
+        }
         if (kafka != null) {
             try {
                 kafka.close();

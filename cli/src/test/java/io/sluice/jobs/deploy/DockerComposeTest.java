@@ -121,6 +121,8 @@ class DockerComposeTest {
                 .contains("--sluice.audit.user sluice_job")
                 .contains("--sluice.audit.schema VALIDATE")
                 .contains("--sluice.audit.password-file /run/secrets/sluice-audit-password");
+        String redisPort = service("redis").path("ports").get(0).asText().replaceAll(".*:", "");
+        assertThat(command("submit")).contains("--" + ServingOptions.CACHE_REDIS_URI.key() + " redis://redis:" + redisPort);
         String migrate = command("audit-migrate");
         SluiceCli.commandLine().parseArgs(migrate.substring(migrate.indexOf("SluiceCli ") + "SluiceCli ".length())
                 .split(" "));

@@ -166,6 +166,18 @@ public final class ServingOptions {
                             + "(local, deterministic), a configured generative model ('remote'), or a profile or route of the "
                             + "routing policy.");
 
+    public static final ConfigOption<String> CACHE_REDIS_URI =
+            ConfigOptions.key("sluice.cache.redis-uri").stringType().defaultValue("")
+                    .withDescription("Redis of the caches, e.g. redis://redis:6379; empty: no caches.");
+
+    public static final ConfigOption<Duration> CACHE_EMBEDDING_TTL =
+            ConfigOptions.key("sluice.cache.embedding-ttl").durationType().defaultValue(Duration.ofMinutes(5))
+                    .withDescription("How long a question's vector stays in the embedding cache; 0: no embedding cache.");
+
+    public static final ConfigOption<Duration> CACHE_TIMEOUT =
+            ConfigOptions.key("sluice.cache.timeout").durationType().defaultValue(Duration.ofMillis(50))
+                    .withDescription("Longest a cache lookup waits for Redis; then it is a miss.");
+
     public static final ConfigOption<String> ROUTING_POLICY =
             ConfigOptions.key("sluice.routing.policy").stringType().defaultValue("")
                     .withDescription("Routing policy (see README, Model routing): a JSON file of model profiles and "

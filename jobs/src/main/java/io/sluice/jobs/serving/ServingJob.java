@@ -10,6 +10,7 @@ import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.OnnxDecoderSpec;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
+import io.sluice.operators.cache.EmbeddingCache;
 import io.sluice.operators.routing.PolicyDirectory;
 import io.sluice.operators.routing.RoutingPolicyFile;
 import io.sluice.operators.audit.AuditConnection;
@@ -115,17 +116,18 @@ public final class ServingJob {
             ValidateFunction.Signing signing,
             TenantRegistry tenants,
             AnswerModels answerModels,
-            ConversationOperator.Settings conversation) {
+            ConversationOperator.Settings conversation,
+            EmbeddingCache.Settings embeddingCache) {
 
         /**
          * These settings as replay runs them: with {@code models} answering, the breakers routing found
-         * open taken from the journal ({@code openBreakers}: profiles by request position), and history
-         * never expiring in storage.
+         * open taken from the journal ({@code openBreakers}: profiles by request position), every
+         * question embedded again (no cache), and history never expiring in storage.
          */
         public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers) {
             return new Settings(indexDir, snapshotId, embeddingModel, embeddingRuntime, embeddingMaxBatch,
                     embeddingMaxWait, candidates, maxQueryTerms, maxRequestBytes, signing, tenants, models,
-                    conversation.forReplay(models, openBreakers));
+                    conversation.forReplay(models, openBreakers), null);
         }
 
         /**
@@ -192,7 +194,8 @@ public final class ServingJob {
                         conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
                         conf.get(ServingOptions.RETRIEVAL_CANDIDATES), conf.get(ServingOptions.RETRIEVAL_MAX_QUERY_TERMS),
                         conf.get(ServingOptions.REQUESTS_MAX_BYTES), ServingJob.signing(conf), tenants, answerModels,
-                        conversation);
+                        conversation, new EmbeddingCache.Settings(conf.get(ServingOptions.CACHE_REDIS_URI),
+                                conf.get(ServingOptions.CACHE_EMBEDDING_TTL), conf.get(ServingOptions.CACHE_TIMEOUT)));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -510,7 +513,8 @@ public final class ServingJob {
                 .keyBy(ChatRequest::conversationKey, Types.STRING);
         SingleOutputStreamOperator<EmbeddedRequest> embedded = MicroBatchOperator.apply(selected,
                         UID_EMBED, EmbeddedRequest.TYPE,
-                        new QuestionEmbedder(settings.embeddingModel(), settings.embeddingRuntime()),
+                        new QuestionEmbedder(settings.embeddingModel(), settings.embeddingRuntime(),
+                                settings.embeddingCache()),
                         settings.embeddingMaxBatch(), settings.embeddingMaxWait(),
                         (RecordRejector<ChatRequest>) QuestionEmbedder::reject)
                 .uid(UID_EMBED);

@@ -4,6 +4,8 @@ import io.sluice.model.EmbeddingModel;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.model.SharedModels;
+import io.sluice.operators.cache.EmbeddingCache;
+import io.sluice.operators.cache.RedisCache;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.EmbeddedRequest;
 import io.sluice.schemas.RejectReason;
@@ -17,7 +19,9 @@ import java.util.List;
 /**
  * The serving job's {@code embed} stage: one model call per batch of questions. The model is the
  * TaskManager's shared instance. A question's vector does not depend on its batch (see
- * {@code OnnxEmbeddingModelTest}), so batching never changes an answer.
+ * {@code OnnxEmbeddingModelTest}), so batching never changes an answer. With an embedding cache,
+ * questions asked before (same tenant, same model) take their vector from Redis and only the rest
+ * are embedded ({@link EmbeddingCache}); the time reported is the batch's, lookup included.
  */
 public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedRequest> {
 
@@ -28,29 +32,84 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     private final String embeddingModel;
     private final RuntimeOptions runtime;
 
+    private final EmbeddingCache.Settings cache;
+
     private transient SharedModels.Lease<EmbeddingModel> model;
+    private transient SharedModels.Lease<RedisCache> redis;
+    private transient EmbeddingCache embeddings;
 
     public QuestionEmbedder(String embeddingModel, RuntimeOptions runtime) {
+        this(embeddingModel, runtime, null);
+    }
+
+    /** @param cache where question vectors are cached; null or disabled: every question is embedded */
+    public QuestionEmbedder(String embeddingModel, RuntimeOptions runtime, EmbeddingCache.Settings cache) {
         this.embeddingModel = embeddingModel;
         this.runtime = runtime;
+        this.cache = cache;
     }
 
     @Override
     public void open(RuntimeContext context) {
+        open(context.getMetricGroup());
+    }
+
+    /** Opens the model and the cache, with the cache's gauges in {@code metrics}. */
+    public void open(org.apache.flink.metrics.MetricGroup metrics) {
         model = EmbeddingModels.shared(embeddingModel, runtime);
+        if (cache != null && cache.enabled()) {
+            redis = SharedModels.acquire("redis|" + cache.redisUri(),
+                    () -> new RedisCache(cache.redisUri(), cache.timeout()));
+            embeddings = new EmbeddingCache(redis.get(), cache.ttl());
+            var group = metrics.addGroup("sluice").addGroup(STAGE).addGroup("cache");
+            group.gauge("hits", embeddings::hits);
+            group.gauge("misses", embeddings::misses);
+            group.gauge("errors", embeddings::errors);
+        }
     }
 
     @Override
     public List<EmbeddedRequest> apply(List<ChatRequest> batch) {
         long start = System.nanoTime();
-        List<float[]> vectors = model.get().embed(batch.stream().map(ChatRequest::message).toList());
-        long micros = (System.nanoTime() - start) / 1000;
         String modelId = model.get().card().qualifiedId();
+        List<float[]> vectors = embeddings == null
+                ? model.get().embed(batch.stream().map(ChatRequest::message).toList())
+                : cachedOrEmbedded(modelId, batch);
+        long micros = (System.nanoTime() - start) / 1000;
         List<EmbeddedRequest> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             out.add(new EmbeddedRequest(batch.get(i), modelId, vectors.get(i), micros));
         }
         return out;
+    }
+
+    /** Questions whose vector came from the cache (0 without one). */
+    public long cacheHits() {
+        return embeddings == null ? 0 : embeddings.hits();
+    }
+
+    /** The batch's vectors: those in the cache, and the rest embedded in one call and cached. */
+    private List<float[]> cachedOrEmbedded(String modelId, List<ChatRequest> batch) {
+        List<EmbeddingCache.Entry> entries = batch.stream()
+                .map(r -> new EmbeddingCache.Entry(r.tenantId(), r.message())).toList();
+        float[][] found = embeddings.lookup(modelId, entries);
+        int dimension = model.get().card().dimension();
+        List<EmbeddingCache.Entry> missing = new ArrayList<>();
+        List<Integer> at = new ArrayList<>();
+        for (int i = 0; i < found.length; i++) {
+            if (found[i] == null || found[i].length != dimension) { // a foreign entry is a miss
+                missing.add(entries.get(i));
+                at.add(i);
+            }
+        }
+        if (!missing.isEmpty()) {
+            List<float[]> computed = model.get().embed(missing.stream().map(EmbeddingCache.Entry::text).toList());
+            for (int j = 0; j < at.size(); j++) {
+                found[at.get(j)] = computed.get(j);
+            }
+            embeddings.store(modelId, missing, computed);
+        }
+        return java.util.Arrays.asList(found);
     }
 
     /** The rejection of a question the model failed on (see {@code MicroBatchOperator}). */
@@ -62,6 +121,9 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     public void close() {
         if (model != null) {
             model.close();
+        }
+        if (redis != null) {
+            redis.close();
         }
     }
 }

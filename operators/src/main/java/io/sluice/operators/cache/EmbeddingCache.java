@@ -1,0 +1,145 @@
+package io.sluice.operators.cache;
+
+import io.sluice.schemas.Hashing;
+
+import io.lettuce.core.KeyValue;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+
+import java.io.Serializable;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Question vectors in Redis, keyed by (embedding model version, tenant, text): a repeated question
+ * is not embedded again while its entry lives ({@code ttl}). The model version is part of the key,
+ * so a new model never reads an old model's vectors; the tenant is, so tenants share nothing.
+ *
+ * <p>No journal is needed for replay: an entry is the vector the same model computes for the same
+ * text (vectors do not depend on their batch), so a hit changes nothing a turn records. Lookups wait
+ * at most the connection's timeout; an error or a timeout is a miss for the whole batch, counted in
+ * {@link #errors}; writes are not waited for.
+ */
+public final class EmbeddingCache {
+
+    /** Where the cache is and how long entries live. */
+    public record Settings(String redisUri, Duration ttl, Duration timeout) implements Serializable {
+        /** Whether there is a cache at all. */
+        public boolean enabled() {
+            return redisUri != null && !redisUri.isBlank() && !ttl.isZero();
+        }
+    }
+
+    /** Bumped when the key or value layout changes, so old entries are never misread. */
+    static final String PREFIX = "sluice:emb:1:";
+
+    private final RedisCache redis;
+    private final Duration ttl;
+    private final AtomicLong hits = new AtomicLong();
+    private final AtomicLong misses = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+
+    public EmbeddingCache(RedisCache redis, Duration ttl) {
+        this.redis = redis;
+        this.ttl = ttl;
+    }
+
+    /** A text to look up: whose it is and what it says. */
+    public record Entry(String tenant, String text) {}
+
+    /**
+     * The cached vectors of {@code entries} embedded by {@code modelId}, by index; null where there
+     * is none (or the cache cannot answer now).
+     */
+    public float[][] lookup(String modelId, List<Entry> entries) {
+        float[][] found = new float[entries.size()][];
+        RedisAsyncCommands<byte[], byte[]> commands = redis.commands();
+        if (commands == null || entries.isEmpty()) {
+            misses.addAndGet(entries.size());
+            if (commands == null) {
+                errors.incrementAndGet();
+            }
+            return found;
+        }
+        byte[][] keys = entries.stream().map(e -> key(modelId, e)).toArray(byte[][]::new);
+        try {
+            List<KeyValue<byte[], byte[]>> values = commands.mget(keys)
+                    .get(redis.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            for (int i = 0; i < values.size() && i < found.length; i++) {
+                KeyValue<byte[], byte[]> v = values.get(i);
+                found[i] = v.hasValue() ? decode(v.getValue()) : null;
+            }
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            errors.incrementAndGet();
+        }
+        for (float[] v : found) {
+            (v == null ? misses : hits).incrementAndGet();
+        }
+        return found;
+    }
+
+    /** Stores the vectors computed for {@code entries}; does not wait for Redis. */
+    public void store(String modelId, List<Entry> entries, List<float[]> vectors) {
+        RedisAsyncCommands<byte[], byte[]> commands = redis.commands();
+        if (commands == null) {
+            return;
+        }
+        for (int i = 0; i < entries.size(); i++) {
+            commands.psetex(key(modelId, entries.get(i)), ttl.toMillis(), encode(vectors.get(i)))
+                    .exceptionally(e -> {
+                        errors.incrementAndGet();
+                        return null;
+                    });
+        }
+    }
+
+    /**
+     * The key of a text: the prefix, the tenant, and a hash of (model, tenant, text) — the tenant
+     * in the clear for operators ({@code SCAN sluice:emb:1:acme:*}), and in the hash so that no
+     * separator in an id can make two keys meet.
+     */
+    static byte[] key(String modelId, Entry e) {
+        String digest = Hashing.sha256Hex(modelId + '\u0000' + e.tenant() + '\u0000' + e.text());
+        return (PREFIX + e.tenant() + ':' + digest).getBytes(StandardCharsets.UTF_8);
+    }
+
+    static byte[] encode(float[] vector) {
+        ByteBuffer b = ByteBuffer.allocate(vector.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (float x : vector) {
+            b.putFloat(x);
+        }
+        return b.array();
+    }
+
+    /** The vector in {@code bytes}, or null when they cannot be one (a miss, not an error). */
+    static float[] decode(byte[] bytes) {
+        if (bytes == null || bytes.length == 0 || bytes.length % Float.BYTES != 0) {
+            return null;
+        }
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        float[] v = new float[bytes.length / Float.BYTES];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = b.getFloat();
+        }
+        return v;
+    }
+
+    public long hits() {
+        return hits.get();
+    }
+
+    public long misses() {
+        return misses.get();
+    }
+
+    public long errors() {
+        return errors.get();
+    }
+}

@@ -1,0 +1,5 @@
+/**
+ * Caches in Redis: one connection per TaskManager and Redis ({@link io.sluice.operators.cache.RedisCache}),
+ * and what is cached in it. A cache never fails a record: while Redis is slow or away, lookups miss.
+ */
+package io.sluice.operators.cache;

@@ -1,0 +1,144 @@
+package io.sluice.operators.cache;
+
+import io.sluice.model.EmbeddingModels;
+import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.batch.QuestionEmbedder;
+import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.EmbeddedRequest;
+
+import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import redis.embedded.RedisServer;
+
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Against a real redis-server (the embedded-redis artifact's binary). */
+class EmbeddingCacheTest {
+
+    private static RedisServer server;
+    private static String uri;
+
+    @BeforeAll
+    static void startRedis() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        server = RedisServer.builder().port(port).bind("127.0.0.1").setting("save \"\"").build();
+        server.start();
+        uri = "redis://127.0.0.1:" + port;
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        server.stop();
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket probe = new ServerSocket(0)) {
+            return probe.getLocalPort();
+        }
+    }
+
+    @Test
+    void aStoredVectorIsFoundByItsModelAndTenantOnly() {
+        try (RedisCache redis = new RedisCache(uri, Duration.ofSeconds(2))) {
+            EmbeddingCache cache = new EmbeddingCache(redis, Duration.ofMinutes(5));
+            var acme = new EmbeddingCache.Entry("acme", "How do refunds work?");
+            cache.store("m@1", List.of(acme), List.of(new float[] {0.25f, -1.5f, 3f}));
+            float[][] found = awaitFound(cache, "m@1", acme);
+            assertThat(found[0]).containsExactly(0.25f, -1.5f, 3f);
+            float[][] others = cache.lookup("m@2", List.of(acme));
+            assertThat(others[0]).as("another model version").isNull();
+            assertThat(cache.lookup("m@1", List.of(new EmbeddingCache.Entry("globex", acme.text())))[0])
+                    .as("another tenant").isNull();
+            assertThat(cache.hits()).isPositive();
+            assertThat(cache.errors()).isZero();
+        }
+    }
+
+    /** Writes are not waited for: the entry shows up shortly after. */
+    private static float[][] awaitFound(EmbeddingCache cache, String model, EmbeddingCache.Entry entry) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        float[][] found;
+        do {
+            found = cache.lookup(model, List.of(entry));
+        } while (found[0] == null && System.nanoTime() < deadline);
+        return found;
+    }
+
+    @Test
+    void entriesExpire() {
+        try (RedisCache redis = new RedisCache(uri, Duration.ofSeconds(2))) {
+            EmbeddingCache cache = new EmbeddingCache(redis, Duration.ofMillis(300));
+            var entry = new EmbeddingCache.Entry("acme", "short-lived");
+            cache.store("m@1", List.of(entry), List.of(new float[] {1f}));
+            assertThat(awaitFound(cache, "m@1", entry)[0]).isNotNull();
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (cache.lookup("m@1", List.of(entry))[0] != null && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertThat(cache.lookup("m@1", List.of(entry))[0]).as("gone after its time to live").isNull();
+        }
+    }
+
+    @Test
+    void aRedisThatCannotBeReachedIsAMissNotAFailure() throws Exception {
+        try (RedisCache redis = new RedisCache("redis://127.0.0.1:" + freePort(), Duration.ofMillis(200))) {
+            EmbeddingCache cache = new EmbeddingCache(redis, Duration.ofMinutes(5));
+            var entry = new EmbeddingCache.Entry("acme", "anything");
+            assertThat(cache.lookup("m@1", List.of(entry))[0]).isNull();
+            cache.store("m@1", List.of(entry), List.of(new float[] {1f}));
+            long t0 = System.nanoTime();
+            assertThat(cache.lookup("m@1", List.of(entry))[0]).isNull();
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("no new connection attempt within the back-off")
+                    .isLessThan(RedisCache.RETRY_AFTER.toMillis());
+            assertThat(cache.errors()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void garbageUnderAKeyIsAMiss() {
+        assertThat(EmbeddingCache.decode(new byte[] {1, 2, 3})).isNull();
+        assertThat(EmbeddingCache.decode(EmbeddingCache.encode(new float[] {7f, 8f}))).containsExactly(7f, 8f);
+        assertThat(new String(EmbeddingCache.key("m@1", new EmbeddingCache.Entry("acme", "q"))))
+                .startsWith("sluice:emb:1:acme:");
+    }
+
+    @Test
+    void theEmbedStageTakesRepeatedQuestionsFromTheCacheWithTheSameVectors() throws Exception {
+        QuestionEmbedder plain = new QuestionEmbedder(EmbeddingModels.BUNDLED_MINILM, RuntimeOptions.cpu(1));
+        QuestionEmbedder cached = new QuestionEmbedder(EmbeddingModels.BUNDLED_MINILM, RuntimeOptions.cpu(1),
+                new EmbeddingCache.Settings(uri, Duration.ofMinutes(5), Duration.ofSeconds(2)));
+        plain.open(new UnregisteredMetricsGroup());
+        cached.open(new UnregisteredMetricsGroup());
+        try {
+            List<ChatRequest> batch = List.of(
+                    new ChatRequest("r1", "acme", "c1", "How do refunds work?", 5, 512, 1L, 0, 1L),
+                    new ChatRequest("r2", "acme", "c2", "Where is my parcel?", 5, 512, 1L, 0, 2L));
+            List<EmbeddedRequest> expected = plain.apply(batch);
+            List<EmbeddedRequest> first = cached.apply(batch);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            List<EmbeddedRequest> again;
+            do {
+                again = cached.apply(batch);
+            } while (cached.cacheHits() < 2 && System.nanoTime() < deadline);
+            for (int i = 0; i < batch.size(); i++) {
+                assertThat(first.get(i).vector()).containsExactly(expected.get(i).vector());
+                assertThat(again.get(i).vector()).as("from the cache").containsExactly(expected.get(i).vector());
+            }
+            assertThat(cached.cacheHits()).isGreaterThanOrEqualTo(2);
+            assertThat(plain.cacheHits()).isZero();
+        } finally {
+            plain.close();
+            cached.close();
+        }
+    }
+}
