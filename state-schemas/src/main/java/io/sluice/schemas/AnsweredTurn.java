@@ -19,8 +19,9 @@ import java.util.TreeMap;
  * the answer and its citations with how they held up against the context ({@code grounding}), and
  * how the answer model was called ({@code call}), what it cost ({@code cost}; null when the job
  * has no price table), the personal data replaced in the answer, by kind ({@code answerRedacted};
- * never the values), what the prompt-injection detector flagged ({@code injection}), and which model
- * profile answered it and why ({@code routing}). Both the final
+ * never the values), what the prompt-injection detector flagged ({@code injection}), which model
+ * profile answered it and why ({@code routing}), and whether its answer came from the response
+ * cache ({@code cache}; null when none was consulted). Both the final
  * {@code chat.responses} record and the audit row are projections of it. Everything but
  * {@code timings} is derived deterministically from the input and the pinned snapshot and models
  * (a remote model's output is an input of the turn: the audit row journals it).
@@ -43,7 +44,8 @@ public record AnsweredTurn(
         Cost cost,
         SortedMap<String, Integer> answerRedacted,
         Injection injection,
-        RoutingDecision routing) {
+        RoutingDecision routing,
+        CacheUse cache) {
 
     public AnsweredTurn {
         injection = injection == null ? Injection.NONE : injection;
@@ -58,6 +60,15 @@ public record AnsweredTurn(
     @Override
     public SortedMap<String, Integer> answerRedacted() {
         return Collections.unmodifiableSortedMap(answerRedacted);
+    }
+
+    /** A turn that consulted no response cache. */
+    public AnsweredTurn(ChatRequest request, String snapshotId, String embeddingModel, List<RetrievedChunk> retrieved,
+            String contextHash, int contextTokens, int historyTurns, String modelId, String answer,
+            List<Citation> citations, ModelCall call, AuditLink audit, StageTimings timings, Grounding grounding,
+            Cost cost, SortedMap<String, Integer> answerRedacted, Injection injection, RoutingDecision routing) {
+        this(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens, historyTurns, modelId, answer,
+                citations, call, audit, timings, grounding, cost, answerRedacted, injection, routing, null);
     }
 
     /** A turn answered by the profile its request named, in a job without a routing policy. */
@@ -106,7 +117,8 @@ public record AnsweredTurn(
     /** This turn with its place in the audit chain. */
     public AnsweredTurn withAudit(AuditLink link) {
         return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens, historyTurns,
-                modelId, answer, citations, call, link, timings, grounding, cost, answerRedacted, injection, routing);
+                modelId, answer, citations, call, link, timings, grounding, cost, answerRedacted, injection, routing,
+                cache);
     }
 
     public static final TypeInformation<AnsweredTurn> TYPE = new RecordTypeInfo<>(new Codec());
@@ -117,7 +129,7 @@ public record AnsweredTurn(
      * client history); version 6 added {@code grounding}; version 7 holds a request of layout 5
      * (with its redaction counts), version 8 one of layout 6 (with its API key id); version 9 added
      * {@code cost}, version 10 {@code answerRedacted}, version 11 {@code injection}, version 12
-     * {@code routing}.
+     * {@code routing} and {@code cache}.
      */
     public static final class Codec implements RecordCodec<AnsweredTurn> {
         @Override
@@ -162,6 +174,7 @@ public record AnsweredTurn(
             }
             Injection.write(v.injection, out);
             RoutingDecision.write(v.routing, out);
+            CacheUse.write(v.cache, out);
         }
 
         @Override
@@ -185,7 +198,7 @@ public record AnsweredTurn(
                     historyTurns, modelId, answer, citations, call, audit, timings,
                     version >= 6 ? Grounding.read(in) : Grounding.SOUND, version >= 9 ? Cost.read(in) : null,
                     version >= 10 ? readCounts(in) : null, version >= 11 ? Injection.read(in) : Injection.NONE,
-                    version >= 12 ? RoutingDecision.read(in) : null);
+                    version >= 12 ? RoutingDecision.read(in) : null, version >= 12 ? CacheUse.read(in) : null);
         }
 
         private static SortedMap<String, Integer> readCounts(DataInputView in) throws IOException {

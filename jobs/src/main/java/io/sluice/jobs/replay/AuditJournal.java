@@ -1,7 +1,10 @@
 package io.sluice.jobs.replay;
 
+import io.sluice.operators.cache.ResponseCache;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RoutingDecision;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -105,5 +108,28 @@ public final class AuditJournal {
             }
         });
         return open;
+    }
+
+    /** The model's own version in an audited {@code modelCall}: its {@code modelVersion} without the prompt's. */
+    static String modelVersion(JsonNode modelCall) {
+        String version = modelCall.path("modelVersion").asText();
+        int prompt = version.lastIndexOf("; prompt v");
+        return prompt < 0 ? version : version.substring(0, prompt);
+    }
+
+    /**
+     * The answers the live job took from the response cache, from the journal, by request position:
+     * replay serves the same hits (the cache's content then is not the journal's to know).
+     */
+    public static Map<String, ResponseCache.Cached> cacheHits(Map<String, AuditedTurn> journal) {
+        Map<String, ResponseCache.Cached> hits = new java.util.TreeMap<>();
+        journal.forEach((position, turn) -> {
+            JsonNode c = turn.json();
+            if (c.path("responseCache").path("hit").asBoolean(false)) {
+                hits.put(position, new ResponseCache.Cached(c.path("answer").asText(), modelVersion(c.path("modelCall")),
+                        c.path("modelCall").path("finishReason").asText(), c.path("modelCall").path("chunks").asInt()));
+            }
+        });
+        return hits;
     }
 }

@@ -58,11 +58,9 @@ public final class JournalChatModelSpec implements ChatModelSpec {
             }
             if (modelId.equals(c.path("modelId").asText())) {
                 JsonNode call = c.path("modelCall");
-                String version = call.path("modelVersion").asText();
-                int prompt = version.lastIndexOf("; prompt v");
                 answers.put(key(id, attempt), new Journaled(answer.substring(from), call.path("promptTokens").asLong(),
                         call.path("completionTokens").asLong(), call.path("finishReason").asText(),
-                        prompt < 0 ? version : version.substring(0, prompt), call.path("chunks").asInt(), false));
+                        AuditJournal.modelVersion(call), call.path("chunks").asInt(), false));
             }
         });
     }

@@ -150,7 +150,8 @@ public final class Replay {
                 ? journaled.computeIfAbsent(OpenAiCompatibleChatModel.modelId(remote.backend()),
                         id -> new JournalChatModelSpec(id, journal))
                 : spec);
-        ServingJob.Settings settings = live.forReplay(models, AuditJournal.openBreakers(journal));
+        ServingJob.Settings settings = live.forReplay(models, AuditJournal.openBreakers(journal),
+                AuditJournal.cacheHits(journal));
 
         conf.set(StateRecoveryOptions.SAVEPOINT_PATH, options.savepoint().toUri().toString());
         // The live job's source, sinks and audit writer have no counterpart here.

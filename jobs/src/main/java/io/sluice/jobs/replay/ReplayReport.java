@@ -24,7 +24,7 @@ public final class ReplayReport {
         ROUTING("answerModel", "routing"),
         RETRIEVAL("snapshotId", "embeddingModel", "retrieved"),
         CONTEXT("injection", "contextHash", "contextTokens", "historyTurns"),
-        ANSWER("modelId", "modelCall", "cost", "answer", "answerRedacted", "citations", "grounding"),
+        ANSWER("modelId", "responseCache", "modelCall", "cost", "answer", "answerRedacted", "citations", "grounding"),
         CHAIN("chainSeq", "prevHash");
 
         final List<String> fields;

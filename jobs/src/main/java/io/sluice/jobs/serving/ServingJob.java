@@ -11,6 +11,7 @@ import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.OnnxDecoderSpec;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
 import io.sluice.operators.cache.EmbeddingCache;
+import io.sluice.operators.cache.ResponseCache;
 import io.sluice.operators.routing.PolicyDirectory;
 import io.sluice.operators.routing.RoutingPolicyFile;
 import io.sluice.operators.audit.AuditConnection;
@@ -121,13 +122,15 @@ public final class ServingJob {
 
         /**
          * These settings as replay runs them: with {@code models} answering, the breakers routing found
-         * open taken from the journal ({@code openBreakers}: profiles by request position), every
-         * question embedded again (no cache), and history never expiring in storage.
+         * open taken from the journal ({@code openBreakers}: profiles by request position), the
+         * response-cache hits served from it ({@code cacheHits}, by position), every question
+         * embedded again (no embedding cache), and history never expiring in storage.
          */
-        public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers) {
+        public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers,
+                Map<String, ResponseCache.Cached> cacheHits) {
             return new Settings(indexDir, snapshotId, embeddingModel, embeddingRuntime, embeddingMaxBatch,
                     embeddingMaxWait, candidates, maxQueryTerms, maxRequestBytes, signing, tenants, models,
-                    conversation.forReplay(models, openBreakers), null);
+                    conversation.forReplay(models, openBreakers, cacheHits), null);
         }
 
         /**
@@ -189,7 +192,9 @@ public final class ServingJob {
                                 .map(Tenant::id).toList())
                         .withFlagOnlyTenants(tenants.all().stream()
                                 .filter(t -> t.injection() == InjectionPolicy.FLAG).map(Tenant::id).toList())
-                        .withTenants(tenants);
+                        .withTenants(tenants)
+                        .withResponseCache(new ResponseCache.Settings(conf.get(ServingOptions.CACHE_REDIS_URI),
+                                conf.get(ServingOptions.CACHE_TIMEOUT)));
                 return new Settings(indexDir, snapshot, model, runtime,
                         conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
                         conf.get(ServingOptions.RETRIEVAL_CANDIDATES), conf.get(ServingOptions.RETRIEVAL_MAX_QUERY_TERMS),

@@ -100,6 +100,8 @@ public final class AuditRecord {
             // Only with a price table, so that rows of jobs without one keep their earlier content.
             c.putObject("cost").put("usd", turn.cost().usd()).put("priceVersion", turn.cost().priceVersion());
         }
+        // Only when a response cache was consulted (a hit is journaled here: replay takes the answer).
+        ResponseJson.putCache(c, turn.cache());
         c.put("answer", turn.answer());
         c.set("citations", citations(turn));
         if (!turn.answerRedacted().isEmpty()) {

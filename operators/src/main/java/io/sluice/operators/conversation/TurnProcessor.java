@@ -15,6 +15,7 @@ import io.sluice.operators.guard.PiiRedactor;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.Bounds;
+import io.sluice.schemas.CacheUse;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.Citation;
 import io.sluice.schemas.ConversationHistory;
@@ -98,11 +99,16 @@ public final class TurnProcessor {
      * profile routing chose to answer it.
      */
     public record PreparedTurn(RetrievedRequest retrieved, CompiledContext context, long compileMicros,
-            Injection injection, RoutingDecision routing) {
+            Injection injection, RoutingDecision routing, CacheUse cache) {
 
         /** The same turn, answered by {@code decision}'s profile (after a failover). */
         public PreparedTurn withRouting(RoutingDecision decision) {
-            return new PreparedTurn(retrieved, context, compileMicros, injection, decision);
+            return new PreparedTurn(retrieved, context, compileMicros, injection, decision, cache);
+        }
+
+        /** The same turn, having consulted the response cache as {@code use} says. */
+        public PreparedTurn withCache(CacheUse use) {
+            return new PreparedTurn(retrieved, context, compileMicros, injection, routing, use);
         }
     }
 
@@ -134,7 +140,8 @@ public final class TurnProcessor {
                 request.message(), request.clientHistory(), retrieved.chunks());
         CompiledContext context = compiler.compile(request.message(), history.turns(),
                 screened.sources(), request.contextTokens());
-        return new PreparedTurn(retrieved, context, (System.nanoTime() - t0) / 1000, screened.injection(), routing);
+        return new PreparedTurn(retrieved, context, (System.nanoTime() - t0) / 1000, screened.injection(), routing,
+                null);
     }
 
     /** Answers a prepared turn with the local answer model. */
@@ -193,6 +200,6 @@ public final class TurnProcessor {
                 new Grounding(answer.droppedMarkers(),
                         generative && citations.isEmpty() && !context.sources().isEmpty()),
                 prices == null ? null : prices.cost(turn.routing().profile(), call), redacted, turn.injection(),
-                turn.routing());
+                turn.routing(), turn.cache());
     }
 }

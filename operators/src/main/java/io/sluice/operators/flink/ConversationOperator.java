@@ -17,6 +17,8 @@ import io.sluice.operators.answer.CitationFilter;
 import io.sluice.operators.answer.ExtractiveAnswerer;
 import io.sluice.operators.answer.GenerativePrompt;
 import io.sluice.operators.answer.ModelProfile;
+import io.sluice.operators.cache.RedisCache;
+import io.sluice.operators.cache.ResponseCache;
 import io.sluice.operators.context.ContextCompiler;
 import io.sluice.operators.conversation.AnswerStream;
 import io.sluice.operators.conversation.StreamedText;
@@ -159,7 +161,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             TreeSet<String> unredactedTenants,
             TreeSet<String> flagOnlyTenants,
             TenantRegistry tenants,
-            TreeMap<String, TreeSet<String>> journaledOpenBreakers) implements Serializable {
+            TreeMap<String, TreeSet<String>> journaledOpenBreakers,
+            ResponseCache.Settings responseCache,
+            TreeMap<String, ResponseCache.Cached> journaledResponses) implements Serializable {
 
         /** The defaults of {@code sluice.conversation.duplicate-window-ids} and {@code duplicate-window}. */
         public static final int DEFAULT_WINDOW_IDS = 256;
@@ -169,6 +173,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             unredactedTenants = unredactedTenants == null ? new TreeSet<>() : new TreeSet<>(unredactedTenants);
             flagOnlyTenants = flagOnlyTenants == null ? new TreeSet<>() : new TreeSet<>(flagOnlyTenants);
             journaledOpenBreakers = journaledOpenBreakers == null ? null : new TreeMap<>(journaledOpenBreakers);
+            journaledResponses = journaledResponses == null ? null : new TreeMap<>(journaledResponses);
             if (maxTurns < 1 || maxInFlight < 1 || maxPendingTurns < 1 || duplicateWindowIds < 1) {
                 throw new IllegalArgumentException(
                         "max turns, max in-flight, max pending turns and duplicate window ids must be positive");
@@ -179,28 +184,28 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings(int maxTurns, Duration historyTtl, String embeddingModel, AnswerModels answerModels,
                 int maxInFlight, int maxPendingTurns, int duplicateWindowIds, Duration duplicateWindow, boolean replay) {
             this(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns, duplicateWindowIds,
-                    duplicateWindow, replay, null, null, null, null, null);
+                    duplicateWindow, replay, null, null, null, null, null, null, null);
         }
 
         /** These settings, with the answers of {@code tenants} left unredacted (their policy allows it). */
         public Settings withUnredactedTenants(java.util.Collection<String> tenants) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, new TreeSet<>(tenants), flagOnlyTenants, this.tenants,
-                    journaledOpenBreakers);
+                    journaledOpenBreakers, responseCache, journaledResponses);
         }
 
         /** These settings, with the sources of {@code tenants} flagged as prompt injection kept in the context. */
         public Settings withFlagOnlyTenants(java.util.Collection<String> tenants) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, new TreeSet<>(tenants), this.tenants,
-                    journaledOpenBreakers);
+                    journaledOpenBreakers, responseCache, journaledResponses);
         }
 
         /** These settings, with turns priced by {@code table} (null: no cost). */
         public Settings withPrices(PriceTable table) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, table, unredactedTenants, flagOnlyTenants, tenants,
-                    journaledOpenBreakers);
+                    journaledOpenBreakers, responseCache, journaledResponses);
         }
 
         /**
@@ -210,7 +215,14 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings withTenants(TenantRegistry registry) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, registry,
-                    journaledOpenBreakers);
+                    journaledOpenBreakers, responseCache, journaledResponses);
+        }
+
+        /** These settings, with answers of tenants that allow it cached in the Redis of {@code cache}. */
+        public Settings withResponseCache(ResponseCache.Settings cache) {
+            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
+                    duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, tenants,
+                    journaledOpenBreakers, cache, journaledResponses);
         }
 
         /** With the default duplicate window. */
@@ -233,14 +245,15 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         /**
          * These settings for replay, with {@code models} answering and the breakers routing found open
          * live taken from the journal: by the position of a turn's request, the profiles passed over
-         * because their breaker was open.
+         * because their breaker was open; and the response-cache hits, by position, served from it.
          */
-        public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers) {
+        public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers,
+                Map<String, ResponseCache.Cached> cacheHits) {
             TreeMap<String, TreeSet<String>> journal = new TreeMap<>();
             openBreakers.forEach((position, profiles) -> journal.put(position, new TreeSet<>(profiles)));
             return new Settings(maxTurns, historyTtl, embeddingModel, models, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, true, prices, unredactedTenants, flagOnlyTenants, tenants,
-                    journal);
+                    journal, responseCache, new TreeMap<>(cacheHits));
         }
     }
 
@@ -259,6 +272,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient Map<String, SharedModels.Lease<ChatModel>> chatModels;
     /** Profiles whose breaker has gauges already. */
     private transient java.util.Set<String> breakerGauges;
+    /** Where answers are cached: Redis when serving, the journal when replaying; null without a cache. */
+    private transient ResponseCache.Store responses;
+    private transient SharedModels.Lease<RedisCache> redis;
     private transient org.apache.flink.metrics.MetricGroup group;
     private transient int inFlight;
     /** Generations running, by answer model. */
@@ -315,6 +331,21 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         noModel = routing.counter("noModelAvailable");
         failedOver = routing.counter("failovers"); // a profile failed while answering and another took over
         costs = new CostMetrics(group);
+        // Replay consults the cache where the live job did, and is answered by the journal.
+        boolean cached = settings.responseCache() != null && settings.responseCache().enabled();
+        if (cached && settings.journaledResponses() != null) {
+            responses = ResponseCache.journal(settings.journaledResponses());
+        } else if (cached) {
+            ResponseCache.Settings cache = settings.responseCache();
+            redis = SharedModels.acquire("redis|" + cache.redisUri(), () -> new RedisCache(cache.redisUri(),
+                    cache.timeout()));
+            ResponseCache.Redis store = new ResponseCache.Redis(redis.get());
+            var c = group.addGroup("responseCache");
+            c.gauge("hits", store::hits);
+            c.gauge("misses", store::misses);
+            c.gauge("errors", store::errors);
+            responses = store;
+        }
         // Every model of the versions known now opens here; a later version's new ones on first use.
         for (AnswerModels models : settings.answerModels().known()) {
             models.generativeModels().forEach(this::model);
@@ -495,6 +526,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         Answering answering = new Answering(turn, new AnswerStream(turn.context().sources().size(),
                 processor.answerRedactor(request), Bounds.MAX_ANSWER_CHARS), System.nanoTime());
+        answering.cacheKey = cacheKey(turn, modelName);
         if (!generate(answering)) {
             advance(request.conversationKey());
         }
@@ -510,6 +542,10 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         final AnswerStream stream;
         final long startNanos;
         int attempt = 1;
+        /** The response cache key of the turn; null when its answer is not cached. */
+        String cacheKey;
+        /** Whether the answer came from the cache (set before the generation's future completes). */
+        volatile boolean cacheHit;
 
         Answering(PreparedTurn turn, AnswerStream stream, long startNanos) {
             this.turn = turn;
@@ -538,13 +574,32 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 prompt = prompt.continuing(a.stream.said(), key);
             }
             a.stream.nextModel();
-            generation = model.generate(prompt, text -> {
+            io.sluice.model.chat.TokenListener listener = text -> {
                 StreamedText.Piece piece = a.stream.accept(text);
                 if (piece != null) {
                     toMailbox(() -> emit(ResponseEvent.chunk(request, piece.sequence(), piece.text()), request),
                             "chunk");
                 }
-            });
+            };
+            if (a.attempt == 1 && a.cacheKey != null) {
+                GenerationRequest asked = prompt;
+                generation = responses.get(a.cacheKey, request.position()).thenCompose(cached -> {
+                    if (cached == null) {
+                        return model.generate(asked, listener);
+                    }
+                    a.cacheHit = true;
+                    String text = cached.text();
+                    for (int i = 0; i < cached.pieces(); i++) { // in as many pieces as the model once sent
+                        listener.onToken(text.substring(text.length() * i / cached.pieces(),
+                                text.length() * (i + 1) / cached.pieces()));
+                    }
+                    // No tokens spent: the turn costs nothing and settles its whole reservation.
+                    return CompletableFuture.completedFuture(new Generation(text, 0, 0, cached.finishReason(),
+                            cached.modelVersion()));
+                });
+            } else {
+                generation = model.generate(prompt, listener);
+            }
         } catch (RuntimeException | StackOverflowError e) {
             unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
             return false;
@@ -592,6 +647,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 return;
             }
         }
+        if (a.cacheKey != null) {
+            a.turn = a.turn.withCache(new io.sluice.schemas.CacheUse(a.cacheKey, a.cacheHit));
+        }
         if (error == null) {
             StreamedText.Piece rest = a.stream.finish();
             if (rest != null) {
@@ -605,6 +663,24 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         finishGeneration(a.turn, profile, modelId, params, result, a.stream.chunks(), a.stream.currentPieces(), error,
                 (System.nanoTime() - a.startNanos) / 1000);
+    }
+
+    /**
+     * The key {@code turn}'s answer by {@code profile} is cached under, or null when it is not cached:
+     * no cache, a tenant that caches nothing, or sampling the tenant does not cache.
+     */
+    private String cacheKey(PreparedTurn turn, String profile) {
+        ChatRequest request = turn.retrieved().request();
+        Tenant tenant = tenantOf(request);
+        AnswerModels models = models(request);
+        GenerationParams params = models.params(profile, request.requestId());
+        if (responses == null || tenant == null || !ResponseCache.cacheable(tenant.responseCache(), params)) {
+            return null;
+        }
+        ModelProfile p = models.profile(profile).orElseThrow();
+        return ResponseCache.key(request.tenantId(), profile, p.version(), model(profile, p.spec()).modelId(),
+                models.policyVersion(), GenerativePrompt.VERSION, turn.retrieved().snapshotId(),
+                turn.retrieved().embeddingModel(), turn.context().hash(), params);
     }
 
     /** Whether a failed call is the backend's fault (unreachable, overloaded, too slow, a broken stream). */
@@ -654,8 +730,15 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                     cleaned = new CitationFilter.Cleaned(StreamedText.cut(cleaned.text(), Bounds.MAX_ANSWER_CHARS),
                             cleaned.droppedMarkers());
                 }
-                deliver(processor.complete(turn, modelId, GenerativePrompt.answer(cleaned, sources), call, micros),
-                        pieces, micros, currentHistory(request));
+                AnsweredTurn answered = processor.complete(turn, modelId, GenerativePrompt.answer(cleaned, sources), call,
+                        micros);
+                if (turn.cache() != null && !turn.cache().hit() && turn.routing().failovers().isEmpty()) {
+                    // The answer as it left, under the key of the profile that gave all of it.
+                    responses.put(turn.cache().key(), new ResponseCache.Cached(answered.answer(),
+                            generation.modelVersion(), call.finishReason(), modelPieces),
+                            tenantOf(request).responseCache().ttl());
+                }
+                deliver(answered, pieces, micros, currentHistory(request));
             } catch (RuntimeException | StackOverflowError e) {
                 unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
             }
@@ -800,6 +883,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     @Override
     public void close() throws Exception {
         closed = true;
+        if (redis != null) {
+            redis.close();
+        }
         if (chatModels != null) {
             chatModels.values().forEach(SharedModels.Lease::close);
         }

@@ -734,7 +734,8 @@ class ConversationOperatorTest {
         // Replay: the breaker is closed now, but the journal says it was open for r2 (and only r2).
         ScriptedChatModel primaryAgain = ScriptedChatModel.register("routing-primary");
         ScriptedChatModel backupAgain = ScriptedChatModel.register("routing-backup");
-        var replay = settings.forReplay(models, Map.of(second.getValue().request().position(), List.of("primary")));
+        var replay = settings.forReplay(models, Map.of(second.getValue().request().position(), List.of("primary")),
+                Map.of());
         try (var h = harness(replay)) {
             h.open();
             h.processElement(second);
@@ -875,6 +876,79 @@ class ConversationOperatorTest {
             runMailbox(h);
             assertThat(backup.calls).isEmpty();
             assertThat(unanswered(h)).extracting(Rejection::reason).containsExactly(RejectReason.MODEL_FAILED);
+        }
+    }
+
+    @Test
+    void aRepeatedTurnIsAnsweredFromTheResponseCacheAndReplayServesTheSameHit() throws Exception {
+        redis.embedded.RedisServer server;
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        server = redis.embedded.RedisServer.builder().port(port).bind("127.0.0.1").setting("save \"\"").build();
+        server.start();
+        try {
+            ScriptedChatModel model = ScriptedChatModel.register("cached");
+            AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE,
+                    Map.of(MODEL, new ScriptedChatModel.Spec("cached")), new GenerationParams(0, 1, 64, 0, List.of()));
+            var tenants = new io.sluice.schemas.tenants.TenantRegistry(List.of(
+                    io.sluice.schemas.tenants.Tenant.withDefaults("acme").withResponseCache(
+                            new io.sluice.schemas.tenants.ResponseCachePolicy(Duration.ofMinutes(10), false)),
+                    io.sluice.schemas.tenants.Tenant.withDefaults("globex")));
+            var settings = new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
+                    models, 4, 16, false).withUnredactedTenants(List.of("acme", "globex")).withTenants(tenants)
+                    .withResponseCache(new io.sluice.operators.cache.ResponseCache.Settings(
+                            "redis://127.0.0.1:" + port, Duration.ofSeconds(2)));
+            StreamRecord<RetrievedRequest> repeated = turn("r2", "c2", "How do savepoints work?", 1000L, MODEL);
+            try (var h = harness(settings);
+                    var client = io.lettuce.core.RedisClient.create("redis://127.0.0.1:" + port);
+                    var redisConnection = client.connect()) {
+                h.open();
+                h.processElement(turn("r1", "c1", "How do savepoints work?", 1000L, MODEL));
+                model.answer(0, "Savepoints restore", " keyed state [1].");
+                runMailbox(h);
+                AnsweredTurn first = answers(h).get(0);
+                assertThat(first.cache().hit()).isFalse();
+                String key = first.cache().key();
+                assertThat(key).startsWith("sluice:resp:1:acme:");
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (redisConnection.sync().exists(key) == 0 && System.nanoTime() < deadline) {
+                    Thread.onSpinWait(); // the write is not waited for
+                }
+                h.processElement(repeated);
+                deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (answers(h).size() < 2 && System.nanoTime() < deadline) {
+                    runMailbox(h);
+                }
+                assertThat(model.calls).as("the repeated turn is not asked").hasSize(1);
+                AnsweredTurn hit = answers(h).get(1);
+                assertThat(hit.cache()).isEqualTo(new io.sluice.schemas.CacheUse(key, true));
+                assertThat(hit.answer()).isEqualTo(first.answer());
+                assertThat(hit.call().promptTokens() + hit.call().completionTokens()).isZero();
+                assertThat(hit.call().chunks()).isEqualTo(2);
+                // Another tenant asking the same is never served acme's answer (and caches nothing).
+                h.processElement(turn("globex", "r3", "c3", "How do savepoints work?", 1000L, MODEL));
+                assertThat(model.calls).hasSize(2);
+                model.answer(1, "Globex's own answer [1].");
+                runMailbox(h);
+                assertThat(answers(h).get(2).cache()).isNull();
+            }
+
+            // Replay: Redis holds nothing it needs; the journaled hit is served again, no model asked.
+            ScriptedChatModel again = ScriptedChatModel.register("cached");
+            var replay = settings.forReplay(models, Map.of(), Map.of(repeated.getValue().request().position(),
+                    new io.sluice.operators.cache.ResponseCache.Cached("Savepoints restore keyed state [1].",
+                            "cached-v7", "stop", 2)));
+            try (var h = harness(replay)) {
+                h.open();
+                h.processElement(repeated);
+                runMailbox(h);
+                assertThat(again.calls).isEmpty();
+                assertThat(answers(h)).singleElement().satisfies(t -> assertThat(t.cache().hit()).isTrue());
+            }
+        } finally {
+            server.stop();
         }
     }
 }

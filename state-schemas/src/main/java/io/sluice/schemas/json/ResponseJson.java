@@ -32,7 +32,7 @@ import java.io.UncheckedIOException;
  *  "model": {"version", "temperature", "topP", "maxTokens", "seed", "finishReason"},
  *  "usage": {"promptTokens", "completionTokens"}, "cost": {"usd", "priceVersion"},
  *  "routing": {"policyVersion", "rule", "intent", "profile", "profileVersion", "skipped": [{"profile", "reason"}],
- *              "failovers": [{"profile", "modelId", "pieces", "chars"}]},
+ *              "failovers": [{"profile", "modelId", "pieces", "chars"}]}, "responseCache": {"key", "hit"},
  *  "timings": {"embedMs", "retrieveMs", "compileMs", "answerMs"}}
  * }</pre>
  *
@@ -115,6 +115,7 @@ public final class ResponseJson {
                 .put("promptTokens", call.promptTokens())
                 .put("completionTokens", call.completionTokens());
         putRouting(root, turn.routing());
+        putCache(root, turn.cache());
         root.putObject("timings")
                 .put("embedMs", turn.timings().embedMicros() / 1000.0)
                 .put("retrieveMs", turn.timings().retrieveMicros() / 1000.0)
@@ -137,6 +138,13 @@ public final class ResponseJson {
             ArrayNode failovers = routing.putArray("failovers");
             decision.failovers().forEach(f -> failovers.addObject().put("profile", f.profile())
                     .put("modelId", f.modelId()).put("pieces", f.pieces()).put("chars", f.chars()));
+        }
+    }
+
+    /** Puts {@code cache} as {@code "responseCache"} into {@code parent} when a cache was consulted. */
+    public static void putCache(ObjectNode parent, io.sluice.schemas.CacheUse cache) {
+        if (cache != null) {
+            parent.putObject("responseCache").put("key", cache.key()).put("hit", cache.hit());
         }
     }
 

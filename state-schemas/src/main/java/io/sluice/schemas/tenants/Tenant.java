@@ -16,6 +16,8 @@ import java.util.List;
  * prompt-injection detector flags (null: {@link InjectionPolicy#STRIP}). {@code tier} is the label
  * routing rules match the tenant by (null: {@value #DEFAULT_TIER}); {@code residency}, when set,
  * keeps the tenant's turns off remote model profiles tagged with another residency (or none).
+ * {@code responseCache}, when set, lets the tenant's generative answers be served again from the
+ * response cache (null: never cached).
  */
 public record Tenant(
         String id,
@@ -30,7 +32,8 @@ public record Tenant(
         Limits limits,
         InjectionPolicy injection,
         String tier,
-        String residency) {
+        String residency,
+        ResponseCachePolicy responseCache) {
 
     /** The tier of tenants that name none. */
     public static final String DEFAULT_TIER = "standard";
@@ -39,7 +42,7 @@ public record Tenant(
     public Tenant(String id, int maxMessageChars, int topK, int maxTopK, int contextTokens, int maxContextTokens,
             String answerModel, List<String> models, PiiPolicy pii, Limits limits, InjectionPolicy injection) {
         this(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii, limits,
-                injection, DEFAULT_TIER, null);
+                injection, DEFAULT_TIER, null, null);
     }
 
     /** A tenant whose flagged sources are stripped (the default policy). */
@@ -122,19 +125,25 @@ public record Tenant(
     /** The same tenant held to {@code limits}. */
     public Tenant withLimits(Limits limits) {
         return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
-                limits, injection, tier, residency);
+                limits, injection, tier, residency, responseCache);
     }
 
     /** The same tenant with {@code policy} for flagged text. */
     public Tenant withInjection(InjectionPolicy policy) {
         return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
-                limits, policy, tier, residency);
+                limits, policy, tier, residency, responseCache);
     }
 
     /** The same tenant in {@code tier} with {@code residency} (null: none). */
     public Tenant withPlacement(String tier, String residency) {
         return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
-                limits, injection, tier, residency);
+                limits, injection, tier, residency, responseCache);
+    }
+
+    /** The same tenant with its answers cached by {@code policy} (null: never). */
+    public Tenant withResponseCache(ResponseCachePolicy policy) {
+        return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models, pii,
+                limits, injection, tier, residency, policy);
     }
 
     /** The same tenant with {@code limit} as its rate limit (null: unlimited). */

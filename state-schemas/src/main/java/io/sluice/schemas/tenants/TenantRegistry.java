@@ -27,7 +27,8 @@ import java.util.TreeMap;
  *               "tokenBudget": {"tokensPerDay": 2000000, "tokensPerMonth": 40000000},
  *               "keyTokenBudget": {"tokensPerDay": 500000},
  *               "modelTokenBudgets": {"remote": {"tokensPerMonth": 10000000}}, "maxInFlight": 16,
- *               "promptInjection": "strip", "tier": "gold", "residency": "eu"}]}
+ *               "promptInjection": "strip", "tier": "gold", "residency": "eu",
+ *               "responseCache": {"ttl": "1 h", "sampled": false}}]}
  * }</pre>
  *
  * Every field but {@code id} is optional and falls back to {@link Tenant#withDefaults}; without
@@ -98,7 +99,7 @@ public final class TenantRegistry implements Serializable {
                         limits(n),
                         n.hasNonNull("promptInjection") ? InjectionPolicy.parse(n.get("promptInjection").asText())
                                 : InjectionPolicy.STRIP,
-                        text(n, "tier"), text(n, "residency")));
+                        text(n, "tier"), text(n, "residency"), responseCache(n.get("responseCache"))));
             } catch (IllegalArgumentException e) {
                 throw new IOException("Tenants file " + file + ": " + e.getMessage(), e);
             }
@@ -170,6 +171,30 @@ public final class TenantRegistry implements Serializable {
         return burst == null ? RateLimit.of(rpm.intValue()) : new RateLimit(rpm.intValue(), burst.intValue());
     }
 
+    /** {@code "responseCache": {"ttl": "1 h", "sampled": false}} (both optional), or null when absent. */
+    private static ResponseCachePolicy responseCache(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isObject()) {
+            throw new IllegalArgumentException("'responseCache' must be {\"ttl\": \"1 h\", \"sampled\": false}");
+        }
+        java.time.Duration ttl = ResponseCachePolicy.DEFAULT_TTL;
+        String text = text(node, "ttl");
+        if (text != null) {
+            try {
+                ttl = org.apache.flink.util.TimeUtils.parseDuration(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("'responseCache.ttl' must be a duration such as \"1 h\"", e);
+            }
+        }
+        JsonNode sampled = node.get("sampled");
+        if (sampled != null && !sampled.isBoolean()) {
+            throw new IllegalArgumentException("'responseCache.sampled' must be true or false");
+        }
+        return new ResponseCachePolicy(ttl, sampled != null && sampled.asBoolean());
+    }
+
     /** The text field {@code field}, or null when absent; anything but text is refused. */
     private static String text(JsonNode tenant, String field) {
         JsonNode v = tenant.get(field);
@@ -212,17 +237,18 @@ public final class TenantRegistry implements Serializable {
     /** Serializable form: records are not, and Flink ships the registry inside a function. */
     private record TenantEntry(String id, int maxMessageChars, int topK, int maxTopK,
             int contextTokens, int maxContextTokens, String answerModel, ArrayList<String> models, PiiPolicy pii,
-            Limits limits, InjectionPolicy injection, String tier, String residency) implements Serializable {
+            Limits limits, InjectionPolicy injection, String tier, String residency,
+            ResponseCachePolicy responseCache) implements Serializable {
         static TenantEntry of(Tenant t) {
             return new TenantEntry(t.id(), t.maxMessageChars(), t.topK(), t.maxTopK(),
                     t.contextTokens(), t.maxContextTokens(), t.answerModel(),
                     t.models() == null ? null : new ArrayList<>(t.models()), t.pii(), t.limits(), t.injection(),
-                    t.tier(), t.residency());
+                    t.tier(), t.residency(), t.responseCache());
         }
 
         Tenant toTenant() {
             return new Tenant(id, maxMessageChars, topK, maxTopK, contextTokens, maxContextTokens, answerModel, models,
-                    pii, limits, injection, tier, residency);
+                    pii, limits, injection, tier, residency, responseCache);
         }
     }
 

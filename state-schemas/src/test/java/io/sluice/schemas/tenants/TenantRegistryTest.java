@@ -68,6 +68,29 @@ class TenantRegistryTest {
     }
 
     @Test
+    void aTenantNamesItsTierResidencyAndResponseCache(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("tenants.json");
+        Files.writeString(file, "{\"tenants\":[{\"id\":\"acme\",\"tier\":\"gold\",\"residency\":\"eu\","
+                + "\"responseCache\":{\"ttl\":\"30 min\",\"sampled\":true}},{\"id\":\"globex\",\"responseCache\":{}},"
+                + "{\"id\":\"initech\"}]}");
+        TenantRegistry registry = TenantRegistry.load(file);
+        Tenant acme = registry.find("acme").orElseThrow();
+        assertThat(acme.tier()).isEqualTo("gold");
+        assertThat(acme.residency()).isEqualTo("eu");
+        assertThat(acme.responseCache()).isEqualTo(new ResponseCachePolicy(java.time.Duration.ofMinutes(30), true));
+        assertThat(registry.find("globex").orElseThrow().responseCache())
+                .isEqualTo(new ResponseCachePolicy(ResponseCachePolicy.DEFAULT_TTL, false));
+        Tenant initech = registry.find("initech").orElseThrow();
+        assertThat(initech.tier()).isEqualTo(Tenant.DEFAULT_TIER);
+        assertThat(initech.residency()).isNull();
+        assertThat(initech.responseCache()).isNull();
+        Files.writeString(file, "{\"tenants\":[{\"id\":\"a\",\"responseCache\":{\"ttl\":\"soon\"}}]}");
+        assertThatThrownBy(() -> TenantRegistry.load(file)).hasMessageContaining("'responseCache.ttl' must be a duration");
+        Files.writeString(file, "{\"tenants\":[{\"id\":\"a\",\"tier\":3}]}");
+        assertThatThrownBy(() -> TenantRegistry.load(file)).hasMessageContaining("'tier' must be text");
+    }
+
+    @Test
     void aTenantMayHaveARateLimit(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("tenants.json");
         Files.writeString(file, "{\"tenants\":[{\"id\":\"acme\",\"rateLimit\":{\"requestsPerMinute\":300,\"burst\":20}},"
