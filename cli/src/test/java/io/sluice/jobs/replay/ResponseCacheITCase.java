@@ -110,6 +110,8 @@ class ResponseCacheITCase {
                 JsonNode again = ask(chat, "again", TestCorpus.ACME, question);
                 assertThat(again.path("responseCache").path("hit").asBoolean()).isTrue();
                 assertThat(again.path("responseCache").path("key").asText()).isEqualTo(key);
+                assertThat(again.path("responseCache").path("from").asText()).as("the turn whose answer it is")
+                        .isNotEmpty();
                 assertThat(again.path("answer").asText()).isEqualTo(first.path("answer").asText());
                 assertThat(again.path("usage").path("completionTokens").asLong()).isZero();
                 assertThat(remote.requests).as("no model call for the hit").hasSize(calls);

@@ -127,7 +127,8 @@ public final class AuditJournal {
             JsonNode c = turn.json();
             if (c.path("responseCache").path("hit").asBoolean(false)) {
                 hits.put(position, new ResponseCache.Cached(c.path("answer").asText(), modelVersion(c.path("modelCall")),
-                        c.path("modelCall").path("finishReason").asText(), c.path("modelCall").path("chunks").asInt()));
+                        c.path("modelCall").path("finishReason").asText(), c.path("modelCall").path("chunks").asInt(),
+                        c.path("responseCache").path("from").asText(null)));
             }
         });
         return hits;

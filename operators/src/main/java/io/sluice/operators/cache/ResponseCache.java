@@ -40,8 +40,12 @@ public final class ResponseCache {
         }
     }
 
-    /** An answer as cached: its text, the model version and finish reason, the pieces it came in. */
-    public record Cached(String text, String modelVersion, String finishReason, int pieces) implements Serializable {}
+    /**
+     * An answer as cached: its text, the model version and finish reason, the pieces it came in, and
+     * the turn that gave it ({@code from}: its request's position).
+     */
+    public record Cached(String text, String modelVersion, String finishReason, int pieces, String from)
+            implements Serializable {}
 
     /** Where entries are read and written. */
     public interface Store {
@@ -73,7 +77,7 @@ public final class ResponseCache {
 
     static byte[] encode(Cached c) {
         return MAPPER.createObjectNode().put("text", c.text()).put("modelVersion", c.modelVersion())
-                .put("finishReason", c.finishReason()).put("pieces", c.pieces()).toString()
+                .put("finishReason", c.finishReason()).put("pieces", c.pieces()).put("from", c.from()).toString()
                 .getBytes(StandardCharsets.UTF_8);
     }
 
@@ -85,7 +89,7 @@ public final class ResponseCache {
                 return null;
             }
             return new Cached(n.path("text").asText(), n.path("modelVersion").asText(),
-                    n.path("finishReason").asText(), Math.max(1, n.path("pieces").asInt()));
+                    n.path("finishReason").asText(), Math.max(1, n.path("pieces").asInt()), n.path("from").asText(null));
         } catch (java.io.IOException | RuntimeException e) {
             return null;
         }

@@ -272,6 +272,11 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient Map<String, SharedModels.Lease<ChatModel>> chatModels;
     /** Profiles whose breaker has gauges already. */
     private transient java.util.Set<String> breakerGauges;
+    /**
+     * Cache keys whose answer a turn of this subtask is computing, with the turns asking the same in
+     * the meantime: they wait for that answer instead of asking the model too (stampede protection).
+     */
+    private transient Map<String, Computation> computing;
     /** Where answers are cached: Redis when serving, the journal when replaying; null without a cache. */
     private transient ResponseCache.Store responses;
     private transient SharedModels.Lease<RedisCache> redis;
@@ -319,6 +324,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         inFlightByModel = new HashMap<>();
         parked = new HashMap<>();
         breakerGauges = new java.util.HashSet<>();
+        computing = new HashMap<>();
         metrics = new StageMetrics(getMetricGroup(), STAGE);
         group = getMetricGroup().addGroup("sluice").addGroup("conversation");
         group.gauge("inFlight", () -> inFlight);
@@ -544,8 +550,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         int attempt = 1;
         /** The response cache key of the turn; null when its answer is not cached. */
         String cacheKey;
-        /** Whether the answer came from the cache (set before the generation's future completes). */
-        volatile boolean cacheHit;
+        /** The cached answer it was given, or null (set before the generation's future completes). */
+        volatile ResponseCache.Cached cacheHit;
 
         Answering(PreparedTurn turn, AnswerStream stream, long startNanos) {
             this.turn = turn;
@@ -554,6 +560,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
     }
 
+    /** The turn computing a cache key's answer, and the turns waiting for it. */
+    private record Computation(Answering first, List<Answering> waiting) {}
+
     /**
      * Asks the turn's current profile for the answer, or for its continuation after a failover
      * (the answer so far as the start of the assistant's message, journaled under the turn's
@@ -561,6 +570,14 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      */
     private boolean generate(Answering a) throws Exception {
         ChatRequest request = a.turn.retrieved().request();
+        if (a.attempt == 1 && a.cacheKey != null) {
+            Computation same = computing.get(a.cacheKey);
+            if (same != null) {
+                same.waiting().add(a); // answered when the first one is (releaseWaiting)
+                return true;
+            }
+            computing.put(a.cacheKey, new Computation(a, new ArrayList<>()));
+        }
         String profile = a.turn.routing().profile();
         AnswerModels models = models(request);
         ChatModel model = model(profile, models.generative(profile).orElseThrow());
@@ -587,7 +604,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                     if (cached == null) {
                         return model.generate(asked, listener);
                     }
-                    a.cacheHit = true;
+                    a.cacheHit = cached;
                     String text = cached.text();
                     for (int i = 0; i < cached.pieces(); i++) { // in as many pieces as the model once sent
                         listener.onToken(text.substring(text.length() * i / cached.pieces(),
@@ -625,6 +642,12 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private void generationEnded(Answering a, String profile, String modelId, GenerationParams params,
             Generation result, Throwable error) throws Exception {
         ChatRequest request = a.turn.retrieved().request();
+        Computation computation = a.cacheKey == null ? null : computing.get(a.cacheKey);
+        List<Answering> waiting = List.of();
+        if (computation != null && computation.first() == a) {
+            computing.remove(a.cacheKey);
+            waiting = computation.waiting();
+        }
         if (error != null && backendFault(error)) {
             int chars = processor.answerLength(a.turn, a.stream.said())
                     - a.turn.routing().failovers().stream().mapToInt(RoutingDecision.Failover::chars).sum();
@@ -638,17 +661,20 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                     // Only before any text was sent (the router passes it over after): it answers afresh.
                     answerLocally(a.turn.retrieved(), currentHistory(request), next);
                     advance(request.conversationKey());
-                    return;
+                } else {
+                    a.attempt++;
+                    if (!generate(a)) {
+                        advance(request.conversationKey());
+                    }
                 }
-                a.attempt++;
-                if (!generate(a)) {
-                    advance(request.conversationKey());
-                }
+                releaseWaiting(waiting, null); // a failed-over answer is not the key's: they ask themselves
                 return;
             }
         }
         if (a.cacheKey != null) {
-            a.turn = a.turn.withCache(new io.sluice.schemas.CacheUse(a.cacheKey, a.cacheHit));
+            ResponseCache.Cached hit = a.cacheHit;
+            a.turn = a.turn.withCache(hit == null ? io.sluice.schemas.CacheUse.miss(a.cacheKey)
+                    : new io.sluice.schemas.CacheUse(a.cacheKey, true, hit.from()));
         }
         if (error == null) {
             StreamedText.Piece rest = a.stream.finish();
@@ -661,8 +687,42 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                         result.finishReason(), result.modelVersion());
             }
         }
-        finishGeneration(a.turn, profile, modelId, params, result, a.stream.chunks(), a.stream.currentPieces(), error,
-                (System.nanoTime() - a.startNanos) / 1000);
+        ResponseCache.Cached stored = finishGeneration(a.turn, profile, modelId, params, result, a.stream.chunks(),
+                a.stream.currentPieces(), error, (System.nanoTime() - a.startNanos) / 1000);
+        releaseWaiting(waiting, a.cacheHit != null ? a.cacheHit : stored);
+    }
+
+    /**
+     * The turns that waited for another's answer to the same cache key: each is answered with
+     * {@code answer} as a cache hit (it was reused; the audit row names the turn it came from), or,
+     * without one (the first failed, or failed over), asks for its own.
+     */
+    private void releaseWaiting(List<Answering> waiting, ResponseCache.Cached answer) throws Exception {
+        for (Answering w : waiting) {
+            ChatRequest r = w.turn.retrieved().request();
+            setCurrentKey(r.conversationKey());
+            if (answer == null) {
+                if (!generate(w)) {
+                    advance(r.conversationKey());
+                }
+                continue;
+            }
+            w.cacheHit = answer;
+            w.stream.nextModel();
+            String text = answer.text();
+            for (int i = 0; i < answer.pieces(); i++) {
+                StreamedText.Piece piece = w.stream.accept(text.substring(text.length() * i / answer.pieces(),
+                        text.length() * (i + 1) / answer.pieces()));
+                if (piece != null) {
+                    emit(ResponseEvent.chunk(r, piece.sequence(), piece.text()), r);
+                }
+            }
+            String profile = w.turn.routing().profile();
+            AnswerModels models = models(r);
+            generationEnded(w, profile, model(profile, models.generative(profile).orElseThrow()).modelId(),
+                    models.params(profile, r.requestId()), new Generation(text, 0, 0, answer.finishReason(),
+                            answer.modelVersion()), null);
+        }
     }
 
     /**
@@ -705,9 +765,12 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
     }
 
-    private void finishGeneration(PreparedTurn turn, String profile, String modelId, GenerationParams params,
-            Generation generation, int pieces, int modelPieces, Throwable error, long micros) throws Exception {
+    /** Ends a generative turn: answered or refused; returns what it stored in the response cache (or null). */
+    private ResponseCache.Cached finishGeneration(PreparedTurn turn, String profile, String modelId,
+            GenerationParams params, Generation generation, int pieces, int modelPieces, Throwable error, long micros)
+            throws Exception {
         ChatRequest request = turn.retrieved().request();
+        ResponseCache.Cached stored = null;
         if (error != null) {
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                     ? error.getCause() : error;
@@ -734,9 +797,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                         micros);
                 if (turn.cache() != null && !turn.cache().hit() && turn.routing().failovers().isEmpty()) {
                     // The answer as it left, under the key of the profile that gave all of it.
-                    responses.put(turn.cache().key(), new ResponseCache.Cached(answered.answer(),
-                            generation.modelVersion(), call.finishReason(), modelPieces),
-                            tenantOf(request).responseCache().ttl());
+                    stored = new ResponseCache.Cached(answered.answer(), generation.modelVersion(),
+                            call.finishReason(), modelPieces, request.position());
+                    responses.put(turn.cache().key(), stored, tenantOf(request).responseCache().ttl());
                 }
                 deliver(answered, pieces, micros, currentHistory(request));
             } catch (RuntimeException | StackOverflowError e) {
@@ -744,6 +807,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             }
         }
         advance(request.conversationKey());
+        return stored;
     }
 
     /** Drops the answered head of the queue and starts the next turn, if any. */

@@ -57,7 +57,7 @@ class ResponseCacheTest {
 
     @Test
     void entriesRoundTripAndGarbageIsAMiss() {
-        var c = new ResponseCache.Cached("Thirty days [1].", "qwen-7b", "stop", 3);
+        var c = new ResponseCache.Cached("Thirty days [1].", "qwen-7b", "stop", 3, "0:42");
         assertThat(ResponseCache.decode(ResponseCache.encode(c))).isEqualTo(c);
         assertThat(ResponseCache.decode("not json".getBytes())).isNull();
         assertThat(ResponseCache.decode("{\"pieces\": 2}".getBytes())).isNull();

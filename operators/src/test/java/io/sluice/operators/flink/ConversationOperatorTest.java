@@ -906,6 +906,7 @@ class ConversationOperatorTest {
                     var redisConnection = client.connect()) {
                 h.open();
                 h.processElement(turn("r1", "c1", "How do savepoints work?", 1000L, MODEL));
+                awaitCalls(model, 1); // asked once the cache lookup missed, on Redis's thread
                 model.answer(0, "Savepoints restore", " keyed state [1].");
                 runMailbox(h);
                 AnsweredTurn first = answers(h).get(0);
@@ -923,23 +924,43 @@ class ConversationOperatorTest {
                 }
                 assertThat(model.calls).as("the repeated turn is not asked").hasSize(1);
                 AnsweredTurn hit = answers(h).get(1);
-                assertThat(hit.cache()).isEqualTo(new io.sluice.schemas.CacheUse(key, true));
+                assertThat(hit.cache()).isEqualTo(new io.sluice.schemas.CacheUse(key, true,
+                        first.request().position()));
                 assertThat(hit.answer()).isEqualTo(first.answer());
                 assertThat(hit.call().promptTokens() + hit.call().completionTokens()).isZero();
                 assertThat(hit.call().chunks()).isEqualTo(2);
+                // Stampede: the same question twice more while the model is still asked for a fresher
+                // context's answer is asked once; the second waits for the first and reuses its answer.
+                redisConnection.sync().del(key);
+                h.processElement(turn("r4", "c4", "How do savepoints work?", 1000L, MODEL));
+                h.processElement(turn("r5", "c5", "How do savepoints work?", 1000L, MODEL));
+                awaitCalls(model, 2);
+                runMailbox(h);
+                assertThat(model.calls).as("one model call for two identical misses").hasSize(2);
+                model.answer(1, "Savepoints restore", " keyed state [1].");
+                runMailbox(h);
+                List<AnsweredTurn> all = answers(h);
+                AnsweredTurn computed = all.get(all.size() - 2);
+                AnsweredTurn reused = all.get(all.size() - 1);
+                assertThat(computed.request().requestId()).isEqualTo("r4");
+                assertThat(computed.cache().hit()).isFalse();
+                assertThat(reused.request().requestId()).isEqualTo("r5");
+                assertThat(reused.cache()).isEqualTo(new io.sluice.schemas.CacheUse(key, true,
+                        computed.request().position()));
+                assertThat(reused.answer()).isEqualTo(computed.answer());
                 // Another tenant asking the same is never served acme's answer (and caches nothing).
                 h.processElement(turn("globex", "r3", "c3", "How do savepoints work?", 1000L, MODEL));
-                assertThat(model.calls).hasSize(2);
-                model.answer(1, "Globex's own answer [1].");
+                awaitCalls(model, 3);
+                model.answer(2, "Globex's own answer [1].");
                 runMailbox(h);
-                assertThat(answers(h).get(2).cache()).isNull();
+                assertThat(answers(h).get(4).cache()).isNull();
             }
 
             // Replay: Redis holds nothing it needs; the journaled hit is served again, no model asked.
             ScriptedChatModel again = ScriptedChatModel.register("cached");
             var replay = settings.forReplay(models, Map.of(), Map.of(repeated.getValue().request().position(),
                     new io.sluice.operators.cache.ResponseCache.Cached("Savepoints restore keyed state [1].",
-                            "cached-v7", "stop", 2)));
+                            "cached-v7", "stop", 2, "0:1")));
             try (var h = harness(replay)) {
                 h.open();
                 h.processElement(repeated);
@@ -950,5 +971,14 @@ class ConversationOperatorTest {
         } finally {
             server.stop();
         }
+    }
+
+    /** Waits until {@code model} has been asked {@code n} times (calls made on another thread). */
+    private static void awaitCalls(ScriptedChatModel model, int n) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (model.calls.size() < n && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(model.calls).hasSize(n);
     }
 }

@@ -32,7 +32,7 @@ import java.io.UncheckedIOException;
  *  "model": {"version", "temperature", "topP", "maxTokens", "seed", "finishReason"},
  *  "usage": {"promptTokens", "completionTokens"}, "cost": {"usd", "priceVersion"},
  *  "routing": {"policyVersion", "rule", "intent", "profile", "profileVersion", "skipped": [{"profile", "reason"}],
- *              "failovers": [{"profile", "modelId", "pieces", "chars"}]}, "responseCache": {"key", "hit"},
+ *              "failovers": [{"profile", "modelId", "pieces", "chars"}]}, "responseCache": {"key", "hit", "from"},
  *  "timings": {"embedMs", "retrieveMs", "compileMs", "answerMs"}}
  * }</pre>
  *
@@ -144,7 +144,10 @@ public final class ResponseJson {
     /** Puts {@code cache} as {@code "responseCache"} into {@code parent} when a cache was consulted. */
     public static void putCache(ObjectNode parent, io.sluice.schemas.CacheUse cache) {
         if (cache != null) {
-            parent.putObject("responseCache").put("key", cache.key()).put("hit", cache.hit());
+            var node = parent.putObject("responseCache").put("key", cache.key()).put("hit", cache.hit());
+            if (cache.from() != null) {
+                node.put("from", cache.from());
+            }
         }
     }
 
