@@ -4,7 +4,10 @@ import io.sluice.local.EmbeddedRedis;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.batch.QuestionEmbedder;
+import io.sluice.model.chat.GenerationParams;
 import io.sluice.operators.cache.EmbeddingCache;
+import io.sluice.operators.cache.RedisCache;
+import io.sluice.operators.cache.ResponseCache;
 import io.sluice.schemas.ChatRequest;
 
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
@@ -31,9 +34,12 @@ import java.util.concurrent.Callable;
  * twice, once without a cache and once with a real redis-server, questions drawn from a pool with
  * Zipf-distributed popularity (a few questions asked often, most rarely — how FAQ traffic looks).
  * What the cache buys depends on that repeat rate; the table says which one it was measured at.
+ * Then the response cache's lookups on the same stream: how long a hit and a miss take, and how many
+ * model calls the hits save.
  */
 @Command(name = "cache", mixinStandardHelpOptions = true,
-        description = "Embed stage with and without the Redis embedding cache, on repeated questions.")
+        description = "Embed stage with and without the Redis embedding cache, and response-cache lookups, on "
+                + "repeated questions.")
 public final class CacheBenchmark implements Callable<Integer> {
 
     @Option(names = "--questions", description = "Questions embedded per run (default: ${DEFAULT-VALUE}).")
@@ -86,21 +92,33 @@ public final class CacheBenchmark implements Callable<Integer> {
         Run plain = run(new QuestionEmbedder(EmbeddingModels.BUNDLED_MINILM, runtime), batches);
         log.printf(Locale.ROOT, "no cache: %.0f questions/s%n", plain.questionsPerSecond());
         Run cached;
+        Lookups lookups;
         try (EmbeddedRedis redis = EmbeddedRedis.start()) {
             cached = run(new QuestionEmbedder(EmbeddingModels.BUNDLED_MINILM, runtime,
-                    new EmbeddingCache.Settings(redis.uri(), Duration.ofMinutes(5), Duration.ofMillis(50))), batches);
+                    new EmbeddingCache.Settings(redis.uri(), Duration.ofMinutes(5), TIMEOUT)), batches);
+            log.printf(Locale.ROOT, "cache: %.0f questions/s%n", cached.questionsPerSecond());
+            lookups = responseCache(redis.uri(), batches);
         }
-        log.printf(Locale.ROOT, "cache: %.0f questions/s%n", cached.questionsPerSecond());
 
         StringBuilder table = new StringBuilder();
         table.append(String.format(Locale.ROOT, "Measured %s: %d questions, %d distinct (pool %d, Zipf %.2f, seed %d), "
                 + "batches of %d, bundled MiniLM fp32 with %d intra-op thread(s), redis-server 7 on the same machine, "
-                + "cold cache at the start.%n%n", LocalDate.now(ZoneOffset.UTC), questions, distinct, pool, zipf, seed,
+                + "cold cache at the start, lookups bounded by 5 ms (the default).%n%n", LocalDate.now(ZoneOffset.UTC), questions, distinct, pool, zipf, seed,
                 batch, threads));
         table.append("| embed stage | questions/s | batch p50 | batch p99 | cache hits | × no cache |\n");
         table.append("|---|---:|---:|---:|---:|---:|\n");
         table.append(row("no cache", plain, plain));
         table.append(row("Redis embedding cache", cached, plain));
+        table.append(String.format(Locale.ROOT, "%nThe response cache on the same stream of questions as turns (each key "
+                + "looked up; a miss stands for a model call and stores a %d-character answer, not waited for):%n%n",
+                ANSWER.length()));
+        table.append("| response cache | lookups | hits = model calls saved | hit lookup p50 | hit lookup p99 "
+                + "| miss lookup p50 | miss lookup p99 |\n");
+        table.append("|---|---:|---:|---:|---:|---:|---:|\n");
+        table.append(String.format(Locale.ROOT, "| Redis, same machine | %d | %d (%.1f %%) | %.0f µs | %.0f µs | %.0f µs "
+                + "| %.0f µs |%n", questions, lookups.hits().length, 100.0 * lookups.hits().length / questions,
+                percentile(lookups.hits(), 0.5), percentile(lookups.hits(), 0.99), percentile(lookups.misses(), 0.5),
+                percentile(lookups.misses(), 0.99)));
         BenchServing.publish(table.toString(), output, out, log);
         return 0;
     }
@@ -109,6 +127,47 @@ public final class CacheBenchmark implements Callable<Integer> {
         return String.format(Locale.ROOT, "| %s | %.0f | %.1f ms | %.1f ms | %.1f %% | %.2f |%n", name,
                 r.questionsPerSecond(), r.percentile(0.50) / 1000.0, r.percentile(0.99) / 1000.0,
                 100.0 * r.hits() / questions, r.questionsPerSecond() / baseline.questionsPerSecond());
+    }
+
+    /** The default of sluice.cache.timeout: a lookup slower than this is a miss. */
+    private static final Duration TIMEOUT = Duration.ofMillis(5);
+
+    private static final String ANSWER = ("Refunds are paid back to the original payment method within ten business "
+            + "days of the return being received [1]. ").repeat(5);
+
+    /** Lookup latencies of the response cache in microseconds, hits and misses apart, sorted. */
+    private record Lookups(long[] hits, long[] misses) {}
+
+    private static double percentile(long[] sorted, double p) {
+        return sorted.length == 0 ? Double.NaN
+                : sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+    }
+
+    private Lookups responseCache(String uri, List<List<ChatRequest>> batches) throws Exception {
+        List<Long> hits = new ArrayList<>();
+        List<Long> misses = new ArrayList<>();
+        GenerationParams greedy = new GenerationParams(0, 1, 512, 0, List.of());
+        try (RedisCache redis = new RedisCache(uri, TIMEOUT)) {
+            ResponseCache.Redis store = new ResponseCache.Redis(redis);
+            for (List<ChatRequest> batch : batches) {
+                for (ChatRequest r : batch) {
+                    String key = ResponseCache.key(r.tenantId(), "remote", 0, "openai-compatible:model", 0, 2, "snap",
+                            EmbeddingModels.BUNDLED_MINILM, io.sluice.schemas.Hashing.sha256Hex(r.message()), greedy);
+                    long t0 = System.nanoTime();
+                    ResponseCache.Cached found = store.get(key, r.position()).get();
+                    long micros = (System.nanoTime() - t0) / 1000;
+                    if (found != null) {
+                        hits.add(micros);
+                    } else {
+                        misses.add(micros);
+                        store.put(key, new ResponseCache.Cached(ANSWER, "model-1", "stop", 40, r.position()),
+                                Duration.ofHours(1));
+                    }
+                }
+            }
+        }
+        return new Lookups(hits.stream().mapToLong(Long::longValue).sorted().toArray(),
+                misses.stream().mapToLong(Long::longValue).sorted().toArray());
     }
 
     /** The question stream: each question drawn from the pool by its Zipf rank. */

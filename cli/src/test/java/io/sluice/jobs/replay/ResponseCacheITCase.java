@@ -88,6 +88,8 @@ class ResponseCacheITCase {
                     """.formatted(TestCorpus.ACME, OTHER)).toString());
             conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, remote.baseUrl());
             conf.set(ServingOptions.ANSWER_REMOTE_MODEL, "echo");
+            // Generous for a loaded test machine: here a slow lookup would be a miss, and the test expects a hit.
+            conf.set(ServingOptions.CACHE_TIMEOUT, Duration.ofSeconds(2));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.configure(conf);
             env.enableCheckpointing(500);

@@ -175,7 +175,7 @@ public final class ServingOptions {
                     .withDescription("How long a question's vector stays in the embedding cache; 0: no embedding cache.");
 
     public static final ConfigOption<Duration> CACHE_TIMEOUT =
-            ConfigOptions.key("sluice.cache.timeout").durationType().defaultValue(Duration.ofMillis(50))
+            ConfigOptions.key("sluice.cache.timeout").durationType().defaultValue(Duration.ofMillis(5))
                     .withDescription("Longest a cache lookup waits for Redis; then it is a miss.");
 
     public static final ConfigOption<String> ROUTING_POLICY =
