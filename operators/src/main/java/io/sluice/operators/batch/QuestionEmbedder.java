@@ -61,10 +61,7 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
             redis = SharedModels.acquire("redis|" + cache.redisUri(),
                     () -> new RedisCache(cache.redisUri(), cache.timeout()));
             embeddings = new EmbeddingCache(redis.get(), cache.ttl());
-            var group = metrics.addGroup("sluice").addGroup(STAGE).addGroup("cache");
-            group.gauge("hits", embeddings::hits);
-            group.gauge("misses", embeddings::misses);
-            group.gauge("errors", embeddings::errors);
+            embeddings.stats().register(metrics.addGroup("sluice").addGroup(STAGE).addGroup("cache"));
         }
     }
 
@@ -85,7 +82,7 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
 
     /** Questions whose vector came from the cache (0 without one). */
     public long cacheHits() {
-        return embeddings == null ? 0 : embeddings.hits();
+        return embeddings == null ? 0 : embeddings.stats().hits();
     }
 
     /** The batch's vectors: those in the cache, and the rest embedded in one call and cached. */

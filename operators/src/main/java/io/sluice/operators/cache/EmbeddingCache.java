@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Question vectors in Redis, keyed by (embedding model version, tenant, text): a repeated question
@@ -22,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>No journal is needed for replay: an entry is the vector the same model computes for the same
  * text (vectors do not depend on their batch), so a hit changes nothing a turn records. Lookups wait
  * at most the connection's timeout; an error or a timeout is a miss for the whole batch, counted in
- * {@link #errors}; writes are not waited for.
+ * {@link #stats}; writes are not waited for.
  */
 public final class EmbeddingCache {
 
@@ -39,9 +38,7 @@ public final class EmbeddingCache {
 
     private final RedisCache redis;
     private final Duration ttl;
-    private final AtomicLong hits = new AtomicLong();
-    private final AtomicLong misses = new AtomicLong();
-    private final AtomicLong errors = new AtomicLong();
+    private final CacheStats stats = new CacheStats();
 
     public EmbeddingCache(RedisCache redis, Duration ttl) {
         this.redis = redis;
@@ -59,9 +56,9 @@ public final class EmbeddingCache {
         float[][] found = new float[entries.size()][];
         RedisAsyncCommands<byte[], byte[]> commands = redis.commands();
         if (commands == null || entries.isEmpty()) {
-            misses.addAndGet(entries.size());
+            stats.misses(entries.size());
             if (commands == null) {
-                errors.incrementAndGet();
+                stats.error();
             }
             return found;
         }
@@ -77,10 +74,10 @@ public final class EmbeddingCache {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            errors.incrementAndGet();
+            stats.error();
         }
         for (float[] v : found) {
-            (v == null ? misses : hits).incrementAndGet();
+            stats.lookedUp(v != null);
         }
         return found;
     }
@@ -94,7 +91,7 @@ public final class EmbeddingCache {
         for (int i = 0; i < entries.size(); i++) {
             commands.psetex(key(modelId, entries.get(i)), ttl.toMillis(), encode(vectors.get(i)))
                     .exceptionally(e -> {
-                        errors.incrementAndGet();
+                        stats.error();
                         return null;
                     });
         }
@@ -131,15 +128,7 @@ public final class EmbeddingCache {
         return v;
     }
 
-    public long hits() {
-        return hits.get();
-    }
-
-    public long misses() {
-        return misses.get();
-    }
-
-    public long errors() {
-        return errors.get();
+    public CacheStats stats() {
+        return stats;
     }
 }

@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Generative answers kept in Redis and served again for the same turn. The key is a hash of
@@ -98,9 +97,7 @@ public final class ResponseCache {
     /** Entries in Redis: a lookup that fails or outlasts the connection's timeout is a miss. */
     public static final class Redis implements Store {
         private final RedisCache redis;
-        private final AtomicLong hits = new AtomicLong();
-        private final AtomicLong misses = new AtomicLong();
-        private final AtomicLong errors = new AtomicLong();
+        private final CacheStats stats = new CacheStats();
 
         public Redis(RedisCache redis) {
             this.redis = redis;
@@ -110,18 +107,18 @@ public final class ResponseCache {
         public CompletableFuture<Cached> get(String key, String position) {
             RedisAsyncCommands<byte[], byte[]> commands = redis.commands();
             if (commands == null) {
-                errors.incrementAndGet();
-                misses.incrementAndGet();
+                stats.error();
+                stats.lookedUp(false);
                 return CompletableFuture.completedFuture(null);
             }
             return commands.get(key.getBytes(StandardCharsets.UTF_8)).toCompletableFuture()
                     .orTimeout(redis.timeout().toMillis(), TimeUnit.MILLISECONDS)
                     .handle((bytes, error) -> {
                         if (error != null) {
-                            errors.incrementAndGet();
+                            stats.error();
                         }
                         Cached c = error == null && bytes != null ? decode(bytes) : null;
-                        (c == null ? misses : hits).incrementAndGet();
+                        stats.lookedUp(c != null);
                         return c;
                     });
         }
@@ -132,22 +129,14 @@ public final class ResponseCache {
             if (commands != null) {
                 commands.psetex(key.getBytes(StandardCharsets.UTF_8), ttl.toMillis(), encode(value))
                         .exceptionally(e -> {
-                            errors.incrementAndGet();
+                            stats.error();
                             return null;
                         });
             }
         }
 
-        public long hits() {
-            return hits.get();
-        }
-
-        public long misses() {
-            return misses.get();
-        }
-
-        public long errors() {
-            return errors.get();
+        public CacheStats stats() {
+            return stats;
         }
     }
 

@@ -346,10 +346,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             redis = SharedModels.acquire("redis|" + cache.redisUri(), () -> new RedisCache(cache.redisUri(),
                     cache.timeout()));
             ResponseCache.Redis store = new ResponseCache.Redis(redis.get());
-            var c = group.addGroup("responseCache");
-            c.gauge("hits", store::hits);
-            c.gauge("misses", store::misses);
-            c.gauge("errors", store::errors);
+            store.stats().register(group.addGroup("responseCache"));
             responses = store;
         }
         // Every model of the versions known now opens here; a later version's new ones on first use.

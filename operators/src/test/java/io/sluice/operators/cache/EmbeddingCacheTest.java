@@ -59,8 +59,8 @@ class EmbeddingCacheTest {
             assertThat(others[0]).as("another model version").isNull();
             assertThat(cache.lookup("m@1", List.of(new EmbeddingCache.Entry("globex", acme.text())))[0])
                     .as("another tenant").isNull();
-            assertThat(cache.hits()).isPositive();
-            assertThat(cache.errors()).isZero();
+            assertThat(cache.stats().hits()).isPositive();
+            assertThat(cache.stats().errors()).isZero();
         }
     }
 
@@ -100,7 +100,7 @@ class EmbeddingCacheTest {
             assertThat(cache.lookup("m@1", List.of(entry))[0]).isNull();
             assertThat((System.nanoTime() - t0) / 1_000_000).as("no new connection attempt within the back-off")
                     .isLessThan(RedisCache.RETRY_AFTER.toMillis());
-            assertThat(cache.errors()).isEqualTo(2);
+            assertThat(cache.stats().errors()).isEqualTo(2);
         }
     }
 

@@ -52,6 +52,13 @@ final class ScriptedChatModel implements ChatModel {
 
     /** Streams {@code pieces} for call {@code index} on another thread and completes it. */
     void answer(int index, String... pieces) throws InterruptedException {
+        stream(index, pieces, (call, text) -> call.result().complete(
+                new Generation(text, 30, pieces.length, "stop", name + "-v7")));
+    }
+
+    /** Streams {@code pieces} for call {@code index} on another thread, as a model does, then ends it by {@code end}. */
+    private void stream(int index, String[] pieces, java.util.function.BiConsumer<Call, String> end)
+            throws InterruptedException {
         Call call = calls.get(index);
         Thread t = new Thread(() -> {
             StringBuilder text = new StringBuilder();
@@ -59,7 +66,7 @@ final class ScriptedChatModel implements ChatModel {
                 text.append(p);
                 call.tokens().onToken(p);
             }
-            call.result().complete(new Generation(text.toString(), 30, pieces.length, "stop", name + "-v7"));
+            end.accept(call, text.toString());
         });
         t.start();
         t.join();
@@ -74,17 +81,8 @@ final class ScriptedChatModel implements ChatModel {
 
     /** Streams {@code pieces} for call {@code index}, then fails it as a broken stream (the backend's fault). */
     void streamThenFailBackend(int index, String message, String... pieces) throws InterruptedException {
-        Call call = calls.get(index);
-        Thread t = new Thread(() -> {
-            StringBuilder text = new StringBuilder();
-            for (String p : pieces) {
-                text.append(p);
-                call.tokens().onToken(p);
-            }
-            call.result().completeExceptionally(new GenerationException(message, text.toString(), false, true, null));
-        });
-        t.start();
-        t.join();
+        stream(index, pieces, (call, text) -> call.result().completeExceptionally(
+                new GenerationException(message, text, false, true, null)));
     }
 
     /** Fails call {@code index} as a backend at fault would (unreachable, overloaded): breakers count it. */
