@@ -267,6 +267,11 @@ public final class ServingOptions {
                             + "has none free waits while other models' turns go on; input waits only when 16 times as "
                             + "many turns are parked.");
 
+    public static final ConfigOption<List<String>> CONVERSATION_LANES =
+            ConfigOptions.key("sluice.conversation.lanes").stringType().asList().noDefaultValue()
+                    .withDescription("Tenant tiers in priority order: turns waiting for a model slot start by "
+                            + "these lanes first, then every other tier; unset: one lane, oldest first.");
+
     public static final ConfigOption<Integer> CONVERSATION_MAX_PENDING_TURNS =
             ConfigOptions.key("sluice.conversation.max-pending-turns").intType().defaultValue(16)
                     .withDescription("Turns of one conversation that may wait for the answer before them; "

@@ -193,6 +193,7 @@ public final class ServingJob {
                         .withFlagOnlyTenants(tenants.all().stream()
                                 .filter(t -> t.injection() == InjectionPolicy.FLAG).map(Tenant::id).toList())
                         .withTenants(tenants)
+                        .withLanes(conf.getOptional(ServingOptions.CONVERSATION_LANES).orElse(List.of()))
                         .withResponseCache(new ResponseCache.Settings(conf.get(ServingOptions.CACHE_REDIS_URI),
                                 conf.get(ServingOptions.CACHE_TIMEOUT)));
                 return new Settings(indexDir, snapshot, model, runtime,

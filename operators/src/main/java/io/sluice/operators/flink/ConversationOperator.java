@@ -21,6 +21,7 @@ import io.sluice.operators.cache.RedisCache;
 import io.sluice.operators.cache.ResponseCache;
 import io.sluice.operators.context.ContextCompiler;
 import io.sluice.operators.conversation.AnswerStream;
+import io.sluice.operators.conversation.ParkedTurns;
 import io.sluice.operators.conversation.StreamedText;
 import io.sluice.operators.conversation.TurnProcessor;
 import io.sluice.operators.conversation.TurnProcessor.PreparedTurn;
@@ -87,7 +88,8 @@ import java.util.stream.Collectors;
  * {@code processElement}: tokens and results come back as mailbox actions on the task thread, as in
  * Flink's async I/O operator. Each answer model runs at most {@code maxInFlight} generations of a
  * subtask at once; a turn whose model has none free is parked (it stays the head of its
- * conversation's {@code pending} list) and starts when one of that model's generations ends. Input
+ * conversation's {@code pending} list) and starts when one of that model's generations ends, higher
+ * priority lanes (tenant tiers, {@link ParkedTurns}) first. Input
  * waits for a model only when {@value #PARKED_PER_SLOT} times {@code maxInFlight} turns are parked:
  * extractive turns and turns of other models go on while one backend is slow or hung (its breaker
  * and timeouts bound how long).
@@ -163,7 +165,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             TenantRegistry tenants,
             TreeMap<String, TreeSet<String>> journaledOpenBreakers,
             ResponseCache.Settings responseCache,
-            TreeMap<String, ResponseCache.Cached> journaledResponses) implements Serializable {
+            TreeMap<String, ResponseCache.Cached> journaledResponses,
+            ArrayList<String> lanes) implements Serializable {
 
         /** The defaults of {@code sluice.conversation.duplicate-window-ids} and {@code duplicate-window}. */
         public static final int DEFAULT_WINDOW_IDS = 256;
@@ -174,6 +177,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             flagOnlyTenants = flagOnlyTenants == null ? new TreeSet<>() : new TreeSet<>(flagOnlyTenants);
             journaledOpenBreakers = journaledOpenBreakers == null ? null : new TreeMap<>(journaledOpenBreakers);
             journaledResponses = journaledResponses == null ? null : new TreeMap<>(journaledResponses);
+            lanes = lanes == null ? new ArrayList<>() : new ArrayList<>(lanes);
             if (maxTurns < 1 || maxInFlight < 1 || maxPendingTurns < 1 || duplicateWindowIds < 1) {
                 throw new IllegalArgumentException(
                         "max turns, max in-flight, max pending turns and duplicate window ids must be positive");
@@ -184,28 +188,28 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings(int maxTurns, Duration historyTtl, String embeddingModel, AnswerModels answerModels,
                 int maxInFlight, int maxPendingTurns, int duplicateWindowIds, Duration duplicateWindow, boolean replay) {
             this(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns, duplicateWindowIds,
-                    duplicateWindow, replay, null, null, null, null, null, null, null);
+                    duplicateWindow, replay, null, null, null, null, null, null, null, null);
         }
 
         /** These settings, with the answers of {@code tenants} left unredacted (their policy allows it). */
         public Settings withUnredactedTenants(java.util.Collection<String> tenants) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, new TreeSet<>(tenants), flagOnlyTenants, this.tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses);
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes);
         }
 
         /** These settings, with the sources of {@code tenants} flagged as prompt injection kept in the context. */
         public Settings withFlagOnlyTenants(java.util.Collection<String> tenants) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, new TreeSet<>(tenants), this.tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses);
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes);
         }
 
         /** These settings, with turns priced by {@code table} (null: no cost). */
         public Settings withPrices(PriceTable table) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, table, unredactedTenants, flagOnlyTenants, tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses);
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes);
         }
 
         /**
@@ -215,14 +219,24 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings withTenants(TenantRegistry registry) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, registry,
-                    journaledOpenBreakers, responseCache, journaledResponses);
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes);
+        }
+
+        /**
+         * These settings, with turns waiting for a model slot started by priority lane: the tenant
+         * tiers in {@code tiers} first, in that order, then every other tier.
+         */
+        public Settings withLanes(java.util.Collection<String> tiers) {
+            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
+                    duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, tenants,
+                    journaledOpenBreakers, responseCache, journaledResponses, new ArrayList<>(tiers));
         }
 
         /** These settings, with answers of tenants that allow it cached in the Redis of {@code cache}. */
         public Settings withResponseCache(ResponseCache.Settings cache) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, tenants,
-                    journaledOpenBreakers, cache, journaledResponses);
+                    journaledOpenBreakers, cache, journaledResponses, lanes);
         }
 
         /** With the default duplicate window. */
@@ -253,7 +267,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             openBreakers.forEach((position, profiles) -> journal.put(position, new TreeSet<>(profiles)));
             return new Settings(maxTurns, historyTtl, embeddingModel, models, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, true, prices, unredactedTenants, flagOnlyTenants, tenants,
-                    journal, responseCache, new TreeMap<>(cacheHits));
+                    journal, responseCache, new TreeMap<>(cacheHits), lanes);
         }
     }
 
@@ -285,7 +299,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     /** Generations running, by answer model. */
     private transient Map<String, Integer> inFlightByModel;
     /** Conversations whose head turn waits for a free generation of the model, in arrival order. */
-    private transient Map<String, java.util.ArrayDeque<String>> parked;
+    private transient ParkedTurns parked;
     private transient int parkedTurns;
     private transient boolean closed;
     private transient StageMetrics metrics;
@@ -322,7 +336,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 settings.flagOnlyTenants());
         chatModels = new HashMap<>();
         inFlightByModel = new HashMap<>();
-        parked = new HashMap<>();
+        parked = new ParkedTurns(settings.lanes());
         breakerGauges = new java.util.HashSet<>();
         computing = new HashMap<>();
         metrics = new StageMetrics(getMetricGroup(), STAGE);
@@ -515,7 +529,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             return;
         }
         if (inFlightByModel.getOrDefault(modelName, 0) >= settings.maxInFlight()) {
-            parked.computeIfAbsent(modelName, m -> new java.util.ArrayDeque<>()).addLast(request.conversationKey());
+            Tenant tenant = tenantOf(request);
+            parked.park(modelName, tenant == null ? Tenant.DEFAULT_TIER : tenant.tier(), request.conversationKey());
             parkedTurns++;
             return;
         }
@@ -747,12 +762,16 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         return cause instanceof GenerationException g && g.backendFault();
     }
 
-    /** Starts the turns parked for {@code model}, oldest first, while it has generations free. */
+    /**
+     * Starts the turns parked for {@code model}, highest lane first and oldest first within one,
+     * while it has generations free.
+     */
     private void startParked(String model) throws Exception {
-        java.util.ArrayDeque<String> waiting = parked.get(model);
-        while (waiting != null && !waiting.isEmpty()
-                && inFlightByModel.getOrDefault(model, 0) < settings.maxInFlight()) {
-            String key = waiting.pollFirst();
+        while (inFlightByModel.getOrDefault(model, 0) < settings.maxInFlight()) {
+            String key = parked.next(model);
+            if (key == null) {
+                return;
+            }
             parkedTurns--;
             setCurrentKey(key);
             List<RetrievedRequest> queue = pendingTurns();

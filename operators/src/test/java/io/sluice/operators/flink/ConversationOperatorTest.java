@@ -973,6 +973,36 @@ class ConversationOperatorTest {
         }
     }
 
+    @Test
+    void turnsWaitingForAModelSlotStartByLaneHigherTiersFirst() throws Exception {
+        ScriptedChatModel model = ScriptedChatModel.register("lanes");
+        AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE,
+                Map.of(MODEL, new ScriptedChatModel.Spec("lanes")), new GenerationParams(0.7, 0.9, 64, 0, List.of()));
+        var tenants = new io.sluice.schemas.tenants.TenantRegistry(List.of(
+                io.sluice.schemas.tenants.Tenant.withDefaults("acme"),
+                io.sluice.schemas.tenants.Tenant.withDefaults("initech").withPlacement("gold", null)));
+        var settings = new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
+                models, 1, 16, false).withUnredactedTenants(List.of("acme", "initech")).withTenants(tenants)
+                .withLanes(List.of("gold"));
+        try (var h = harness(settings)) {
+            h.open();
+            h.processElement(turn("acme", "r1", "c1", "First", 1000L, MODEL));
+            h.processElement(turn("acme", "r2", "c2", "Standard, waiting first", 1000L, MODEL));
+            h.processElement(turn("initech", "r3", "c3", "Gold, waiting second", 1000L, MODEL));
+            assertThat(model.calls).as("one slot").hasSize(1);
+            model.answer(0, "One.");
+            runMailbox(h);
+            assertThat(model.calls).hasSize(2);
+            assertThat(model.calls.get(1).request().journalKey()).as("the gold tenant's turn goes first")
+                    .isEqualTo(ChatRequest.position(0, Math.abs((long) "r3".hashCode())));
+            model.answer(1, "Three.");
+            runMailbox(h);
+            model.answer(2, "Two.");
+            runMailbox(h);
+            assertThat(answers(h)).extracting(t -> t.request().requestId()).containsExactly("r1", "r3", "r2");
+        }
+    }
+
     /** Waits until {@code model} has been asked {@code n} times (calls made on another thread). */
     private static void awaitCalls(ScriptedChatModel model, int n) {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
