@@ -631,6 +631,12 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             }
         } catch (RuntimeException | StackOverflowError e) {
             unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
+            // Turns waiting for this one's answer ask for their own.
+            Computation computation = a.cacheKey == null ? null : computing.get(a.cacheKey);
+            if (computation != null && computation.first() == a) {
+                computing.remove(a.cacheKey);
+                releaseWaiting(computation.waiting(), null);
+            }
             return false;
         }
         inFlight++;
