@@ -319,6 +319,9 @@ public final class OpenAiWire {
             // Every profile that could answer is passed over, mostly for open breakers: try again later.
             case "NO_MODEL_AVAILABLE" -> new ApiException(503, "api_error", "no_model_available", detail, null,
                     requestId);
+            // Shed under load (the last step of the degradation ladder): back off a little and retry.
+            case "OVERLOADED" -> new ApiException(503, "api_error", "overloaded", detail, null, requestId)
+                    .retryingAfter(1000);
             // The job does not accept this gateway's signature: a configuration error of the deployment.
             case "UNAUTHENTICATED" -> new ApiException(500, "api_error", "gateway_not_trusted", "The serving job "
                     + "refused this gateway's signature; check that both use the same signing key. " + detail, null,

@@ -112,6 +112,9 @@ class OpenAiWireTest {
                 + "\"detail\":\"no profile could answer 'auto' (rule default): large breaker-open\"}"));
         assertThat(noModel.status()).isEqualTo(503);
         assertThat(noModel.code()).isEqualTo("no_model_available");
+        ApiException overloaded = OpenAiWire.rejection(OpenAiWire.parse("{\"reason\":\"OVERLOADED\",\"detail\":\"busy\"}"));
+        assertThat(overloaded.status()).isEqualTo(503);
+        assertThat(overloaded.retryAfterSeconds()).isEqualTo(1);
     }
 
     @Test

@@ -61,6 +61,11 @@ public enum RejectReason {
      */
     NO_MODEL_AVAILABLE,
     /**
+     * The turn's model was so far behind (generations running and waiting) that the last step of the
+     * degradation ladder refuses it; try again shortly.
+     */
+    OVERLOADED,
+    /**
      * A stage failed on this record (an exception that is about the record, not the environment);
      * the rejection names the stage. The job goes on.
      */

@@ -19,7 +19,20 @@ import java.util.List;
  * failovers depend on anything live; replay takes those from the journal and re-derives the rest.
  */
 public record RoutingDecision(int policyVersion, String rule, String intent, String profile, int profileVersion,
-        List<Skip> skipped, List<Failover> failovers) {
+        List<Skip> skipped, List<Failover> failovers, Degradation degradation) {
+
+    /**
+     * How far the turn was degraded under load ({@code step}: the last step of the ladder taken, see
+     * {@code DegradationLadder}), and the load it was decided on: the generations of its model
+     * running or waiting when it started ({@code backlog}; live, so journaled).
+     */
+    public record Degradation(String step, int backlog) {}
+
+    /** A decision under no load worth recording. */
+    public RoutingDecision(int policyVersion, String rule, String intent, String profile, int profileVersion,
+            List<Skip> skipped, List<Failover> failovers) {
+        this(policyVersion, rule, intent, profile, profileVersion, skipped, failovers, null);
+    }
 
     /**
      * A profile whose backend failed while answering (after its retries): its model ({@code modelId}),
@@ -42,7 +55,14 @@ public record RoutingDecision(int policyVersion, String rule, String intent, Str
         allSkipped.addAll(passedOver);
         List<Failover> all = new java.util.ArrayList<>(failovers);
         all.add(failed);
-        return new RoutingDecision(policyVersion, rule, intent, next, nextVersion, allSkipped, all);
+        return new RoutingDecision(policyVersion, rule, intent, next, nextVersion, allSkipped, all, degradation);
+    }
+
+    /** This decision, with the turn degraded as {@code d} says, answered by {@code next} (after {@code passedOver}). */
+    public RoutingDecision degraded(Degradation d, String next, int nextVersion, List<Skip> passedOver) {
+        List<Skip> allSkipped = new java.util.ArrayList<>(skipped);
+        allSkipped.addAll(passedOver);
+        return new RoutingDecision(policyVersion, rule, intent, next, nextVersion, allSkipped, failovers, d);
     }
 
     /** The rule of a request that named a profile itself. */
@@ -56,6 +76,8 @@ public record RoutingDecision(int policyVersion, String rule, String intent, Str
         public static final String RESIDENCY = "residency";
         /** The turn's context budget and answer do not fit the profile's context window. */
         public static final String CONTEXT_WINDOW = "context-window";
+        /** The turn was degraded to a cheaper profile: its load passed that step of the ladder. */
+        public static final String OVERLOADED = "overloaded";
         /** The profile's backend has its circuit breaker open on this TaskManager (live, journaled). */
         public static final String BREAKER_OPEN = "breaker-open";
         /**
@@ -80,7 +102,7 @@ public record RoutingDecision(int policyVersion, String rule, String intent, Str
      * skipped. Audit rows leave such decisions out, so rows of jobs without a policy keep their content.
      */
     public boolean trivial() {
-        return policyVersion == 0 && skipped.isEmpty() && failovers.isEmpty();
+        return policyVersion == 0 && skipped.isEmpty() && failovers.isEmpty() && degradation == null;
     }
 
     /** Whether the choice depended on a breaker that was open. */
@@ -104,12 +126,17 @@ public record RoutingDecision(int policyVersion, String rule, String intent, Str
             o.writeInt(f.pieces());
             o.writeInt(f.chars());
         });
+        out.writeBoolean(v.degradation != null);
+        if (v.degradation != null) {
+            Fields.writeString(out, v.degradation.step());
+            out.writeInt(v.degradation.backlog());
+        }
     }
 
     static RoutingDecision read(DataInputView in) throws IOException {
         return new RoutingDecision(in.readInt(), Fields.readString(in), Fields.readString(in), Fields.readString(in),
                 in.readInt(), Fields.readList(in, i -> new Skip(Fields.readString(i), Fields.readString(i))),
                 Fields.readList(in, i -> new Failover(Fields.readString(i), Fields.readString(i), i.readInt(),
-                        i.readInt())));
+                        i.readInt())), in.readBoolean() ? new Degradation(Fields.readString(in), in.readInt()) : null);
     }
 }

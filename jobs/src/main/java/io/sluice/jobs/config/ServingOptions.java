@@ -272,6 +272,12 @@ public final class ServingOptions {
                     .withDescription("Tenant tiers in priority order: turns waiting for a model slot start by "
                             + "these lanes first, then every other tier; unset: one lane, oldest first.");
 
+    public static final ConfigOption<List<Integer>> CONVERSATION_DEGRADATION =
+            ConfigOptions.key("sluice.conversation.degradation").intType().asList().noDefaultValue()
+                    .withDescription("Backlogs (a model's generations running and waiting) at which generative turns "
+                            + "take the steps of the degradation ladder: smaller top-k; compressed context; a cheaper "
+                            + "profile; refusal (OVERLOADED). Four numbers, 0 for a step that is off; unset: none.");
+
     public static final ConfigOption<Integer> CONVERSATION_MAX_PENDING_TURNS =
             ConfigOptions.key("sluice.conversation.max-pending-turns").intType().defaultValue(16)
                     .withDescription("Turns of one conversation that may wait for the answer before them; "

@@ -133,4 +133,19 @@ public final class AuditJournal {
         });
         return hits;
     }
+
+    /**
+     * The backlogs the live job degraded turns on, from the journal, by request position: replay
+     * takes the same steps of the ladder (a turn without one was not degraded).
+     */
+    public static Map<String, Integer> backlogs(Map<String, AuditedTurn> journal) {
+        Map<String, Integer> backlogs = new java.util.TreeMap<>();
+        journal.forEach((position, turn) -> {
+            JsonNode d = turn.json().path("routing").path("degradation");
+            if (d.isObject()) {
+                backlogs.put(position, d.path("backlog").asInt());
+            }
+        });
+        return backlogs;
+    }
 }

@@ -12,6 +12,7 @@ import io.sluice.operators.answer.OnnxDecoderSpec;
 import io.sluice.operators.answer.OpenAiChatModelSpec;
 import io.sluice.operators.cache.EmbeddingCache;
 import io.sluice.operators.cache.ResponseCache;
+import io.sluice.operators.routing.DegradationLadder;
 import io.sluice.operators.routing.PolicyDirectory;
 import io.sluice.operators.routing.RoutingPolicyFile;
 import io.sluice.operators.audit.AuditConnection;
@@ -123,14 +124,15 @@ public final class ServingJob {
         /**
          * These settings as replay runs them: with {@code models} answering, the breakers routing found
          * open taken from the journal ({@code openBreakers}: profiles by request position), the
-         * response-cache hits served from it ({@code cacheHits}, by position), every question
+         * response-cache hits served from it ({@code cacheHits}, by position), the backlogs degraded
+         * turns were decided on ({@code backlogs}, by position), every question
          * embedded again (no embedding cache), and history never expiring in storage.
          */
         public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers,
-                Map<String, ResponseCache.Cached> cacheHits) {
+                Map<String, ResponseCache.Cached> cacheHits, Map<String, Integer> backlogs) {
             return new Settings(indexDir, snapshotId, embeddingModel, embeddingRuntime, embeddingMaxBatch,
                     embeddingMaxWait, candidates, maxQueryTerms, maxRequestBytes, signing, tenants, models,
-                    conversation.forReplay(models, openBreakers, cacheHits), null);
+                    conversation.forReplay(models, openBreakers, cacheHits, backlogs), null);
         }
 
         /**
@@ -194,6 +196,8 @@ public final class ServingJob {
                                 .filter(t -> t.injection() == InjectionPolicy.FLAG).map(Tenant::id).toList())
                         .withTenants(tenants)
                         .withLanes(conf.getOptional(ServingOptions.CONVERSATION_LANES).orElse(List.of()))
+                        .withDegradation(DegradationLadder.of(conf.getOptional(ServingOptions.CONVERSATION_DEGRADATION)
+                                .orElse(List.of())))
                         .withResponseCache(new ResponseCache.Settings(conf.get(ServingOptions.CACHE_REDIS_URI),
                                 conf.get(ServingOptions.CACHE_TIMEOUT)));
                 return new Settings(indexDir, snapshot, model, runtime,

@@ -56,6 +56,23 @@ public final class ParkedTurns {
         return null;
     }
 
+    /** Turns parked for {@code model}. */
+    public int size(String model) {
+        ArrayDeque<String>[] queues = byModel.get(model);
+        int n = 0;
+        if (queues != null) {
+            for (ArrayDeque<String> q : queues) {
+                n += q == null ? 0 : q.size();
+            }
+        }
+        return n;
+    }
+
+    /** The number of lanes: one per named tier, and one for every other tier. */
+    public int lanes() {
+        return lanes.size() + 1;
+    }
+
     /** Turns parked, all models together. */
     public int size() {
         return size;

@@ -12,6 +12,7 @@ import io.sluice.operators.guard.InjectionDetector;
 import io.sluice.operators.guard.InjectionGuard;
 import io.sluice.operators.guard.PiiDetector;
 import io.sluice.operators.guard.PiiRedactor;
+import io.sluice.operators.routing.DegradationLadder;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.Bounds;
@@ -129,8 +130,9 @@ public final class TurnProcessor {
 
     /**
      * Screens the retrieved chunks and compiles the turn's context from the request, the history and
-     * the chunks that remain; the turn will be answered by {@code routing}'s profile. The screening
-     * time counts as compile time.
+     * the chunks that remain — fewer of them when {@code routing} degraded the turn under load (half
+     * the sources; then the best source and the newest turn only) — for {@code routing}'s profile.
+     * The screening time counts as compile time.
      */
     public PreparedTurn prepare(RetrievedRequest retrieved, ConversationHistory history, RoutingDecision routing) {
         ChatRequest request = retrieved.request();
@@ -138,8 +140,18 @@ public final class TurnProcessor {
         InjectionGuard.Screened screened = injectionGuard.screen(
                 flagOnlyTenants.contains(request.tenantId()) ? InjectionPolicy.FLAG : InjectionPolicy.STRIP,
                 request.message(), request.clientHistory(), retrieved.chunks());
-        CompiledContext context = compiler.compile(request.message(), history.turns(),
-                screened.sources(), request.contextTokens());
+        List<RetrievedChunk> sources = screened.sources();
+        List<ConversationTurn> turns = history.turns();
+        DegradationLadder.Step step = routing.degradation() == null ? DegradationLadder.Step.NONE
+                : DegradationLadder.Step.valueOf(routing.degradation().step());
+        if (step.compareTo(DegradationLadder.Step.SMALLER_TOP_K) >= 0) {
+            sources = sources.subList(0, (sources.size() + 1) / 2); // half the top-k, the best ones
+        }
+        if (step.compareTo(DegradationLadder.Step.COMPRESSED_CONTEXT) >= 0) {
+            sources = sources.subList(0, Math.min(1, sources.size()));
+            turns = turns.subList(Math.max(0, turns.size() - 1), turns.size());
+        }
+        CompiledContext context = compiler.compile(request.message(), turns, sources, request.contextTokens());
         return new PreparedTurn(retrieved, context, (System.nanoTime() - t0) / 1000, screened.injection(), routing,
                 null);
     }

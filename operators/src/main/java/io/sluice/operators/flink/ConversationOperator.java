@@ -29,6 +29,7 @@ import io.sluice.operators.conversation.TurnQueue;
 import io.sluice.operators.cost.PriceTable;
 import io.sluice.operators.failure.RecordFailures;
 import io.sluice.operators.retrieve.IndexFields;
+import io.sluice.operators.routing.DegradationLadder;
 import io.sluice.operators.routing.Router;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
@@ -166,7 +167,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             TreeMap<String, TreeSet<String>> journaledOpenBreakers,
             ResponseCache.Settings responseCache,
             TreeMap<String, ResponseCache.Cached> journaledResponses,
-            ArrayList<String> lanes) implements Serializable {
+            ArrayList<String> lanes,
+            DegradationLadder ladder,
+            TreeMap<String, Integer> journaledBacklogs) implements Serializable {
 
         /** The defaults of {@code sluice.conversation.duplicate-window-ids} and {@code duplicate-window}. */
         public static final int DEFAULT_WINDOW_IDS = 256;
@@ -178,6 +181,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             journaledOpenBreakers = journaledOpenBreakers == null ? null : new TreeMap<>(journaledOpenBreakers);
             journaledResponses = journaledResponses == null ? null : new TreeMap<>(journaledResponses);
             lanes = lanes == null ? new ArrayList<>() : new ArrayList<>(lanes);
+            ladder = ladder == null ? DegradationLadder.OFF : ladder;
+            journaledBacklogs = journaledBacklogs == null ? null : new TreeMap<>(journaledBacklogs);
             if (maxTurns < 1 || maxInFlight < 1 || maxPendingTurns < 1 || duplicateWindowIds < 1) {
                 throw new IllegalArgumentException(
                         "max turns, max in-flight, max pending turns and duplicate window ids must be positive");
@@ -188,28 +193,28 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings(int maxTurns, Duration historyTtl, String embeddingModel, AnswerModels answerModels,
                 int maxInFlight, int maxPendingTurns, int duplicateWindowIds, Duration duplicateWindow, boolean replay) {
             this(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns, duplicateWindowIds,
-                    duplicateWindow, replay, null, null, null, null, null, null, null, null);
+                    duplicateWindow, replay, null, null, null, null, null, null, null, null, null, null);
         }
 
         /** These settings, with the answers of {@code tenants} left unredacted (their policy allows it). */
         public Settings withUnredactedTenants(java.util.Collection<String> tenants) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, new TreeSet<>(tenants), flagOnlyTenants, this.tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes);
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledBacklogs);
         }
 
         /** These settings, with the sources of {@code tenants} flagged as prompt injection kept in the context. */
         public Settings withFlagOnlyTenants(java.util.Collection<String> tenants) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, new TreeSet<>(tenants), this.tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes);
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledBacklogs);
         }
 
         /** These settings, with turns priced by {@code table} (null: no cost). */
         public Settings withPrices(PriceTable table) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, table, unredactedTenants, flagOnlyTenants, tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes);
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledBacklogs);
         }
 
         /**
@@ -219,7 +224,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings withTenants(TenantRegistry registry) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, registry,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes);
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledBacklogs);
         }
 
         /**
@@ -229,14 +234,15 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings withLanes(java.util.Collection<String> tiers) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses, new ArrayList<>(tiers));
+                    journaledOpenBreakers, responseCache, journaledResponses, new ArrayList<>(tiers), ladder,
+                    journaledBacklogs);
         }
 
         /** These settings, with answers of tenants that allow it cached in the Redis of {@code cache}. */
         public Settings withResponseCache(ResponseCache.Settings cache) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, tenants,
-                    journaledOpenBreakers, cache, journaledResponses, lanes);
+                    journaledOpenBreakers, cache, journaledResponses, lanes, ladder, journaledBacklogs);
         }
 
         /** With the default duplicate window. */
@@ -259,15 +265,23 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         /**
          * These settings for replay, with {@code models} answering and the breakers routing found open
          * live taken from the journal: by the position of a turn's request, the profiles passed over
-         * because their breaker was open; and the response-cache hits, by position, served from it.
+         * because their breaker was open; the response-cache hits, by position, served from it; and the
+         * backlogs degraded turns were decided on, by position.
          */
         public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers,
-                Map<String, ResponseCache.Cached> cacheHits) {
+                Map<String, ResponseCache.Cached> cacheHits, Map<String, Integer> backlogs) {
             TreeMap<String, TreeSet<String>> journal = new TreeMap<>();
             openBreakers.forEach((position, profiles) -> journal.put(position, new TreeSet<>(profiles)));
             return new Settings(maxTurns, historyTtl, embeddingModel, models, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, true, prices, unredactedTenants, flagOnlyTenants, tenants,
-                    journal, responseCache, new TreeMap<>(cacheHits), lanes);
+                    journal, responseCache, new TreeMap<>(cacheHits), lanes, ladder, new TreeMap<>(backlogs));
+        }
+
+        /** These settings, with generative turns degraded under load by {@code steps}. */
+        public Settings withDegradation(DegradationLadder steps) {
+            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
+                    duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, tenants,
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes, steps, journaledBacklogs);
         }
     }
 
@@ -309,6 +323,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient Counter routedPast;
     private transient Counter noModel;
     private transient Counter failedOver;
+    private transient Counter degraded;
     private transient CostMetrics costs;
 
     ConversationOperator(StreamOperatorParameters<ResponseEvent> parameters, Settings settings, MailboxExecutor mailbox) {
@@ -350,6 +365,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         routedPast = routing.counter("passedOver"); // answered turns whose first candidate could not take them
         noModel = routing.counter("noModelAvailable");
         failedOver = routing.counter("failovers"); // a profile failed while answering and another took over
+        degraded = routing.counter("degraded"); // turns that took a step of the degradation ladder (refusals too)
         costs = new CostMetrics(group);
         // Replay consults the cache where the live job did, and is answered by the journal.
         boolean cached = settings.responseCache() != null && settings.responseCache().enabled();
@@ -499,6 +515,38 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         };
     }
 
+    /**
+     * {@code routing} degraded by the ladder for its model's backlog now (running and parked
+     * generations; the journaled one in replay), or null when the turn was refused as
+     * {@code OVERLOADED} (its conversation has moved on).
+     */
+    private RoutingDecision degrade(ChatRequest request, RoutingDecision routing) throws Exception {
+        if (settings.ladder().equals(DegradationLadder.OFF)) {
+            return routing;
+        }
+        String model = routing.profile();
+        int backlog = settings.journaledBacklogs() != null
+                ? settings.journaledBacklogs().getOrDefault(request.position(), 0)
+                : inFlightByModel.getOrDefault(model, 0) + parked.size(model);
+        Tenant tenant = tenantOf(request);
+        DegradationLadder.Step step = settings.ladder().stepFor(backlog,
+                parked.laneOf(tenant == null ? Tenant.DEFAULT_TIER : tenant.tier()), parked.lanes());
+        if (step == DegradationLadder.Step.NONE) {
+            return routing;
+        }
+        degraded.inc();
+        if (step == DegradationLadder.Step.OVERLOADED) {
+            unanswered(request, RejectReason.OVERLOADED, "answer model '" + model + "' has " + backlog
+                    + " generations running or waiting; try again shortly");
+            advance(request.conversationKey());
+            return null;
+        }
+        RoutingDecision.Degradation d = new RoutingDecision.Degradation(step.name(), backlog);
+        return step == DegradationLadder.Step.CHEAPER_PROFILE
+                ? router.cheaper(models(request), request, tenant, routing, d, breakerOpen(request))
+                : routing.degraded(d, routing.profile(), routing.profileVersion(), List.of());
+    }
+
     private static String noModelDetail(ChatRequest request, RoutingDecision routing) {
         return "no profile could answer '" + request.answerModel() + "' (rule " + routing.rule() + "): "
                 + routing.skipped().stream().map(s -> s.profile() + " " + s.reason())
@@ -521,6 +569,12 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             unanswered(request, RejectReason.NO_MODEL_AVAILABLE, noModelDetail(request, routing));
             advance(request.conversationKey());
             return;
+        }
+        if (models(request).generative(routing.profile()).isPresent()) {
+            routing = degrade(request, routing);
+            if (routing == null) {
+                return; // refused as overloaded
+            }
         }
         String modelName = routing.profile();
         if (models(request).generative(modelName).isEmpty()) {

@@ -63,17 +63,41 @@ public final class Router {
      */
     public RoutingDecision failover(AnswerModels models, ChatRequest request, Tenant tenant, RoutingDecision current,
             RoutingDecision.Failover failed, boolean midStream, Predicate<String> breakerOpen) {
+        List<String> after = after(models, request, current);
+        List<Skip> skipped = new ArrayList<>();
+        ModelProfile next = firstThatCanTake(models, after, request, tenant, midStream, breakerOpen, skipped);
+        return current.failedOver(failed, next == null ? null : next.name(), next == null ? 0 : next.version(),
+                skipped);
+    }
+
+    /**
+     * {@code current} degraded to a cheaper profile under load ({@code degradation}): the next
+     * candidate of the chain after its profile that can take the turn (the chosen one passed over as
+     * {@link Skip#OVERLOADED}); the same profile when none is left.
+     */
+    public RoutingDecision cheaper(AnswerModels models, ChatRequest request, Tenant tenant, RoutingDecision current,
+            RoutingDecision.Degradation degradation, Predicate<String> breakerOpen) {
+        List<Skip> skipped = new ArrayList<>();
+        ModelProfile next = firstThatCanTake(models, after(models, request, current), request, tenant, false,
+                breakerOpen, skipped);
+        if (next == null) {
+            return current.degraded(degradation, current.profile(), current.profileVersion(), List.of());
+        }
+        List<Skip> passedOver = new ArrayList<>();
+        passedOver.add(new Skip(current.profile(), Skip.OVERLOADED));
+        passedOver.addAll(skipped);
+        return current.degraded(degradation, next.name(), next.version(), passedOver);
+    }
+
+    /** The candidates of {@code current}'s chain (its rule's profiles and their fallbacks) after its profile. */
+    private static List<String> after(AnswerModels models, ChatRequest request, RoutingDecision current) {
         List<String> primaries = List.of(request.answerModel());
         if (!RoutingDecision.REQUESTED.equals(current.rule())) {
             primaries = models.route(request.answerModel()).stream().filter(r -> r.name().equals(current.rule()))
                     .findFirst().map(RouteRule::profiles).orElse(List.of());
         }
         List<String> chain = models.chain(primaries);
-        List<String> after = chain.subList(chain.indexOf(current.profile()) + 1, chain.size());
-        List<Skip> skipped = new ArrayList<>();
-        ModelProfile next = firstThatCanTake(models, after, request, tenant, midStream, breakerOpen, skipped);
-        return current.failedOver(failed, next == null ? null : next.name(), next == null ? 0 : next.version(),
-                skipped);
+        return chain.subList(chain.indexOf(current.profile()) + 1, chain.size());
     }
 
     /**

@@ -735,7 +735,7 @@ class ConversationOperatorTest {
         ScriptedChatModel primaryAgain = ScriptedChatModel.register("routing-primary");
         ScriptedChatModel backupAgain = ScriptedChatModel.register("routing-backup");
         var replay = settings.forReplay(models, Map.of(second.getValue().request().position(), List.of("primary")),
-                Map.of());
+                Map.of(), Map.of());
         try (var h = harness(replay)) {
             h.open();
             h.processElement(second);
@@ -960,7 +960,7 @@ class ConversationOperatorTest {
             ScriptedChatModel again = ScriptedChatModel.register("cached");
             var replay = settings.forReplay(models, Map.of(), Map.of(repeated.getValue().request().position(),
                     new io.sluice.operators.cache.ResponseCache.Cached("Savepoints restore keyed state [1].",
-                            "cached-v7", "stop", 2, "0:1")));
+                            "cached-v7", "stop", 2, "0:1")), Map.of());
             try (var h = harness(replay)) {
                 h.open();
                 h.processElement(repeated);
@@ -1000,6 +1000,75 @@ class ConversationOperatorTest {
             model.answer(2, "Two.");
             runMailbox(h);
             assertThat(answers(h)).extracting(t -> t.request().requestId()).containsExactly("r1", "r3", "r2");
+        }
+    }
+
+    @Test
+    void underLoadTurnsTakeTheDegradationLadderInOrderAndReplayTakesTheSameSteps() throws Exception {
+        ScriptedChatModel primary = ScriptedChatModel.register("ladder-primary");
+        ScriptedChatModel backup = ScriptedChatModel.register("ladder-backup");
+        var settings = chainSettings("ladder-primary", "ladder-backup")
+                .withDegradation(io.sluice.operators.routing.DegradationLadder.of(List.of(1, 2, 3, 0)));
+        StreamRecord<RetrievedRequest> third = turn("r3", "c3", "How do savepoints work?", 1000L, "auto");
+        try (var h = harness(settings)) {
+            h.open();
+            h.processElement(turn("r1", "c1", "How do savepoints work?", 1000L, "auto"));
+            h.processElement(turn("r2", "c2", "How do savepoints work?", 1000L, "auto"));
+            h.processElement(third);
+            h.processElement(turn("r4", "c4", "How do savepoints work?", 1000L, "auto"));
+            assertThat(primary.calls).hasSize(3);
+            assertThat(backup.calls).as("the fourth took a cheaper profile").hasSize(1);
+            for (int i = 0; i < 3; i++) {
+                primary.answer(i, "Savepoints restore keyed state [1].");
+            }
+            backup.answer(0, "Savepoints restore keyed state [1].");
+            runMailbox(h);
+            Map<String, RoutingDecision> routing = new java.util.HashMap<>();
+            answers(h).forEach(t -> routing.put(t.request().requestId(), t.routing()));
+            assertThat(routing.get("r1").degradation()).isNull();
+            assertThat(routing.get("r2").degradation()).isEqualTo(new RoutingDecision.Degradation("SMALLER_TOP_K", 1));
+            assertThat(routing.get("r3").degradation())
+                    .isEqualTo(new RoutingDecision.Degradation("COMPRESSED_CONTEXT", 2));
+            assertThat(routing.get("r4").degradation()).isEqualTo(new RoutingDecision.Degradation("CHEAPER_PROFILE", 3));
+            assertThat(routing.get("r4").profile()).isEqualTo("backup");
+            assertThat(routing.get("r4").skipped()).containsExactly(
+                    new RoutingDecision.Skip("primary", RoutingDecision.Skip.OVERLOADED));
+        }
+        // Replay: no load here, but the journaled backlog takes r3 down the same step.
+        ScriptedChatModel primaryAgain = ScriptedChatModel.register("ladder-primary");
+        ScriptedChatModel.register("ladder-backup");
+        var replay = settings.forReplay(settings.answerModels(), Map.of(), Map.of(),
+                Map.of(third.getValue().request().position(), 2));
+        try (var h = harness(replay)) {
+            h.open();
+            h.processElement(third);
+            primaryAgain.answer(0, "Savepoints restore keyed state [1].");
+            runMailbox(h);
+            assertThat(answers(h)).singleElement().satisfies(t -> assertThat(t.routing().degradation())
+                    .isEqualTo(new RoutingDecision.Degradation("COMPRESSED_CONTEXT", 2)));
+        }
+    }
+
+    @Test
+    void pastTheLastStepATurnIsRefusedAsOverloaded() throws Exception {
+        ScriptedChatModel model = ScriptedChatModel.register("overloaded");
+        AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE,
+                Map.of(MODEL, new ScriptedChatModel.Spec("overloaded")), new GenerationParams(0.7, 0.9, 64, 0, List.of()));
+        var settings = new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
+                models, 4, 16, false).withUnredactedTenants(List.of("acme"))
+                .withDegradation(io.sluice.operators.routing.DegradationLadder.of(List.of(0, 0, 0, 2)));
+        try (var h = harness(settings)) {
+            h.open();
+            h.processElement(remoteTurn("r1", "c1", "One"));
+            h.processElement(remoteTurn("r2", "c2", "Two"));
+            h.processElement(remoteTurn("r3", "c3", "Three"));
+            h.processElement(turn("r4", "c4", "Extractive turns are never shed"));
+            assertThat(model.calls).hasSize(2);
+            assertThat(unanswered(h)).singleElement().satisfies(r -> {
+                assertThat(r.reason()).isEqualTo(RejectReason.OVERLOADED);
+                assertThat(r.requestId()).isEqualTo("r3");
+            });
+            assertThat(answers(h)).extracting(t -> t.request().requestId()).containsExactly("r4");
         }
     }
 

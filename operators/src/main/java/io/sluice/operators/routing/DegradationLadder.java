@@ -1,0 +1,60 @@
+package io.sluice.operators.routing;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * What a generative turn gives up when its model is behind, in order: fewer sources (half the
+ * top-k), a compressed context (the newest turn of history and the best source only), a cheaper
+ * profile (the next of its chain), and only then the turn itself ({@link Step#OVERLOADED}). Each
+ * step is taken when the model's backlog — generations running plus turns waiting for it — reaches
+ * its threshold (0: the step is off), and every step below the one taken is taken too.
+ *
+ * <p>Lanes: the thresholds hold for the lowest priority lane; a lane {@code k} places above it
+ * tolerates {@code k + 1} times the backlog, so lower tiers degrade first. The step is a function of
+ * the backlog, the lane and these thresholds only: the backlog is recorded on the turn, and replay
+ * re-derives the step from it.
+ */
+public record DegradationLadder(int smallerTopK, int compressedContext, int cheaperProfile, int refuse)
+        implements Serializable {
+
+    /** Steps, mildest first. */
+    public enum Step { NONE, SMALLER_TOP_K, COMPRESSED_CONTEXT, CHEAPER_PROFILE, OVERLOADED }
+
+    /** No degradation at all. */
+    public static final DegradationLadder OFF = new DegradationLadder(0, 0, 0, 0);
+
+    public DegradationLadder {
+        if (smallerTopK < 0 || compressedContext < 0 || cheaperProfile < 0 || refuse < 0) {
+            throw new IllegalArgumentException("degradation thresholds must not be negative");
+        }
+    }
+
+    /** The ladder of {@code thresholds}: the backlogs of the four steps, in order (0: off). */
+    public static DegradationLadder of(List<Integer> thresholds) {
+        if (thresholds.isEmpty()) {
+            return OFF;
+        }
+        if (thresholds.size() != 4) {
+            throw new IllegalArgumentException("the degradation ladder needs four thresholds (smaller top-k, "
+                    + "compressed context, cheaper profile, refusal), 0 for a step that is off; got " + thresholds);
+        }
+        return new DegradationLadder(thresholds.get(0), thresholds.get(1), thresholds.get(2), thresholds.get(3));
+    }
+
+    /**
+     * The step for a turn of lane {@code lane} (0 is the highest) of {@code lanes} lanes when
+     * {@code backlog} generations of its model are running or waiting.
+     */
+    public Step stepFor(int backlog, int lane, int lanes) {
+        long tolerance = Math.max(1, lanes - lane);
+        int[] thresholds = {smallerTopK, compressedContext, cheaperProfile, refuse};
+        Step step = Step.NONE;
+        for (int i = 0; i < thresholds.length; i++) {
+            if (thresholds[i] > 0 && backlog >= thresholds[i] * tolerance) {
+                step = Step.values()[i + 1];
+            }
+        }
+        return step;
+    }
+}
