@@ -1,7 +1,6 @@
 package io.sluice.jobs.replay;
 
 import io.sluice.jobs.config.ServingOptions;
-import io.sluice.jobs.serving.ServingJob;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;
 import io.sluice.jobs.testing.TestClusters;
@@ -16,8 +15,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import org.junit.jupiter.api.AfterAll;
@@ -46,12 +43,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ResilienceITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(2)
-                    .setConfiguration(TestClusters.rocksDb())
-                    .build());
+    static final MiniClusterExtension FLINK = TestClusters.oneTaskManager();
 
     private static final Duration WAIT = Duration.ofSeconds(90);
 
@@ -131,12 +123,7 @@ class ResilienceITCase {
             conf = stack.servingConfig(work.resolve("index"));
             conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
             conf.set(ServingOptions.ROUTING_POLICY, policy(remote).toString());
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-            env.configure(conf);
-            env.enableCheckpointing(500);
-            env.setParallelism(2);
-            ServingJob.fromConfiguration(conf).build(env);
-            JobClient job = env.executeAsync("resilience-itcase");
+            JobClient job = TestClusters.serve(conf, "resilience-itcase");
             try (ChatClient chat = stack.client(false, false); Connection db = stack.openAuditConnection()) {
                 ask(chat, "warm-up", "extractive", "How many days do I have to request a refund?");
                 savepoint = Path.of(java.net.URI.create(job.triggerSavepoint(

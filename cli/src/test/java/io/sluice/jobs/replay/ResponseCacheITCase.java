@@ -17,8 +17,6 @@ import io.lettuce.core.RedisClient;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import org.junit.jupiter.api.AfterAll;
@@ -43,12 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ResponseCacheITCase {
 
     @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(
-            new MiniClusterResourceConfiguration.Builder()
-                    .setNumberTaskManagers(1)
-                    .setNumberSlotsPerTaskManager(2)
-                    .setConfiguration(TestClusters.rocksDb())
-                    .build());
+    static final MiniClusterExtension FLINK = TestClusters.oneTaskManager();
 
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static final String OTHER = "globex";
@@ -90,12 +83,7 @@ class ResponseCacheITCase {
             conf.set(ServingOptions.ANSWER_REMOTE_MODEL, "echo");
             // Generous for a loaded test machine: here a slow lookup would be a miss, and the test expects a hit.
             conf.set(ServingOptions.CACHE_TIMEOUT, Duration.ofSeconds(2));
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-            env.configure(conf);
-            env.enableCheckpointing(500);
-            env.setParallelism(2);
-            ServingJob.fromConfiguration(conf).build(env);
-            JobClient job = env.executeAsync("response-cache-itcase");
+            JobClient job = TestClusters.serve(conf, "response-cache-itcase");
             try (ChatClient chat = stack.client(false, false); Connection db = stack.openAuditConnection()) {
                 chat.send("warm-up", TestCorpus.ACME, "conv-warm-up", "How many days do I have to request a refund?");
                 assertThat(chat.await("warm-up", WAIT).rejected()).isFalse();

@@ -1,6 +1,12 @@
 package io.sluice.jobs.testing;
 
+import io.sluice.jobs.serving.ServingJob;
+
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 
 /** MiniCluster settings the integration tests share. */
 public final class TestClusters {
@@ -12,6 +18,28 @@ public final class TestClusters {
         Configuration conf = new Configuration();
         conf.setString("state.backend.type", "rocksdb");
         return conf;
+    }
+
+    /** A MiniCluster of one TaskManager with two slots and RocksDB, for {@code @RegisterExtension}. */
+    public static MiniClusterExtension oneTaskManager() {
+        return new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+                .setNumberTaskManagers(1)
+                .setNumberSlotsPerTaskManager(2)
+                .setConfiguration(rocksDb())
+                .build());
+    }
+
+    /**
+     * Submits the serving job of {@code conf} to the test's MiniCluster: parallelism 2, a checkpoint
+     * every 500 ms, so that savepoints and the audit trail move quickly.
+     */
+    public static JobClient serve(Configuration conf, String name) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.configure(conf);
+        env.enableCheckpointing(500);
+        env.setParallelism(2);
+        ServingJob.fromConfiguration(conf).build(env);
+        return env.executeAsync(name);
     }
 
     /**
