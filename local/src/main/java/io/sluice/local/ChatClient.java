@@ -149,8 +149,16 @@ public final class ChatClient implements AutoCloseable {
 
     /** Sends a well-formed request without waiting for the broker (load generation). */
     public void submit(String requestId, String tenantId, String conversationId, String message) {
-        producer.send(new ProducerRecord<>(requestsTopic, conversationId,
-                requestJson(requestId, tenantId, conversationId, message).toString()));
+        submit(requestId, tenantId, conversationId, message, null);
+    }
+
+    /** As {@link #submit(String, String, String, String)}, answered by {@code answerModel} (null: the default). */
+    public void submit(String requestId, String tenantId, String conversationId, String message, String answerModel) {
+        ObjectNode request = requestJson(requestId, tenantId, conversationId, message);
+        if (answerModel != null) {
+            request.put("answerModel", answerModel);
+        }
+        producer.send(new ProducerRecord<>(requestsTopic, conversationId, request.toString()));
     }
 
     private static ObjectNode requestJson(String requestId, String tenantId, String conversationId, String message) {
