@@ -17,6 +17,12 @@ public abstract class BatchFunction<IN, OUT> implements Serializable {
     /** Acquires resources (models, indexes) and registers metrics or accumulators. */
     public void open(RuntimeContext context) throws Exception {}
 
+    /**
+     * {@code element} joined the batch being gathered: a chance to start slow work for it (a cache
+     * lookup) that {@link #apply} then reads without waiting. Called on the task thread.
+     */
+    public void added(IN element) {}
+
     public abstract List<OUT> apply(List<IN> batch) throws Exception;
 
     public void close() throws Exception {}

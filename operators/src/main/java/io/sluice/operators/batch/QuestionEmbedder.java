@@ -37,6 +37,8 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     private transient SharedModels.Lease<EmbeddingModel> model;
     private transient SharedModels.Lease<RedisCache> redis;
     private transient EmbeddingCache embeddings;
+    /** Lookups started for the questions of the batch being gathered, by request (identity). */
+    private transient java.util.IdentityHashMap<ChatRequest, java.util.concurrent.CompletableFuture<float[]>> lookups;
 
     public QuestionEmbedder(String embeddingModel, RuntimeOptions runtime) {
         this(embeddingModel, runtime, null);
@@ -61,6 +63,7 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
             redis = SharedModels.acquire("redis|" + cache.redisUri(),
                     () -> new RedisCache(cache.redisUri(), cache.timeout()));
             embeddings = new EmbeddingCache(redis.get(), cache.ttl());
+            lookups = new java.util.IdentityHashMap<>();
             embeddings.stats().register(metrics.addGroup("sluice").addGroup(STAGE).addGroup("cache"));
         }
     }
@@ -80,6 +83,20 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
         return out;
     }
 
+    /** Starts the question's cache lookup, read when its batch runs. */
+    @Override
+    public void added(ChatRequest request) {
+        if (embeddings != null) {
+            lookups.put(request, embeddings.prefetch(model.get().card().qualifiedId(),
+                    new EmbeddingCache.Entry(request.tenantId(), request.message())));
+        }
+    }
+
+    /** Cache lookups started and not back yet (benchmarks and tests wait on it as the batch's max-wait would). */
+    public long lookupsPending() {
+        return lookups == null ? 0 : lookups.values().stream().filter(f -> !f.isDone()).count();
+    }
+
     /** Questions whose vector came from the cache (0 without one). */
     public long cacheHits() {
         return embeddings == null ? 0 : embeddings.stats().hits();
@@ -89,7 +106,12 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     private List<float[]> cachedOrEmbedded(String modelId, List<ChatRequest> batch) {
         List<EmbeddingCache.Entry> entries = batch.stream()
                 .map(r -> new EmbeddingCache.Entry(r.tenantId(), r.message())).toList();
-        float[][] found = embeddings.lookup(modelId, entries);
+        // Lookups started when the questions joined the batch, read without waiting (one not back is a
+        // miss); a question applied alone after its batch failed has none left: it is embedded.
+        float[][] found = embeddings.found(batch.stream().map(r -> {
+            java.util.concurrent.CompletableFuture<float[]> f = lookups.remove(r);
+            return f != null ? f : java.util.concurrent.CompletableFuture.<float[]>completedFuture(null);
+        }).toList());
         int dimension = model.get().card().dimension();
         List<EmbeddingCache.Entry> missing = new ArrayList<>();
         List<Integer> at = new ArrayList<>();

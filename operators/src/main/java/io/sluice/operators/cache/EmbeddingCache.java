@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,9 +20,10 @@ import java.util.concurrent.TimeUnit;
  * so a new model never reads an old model's vectors; the tenant is, so tenants share nothing.
  *
  * <p>No journal is needed for replay: an entry is the vector the same model computes for the same
- * text (vectors do not depend on their batch), so a hit changes nothing a turn records. Lookups wait
- * at most the connection's timeout; an error or a timeout is a miss for the whole batch, counted in
- * {@link #stats}; writes are not waited for.
+ * text (vectors do not depend on their batch), so a hit changes nothing a turn records. Lookups are
+ * asynchronous ({@link #prefetch}): started when a question joins a batch, read without waiting
+ * when the batch runs, so the task thread never waits on Redis — a lookup not back by then, failed
+ * or past the connection's timeout is a miss ({@link #stats}). Writes are not waited for either.
  */
 public final class EmbeddingCache {
 
@@ -49,8 +51,43 @@ public final class EmbeddingCache {
     public record Entry(String tenant, String text) {}
 
     /**
+     * Starts looking up the vector of {@code entry} embedded by {@code modelId}: the future completes
+     * with it, or with null for a miss, an error or a timeout; it never completes exceptionally.
+     */
+    public CompletableFuture<float[]> prefetch(String modelId, Entry entry) {
+        RedisAsyncCommands<byte[], byte[]> commands = redis.commands();
+        if (commands == null) {
+            stats.error();
+            return CompletableFuture.completedFuture(null);
+        }
+        return commands.get(key(modelId, entry)).toCompletableFuture()
+                .orTimeout(redis.timeout().toMillis(), TimeUnit.MILLISECONDS)
+                .handle((bytes, error) -> {
+                    if (error != null) {
+                        stats.error();
+                        return null;
+                    }
+                    return decode(bytes);
+                });
+    }
+
+    /**
+     * What {@code lookups} (from {@link #prefetch}) found so far, without waiting: by index, null
+     * for a lookup that missed or is not back yet. Counts hits and misses.
+     */
+    public float[][] found(List<CompletableFuture<float[]>> lookups) {
+        float[][] found = new float[lookups.size()][];
+        for (int i = 0; i < found.length; i++) {
+            found[i] = lookups.get(i).getNow(null);
+            stats.lookedUp(found[i] != null);
+        }
+        return found;
+    }
+
+    /**
      * The cached vectors of {@code entries} embedded by {@code modelId}, by index; null where there
-     * is none (or the cache cannot answer now).
+     * is none (or the cache cannot answer now). Waits up to the connection's timeout: for tools and
+     * tests; the serving job uses {@link #prefetch}.
      */
     public float[][] lookup(String modelId, List<Entry> entries) {
         float[][] found = new float[entries.size()][];

@@ -113,6 +113,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         }
         buffer.add(element.getValue(), element.hasTimestamp() ? element.getTimestamp() : BatchBuffer.NO_TIMESTAMP,
                 System.nanoTime());
+        function.added(element.getValue());
         if (buffer.isFull() || maxWaitMillis == 0) {
             flush();
         }
