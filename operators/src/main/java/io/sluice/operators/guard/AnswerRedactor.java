@@ -15,7 +15,8 @@ import java.util.TreeMap;
  * personal data at random places).
  *
  * <p>What is held back: the last {@value #HOLD} characters, widened to the start of the word they
- * begin in (a key or an address is one word of any length), and any value found across that line.
+ * begin in (a key or an address is one word of any length), and any value found across that line,
+ * including one that loses to an overlapping value for now (the winner may not survive more text).
  * A value longer than that (an IBAN with spaces is at most 42 characters) is the one way through.
  * Each scan also sees the {@value #CONTEXT} characters before the held text, so that "order
  * 4111..." reads as a reference here as it does in the whole text. One per turn; not thread-safe.
@@ -44,10 +45,17 @@ public final class AnswerRedactor {
         while (cut > 0 && !Character.isWhitespace(pending.charAt(cut - 1))) {
             cut--;
         }
-        for (int i = findings.size() - 1; i >= 0; i--) {
-            PiiFinding f = findings.get(i);
-            if (f.start() < cut && f.end() > cut) {
-                cut = f.start();
+        // Not through any candidate value, kept or not: which of two overlapping ones wins may change
+        // with the text still to come (an address that a later letter makes invalid frees the card
+        // number it overlapped). Moving the cut may put it inside another: repeat until none is.
+        List<PiiFinding> candidates = within(redactor.detector().candidates(scanned), context.length());
+        for (boolean moved = true; moved && cut > 0; ) {
+            moved = false;
+            for (PiiFinding f : candidates) {
+                if (f.start() < cut && f.end() > cut) {
+                    cut = f.start();
+                    moved = true;
+                }
             }
         }
         return cut <= 0 ? "" : emit(cut, findings);

@@ -37,12 +37,7 @@ public final class PiiDetector {
 
     /** The findings in {@code text}, in order of position, never overlapping. */
     public List<PiiFinding> find(String text) {
-        List<PiiFinding> candidates = new ArrayList<>();
-        for (PiiType type : PRIORITY) {
-            if (types.contains(type)) {
-                detect(type, text, candidates);
-            }
-        }
+        List<PiiFinding> candidates = candidatesByPriority(text);
         List<PiiFinding> kept = new ArrayList<>();
         java.util.BitSet covered = new java.util.BitSet(text.length());
         for (PiiFinding f : candidates) { // in priority order: a finding loses to any kept one it overlaps
@@ -53,6 +48,27 @@ public final class PiiDetector {
         }
         kept.sort(Comparator.comparingInt(PiiFinding::start));
         return kept;
+    }
+
+    /**
+     * Every value confirmed in {@code text} before overlaps are resolved, in order of position: what
+     * a streaming redactor must not cut through, since which of two overlapping values wins can
+     * change as more text arrives.
+     */
+    public List<PiiFinding> candidates(String text) {
+        List<PiiFinding> all = candidatesByPriority(text);
+        all.sort(Comparator.comparingInt(PiiFinding::start));
+        return all;
+    }
+
+    private List<PiiFinding> candidatesByPriority(String text) {
+        List<PiiFinding> candidates = new ArrayList<>();
+        for (PiiType type : PRIORITY) {
+            if (types.contains(type)) {
+                detect(type, text, candidates);
+            }
+        }
+        return candidates;
     }
 
     private static final List<PiiType> PRIORITY = List.of(PiiType.SECRET, PiiType.EMAIL, PiiType.IBAN,
