@@ -19,10 +19,6 @@ public final class CacheStats {
         (found ? hits : misses).incrementAndGet();
     }
 
-    void misses(long n) {
-        misses.addAndGet(n);
-    }
-
     /** Redis failed, timed out or could not be reached. */
     void error() {
         errors.incrementAndGet();

@@ -2,8 +2,6 @@ package io.sluice.operators.cache;
 
 import io.sluice.schemas.Hashing;
 
-import io.lettuce.core.KeyValue;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 
 import java.io.Serializable;
 import java.nio.ByteBuffer;
@@ -12,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Question vectors in Redis, keyed by (embedding model version, tenant, text): a repeated question
@@ -55,20 +52,7 @@ public final class EmbeddingCache {
      * with it, or with null for a miss, an error or a timeout; it never completes exceptionally.
      */
     public CompletableFuture<float[]> prefetch(String modelId, Entry entry) {
-        RedisAsyncCommands<byte[], byte[]> commands = redis.commands();
-        if (commands == null) {
-            stats.error();
-            return CompletableFuture.completedFuture(null);
-        }
-        return commands.get(key(modelId, entry)).toCompletableFuture()
-                .orTimeout(redis.timeout().toMillis(), TimeUnit.MILLISECONDS)
-                .handle((bytes, error) -> {
-                    if (error != null) {
-                        stats.error();
-                        return null;
-                    }
-                    return decode(bytes);
-                });
+        return redis.get(key(modelId, entry), stats).thenApply(EmbeddingCache::decode);
     }
 
     /**
@@ -84,53 +68,10 @@ public final class EmbeddingCache {
         return found;
     }
 
-    /**
-     * The cached vectors of {@code entries} embedded by {@code modelId}, by index; null where there
-     * is none (or the cache cannot answer now). Waits up to the connection's timeout: for tools and
-     * tests; the serving job uses {@link #prefetch}.
-     */
-    public float[][] lookup(String modelId, List<Entry> entries) {
-        float[][] found = new float[entries.size()][];
-        RedisAsyncCommands<byte[], byte[]> commands = redis.commands();
-        if (commands == null || entries.isEmpty()) {
-            stats.misses(entries.size());
-            if (commands == null) {
-                stats.error();
-            }
-            return found;
-        }
-        byte[][] keys = entries.stream().map(e -> key(modelId, e)).toArray(byte[][]::new);
-        try {
-            List<KeyValue<byte[], byte[]>> values = commands.mget(keys)
-                    .get(redis.timeout().toMillis(), TimeUnit.MILLISECONDS);
-            for (int i = 0; i < values.size() && i < found.length; i++) {
-                KeyValue<byte[], byte[]> v = values.get(i);
-                found[i] = v.hasValue() ? decode(v.getValue()) : null;
-            }
-        } catch (Exception e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
-            }
-            stats.error();
-        }
-        for (float[] v : found) {
-            stats.lookedUp(v != null);
-        }
-        return found;
-    }
-
     /** Stores the vectors computed for {@code entries}; does not wait for Redis. */
     public void store(String modelId, List<Entry> entries, List<float[]> vectors) {
-        RedisAsyncCommands<byte[], byte[]> commands = redis.commands();
-        if (commands == null) {
-            return;
-        }
         for (int i = 0; i < entries.size(); i++) {
-            commands.psetex(key(modelId, entries.get(i)), ttl.toMillis(), encode(vectors.get(i)))
-                    .exceptionally(e -> {
-                        stats.error();
-                        return null;
-                    });
+            redis.put(key(modelId, entries.get(i)), encode(vectors.get(i)), ttl, stats);
         }
     }
 

@@ -13,6 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One Lettuce connection to one Redis, shared by the subtasks of a TaskManager (Lettuce connections
@@ -70,6 +72,38 @@ public final class RedisCache implements AutoCloseable {
 
     public Duration timeout() {
         return timeout;
+    }
+
+    /**
+     * The value under {@code key}, or null when there is none or the cache cannot answer: Redis away,
+     * the command failed or outlasted the timeout (each counted in {@code stats} as an error).
+     * Never completes exceptionally, and nobody waits on Redis for it.
+     */
+    public CompletableFuture<byte[]> get(byte[] key, CacheStats stats) {
+        RedisAsyncCommands<byte[], byte[]> commands = commands();
+        if (commands == null) {
+            stats.error();
+            return CompletableFuture.completedFuture(null);
+        }
+        return commands.get(key).toCompletableFuture().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .handle((value, error) -> {
+                    if (error != null) {
+                        stats.error();
+                        return null;
+                    }
+                    return value;
+                });
+    }
+
+    /** Stores {@code value} under {@code key} for {@code ttl}, not waited for; a failure counts in {@code stats}. */
+    public void put(byte[] key, byte[] value, Duration ttl, CacheStats stats) {
+        RedisAsyncCommands<byte[], byte[]> commands = commands();
+        if (commands != null) {
+            commands.psetex(key, ttl.toMillis(), value).exceptionally(e -> {
+                stats.error();
+                return null;
+            });
+        }
     }
 
     @Override

@@ -7,8 +7,6 @@ import io.sluice.schemas.tenants.ResponseCachePolicy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.lettuce.core.api.async.RedisAsyncCommands;
-
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -16,7 +14,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Generative answers kept in Redis and served again for the same turn. The key is a hash of
@@ -105,34 +102,16 @@ public final class ResponseCache {
 
         @Override
         public CompletableFuture<Cached> get(String key, String position) {
-            RedisAsyncCommands<byte[], byte[]> commands = redis.commands();
-            if (commands == null) {
-                stats.error();
-                stats.lookedUp(false);
-                return CompletableFuture.completedFuture(null);
-            }
-            return commands.get(key.getBytes(StandardCharsets.UTF_8)).toCompletableFuture()
-                    .orTimeout(redis.timeout().toMillis(), TimeUnit.MILLISECONDS)
-                    .handle((bytes, error) -> {
-                        if (error != null) {
-                            stats.error();
-                        }
-                        Cached c = error == null && bytes != null ? decode(bytes) : null;
-                        stats.lookedUp(c != null);
-                        return c;
-                    });
+            return redis.get(key.getBytes(StandardCharsets.UTF_8), stats).thenApply(bytes -> {
+                Cached c = bytes == null ? null : decode(bytes);
+                stats.lookedUp(c != null);
+                return c;
+            });
         }
 
         @Override
         public void put(String key, Cached value, Duration ttl) {
-            RedisAsyncCommands<byte[], byte[]> commands = redis.commands();
-            if (commands != null) {
-                commands.psetex(key.getBytes(StandardCharsets.UTF_8), ttl.toMillis(), encode(value))
-                        .exceptionally(e -> {
-                            stats.error();
-                            return null;
-                        });
-            }
+            redis.put(key.getBytes(StandardCharsets.UTF_8), encode(value), ttl, stats);
         }
 
         public CacheStats stats() {

@@ -41,6 +41,13 @@ class EmbeddingCacheTest {
         server.stop();
     }
 
+    /** A lookup as the embed stage makes it (prefetch, then read), waited for here. */
+    private static float[] lookup(EmbeddingCache cache, String model, EmbeddingCache.Entry entry) {
+        var lookup = cache.prefetch(model, entry);
+        lookup.join();
+        return cache.found(List.of(lookup))[0];
+    }
+
     private static int freePort() throws Exception {
         try (ServerSocket probe = new ServerSocket(0)) {
             return probe.getLocalPort();
@@ -53,11 +60,9 @@ class EmbeddingCacheTest {
             EmbeddingCache cache = new EmbeddingCache(redis, Duration.ofMinutes(5));
             var acme = new EmbeddingCache.Entry("acme", "How do refunds work?");
             cache.store("m@1", List.of(acme), List.of(new float[] {0.25f, -1.5f, 3f}));
-            float[][] found = awaitFound(cache, "m@1", acme);
-            assertThat(found[0]).containsExactly(0.25f, -1.5f, 3f);
-            float[][] others = cache.lookup("m@2", List.of(acme));
-            assertThat(others[0]).as("another model version").isNull();
-            assertThat(cache.lookup("m@1", List.of(new EmbeddingCache.Entry("globex", acme.text())))[0])
+            assertThat(awaitFound(cache, "m@1", acme)).containsExactly(0.25f, -1.5f, 3f);
+            assertThat(lookup(cache, "m@2", acme)).as("another model version").isNull();
+            assertThat(lookup(cache, "m@1", new EmbeddingCache.Entry("globex", acme.text())))
                     .as("another tenant").isNull();
             assertThat(cache.stats().hits()).isPositive();
             assertThat(cache.stats().errors()).isZero();
@@ -65,12 +70,12 @@ class EmbeddingCacheTest {
     }
 
     /** Writes are not waited for: the entry shows up shortly after. */
-    private static float[][] awaitFound(EmbeddingCache cache, String model, EmbeddingCache.Entry entry) {
+    private static float[] awaitFound(EmbeddingCache cache, String model, EmbeddingCache.Entry entry) {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        float[][] found;
+        float[] found;
         do {
-            found = cache.lookup(model, List.of(entry));
-        } while (found[0] == null && System.nanoTime() < deadline);
+            found = lookup(cache, model, entry);
+        } while (found == null && System.nanoTime() < deadline);
         return found;
     }
 
@@ -80,12 +85,12 @@ class EmbeddingCacheTest {
             EmbeddingCache cache = new EmbeddingCache(redis, Duration.ofMillis(300));
             var entry = new EmbeddingCache.Entry("acme", "short-lived");
             cache.store("m@1", List.of(entry), List.of(new float[] {1f}));
-            assertThat(awaitFound(cache, "m@1", entry)[0]).isNotNull();
+            assertThat(awaitFound(cache, "m@1", entry)).isNotNull();
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (cache.lookup("m@1", List.of(entry))[0] != null && System.nanoTime() < deadline) {
+            while (lookup(cache, "m@1", entry) != null && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
             }
-            assertThat(cache.lookup("m@1", List.of(entry))[0]).as("gone after its time to live").isNull();
+            assertThat(lookup(cache, "m@1", entry)).as("gone after its time to live").isNull();
         }
     }
 
@@ -94,10 +99,10 @@ class EmbeddingCacheTest {
         try (RedisCache redis = new RedisCache("redis://127.0.0.1:" + freePort(), Duration.ofMillis(200))) {
             EmbeddingCache cache = new EmbeddingCache(redis, Duration.ofMinutes(5));
             var entry = new EmbeddingCache.Entry("acme", "anything");
-            assertThat(cache.lookup("m@1", List.of(entry))[0]).isNull();
+            assertThat(lookup(cache, "m@1", entry)).isNull();
             cache.store("m@1", List.of(entry), List.of(new float[] {1f}));
             long t0 = System.nanoTime();
-            assertThat(cache.lookup("m@1", List.of(entry))[0]).isNull();
+            assertThat(lookup(cache, "m@1", entry)).isNull();
             assertThat((System.nanoTime() - t0) / 1_000_000).as("no new connection attempt within the back-off")
                     .isLessThan(RedisCache.RETRY_AFTER.toMillis());
             assertThat(cache.stats().errors()).isEqualTo(2);
