@@ -6,6 +6,7 @@ import io.sluice.model.chat.GenerationException;
 import io.sluice.model.chat.GenerationRequest;
 import io.sluice.model.chat.TokenListener;
 import io.sluice.operators.answer.ChatModelSpec;
+import io.sluice.operators.conversation.StreamedText;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -99,9 +100,7 @@ public final class JournalChatModelSpec implements ChatModelSpec {
                 // As many pieces as the model streamed live (recorded as such); their split does not matter:
                 // the chunks sent on from them are not audited, and the answer is the same text.
                 String text = j.text();
-                for (int i = 0; i < j.chunks(); i++) {
-                    tokens.onToken(text.substring(text.length() * i / j.chunks(), text.length() * (i + 1) / j.chunks()));
-                }
+                StreamedText.split(text, j.chunks()).forEach(tokens::onToken);
                 if (j.failed()) {
                     return CompletableFuture.failedFuture(new GenerationException(modelId + " failed here live "
                             + "(journaled failover)", text, false, true, null));

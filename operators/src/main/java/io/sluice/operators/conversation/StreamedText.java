@@ -39,6 +39,18 @@ public final class StreamedText {
         return pieces;
     }
 
+    /**
+     * {@code text} in {@code pieces} pieces of about the same length (some may be empty): how a text
+     * recorded whole is streamed again in as many pieces as its model once sent.
+     */
+    public static java.util.List<String> split(String text, int pieces) {
+        java.util.List<String> out = new java.util.ArrayList<>(pieces);
+        for (int i = 0; i < pieces; i++) {
+            out.add(text.substring(text.length() * i / pieces, text.length() * (i + 1) / pieces));
+        }
+        return out;
+    }
+
     /** The first {@code maxChars} characters of {@code text}, without splitting a surrogate pair. */
     public static String cut(String text, int maxChars) {
         if (text.length() <= maxChars) {

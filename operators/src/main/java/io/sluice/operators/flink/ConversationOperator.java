@@ -672,10 +672,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                     }
                     a.cacheHit = cached;
                     String text = cached.text();
-                    for (int i = 0; i < cached.pieces(); i++) { // in as many pieces as the model once sent
-                        listener.onToken(text.substring(text.length() * i / cached.pieces(),
-                                text.length() * (i + 1) / cached.pieces()));
-                    }
+                    StreamedText.split(text, cached.pieces()).forEach(listener::onToken);
                     // No tokens spent: the turn costs nothing and settles its whole reservation.
                     return CompletableFuture.completedFuture(new Generation(text, 0, 0, cached.finishReason(),
                             cached.modelVersion()));
@@ -782,9 +779,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             w.cacheHit = answer;
             w.stream.nextModel();
             String text = answer.text();
-            for (int i = 0; i < answer.pieces(); i++) {
-                StreamedText.Piece piece = w.stream.accept(text.substring(text.length() * i / answer.pieces(),
-                        text.length() * (i + 1) / answer.pieces()));
+            for (String part : StreamedText.split(text, answer.pieces())) {
+                StreamedText.Piece piece = w.stream.accept(part);
                 if (piece != null) {
                     emit(ResponseEvent.chunk(r, piece.sequence(), piece.text()), r);
                 }
