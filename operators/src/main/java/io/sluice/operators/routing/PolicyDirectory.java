@@ -102,9 +102,7 @@ public final class PolicyDirectory implements AnswerModels.Versions {
 
     @Override
     public synchronized AnswerModels.Versions map(UnaryOperator<AnswerModels> f) {
-        List<Version> mapped = versions.stream()
-                .map(v -> new Version(v.version(), v.effectiveAt(), f.apply(v.models()))).toList();
-        return new Fixed(new ArrayList<>(mapped));
+        return new Fixed(new ArrayList<>(versions)).map(f);
     }
 
     /** Versions that no longer change (replay's, with the journal answering remote models). */
