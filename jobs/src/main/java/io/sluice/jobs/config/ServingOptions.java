@@ -263,9 +263,10 @@ public final class ServingOptions {
 
     public static final ConfigOption<Integer> ANSWER_MAX_IN_FLIGHT =
             ConfigOptions.key("sluice.answer.max-in-flight").intType().defaultValue(64)
-                    .withDescription("Generations one conversation subtask runs at once per answer model; a turn whose model "
-                            + "has none free waits while other models' turns go on; input waits only when 16 times as "
-                            + "many turns are parked.");
+                    .withDescription("Generations one conversation subtask runs at once per backend (profiles on one "
+                            + "model server share it); a turn whose backend has none free waits while other backends' "
+                            + "turns go on; a backend with 16 times as many turns waiting refuses further ones as "
+                            + "OVERLOADED.");
 
     public static final ConfigOption<List<String>> CONVERSATION_LANES =
             ConfigOptions.key("sluice.conversation.lanes").stringType().asList().noDefaultValue()

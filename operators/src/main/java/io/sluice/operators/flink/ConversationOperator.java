@@ -87,13 +87,15 @@ import java.util.stream.Collectors;
  * ({@code pending}, head first) and the next one starts, with the updated history, in the mailbox
  * action that completes the previous. Other conversations are not held up. Model calls never block
  * {@code processElement}: tokens and results come back as mailbox actions on the task thread, as in
- * Flink's async I/O operator. Each answer model runs at most {@code maxInFlight} generations of a
- * subtask at once; a turn whose model has none free is parked (it stays the head of its
- * conversation's {@code pending} list) and starts when one of that model's generations ends, higher
- * priority lanes (tenant tiers, {@link ParkedTurns}) first. Input
- * waits for a model only when {@value #PARKED_PER_SLOT} times {@code maxInFlight} turns are parked:
- * extractive turns and turns of other models go on while one backend is slow or hung (its breaker
- * and timeouts bound how long).
+ * Flink's async I/O operator. Each backend (a model server, or an in-process model; profiles on one
+ * share it) runs at most {@code maxInFlight} generations of a subtask at once; a turn whose backend
+ * has none free is parked (it stays the head of its conversation's {@code pending} list) and starts
+ * when one of that backend's generations ends, higher priority lanes (tenant tiers and request
+ * priority, {@link ParkedTurns}) first. A backend with {@value #PARKED_PER_SLOT} times
+ * {@code maxInFlight} turns parked refuses further ones as {@code OVERLOADED} instead of making input
+ * wait: extractive turns and turns of other backends go on while one is slow or hung (its breaker and
+ * timeouts bound how long). Replay, whose journal answers at once and which must refuse nothing the
+ * live job answered, makes input wait instead.
  *
  * <p><b>Checkpoints.</b> Every state change happens on the task thread, so a checkpoint holds each
  * conversation's history and its unanswered turns, and nothing else is needed: on restore the head
@@ -310,9 +312,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient SharedModels.Lease<RedisCache> redis;
     private transient org.apache.flink.metrics.MetricGroup group;
     private transient int inFlight;
-    /** Generations running, by answer model. */
-    private transient Map<String, Integer> inFlightByModel;
-    /** Conversations whose head turn waits for a free generation of the model, in arrival order. */
+    /** Generations running, by backend (a model spec's sharing key: profiles on one server share its bound). */
+    private transient Map<String, Integer> inFlightByBackend;
+    /** Conversations whose head turn waits for a free generation of its backend, by lane, in arrival order. */
     private transient ParkedTurns parked;
     private transient int parkedTurns;
     private transient boolean closed;
@@ -350,7 +352,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3), settings.prices(), settings.unredactedTenants(),
                 settings.flagOnlyTenants());
         chatModels = new HashMap<>();
-        inFlightByModel = new HashMap<>();
+        inFlightByBackend = new HashMap<>();
         parked = new ParkedTurns(settings.lanes());
         breakerGauges = new java.util.HashSet<>();
         computing = new HashMap<>();
@@ -398,6 +400,14 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             b.gauge("opened", breaker::timesOpened);
         }
         return model;
+    }
+
+    /**
+     * The backend of generative profile {@code profile}: its spec's sharing key, so profiles served
+     * by one model server (one open model, one breaker) share one bound of generations in flight.
+     */
+    private String backend(ChatRequest request, String profile) {
+        return models(request).generative(profile).orElseThrow().sharingKey();
     }
 
     /** The answer models in force for {@code request}: those of the policy version at its event time. */
@@ -476,12 +486,15 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                     answerLocally(retrieved, current, routing);
                     return;
                 }
-                // Input waits only when models are far behind: parked turns bounded, state cannot grow without end.
-                Object key = getCurrentKey();
-                while (parkedTurns >= PARKED_PER_SLOT * settings.maxInFlight()) {
-                    mailbox.yield(); // completions run here and may switch the key
+                if (settings.replay()) {
+                    // Replay's models answer from the journal at once and no turn may be refused that was
+                    // answered live, so there input waits for the parked turns instead (see start).
+                    Object key = getCurrentKey();
+                    while (parkedTurns >= PARKED_PER_SLOT * settings.maxInFlight()) {
+                        mailbox.yield(); // completions run here and may switch the key
+                    }
+                    setCurrentKey(key);
                 }
-                setCurrentKey(key);
                 pending.add(retrieved);
                 start(retrieved, current); // or parked until the model has a generation free
             }
@@ -525,9 +538,10 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             return routing;
         }
         String model = routing.profile();
+        String backend = backend(request, model);
         int backlog = settings.journaledBacklogs() != null
                 ? settings.journaledBacklogs().getOrDefault(request.position(), 0)
-                : inFlightByModel.getOrDefault(model, 0) + parked.size(model);
+                : inFlightByBackend.getOrDefault(backend, 0) + parked.size(backend);
         Tenant tenant = tenantOf(request);
         DegradationLadder.Step step = settings.ladder().stepFor(backlog,
                 parked.laneOf(tenant == null ? Tenant.DEFAULT_TIER : tenant.tier()), parked.lanes());
@@ -582,9 +596,20 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             advance(request.conversationKey());
             return;
         }
-        if (inFlightByModel.getOrDefault(modelName, 0) >= settings.maxInFlight()) {
+        String backend = backend(request, modelName);
+        if (inFlightByBackend.getOrDefault(backend, 0) >= settings.maxInFlight()) {
+            int waiting = parked.size(backend);
+            if (!settings.replay() && waiting >= PARKED_PER_SLOT * settings.maxInFlight()) {
+                // A hung or far-behind backend: refusing its turns keeps input (and every other
+                // backend's turns, extractive ones too) flowing, where waiting would stall them all.
+                unanswered(request, RejectReason.OVERLOADED, "the backend of answer model '" + modelName
+                        + "' has " + settings.maxInFlight() + " generations running and " + waiting
+                        + " turns waiting; try again shortly");
+                advance(request.conversationKey());
+                return;
+            }
             Tenant tenant = tenantOf(request);
-            parked.park(modelName, tenant == null ? Tenant.DEFAULT_TIER : tenant.tier(), request.conversationKey());
+            parked.park(backend, tenant == null ? Tenant.DEFAULT_TIER : tenant.tier(), request.conversationKey());
             parkedTurns++;
             return;
         }
@@ -691,14 +716,15 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             return false;
         }
         inFlight++;
-        inFlightByModel.merge(profile, 1, Integer::sum);
+        String backend = backend(request, profile);
+        inFlightByBackend.merge(backend, 1, Integer::sum);
         // The stream delivered its last piece before completing: this runs after every chunk's mail.
         generation.whenComplete((result, error) -> toMailbox(() -> {
             inFlight--;
-            inFlightByModel.merge(profile, -1, Integer::sum);
+            inFlightByBackend.merge(backend, -1, Integer::sum);
             setCurrentKey(request.conversationKey());
             generationEnded(a, profile, model.modelId(), params, result, error);
-            startParked(profile);
+            startParked(backend);
         }, "generation"));
         return true;
     }
@@ -819,12 +845,12 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     }
 
     /**
-     * Starts the turns parked for {@code model}, highest lane first and oldest first within one,
+     * Starts the turns parked for {@code backend}, highest lane first and oldest first within one,
      * while it has generations free.
      */
-    private void startParked(String model) throws Exception {
-        while (inFlightByModel.getOrDefault(model, 0) < settings.maxInFlight()) {
-            String key = parked.next(model);
+    private void startParked(String backend) throws Exception {
+        while (inFlightByBackend.getOrDefault(backend, 0) < settings.maxInFlight()) {
+            String key = parked.next(backend);
             if (key == null) {
                 return;
             }

@@ -474,6 +474,39 @@ class ConversationOperatorTest {
     }
 
     @Test
+    void aHungBackendRefusesPastItsQueueAndInputKeepsFlowing() throws Exception {
+        ScriptedChatModel hung = ScriptedChatModel.register("hung-queue");
+        // Two profiles on one server: one backend, one bound.
+        AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE, Map.of(MODEL,
+                new ScriptedChatModel.Spec("hung-queue"), "alias", new ScriptedChatModel.Spec("hung-queue")),
+                new GenerationParams(0.7, 0.9, 64, 0, List.of()));
+        int queue = ConversationOperator.PARKED_PER_SLOT; // one generation in flight
+        try (var h = harness(new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
+                models, 1, 16, false).withUnredactedTenants(List.of("acme")))) {
+            h.open();
+            h.processElement(remoteTurn("first", "c0", "one"));
+            h.processElement(turn("via-alias", "c1", "shares the backend", 1000L, "alias"));
+            assertThat(hung.calls).as("the alias's turn waits for the backend's one generation").hasSize(1);
+            for (int i = 2; i <= queue; i++) {
+                h.processElement(remoteTurn("parked-" + i, "c" + i, "waits"));
+            }
+            assertThat(unanswered(h)).as("the queue is full, nothing refused yet").isEmpty();
+            h.processElement(remoteTurn("one-too-many", "cx", "refused"));
+            h.processElement(turn("extractive", "ce", "How are savepoints restored?"));
+            assertThat(unanswered(h)).extracting(Rejection::requestId, Rejection::reason)
+                    .containsExactly(tuple("one-too-many", RejectReason.OVERLOADED));
+            assertThat(unanswered(h).get(0).detail()).contains("1 generations running and 16 turns waiting");
+            assertThat(answers(h)).as("input went on past the hung backend").extracting(t -> t.request().requestId())
+                    .containsExactly("extractive");
+
+            hung.answer(0, "One [1].");
+            runMailbox(h);
+            assertThat(hung.calls).as("the oldest parked turn, the alias's, took the freed generation").hasSize(2);
+            assertThat(hung.calls.get(1).request().messages().get(1).content()).contains("shares the backend");
+        }
+    }
+
+    @Test
     void aTurnInFlightAtASnapshotIsAskedAgainAfterRestore() throws Exception {
         ScriptedChatModel before = ScriptedChatModel.register("restore");
         OperatorSubtaskState snapshot;
