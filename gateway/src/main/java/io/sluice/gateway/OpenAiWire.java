@@ -1,6 +1,7 @@
 package io.sluice.gateway;
 
 import io.sluice.schemas.Bounds;
+import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.json.ResponseJson;
 
@@ -38,14 +39,26 @@ public final class OpenAiWire {
      * ({@code earlier}, oldest first) as the job takes them in {@code history}.
      */
     public record Turn(String model, String message, boolean stream, boolean includeUsage,
-            List<ConversationTurn> earlier) {}
+            List<ConversationTurn> earlier, String priority) {
+
+        /** An interactive turn. */
+        public Turn(String model, String message, boolean stream, boolean includeUsage,
+                List<ConversationTurn> earlier) {
+            this(model, message, stream, includeUsage, earlier, ChatRequest.INTERACTIVE);
+        }
+    }
+
+    /** OpenAI's {@code service_tier} values; {@code flex} (slower, cheaper processing) makes a bulk turn. */
+    static final Set<String> SERVICE_TIERS = Set.of("auto", "default", "flex", "priority", "scale");
 
     private OpenAiWire() {}
 
     /**
      * The turn of a {@code /v1/chat/completions} body: {@code model} (one of {@code models}: Sluice's
      * answer models), {@code messages} whose last is the user's new message (a string, or text
-     * parts), {@code stream} and {@code stream_options.include_usage}. Sampling fields are the job's
+     * parts), {@code stream} and {@code stream_options.include_usage}, {@code service_tier}
+     * ({@code flex}: a {@link ChatRequest#BULK} turn, which waits behind interactive ones; any other
+     * tier: interactive). Sampling fields are the job's
      * to decide and are ignored. The messages before the last are the conversation so far (see
      * {@link #earlierTurns}); they are used only when the request names no conversation.
      */
@@ -83,8 +96,14 @@ public final class OpenAiWire {
         if (stream != null && !stream.isNull() && !stream.isBoolean()) {
             throw ApiException.invalid("'stream' must be a boolean.", "stream");
         }
+        JsonNode tier = root.get("service_tier");
+        if (tier != null && !tier.isNull() && (!tier.isTextual() || !SERVICE_TIERS.contains(tier.asText()))) {
+            throw ApiException.invalid("'service_tier' must be one of " + new java.util.TreeSet<>(SERVICE_TIERS) + ".",
+                    "service_tier");
+        }
+        String priority = tier != null && "flex".equals(tier.asText()) ? ChatRequest.BULK : ChatRequest.INTERACTIVE;
         return new Turn(model.asText(), text, stream != null && stream.asBoolean(),
-                root.path("stream_options").path("include_usage").asBoolean(false), earlierTurns(messages));
+                root.path("stream_options").path("include_usage").asBoolean(false), earlierTurns(messages), priority);
     }
 
     /**
@@ -170,6 +189,9 @@ public final class OpenAiWire {
             request.put("conversationId", conversationId);
         }
         request.put("message", turn.message()).put("answerModel", turn.model());
+        if (!ChatRequest.INTERACTIVE.equals(turn.priority())) {
+            request.put("priority", turn.priority());
+        }
         if (conversationId == null) {
             ArrayNode history = request.putArray("history");
             for (ConversationTurn t : turn.earlier()) {

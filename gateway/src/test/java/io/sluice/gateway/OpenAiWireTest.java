@@ -1,6 +1,7 @@
 package io.sluice.gateway;
 
 import io.sluice.schemas.Bounds;
+import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.ConversationTurn;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -28,6 +29,20 @@ class OpenAiWireTest {
         JsonNode request = OpenAiWire.parse(OpenAiWire.request("r-1", "acme", "c-1", null, turn));
         assertThat(request.path("tenantId").asText()).isEqualTo("acme");
         assertThat(request.path("answerModel").asText()).isEqualTo("remote");
+    }
+
+    @Test
+    void aFlexServiceTierMakesABulkTurn() throws Exception {
+        String body = "{\"model\":\"remote\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]";
+        OpenAiWire.Turn flex = OpenAiWire.parse(body + ",\"service_tier\":\"flex\"}", MODELS);
+        assertThat(flex.priority()).isEqualTo(ChatRequest.BULK);
+        assertThat(OpenAiWire.parse(OpenAiWire.request("r-1", "acme", "c-1", null, flex)).path("priority").asText())
+                .isEqualTo("bulk");
+        OpenAiWire.Turn auto = OpenAiWire.parse(body + ",\"service_tier\":\"auto\"}", MODELS);
+        assertThat(auto.priority()).isEqualTo(ChatRequest.INTERACTIVE);
+        assertThat(OpenAiWire.parse(OpenAiWire.request("r-1", "acme", "c-1", null, auto)).has("priority")).isFalse();
+        assertThatThrownBy(() -> OpenAiWire.parse(body + ",\"service_tier\":\"urgent\"}", MODELS))
+                .isInstanceOf(ApiException.class).hasMessageContaining("'service_tier' must be one of");
     }
 
     @Test

@@ -129,12 +129,13 @@ public record AnsweredTurn(
      * client history); version 6 added {@code grounding}; version 7 holds a request of layout 5
      * (with its redaction counts), version 8 one of layout 6 (with its API key id); version 9 added
      * {@code cost}, version 10 {@code answerRedacted}, version 11 {@code injection}, version 12
-     * {@code routing} and {@code cache}.
+     * {@code routing} and {@code cache}; version 13 holds a request of layout 7 (with its
+     * priority and budget left).
      */
     public static final class Codec implements RecordCodec<AnsweredTurn> {
         @Override
         public int version() {
-            return 12;
+            return 13;
         }
 
         @Override
@@ -179,7 +180,7 @@ public record AnsweredTurn(
 
         @Override
         public AnsweredTurn read(int version, DataInputView in) throws IOException {
-            ChatRequest request = ChatRequest.Codec.readFields(in, version >= 8 ? 6 : version >= 7 ? 5 : version >= 5 ? 4 : version == 4 ? 3 : Math.min(version, 2));
+            ChatRequest request = ChatRequest.Codec.readFields(in, version >= 13 ? 7 : version >= 8 ? 6 : version >= 7 ? 5 : version >= 5 ? 4 : version == 4 ? 3 : Math.min(version, 2));
             String snapshotId = Fields.readString(in);
             String embeddingModel = Fields.readString(in);
             List<RetrievedChunk> retrieved = Fields.readList(in, RetrievedChunk::read);

@@ -38,6 +38,14 @@ import java.util.TreeMap;
  * <p>{@code apiKeyId} names the API key the gateway authenticated the request with (the id part of
  * {@code sk-sluice-<id>-<secret>}, never the secret), so that limits can hold per key; null for
  * requests written to Kafka directly or authenticated otherwise.
+ *
+ * <p>{@code priority} is {@link #INTERACTIVE} (someone is waiting; the default) or {@link #BULK}
+ * (work that may wait, such as an evaluation run or a nightly batch): bulk turns wait behind every
+ * interactive one for a model and are degraded first under load, and routing rules may send them
+ * elsewhere. {@code budgetLeft} is what the admission stage found left of the tenant's tightest token
+ * budget the turn counts toward, after reserving the turn's worst case, in whole percent (0-100), or
+ * {@code -1} when it counts toward none; routing rules may route on it. It depends on when earlier
+ * turns settled, so the audit row records it and replay takes it from there.
  */
 public record ChatRequest(
         String requestId,
@@ -53,11 +61,46 @@ public record ChatRequest(
         int replyPartition,
         ConversationHistory clientHistory,
         SortedMap<String, Integer> redacted,
-        String apiKeyId) {
+        String apiKeyId,
+        String priority,
+        int budgetLeft) {
+
+    /** The priority of a request someone waits for: the default. */
+    public static final String INTERACTIVE = "interactive";
+    /** The priority of work that may wait. */
+    public static final String BULK = "bulk";
+    /** Every priority, highest first. */
+    public static final List<String> PRIORITIES = List.of(INTERACTIVE, BULK);
 
     public ChatRequest {
         // A private TreeMap, exposed read-only: a wrapper would not survive Flink's generic copying.
         redacted = redacted == null ? new TreeMap<>() : new TreeMap<>(redacted);
+        priority = priority == null ? INTERACTIVE : priority;
+        if (!PRIORITIES.contains(priority)) {
+            throw new IllegalArgumentException("priority must be one of " + PRIORITIES + ", not " + priority);
+        }
+        if (budgetLeft < -1 || budgetLeft > 100) {
+            throw new IllegalArgumentException("budgetLeft is a percentage or -1, not " + budgetLeft);
+        }
+    }
+
+    /** An interactive request, before admission looked at budgets. */
+    public ChatRequest(String requestId, String tenantId, String conversationId, String message, int topK,
+            int contextTokens, long eventTime, int partition, long offset, String answerModel, int replyPartition,
+            ConversationHistory clientHistory, SortedMap<String, Integer> redacted, String apiKeyId) {
+        this(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition, offset,
+                answerModel, replyPartition, clientHistory, redacted, apiKeyId, INTERACTIVE, -1);
+    }
+
+    /** Whether the request's work may wait ({@link #BULK}). */
+    public boolean bulk() {
+        return BULK.equals(priority);
+    }
+
+    /** This request with {@code percent} of its tenant's tightest budget left (see the class comment). */
+    public ChatRequest withBudgetLeft(int percent) {
+        return new ChatRequest(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition,
+                offset, answerModel, replyPartition, clientHistory, redacted, apiKeyId, priority, percent);
     }
 
     /** The kinds of personal data redacted, with their counts, in name order; read-only. */
@@ -160,13 +203,14 @@ public record ChatRequest(
     /**
      * Layout 2 added {@code answerModel}, layout 3 {@code replyPartition}, layout 4
      * {@code clientHistory} (a count, -1 for none, then question and answer of each turn), layout 5
-     * {@code redacted} (a count, then kind and number of each), layout 6 {@code apiKeyId}. Records that embed a
+     * {@code redacted} (a count, then kind and number of each), layout 6 {@code apiKeyId}, layout 7
+     * {@code priority} and {@code budgetLeft}. Records that embed a
      * request ({@link RetrievedRequest}, {@link AnsweredTurn}, ...) write it with {@link #writeFields}
      * and say in their own version which request layout they hold.
      */
     public static final class Codec implements RecordCodec<ChatRequest> {
         /** The request layout {@link #writeFields} writes. */
-        static final int LAYOUT = 6;
+        static final int LAYOUT = 7;
 
         @Override
         public int version() {
@@ -215,11 +259,14 @@ public record ChatRequest(
                 out.writeInt(e.getValue());
             }
             Fields.writeString(out, v.apiKeyId);
+            Fields.writeString(out, v.priority);
+            out.writeInt(v.budgetLeft);
         }
 
         /**
          * Reads a request written in {@code layout} (1: before answer models, 2: before reply
-         * partitions, 3: before client history, 4: before redaction counts, 5: before API key ids, 6).
+         * partitions, 3: before client history, 4: before redaction counts, 5: before API key ids, 6: before
+         * priorities and budgets left, 7).
          */
         static ChatRequest readFields(DataInputView in, int layout) throws IOException {
             return new ChatRequest(Fields.readString(in), Fields.readString(in),
@@ -229,7 +276,9 @@ public record ChatRequest(
                     layout >= 3 ? in.readInt() : -1,
                     layout >= 4 ? readClientHistory(in) : null,
                     layout >= 5 ? readRedacted(in) : null,
-                    layout >= 6 ? Fields.readString(in) : null);
+                    layout >= 6 ? Fields.readString(in) : null,
+                    layout >= 7 ? Fields.readString(in) : INTERACTIVE,
+                    layout >= 7 ? in.readInt() : -1);
         }
 
         private static SortedMap<String, Integer> readRedacted(DataInputView in) throws IOException {

@@ -20,13 +20,14 @@ public record EmbeddedRequest(ChatRequest request, String embeddingModel, float[
     public static final TypeInformation<EmbeddedRequest> TYPE = new RecordTypeInfo<>(new Codec());
 
     /**
-     * Version N holds a request of layout N: 6 with its API key id, 5 with its redaction counts, 4 with its client history,
-     * 3 with its reply partition, 2 with its answer model, 1 without either.
+     * Version N holds a request of layout N: 7 with its priority and budget left, 6 with its API key id,
+     * 5 with its redaction counts, 4 with its client history, 3 with its reply partition, 2 with its
+     * answer model, 1 without either.
      */
     public static final class Codec implements RecordCodec<EmbeddedRequest> {
         @Override
         public int version() {
-            return 6;
+            return 7;
         }
 
         @Override

@@ -65,6 +65,20 @@ class RecordCodecsTest {
         assertThat(roundTrip(ChatRequest.TYPE, keyed)).isEqualTo(keyed);
         assertThat(roundTrip(RetrievedRequest.TYPE, new RetrievedRequest(keyed, "snap", "m@1", List.of(), 1L, 2L))
                 .request().apiKeyId()).isEqualTo("0a1b2c3d4e5f6a7b");
+        ChatRequest bulk = new ChatRequest("r-b", "acme", "c-1", "hi", 5, 1024, 1L, 0, 9L, "remote", -1, null, null,
+                null, ChatRequest.BULK, 37);
+        assertThat(roundTrip(ChatRequest.TYPE, bulk)).isEqualTo(bulk);
+        assertThat(roundTrip(RetrievedRequest.TYPE, new RetrievedRequest(bulk, "snap", "m@1", List.of(), 1L, 2L))
+                .request()).isEqualTo(bulk);
+        // A request of layout 6 (before priorities) is interactive and says nothing of budgets.
+        DataOutputSerializer v6 = new DataOutputSerializer(64);
+        ChatRequest.Codec.writeFields(keyed, v6);
+        byte[] layout7 = v6.getCopyOfBuffer();
+        byte[] layout6 = java.util.Arrays.copyOf(layout7, layout7.length - (4 + "interactive".length() + 4));
+        ChatRequest older = ChatRequest.Codec.readFields(new DataInputDeserializer(layout6), 6);
+        assertThat(older).isEqualTo(keyed);
+        assertThat(older.priority()).isEqualTo(ChatRequest.INTERACTIVE);
+        assertThat(older.budgetLeft()).isEqualTo(-1);
         Rejection limited = toReply.retryingAt(1_500L);
         assertThat(roundTrip(Rejection.TYPE, limited)).isEqualTo(limited);
         assertThat(limited.retryAfterMillis()).isEqualTo(1_498L);

@@ -270,8 +270,9 @@ public final class ServingOptions {
 
     public static final ConfigOption<List<String>> CONVERSATION_LANES =
             ConfigOptions.key("sluice.conversation.lanes").stringType().asList().noDefaultValue()
-                    .withDescription("Tenant tiers in priority order: turns waiting for a model slot start by "
-                            + "these lanes first, then every other tier; unset: one lane, oldest first.");
+                    .withDescription("Tenant tiers in priority order: interactive turns waiting for a backend slot "
+                            + "start by these lanes first, then every other tier's, then bulk turns; unset: "
+                            + "interactive turns oldest first, then bulk ones.");
 
     public static final ConfigOption<List<Integer>> CONVERSATION_DEGRADATION =
             ConfigOptions.key("sluice.conversation.degradation").intType().asList().noDefaultValue()

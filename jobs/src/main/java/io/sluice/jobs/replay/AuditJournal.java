@@ -10,11 +10,10 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Reads the audit trail for a replay: every hash-chained row of the selected conversations (or
@@ -50,15 +49,20 @@ public final class AuditJournal {
     }
 
     /**
-     * The positions in {@code chat.requests} of every audited turn, of every tenant and conversation:
+     * The positions in {@code chat.requests} of every audited turn, of every tenant and conversation,
+     * each with the budget its request had left ({@code budgetLeft}, -1 when it counted toward none):
      * whom the live run answered, which replay's admission stage needs whatever the replay selects
-     * (a refusal takes nothing from a rate bucket, an admission takes one).
+     * (a refusal takes nothing from a rate bucket, an admission takes one), and what routing saw.
      */
-    public static Set<String> answeredPositions(Connection connection) throws SQLException {
-        Set<String> positions = new HashSet<>();
-        stream(connection, "SELECT source_partition, source_offset FROM audit_turns WHERE chain_seq IS NOT NULL",
-                10_000, ps -> { }, rs -> positions.add(ChatRequest.position(rs.getInt(1), rs.getLong(2))));
-        return positions;
+    public static Map<String, Integer> answered(Connection connection) throws SQLException {
+        Map<String, Integer> answered = new HashMap<>();
+        stream(connection, "SELECT source_partition, source_offset, (content::jsonb ->> 'budgetLeft')::int "
+                + "FROM audit_turns WHERE chain_seq IS NOT NULL", 10_000, ps -> { }, rs -> {
+                    String position = ChatRequest.position(rs.getInt(1), rs.getLong(2));
+                    int left = rs.getInt(3); // read last: wasNull speaks of the last column read
+                    answered.put(position, rs.wasNull() ? -1 : left);
+                });
+        return answered;
     }
 
     @FunctionalInterface

@@ -114,10 +114,10 @@ public final class Replay {
             throw new IllegalArgumentException("Savepoint " + options.savepoint() + " holds no position on " + topic);
         }
         Map<String, AuditedTurn> journal;
-        Set<String> answeredLive;
+        Map<String, Integer> answeredLive;
         try (Connection c = ServingJob.auditConnection(serving).open()) {
             journal = AuditJournal.read(c, options.conversation(), options.tenant());
-            answeredLive = AuditJournal.answeredPositions(c);
+            answeredLive = AuditJournal.answered(c);
         }
         Set<String> inRange = new HashSet<>();
         long first = Long.MAX_VALUE;

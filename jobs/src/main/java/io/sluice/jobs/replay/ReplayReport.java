@@ -20,8 +20,8 @@ public final class ReplayReport {
     /** The stages of a turn, in the order they shape it, with the audited fields each one decides. */
     public enum Stage {
         INPUT("requestId", "conversationId", "tenantId", "eventTime", "partition", "offset", "message", "redacted",
-                "apiKeyId"),
-        ROUTING("answerModel", "routing"),
+                "apiKeyId", "priority"),
+        ROUTING("answerModel", "budgetLeft", "routing"),
         RETRIEVAL("snapshotId", "embeddingModel", "retrieved"),
         CONTEXT("injection", "contextHash", "contextTokens", "historyTurns"),
         ANSWER("modelId", "responseCache", "modelCall", "cost", "answer", "answerRedacted", "citations", "grounding"),

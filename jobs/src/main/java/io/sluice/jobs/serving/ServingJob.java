@@ -482,7 +482,7 @@ public final class ServingJob {
      */
     public static AnswerPath answerPath(Settings settings, DataStream<RequestEnvelope> requests,
             org.apache.flink.api.common.functions.FilterFunction<ChatRequest> select, DataStream<Settlement> usage,
-            DataStream<LimitsUpdate> limits, java.util.Set<String> answeredLive) {
+            DataStream<LimitsUpdate> limits, java.util.Map<String, Integer> answeredLive) {
         SingleOutputStreamOperator<ChatRequest> valid = requests
                 .process(new ValidateFunction(settings.tenants(), settings.answerModels(), settings.maxRequestBytes(),
                         settings.signing()))

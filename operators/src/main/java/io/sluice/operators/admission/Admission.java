@@ -68,7 +68,8 @@ public final class Admission {
     private final AnswerModels answerModels;
     private final boolean budgets;
     private final boolean liveLimits;
-    private java.util.Set<String> answeredLive;
+    /** Replay's journal: positions of the requests the live run answered → the budget left they had (-1: none). */
+    private Map<String, Integer> answeredLive;
     /** Parsed limits of updates, by their JSON text: parsed once, not per request. */
     private final Map<String, Limits> parsed = new java.util.LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -102,13 +103,39 @@ public final class Admission {
 
     /**
      * Replay's journal of budget decisions: the positions of the requests the live run answered
-     * (its audit trail). Budget and in-flight decisions depend on when settlements came back, which
-     * no input fixes, so replay does not re-derive them: a generative turn of a tenant with budgets
-     * that the live run did not answer is refused again, and one it answered is admitted.
+     * (its audit trail), each with the budget it had left ({@link ChatRequest#budgetLeft}, -1: none).
+     * Budget and in-flight decisions depend on when settlements came back, which no input fixes, so
+     * replay does not re-derive them: a generative turn of a tenant with budgets that the live run
+     * did not answer is refused again, one it answered is admitted with the budget left it had.
      */
-    public Admission withBudgetsFromJournal(java.util.Set<String> positionsAnswered) {
-        this.answeredLive = positionsAnswered;
+    public Admission withBudgetsFromJournal(Map<String, Integer> answered) {
+        this.answeredLive = answered;
         return this;
+    }
+
+    /**
+     * How much of the tightest token budget an admitted {@code request} counts toward is left after
+     * its reservation, in whole percent (rounded down), or -1 when it counts toward none; in replay,
+     * what the journal says it was. Routing rules may send a turn of a tenant running out of budget
+     * to a cheaper profile.
+     */
+    public int budgetLeft(ChatRequest request, AdmissionState state) throws Exception {
+        if (answeredLive != null) {
+            return answeredLive.getOrDefault(request.position(), -1);
+        }
+        Limits l = limitsAt(request.tenantId(), request.eventTime(), state);
+        if (!budgets || l == null || !counted(request, l)) {
+            return -1;
+        }
+        int least = -1;
+        for (Bound b : bounds(l, request.tenantId(), request.apiKeyId(), request.answerModel(), request.eventTime())) {
+            Spend s = state.spend(b.key());
+            s = s == null ? Spend.ZERO : s;
+            long left = Math.max(0, b.tokens() - s.settled() - s.reserved());
+            int percent = (int) Math.min(100, left * 100 / b.tokens());
+            least = least < 0 ? percent : Math.min(least, percent);
+        }
+        return least;
     }
 
     /** Whether the tenant may have a limit, so its state is worth reading. */
@@ -258,7 +285,7 @@ public final class Admission {
     }
 
     private Rejection journaledBudget(ChatRequest request, Limits l) {
-        if (!counted(request, l) || answeredLive.contains(request.position())) {
+        if (!counted(request, l) || answeredLive.containsKey(request.position())) {
             return null;
         }
         return Rejection.of(STAGE, RejectReason.BUDGET_EXHAUSTED, "not answered by the live run (no audit row): "

@@ -71,6 +71,14 @@ public final class AuditRecord {
             c.put("apiKeyId", r.apiKeyId());
         }
         c.put("answerModel", r.answerModel());
+        // Each only when it says something, so that rows of interactive, unbudgeted turns keep their
+        // earlier content. The budget left depended on when earlier turns settled: replay reads it here.
+        if (r.bulk()) {
+            c.put("priority", r.priority());
+        }
+        if (r.budgetLeft() >= 0) {
+            c.put("budgetLeft", r.budgetLeft());
+        }
         if (!turn.routing().trivial()) {
             // Only under a routing policy or when a profile was passed over, so that rows of jobs
             // without a policy keep their earlier content.

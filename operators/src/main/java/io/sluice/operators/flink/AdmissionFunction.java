@@ -67,7 +67,7 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
     private final AnswerModels answerModels;
     private final boolean budgets;
     private final boolean liveLimits;
-    private java.util.HashSet<String> answeredLive;
+    private java.util.HashMap<String, Integer> answeredLive;
     private transient Admission admission;
     private transient FlinkState state;
     private transient StageMetrics metrics;
@@ -94,8 +94,8 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
     }
 
     /** This stage as replay runs it: budget decisions from the live run's audit trail ({@link Admission#withBudgetsFromJournal}). */
-    public AdmissionFunction withBudgetsFromJournal(java.util.Set<String> positionsAnswered) {
-        this.answeredLive = new java.util.HashSet<>(positionsAnswered);
+    public AdmissionFunction withBudgetsFromJournal(java.util.Map<String, Integer> answered) {
+        this.answeredLive = new java.util.HashMap<>(answered);
         return this;
     }
 
@@ -163,7 +163,8 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
         metrics.latency((System.nanoTime() - start) / 1000);
         if (refused == null) {
             metrics.passed();
-            out.collect(request);
+            int budgetLeft = admission.budgetLeft(request, state);
+            out.collect(budgetLeft < 0 ? request : request.withBudgetLeft(budgetLeft));
         } else {
             metrics.rejected(refused.reason());
             ctx.output(Rejections.TAG, refused);

@@ -509,6 +509,12 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         return router.route(models(request), request, tenantOf(request), breakerOpen(request));
     }
 
+    /** The priority lane of {@code request}'s turn: by its priority, then its tenant's tier ({@link ParkedTurns}). */
+    private int laneOf(ChatRequest request) {
+        Tenant tenant = tenantOf(request);
+        return parked.laneOf(tenant == null ? Tenant.DEFAULT_TIER : tenant.tier(), request.bulk());
+    }
+
     private Tenant tenantOf(ChatRequest request) {
         return settings.tenants() == null ? null : settings.tenants().find(request.tenantId()).orElse(null);
     }
@@ -543,8 +549,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 ? settings.journaledBacklogs().getOrDefault(request.position(), 0)
                 : inFlightByBackend.getOrDefault(backend, 0) + parked.size(backend);
         Tenant tenant = tenantOf(request);
-        DegradationLadder.Step step = settings.ladder().stepFor(backlog,
-                parked.laneOf(tenant == null ? Tenant.DEFAULT_TIER : tenant.tier()), parked.lanes());
+        DegradationLadder.Step step = request.bulk() ? settings.ladder().stepForBulk(backlog)
+                : settings.ladder().stepFor(backlog, laneOf(request), parked.interactiveLanes());
         if (step == DegradationLadder.Step.NONE) {
             return routing;
         }
@@ -608,8 +614,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 advance(request.conversationKey());
                 return;
             }
-            Tenant tenant = tenantOf(request);
-            parked.park(backend, tenant == null ? Tenant.DEFAULT_TIER : tenant.tier(), request.conversationKey());
+            parked.park(backend, laneOf(request), request.conversationKey());
             parkedTurns++;
             return;
         }

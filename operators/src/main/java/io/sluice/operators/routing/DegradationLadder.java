@@ -10,10 +10,11 @@ import java.util.List;
  * step is taken when the model's backlog — generations running plus turns waiting for it — reaches
  * its threshold (0: the step is off), and every step below the one taken is taken too.
  *
- * <p>Lanes: the thresholds hold for the lowest priority lane; a lane {@code k} places above it
- * tolerates {@code k + 1} times the backlog, so lower tiers degrade first. The step is a function of
- * the backlog, the lane and these thresholds only: the backlog is recorded on the turn, and replay
- * re-derives the step from it.
+ * <p>Lanes: the thresholds hold for interactive turns of the lowest interactive lane; a lane
+ * {@code k} places above it tolerates {@code k + 1} times the backlog, so lower tiers degrade first,
+ * and bulk turns tolerate half of it, so they degrade before any interactive turn. The step is a
+ * function of the backlog, the lane and these thresholds only: the backlog is recorded on the turn,
+ * and replay re-derives the step from it.
  */
 public record DegradationLadder(int smallerTopK, int compressedContext, int cheaperProfile, int refuse)
         implements Serializable {
@@ -43,15 +44,25 @@ public record DegradationLadder(int smallerTopK, int compressedContext, int chea
     }
 
     /**
-     * The step for a turn of lane {@code lane} (0 is the highest) of {@code lanes} lanes when
-     * {@code backlog} generations of its model are running or waiting.
+     * The step for an interactive turn of lane {@code lane} (0 is the highest) of
+     * {@code interactiveLanes} lanes when {@code backlog} generations of its backend are running or
+     * waiting.
      */
-    public Step stepFor(int backlog, int lane, int lanes) {
-        long tolerance = Math.max(1, lanes - lane);
+    public Step stepFor(int backlog, int lane, int interactiveLanes) {
+        return stepAt(backlog, 2L * Math.max(1, interactiveLanes - lane));
+    }
+
+    /** The step for a bulk turn when {@code backlog} generations of its backend are running or waiting. */
+    public Step stepForBulk(int backlog) {
+        return stepAt(backlog, 1);
+    }
+
+    /** The step at {@code backlog} when each threshold counts {@code halves} halves of itself. */
+    private Step stepAt(int backlog, long halves) {
         int[] thresholds = {smallerTopK, compressedContext, cheaperProfile, refuse};
         Step step = Step.NONE;
         for (int i = 0; i < thresholds.length; i++) {
-            if (thresholds[i] > 0 && backlog >= thresholds[i] * tolerance) {
+            if (thresholds[i] > 0 && 2L * backlog >= thresholds[i] * halves) {
                 step = Step.values()[i + 1];
             }
         }

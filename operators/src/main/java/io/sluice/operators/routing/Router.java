@@ -15,7 +15,8 @@ import java.util.function.Predicate;
 
 /**
  * Chooses the model profile that answers a turn. A request names a profile or a route; a route's
- * first rule matching the turn (tenant tier, intent, message length) gives the profiles to try.
+ * first rule matching the turn (tenant tier, intent, priority, message length, budget left) gives
+ * the profiles to try.
  * Candidates are those profiles and their fallbacks, in order ({@link AnswerModels#chain}); the
  * first that can take the turn answers it, and each one passed over is recorded with the reason:
  * a remote backend outside the tenant's residency, a context window too small for the turn's
@@ -41,9 +42,8 @@ public final class Router {
         List<RouteRule> rules = models.route(named);
         if (!rules.isEmpty()) {
             String tier = tenant == null ? Tenant.DEFAULT_TIER : tenant.tier();
-            int chars = request.message().length();
             // The last rule matches every turn (AnswerModels checks it).
-            RouteRule matched = rules.stream().filter(r -> r.matches(tier, intent, chars)).findFirst()
+            RouteRule matched = rules.stream().filter(r -> r.matches(request, tier, intent)).findFirst()
                     .orElseThrow();
             rule = matched.name();
             primaries = matched.profiles();

@@ -48,6 +48,8 @@ import java.util.Set;
  *      {"rule": "premium-analysis", "tenantTiers": ["gold"], "intents": ["analysis", "code"],
  *       "profiles": ["large"]},
  *      {"rule": "greetings", "intents": ["greeting"], "profiles": ["extractive"]},
+ *      {"rule": "bulk", "priorities": ["bulk"], "profiles": ["small"]},
+ *      {"rule": "low-budget", "maxBudgetLeftPercent": 10, "profiles": ["small"]},
  *      {"rule": "default", "profiles": ["small"]}]}}
  * }</pre>
  *
@@ -58,7 +60,9 @@ import java.util.Set;
  * relative to the file, {@code intraOpThreads}, {@code executionProvider}, {@code maxBatchSize}).
  * The built-in {@value AnswerModels#EXTRACTIVE} answerer and the models of {@code sluice.answer.*}
  * are profiles too and may be named in rules and fallbacks. Unknown fields are refused, so that a
- * misspelt key does not silently route elsewhere. {@code effectiveAt} matters for versions in a
+ * misspelt key does not silently route elsewhere. A rule matches on {@code tenantTiers},
+ * {@code intents}, {@code priorities} ({@code interactive}, {@code bulk}), {@code minMessageChars},
+ * {@code maxMessageChars} and {@code maxBudgetLeftPercent} (see {@link RouteRule}). {@code effectiveAt} matters for versions in a
  * directory ({@link PolicyDirectory}).
  */
 public final class RoutingPolicyFile {
@@ -73,8 +77,8 @@ public final class RoutingPolicyFile {
             "modelDir", "intraOpThreads", "executionProvider", "maxBatchSize");
     private static final Set<String> SAMPLING = Set.of("temperature", "topP", "maxTokens");
     private static final Set<String> BREAKER = Set.of("failures", "window", "coolDown");
-    private static final Set<String> RULE = Set.of("rule", "tenantTiers", "intents", "minMessageChars",
-            "maxMessageChars", "profiles");
+    private static final Set<String> RULE = Set.of("rule", "tenantTiers", "intents", "priorities", "minMessageChars",
+            "maxMessageChars", "maxBudgetLeftPercent", "profiles");
 
     private RoutingPolicyFile() {}
 
@@ -199,8 +203,15 @@ public final class RoutingPolicyFile {
                         + IntentClassifier.INTENTS);
             }
         }
-        return new RouteRule(name, names(r.get("tenantTiers"), where + ".tenantTiers"), intents,
-                whole(r, "minMessageChars", 0), whole(r, "maxMessageChars", 0), names(r.get("profiles"), where + ".profiles"));
+        try {
+            return new RouteRule(name, names(r.get("tenantTiers"), where + ".tenantTiers"), intents,
+                    whole(r, "minMessageChars", 0), whole(r, "maxMessageChars", 0),
+                    names(r.get("profiles"), where + ".profiles"), names(r.get("priorities"), where + ".priorities"),
+                    whole(r, "maxBudgetLeftPercent", -1));
+        } catch (IllegalArgumentException e) {
+            // The rule names itself; say which route it is of.
+            throw new IllegalArgumentException("route " + route + ", " + e.getMessage(), e);
+        }
     }
 
     private static RuntimeOptions.ExecutionProvider provider(String name, String where) {

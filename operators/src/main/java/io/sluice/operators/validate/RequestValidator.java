@@ -49,7 +49,8 @@ import java.util.regex.Pattern;
  * {@code answerModel} is optional and names one of the job's answer models; without it the
  * tenant's model answers, else the job's default. {@code apiKeyId} is optional too: the id of the API
  * key the gateway authenticated the request with (an id like the others), by which limits hold per
- * key.
+ * key. {@code priority} is optional: {@code "interactive"} (the default) or {@code "bulk"} (work that
+ * may wait behind interactive turns).
  *
  * <p>Without {@code conversationId} the request brings its conversation's earlier turns itself,
  * oldest first, as OpenAI's stateless API does, and the job keeps no history for it:
@@ -294,12 +295,17 @@ public final class RequestValidator {
                 contextTokens = c.intValue();
             }
         }
+        JsonNode priority = root.get("priority");
+        if (priority != null && !priority.isNull()
+                && (!priority.isTextual() || !ChatRequest.PRIORITIES.contains(priority.asText()))) {
+            return p.reject(RejectReason.INVALID_FIELD, "'priority' must be one of " + ChatRequest.PRIORITIES);
+        }
         String conversationId = clientHistory
                 ? ChatRequest.clientConversationId(envelope.partition(), envelope.offset()) : p.conversationId;
         return new ValidationResult.Valid(new ChatRequest(p.requestId, p.tenantId, conversationId,
                 guarded.message(), topK, contextTokens, envelope.timestamp(), envelope.partition(),
                 envelope.offset(), answerModel, envelope.replyPartition(), guarded.history(), guarded.redacted(),
-                apiKeyId));
+                apiKeyId, priority == null || priority.isNull() ? ChatRequest.INTERACTIVE : priority.asText(), -1));
     }
 
     /** The turns a request without a conversation id brings ({@code history}; absent or null: none). */

@@ -114,12 +114,15 @@ class AdmissionTest {
         for (int i = 0; i < 3; i++) {
             turns.add(request("acme", "g-" + i, T0, "remote", null));
             assertThat(admission.admit(turns.get(i), state)).isNull();
+            assertThat(admission.budgetLeft(turns.get(i), state)).as("left after the reservation")
+                    .isEqualTo((2 - i) * 100 / 3);
         }
         String day = Admission.budgetKey("tenant", BudgetPeriod.DAY, T0);
         assertThat(state.spend.get(day)).isEqualTo(new Spend(0, 3 * R));
         assertThat(state.inFlight).isEqualTo(3);
-        // Extractive turns spend no model tokens: never reserved.
+        // Extractive turns spend no model tokens: never reserved, and count toward no budget.
         assertThat(admission.admit(request("acme", "x-1", T0), state)).isNull();
+        assertThat(admission.budgetLeft(request("acme", "x-2", T0), state)).isEqualTo(-1);
 
         Rejection held = admission.admit(request("acme", "g-3", T0, "remote", null), state);
         assertThat(held.reason()).isEqualTo(RejectReason.BUDGET_EXHAUSTED);
@@ -277,9 +280,10 @@ class AdmissionTest {
         ChatRequest answered = request("t", "g1", 1_000, "remote", null);
         ChatRequest refused = request("t", "g2", 1_000, "remote", null);
         ChatRequest extractive = request("t", "e1", 1_000);
-        admission.withBudgetsFromJournal(java.util.Set.of(answered.position()));
+        admission.withBudgetsFromJournal(Map.of(answered.position(), 37));
         assertThat(admission.admit(answered, state)).as("answered live, though the budget of 1 token could not hold it")
                 .isNull();
+        assertThat(admission.budgetLeft(answered, state)).as("as the live run found it").isEqualTo(37);
         Rejection again = admission.admit(refused, state);
         assertThat(again.reason()).isEqualTo(RejectReason.BUDGET_EXHAUSTED);
         assertThat(again.detail()).contains("not answered by the live run");

@@ -11,27 +11,31 @@ class ParkedTurnsTest {
     @Test
     void higherLanesStartFirstAndEachLaneInOrder() {
         ParkedTurns parked = new ParkedTurns(List.of("gold", "standard"));
-        parked.park("large", "bulk", "t/b1");
-        parked.park("large", "standard", "t/s1");
-        parked.park("large", "gold", "t/g1");
-        parked.park("large", "standard", "t/s2");
-        parked.park("small", "gold", "t/g2");
-        parked.park("large", "gold", "t/g3");
-        assertThat(parked.size()).isEqualTo(6);
+        parked.park("large", parked.laneOf("trial", false), "t/t1");
+        parked.park("large", parked.laneOf("gold", true), "t/bulk-gold");
+        parked.park("large", parked.laneOf("standard", false), "t/s1");
+        parked.park("large", parked.laneOf("gold", false), "t/g1");
+        parked.park("large", parked.laneOf("standard", false), "t/s2");
+        parked.park("small", parked.laneOf("gold", false), "t/g2");
+        parked.park("large", parked.laneOf("gold", false), "t/g3");
+        assertThat(parked.size()).isEqualTo(7);
+        assertThat(parked.size("large")).isEqualTo(6);
         assertThat(List.of(parked.next("large"), parked.next("large"), parked.next("large"), parked.next("large"),
-                parked.next("large"))).containsExactly("t/g1", "t/g3", "t/s1", "t/s2", "t/b1");
+                parked.next("large"), parked.next("large")))
+                .as("named tiers in order, then other tiers, then bulk work of any tier")
+                .containsExactly("t/g1", "t/g3", "t/s1", "t/s2", "t/t1", "t/bulk-gold");
         assertThat(parked.next("large")).isNull();
         assertThat(parked.next("small")).isEqualTo("t/g2");
         assertThat(parked.size()).isZero();
-        assertThat(parked.laneOf("unknown")).as("tiers not named go last").isEqualTo(2);
+        assertThat(parked.lanes()).isEqualTo(4);
     }
 
     @Test
-    void withoutLanesItIsOneQueue() {
+    void withoutLanesInteractiveTurnsAreOneQueueAheadOfBulkOnes() {
         ParkedTurns parked = new ParkedTurns(List.of());
-        parked.park("m", "gold", "a");
-        parked.park("m", "bulk", "b");
-        assertThat(parked.next("m")).isEqualTo("a");
-        assertThat(parked.next("m")).isEqualTo("b");
+        parked.park("m", parked.laneOf("gold", true), "bulk");
+        parked.park("m", parked.laneOf("gold", false), "a");
+        parked.park("m", parked.laneOf("trial", false), "b");
+        assertThat(List.of(parked.next("m"), parked.next("m"), parked.next("m"))).containsExactly("a", "b", "bulk");
     }
 }

@@ -23,6 +23,7 @@ import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /** The admission stage keeps each tenant's bucket in keyed state, through snapshot and restore. */
@@ -247,7 +248,7 @@ class AdmissionFunctionTest {
     void asReplayRunsItBudgetDecisionsComeFromTheJournal() throws Exception {
         // Positions as generative() makes them: partition 0, the given offset.
         var replaying = new AdmissionFunction(TENANTS, AdmissionTestModels.MODELS, false, true)
-                .withBudgetsFromJournal(java.util.Set.of("0:1", "0:3"));
+                .withBudgetsFromJournal(Map.of("0:1", -1, "0:3", -1));
         try (var h = new KeyedTwoInputStreamOperatorTestHarness<>(new KeyedCoProcessOperator<>(replaying),
                 (ChatRequest r) -> AdmissionFunction.key(r), (AdmissionEvent e) -> AdmissionFunction.key(e),
                 Types.STRING)) {

@@ -1007,7 +1007,7 @@ class ConversationOperatorTest {
     }
 
     @Test
-    void turnsWaitingForAModelSlotStartByLaneHigherTiersFirst() throws Exception {
+    void turnsWaitingForAModelSlotStartByLaneHigherTiersFirstBulkWorkLast() throws Exception {
         ScriptedChatModel model = ScriptedChatModel.register("lanes");
         AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE,
                 Map.of(MODEL, new ScriptedChatModel.Spec("lanes")), new GenerationParams(0.7, 0.9, 64, 0, List.of()));
@@ -1020,8 +1020,11 @@ class ConversationOperatorTest {
         try (var h = harness(settings)) {
             h.open();
             h.processElement(turn("acme", "r1", "c1", "First", 1000L, MODEL));
-            h.processElement(turn("acme", "r2", "c2", "Standard, waiting first", 1000L, MODEL));
-            h.processElement(turn("initech", "r3", "c3", "Gold, waiting second", 1000L, MODEL));
+            // Bulk work of the gold tenant, waiting before anyone else.
+            h.processElement(retrieved(new ChatRequest("r0", "initech", "c0", "Bulk, waiting first", 3, 512, 1000L, 0,
+                    Math.abs((long) "r0".hashCode()), MODEL, -1, null, null, null, ChatRequest.BULK, -1)));
+            h.processElement(turn("acme", "r2", "c2", "Standard, waiting second", 1000L, MODEL));
+            h.processElement(turn("initech", "r3", "c3", "Gold, waiting third", 1000L, MODEL));
             assertThat(model.calls).as("one slot").hasSize(1);
             model.answer(0, "One.");
             runMailbox(h);
@@ -1032,7 +1035,10 @@ class ConversationOperatorTest {
             runMailbox(h);
             model.answer(2, "Two.");
             runMailbox(h);
-            assertThat(answers(h)).extracting(t -> t.request().requestId()).containsExactly("r1", "r3", "r2");
+            model.answer(3, "Zero.");
+            runMailbox(h);
+            assertThat(answers(h)).as("interactive turns of any tier before bulk work")
+                    .extracting(t -> t.request().requestId()).containsExactly("r1", "r3", "r2", "r0");
         }
     }
 

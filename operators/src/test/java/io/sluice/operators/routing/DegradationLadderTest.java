@@ -33,6 +33,16 @@ class DegradationLadderTest {
     }
 
     @Test
+    void bulkTurnsDegradeAtHalfTheBacklogOfTheLowestInteractiveLane() {
+        assertThat(ladder.stepForBulk(1)).isEqualTo(Step.NONE);
+        assertThat(ladder.stepForBulk(2)).isEqualTo(Step.SMALLER_TOP_K);
+        assertThat(ladder.stepFor(2, 0, 1)).isEqualTo(Step.NONE);
+        assertThat(ladder.stepForBulk(8)).isEqualTo(Step.CHEAPER_PROFILE);
+        assertThat(ladder.stepFor(8, 0, 1)).isEqualTo(Step.COMPRESSED_CONTEXT);
+        assertThat(ladder.stepForBulk(500)).isEqualTo(Step.OVERLOADED);
+    }
+
+    @Test
     void aStepMayBeOffAndTheLadderNeedsFourThresholds() {
         DegradationLadder noRefusal = DegradationLadder.of(List.of(4, 0, 16, 0));
         assertThat(noRefusal.stepFor(10_000, 0, 1)).isEqualTo(Step.CHEAPER_PROFILE);

@@ -79,6 +79,28 @@ class RouterTest {
     }
 
     @Test
+    void rulesRouteByPriorityAndByTheBudgetTheTenantHasLeft() {
+        AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE, Map.of(), SAMPLING).withPolicy(2, List.of(
+                        profile("large", 1, false, 8192, null, "extractive"),
+                        profile("small", 1, false, 8192, null, "extractive")),
+                Map.of("auto", List.of(
+                        new RouteRule("bulk", List.of(), List.of(), 0, 0, List.of("small"),
+                                List.of(ChatRequest.BULK), -1),
+                        new RouteRule("saver", List.of(), List.of(), 0, 0, List.of("small"), List.of(), 20),
+                        new RouteRule("default", List.of(), List.of(), 0, 0, List.of("large")))));
+        ChatRequest interactive = request("auto", "Explain snapshots", 100);
+        ChatRequest bulk = new ChatRequest("r2", "acme", "c1", "Explain snapshots", 5, 100, 1_000L, 0, 43L, "auto", -1,
+                null, null, null, ChatRequest.BULK, -1);
+        assertThat(router.route(models, interactive, null, p -> false).rule())
+                .as("no budget: a bound on the budget left never matches").isEqualTo("default");
+        assertThat(router.route(models, interactive.withBudgetLeft(21), null, p -> false).rule()).isEqualTo("default");
+        assertThat(router.route(models, interactive.withBudgetLeft(20), null, p -> false).rule()).isEqualTo("saver");
+        assertThat(router.route(models, interactive.withBudgetLeft(0), null, p -> false).profile()).isEqualTo("small");
+        assertThat(router.route(models, bulk, null, p -> false).rule()).isEqualTo("bulk");
+        assertThat(router.route(models, bulk.withBudgetLeft(90), null, p -> false).profile()).isEqualTo("small");
+    }
+
+    @Test
     void anOpenBreakerSkipsToTheFallbacksInOrder() {
         RoutingDecision d = router.route(models(), request("auto", "Explain snapshots", 1024), GOLD_EU,
                 Set.of("large")::contains);

@@ -50,6 +50,7 @@ class RoutingPolicyFileTest {
                     "fallbacks": ["small", "extractive"]}],
                  "routes": {"auto": [
                    {"rule": "gold", "tenantTiers": ["gold"], "intents": ["analysis", "code"], "profiles": ["large"]},
+                   {"rule": "bulk-or-low", "priorities": ["bulk"], "maxBudgetLeftPercent": 15, "profiles": ["small"]},
                    {"rule": "default", "profiles": ["small"]}]}}
                 """);
         assertThat(models.policyVersion()).isEqualTo(3);
@@ -70,6 +71,8 @@ class RoutingPolicyFileTest {
         assertThat(models.params("large", "r").temperature()).as("the job's sampling").isEqualTo(0.2);
         assertThat(models.reachable("auto")).containsExactly("large", "small", "extractive");
         assertThat(models.maxTokens("auto")).isEqualTo(128);
+        assertThat(models.route("auto").get(1)).isEqualTo(new io.sluice.operators.answer.RouteRule("bulk-or-low",
+                List.of(), List.of(), 0, 0, List.of("small"), List.of("bulk"), 15));
     }
 
     @Test
@@ -87,6 +90,12 @@ class RoutingPolicyFileTest {
                 + "[\"poetry\"], \"profiles\": [\"extractive\"]}]}}")).hasMessageContaining("unknown intent 'poetry'");
         assertThatThrownBy(() -> load("{\"version\": 1, \"routes\": {\"auto\": [{\"rule\": \"r\", \"profiles\": "
                 + "[\"large\"]}]}}")).hasMessageContaining("names 'large', which is not a profile");
+        assertThatThrownBy(() -> load("{\"version\": 1, \"routes\": {\"auto\": [{\"rule\": \"r\", \"priorities\": "
+                + "[\"urgent\"], \"profiles\": [\"extractive\"]}]}}")).hasMessageContaining("route auto, rule r: "
+                + "priorities must be of [interactive, bulk], not 'urgent'");
+        assertThatThrownBy(() -> load("{\"version\": 1, \"routes\": {\"auto\": [{\"rule\": \"r\", "
+                + "\"maxBudgetLeftPercent\": 101, \"profiles\": [\"extractive\"]}]}}"))
+                .hasMessageContaining("maxBudgetLeftPercent must be a percentage");
         assertThatThrownBy(() -> load("{\"version\": 1, \"profiles\": [{\"name\": \"x\", \"backend\": \"openai\","
                 + " \"baseUrl\": \"http://h\", \"model\": \"m\", \"breaker\": {\"window\": \"soon\"}}]}"))
                 .hasMessageContaining("'window' must be a duration");

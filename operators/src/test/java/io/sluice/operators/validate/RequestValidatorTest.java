@@ -80,6 +80,21 @@ class RequestValidatorTest {
     }
 
     @Test
+    void aRequestIsInteractiveUnlessItSaysBulk() {
+        String base = "{\"requestId\":\"r1\",\"tenantId\":\"acme\",\"conversationId\":\"c1\",\"message\":\"hi\"";
+        assertThat(((ValidationResult.Valid) validate(base + "}")).request().priority())
+                .isEqualTo(ChatRequest.INTERACTIVE);
+        ChatRequest bulk = ((ValidationResult.Valid) validate(base + ",\"priority\":\"bulk\"}")).request();
+        assertThat(bulk.bulk()).isTrue();
+        assertThat(bulk.budgetLeft()).as("admission fills it in").isEqualTo(-1);
+        for (String bad : List.of("\"urgent\"", "1", "[\"bulk\"]", "\"BULK\"")) {
+            var rejected = (ValidationResult.Rejected) validate(base + ",\"priority\":" + bad + "}");
+            assertThat(rejected.rejection().reason()).as(bad).isEqualTo(RejectReason.INVALID_FIELD);
+            assertThat(rejected.rejection().detail()).contains("[interactive, bulk]");
+        }
+    }
+
+    @Test
     void aTenantUsesOnlyItsModels() {
         String base = "{\"requestId\":\"r1\",\"conversationId\":\"c1\",\"message\":\"hi\",\"tenantId\":\"lite\"";
         assertThat(model(base + "}")).isEqualTo(AnswerModels.EXTRACTIVE);
