@@ -32,8 +32,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The serving job driven past its model's capacity: a slow generative backend (the OpenAI-compatible
  * stand-in's {@code slow} model, 150 ms between pieces) with few generations at once, and open-loop
- * traffic of a gold tenant and a standard one. Run twice in one go: without lanes and degradation
- * (the baseline), then with them. Per lane: latency to the first streamed piece (p50/p99), the
+ * traffic of a gold tenant and a standard one. Run three times in one go: without lanes and
+ * degradation (the baseline), with them, and with a queueing-delay budget too. Per lane: latency to the first streamed piece (p50/p99), the
  * degradation steps taken, and refusals.
  */
 @Command(name = "overload", mixinStandardHelpOptions = true,
@@ -54,6 +54,10 @@ public final class OverloadBenchmark implements Callable<Integer> {
 
     @Option(names = "--ladder", split = ";", description = "Degradation thresholds (default: ${DEFAULT-VALUE}).")
     List<Integer> ladder = List.of(6, 10, 14, 30);
+
+    @Option(names = "--queue-delay-ms", description = "Queueing-delay budget of the third run, in milliseconds "
+            + "(default: ${DEFAULT-VALUE}).")
+    long queueDelayMs = 1000;
 
     @Option(names = "--work-dir", description = "Scratch directory (default: ${DEFAULT-VALUE}).")
     Path workDir = Path.of("benchmarks", "target", "overload");
@@ -94,6 +98,9 @@ public final class OverloadBenchmark implements Callable<Integer> {
             managed.set(ServingOptions.CONVERSATION_LANES, List.of("gold"));
             managed.set(ServingOptions.CONVERSATION_DEGRADATION, ladder);
             runs.put("lanes gold;standard, ladder " + ladder, run(stack, managed, "managed", log));
+            Configuration bounded = new Configuration(managed);
+            bounded.set(ServingOptions.CONVERSATION_QUEUE_DELAY, java.time.Duration.ofMillis(queueDelayMs));
+            runs.put("as above, queue-delay budget " + queueDelayMs + " ms", run(stack, bounded, "bounded", log));
         }
         StringBuilder table = new StringBuilder();
         table.append(String.format(Locale.ROOT, "Measured %s on %d cores: one serving job (parallelism 1), the "
@@ -177,7 +184,8 @@ public final class OverloadBenchmark implements Callable<Integer> {
                     latencies.add((chat.firstArrivalNanos(id).orElseThrow() - sentAt.get(id)) / 1e6);
                     JsonNode d = answer.path("routing").path("degradation");
                     if (d.isObject()) {
-                        steps.merge(d.path("step").asText(), 1, Integer::sum);
+                        steps.merge(d.path("step").asText() + (d.has("waitedMs") ? " (waited)" : ""), 1,
+                                Integer::sum);
                     }
                 }
                 lanes.put(lane, new Lane(sent, latencies, steps, refused, other));

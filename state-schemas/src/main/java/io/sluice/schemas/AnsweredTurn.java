@@ -130,7 +130,7 @@ public record AnsweredTurn(
      * (with its redaction counts), version 8 one of layout 6 (with its API key id); version 9 added
      * {@code cost}, version 10 {@code answerRedacted}, version 11 {@code injection}, version 12
      * {@code routing} and {@code cache}; version 13 holds a request of layout 7 (with its
-     * priority and budget left).
+     * priority and budget left) and a degradation's {@code waitedMs}.
      */
     public static final class Codec implements RecordCodec<AnsweredTurn> {
         @Override
@@ -199,7 +199,7 @@ public record AnsweredTurn(
                     historyTurns, modelId, answer, citations, call, audit, timings,
                     version >= 6 ? Grounding.read(in) : Grounding.SOUND, version >= 9 ? Cost.read(in) : null,
                     version >= 10 ? readCounts(in) : null, version >= 11 ? Injection.read(in) : Injection.NONE,
-                    version >= 12 ? RoutingDecision.read(in) : null, version >= 12 ? CacheUse.read(in) : null);
+                    version >= 12 ? RoutingDecision.read(in, version >= 13) : null, version >= 12 ? CacheUse.read(in) : null);
         }
 
         private static SortedMap<String, Integer> readCounts(DataInputView in) throws IOException {

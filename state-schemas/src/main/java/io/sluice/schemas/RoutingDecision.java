@@ -23,10 +23,25 @@ public record RoutingDecision(int policyVersion, String rule, String intent, Str
 
     /**
      * How far the turn was degraded under load ({@code step}: the last step of the ladder taken, see
-     * {@code DegradationLadder}), and the load it was decided on: the generations of its model
-     * running or waiting when it started ({@code backlog}; live, so journaled).
+     * {@code DegradationLadder}), and the load it was decided on: the generations of its backend
+     * running or waiting when it started ({@code backlog}), and, when it was taken off its backend's
+     * queue for waiting longer than the queueing-delay budget, how long it had waited
+     * ({@code waitedMs}, else 0). Both are live, so journaled.
      */
-    public record Degradation(String step, int backlog) {}
+    public record Degradation(String step, int backlog, long waitedMs) implements java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
+
+        /** A degradation decided on the backlog alone. */
+        public Degradation(String step, int backlog) {
+            this(step, backlog, 0);
+        }
+
+        /** Whether the turn was degraded for waiting too long rather than for the backlog. */
+        public boolean waited() {
+            return waitedMs > 0;
+        }
+    }
 
     /** A decision under no load worth recording. */
     public RoutingDecision(int policyVersion, String rule, String intent, String profile, int profileVersion,
@@ -130,13 +145,16 @@ public record RoutingDecision(int policyVersion, String rule, String intent, Str
         if (v.degradation != null) {
             Fields.writeString(out, v.degradation.step());
             out.writeInt(v.degradation.backlog());
+            out.writeLong(v.degradation.waitedMs());
         }
     }
 
-    static RoutingDecision read(DataInputView in) throws IOException {
+    /** Reads a decision; {@code waited}: whether its degradation has {@code waitedMs} (from AnsweredTurn v13). */
+    static RoutingDecision read(DataInputView in, boolean waited) throws IOException {
         return new RoutingDecision(in.readInt(), Fields.readString(in), Fields.readString(in), Fields.readString(in),
                 in.readInt(), Fields.readList(in, i -> new Skip(Fields.readString(i), Fields.readString(i))),
                 Fields.readList(in, i -> new Failover(Fields.readString(i), Fields.readString(i), i.readInt(),
-                        i.readInt())), in.readBoolean() ? new Degradation(Fields.readString(in), in.readInt()) : null);
+                        i.readInt())), in.readBoolean() ? new Degradation(Fields.readString(in), in.readInt(),
+                                waited ? in.readLong() : 0) : null);
     }
 }

@@ -280,6 +280,12 @@ public final class ServingOptions {
                             + "take the steps of the degradation ladder: smaller top-k; compressed context; a cheaper "
                             + "profile; refusal (OVERLOADED). Four numbers, 0 for a step that is off; unset: none.");
 
+    public static final ConfigOption<Duration> CONVERSATION_QUEUE_DELAY =
+            ConfigOptions.key("sluice.conversation.queue-delay-budget").durationType().defaultValue(Duration.ZERO)
+                    .withDescription("Queueing-delay budget: an interactive turn that has waited longer than this for a "
+                            + "slot of its backend is taken off the queue to a cheaper profile of its chain (the "
+                            + "ladder's cheaper-profile step), if it has one; 0: turns wait.");
+
     public static final ConfigOption<Integer> CONVERSATION_MAX_PENDING_TURNS =
             ConfigOptions.key("sluice.conversation.max-pending-turns").intType().defaultValue(16)
                     .withDescription("Turns of one conversation that may wait for the answer before them; "

@@ -139,17 +139,19 @@ public final class AuditJournal {
     }
 
     /**
-     * The backlogs the live job degraded turns on, from the journal, by request position: replay
-     * takes the same steps of the ladder (a turn without one was not degraded).
+     * The degradations of the live job's turns, from the journal, by request position: the backlog
+     * each was decided on and how long the turn had waited for a slot; replay takes the same steps of
+     * the ladder (a turn without one was not degraded).
      */
-    public static Map<String, Integer> backlogs(Map<String, AuditedTurn> journal) {
-        Map<String, Integer> backlogs = new java.util.TreeMap<>();
+    public static Map<String, RoutingDecision.Degradation> degradations(Map<String, AuditedTurn> journal) {
+        Map<String, RoutingDecision.Degradation> degradations = new java.util.TreeMap<>();
         journal.forEach((position, turn) -> {
             JsonNode d = turn.json().path("routing").path("degradation");
             if (d.isObject()) {
-                backlogs.put(position, d.path("backlog").asInt());
+                degradations.put(position, new RoutingDecision.Degradation(d.path("step").asText(),
+                        d.path("backlog").asInt(), d.path("waitedMs").asLong(0)));
             }
         });
-        return backlogs;
+        return degradations;
     }
 }

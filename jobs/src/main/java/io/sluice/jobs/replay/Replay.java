@@ -151,7 +151,7 @@ public final class Replay {
                         id -> new JournalChatModelSpec(id, journal))
                 : spec);
         ServingJob.Settings settings = live.forReplay(models, AuditJournal.openBreakers(journal),
-                AuditJournal.cacheHits(journal), AuditJournal.backlogs(journal));
+                AuditJournal.cacheHits(journal), AuditJournal.degradations(journal));
 
         conf.set(StateRecoveryOptions.SAVEPOINT_PATH, options.savepoint().toUri().toString());
         // The live job's source, sinks and audit writer have no counterpart here.

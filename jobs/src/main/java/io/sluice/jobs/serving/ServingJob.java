@@ -124,15 +124,17 @@ public final class ServingJob {
         /**
          * These settings as replay runs them: with {@code models} answering, the breakers routing found
          * open taken from the journal ({@code openBreakers}: profiles by request position), the
-         * response-cache hits served from it ({@code cacheHits}, by position), the backlogs degraded
-         * turns were decided on ({@code backlogs}, by position), every question
+         * response-cache hits served from it ({@code cacheHits}, by position), the degradations of
+         * turns, with the backlog and queueing delay they were decided on ({@code degradations}, by
+         * position), every question
          * embedded again (no embedding cache), and history never expiring in storage.
          */
         public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers,
-                Map<String, ResponseCache.Cached> cacheHits, Map<String, Integer> backlogs) {
+                Map<String, ResponseCache.Cached> cacheHits,
+                Map<String, io.sluice.schemas.RoutingDecision.Degradation> degradations) {
             return new Settings(indexDir, snapshotId, embeddingModel, embeddingRuntime, embeddingMaxBatch,
                     embeddingMaxWait, candidates, maxQueryTerms, maxRequestBytes, signing, tenants, models,
-                    conversation.forReplay(models, openBreakers, cacheHits, backlogs), null);
+                    conversation.forReplay(models, openBreakers, cacheHits, degradations), null);
         }
 
         /**
@@ -197,7 +199,7 @@ public final class ServingJob {
                         .withTenants(tenants)
                         .withLanes(conf.getOptional(ServingOptions.CONVERSATION_LANES).orElse(List.of()))
                         .withDegradation(DegradationLadder.of(conf.getOptional(ServingOptions.CONVERSATION_DEGRADATION)
-                                .orElse(List.of())))
+                                .orElse(List.of())).withQueueDelay(conf.get(ServingOptions.CONVERSATION_QUEUE_DELAY)))
                         .withResponseCache(new ResponseCache.Settings(conf.get(ServingOptions.CACHE_REDIS_URI),
                                 conf.get(ServingOptions.CACHE_TIMEOUT)));
                 return new Settings(indexDir, snapshot, model, runtime,

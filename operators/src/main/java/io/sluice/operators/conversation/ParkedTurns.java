@@ -1,6 +1,7 @@
 package io.sluice.operators.conversation;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,15 +12,19 @@ import java.util.Map;
  * requests of every other tier, then bulk requests ({@code ChatRequest.BULK}) of any tier last, so
  * interactive traffic never waits behind bulk work for a slot; within a lane, oldest first. A parked
  * turn is its conversation's key (the turn itself stays the head of the conversation's pending
- * list). Lanes order waiting only: what a turn is answered with does not depend on them.
+ * list) and the time it was parked, by a monotonic clock in milliseconds that the caller reads.
+ * Lanes order waiting only: what a turn is answered with does not depend on them.
  */
 public final class ParkedTurns {
 
+    /** A parked turn: its backend, its conversation's key, and when it was parked. */
+    public record Parked(String backend, String key, long parkedAt) {}
+
     private final List<String> lanes;
-    private final Map<String, ArrayDeque<String>[]> byBackend = new HashMap<>();
+    private final Map<String, ArrayDeque<Parked>[]> byBackend = new HashMap<>();
     private int size;
 
-    /** @param lanes tenant tiers, highest priority first; empty: one lane for all */
+    /** @param lanes tenant tiers, highest priority first; empty: one lane for all interactive turns */
     public ParkedTurns(List<String> lanes) {
         this.lanes = List.copyOf(lanes);
     }
@@ -36,38 +41,89 @@ public final class ParkedTurns {
         return i < 0 ? lanes.size() : i;
     }
 
-    /** Parks the conversation {@code key}, whose turn is of {@code lane}, until {@code backend} has a slot. */
+    /**
+     * Parks the conversation {@code key}, whose turn is of {@code lane}, at {@code now}, until
+     * {@code backend} has a slot.
+     */
     @SuppressWarnings("unchecked")
-    public void park(String backend, int lane, String key) {
-        ArrayDeque<String>[] queues = byBackend.computeIfAbsent(backend, m -> new ArrayDeque[lanes()]);
+    public void park(String backend, int lane, String key, long now) {
+        ArrayDeque<Parked>[] queues = byBackend.computeIfAbsent(backend, m -> new ArrayDeque[lanes()]);
         if (queues[lane] == null) {
             queues[lane] = new ArrayDeque<>();
         }
-        queues[lane].addLast(key);
+        queues[lane].addLast(new Parked(backend, key, now));
         size++;
     }
 
     /** The next conversation to start for {@code backend}: the oldest of its highest lane; null if none. */
     public String next(String backend) {
-        ArrayDeque<String>[] queues = byBackend.get(backend);
+        ArrayDeque<Parked>[] queues = byBackend.get(backend);
         if (queues == null) {
             return null;
         }
-        for (ArrayDeque<String> q : queues) {
+        for (ArrayDeque<Parked> q : queues) {
             if (q != null && !q.isEmpty()) {
                 size--;
-                return q.pollFirst();
+                return q.pollFirst().key();
             }
         }
         return null;
     }
 
+    /**
+     * The interactive turns parked at or before {@code parkedBy}, oldest of each lane first; they
+     * stay parked until {@link #remove}d.
+     */
+    public List<Parked> parkedBy(long parkedBy) {
+        List<Parked> overdue = new ArrayList<>();
+        for (ArrayDeque<Parked>[] queues : byBackend.values()) {
+            for (int lane = 0; lane < interactiveLanes(); lane++) {
+                if (queues[lane] != null) {
+                    for (Parked p : queues[lane]) {
+                        if (p.parkedAt() > parkedBy) {
+                            break; // each lane is in parking order
+                        }
+                        overdue.add(p);
+                    }
+                }
+            }
+        }
+        return overdue;
+    }
+
+    /** Takes {@code parked} off its backend's queue; false if it is not there (started meanwhile). */
+    public boolean remove(Parked parked) {
+        ArrayDeque<Parked>[] queues = byBackend.get(parked.backend());
+        if (queues != null) {
+            for (ArrayDeque<Parked> q : queues) {
+                if (q != null && q.remove(parked)) {
+                    size--;
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** When the turn that has waited longest was parked ({@code Long.MAX_VALUE}: none is). */
+    public long oldest() {
+        long oldest = Long.MAX_VALUE;
+        for (ArrayDeque<Parked>[] queues : byBackend.values()) {
+            for (ArrayDeque<Parked> q : queues) {
+                if (q != null && !q.isEmpty()) {
+                    oldest = Math.min(oldest, q.peekFirst().parkedAt());
+                }
+            }
+        }
+        return oldest;
+    }
+
     /** Turns parked for {@code backend}. */
     public int size(String backend) {
-        ArrayDeque<String>[] queues = byBackend.get(backend);
+        ArrayDeque<Parked>[] queues = byBackend.get(backend);
         int n = 0;
         if (queues != null) {
-            for (ArrayDeque<String> q : queues) {
+            for (ArrayDeque<Parked> q : queues) {
                 n += q == null ? 0 : q.size();
             }
         }

@@ -171,7 +171,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             TreeMap<String, ResponseCache.Cached> journaledResponses,
             ArrayList<String> lanes,
             DegradationLadder ladder,
-            TreeMap<String, Integer> journaledBacklogs) implements Serializable {
+            TreeMap<String, RoutingDecision.Degradation> journaledDegradations) implements Serializable {
 
         /** The defaults of {@code sluice.conversation.duplicate-window-ids} and {@code duplicate-window}. */
         public static final int DEFAULT_WINDOW_IDS = 256;
@@ -184,7 +184,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             journaledResponses = journaledResponses == null ? null : new TreeMap<>(journaledResponses);
             lanes = lanes == null ? new ArrayList<>() : new ArrayList<>(lanes);
             ladder = ladder == null ? DegradationLadder.OFF : ladder;
-            journaledBacklogs = journaledBacklogs == null ? null : new TreeMap<>(journaledBacklogs);
+            journaledDegradations = journaledDegradations == null ? null : new TreeMap<>(journaledDegradations);
             if (maxTurns < 1 || maxInFlight < 1 || maxPendingTurns < 1 || duplicateWindowIds < 1) {
                 throw new IllegalArgumentException(
                         "max turns, max in-flight, max pending turns and duplicate window ids must be positive");
@@ -202,21 +202,21 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings withUnredactedTenants(java.util.Collection<String> tenants) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, new TreeSet<>(tenants), flagOnlyTenants, this.tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledBacklogs);
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledDegradations);
         }
 
         /** These settings, with the sources of {@code tenants} flagged as prompt injection kept in the context. */
         public Settings withFlagOnlyTenants(java.util.Collection<String> tenants) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, new TreeSet<>(tenants), this.tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledBacklogs);
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledDegradations);
         }
 
         /** These settings, with turns priced by {@code table} (null: no cost). */
         public Settings withPrices(PriceTable table) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, table, unredactedTenants, flagOnlyTenants, tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledBacklogs);
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledDegradations);
         }
 
         /**
@@ -226,7 +226,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings withTenants(TenantRegistry registry) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, registry,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledBacklogs);
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledDegradations);
         }
 
         /**
@@ -237,14 +237,14 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, tenants,
                     journaledOpenBreakers, responseCache, journaledResponses, new ArrayList<>(tiers), ladder,
-                    journaledBacklogs);
+                    journaledDegradations);
         }
 
         /** These settings, with answers of tenants that allow it cached in the Redis of {@code cache}. */
         public Settings withResponseCache(ResponseCache.Settings cache) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, tenants,
-                    journaledOpenBreakers, cache, journaledResponses, lanes, ladder, journaledBacklogs);
+                    journaledOpenBreakers, cache, journaledResponses, lanes, ladder, journaledDegradations);
         }
 
         /** With the default duplicate window. */
@@ -268,22 +268,22 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
          * These settings for replay, with {@code models} answering and the breakers routing found open
          * live taken from the journal: by the position of a turn's request, the profiles passed over
          * because their breaker was open; the response-cache hits, by position, served from it; and the
-         * backlogs degraded turns were decided on, by position.
+         * degradations, by position: the backlog each was decided on and how long the turn had waited.
          */
         public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers,
-                Map<String, ResponseCache.Cached> cacheHits, Map<String, Integer> backlogs) {
+                Map<String, ResponseCache.Cached> cacheHits, Map<String, RoutingDecision.Degradation> degradations) {
             TreeMap<String, TreeSet<String>> journal = new TreeMap<>();
             openBreakers.forEach((position, profiles) -> journal.put(position, new TreeSet<>(profiles)));
             return new Settings(maxTurns, historyTtl, embeddingModel, models, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, true, prices, unredactedTenants, flagOnlyTenants, tenants,
-                    journal, responseCache, new TreeMap<>(cacheHits), lanes, ladder, new TreeMap<>(backlogs));
+                    journal, responseCache, new TreeMap<>(cacheHits), lanes, ladder, new TreeMap<>(degradations));
         }
 
         /** These settings, with generative turns degraded under load by {@code steps}. */
         public Settings withDegradation(DegradationLadder steps) {
             return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
                     duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes, steps, journaledBacklogs);
+                    journaledOpenBreakers, responseCache, journaledResponses, lanes, steps, journaledDegradations);
         }
     }
 
@@ -317,6 +317,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     /** Conversations whose head turn waits for a free generation of its backend, by lane, in arrival order. */
     private transient ParkedTurns parked;
     private transient int parkedTurns;
+    /** Whether a timer will look for turns parked past the queueing-delay budget. */
+    private transient boolean delayWatch;
     private transient boolean closed;
     private transient StageMetrics metrics;
     private transient Counter chunks;
@@ -360,6 +362,11 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         group = getMetricGroup().addGroup("sluice").addGroup("conversation");
         group.gauge("inFlight", () -> inFlight);
         group.gauge("parkedTurns", () -> parkedTurns);
+        // How long the turn parked longest has waited for a slot: the subtask's queueing delay.
+        group.gauge("queueDelayMs", () -> {
+            long oldest = parked.oldest();
+            return oldest == Long.MAX_VALUE ? 0L : now() - oldest;
+        });
         chunks = group.counter("chunks");
         droppedMarkers = group.counter("droppedMarkers");
         ungrounded = group.counter("ungroundedAnswers");
@@ -535,22 +542,32 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     }
 
     /**
-     * {@code routing} degraded by the ladder for its model's backlog now (running and parked
-     * generations; the journaled one in replay), or null when the turn was refused as
+     * {@code routing} degraded by the ladder for its backend's backlog now (running and parked
+     * generations) and, for a turn taken off the queue after waiting {@code waitedMs}, its queueing
+     * delay (in replay both from the journal), or null when the turn was refused as
      * {@code OVERLOADED} (its conversation has moved on).
      */
-    private RoutingDecision degrade(ChatRequest request, RoutingDecision routing) throws Exception {
+    private RoutingDecision degrade(ChatRequest request, RoutingDecision routing, long waitedMs) throws Exception {
         if (settings.ladder().equals(DegradationLadder.OFF)) {
             return routing;
         }
         String model = routing.profile();
         String backend = backend(request, model);
-        int backlog = settings.journaledBacklogs() != null
-                ? settings.journaledBacklogs().getOrDefault(request.position(), 0)
-                : inFlightByBackend.getOrDefault(backend, 0) + parked.size(backend);
+        int backlog;
+        long waited = waitedMs;
+        if (settings.journaledDegradations() != null) {
+            RoutingDecision.Degradation journaled = settings.journaledDegradations().get(request.position());
+            backlog = journaled == null ? 0 : journaled.backlog();
+            waited = journaled == null ? 0 : journaled.waitedMs();
+        } else {
+            backlog = inFlightByBackend.getOrDefault(backend, 0) + parked.size(backend);
+        }
         Tenant tenant = tenantOf(request);
         DegradationLadder.Step step = request.bulk() ? settings.ladder().stepForBulk(backlog)
                 : settings.ladder().stepFor(backlog, laneOf(request), parked.interactiveLanes());
+        if (waited > 0 && step.compareTo(DegradationLadder.Step.CHEAPER_PROFILE) < 0) {
+            step = DegradationLadder.Step.CHEAPER_PROFILE; // waited past the queueing-delay budget
+        }
         if (step == DegradationLadder.Step.NONE) {
             return routing;
         }
@@ -561,7 +578,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             advance(request.conversationKey());
             return null;
         }
-        RoutingDecision.Degradation d = new RoutingDecision.Degradation(step.name(), backlog);
+        RoutingDecision.Degradation d = new RoutingDecision.Degradation(step.name(), backlog, waited);
         return step == DegradationLadder.Step.CHEAPER_PROFILE
                 ? router.cheaper(models(request), request, tenant, routing, d, breakerOpen(request))
                 : routing.degraded(d, routing.profile(), routing.profileVersion(), List.of());
@@ -575,6 +592,14 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
 
     /** Answers the head of the conversation's queue; the current key is its conversation. */
     private void start(RetrievedRequest retrieved, ConversationHistory current) throws Exception {
+        start(retrieved, current, 0);
+    }
+
+    /**
+     * Answers the head of the conversation's queue, which has waited {@code waitedMs} for a slot
+     * past the queueing-delay budget (0: it has not); the current key is its conversation.
+     */
+    private void start(RetrievedRequest retrieved, ConversationHistory current, long waitedMs) throws Exception {
         ChatRequest request = retrieved.request();
         if (!models(request).contains(request.answerModel())) {
             // Restored from a job that had this model: a configuration change, not a reason to fail.
@@ -591,7 +616,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             return;
         }
         if (models(request).generative(routing.profile()).isPresent()) {
-            routing = degrade(request, routing);
+            routing = degrade(request, routing, waitedMs);
             if (routing == null) {
                 return; // refused as overloaded
             }
@@ -614,8 +639,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 advance(request.conversationKey());
                 return;
             }
-            parked.park(backend, laneOf(request), request.conversationKey());
+            parked.park(backend, laneOf(request), request.conversationKey(), now());
             parkedTurns++;
+            watchQueueDelay();
             return;
         }
         PreparedTurn turn;
@@ -847,6 +873,54 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
         return cause instanceof GenerationException g && g.backendFault();
+    }
+
+    /** The clock of queueing delays: the task's processing time (tests drive it). */
+    private long now() {
+        return getProcessingTimeService().getCurrentProcessingTime();
+    }
+
+    /**
+     * With a queueing-delay budget, makes sure a timer will look for turns parked longer than that
+     * (serving only: replay takes those decisions from the journal).
+     */
+    private void watchQueueDelay() {
+        if (delayWatch || settings.replay() || !settings.ladder().boundsQueueDelay()) {
+            return;
+        }
+        delayWatch = true;
+        long every = Math.max(10, settings.ladder().queueDelay().toMillis() / 4);
+        getProcessingTimeService().registerTimer(now() + every, t -> takeOverdueTurns());
+    }
+
+    /**
+     * Takes the interactive turns parked longer than the queueing-delay budget off their backend's
+     * queue to a cheaper profile ({@link DegradationLadder#withQueueDelay}); a turn whose chain has
+     * none keeps waiting. Runs on the task thread (a processing-time timer).
+     */
+    private void takeOverdueTurns() throws Exception {
+        delayWatch = false;
+        long now = now();
+        for (ParkedTurns.Parked p : parked.parkedBy(now - settings.ladder().queueDelay().toMillis())) {
+            setCurrentKey(p.key());
+            List<RetrievedRequest> queue = pendingTurns();
+            if (queue.isEmpty()) {
+                continue;
+            }
+            ChatRequest request = queue.get(0).request();
+            RoutingDecision routing = route(request);
+            if (routing.profile() == null || router.cheaper(models(request), request, tenantOf(request), routing,
+                    null, breakerOpen(request)).profile().equals(routing.profile())) {
+                continue; // nothing cheaper to go to: it waits for its backend
+            }
+            if (parked.remove(p)) {
+                parkedTurns--;
+                start(queue.get(0), currentHistory(request), Math.max(1, now - p.parkedAt()));
+            }
+        }
+        if (parked.size() > 0) {
+            watchQueueDelay();
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.sluice.operators.routing;
 
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -15,9 +16,14 @@ import java.util.List;
  * and bulk turns tolerate half of it, so they degrade before any interactive turn. The step is a
  * function of the backlog, the lane and these thresholds only: the backlog is recorded on the turn,
  * and replay re-derives the step from it.
+ *
+ * <p>Queueing delay: with a budget ({@link #withQueueDelay}), an interactive turn parked for a slot
+ * of its backend longer than that is taken off the queue to a cheaper profile, if its chain has one,
+ * as if the backlog had reached the cheaper-profile step. How long it waited is live: it is recorded
+ * on the turn, and replay takes the same step for the turn from the journal. Bulk turns wait.
  */
-public record DegradationLadder(int smallerTopK, int compressedContext, int cheaperProfile, int refuse)
-        implements Serializable {
+public record DegradationLadder(int smallerTopK, int compressedContext, int cheaperProfile, int refuse,
+        Duration queueDelay) implements Serializable {
 
     /** Steps, mildest first. */
     public enum Step { NONE, SMALLER_TOP_K, COMPRESSED_CONTEXT, CHEAPER_PROFILE, OVERLOADED }
@@ -29,6 +35,29 @@ public record DegradationLadder(int smallerTopK, int compressedContext, int chea
         if (smallerTopK < 0 || compressedContext < 0 || cheaperProfile < 0 || refuse < 0) {
             throw new IllegalArgumentException("degradation thresholds must not be negative");
         }
+        queueDelay = queueDelay == null ? Duration.ZERO : queueDelay;
+        if (queueDelay.isNegative()) {
+            throw new IllegalArgumentException("the queueing-delay budget must not be negative");
+        }
+    }
+
+    /** A ladder on the backlog alone. */
+    public DegradationLadder(int smallerTopK, int compressedContext, int cheaperProfile, int refuse) {
+        this(smallerTopK, compressedContext, cheaperProfile, refuse, Duration.ZERO);
+    }
+
+    /**
+     * This ladder, with interactive turns that wait longer than {@code budget} for a slot of their
+     * backend taken off its queue to a cheaper profile (the {@link Step#CHEAPER_PROFILE} step, and
+     * every step below it); zero: they wait.
+     */
+    public DegradationLadder withQueueDelay(Duration budget) {
+        return new DegradationLadder(smallerTopK, compressedContext, cheaperProfile, refuse, budget);
+    }
+
+    /** Whether turns that wait too long are taken off their backend's queue. */
+    public boolean boundsQueueDelay() {
+        return !queueDelay.isZero();
     }
 
     /** The ladder of {@code thresholds}: the backlogs of the four steps, in order (0: off). */

@@ -1077,7 +1077,7 @@ class ConversationOperatorTest {
         ScriptedChatModel primaryAgain = ScriptedChatModel.register("ladder-primary");
         ScriptedChatModel.register("ladder-backup");
         var replay = settings.forReplay(settings.answerModels(), Map.of(), Map.of(),
-                Map.of(third.getValue().request().position(), 2));
+                Map.of(third.getValue().request().position(), new RoutingDecision.Degradation("COMPRESSED_CONTEXT", 2)));
         try (var h = harness(replay)) {
             h.open();
             h.processElement(third);
@@ -1085,6 +1085,55 @@ class ConversationOperatorTest {
             runMailbox(h);
             assertThat(answers(h)).singleElement().satisfies(t -> assertThat(t.routing().degradation())
                     .isEqualTo(new RoutingDecision.Degradation("COMPRESSED_CONTEXT", 2)));
+        }
+    }
+
+    @Test
+    void aTurnWaitingPastTheQueueDelayBudgetTakesACheaperProfileAndReplayTakesTheSameStep() throws Exception {
+        ScriptedChatModel primary = ScriptedChatModel.register("delay-primary");
+        ScriptedChatModel backup = ScriptedChatModel.register("delay-backup");
+        var settings = new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
+                chain("delay-primary", "delay-backup"), 1, 16, false).withUnredactedTenants(List.of("acme"))
+                .withDegradation(io.sluice.operators.routing.DegradationLadder.OFF.withQueueDelay(Duration.ofSeconds(2)));
+        StreamRecord<RetrievedRequest> waiting = turn("r2", "c2", "How do savepoints work?", 1000L, "auto");
+        try (var h = harness(settings)) {
+            h.open();
+            h.setProcessingTime(0);
+            h.processElement(turn("r1", "c1", "How do savepoints work?", 1000L, "auto"));
+            h.processElement(waiting);
+            h.processElement(retrieved(new ChatRequest("r3", "acme", "c3", "How do savepoints work?", 3, 512, 1000L, 0,
+                    Math.abs((long) "r3".hashCode()), "auto", -1, null, null, null, ChatRequest.BULK, -1)));
+            h.setProcessingTime(1_000);
+            runMailbox(h);
+            assertThat(backup.calls).as("within the budget: it waits").isEmpty();
+            h.setProcessingTime(2_500);
+            runMailbox(h);
+            assertThat(backup.calls).as("past the budget: off the queue to the cheaper profile").hasSize(1);
+            assertThat(primary.calls).as("the bulk turn waits on").hasSize(1);
+            backup.answer(0, "Savepoints restore keyed state [1].");
+            runMailbox(h);
+            assertThat(answers(h)).singleElement().satisfies(t -> {
+                assertThat(t.request().requestId()).isEqualTo("r2");
+                assertThat(t.routing().profile()).isEqualTo("backup");
+                assertThat(t.routing().degradation()).as("r1 running, r3 waiting; parked at 0, taken at 2.5 s")
+                        .isEqualTo(new RoutingDecision.Degradation("CHEAPER_PROFILE", 2, 2_500));
+            });
+            primary.answer(0, "Savepoints restore keyed state [1].");
+            runMailbox(h);
+            assertThat(primary.calls).as("the bulk turn took the freed slot").hasSize(2);
+        }
+        // Replay: nothing waits here, but the journal says how long r2 waited live.
+        ScriptedChatModel.register("delay-primary");
+        ScriptedChatModel backupAgain = ScriptedChatModel.register("delay-backup");
+        var replay = settings.forReplay(settings.answerModels(), Map.of(), Map.of(), Map.of(
+                waiting.getValue().request().position(), new RoutingDecision.Degradation("CHEAPER_PROFILE", 2, 2_500)));
+        try (var h = harness(replay)) {
+            h.open();
+            h.processElement(waiting);
+            backupAgain.answer(0, "Savepoints restore keyed state [1].");
+            runMailbox(h);
+            assertThat(answers(h)).singleElement().satisfies(t -> assertThat(t.routing().degradation())
+                    .isEqualTo(new RoutingDecision.Degradation("CHEAPER_PROFILE", 2, 2_500)));
         }
     }
 

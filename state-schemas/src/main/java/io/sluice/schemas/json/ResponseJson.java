@@ -32,7 +32,7 @@ import java.io.UncheckedIOException;
  *  "model": {"version", "temperature", "topP", "maxTokens", "seed", "finishReason"},
  *  "usage": {"promptTokens", "completionTokens"}, "cost": {"usd", "priceVersion"},
  *  "routing": {"policyVersion", "rule", "intent", "profile", "profileVersion", "skipped": [{"profile", "reason"}],
- *              "degradation": {"step", "backlog"}, "failovers": [{"profile", "modelId", "pieces", "chars"}]}, "responseCache": {"key", "hit", "from"},
+ *              "degradation": {"step", "backlog", "waitedMs"}, "failovers": [{"profile", "modelId", "pieces", "chars"}]}, "responseCache": {"key", "hit", "from"},
  *  "timings": {"embedMs", "retrieveMs", "compileMs", "answerMs"}}
  * }</pre>
  *
@@ -134,8 +134,11 @@ public final class ResponseJson {
         ArrayNode skipped = routing.putArray("skipped");
         decision.skipped().forEach(s -> skipped.addObject().put("profile", s.profile()).put("reason", s.reason()));
         if (decision.degradation() != null) {
-            routing.putObject("degradation").put("step", decision.degradation().step())
+            ObjectNode d = routing.putObject("degradation").put("step", decision.degradation().step())
                     .put("backlog", decision.degradation().backlog());
+            if (decision.degradation().waited()) {
+                d.put("waitedMs", decision.degradation().waitedMs());
+            }
         }
         if (!decision.failovers().isEmpty()) {
             // Only when a profile failed while answering, so other rows keep their content.
