@@ -2,13 +2,16 @@ package io.sluice.cli;
 
 import io.sluice.jobs.backfill.Backfill;
 import io.sluice.jobs.config.BackfillOptions;
+import io.sluice.jobs.config.ServingOptions;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.cache.EmbeddingCache;
 import io.sluice.operators.chunk.ChunkerSettings;
 
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 /** The chunking and embedding options shared by every command that runs a backfill. */
 final class BackfillMixin {
@@ -38,8 +41,20 @@ final class BackfillMixin {
             + "card numbers, IBANs, SSNs, IP addresses, secrets) with placeholders before indexing them.")
     boolean redact = BackfillOptions.REDACT.defaultValue();
 
+    @Option(names = "--redis-uri", description = "Redis of the embedding cache (as sluice.cache.redis-uri): "
+            + "chunks whose text it has, embedded by the same model for the same tenant, are not embedded again, "
+            + "and new vectors go into it; default: no cache.")
+    String redisUri;
+
+    @Option(names = "--embedding-cache-ttl", description = "How long vectors stay in the embedding cache "
+            + "(as sluice.cache.embedding-ttl; default: ${DEFAULT-VALUE}).")
+    Duration embeddingCacheTtl = ServingOptions.CACHE_EMBEDDING_TTL.defaultValue();
+
     Backfill.Settings settings(Path docs, Path indexDir, String tenant) {
         return new Backfill.Settings(docs, indexDir, tenant, new ChunkerSettings(chunkTokens, chunkOverlap),
-                model, batchSize, new RuntimeOptions(modelThreads, 1, provider), parallelism, redact);
+                model, batchSize, new RuntimeOptions(modelThreads, 1, provider), parallelism, redact)
+                .withEmbeddingCache(redisUri == null ? null : new EmbeddingCache.Settings(redisUri, embeddingCacheTtl,
+                        // Backfill waits this long per batch for its lookups (serving never waits).
+                        Duration.ofMillis(50)));
     }
 }

@@ -2,6 +2,7 @@ package io.sluice.jobs.backfill;
 
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.ModelCard;
+import io.sluice.operators.cache.EmbeddingCache;
 import io.sluice.operators.chunk.ChunkerSettings;
 import io.sluice.operators.flink.ChunkFunction;
 import io.sluice.operators.guard.PiiDetector;
@@ -61,7 +62,20 @@ public final class Backfill {
             int batchSize,
             RuntimeOptions runtime,
             int parallelism,
-            boolean redact) {
+            boolean redact,
+            EmbeddingCache.Settings embeddingCache) {
+
+        /** Settings without an embedding cache. */
+        public Settings(Path docs, Path indexDir, String defaultTenant, ChunkerSettings chunker, String embeddingModel,
+                int batchSize, RuntimeOptions runtime, int parallelism, boolean redact) {
+            this(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism, redact, null);
+        }
+
+        /** These settings, with vectors looked up in and added to {@code cache} (null: none). */
+        public Settings withEmbeddingCache(EmbeddingCache.Settings cache) {
+            return new Settings(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism,
+                    redact, cache);
+        }
 
         /** Settings that index documents as they are. */
         public Settings(Path docs, Path indexDir, String defaultTenant, ChunkerSettings chunker, String embeddingModel,
@@ -71,13 +85,21 @@ public final class Backfill {
     }
 
     /** What a backfill produced. */
-    public record Result(String snapshotId, boolean upToDate, SnapshotManifest manifest) {}
+    public record Result(String snapshotId, boolean upToDate, SnapshotManifest manifest, int fromCache) {
+
+        /** A result without an embedding cache. */
+        public Result(String snapshotId, boolean upToDate, SnapshotManifest manifest) {
+            this(snapshotId, upToDate, manifest, 0);
+        }
+    }
 
     /** Batches fill from a bounded input; the wait only bounds a trickle at the very end. */
     private static final Duration BATCH_MAX_WAIT = Duration.ofSeconds(1);
 
     private final Settings settings;
     private final PrintWriter log;
+    /** Chunks of the last run whose vector came from the embedding cache. */
+    private int cachedChunks;
 
     public Backfill(Settings settings, PrintWriter log) {
         this.settings = settings;
@@ -143,7 +165,7 @@ public final class Backfill {
         store.promote(snapshotId);
         log.printf("backfill: wrote snapshot %s: %d chunks (%d embedded, %d reused) in %s%n", snapshotId,
                 chunks.size(), chunks.size() - reused, reused, store.snapshotDir(snapshotId));
-        return new Result(snapshotId, false, manifest);
+        return new Result(snapshotId, false, manifest, cachedChunks);
     }
 
     private List<EmbeddedChunk> embed(List<Document> docs, ModelCard card, String previous) throws Exception {
@@ -157,7 +179,7 @@ public final class Backfill {
                 .flatMap(new ChunkFunction(settings.chunker(), settings.embeddingModel()))
                 .returns(ChunkCodec.TYPE).name("chunk");
         var embedded = MicroBatchOperator.apply(chunks, "embed", EmbeddedChunk.TYPE,
-                new ChunkEmbedder(settings.embeddingModel(), settings.runtime(), previous),
+                new ChunkEmbedder(settings.embeddingModel(), settings.runtime(), previous, settings.embeddingCache()),
                 settings.batchSize(), BATCH_MAX_WAIT);
 
         // Collected results reach the client in large batches (at the end in batch mode), so
@@ -175,7 +197,10 @@ public final class Backfill {
             poller.shutdownNow();
         }
         int reused = (int) out.stream().filter(EmbeddedChunk::reused).count();
-        progress.finish(docs.size(), out.size() + " chunks (" + reused + " reused)");
+        Object cached = job.getJobExecutionResult().get().getAccumulatorResult(ChunkEmbedder.CHUNKS_CACHED);
+        cachedChunks = cached instanceof Integer n ? n : 0;
+        progress.finish(docs.size(), out.size() + " chunks (" + reused + " reused"
+                + (settings.embeddingCache() == null ? "" : ", " + cachedChunks + " from the embedding cache") + ")");
         return out;
     }
 

@@ -1,7 +1,10 @@
 package io.sluice.jobs.backfill;
 
 import io.sluice.model.EmbeddingModels;
+import io.sluice.jobs.testing.Await;
+import io.sluice.local.EmbeddedRedis;
 import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.cache.EmbeddingCache;
 import io.sluice.operators.chunk.Chunker;
 import io.sluice.operators.chunk.ChunkerSettings;
 import io.sluice.operators.retrieve.IndexStore;
@@ -17,6 +20,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -58,6 +62,44 @@ class BackfillITCase {
         // Redacted documents are other content: their own snapshot, beside the plain one.
         Backfill.Result plain = backfill(docs, index, new StringWriter());
         assertThat(plain.snapshotId()).isNotEqualTo(redacted.snapshotId());
+    }
+
+    @Test
+    void theEmbeddingCacheSparesTheModelWhatAnotherBackfillOfTheTenantEmbedded() throws Exception {
+        Path docs = Files.createDirectories(work.resolve("docs"));
+        Files.writeString(docs.resolve("alpha.md"), "# Alpha\n" + "Alpha streams carry ordered events. ".repeat(12));
+        try (EmbeddedRedis redis = EmbeddedRedis.start()) {
+            EmbeddingCache.Settings cache = new EmbeddingCache.Settings(redis.uri(), Duration.ofMinutes(5),
+                    Duration.ofSeconds(1));
+            Backfill.Result first = cached(docs, work.resolve("index-a"), "default", cache);
+            int chunks = first.manifest().chunks();
+            assertThat(first.fromCache()).as("an empty cache").isZero();
+            var client = io.lettuce.core.RedisClient.create(redis.uri());
+            try (var connection = client.connect()) {
+                // Writes are not waited for by the backfill: wait for them here.
+                Await.until("the vectors in Redis", Duration.ofSeconds(30), () -> connection.sync().dbsize() >= chunks);
+            } finally {
+                client.shutdown();
+            }
+            // Another index, so no previous snapshot to reuse: the cache has every vector.
+            Backfill.Result second = cached(docs, work.resolve("index-b"), "default", cache);
+            assertThat(second.fromCache()).isEqualTo(chunks);
+            assertThat(second.snapshotId()).isEqualTo(first.snapshotId());
+            assertThat(second.manifest().reusedEmbeddings()).as("none from a previous snapshot").isZero();
+            // The same text of another tenant shares nothing.
+            Backfill.Result other = cached(docs, work.resolve("index-c"), "other", cache);
+            assertThat(other.fromCache()).isZero();
+        }
+    }
+
+    private static Backfill.Result cached(Path docs, Path index, String tenant, EmbeddingCache.Settings cache)
+            throws Exception {
+        StringWriter log = new StringWriter();
+        Backfill.Result result = new Backfill(new Backfill.Settings(docs, index, tenant, new ChunkerSettings(32, 8),
+                EmbeddingModels.BUNDLED_MINILM, 4, RuntimeOptions.cpu(1), 1).withEmbeddingCache(cache),
+                new PrintWriter(log, true)).run();
+        assertThat(log.toString()).contains(result.fromCache() + " from the embedding cache");
+        return result;
     }
 
     @Test

@@ -4,6 +4,8 @@ import io.sluice.model.EmbeddingModel;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.model.SharedModels;
+import io.sluice.operators.cache.EmbeddingCache;
+import io.sluice.operators.cache.RedisCache;
 import io.sluice.operators.retrieve.EmbeddingReuse;
 import io.sluice.schemas.Hashing;
 import io.sluice.schemas.Chunk;
@@ -14,13 +16,26 @@ import org.apache.flink.api.common.functions.RuntimeContext;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The backfill's {@code embed} stage: chunks whose content key is found in the previous snapshot
- * reuse its vector; the others of the batch go to the model in one call. Counts documents, chunks
- * and reused vectors in accumulators that the backfill client polls for progress.
+ * reuse its vector; with an embedding cache, those whose text (of their tenant, by this model) is in
+ * Redis take that vector; the others of the batch go to the model in one call, and into the cache.
+ * Counts documents, chunks, reused and cached vectors in accumulators that the backfill client polls
+ * for progress.
+ *
+ * <p>The cache is the serving embed stage's ({@link EmbeddingCache}: model version, tenant, text):
+ * a backfill of documents another backfill (for another index, or with other chunker settings
+ * that cut the same pieces) or questions embedded recently skips the model for them. Unlike the
+ * serving stage, a batch waits for its lookups, at most the cache's timeout: backfill is batch work,
+ * and a few milliseconds per batch are nothing beside its embedding call.
  */
 public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
 
@@ -30,22 +45,37 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
     public static final String DOCUMENTS_DONE = "sluice.backfill.documents";
     public static final String CHUNKS_DONE = "sluice.backfill.chunks";
     public static final String CHUNKS_REUSED = "sluice.backfill.reused";
+    public static final String CHUNKS_CACHED = "sluice.backfill.cached";
 
     private final String embeddingModel;
     private final RuntimeOptions runtime;
     /** Directory of the snapshot to reuse vectors from, or null. */
     private final String previousSnapshot;
+    /** Where vectors are cached; null or disabled: none. */
+    private final EmbeddingCache.Settings cache;
 
     private transient SharedModels.Lease<EmbeddingModel> model;
     private transient EmbeddingReuse reuse;
     private transient IntCounter documents;
     private transient IntCounter chunks;
     private transient IntCounter reused;
+    private transient IntCounter cached;
+    private transient SharedModels.Lease<RedisCache> redis;
+    private transient EmbeddingCache embeddings;
+    /** Cache lookups started when a chunk joined the batch, by chunk (identity). */
+    private transient Map<Chunk, CompletableFuture<float[]>> lookups;
 
     public ChunkEmbedder(String embeddingModel, RuntimeOptions runtime, String previousSnapshot) {
+        this(embeddingModel, runtime, previousSnapshot, null);
+    }
+
+    /** @param cache where vectors are cached; null or disabled: every chunk not reused is embedded */
+    public ChunkEmbedder(String embeddingModel, RuntimeOptions runtime, String previousSnapshot,
+            EmbeddingCache.Settings cache) {
         this.embeddingModel = embeddingModel;
         this.runtime = runtime;
         this.previousSnapshot = previousSnapshot;
+        this.cache = cache;
     }
 
     /** Hash of the model and its exact input: equal keys give equal vectors. */
@@ -61,10 +91,30 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
         context.addAccumulator(DOCUMENTS_DONE, documents);
         context.addAccumulator(CHUNKS_DONE, chunks);
         context.addAccumulator(CHUNKS_REUSED, reused);
+        cached = new IntCounter();
+        context.addAccumulator(CHUNKS_CACHED, cached);
         model = EmbeddingModels.shared(embeddingModel, runtime);
         if (previousSnapshot != null) {
             reuse = EmbeddingReuse.open(Path.of(previousSnapshot));
         }
+        if (cache != null && cache.enabled()) {
+            redis = SharedModels.acquire("redis|" + cache.redisUri(), () -> new RedisCache(cache.redisUri(),
+                    cache.timeout()));
+            embeddings = new EmbeddingCache(redis.get(), cache.ttl());
+            lookups = new IdentityHashMap<>();
+        }
+    }
+
+    /** Starts the chunk's cache lookup, read when its batch runs. */
+    @Override
+    public void added(Chunk chunk) {
+        if (embeddings != null) {
+            lookups.put(chunk, embeddings.prefetch(model.get().card().qualifiedId(), entry(chunk)));
+        }
+    }
+
+    private static EmbeddingCache.Entry entry(Chunk chunk) {
+        return new EmbeddingCache.Entry(chunk.tenantId(), chunk.embeddingInput());
     }
 
     @Override
@@ -82,10 +132,16 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
                 missing.add(i);
             }
         }
+        if (embeddings != null) {
+            missing = fromCache(batch, missing, vectors);
+        }
         if (!missing.isEmpty()) {
             List<float[]> computed = model.get().embed(missing.stream().map(i -> batch.get(i).embeddingInput()).toList());
             for (int j = 0; j < missing.size(); j++) {
                 vectors[missing.get(j)] = computed.get(j);
+            }
+            if (embeddings != null) {
+                embeddings.store(modelId, missing.stream().map(i -> entry(batch.get(i))).toList(), computed);
             }
         }
         List<EmbeddedChunk> out = new ArrayList<>(batch.size());
@@ -102,8 +158,42 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
         return out;
     }
 
+    /**
+     * Fills {@code vectors} of the {@code missing} chunks the cache has (waiting for the batch's
+     * lookups at most the cache's timeout) and returns those still missing.
+     */
+    private List<Integer> fromCache(List<Chunk> batch, List<Integer> missing, float[][] vectors) throws Exception {
+        List<CompletableFuture<float[]>> pending = new ArrayList<>(batch.size());
+        for (Chunk c : batch) {
+            CompletableFuture<float[]> f = lookups.remove(c);
+            pending.add(f != null ? f : CompletableFuture.completedFuture(null));
+        }
+        try {
+            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
+                    .get(cache.timeout().toMillis() + 1, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            // Lookups not back by now are misses.
+        }
+        List<CompletableFuture<float[]>> asked = missing.stream().map(pending::get).toList();
+        float[][] found = embeddings.found(asked);
+        int dimension = model.get().card().dimension();
+        List<Integer> still = new ArrayList<>();
+        for (int j = 0; j < missing.size(); j++) {
+            if (found[j] != null && found[j].length == dimension) { // a foreign entry is a miss
+                vectors[missing.get(j)] = found[j];
+                cached.add(1);
+            } else {
+                still.add(missing.get(j));
+            }
+        }
+        return still;
+    }
+
     @Override
     public void close() throws Exception {
+        if (redis != null) {
+            redis.close();
+        }
         if (reuse != null) {
             reuse.close();
         }
