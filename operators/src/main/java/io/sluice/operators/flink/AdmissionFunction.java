@@ -119,10 +119,10 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
         metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), Admission.STAGE);
         var group = getRuntimeContext().getMetricGroup().addGroup("sluice").addGroup(Admission.STAGE);
         settled = group.counter("settled");
-        unmatchedSettlements = group.counter("unmatchedSettlements");
-        failedSettlements = group.counter("failedSettlements");
-        limitUpdates = group.counter("limitUpdates");
-        staleLimitUpdates = group.counter("staleLimitUpdates");
+        unmatchedSettlements = group.counter("unmatched_settlements");
+        failedSettlements = group.counter("failed_settlements");
+        limitUpdates = group.counter("limit_updates");
+        staleLimitUpdates = group.counter("stale_limit_updates");
     }
 
     /**

@@ -101,11 +101,11 @@ public final class AuditWriterOperator extends AbstractStreamOperator<Void>
     public void open() throws Exception {
         super.open();
         var group = getMetricGroup().addGroup("sluice").addGroup("audit");
-        group.gauge("backlogRows", this::backlogRows);
-        group.gauge("backlogBytes", () -> backlog.bytes());
-        committedRows = group.counter("committedRows");
-        commitFailures = group.counter("commitFailures");
-        quarantinedRows = group.counter("quarantinedRows");
+        group.gauge("backlog_rows", this::backlogRows);
+        group.gauge("backlog_bytes", () -> backlog.bytes());
+        committedRows = group.counter("committed_rows");
+        commitFailures = group.counter("commit_failures");
+        quarantinedRows = group.counter("quarantined_rows");
         String thread = "sluice-audit-writer-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         writerThread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, thread);

@@ -360,19 +360,19 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         computing = new HashMap<>();
         metrics = new StageMetrics(getMetricGroup(), STAGE);
         group = getMetricGroup().addGroup("sluice").addGroup("conversation");
-        group.gauge("inFlight", () -> inFlight);
-        group.gauge("parkedTurns", () -> parkedTurns);
+        group.gauge("in_flight", () -> inFlight);
+        group.gauge("parked_turns", () -> parkedTurns);
         // How long the turn parked longest has waited for a slot: the subtask's queueing delay.
-        group.gauge("queueDelayMs", () -> {
+        group.gauge("queue_delay_seconds", () -> {
             long oldest = parked.oldest();
-            return oldest == Long.MAX_VALUE ? 0L : now() - oldest;
+            return oldest == Long.MAX_VALUE ? 0.0 : (now() - oldest) / 1000.0;
         });
         chunks = group.counter("chunks");
-        droppedMarkers = group.counter("droppedMarkers");
-        ungrounded = group.counter("ungroundedAnswers");
+        droppedMarkers = group.counter("dropped_markers");
+        ungrounded = group.counter("ungrounded_answers");
         var routing = group.addGroup("routing");
-        routedPast = routing.counter("passedOver"); // answered turns whose first candidate could not take them
-        noModel = routing.counter("noModelAvailable");
+        routedPast = routing.counter("passed_over"); // answered turns whose first candidate could not take them
+        noModel = routing.counter("no_model_available");
         failedOver = routing.counter("failovers"); // a profile failed while answering and another took over
         degraded = routing.counter("degraded"); // turns that took a step of the degradation ladder (refusals too)
         costs = new CostMetrics(group);
@@ -385,7 +385,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             redis = SharedModels.acquire("redis|" + cache.redisUri(), () -> new RedisCache(cache.redisUri(),
                     cache.timeout()));
             ResponseCache.Redis store = new ResponseCache.Redis(redis.get());
-            store.stats().register(group.addGroup("responseCache"));
+            store.stats().register(group.addGroup("response_cache"));
             responses = store;
         }
         // Every model of the versions known now opens here; a later version's new ones on first use.

@@ -24,9 +24,9 @@ final class CostMetrics {
         final Counter nanoUsd;
 
         Tenant(MetricGroup group) {
-            turns = group.counter("answeredTurns");
-            nanoUsd = group.counter("costNanoUsd");
-            group.gauge("costPer1kMessagesUsd", () -> turns.getCount() == 0 ? 0.0
+            turns = group.counter("answered_turns");
+            nanoUsd = group.counter("cost_nano_usd");
+            group.gauge("cost_per_1k_messages_usd", () -> turns.getCount() == 0 ? 0.0
                     : nanoUsd.getCount() / 1e9 / turns.getCount() * 1000);
         }
     }

@@ -98,9 +98,9 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         buffer = new BatchBuffer<>(maxBatchSize);
         var group = getMetricGroup().addGroup("sluice").addGroup(stage);
         batches = group.counter("batches");
-        batchSize = group.histogram("batchSize", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        queueMicros = group.histogram("queueMicros", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        latencyMicros = group.histogram("latencyMicros", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        batchSize = group.histogram("batch_size", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        queueMicros = group.histogram("queue_micros", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        latencyMicros = group.histogram("latency_micros", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         stageFailures = group.addGroup("rejected").counter("stage_failed");
         function.open(getRuntimeContext());
     }

@@ -32,7 +32,7 @@ public final class StageMetrics {
     public StageMetrics(MetricGroup parent, String stage) {
         this.group = parent.addGroup("sluice").addGroup(stage);
         this.passed = group.counter("passed");
-        this.latencyMicros = group.histogram("latencyMicros",
+        this.latencyMicros = group.histogram("latency_micros",
                 new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
     }
 
