@@ -233,12 +233,14 @@ public final class Gateway implements AutoCloseable {
     private final Connection keysDb;
     private final byte[] signingKey;
     private final JwtAuth jwt;
-    private final GatewayLatency latency = new GatewayLatency();
+    private final GatewayMetrics metrics;
     private final TenantRegistry tenants;
 
     private Gateway(Config config, Vertx vertx, HttpServer server, KafkaProducer<byte[], byte[]> producer,
-            Replies replies, KeyCache keys, Connection keysDb, byte[] signingKey, JwtAuth jwt, TenantRegistry tenants) {
+            Replies replies, KeyCache keys, Connection keysDb, byte[] signingKey, JwtAuth jwt, TenantRegistry tenants,
+            GatewayMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.vertx = vertx;
         this.server = server;
         this.producer = producer;
@@ -287,10 +289,19 @@ public final class Gateway implements AutoCloseable {
         Vertx vertx = Vertx.vertx();
         Gateway[] self = new Gateway[1];
         Router router = Router.router(vertx);
+        GatewayMetrics metrics = new GatewayMetrics();
         router.route().handler(ctx -> {
-            ctx.put(ARRIVED, System.nanoTime());
+            long arrived = System.nanoTime();
+            ctx.put(ARRIVED, arrived);
+            metrics.started();
+            // Once, when the response ends or its connection closes (a client gone mid-stream).
+            ctx.addEndHandler(end -> metrics.ended(ctx.request().path(), ctx.response().getStatusCode(),
+                    System.nanoTime() - arrived));
             ctx.next();
         });
+        // Prometheus scrapes it like the job's reporter; it holds counts and times, never tenant data.
+        router.get("/metrics").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape()));
         if (!config.corsOrigins().isEmpty()) {
             router.route().handler(CorsHandler.create().addOrigins(config.corsOrigins())
                     .allowedHeaders(java.util.Set.of("Authorization", "Content-Type", CONVERSATION_HEADER)));
@@ -323,7 +334,7 @@ public final class Gateway implements AutoCloseable {
         self[0] = new Gateway(config, vertx, server, producer, replies, keys, keysDb,
                 key == null ? null : key.getBytes(StandardCharsets.UTF_8),
                 config.jwt() != null && config.jwt().enabled() ? new JwtAuth(config.jwt()) : null,
-                config.tenantsFile() == null ? null : TenantRegistry.load(Path.of(config.tenantsFile())));
+                config.tenantsFile() == null ? null : TenantRegistry.load(Path.of(config.tenantsFile())), metrics);
         LOG.info("Gateway listening on {}://{}:{}, replies from {} partition {}", config.keystore() == null ? "http"
                 : "https", config.host(), server.actualPort(), config.repliesTopic(), config.replyPartition());
         return self[0];
@@ -335,7 +346,7 @@ public final class Gateway implements AutoCloseable {
 
     /** The time this instance adds to requests (for {@code sluice bench gateway}). */
     public GatewayLatency latency() {
-        return latency;
+        return metrics.latency();
     }
 
     /** Requests this instance waits for an answer to now. */
@@ -468,7 +479,7 @@ public final class Gateway implements AutoCloseable {
                             .getClass().getSimpleName(), null, requestId)));
                 }
             });
-            latency.inbound.record(System.nanoTime() - arrived);
+            metrics.inbound(System.nanoTime() - arrived);
             exchange.timer = vertx.setTimer(config.answerTimeout().toMillis(), t -> exchange.fail(new ApiException(
                     504, "api_error", "answer_deadline", "No answer within " + config.answerTimeout().toSeconds()
                     + " s; fetch it later from GET /v1/sluice/requests/" + requestId, null, requestId)));
@@ -509,7 +520,7 @@ public final class Gateway implements AutoCloseable {
                 fail(OpenAiWire.rejection(record));
             } else if (OpenAiWire.isAnswer(record)) {
                 answer(record);
-                latency.outbound.record(System.nanoTime() - polledNanos);
+                metrics.outbound(System.nanoTime() - polledNanos);
             } else if (turn.stream()) {
                 int sequence = record.path("sequence").asInt();
                 if (sequence < nextSequence) {

@@ -265,6 +265,34 @@ class GatewayITCase {
     }
 
     @Test
+    void theGatewaysMetricsAreInPrometheusFormatWithEndpointsFromAFixedSet() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        URI base = URI.create("http://127.0.0.1:" + second.port());
+        HttpResponse<String> models = http.send(HttpRequest.newBuilder(base.resolve("/v1/models"))
+                .header("Authorization", "Bearer " + acmeKey).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(models.statusCode()).isEqualTo(200);
+        HttpResponse<String> denied = http.send(HttpRequest.newBuilder(base.resolve("/v1/models"))
+                .header("Authorization", "Bearer sk-sluice-nope-nope").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(denied.statusCode()).isEqualTo(401);
+        http.send(HttpRequest.newBuilder(base.resolve("/v1/anything-a-caller-makes-up")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        // The end handlers run after the responses were written: wait for them.
+        String[] scraped = {""};
+        Await.until("the three requests counted", WAIT, () -> {
+            scraped[0] = http.send(HttpRequest.newBuilder(base.resolve("/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            return scraped[0].contains("sluice_gateway_requests_total{endpoint=\"models\",status=\"401\",}")
+                    && scraped[0].contains("sluice_gateway_requests_total{endpoint=\"other\",status=\"404\",}");
+        });
+        assertThat(scraped[0]).contains("sluice_gateway_requests_total{endpoint=\"models\",status=\"200\",}")
+                .contains("sluice_gateway_request_seconds_bucket{endpoint=\"models\",le=\"0.001\",}")
+                .contains("sluice_gateway_in_flight ")
+                .doesNotContain("anything-a-caller-makes-up");
+        io.sluice.jobs.testing.Promtool.Check check = io.sluice.jobs.testing.Promtool.checkMetrics(scraped[0]);
+        assertThat(check.exitCode()).as("promtool check metrics:%n%s", check.output()).isZero();
+    }
+
+    @Test
     void eachApiKeyOfATenantHasItsOwnRateLimit() throws Exception {
         HttpClient http = HttpClient.newHttpClient();
         String one = serving.createKey(ServingBehindGateway.KEY_LIMITED_TENANT, "one");
