@@ -16,9 +16,7 @@ import org.apache.flink.api.common.functions.RuntimeContext;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -62,8 +60,8 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
     private transient IntCounter cached;
     private transient SharedModels.Lease<RedisCache> redis;
     private transient EmbeddingCache embeddings;
-    /** Cache lookups started when a chunk joined the batch, by chunk (identity). */
-    private transient Map<Chunk, CompletableFuture<float[]>> lookups;
+    /** Cache lookups started when a chunk joined the batch. */
+    private transient EmbeddingCache.Prefetches<Chunk> lookups;
 
     public ChunkEmbedder(String embeddingModel, RuntimeOptions runtime, String previousSnapshot) {
         this(embeddingModel, runtime, previousSnapshot, null);
@@ -101,7 +99,7 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
             redis = SharedModels.acquire("redis|" + cache.redisUri(), () -> new RedisCache(cache.redisUri(),
                     cache.timeout()));
             embeddings = new EmbeddingCache(redis.get(), cache.ttl());
-            lookups = new IdentityHashMap<>();
+            lookups = new EmbeddingCache.Prefetches<>(embeddings);
         }
     }
 
@@ -109,7 +107,7 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
     @Override
     public void added(Chunk chunk) {
         if (embeddings != null) {
-            lookups.put(chunk, embeddings.prefetch(model.get().card().qualifiedId(), entry(chunk)));
+            lookups.start(chunk, model.get().card().qualifiedId(), entry(chunk));
         }
     }
 
@@ -163,29 +161,16 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
      * lookups at most the cache's timeout) and returns those still missing.
      */
     private List<Integer> fromCache(List<Chunk> batch, List<Integer> missing, float[][] vectors) throws Exception {
-        List<CompletableFuture<float[]>> pending = new ArrayList<>(batch.size());
-        for (Chunk c : batch) {
-            CompletableFuture<float[]> f = lookups.remove(c);
-            pending.add(f != null ? f : CompletableFuture.completedFuture(null));
-        }
+        List<CompletableFuture<float[]>> taken = lookups.take(batch);
         try {
-            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
+            CompletableFuture.allOf(taken.toArray(CompletableFuture[]::new))
                     .get(cache.timeout().toMillis() + 1, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             // Lookups not back by now are misses.
         }
-        List<CompletableFuture<float[]>> asked = missing.stream().map(pending::get).toList();
-        float[][] found = embeddings.found(asked);
-        int dimension = model.get().card().dimension();
-        List<Integer> still = new ArrayList<>();
-        for (int j = 0; j < missing.size(); j++) {
-            if (found[j] != null && found[j].length == dimension) { // a foreign entry is a miss
-                vectors[missing.get(j)] = found[j];
-                cached.add(1);
-            } else {
-                still.add(missing.get(j));
-            }
-        }
+        List<Integer> still = embeddings.fill(missing.stream().map(taken::get).toList(), missing,
+                model.get().card().dimension(), vectors);
+        cached.add(missing.size() - still.size());
         return still;
     }
 

@@ -37,8 +37,8 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     private transient SharedModels.Lease<EmbeddingModel> model;
     private transient SharedModels.Lease<RedisCache> redis;
     private transient EmbeddingCache embeddings;
-    /** Lookups started for the questions of the batch being gathered, by request (identity). */
-    private transient java.util.IdentityHashMap<ChatRequest, java.util.concurrent.CompletableFuture<float[]>> lookups;
+    /** Lookups started for the questions of the batch being gathered. */
+    private transient EmbeddingCache.Prefetches<ChatRequest> lookups;
 
     public QuestionEmbedder(String embeddingModel, RuntimeOptions runtime) {
         this(embeddingModel, runtime, null);
@@ -63,7 +63,7 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
             redis = SharedModels.acquire("redis|" + cache.redisUri(),
                     () -> new RedisCache(cache.redisUri(), cache.timeout()));
             embeddings = new EmbeddingCache(redis.get(), cache.ttl());
-            lookups = new java.util.IdentityHashMap<>();
+            lookups = new EmbeddingCache.Prefetches<>(embeddings);
             embeddings.stats().register(metrics.addGroup("sluice").addGroup(STAGE).addGroup("cache"));
         }
     }
@@ -87,14 +87,13 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     @Override
     public void added(ChatRequest request) {
         if (embeddings != null) {
-            lookups.put(request, embeddings.prefetch(model.get().card().qualifiedId(),
-                    new EmbeddingCache.Entry(request.tenantId(), request.message())));
+            lookups.start(request, model.get().card().qualifiedId(), entry(request));
         }
     }
 
     /** Cache lookups started and not back yet (benchmarks and tests wait on it as the batch's max-wait would). */
     public long lookupsPending() {
-        return lookups == null ? 0 : lookups.values().stream().filter(f -> !f.isDone()).count();
+        return lookups == null ? 0 : lookups.pending();
     }
 
     /** Questions whose vector came from the cache (0 without one). */
@@ -104,31 +103,25 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
 
     /** The batch's vectors: those in the cache, and the rest embedded in one call and cached. */
     private List<float[]> cachedOrEmbedded(String modelId, List<ChatRequest> batch) {
-        List<EmbeddingCache.Entry> entries = batch.stream()
-                .map(r -> new EmbeddingCache.Entry(r.tenantId(), r.message())).toList();
         // Lookups started when the questions joined the batch, read without waiting (one not back is a
         // miss); a question applied alone after its batch failed has none left: it is embedded.
-        float[][] found = embeddings.found(batch.stream().map(r -> {
-            java.util.concurrent.CompletableFuture<float[]> f = lookups.remove(r);
-            return f != null ? f : java.util.concurrent.CompletableFuture.<float[]>completedFuture(null);
-        }).toList());
-        int dimension = model.get().card().dimension();
-        List<EmbeddingCache.Entry> missing = new ArrayList<>();
-        List<Integer> at = new ArrayList<>();
-        for (int i = 0; i < found.length; i++) {
-            if (found[i] == null || found[i].length != dimension) { // a foreign entry is a miss
-                missing.add(entries.get(i));
-                at.add(i);
-            }
-        }
-        if (!missing.isEmpty()) {
+        float[][] vectors = new float[batch.size()][];
+        List<Integer> at = embeddings.fill(lookups.take(batch),
+                java.util.stream.IntStream.range(0, batch.size()).boxed().toList(), model.get().card().dimension(),
+                vectors);
+        if (!at.isEmpty()) {
+            List<EmbeddingCache.Entry> missing = at.stream().map(i -> entry(batch.get(i))).toList();
             List<float[]> computed = model.get().embed(missing.stream().map(EmbeddingCache.Entry::text).toList());
             for (int j = 0; j < at.size(); j++) {
-                found[at.get(j)] = computed.get(j);
+                vectors[at.get(j)] = computed.get(j);
             }
             embeddings.store(modelId, missing, computed);
         }
-        return java.util.Arrays.asList(found);
+        return java.util.Arrays.asList(vectors);
+    }
+
+    private static EmbeddingCache.Entry entry(ChatRequest request) {
+        return new EmbeddingCache.Entry(request.tenantId(), request.message());
     }
 
     /** The rejection of a question the model failed on (see {@code MicroBatchOperator}). */

@@ -68,6 +68,62 @@ public final class EmbeddingCache {
         return found;
     }
 
+    /**
+     * Puts in {@code vectors[at.get(j)]} what {@code lookups.get(j)} found so far (without waiting),
+     * when it is a vector of {@code dimension} (a foreign entry is a miss); returns the indices of
+     * {@code at} still without a vector, in order. Counts hits and misses as {@link #found} does.
+     */
+    public List<Integer> fill(List<CompletableFuture<float[]>> lookups, List<Integer> at, int dimension,
+            float[][] vectors) {
+        float[][] found = found(lookups);
+        List<Integer> missing = new java.util.ArrayList<>();
+        for (int j = 0; j < found.length; j++) {
+            if (found[j] != null && found[j].length == dimension) {
+                vectors[at.get(j)] = found[j];
+            } else {
+                missing.add(at.get(j));
+            }
+        }
+        return missing;
+    }
+
+    /**
+     * The lookups of a batch being gathered: each started when its element joins the batch
+     * ({@link #start}), all taken when the batch runs ({@link #take}). Elements are told apart by
+     * identity.
+     */
+    public static final class Prefetches<T> {
+        private final EmbeddingCache cache;
+        private final java.util.IdentityHashMap<T, CompletableFuture<float[]>> started = new java.util.IdentityHashMap<>();
+
+        public Prefetches(EmbeddingCache cache) {
+            this.cache = cache;
+        }
+
+        /** Starts looking up {@code element}'s vector ({@code entry}, embedded by {@code modelId}). */
+        public void start(T element, String modelId, Entry entry) {
+            started.put(element, cache.prefetch(modelId, entry));
+        }
+
+        /**
+         * The lookups of {@code batch}, in its order, forgotten here; an element with none (applied
+         * alone after its batch failed) has one that found nothing.
+         */
+        public List<CompletableFuture<float[]>> take(List<T> batch) {
+            List<CompletableFuture<float[]>> taken = new java.util.ArrayList<>(batch.size());
+            for (T element : batch) {
+                CompletableFuture<float[]> f = started.remove(element);
+                taken.add(f != null ? f : CompletableFuture.completedFuture(null));
+            }
+            return taken;
+        }
+
+        /** Lookups started and not back yet. */
+        public long pending() {
+            return started.values().stream().filter(f -> !f.isDone()).count();
+        }
+    }
+
     /** Stores the vectors computed for {@code entries}; does not wait for Redis. */
     public void store(String modelId, List<Entry> entries, List<float[]> vectors) {
         for (int i = 0; i < entries.size(); i++) {
