@@ -535,6 +535,7 @@ public final class Gateway implements AutoCloseable {
             HttpServerResponse response = ctx.response();
             if (!turn.stream()) {
                 finish();
+                firstToken();
                 response.putHeader("Content-Type", "application/json")
                         .end(OpenAiWire.completion(id, created, turn.model(), answer));
                 return;
@@ -555,10 +556,16 @@ public final class Gateway implements AutoCloseable {
             HttpServerResponse response = ctx.response();
             if (!started) {
                 started = true;
+                firstToken();
                 response.setChunked(true).putHeader("Content-Type", "text/event-stream")
                         .putHeader("Cache-Control", "no-cache");
             }
             response.write("data: " + json + "\n\n");
+        }
+
+        private void firstToken() {
+            Long arrived = ctx.get(ARRIVED);
+            metrics.firstToken(System.nanoTime() - arrived);
         }
 
         void fail(ApiException e) {

@@ -20,6 +20,9 @@ import java.io.UncheckedIOException;
  *       (a fixed set, see {@link #endpoint}: no label value comes from the caller) and status code;
  *   <li>{@code sluice_gateway_request_seconds{endpoint}}: from arrival to the response's end (a
  *       streamed answer's whole stream);
+ *   <li>{@code sluice_gateway_first_token_seconds}: from a chat completion's arrival to its first
+ *       answer text written (a streamed answer's first chunk; an unstreamed one's whole response):
+ *       what a user waits for, the latency objective's measure;
  *   <li>{@code sluice_gateway_added_seconds{part}}: the time the gateway adds, {@code inbound} (HTTP
  *       in to the Kafka producer) and {@code outbound} (reply polled to the HTTP response written);
  *   <li>{@code sluice_gateway_in_flight}: requests being answered now.
@@ -28,14 +31,23 @@ import java.io.UncheckedIOException;
  */
 public final class GatewayMetrics {
 
+    /**
+     * Bucket bounds of the seconds histograms: 0.2 s is one, so the latency objective (p99 of the
+     * first token within 200 ms) is a ratio of two counters, which burn-rate alerts can sum.
+     */
+    private static final double[] SECONDS_BUCKETS =
+            {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+
     private final CollectorRegistry registry = new CollectorRegistry(true);
     private final GatewayLatency latency = new GatewayLatency();
     private final Counter requests = Counter.build("sluice_gateway_requests_total",
             "HTTP requests answered, by endpoint and status").labelNames("endpoint", "status").register(registry);
     private final Histogram requestSeconds = Histogram.build("sluice_gateway_request_seconds",
             "Time from a request's arrival to its response's end").labelNames("endpoint")
-            .buckets(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
-            .register(registry);
+            .buckets(SECONDS_BUCKETS).register(registry);
+    private final Histogram firstTokenSeconds = Histogram.build("sluice_gateway_first_token_seconds",
+            "Time from a chat completion's arrival to its first answer text written (the whole response unstreamed)")
+            .buckets(SECONDS_BUCKETS).register(registry);
     private final Histogram addedSeconds = Histogram.build("sluice_gateway_added_seconds",
             "Time the gateway adds: inbound (HTTP in to Kafka producer), outbound (reply polled to HTTP out)")
             .labelNames("part").buckets(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5)
@@ -80,6 +92,11 @@ public final class GatewayMetrics {
         String endpoint = endpoint(path);
         requests.labels(endpoint, Integer.toString(status)).inc();
         requestSeconds.labels(endpoint).observe(nanos / 1e9);
+    }
+
+    /** A chat completion's first answer text was written {@code nanos} after it arrived. */
+    void firstToken(long nanos) {
+        firstTokenSeconds.observe(nanos / 1e9);
     }
 
     /** HTTP in to the Kafka producer took {@code nanos}. */

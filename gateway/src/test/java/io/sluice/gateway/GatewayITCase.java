@@ -276,14 +276,22 @@ class GatewayITCase {
         assertThat(denied.statusCode()).isEqualTo(401);
         http.send(HttpRequest.newBuilder(base.resolve("/v1/anything-a-caller-makes-up")).build(),
                 HttpResponse.BodyHandlers.ofString());
+        assertThat(post(http, second, acmeKey, "metrics-1").statusCode()).isEqualTo(200);
         // The end handlers run after the responses were written: wait for them.
         String[] scraped = {""};
-        Await.until("the three requests counted", WAIT, () -> {
+        Await.until("the four requests counted", WAIT, () -> {
             scraped[0] = http.send(HttpRequest.newBuilder(base.resolve("/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             return scraped[0].contains("sluice_gateway_requests_total{endpoint=\"models\",status=\"401\",}")
-                    && scraped[0].contains("sluice_gateway_requests_total{endpoint=\"other\",status=\"404\",}");
+                    && scraped[0].contains("sluice_gateway_requests_total{endpoint=\"other\",status=\"404\",}")
+                    && scraped[0].contains("sluice_gateway_requests_total{endpoint=\"chat_completions\",status=\"200\",}");
         });
+        // The answer was written before its request ended: its first token is counted.
+        assertThat(scraped[0]).containsPattern("sluice_gateway_first_token_seconds_count [1-9]");
+        assertThat(io.sluice.jobs.testing.MonitoringFiles.referenced("sluice_gateway_"))
+                .contains("sluice_gateway_requests_total", "sluice_gateway_first_token_seconds_bucket");
+        assertThat(io.sluice.jobs.testing.MonitoringFiles.unanswered(scraped[0], "sluice_gateway_"))
+                .as("names in monitoring/ that no metric of the gateway answers").isEmpty();
         assertThat(scraped[0]).contains("sluice_gateway_requests_total{endpoint=\"models\",status=\"200\",}")
                 .contains("sluice_gateway_request_seconds_bucket{endpoint=\"models\",le=\"0.001\",}")
                 .contains("sluice_gateway_in_flight ")
@@ -306,7 +314,12 @@ class GatewayITCase {
     }
 
     private static HttpResponse<String> post(HttpClient http, String key, String conversation) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + first.port() + "/v1/chat/completions"))
+        return post(http, first, key, conversation);
+    }
+
+    private static HttpResponse<String> post(HttpClient http, Gateway gateway, String key, String conversation)
+            throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/v1/chat/completions"))
                 .header("Authorization", "Bearer " + key).header(Gateway.CONVERSATION_HEADER, conversation)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":[{\"role\":"
                         + "\"user\",\"content\":\"What does the warranty cover?\"}]}")).build(),

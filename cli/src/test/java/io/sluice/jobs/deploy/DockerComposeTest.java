@@ -90,6 +90,9 @@ class DockerComposeTest {
                 case "apache/kafka" -> assertThat(tag).isEqualTo(kafka);
                 case "postgres" -> assertThat(tag).startsWith(postgresMajor + ".");
                 case "redis" -> assertThat(tag).matches("\\d+\\.\\d+");
+                // Pinned too; MonitoringTest ties Prometheus' version to the promtool that tests the rules.
+                case "prom/prometheus" -> assertThat(tag).matches("v\\d+\\.\\d+\\.\\d+");
+                case "grafana/grafana" -> assertThat(tag).matches("\\d+\\.\\d+\\.\\d+");
                 default -> throw new AssertionError("unexpected image " + image + " in service " + e.getKey());
             }
         });
@@ -133,6 +136,10 @@ class DockerComposeTest {
         String text = Files.readString(ROOT.resolve("docker-compose.yml"));
         assertThat(text).doesNotContainPattern("(?i)password: *[^/\\s]").doesNotContain("POSTGRES_PASSWORD:");
         JsonNode secrets = compose.path("secrets");
+        assertThat(secrets.path("grafana-admin-password").path("environment").asText())
+                .isEqualTo("SLUICE_GRAFANA_ADMIN_PASSWORD");
+        assertThat(service("grafana").path("environment").path("GF_SECURITY_ADMIN_PASSWORD__FILE").asText())
+                .isEqualTo("/run/secrets/grafana-admin-password");
         assertThat(secrets.path("postgres-owner-password").path("environment").asText())
                 .isEqualTo("SLUICE_POSTGRES_OWNER_PASSWORD");
         assertThat(secrets.path("sluice-audit-password").path("environment").asText())

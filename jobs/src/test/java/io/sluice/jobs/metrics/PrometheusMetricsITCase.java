@@ -3,11 +3,13 @@ package io.sluice.jobs.metrics;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.serving.ServingJob;
 import io.sluice.jobs.testing.Await;
+import io.sluice.jobs.testing.MonitoringFiles;
 import io.sluice.jobs.testing.Promtool;
 import io.sluice.jobs.testing.TestClusters;
 import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.local.ChatClient;
 import io.sluice.local.LocalStack;
+import io.sluice.model.chat.OpenAiStandInServer;
 
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -24,6 +26,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -46,6 +49,7 @@ class PrometheusMetricsITCase {
     static Path work;
 
     private static LocalStack stack;
+    private static OpenAiStandInServer model;
     private static JobClient job;
     private static String scraped;
 
@@ -69,9 +73,15 @@ class PrometheusMetricsITCase {
     @BeforeAll
     static void serveAndScrape() throws Exception {
         stack = LocalStack.start(work.resolve("services"), LocalStack.External.NONE, 2);
+        model = new OpenAiStandInServer();
         TestCorpus.backfill(work);
         Configuration conf = stack.servingConfig(work.resolve("index"));
-        conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
+        // A generative model (tokens, a breaker) and a token budget (its use), as the dashboard shows them.
+        Path tenants = Files.writeString(work.resolve("tenants.json"), "{\"tenants\":[{\"id\":\"" + TestCorpus.ACME
+                + "\",\"answerModel\":\"remote\",\"tokenBudget\":{\"tokensPerDay\":1000000}}]}");
+        conf.set(ServingOptions.TENANTS_FILE, tenants.toString());
+        conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, model.baseUrl());
+        conf.set(ServingOptions.ANSWER_REMOTE_MODEL, "gate");
         // A local MiniCluster of the job's own, started with the reporter (a cluster-level setting).
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(reporting(conf));
         env.enableCheckpointing(500);
@@ -93,12 +103,12 @@ class PrometheusMetricsITCase {
                 last[0] = http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + PORT + "/metrics")).build(),
                         HttpResponse.BodyHandlers.ofString()).body();
                 return value(last[0], "flink_taskmanager_job_task_operator_sluice_conversation_passed") >= 1
-                        && value(last[0], "flink_taskmanager_job_task_operator_sluice_validate_rejected_invalid_field")
+                        && value(last[0], "flink_taskmanager_job_task_operator_sluice_validate_rejected_reason_turns")
                                 >= 1;
             });
         } finally {
             // What Prometheus would see, kept for a look after the run.
-            java.nio.file.Files.writeString(Path.of("target", "prometheus-scrape.txt"), last[0]);
+            Files.writeString(Path.of("target", "prometheus-scrape.txt"), last[0]);
         }
         scraped = last[0];
     }
@@ -122,6 +132,9 @@ class PrometheusMetricsITCase {
         if (stack != null) {
             stack.close();
         }
+        if (model != null) {
+            model.close();
+        }
     }
 
     @Test
@@ -135,6 +148,31 @@ class PrometheusMetricsITCase {
                 .contains("quantile=\"0.99\"")
                 .contains("flink_taskmanager_job_task_operator_sluice_conversation_in_flight{")
                 .contains("job_name=\"prometheus_metrics_itcase\""); // label values as the reporter filters them
+    }
+
+    @Test
+    void rejectionsTokensCostBudgetsAndBreakersCarryTheirLabels() {
+        assertThat(scraped).containsPattern("flink_taskmanager_job_task_operator_sluice_validate_rejected_reason_turns"
+                + "\\{[^}]*reason=\"invalid_field\"");
+        // The stand-in reports tokens for every answer; the labels name the tenant and the model.
+        assertThat(value(scraped, "flink_taskmanager_job_task_operator_sluice_conversation_usage_tenant_model_prompt_tokens"))
+                .isGreaterThan(0);
+        assertThat(value(scraped, "flink_taskmanager_job_task_operator_sluice_conversation_usage_tenant_model_completion_tokens"))
+                .isGreaterThan(0);
+        assertThat(scraped).containsPattern("flink_taskmanager_job_task_operator_sluice_conversation_usage_tenant_model"
+                + "_answered_turns\\{(?=[^}]*tenant=\"" + TestCorpus.ACME + "\")(?=[^}]*model=\"remote\")[^}]*\\} 1\\.0");
+        // A turn reserved part of the day's budget: more than nothing, less than all of it.
+        assertThat(value(scraped, "flink_taskmanager_job_task_operator_sluice_admission_budget_tenant_used_ratio"))
+                .isGreaterThan(0).isLessThan(1);
+        assertThat(scraped).containsPattern("flink_taskmanager_job_task_operator_sluice_conversation_breaker_state"
+                + "\\{[^}]*breaker=\"remote\"[^}]*\\} 0\\.0"); // closed
+    }
+
+    @Test
+    void everyMetricTheDashboardAndTheAlertsQueryIsExported() {
+        assertThat(MonitoringFiles.referenced("flink_")).as("what monitoring/ queries of the job").isNotEmpty();
+        assertThat(MonitoringFiles.unanswered(scraped, "flink_"))
+                .as("names and patterns in monitoring/ that no metric of the running job answers").isEmpty();
     }
 
     @Test

@@ -25,6 +25,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -76,6 +77,9 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
     private transient Counter failedSettlements;
     private transient Counter limitUpdates;
     private transient Counter staleLimitUpdates;
+    private transient MetricGroup budgetGroup;
+    /** Per tenant, the budget left (whole percent) after its last admitted turn; read by a gauge. */
+    private transient java.util.Map<String, int[]> budgetLeft;
 
     /**
      * @param budgets whether token budgets and in-flight bounds are enforced: where the settlements
@@ -123,6 +127,21 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
         failedSettlements = group.counter("failed_settlements");
         limitUpdates = group.counter("limit_updates");
         staleLimitUpdates = group.counter("stale_limit_updates");
+        budgetGroup = group.addGroup("budget");
+        budgetLeft = new java.util.HashMap<>();
+    }
+
+    /**
+     * Records the budget a tenant has left: the gauge {@code sluice.admission.budget.tenant.used_ratio}
+     * (label {@code tenant}; tenants with a budget are configured, so the values are bounded), the
+     * share of the tightest budget spent or reserved as of the tenant's last admitted turn.
+     */
+    private void budgetLeft(String tenant, int percent) {
+        budgetLeft.computeIfAbsent(tenant, t -> {
+            int[] left = {100};
+            budgetGroup.addGroup("tenant", t).gauge("used_ratio", () -> (100 - left[0]) / 100.0);
+            return left;
+        })[0] = percent;
     }
 
     /**
@@ -163,8 +182,11 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
         metrics.latency((System.nanoTime() - start) / 1000);
         if (refused == null) {
             metrics.passed();
-            int budgetLeft = admission.budgetLeft(request, state);
-            out.collect(budgetLeft < 0 ? request : request.withBudgetLeft(budgetLeft));
+            int left = admission.budgetLeft(request, state);
+            if (left >= 0) {
+                budgetLeft(request.tenantId(), left);
+            }
+            out.collect(left < 0 ? request : request.withBudgetLeft(left));
         } else {
             metrics.rejected(refused.reason());
             ctx.output(Rejections.TAG, refused);

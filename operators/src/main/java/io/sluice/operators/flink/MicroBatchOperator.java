@@ -4,6 +4,7 @@ import io.sluice.operators.batch.BatchBuffer;
 import io.sluice.operators.batch.BatchFunction;
 import io.sluice.operators.batch.RecordRejector;
 import io.sluice.operators.failure.RecordFailures;
+import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
@@ -37,7 +38,7 @@ import java.util.List;
  *
  * <p>With a {@link RecordRejector}, a batch call that fails because of its records (see
  * {@link RecordFailures}) is run again record by record: the records that fail alone become
- * rejections on {@link Rejections#TAG} (counted as {@code rejected.stage_failed}), the others go on
+ * rejections on {@link Rejections#TAG} (counted as {@code rejected.reason.turns}, reason {@code stage_failed}), the others go on
  * in order. Without one (the backfill), or for a failure of the environment, the failure fails the
  * job over as before.
  */
@@ -101,7 +102,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         batchSize = group.histogram("batch_size", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         queueMicros = group.histogram("queue_micros", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         latencyMicros = group.histogram("latency_micros", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
-        stageFailures = group.addGroup("rejected").counter("stage_failed");
+        stageFailures = StageMetrics.rejectedCounter(group, RejectReason.STAGE_FAILED);
         function.open(getRuntimeContext());
     }
 
