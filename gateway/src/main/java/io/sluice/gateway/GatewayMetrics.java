@@ -52,7 +52,10 @@ public final class GatewayMetrics {
             "Time the gateway adds: inbound (HTTP in to Kafka producer), outbound (reply polled to HTTP out)")
             .labelNames("part").buckets(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5)
             .register(registry);
-    private final Gauge inFlight = Gauge.build("sluice_gateway_in_flight", "Requests being answered now")
+    /** The gauge of requests being answered, which the Kubernetes autoscaler scales instances on. */
+    public static final String IN_FLIGHT = "sluice_gateway_in_flight";
+
+    private final Gauge inFlight = Gauge.build(IN_FLIGHT, "Requests being answered now")
             .register(registry);
 
     /** The endpoint label of a request path: one of a fixed set. */
