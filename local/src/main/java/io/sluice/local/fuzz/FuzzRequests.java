@@ -339,7 +339,11 @@ public final class FuzzRequests {
             r.put("requestId", key.requestId());
         }
         String json = r.toString().replace("\"" + placeholder + "\"", value);
-        add("type:" + field + "=" + value, turn.conversationId(), bytes(json),
+        // Keyed by the conversation the request names ("ok" when that is the value tried), as a later
+        // repeat of it is: one partition, so the original is read first and the repeat is the duplicate.
+        String kafkaKey = key != null && !key.conversationId().startsWith(ChatRequest.CLIENT_CONVERSATION_PREFIX)
+                ? key.conversationId() : turn.conversationId();
+        add("type:" + field + "=" + value, kafkaKey, bytes(json),
                 expected.contains(ANSWER) || expected.contains("INVALID_FIELD") && !required ? key : null, expected);
     }
 
