@@ -92,6 +92,14 @@ final class GatewayCommand implements Callable<Integer> {
             + "(default: the environment variable SLUICE_GATEWAY_KEYSTORE_PASSWORD).")
     String keystorePasswordFile;
 
+    @Option(names = "--tracing-exporter", description = "Where the gateway's spans go: none, otlp, or an "
+            + "OpenTelemetry exporter provider's name; other settings from OTEL_* (default: ${DEFAULT-VALUE}).")
+    String tracingExporter = "none";
+
+    @Option(names = "--otlp-endpoint", description = "The OTLP/HTTP endpoint of the spans, e.g. "
+            + "http://otel-collector:4318 (default: OTEL_EXPORTER_OTLP_ENDPOINT or OpenTelemetry's).")
+    String otlpEndpoint;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -101,6 +109,7 @@ final class GatewayCommand implements Callable<Integer> {
                 .replyPartition(replyPartition).topics(requestsTopic, repliesTopic).database(db.user, db.passwordFile)
                 .signingKeyFile(signingKeyFile).models(models).maxBodyBytes(maxBodyBytes).answerTimeout(answerTimeout)
                 .keyCacheTtl(keyCacheTtl).corsOrigins(corsOrigins).tls(keystore, keystorePasswordFile).tenantsFile(tenantsFile)
+                .tracing(tracingExporter, otlpEndpoint)
                 .jwt(new JwtAuth.Settings(jwksFile, jwksUrl, hs256SecretFile, jwtIssuer, jwtAudience, jwtTenantClaim))
                 .build());
         CountDownLatch stopped = new CountDownLatch(1);

@@ -1,6 +1,7 @@
 package io.sluice.gateway;
 
 import io.sluice.schemas.RequestSignature;
+import io.sluice.schemas.TraceParent;
 import io.sluice.schemas.Secrets;
 import io.sluice.schemas.tenants.TenantRegistry;
 
@@ -61,6 +62,8 @@ public final class Gateway implements AutoCloseable {
 
     /** Where a request's arrival time ({@link System#nanoTime}) is kept in its routing context. */
     private static final String ARRIVED = "sluice.arrived";
+    /** The same, on the wall clock in microseconds, as spans are timed. */
+    private static final String ARRIVED_MICROS = "sluice.arrived-micros";
 
     /** The environment variable the TLS keystore's password is read from when no file is named. */
     public static final String KEYSTORE_PASSWORD_ENV = "SLUICE_GATEWAY_KEYSTORE_PASSWORD";
@@ -82,14 +85,16 @@ public final class Gateway implements AutoCloseable {
      *     demo only, null everywhere else
      * @param tenantsFile the serving job's tenants file, for the models each tenant may use; null:
      *     every tenant may use every model (the job still refuses what its own file does not allow)
+     * @param tracing where the gateway's spans go ({@link GatewayTracing}); off by default
      */
     public record Config(String host, int port, int replyPartition, String bootstrapServers, String requestsTopic,
             String repliesTopic, String jdbcUrl, String jdbcUser, String jdbcPasswordFile, String signingKeyFile,
             List<String> models, int maxBodyBytes, Duration answerTimeout, Duration keyCacheTtl,
             List<String> corsOrigins, JwtAuth.Settings jwt, String keystore, String keystorePasswordFile,
-            String demoKey, String tenantsFile) {
+            String demoKey, String tenantsFile, GatewayTracing.Settings tracing) {
 
         public Config {
+            tracing = tracing == null ? GatewayTracing.Settings.OFF : tracing;
             models = List.copyOf(models);
             corsOrigins = List.copyOf(corsOrigins);
             if (models.isEmpty()) {
@@ -137,6 +142,7 @@ public final class Gateway implements AutoCloseable {
         private String keystorePasswordFile;
         private String demoKey;
         private String tenantsFile;
+        private GatewayTracing.Settings tracing = GatewayTracing.Settings.OFF;
 
         private Builder(String bootstrapServers, String jdbcUrl) {
             this.bootstrapServers = bootstrapServers;
@@ -212,6 +218,12 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
+        /** Spans to {@code exporter} ({@code none}: none; {@code otlp}: to {@code otlpEndpoint}, or OTEL_*'s). */
+        public Builder tracing(String exporter, String otlpEndpoint) {
+            this.tracing = new GatewayTracing.Settings(exporter, otlpEndpoint);
+            return this;
+        }
+
         public Builder tenantsFile(String tenantsFile) {
             this.tenantsFile = tenantsFile;
             return this;
@@ -220,7 +232,7 @@ public final class Gateway implements AutoCloseable {
         public Config build() {
             return new Config(host, port, replyPartition, bootstrapServers, requestsTopic, repliesTopic, jdbcUrl,
                     jdbcUser, jdbcPasswordFile, signingKeyFile, models, maxBodyBytes, answerTimeout, keyCacheTtl,
-                    corsOrigins, jwt, keystore, keystorePasswordFile, demoKey, tenantsFile);
+                    corsOrigins, jwt, keystore, keystorePasswordFile, demoKey, tenantsFile, tracing);
         }
     }
 
@@ -235,10 +247,11 @@ public final class Gateway implements AutoCloseable {
     private final JwtAuth jwt;
     private final GatewayMetrics metrics;
     private final TenantRegistry tenants;
+    private final GatewayTracing tracing;
 
     private Gateway(Config config, Vertx vertx, HttpServer server, KafkaProducer<byte[], byte[]> producer,
             Replies replies, KeyCache keys, Connection keysDb, byte[] signingKey, JwtAuth jwt, TenantRegistry tenants,
-            GatewayMetrics metrics) {
+            GatewayMetrics metrics, GatewayTracing tracing) {
         this.config = config;
         this.metrics = metrics;
         this.vertx = vertx;
@@ -250,6 +263,7 @@ public final class Gateway implements AutoCloseable {
         this.signingKey = signingKey;
         this.jwt = jwt;
         this.tenants = tenants;
+        this.tracing = tracing;
     }
 
     /** Starts an instance; its port is {@link #port()} (0 in the config picks a free one). */
@@ -293,6 +307,7 @@ public final class Gateway implements AutoCloseable {
         router.route().handler(ctx -> {
             long arrived = System.nanoTime();
             ctx.put(ARRIVED, arrived);
+            ctx.put(ARRIVED_MICROS, System.currentTimeMillis() * 1000);
             metrics.started();
             // Once, when the response ends or its connection closes (a client gone mid-stream).
             ctx.addEndHandler(end -> metrics.ended(ctx.request().path(), ctx.response().getStatusCode(),
@@ -334,7 +349,8 @@ public final class Gateway implements AutoCloseable {
         self[0] = new Gateway(config, vertx, server, producer, replies, keys, keysDb,
                 key == null ? null : key.getBytes(StandardCharsets.UTF_8),
                 config.jwt() != null && config.jwt().enabled() ? new JwtAuth(config.jwt()) : null,
-                config.tenantsFile() == null ? null : TenantRegistry.load(Path.of(config.tenantsFile())), metrics);
+                config.tenantsFile() == null ? null : TenantRegistry.load(Path.of(config.tenantsFile())), metrics,
+                GatewayTracing.open(config.tracing()));
         LOG.info("Gateway listening on {}://{}:{}, replies from {} partition {}", config.keystore() == null ? "http"
                 : "https", config.host(), server.actualPort(), config.repliesTopic(), config.replyPartition());
         return self[0];
@@ -470,6 +486,13 @@ public final class Gateway implements AutoCloseable {
             if (signingKey != null) {
                 record.headers().add(RequestSignature.HEADER, RequestSignature.sign(signingKey, config.replyPartition(),
                         payload).getBytes(StandardCharsets.US_ASCII));
+            }
+            // The trace goes on in the job; the span ends with the response, however it ends.
+            GatewayTracing.Request traced = tracing.start(ctx.request().getHeader(TraceParent.HEADER), requestId,
+                    ctx.get(ARRIVED_MICROS));
+            ctx.addEndHandler(end -> traced.end(ctx.response().getStatusCode()));
+            if (traced.traceParent() != null) {
+                record.headers().add(TraceParent.HEADER, traced.traceParent().getBytes(StandardCharsets.US_ASCII));
             }
             Long arrived = ctx.get(ARRIVED);
             producer.send(record, (metadata, error) -> {
@@ -614,6 +637,7 @@ public final class Gateway implements AutoCloseable {
         } finally {
             replies.close();
             producer.close(Duration.ofSeconds(5));
+            tracing.close();
             try {
                 keysDb.close();
             } catch (SQLException ignored) {

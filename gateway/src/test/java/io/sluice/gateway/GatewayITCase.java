@@ -300,6 +300,31 @@ class GatewayITCase {
         assertThat(check.exitCode()).as("promtool check metrics:%n%s", check.output()).isZero();
     }
 
+    /** The caller's trace, the gateway's span in it, and the job's stages under the gateway's span. */
+    @Test
+    void aChatCompletionIsOneTraceFromTheCallerThroughTheGatewayToTheAuditRow() throws Exception {
+        String callerTrace = "0af7651916cd43dd8448eb211c80319c";
+        String callerSpan = "b7ad6b7169203331";
+        HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + second.port() + "/v1/chat/completions"))
+                .header("Authorization", "Bearer " + acmeKey).header(Gateway.CONVERSATION_HEADER, "traced-1")
+                .header("traceparent", "00-" + callerTrace + "-" + callerSpan + "-01")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":[{\"role\":"
+                        + "\"user\",\"content\":\"What does the warranty cover?\"}]}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        Await.until("the trace's audit span", WAIT, () -> io.sluice.jobs.testing.MemorySpans.ofTrace(callerTrace)
+                .stream().anyMatch(s -> s.getName().equals("audit")));
+        var trace = io.sluice.jobs.testing.MemorySpans.ofTrace(callerTrace);
+        assertThat(trace.stream().map(s -> s.getName()).sorted().toList()).containsExactlyInAnyOrder("gateway",
+                "validate", "admission", "embed", "retrieve", "conversation", "model", "audit");
+        var gatewaySpan = trace.stream().filter(s -> s.getName().equals("gateway")).findFirst().orElseThrow();
+        assertThat(gatewaySpan.getParentSpanId()).isEqualTo(callerSpan);
+        assertThat(gatewaySpan.getKind()).isEqualTo(io.opentelemetry.api.trace.SpanKind.SERVER);
+        assertThat(trace.stream().filter(s -> s.getName().equals("validate")).findFirst().orElseThrow()
+                .getParentSpanId()).as("the job's first stage under the gateway").isEqualTo(gatewaySpan.getSpanId());
+    }
+
     @Test
     void eachApiKeyOfATenantHasItsOwnRateLimit() throws Exception {
         HttpClient http = HttpClient.newHttpClient();

@@ -66,6 +66,7 @@ final class ServingBehindGateway implements AutoCloseable {
         conf.set(ServingOptions.GATEWAY_SIGNING_KEY_FILE, signingKey.toString());
         conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, remote.baseUrl());
         conf.set(ServingOptions.ANSWER_REMOTE_MODEL, "slow");
+        conf.set(ServingOptions.TRACING_EXPORTER, io.sluice.jobs.testing.MemorySpans.NAME);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.configure(conf);
         env.enableCheckpointing(500);
@@ -79,7 +80,8 @@ final class ServingBehindGateway implements AutoCloseable {
         return Gateway.Config.builder(stack.bootstrapServers(), stack.jdbcUrl()).listen("127.0.0.1", 0)
                 .replyPartition(replyPartition).topics(LocalStack.REQUESTS_TOPIC, LocalStack.REPLIES_TOPIC)
                 .database(stack.auditConnection().user(), null).signingKeyFile(signingKey.toString())
-                .models(List.of("extractive", "remote")).tenantsFile(tenantsFile.toString());
+                .models(List.of("extractive", "remote")).tenantsFile(tenantsFile.toString())
+                .tracing(io.sluice.jobs.testing.MemorySpans.NAME, null);
     }
 
     /** A new API key of {@code tenant}. */

@@ -114,6 +114,13 @@ public record AnsweredTurn(
                 citations, call, audit, timings, Grounding.SOUND);
     }
 
+    /** This turn with its request in trace context {@code traceParent} (the span that answered it). */
+    public AnsweredTurn withTraceParent(String traceParent) {
+        return new AnsweredTurn(request.withTraceParent(traceParent), snapshotId, embeddingModel, retrieved,
+                contextHash, contextTokens, historyTurns, modelId, answer, citations, call, audit, timings, grounding,
+                cost, answerRedacted, injection, routing, cache);
+    }
+
     /** This turn with its place in the audit chain. */
     public AnsweredTurn withAudit(AuditLink link) {
         return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens, historyTurns,
@@ -130,12 +137,13 @@ public record AnsweredTurn(
      * (with its redaction counts), version 8 one of layout 6 (with its API key id); version 9 added
      * {@code cost}, version 10 {@code answerRedacted}, version 11 {@code injection}, version 12
      * {@code routing} and {@code cache}; version 13 holds a request of layout 7 (with its
-     * priority and budget left) and a degradation's {@code waitedMs}.
+     * priority and budget left) and a degradation's {@code waitedMs}; version 14 one of layout 8
+     * (with its trace context).
      */
     public static final class Codec implements RecordCodec<AnsweredTurn> {
         @Override
         public int version() {
-            return 13;
+            return 14;
         }
 
         @Override
@@ -180,7 +188,7 @@ public record AnsweredTurn(
 
         @Override
         public AnsweredTurn read(int version, DataInputView in) throws IOException {
-            ChatRequest request = ChatRequest.Codec.readFields(in, version >= 13 ? 7 : version >= 8 ? 6 : version >= 7 ? 5 : version >= 5 ? 4 : version == 4 ? 3 : Math.min(version, 2));
+            ChatRequest request = ChatRequest.Codec.readFields(in, version >= 14 ? 8 : version >= 13 ? 7 : version >= 8 ? 6 : version >= 7 ? 5 : version >= 5 ? 4 : version == 4 ? 3 : Math.min(version, 2));
             String snapshotId = Fields.readString(in);
             String embeddingModel = Fields.readString(in);
             List<RetrievedChunk> retrieved = Fields.readList(in, RetrievedChunk::read);

@@ -46,6 +46,11 @@ import java.util.TreeMap;
  * budget the turn counts toward, after reserving the turn's worst case, in whole percent (0-100), or
  * {@code -1} when it counts toward none; routing rules may route on it. It depends on when earlier
  * turns settled, so the audit row records it and replay takes it from there.
+ *
+ * <p>{@code traceParent} is the W3C trace context the request travels in ({@link TraceParent}): the
+ * one its record came with, and, while the job traces, the span of the stage it last passed, so that
+ * each stage's span is the child of the one before; null when it came without one and nothing traces.
+ * It correlates; it decides nothing.
  */
 public record ChatRequest(
         String requestId,
@@ -63,7 +68,8 @@ public record ChatRequest(
         SortedMap<String, Integer> redacted,
         String apiKeyId,
         String priority,
-        int budgetLeft) {
+        int budgetLeft,
+        String traceParent) {
 
     /** The priority of a request someone waits for: the default. */
     public static final String INTERACTIVE = "interactive";
@@ -84,6 +90,15 @@ public record ChatRequest(
         }
     }
 
+    /** A request outside any trace. */
+    public ChatRequest(String requestId, String tenantId, String conversationId, String message, int topK,
+            int contextTokens, long eventTime, int partition, long offset, String answerModel, int replyPartition,
+            ConversationHistory clientHistory, SortedMap<String, Integer> redacted, String apiKeyId, String priority,
+            int budgetLeft) {
+        this(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition, offset,
+                answerModel, replyPartition, clientHistory, redacted, apiKeyId, priority, budgetLeft, null);
+    }
+
     /** An interactive request, before admission looked at budgets. */
     public ChatRequest(String requestId, String tenantId, String conversationId, String message, int topK,
             int contextTokens, long eventTime, int partition, long offset, String answerModel, int replyPartition,
@@ -100,7 +115,13 @@ public record ChatRequest(
     /** This request with {@code percent} of its tenant's tightest budget left (see the class comment). */
     public ChatRequest withBudgetLeft(int percent) {
         return new ChatRequest(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition,
-                offset, answerModel, replyPartition, clientHistory, redacted, apiKeyId, priority, percent);
+                offset, answerModel, replyPartition, clientHistory, redacted, apiKeyId, priority, percent, traceParent);
+    }
+
+    /** This request in the trace context {@code parent} (a stage's span, see the class comment). */
+    public ChatRequest withTraceParent(String parent) {
+        return new ChatRequest(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition,
+                offset, answerModel, replyPartition, clientHistory, redacted, apiKeyId, priority, budgetLeft, parent);
     }
 
     /** The kinds of personal data redacted, with their counts, in name order; read-only. */
@@ -204,13 +225,13 @@ public record ChatRequest(
      * Layout 2 added {@code answerModel}, layout 3 {@code replyPartition}, layout 4
      * {@code clientHistory} (a count, -1 for none, then question and answer of each turn), layout 5
      * {@code redacted} (a count, then kind and number of each), layout 6 {@code apiKeyId}, layout 7
-     * {@code priority} and {@code budgetLeft}. Records that embed a
+     * {@code priority} and {@code budgetLeft}, layout 8 {@code traceParent}. Records that embed a
      * request ({@link RetrievedRequest}, {@link AnsweredTurn}, ...) write it with {@link #writeFields}
      * and say in their own version which request layout they hold.
      */
     public static final class Codec implements RecordCodec<ChatRequest> {
         /** The request layout {@link #writeFields} writes. */
-        static final int LAYOUT = 7;
+        static final int LAYOUT = 8;
 
         @Override
         public int version() {
@@ -261,12 +282,13 @@ public record ChatRequest(
             Fields.writeString(out, v.apiKeyId);
             Fields.writeString(out, v.priority);
             out.writeInt(v.budgetLeft);
+            Fields.writeString(out, v.traceParent);
         }
 
         /**
          * Reads a request written in {@code layout} (1: before answer models, 2: before reply
          * partitions, 3: before client history, 4: before redaction counts, 5: before API key ids, 6: before
-         * priorities and budgets left, 7).
+         * priorities and budgets left, 7: before trace context, 8).
          */
         static ChatRequest readFields(DataInputView in, int layout) throws IOException {
             return new ChatRequest(Fields.readString(in), Fields.readString(in),
@@ -278,7 +300,8 @@ public record ChatRequest(
                     layout >= 5 ? readRedacted(in) : null,
                     layout >= 6 ? Fields.readString(in) : null,
                     layout >= 7 ? Fields.readString(in) : INTERACTIVE,
-                    layout >= 7 ? in.readInt() : -1);
+                    layout >= 7 ? in.readInt() : -1,
+                    layout >= 8 ? Fields.readString(in) : null);
         }
 
         private static SortedMap<String, Integer> readRedacted(DataInputView in) throws IOException {

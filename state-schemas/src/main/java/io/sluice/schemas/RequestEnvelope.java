@@ -21,9 +21,15 @@ import java.util.Arrays;
  * bad bytes would repair input silently.
  */
 public record RequestEnvelope(int partition, long offset, long timestamp, byte[] payload, int replyPartition,
-        String signature) {
+        String signature, String traceParent) {
 
-    /** An envelope without reply partition or signature. */
+    /** An envelope without a traceparent header. */
+    public RequestEnvelope(int partition, long offset, long timestamp, byte[] payload, int replyPartition,
+            String signature) {
+        this(partition, offset, timestamp, payload, replyPartition, signature, null);
+    }
+
+    /** An envelope without reply partition, signature or traceparent. */
     public RequestEnvelope(int partition, long offset, long timestamp, byte[] payload) {
         this(partition, offset, timestamp, payload, -1, null);
     }
@@ -38,7 +44,8 @@ public record RequestEnvelope(int partition, long offset, long timestamp, byte[]
     public boolean equals(Object o) {
         return o instanceof RequestEnvelope e && partition == e.partition && offset == e.offset
                 && timestamp == e.timestamp && Arrays.equals(payload, e.payload)
-                && replyPartition == e.replyPartition && java.util.Objects.equals(signature, e.signature);
+                && replyPartition == e.replyPartition && java.util.Objects.equals(signature, e.signature)
+                && java.util.Objects.equals(traceParent, e.traceParent);
     }
 
     @Override
@@ -55,14 +62,15 @@ public record RequestEnvelope(int partition, long offset, long timestamp, byte[]
     public static final TypeInformation<RequestEnvelope> TYPE = new RecordTypeInfo<>(new Codec());
 
     /**
-     * Version 3: partition, offset, timestamp, payload bytes, reply partition, signature. Version 2
-     * had neither header; version 1 also had the record key and held the payload as text, which reads
+     * Version 4: partition, offset, timestamp, payload bytes, reply partition, signature, traceparent
+     * (a valid header's value, else null). Version 3 had no traceparent, version 2 neither the
+     * reply partition nor the signature; version 1 also had the record key and held the payload as text, which reads
      * back as that text's UTF-8 bytes.
      */
     public static final class Codec implements RecordCodec<RequestEnvelope> {
         @Override
         public int version() {
-            return 3;
+            return 4;
         }
 
         @Override
@@ -83,6 +91,7 @@ public record RequestEnvelope(int partition, long offset, long timestamp, byte[]
             }
             out.writeInt(v.replyPartition);
             Fields.writeString(out, v.signature);
+            Fields.writeString(out, v.traceParent);
         }
 
         @Override
@@ -103,7 +112,10 @@ public record RequestEnvelope(int partition, long offset, long timestamp, byte[]
             if (version < 3) {
                 return new RequestEnvelope(partition, offset, timestamp, payload);
             }
-            return new RequestEnvelope(partition, offset, timestamp, payload, in.readInt(), Fields.readString(in));
+            int replyPartition = in.readInt();
+            String signature = Fields.readString(in);
+            return new RequestEnvelope(partition, offset, timestamp, payload, replyPartition, signature,
+                    version >= 4 ? Fields.readString(in) : null);
         }
     }
 }

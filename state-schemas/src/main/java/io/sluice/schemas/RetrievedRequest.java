@@ -27,14 +27,14 @@ public record RetrievedRequest(
     public static final TypeInformation<RetrievedRequest> TYPE = new RecordTypeInfo<>(new Codec());
 
     /**
-     * Version N holds a request of layout N: 7 with its priority and budget left, 6 with its API key id,
+     * Version N holds a request of layout N: 8 with its trace context, 7 with its priority and budget left, 6 with its API key id,
      * 5 with its redaction counts, 4 with its client history, 3 with its reply partition, 2 with its
      * answer model, 1 without either.
      */
     public static final class Codec implements RecordCodec<RetrievedRequest> {
         @Override
         public int version() {
-            return 7;
+            return 8;
         }
 
         @Override

@@ -45,6 +45,9 @@ class RecordCodecsTest {
         RequestEnvelope notUtf8 = new RequestEnvelope(3, 9L, 5L, new byte[] {(byte) 0xC3, 0x28, 0});
         assertThat(roundTrip(RequestEnvelope.TYPE, notUtf8)).isEqualTo(notUtf8);
         assertThat(roundTrip(RequestEnvelope.TYPE, new RequestEnvelope(0, 0L, 0L, null)).payload()).isNull();
+        RequestEnvelope tracedEnvelope = new RequestEnvelope(1, 2L, 3L, new byte[] {1}, 4, "sig",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        assertThat(roundTrip(RequestEnvelope.TYPE, tracedEnvelope)).isEqualTo(tracedEnvelope);
         RequestEnvelope signed = new RequestEnvelope(1, 2L, 3L, new byte[] {'{', '}'}, 4, "ab12");
         assertThat(roundTrip(RequestEnvelope.TYPE, signed)).isEqualTo(signed);
         ChatRequest replied = new ChatRequest("r-3", "acme", "c-1", "hi", 5, 1024, 1L, 0, 7L, "remote", 3);
@@ -70,10 +73,17 @@ class RecordCodecsTest {
         assertThat(roundTrip(ChatRequest.TYPE, bulk)).isEqualTo(bulk);
         assertThat(roundTrip(RetrievedRequest.TYPE, new RetrievedRequest(bulk, "snap", "m@1", List.of(), 1L, 2L))
                 .request()).isEqualTo(bulk);
-        // A request of layout 6 (before priorities) is interactive and says nothing of budgets.
-        DataOutputSerializer v6 = new DataOutputSerializer(64);
-        ChatRequest.Codec.writeFields(keyed, v6);
-        byte[] layout7 = v6.getCopyOfBuffer();
+        ChatRequest traced = bulk.withTraceParent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        assertThat(roundTrip(ChatRequest.TYPE, traced)).isEqualTo(traced);
+        assertThat(roundTrip(RetrievedRequest.TYPE, new RetrievedRequest(traced, "snap", "m@1", List.of(), 1L, 2L))
+                .request().traceParent()).isEqualTo(traced.traceParent());
+        // A request of layout 7 (before trace context) is in none; of layout 6 (before priorities) it
+        // is interactive and says nothing of budgets.
+        DataOutputSerializer v8 = new DataOutputSerializer(64);
+        ChatRequest.Codec.writeFields(keyed, v8);
+        byte[] layout8 = v8.getCopyOfBuffer();
+        byte[] layout7 = java.util.Arrays.copyOf(layout8, layout8.length - 4);
+        assertThat(ChatRequest.Codec.readFields(new DataInputDeserializer(layout7), 7)).isEqualTo(keyed);
         byte[] layout6 = java.util.Arrays.copyOf(layout7, layout7.length - (4 + "interactive".length() + 4));
         ChatRequest older = ChatRequest.Codec.readFields(new DataInputDeserializer(layout6), 6);
         assertThat(older).isEqualTo(keyed);

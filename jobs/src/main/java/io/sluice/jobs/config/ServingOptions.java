@@ -166,6 +166,13 @@ public final class ServingOptions {
                             + "(local, deterministic), a configured generative model ('remote'), or a profile or route of the "
                             + "routing policy.");
 
+    /** Traces of the request path ({@link io.sluice.operators.trace.Tracing}): the operators read them. */
+    public static final ConfigOption<String> TRACING_EXPORTER = io.sluice.operators.trace.TracingOptions.EXPORTER;
+    public static final ConfigOption<String> TRACING_OTLP_ENDPOINT =
+            io.sluice.operators.trace.TracingOptions.OTLP_ENDPOINT;
+    public static final ConfigOption<String> TRACING_SERVICE_NAME =
+            io.sluice.operators.trace.TracingOptions.SERVICE_NAME;
+
     public static final ConfigOption<String> CACHE_REDIS_URI =
             ConfigOptions.key("sluice.cache.redis-uri").stringType().defaultValue("")
                     .withDescription("Redis of the caches, e.g. redis://redis:6379; empty: no caches.");

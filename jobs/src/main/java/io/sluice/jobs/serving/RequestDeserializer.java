@@ -1,6 +1,7 @@
 package io.sluice.jobs.serving;
 
 import io.sluice.schemas.RequestEnvelope;
+import io.sluice.schemas.TraceParent;
 import io.sluice.schemas.RequestSignature;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -23,7 +24,9 @@ public final class RequestDeserializer implements KafkaRecordDeserializationSche
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RequestEnvelope> out) {
         out.collect(new RequestEnvelope(record.partition(), record.offset(), record.timestamp(), record.value(),
                 replyPartition(record.headers().lastHeader(RequestSignature.REPLY_PARTITION_HEADER)),
-                text(record.headers().lastHeader(RequestSignature.HEADER))));
+                text(record.headers().lastHeader(RequestSignature.HEADER)),
+                // Only a valid value (else null: a new trace), so no header of any size goes further.
+                TraceParent.valid(text(record.headers().lastHeader(TraceParent.HEADER)))));
     }
 
     /** A header that is not a small non-negative number names no partition (the signature covers it). */

@@ -7,6 +7,7 @@ import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.Citation;
 import io.sluice.schemas.ModelCall;
 import io.sluice.schemas.RetrievedChunk;
+import io.sluice.schemas.TraceParent;
 import io.sluice.schemas.json.ResponseJson;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -69,6 +70,13 @@ public final class AuditRecord {
         if (r.apiKeyId() != null) {
             // Only when there is one, so rows of requests without a key keep their earlier content.
             c.put("apiKeyId", r.apiKeyId());
+        }
+        if (r.traceParent() != null
+                && !TraceParent.traceId(r.traceParent()).equals(TraceParent.derivedTraceId(r.partition(), r.offset()))) {
+            // The trace the caller put the request in (the gateway always does), to find its spans
+            // from the row. A trace the job started is named by the position alone: not recorded,
+            // so rows of requests without one keep their earlier content.
+            c.put("traceId", TraceParent.traceId(r.traceParent()));
         }
         c.put("answerModel", r.answerModel());
         // Each only when it says something, so that rows of interactive, unbudgeted turns keep their

@@ -6,6 +6,8 @@ import io.sluice.model.RuntimeOptions;
 import io.sluice.model.SharedModels;
 import io.sluice.operators.cache.EmbeddingCache;
 import io.sluice.operators.cache.RedisCache;
+import io.sluice.operators.trace.Tracing;
+import io.sluice.operators.trace.TracingOptions;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.EmbeddedRequest;
 import io.sluice.schemas.RejectReason;
@@ -14,7 +16,9 @@ import io.sluice.schemas.Rejection;
 import org.apache.flink.api.common.functions.RuntimeContext;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The serving job's {@code embed} stage: one model call per batch of questions. The model is the
@@ -39,6 +43,9 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     private transient EmbeddingCache embeddings;
     /** Lookups started for the questions of the batch being gathered. */
     private transient EmbeddingCache.Prefetches<ChatRequest> lookups;
+    private transient Tracing tracing;
+    /** When each question of the batch being gathered joined it (epoch micros), for its span. */
+    private transient Map<String, Long> joined;
 
     public QuestionEmbedder(String embeddingModel, RuntimeOptions runtime) {
         this(embeddingModel, runtime, null);
@@ -54,10 +61,12 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     @Override
     public void open(RuntimeContext context) {
         open(context.getMetricGroup());
+        tracing = Tracing.open(TracingOptions.settings(context.getGlobalJobParameters()));
     }
 
     /** Opens the model and the cache, with the cache's gauges in {@code metrics}. */
     public void open(org.apache.flink.metrics.MetricGroup metrics) {
+        tracing = Tracing.OFF;
         model = EmbeddingModels.shared(embeddingModel, runtime);
         if (cache != null && cache.enabled()) {
             redis = SharedModels.acquire("redis|" + cache.redisUri(),
@@ -78,7 +87,14 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
         long micros = (System.nanoTime() - start) / 1000;
         List<EmbeddedRequest> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
-            out.add(new EmbeddedRequest(batch.get(i), modelId, vectors.get(i), micros));
+            ChatRequest request = batch.get(i);
+            // A question's span covers its wait for the batch too; one applied again alone after its
+            // batch failed has no join time left and spans its own call.
+            Long since = joined == null ? null : joined.remove(request.position());
+            Tracing.StageSpan span = tracing.start(STAGE, request, since == null ? Tracing.nowMicros() - micros : since)
+                    .attribute("sluice.batch_size", batch.size());
+            out.add(new EmbeddedRequest(span.on(request), modelId, vectors.get(i), micros));
+            span.end();
         }
         return out;
     }
@@ -86,6 +102,12 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     /** Starts the question's cache lookup, read when its batch runs. */
     @Override
     public void added(ChatRequest request) {
+        if (tracing.enabled()) {
+            if (joined == null) {
+                joined = new HashMap<>();
+            }
+            joined.put(request.position(), Tracing.nowMicros());
+        }
         if (embeddings != null) {
             lookups.start(request, model.get().card().qualifiedId(), entry(request));
         }
@@ -136,6 +158,9 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
         }
         if (redis != null) {
             redis.close();
+        }
+        if (tracing != null) {
+            tracing.close();
         }
     }
 }

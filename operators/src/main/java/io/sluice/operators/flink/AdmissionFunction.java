@@ -4,6 +4,8 @@ import io.sluice.operators.admission.Admission;
 import io.sluice.operators.admission.AdmissionState;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.failure.RecordFailures;
+import io.sluice.operators.trace.Tracing;
+import io.sluice.operators.trace.TracingOptions;
 import io.sluice.schemas.AdmissionEvent;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
@@ -72,6 +74,7 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
     private transient Admission admission;
     private transient FlinkState state;
     private transient StageMetrics metrics;
+    private transient Tracing tracing;
     private transient Counter settled;
     private transient Counter unmatchedSettlements;
     private transient Counter failedSettlements;
@@ -129,6 +132,14 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
         staleLimitUpdates = group.counter("stale_limit_updates");
         budgetGroup = group.addGroup("budget");
         budgetLeft = new java.util.HashMap<>();
+        tracing = Tracing.open(TracingOptions.settings(getRuntimeContext().getGlobalJobParameters()));
+    }
+
+    @Override
+    public void close() {
+        if (tracing != null) {
+            tracing.close();
+        }
     }
 
     /**
@@ -164,9 +175,11 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
 
     @Override
     public void processElement1(ChatRequest request, Context ctx, Collector<ChatRequest> out) throws Exception {
+        Tracing.StageSpan span = tracing.start(Admission.STAGE, request);
         if (!admission.limits(request.tenantId())) {
             metrics.passed();
-            out.collect(request);
+            out.collect(span.on(request));
+            span.end();
             return;
         }
         long start = System.nanoTime();
@@ -186,11 +199,13 @@ public final class AdmissionFunction extends KeyedCoProcessFunction<String, Chat
             if (left >= 0) {
                 budgetLeft(request.tenantId(), left);
             }
-            out.collect(left < 0 ? request : request.withBudgetLeft(left));
+            out.collect(span.on(left < 0 ? request : request.withBudgetLeft(left)));
         } else {
             metrics.rejected(refused.reason());
             ctx.output(Rejections.TAG, refused);
+            span.failed(refused.reason().name());
         }
+        span.end();
     }
 
     /** Releases what a request that failed in {@link Admission#admit} may have reserved: no settlement will come. */

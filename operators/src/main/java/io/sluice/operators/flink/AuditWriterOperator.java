@@ -3,6 +3,8 @@ package io.sluice.operators.flink;
 import io.sluice.operators.audit.AuditBacklog;
 import io.sluice.operators.audit.AuditConnection;
 import io.sluice.operators.audit.AuditWriter;
+import io.sluice.operators.trace.Tracing;
+import io.sluice.operators.trace.TracingOptions;
 import io.sluice.schemas.AnsweredTurn;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
@@ -21,7 +23,9 @@ import org.slf4j.LoggerFactory;
 
 import java.io.Serializable;
 import java.sql.SQLException;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -56,6 +60,9 @@ public final class AuditWriterOperator extends AbstractStreamOperator<Void>
 
     static final String PENDING_STATE = "audit-pending";
 
+    /** The stage's name: its metrics' and its spans'. */
+    public static final String STAGE = "audit";
+
     /** Rows written in one transaction at most. */
     static final int MAX_BATCH_ROWS = 500;
 
@@ -81,6 +88,9 @@ public final class AuditWriterOperator extends AbstractStreamOperator<Void>
     private transient Counter committedRows;
     private transient Counter commitFailures;
     private transient Counter quarantinedRows;
+    private transient Tracing tracing;
+    /** When each row waiting in the backlog arrived (epoch micros), by position, for its span. */
+    private transient Map<String, Long> arrived;
 
     AuditWriterOperator(StreamOperatorParameters<Void> parameters, Settings settings, MailboxExecutor mailbox) {
         super(parameters);
@@ -100,7 +110,7 @@ public final class AuditWriterOperator extends AbstractStreamOperator<Void>
     @Override
     public void open() throws Exception {
         super.open();
-        var group = getMetricGroup().addGroup("sluice").addGroup("audit");
+        var group = getMetricGroup().addGroup("sluice").addGroup(STAGE);
         group.gauge("backlog_rows", this::backlogRows);
         group.gauge("backlog_bytes", () -> backlog.bytes());
         committedRows = group.counter("committed_rows");
@@ -113,6 +123,8 @@ public final class AuditWriterOperator extends AbstractStreamOperator<Void>
             return t;
         });
         writer = new AuditWriter(settings.target(), settings.schemaMode());
+        tracing = Tracing.open(TracingOptions.settings(getExecutionConfig().getGlobalJobParameters().toMap()));
+        arrived = new HashMap<>();
         if (backlog.readyRows() > 0) {
             LOG.info("Restored {} audit rows of completed checkpoints; writing them", backlog.readyRows());
         }
@@ -127,6 +139,9 @@ public final class AuditWriterOperator extends AbstractStreamOperator<Void>
     @Override
     public void processElement(StreamRecord<AnsweredTurn> element) {
         backlog.add(element.getValue());
+        if (tracing.enabled()) {
+            arrived.put(element.getValue().request().position(), Tracing.nowMicros());
+        }
     }
 
     @Override
@@ -165,10 +180,10 @@ public final class AuditWriterOperator extends AbstractStreamOperator<Void>
             } catch (SQLException e) {
                 throw new CompletionException(e);
             }
-        }, writerThread).whenComplete((outcome, error) -> toMailbox(() -> settle(outcome, error)));
+        }, writerThread).whenComplete((outcome, error) -> toMailbox(() -> settle(batch, outcome, error)));
     }
 
-    private void settle(AuditWriter.Outcome outcome, Throwable error) {
+    private void settle(List<AnsweredTurn> batch, AuditWriter.Outcome outcome, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof SQLException e) {
             commitFailures.inc();
@@ -186,6 +201,13 @@ public final class AuditWriterOperator extends AbstractStreamOperator<Void>
             LOG.info("Audit trail reachable again");
         }
         backlog.written();
+        if (tracing.enabled()) {
+            // From the row's arrival to its commit: waiting for the checkpoint is most of it.
+            for (AnsweredTurn turn : batch) {
+                Long since = arrived.remove(turn.request().position());
+                tracing.start(STAGE, turn.request(), since == null ? Tracing.nowMicros() : since).end();
+            }
+        }
         committedRows.inc(outcome.inserted());
         quarantinedRows.inc(outcome.quarantined().size());
         writeNext();
@@ -211,6 +233,9 @@ public final class AuditWriterOperator extends AbstractStreamOperator<Void>
         }
         if (writerThread != null) {
             writerThread.shutdownNow();
+        }
+        if (tracing != null) {
+            tracing.close();
         }
         super.close();
     }

@@ -31,6 +31,8 @@ import io.sluice.operators.failure.RecordFailures;
 import io.sluice.operators.retrieve.IndexFields;
 import io.sluice.operators.routing.DegradationLadder;
 import io.sluice.operators.routing.Router;
+import io.sluice.operators.trace.Tracing;
+import io.sluice.operators.trace.TracingOptions;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.Bounds;
@@ -126,6 +128,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private static final long serialVersionUID = 1L;
 
     public static final String STAGE = "conversation";
+
+    /** The span of one model call of a turn (each attempt of a failover has its own), a child of the turn's. */
+    public static final String MODEL_SPAN = "model";
 
     static final String HISTORY_STATE = "history";
     static final String PENDING_STATE = "pending";
@@ -329,6 +334,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient Counter failedOver;
     private transient Counter degraded;
     private transient CostMetrics costs;
+    private transient Tracing tracing;
+    /** The span of each turn being answered here, by position: from its arrival to its answer. */
+    private transient Map<String, Tracing.StageSpan> turnSpans;
 
     ConversationOperator(StreamOperatorParameters<ResponseEvent> parameters, Settings settings, MailboxExecutor mailbox) {
         super(parameters);
@@ -376,6 +384,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         failedOver = routing.counter("failovers"); // a profile failed while answering and another took over
         degraded = routing.counter("degraded"); // turns that took a step of the degradation ladder (refusals too)
         costs = new CostMetrics(group);
+        tracing = Tracing.open(TracingOptions.settings(getExecutionConfig().getGlobalJobParameters().toMap()));
+        turnSpans = new HashMap<>();
         // Replay consults the cache where the live job did, and is answered by the journal.
         boolean cached = settings.responseCache() != null && settings.responseCache().enabled();
         if (cached && settings.journaledResponses() != null) {
@@ -473,6 +483,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     public void processElement(StreamRecord<RetrievedRequest> element) throws Exception {
         RetrievedRequest retrieved = element.getValue();
         ChatRequest request = retrieved.request();
+        if (tracing.enabled()) {
+            turnSpan(request); // from its arrival: waiting for earlier turns and for a slot included
+        }
         List<RetrievedRequest> queue = pendingTurns();
         ConversationHistory current = currentHistory(request);
         RecentRequests seen = recentRequests();
@@ -670,6 +683,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         final AnswerStream stream;
         final long startNanos;
         int attempt = 1;
+        /** When the current attempt's model call started (epoch micros), for its span. */
+        long attemptStartMicros;
         /** The response cache key of the turn; null when its answer is not cached. */
         String cacheKey;
         /** The cached answer it was given, or null (set before the generation's future completes). */
@@ -703,6 +718,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         String profile = a.turn.routing().profile();
         AnswerModels models = models(request);
         ChatModel model = model(profile, models.generative(profile).orElseThrow());
+        a.attemptStartMicros = Tracing.nowMicros();
         GenerationParams params = models.params(profile, request.requestId());
         CompletableFuture<Generation> generation;
         try {
@@ -768,6 +784,18 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private void generationEnded(Answering a, String profile, String modelId, GenerationParams params,
             Generation result, Throwable error) throws Exception {
         ChatRequest request = a.turn.retrieved().request();
+        if (tracing.enabled()) {
+            Tracing.StageSpan call = tracing.child(turnSpan(request), MODEL_SPAN, a.attemptStartMicros)
+                    .attribute("sluice.profile", profile).attribute("sluice.model", modelId)
+                    .attribute("sluice.attempt", a.attempt);
+            if (a.cacheHit != null) {
+                call.attribute("sluice.response_cache", "hit");
+            }
+            if (error != null) {
+                call.failed(String.valueOf(error.getMessage()));
+            }
+            call.end();
+        }
         Computation computation = a.cacheKey == null ? null : computing.get(a.cacheKey);
         List<Answering> waiting = List.of();
         if (computation != null && computation.first() == a) {
@@ -1006,12 +1034,17 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private void answerLocally(RetrievedRequest retrieved, ConversationHistory current, RoutingDecision routing)
             throws Exception {
         long start = System.nanoTime();
+        long startMicros = Tracing.nowMicros();
         AnsweredTurn turn;
         try {
             turn = processor.process(retrieved, current, routing);
         } catch (RuntimeException | StackOverflowError e) {
             unanswered(retrieved.request(), RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
             return;
+        }
+        if (tracing.enabled()) {
+            tracing.child(turnSpan(retrieved.request()), MODEL_SPAN, startMicros)
+                    .attribute("sluice.profile", routing.profile()).attribute("sluice.model", turn.modelId()).end();
         }
         deliver(turn, 0, (System.nanoTime() - start) / 1000, current);
     }
@@ -1043,7 +1076,20 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         costs.answered(turn);
         metrics.redacted(turn.answerRedacted());
         metrics.injection(turn.injection());
+        Tracing.StageSpan span = tracing.enabled() ? turnSpan(turn.request()) : null;
+        if (span != null) {
+            turnSpans.remove(turn.request().position());
+            turn = turn.withTraceParent(span.traceParent()); // the audit writer's span is its child
+        }
         emit(ResponseEvent.answer(turn, chunks), turn.request());
+        if (span != null) {
+            span.end();
+        }
+    }
+
+    /** The span of the turn of {@code request}, started now if it has none (a turn resumed after a restore). */
+    private Tracing.StageSpan turnSpan(ChatRequest request) {
+        return turnSpans.computeIfAbsent(request.position(), position -> tracing.start(STAGE, request));
     }
 
     /** The history a turn is answered with: the one the request brought, else the conversation's. */
@@ -1088,6 +1134,12 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     }
 
     private void reject(ChatRequest request, RejectReason reason, String detail) {
+        if (tracing.enabled()) {
+            Tracing.StageSpan span = turnSpans.remove(request.position());
+            if (span != null) {
+                span.failed(reason.name()).end();
+            }
+        }
         metrics.rejected(reason);
         output.collect(Rejections.TAG, new StreamRecord<>(Rejection.of(STAGE, reason, detail, request),
                 request.eventTime()));
@@ -1132,6 +1184,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         if (tokenizer != null) {
             tokenizer.close();
+        }
+        if (tracing != null) {
+            tracing.close();
         }
         super.close();
     }

@@ -1,6 +1,8 @@
 package io.sluice.operators.flink;
 
 import io.sluice.operators.failure.RecordFailures;
+import io.sluice.operators.trace.Tracing;
+import io.sluice.operators.trace.TracingOptions;
 import io.sluice.operators.retrieve.HybridSearcher;
 import io.sluice.operators.retrieve.IndexStore;
 import io.sluice.operators.retrieve.SearchMode;
@@ -36,6 +38,7 @@ public final class RetrieveFunction extends ProcessFunction<EmbeddedRequest, Ret
 
     private transient HybridSearcher searcher;
     private transient StageMetrics metrics;
+    private transient Tracing tracing;
 
     public RetrieveFunction(String indexDir, String snapshotId, int candidateDepth, int maxQueryTerms) {
         this.indexDir = indexDir;
@@ -48,12 +51,14 @@ public final class RetrieveFunction extends ProcessFunction<EmbeddedRequest, Ret
     public void open(OpenContext context) throws Exception {
         searcher = HybridSearcher.open(new IndexStore(Path.of(indexDir)), snapshotId, maxQueryTerms);
         metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), STAGE);
+        tracing = Tracing.open(TracingOptions.settings(getRuntimeContext().getGlobalJobParameters()));
     }
 
     @Override
     public void processElement(EmbeddedRequest embedded, Context ctx, Collector<RetrievedRequest> out) {
         long start = System.nanoTime();
         var request = embedded.request();
+        Tracing.StageSpan span = tracing.start(STAGE, request);
         List<RetrievedChunk> chunks;
         try {
             chunks = searcher.search(SearchMode.HYBRID, request.tenantId(), request.message(), embedded.vector(),
@@ -62,19 +67,24 @@ public final class RetrieveFunction extends ProcessFunction<EmbeddedRequest, Ret
             String description = RecordFailures.describeOrRethrow(e);
             metrics.rejected(RejectReason.STAGE_FAILED);
             ctx.output(Rejections.TAG, Rejection.of(STAGE, RejectReason.STAGE_FAILED, description, request));
+            span.failed(description).end();
             return;
         }
         long micros = (System.nanoTime() - start) / 1000;
         metrics.latency(micros);
         metrics.passed();
-        out.collect(new RetrievedRequest(request, snapshotId, embedded.embeddingModel(), chunks,
+        out.collect(new RetrievedRequest(span.on(request), snapshotId, embedded.embeddingModel(), chunks,
                 embedded.embedMicros(), micros));
+        span.end();
     }
 
     @Override
     public void close() {
         if (searcher != null) {
             searcher.close();
+        }
+        if (tracing != null) {
+            tracing.close();
         }
     }
 }

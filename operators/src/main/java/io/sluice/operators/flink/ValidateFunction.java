@@ -2,6 +2,8 @@ package io.sluice.operators.flink;
 
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.failure.RecordFailures;
+import io.sluice.operators.trace.Tracing;
+import io.sluice.operators.trace.TracingOptions;
 import io.sluice.operators.validate.RequestValidator;
 import io.sluice.operators.validate.ValidationResult;
 import io.sluice.schemas.Bounds;
@@ -42,6 +44,7 @@ public final class ValidateFunction extends ProcessFunction<RequestEnvelope, Cha
     private final Signing signing;
     private transient RequestValidator validator;
     private transient StageMetrics metrics;
+    private transient Tracing tracing;
 
     public ValidateFunction(TenantRegistry tenants, AnswerModels answerModels, int maxPayloadBytes, Signing signing) {
         this.tenants = tenants;
@@ -62,10 +65,19 @@ public final class ValidateFunction extends ProcessFunction<RequestEnvelope, Cha
         validator = new RequestValidator(tenants, answerModels, maxPayloadBytes,
                 key == null ? null : key.getBytes(java.nio.charset.StandardCharsets.UTF_8), signing.required());
         metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), RequestValidator.STAGE);
+        tracing = Tracing.open(TracingOptions.settings(getRuntimeContext().getGlobalJobParameters()));
+    }
+
+    @Override
+    public void close() {
+        if (tracing != null) {
+            tracing.close();
+        }
     }
 
     @Override
     public void processElement(RequestEnvelope envelope, Context ctx, Collector<ChatRequest> out) {
+        long startMicros = Tracing.nowMicros();
         ValidationResult result;
         try {
             result = validator.validate(envelope);
@@ -81,7 +93,9 @@ public final class ValidateFunction extends ProcessFunction<RequestEnvelope, Cha
         if (result instanceof ValidationResult.Valid valid) {
             metrics.passed();
             metrics.redacted(valid.request().redacted());
-            out.collect(valid.request());
+            Tracing.StageSpan span = tracing.start(RequestValidator.STAGE, valid.request(), startMicros);
+            out.collect(span.on(valid.request()));
+            span.end();
         } else if (result instanceof ValidationResult.Rejected rejected) {
             metrics.rejected(rejected.rejection().reason());
             ctx.output(Rejections.TAG, rejected.rejection());

@@ -305,7 +305,8 @@ public final class RequestValidator {
         return new ValidationResult.Valid(new ChatRequest(p.requestId, p.tenantId, conversationId,
                 guarded.message(), topK, contextTokens, envelope.timestamp(), envelope.partition(),
                 envelope.offset(), answerModel, envelope.replyPartition(), guarded.history(), guarded.redacted(),
-                apiKeyId, priority == null || priority.isNull() ? ChatRequest.INTERACTIVE : priority.asText(), -1));
+                apiKeyId, priority == null || priority.isNull() ? ChatRequest.INTERACTIVE : priority.asText(), -1,
+                envelope.traceParent()));
     }
 
     /** The turns a request without a conversation id brings ({@code history}; absent or null: none). */
