@@ -140,8 +140,16 @@ public final class ChatClient implements AutoCloseable {
 
     /** Sends any payload, well-formed or not, and waits until the broker has it. */
     public void sendRaw(String key, String payload) {
+        sendRaw(key, payload, java.util.Map.of());
+    }
+
+    /** Sends {@code payload} as it is, with Kafka {@code headers} (a traceparent, say). */
+    public void sendRaw(String key, String payload, java.util.Map<String, String> headers) {
         try {
-            producer.send(new ProducerRecord<>(requestsTopic, key, payload)).get(30, TimeUnit.SECONDS);
+            ProducerRecord<String, String> record = new ProducerRecord<>(requestsTopic, key, payload);
+            headers.forEach((name, value) -> record.headers().add(name,
+                    value.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            producer.send(record).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("Could not send to " + requestsTopic + ": " + e.getMessage(), e);
         }

@@ -10,6 +10,7 @@ import io.sluice.jobs.testing.AuditRows;
 import io.sluice.jobs.testing.TestClusters;
 import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.model.chat.OpenAiStandInServer;
+import io.sluice.schemas.TraceParent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -69,7 +70,8 @@ class ReplayITCase {
      * by priority (h2 is bulk work).
      */
     private static final List<String> AFTER_SAVEPOINT = List.of("a2", "a3", "b2", "b3", "c1", "s1", "d1", "e1",
-            "e2", "f1", "g1", "g2", "h1", "h2");
+            "e2", "f1", "g1", "g2", "h1", "h2", "t1");
+    private static final String CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 
     @TempDir
     static Path work;
@@ -125,6 +127,11 @@ class ReplayITCase {
                         + "\"conv-h2\",\"message\":\"How long does express shipping take?\",\"answerModel\":\"thrift\","
                         + "\"priority\":\"bulk\"}");
                 assertThat(chat.await("h2", WAIT).rejected()).as("rejection of h2").isFalse();
+                // In a caller's trace: its row names the trace, and replay reads the header again.
+                chat.sendRaw("conv-t1", "{\"requestId\":\"t1\",\"tenantId\":\"" + TestCorpus.ACME
+                        + "\",\"conversationId\":\"conv-t1\",\"message\":\"What does the warranty cover?\"}",
+                        Map.of(TraceParent.HEADER, "00-" + CALLER_TRACE + "-00f067aa0ba902b7-01"));
+                assertThat(chat.await("t1", WAIT).rejected()).as("rejection of t1").isFalse();
                 // A new version of the policy, in force two seconds from now: 'auto' straight to backup.
                 java.time.Instant inForce = java.time.Instant.now().plusSeconds(2);
                 Files.writeString(work.resolve("routing").resolve("v3.json"), """
@@ -265,6 +272,12 @@ class ReplayITCase {
             assertThat(h2.path("priority").asText()).isEqualTo("bulk");
             assertThat(h2.path("routing").path("rule").asText()).isEqualTo("bulk");
         }
+        try (Connection db = stack.openAuditConnection(); var st = db.createStatement();
+                var rs = st.executeQuery("SELECT content FROM audit_turns WHERE request_id = 't1'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(io.sluice.operators.audit.AuditRecord.parse(rs.getString(1)).path("traceId").asText())
+                    .as("the caller's trace, among the rows compared").isEqualTo(CALLER_TRACE);
+        }
 
         Replay.Result one = replay(conf, "conv-a", null);
         assertThat(one.turns()).isEqualTo(2);
@@ -297,7 +310,7 @@ class ReplayITCase {
             assertThat(d.stage()).isEqualTo(ReplayReport.Stage.ANSWER);
             assertThat(d.field()).isEqualTo("modelCall");
         });
-        assertThat(report.identical()).isEqualTo(4);
+        assertThat(report.identical()).as("a2, a3, c1, d1, t1: extractive").isEqualTo(5);
     }
 
     @Test
