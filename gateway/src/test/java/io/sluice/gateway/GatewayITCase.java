@@ -313,8 +313,10 @@ class GatewayITCase {
                         + "\"user\",\"content\":\"What does the warranty cover?\"}]}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
-        Await.until("the trace's audit span", WAIT, () -> io.sluice.jobs.testing.MemorySpans.ofTrace(callerTrace)
-                .stream().anyMatch(s -> s.getName().equals("audit")));
+        // Spans are exported in batches, and the gateway's ends after the response was written: wait for
+        // the first and the last of the trace, then require exactly the stages between them.
+        Await.until("the trace's gateway and audit spans", WAIT, () -> io.sluice.jobs.testing.MemorySpans
+                .ofTrace(callerTrace).stream().map(s -> s.getName()).toList().containsAll(List.of("gateway", "audit")));
         var trace = io.sluice.jobs.testing.MemorySpans.ofTrace(callerTrace);
         assertThat(trace.stream().map(s -> s.getName()).sorted().toList()).containsExactlyInAnyOrder("gateway",
                 "validate", "admission", "embed", "retrieve", "conversation", "model", "audit");
