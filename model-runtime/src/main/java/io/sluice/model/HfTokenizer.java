@@ -3,12 +3,17 @@ package io.sluice.model;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A Hugging Face {@code tokenizer.json} tokenizer run by DJL's native tokenizers library. Used to
@@ -21,12 +26,24 @@ public final class HfTokenizer implements TokenCounter, AutoCloseable {
         DjlSetup.offline();
     }
 
+    /**
+     * Normalizers that map each character on its own (so never join the characters on either side of
+     * a newline) and keep a newline whitespace.
+     */
+    private static final Set<String> CHARACTER_NORMALIZERS = Set.of("BertNormalizer", "Lowercase", "NFC", "NFD",
+            "NFKC", "NFKD", "StripAccents");
+    /** Pre-tokenizers that split at every whitespace and drop it, before any model sees the pieces. */
+    private static final Set<String> WHITESPACE_SPLITTERS = Set.of("BertPreTokenizer", "Whitespace",
+            "WhitespaceSplit");
+
     private final HuggingFaceTokenizer tokenizer;
     private final int maxTokens;
+    private final boolean countsAddUpOverLines;
 
-    private HfTokenizer(HuggingFaceTokenizer tokenizer, int maxTokens) {
+    private HfTokenizer(HuggingFaceTokenizer tokenizer, int maxTokens, boolean countsAddUpOverLines) {
         this.tokenizer = tokenizer;
         this.maxTokens = maxTokens;
+        this.countsAddUpOverLines = countsAddUpOverLines;
     }
 
     public static HfTokenizer load(Path tokenizerJson, int maxTokens) throws IOException {
@@ -41,7 +58,41 @@ public final class HfTokenizer implements TokenCounter, AutoCloseable {
     public static HfTokenizer load(InputStream tokenizerJson, int maxTokens) throws IOException {
         // Truncation is applied when feeding the model; counting must see the whole text.
         Map<String, String> options = Map.of("truncation", "false", "padding", "false");
-        return new HfTokenizer(HuggingFaceTokenizer.newInstance(tokenizerJson, options), maxTokens);
+        byte[] json = tokenizerJson.readAllBytes();
+        return new HfTokenizer(HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(json), options),
+                maxTokens, countsAddUpOverLines(json));
+    }
+
+    /**
+     * Whether a {@code tokenizer.json} declares a pipeline whose counts add up over lines: character
+     * normalizers only, a pre-tokenizer that splits at whitespace, and no added token that contains
+     * whitespace (one could match across a newline).
+     */
+    static boolean countsAddUpOverLines(byte[] tokenizerJson) throws IOException {
+        JsonNode root = new ObjectMapper().readTree(tokenizerJson);
+        JsonNode normalizer = root.path("normalizer");
+        List<JsonNode> normalizers = new ArrayList<>();
+        if (normalizer.path("type").asText().equals("Sequence")) {
+            normalizer.path("normalizers").forEach(normalizers::add);
+        } else if (!normalizer.isMissingNode() && !normalizer.isNull()) {
+            normalizers.add(normalizer);
+        }
+        for (JsonNode n : normalizers) {
+            if (!CHARACTER_NORMALIZERS.contains(n.path("type").asText())) {
+                return false;
+            }
+        }
+        for (JsonNode added : root.path("added_tokens")) {
+            if (added.path("content").asText().chars().anyMatch(Character::isWhitespace)) {
+                return false;
+            }
+        }
+        return WHITESPACE_SPLITTERS.contains(root.path("pre_tokenizer").path("type").asText());
+    }
+
+    @Override
+    public boolean countsAddUpOverLines() {
+        return countsAddUpOverLines;
     }
 
     @Override

@@ -6,4 +6,15 @@ public interface TokenCounter {
 
     /** The number of tokens of {@code text}, without special tokens such as [CLS] and [SEP]. */
     int count(String text);
+
+    /**
+     * Whether counts add up over lines: {@code count(a + "\n" + b) == count(a) + count(b)} for any
+     * texts {@code a} and {@code b}. True of tokenizers that split at whitespace before anything
+     * else and never join tokens across it (BERT's WordPiece); then a text made of blocks on lines of
+     * their own can be counted block by block, and a block seen before need not be counted again.
+     * False (the default) when in doubt.
+     */
+    default boolean countsAddUpOverLines() {
+        return false;
+    }
 }

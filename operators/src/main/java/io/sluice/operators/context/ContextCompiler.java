@@ -6,7 +6,9 @@ import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.RetrievedChunk;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Packs the question, recent turns and retrieved chunks into a context under a token budget.
@@ -32,6 +34,13 @@ import java.util.List;
  * the unescaped text (and a turn's, of the format it was answered under), so they are estimates; the
  * final count is exact: while the context does not fit, the last-added source is dropped, then the
  * oldest turn.
+ *
+ * <p>Counting the whole context is the costly part of compiling it (a tokenizer pass over every
+ * source, every turn). When the tokenizer's counts add up over lines ({@link
+ * TokenCounter#countsAddUpOverLines()}, as BERT's do), the exact count is the sum of its blocks'
+ * counts, each block (a numbered source, a turn) is counted once and remembered (a bounded LRU of
+ * {@value #REMEMBERED_BLOCKS} blocks: the same sources and turns come back request after request),
+ * and the text is not counted as a whole. Instances are not thread-safe; an operator has its own.
  */
 public final class ContextCompiler {
 
@@ -42,10 +51,17 @@ public final class ContextCompiler {
     private static final String QUESTION_OPEN = "<question>";
     private static final String QUESTION_CLOSE = "</question>";
 
+    /** Blocks whose counts are remembered; about 1 KB of text each. */
+    static final int REMEMBERED_BLOCKS = 4096;
+
     private final TokenCounter tokens;
     private final double sourceShare;
     private final int sourceTagTokens;
     private final int headerTokens;
+    private final int historyTagTokens;
+    private final int sourcesTagTokens;
+    /** Exact counts of rendered blocks, when counts add up over lines; else null. */
+    private final Map<String, Integer> blockCounts;
 
     public ContextCompiler(TokenCounter tokens) {
         this(tokens, 0.75);
@@ -59,8 +75,16 @@ public final class ContextCompiler {
         this.sourceShare = sourceShare;
         // The tags around a source; its number rarely changes the count, and the final count is exact.
         this.sourceTagTokens = tokens.count(renderSource(1, "", ""));
-        this.headerTokens = tokens.count(SOURCES_OPEN + "\n" + SOURCES_CLOSE)
-                + tokens.count(HISTORY_OPEN + "\n" + HISTORY_CLOSE);
+        this.sourcesTagTokens = tokens.count(SOURCES_OPEN + "\n" + SOURCES_CLOSE);
+        this.historyTagTokens = tokens.count(HISTORY_OPEN + "\n" + HISTORY_CLOSE);
+        this.headerTokens = sourcesTagTokens + historyTagTokens;
+        this.blockCounts = !tokens.countsAddUpOverLines() ? null
+                : new LinkedHashMap<>(256, 0.75f, true) {
+                    @Override
+                    protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
+                        return size() > REMEMBERED_BLOCKS;
+                    }
+                };
     }
 
     public CompiledContext compile(String question, List<ConversationTurn> history,
@@ -98,23 +122,57 @@ public final class ContextCompiler {
                 sources.add(ranked.get(i));
             }
         }
-        String text = render(questionSection, turnsIn, sources);
-        int count = tokens.count(text);
+        int count = exactCount(questionSection, used, turnsIn, sources);
         while (count > budget && !(sources.isEmpty() && turnsIn.isEmpty())) {
             if (!sources.isEmpty()) {
                 sources.remove(sources.size() - 1);
             } else {
                 turnsIn.remove(0);
             }
-            text = render(questionSection, turnsIn, sources);
-            count = tokens.count(text);
+            count = exactCount(questionSection, used, turnsIn, sources);
         }
+        String text = render(questionSection, turnsIn, sources);
         return new CompiledContext(text, count, sources, turnsIn, Hashing.sha256Hex(text));
+    }
+
+    /**
+     * The count of the context of these turns and sources: the sum of its blocks' counts when counts
+     * add up over lines, else a count of the whole rendered text.
+     */
+    private int exactCount(String questionSection, int questionTokens, List<ConversationTurn> turns,
+            List<RetrievedChunk> sources) {
+        if (blockCounts == null) {
+            return tokens.count(render(questionSection, turns, sources));
+        }
+        int count = questionTokens;
+        if (!turns.isEmpty()) {
+            count += historyTagTokens;
+            for (ConversationTurn t : turns) {
+                count += blockCount(renderTurn(t));
+            }
+        }
+        if (!sources.isEmpty()) {
+            count += sourcesTagTokens;
+            for (int i = 0; i < sources.size(); i++) {
+                count += blockCount(renderSource(i + 1, sources.get(i)));
+            }
+        }
+        return count;
+    }
+
+    private int blockCount(String block) {
+        Integer known = blockCounts.get(block);
+        if (known == null) {
+            known = tokens.count(block);
+            blockCounts.put(block, known);
+        }
+        return known;
     }
 
     /** The tokens a turn takes in a context: counted once, when the turn joins the history. */
     public int turnTokens(ConversationTurn turn) {
-        return tokens.count(renderTurn(turn));
+        // Remembered as a block too: the next turn's context holds this one.
+        return blockCounts != null ? blockCount(renderTurn(turn)) : tokens.count(renderTurn(turn));
     }
 
     /** Marks sources (in rank order) that fit into {@code budget}; returns the tokens taken. */
