@@ -8,7 +8,9 @@ import io.sluice.schemas.tenants.InjectionPolicy;
 
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -17,16 +19,56 @@ import java.util.Set;
  * retrieved sources are flagged and, unless the policy only flags, left out of the context
  * ({@link #screen}). Plain and deterministic, so replay flags and strips what the live run did;
  * thread-safe.
+ *
+ * <p>The same texts come back turn after turn (a conversation's earlier turns, the sources popular
+ * questions retrieve), so verdicts are remembered by text: a bounded LRU of {@value #REMEMBERED}
+ * texts of up to {@value #REMEMBERED_MAX_CHARS} characters. The scan is a pure function of the text, so a remembered verdict is the one a scan would give.
  */
 public final class InjectionGuard {
 
     /** The sources that go on to the context, and what was flagged. */
     public record Screened(List<RetrievedChunk> sources, Injection injection) {}
 
+    /** Texts whose verdicts are remembered. */
+    static final int REMEMBERED = 2048;
+    /** Longer texts are scanned every time: the memory stays under REMEMBERED x 8 KB. */
+    static final int REMEMBERED_MAX_CHARS = 4096;
+
     private final InjectionDetector detector;
+    private final Map<String, InjectionDetector.Verdict> verdicts = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, InjectionDetector.Verdict> eldest) {
+            return size() > REMEMBERED;
+        }
+    };
 
     public InjectionGuard(InjectionDetector detector) {
         this.detector = detector;
+    }
+
+    /** How many texts' verdicts are remembered now. */
+    int remembered() {
+        synchronized (verdicts) {
+            return verdicts.size();
+        }
+    }
+
+    private InjectionDetector.Verdict scan(String text) {
+        if (text == null || text.length() > REMEMBERED_MAX_CHARS) {
+            return detector.scan(text);
+        }
+        synchronized (verdicts) {
+            InjectionDetector.Verdict known = verdicts.get(text);
+            if (known != null) {
+                return known;
+            }
+        }
+        // Scanned outside the lock: two threads may both scan a new text, and both get its verdict.
+        InjectionDetector.Verdict verdict = detector.scan(text);
+        synchronized (verdicts) {
+            verdicts.put(text, verdict);
+        }
+        return verdict;
     }
 
     /**
@@ -35,11 +77,11 @@ public final class InjectionGuard {
      */
     public List<String> families(String message, ConversationHistory history) {
         Set<InjectionFamily> found = EnumSet.noneOf(InjectionFamily.class);
-        found.addAll(detector.scan(message).families());
+        found.addAll(scan(message).families());
         if (history != null) {
             for (ConversationTurn t : history.turns()) {
-                found.addAll(detector.scan(t.question()).families());
-                found.addAll(detector.scan(t.answer()).families());
+                found.addAll(scan(t.question()).families());
+                found.addAll(scan(t.answer()).families());
             }
         }
         return found.stream().map(Enum::name).toList();
@@ -55,7 +97,7 @@ public final class InjectionGuard {
         List<Injection.FlaggedSource> flagged = new ArrayList<>();
         for (RetrievedChunk c : retrieved) {
             // The title is part of what the model reads, so it is scanned with the text.
-            InjectionDetector.Verdict v = detector.scan(c.displayTitle() + "\n" + c.text());
+            InjectionDetector.Verdict v = scan(c.displayTitle() + "\n" + c.text());
             if (v.flagged()) {
                 flagged.add(new Injection.FlaggedSource(c.chunkId(), v.names()));
                 if (policy.strips()) {
