@@ -26,7 +26,7 @@ final class BackfillMixin {
     int batchSize = BackfillOptions.EMBEDDING_BATCH_SIZE.defaultValue();
 
     @Option(names = "--model", description = "Embedding model (default: ${DEFAULT-VALUE}).")
-    String model = EmbeddingModels.BUNDLED_MINILM;
+    String model = EmbeddingModels.DEFAULT;
 
     @Option(names = "--parallelism", description = "Parallel embedding tasks (default: ${DEFAULT-VALUE}).")
     int parallelism = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);

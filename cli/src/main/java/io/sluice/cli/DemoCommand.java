@@ -122,7 +122,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             Path corpus = docs != null ? docs : DemoCorpus.extract(workDir.resolve("corpus"));
             Path indexDir = workDir.resolve("index");
             new Backfill(new Backfill.Settings(corpus, indexDir, tenant, ChunkerSettings.DEFAULT,
-                    EmbeddingModels.BUNDLED_MINILM, 32, RuntimeOptions.cpu(2), 1), err).run();
+                    EmbeddingModels.DEFAULT, 32, RuntimeOptions.cpu(2), 1), err).run();
 
             Configuration conf = FlinkConf.load(flinkConf);
             conf.addAll(stack.servingConfig(indexDir));

@@ -30,7 +30,7 @@ public final class FuzzServing {
     public static Configuration configuration(LocalStack stack, Path work, String remoteBaseUrl) throws Exception {
         Path index = work.resolve("index");
         new Backfill(new Backfill.Settings(FuzzCorpus.write(work.resolve("docs")), index, FuzzCorpus.TENANTS.get(0),
-                ChunkerSettings.DEFAULT, EmbeddingModels.BUNDLED_MINILM, 8, RuntimeOptions.cpu(1), 1),
+                ChunkerSettings.DEFAULT, EmbeddingModels.DEFAULT, 8, RuntimeOptions.cpu(1), 1),
                 new PrintWriter(new StringWriter())).run();
         Configuration conf = stack.servingConfig(index);
         conf.set(ServingOptions.TENANTS_FILE,

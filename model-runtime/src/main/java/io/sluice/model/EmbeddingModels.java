@@ -20,6 +20,12 @@ public final class EmbeddingModels {
     public static final String BUNDLED_MINILM = "bundled:all-minilm-l6-v2";
     /** The int8-quantised MiniLM: about a quarter of the size, faster on CPU. */
     public static final String BUNDLED_MINILM_QUANTIZED = "bundled:all-minilm-l6-v2-q";
+    /**
+     * What backfills embed with unless told otherwise (and so what serving embeds questions with):
+     * the int8 MiniLM, which embeds 2.1-2.3x faster on CPU than fp32 at no measurable loss of hybrid
+     * retrieval quality (SciFact train, docs/BENCHMARKS.md).
+     */
+    public static final String DEFAULT = BUNDLED_MINILM_QUANTIZED;
 
     /** A model shipped as two classpath resources. */
     private record Bundled(String directory, String onnxResource, String tokenizerResource, ModelCard card,
@@ -64,6 +70,15 @@ public final class EmbeddingModels {
      */
     public static SharedModels.Lease<EmbeddingModel> shared(String model, RuntimeOptions options) {
         return SharedModels.acquire("embedding:" + model + ":" + options.key(), () -> open(model, options));
+    }
+
+    /**
+     * The bundled model whose card has {@code qualifiedId} ({@code id@version}, as snapshot
+     * manifests record it), if one has.
+     */
+    public static java.util.Optional<String> bundledWithId(String qualifiedId) {
+        return BUNDLED.entrySet().stream().filter(e -> e.getValue().card().qualifiedId().equals(qualifiedId))
+                .map(Map.Entry::getKey).findFirst();
     }
 
     /** The card of {@code model} without loading its weights. */

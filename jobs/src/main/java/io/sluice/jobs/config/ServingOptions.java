@@ -88,9 +88,11 @@ public final class ServingOptions {
 
     public static final ConfigOption<String> EMBEDDING_MODEL =
             ConfigOptions.key("sluice.embedding.model").stringType()
-                    .defaultValue(EmbeddingModels.BUNDLED_MINILM)
-                    .withDescription("Embedding model: '" + EmbeddingModels.BUNDLED_MINILM
-                            + "' or a model directory (model.onnx, tokenizer.json, model-card.properties).");
+                    .defaultValue("")
+                    .withDescription("Embedding model of the questions: '" + EmbeddingModels.BUNDLED_MINILM + "', '"
+                            + EmbeddingModels.BUNDLED_MINILM_QUANTIZED + "' or a model directory (model.onnx, "
+                            + "tokenizer.json, model-card.properties); it must be the pinned snapshot's. Empty: the "
+                            + "bundled model the snapshot was embedded with.");
 
     public static final ConfigOption<Integer> EMBEDDING_THREADS =
             ConfigOptions.key("sluice.embedding.intra-op-threads").intType().defaultValue(1)

@@ -147,8 +147,14 @@ public final class ServingJob {
             try {
                 IndexStore store = new IndexStore(Path.of(indexDir));
                 String snapshot = store.resolve(conf.get(ServingOptions.SNAPSHOT));
-                String model = conf.get(ServingOptions.EMBEDDING_MODEL);
                 String snapshotModel = SnapshotManifest.read(store.snapshotDir(snapshot)).embeddingModel();
+                String model = conf.get(ServingOptions.EMBEDDING_MODEL);
+                if (model.isBlank()) {
+                    model = EmbeddingModels.bundledWithId(snapshotModel).orElseThrow(() -> new IllegalArgumentException(
+                            "Index snapshot " + snapshot + " was embedded with " + snapshotModel + ", which is not a "
+                                    + "bundled model; set " + ServingOptions.EMBEDDING_MODEL.key()
+                                    + " to its model directory"));
+                }
                 String configuredModel = EmbeddingModels.card(model).qualifiedId();
                 if (!configuredModel.equals(snapshotModel)) {
                     // Vectors of different models live in different spaces: kNN would return noise.

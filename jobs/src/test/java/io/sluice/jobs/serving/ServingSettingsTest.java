@@ -48,12 +48,31 @@ class ServingSettingsTest {
     @Test
     void refusesASnapshotEmbeddedWithAnotherModel(@TempDir Path index) throws Exception {
         snapshot(index, "s1", EmbeddingModels.card(EmbeddingModels.BUNDLED_MINILM_QUANTIZED).qualifiedId());
-        assertThatThrownBy(() -> ServingJob.Settings.from(conf(index)))
+        Configuration fp32 = conf(index);
+        fp32.set(ServingOptions.EMBEDDING_MODEL, EmbeddingModels.BUNDLED_MINILM);
+        assertThatThrownBy(() -> ServingJob.Settings.from(fp32))
                 .hasMessageContaining("was embedded with sentence-transformers/all-MiniLM-L6-v2@onnx-int8-1")
                 .hasMessageContaining("backfill again");
         Configuration q = conf(index);
         q.set(ServingOptions.EMBEDDING_MODEL, EmbeddingModels.BUNDLED_MINILM_QUANTIZED);
         assertThat(ServingJob.Settings.from(q).snapshotId()).isEqualTo("s1");
+    }
+
+    @Test
+    void withoutAConfiguredModelTheQuestionsAreEmbeddedByTheSnapshotsBundledModel(@TempDir Path index)
+            throws Exception {
+        for (String model : new String[] {EmbeddingModels.BUNDLED_MINILM, EmbeddingModels.BUNDLED_MINILM_QUANTIZED}) {
+            snapshot(index, model.replace(':', '-'), EmbeddingModels.card(model).qualifiedId());
+            Configuration c = conf(index);
+            c.set(ServingOptions.SNAPSHOT, model.replace(':', '-'));
+            assertThat(ServingJob.Settings.from(c).embeddingModel()).isEqualTo(model);
+        }
+        snapshot(index, "own", "acme/encoder@7");
+        Configuration own = conf(index);
+        own.set(ServingOptions.SNAPSHOT, "own");
+        assertThatThrownBy(() -> ServingJob.Settings.from(own))
+                .hasMessageContaining("was embedded with acme/encoder@7, which is not a bundled model")
+                .hasMessageContaining("sluice.embedding.model");
     }
 
     @Test
