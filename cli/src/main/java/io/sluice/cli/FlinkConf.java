@@ -25,7 +25,7 @@ public final class FlinkConf {
         conf.setString("execution.checkpointing.interval", "2 s");
         conf.setString("execution.checkpointing.mode", "EXACTLY_ONCE");
         conf.setString("execution.checkpointing.tolerable-failed-checkpoints", "10");
-        conf.setString("execution.buffer-timeout.interval", "1 ms");
+        conf.setString("execution.buffer-timeout.interval", "0 ms");
         conf.setString("pipeline.generic-types", "false");
         conf.setString("rest.bind-address", "127.0.0.1");
         conf.setString("rest.port", "0");
