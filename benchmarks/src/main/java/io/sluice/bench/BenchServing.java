@@ -27,6 +27,12 @@ final class BenchServing {
      * parallelism 1, {@code threads} ONNX Runtime threads.
      */
     static Configuration configuration(LocalStack stack, Path workDir, int threads, PrintWriter log) throws Exception {
+        return configuration(stack, workDir, threads, EmbeddingModels.DEFAULT, log);
+    }
+
+    /** As {@link #configuration(LocalStack, Path, int, PrintWriter)}, the corpus embedded by {@code embeddingModel}. */
+    static Configuration configuration(LocalStack stack, Path workDir, int threads, String embeddingModel,
+            PrintWriter log) throws Exception {
         Path docs = Files.createDirectories(workDir.resolve("docs"));
         List<String> sentences = EmbeddingBenchmark.sentences(400);
         for (int d = 0; d < 100; d++) {
@@ -34,13 +40,14 @@ final class BenchServing {
         }
         Path index = workDir.resolve("index");
         new Backfill(new Backfill.Settings(docs, index, "default", ChunkerSettings.DEFAULT,
-                EmbeddingModels.BUNDLED_MINILM, 32, RuntimeOptions.cpu(threads), 1), log).run();
+                embeddingModel, 32, RuntimeOptions.cpu(threads), 1), log).run();
         Configuration conf = FlinkConf.load(null);
         conf.addAll(stack.servingConfig(index));
         // The serving tables were measured without caches (repeated questions would hit); bench cache measures them.
         conf.set(ServingOptions.CACHE_REDIS_URI, "");
         conf.setString("parallelism.default", "1");
         conf.set(ServingOptions.EMBEDDING_THREADS, threads);
+        conf.set(ServingOptions.EMBEDDING_MODEL, embeddingModel);
         return conf;
     }
 

@@ -1,8 +1,13 @@
 package io.sluice.bench;
 
-import io.sluice.local.ChatClient;
-import io.sluice.local.LocalStack;
 import io.sluice.jobs.serving.ServingJob;
+import io.sluice.local.ChatClient;
+import io.sluice.local.EmbeddedKafka;
+import io.sluice.local.LocalStack;
+import io.sluice.model.EmbeddingModel;
+import io.sluice.model.EmbeddingModels;
+import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.answer.AnswerModels;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -33,9 +38,17 @@ import java.util.concurrent.TimeUnit;
  * or not answers came back), and per rate the p50/p99 of the query embedding (the batch's model call,
  * as the response reports it) and of end-to-end latency (send to response arrival, which includes
  * the wait for a batch, Kafka both ways and every stage).
+ *
+ * <p>Two baselines are measured in the same run, on the same machine: a pass-through Flink job
+ * ({@link PassThroughJob}: Kafka to Kafka through the same broker, same Flink settings) under the
+ * same load right after each serving rate, against which the serving job's pipeline overhead (end
+ * to end minus the time inside model calls) is set; and the bare embedding throughput of the same
+ * model and threads (batches of the serving job's largest batch size, in a loop), against which
+ * each rate is set.
  */
 @Command(name = "serving", mixinStandardHelpOptions = true,
-        description = "Serving latency (embed stage and end to end) at fixed request rates.")
+        description = "Serving latency (embed stage and end to end) at fixed request rates, against a pass-through "
+                + "Flink job and the bare embedding throughput measured in the same run.")
 public final class ServingLatencyBenchmark implements Callable<Integer> {
 
     @Option(names = "--rates", split = ",", description = "Requests per second (default: ${DEFAULT-VALUE}).")
@@ -44,8 +57,36 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
     @Option(names = "--seconds", description = "Seconds of load per rate (default: ${DEFAULT-VALUE}).")
     int seconds = 30;
 
-    @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}, the job's).")
+    int threads = io.sluice.jobs.config.ServingOptions.EMBEDDING_THREADS.defaultValue();
+
+    @Option(names = "--warmup-seconds", description = "Seconds of load at 30 requests/s before the first rate, so "
+            + "that the JIT has compiled the hot path (default: ${DEFAULT-VALUE}).")
+    int warmupSeconds = 40;
+
+    @Option(names = "--set", description = "A Flink or Sluice setting for the serving job (and the pass-through "
+            + "job), key=value; repeatable, e.g. --set execution.buffer-timeout.interval=0ms.")
+    Map<String, String> settings = new LinkedHashMap<>();
+
+    @Option(names = "--embedding-model", description = "The snapshot's (and so the questions') embedding model: "
+            + EmbeddingModels.BUNDLED_MINILM + " or " + EmbeddingModels.BUNDLED_MINILM_QUANTIZED
+            + " (default: ${DEFAULT-VALUE}).")
+    String embeddingModel = EmbeddingModels.DEFAULT;
+
+    @Option(names = "--questions", description = "Distinct questions, sent in turn (default: ${DEFAULT-VALUE}).")
+    int questions = 64;
+
+    @Option(names = "--cache", description = "Keep the Redis caches on (repeated questions hit the embedding "
+            + "cache; default: off, every question is embedded).")
+    boolean cache;
+
+    @Option(names = "--no-pass-through", negatable = true, description = "Measure the pass-through baseline after "
+            + "each rate (default: ${DEFAULT-VALUE}).")
+    boolean passThrough = true;
+
+    @Option(names = "--profile", description = "Profile the last rate's serving load with async-profiler (CPU, "
+            + "itimer) and write its collapsed stacks here.")
+    Path profile;
 
     @Option(names = "--work-dir", description = "Scratch directory (default: ${DEFAULT-VALUE}).")
     Path workDir = Path.of(".sluice", "bench-serving");
@@ -60,48 +101,136 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** What one load run measured, in milliseconds per answered request. */
+    record Latencies(int sent, List<Double> endToEnd, List<Double> inModels) {
+        int answered() {
+            return endToEnd.size();
+        }
+
+        /** End to end minus the time inside model calls, per request. */
+        List<Double> overhead() {
+            List<Double> out = new ArrayList<>(endToEnd.size());
+            for (int i = 0; i < endToEnd.size(); i++) {
+                out.add(endToEnd.get(i) - inModels.get(i));
+            }
+            return out;
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter log = spec.commandLine().getErr();
+        List<String> asked = EmbeddingBenchmark.sentences(questions);
+        double bare = bareEmbeddingThroughput(asked, log);
         Map<Integer, String> rows = new LinkedHashMap<>();
         try (LocalStack stack = LocalStack.start(workDir.resolve("services"), LocalStack.External.NONE, 2)) {
-            Configuration conf = BenchServing.configuration(stack, workDir, threads, log);
+            EmbeddedKafka.createTopics(stack.bootstrapServers(), List.of(PassThroughJob.IN_TOPIC,
+                    PassThroughJob.OUT_TOPIC, PassThroughJob.UNUSED_TOPIC), 2);
+            Configuration conf = BenchServing.configuration(stack, workDir, threads, embeddingModel, log);
             if (tenantsFile != null) {
                 conf.set(io.sluice.jobs.config.ServingOptions.TENANTS_FILE, tenantsFile.toAbsolutePath().toString());
+            }
+            settings.forEach(conf::setString);
+            if (cache) {
+                conf.set(io.sluice.jobs.config.ServingOptions.CACHE_REDIS_URI, stack.redisUri());
             }
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             ServingJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("serving-latency-benchmark");
-            try (ChatClient chat = stack.client(false, false)) {
-                List<String> questions = EmbeddingBenchmark.sentences(64);
+            JobClient baseline = null;
+            if (passThrough) {
+                Configuration baselineConf = new Configuration(conf);
+                baselineConf.set(org.apache.flink.configuration.RestOptions.BIND_PORT, "0"); // beside the serving job's
+                StreamExecutionEnvironment baselineEnv = StreamExecutionEnvironment.getExecutionEnvironment(baselineConf);
+                PassThroughJob.build(baselineEnv, stack.bootstrapServers());
+                baseline = baselineEnv.executeAsync("pass-through-baseline");
+            }
+            try (ChatClient chat = stack.client(false, false);
+                    ChatClient echo = new ChatClient(stack.bootstrapServers(), PassThroughJob.IN_TOPIC,
+                            PassThroughJob.OUT_TOPIC, PassThroughJob.UNUSED_TOPIC, false, false)) {
                 // Warm-up: models loaded, JIT warm, first checkpoints done.
-                load(chat, questions, "warmup", 20, 10, log);
-                for (int rate : rates) {
-                    rows.put(rate, load(chat, questions, "r" + rate, rate, seconds, log));
+                load(chat, asked, "warmup", 30, warmupSeconds, false, log);
+                if (passThrough) {
+                    load(echo, asked, "warmup-pt", 30, warmupSeconds / 2, false, log);
+                }
+                for (int r = 0; r < rates.size(); r++) {
+                    int rate = rates.get(r);
+                    boolean profiled = profile != null && r == rates.size() - 1;
+                    Latencies serving = load(chat, asked, "r" + rate, rate, seconds, profiled, log);
+                    Latencies direct = passThrough ? load(echo, asked, "pt" + rate, rate, seconds, false, log) : null;
+                    rows.put(rate, row(rate, serving, direct, bare));
+                    log.print("r" + rate + ": " + rows.get(rate));
+                    log.flush();
                 }
             } finally {
                 job.cancel().get(30, TimeUnit.SECONDS);
+                if (baseline != null) {
+                    baseline.cancel().get(30, TimeUnit.SECONDS);
+                }
             }
         }
         StringBuilder table = new StringBuilder();
         table.append(String.format(Locale.ROOT, "Measured %s on %d cores, JDK %s: one serving job (parallelism 1, "
-                        + "ONNX Runtime intra-op threads %d, embed max-batch-size 32 / max-wait 5 ms), embedded Kafka and "
-                        + "PostgreSQL on the same machine, %d s of open-loop load per rate.%n%n",
+                        + "%s, ONNX Runtime intra-op threads %d, embed max-batch-size 32 / max-wait 5 ms, caches %s), "
+                        + "embedded Kafka and PostgreSQL on the same machine, %d s of open-loop load per rate over %d "
+                        + "distinct questions; the pass-through job under the same load right after each rate; bare "
+                        + "embedding throughput of the same model and threads (batches of 32): %.0f questions/s%s.%n%n",
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"), threads, seconds));
-        table.append("| requests/s | sent | answered | embedding call p50 ms | embedding call p99 ms | end-to-end p50 ms | end-to-end p99 ms |\n");
-        table.append("|---:|---:|---:|---:|---:|---:|---:|\n");
+                System.getProperty("java.version"), embeddingModel, threads, cache ? "on" : "off", seconds, questions,
+                bare, settings.isEmpty() ? "" : "; settings " + settings));
+        table.append("| requests/s | sent | answered | embedding call p50 / p99 ms | end-to-end p50 / p99 ms "
+                + "| pipeline overhead p99 ms | pass-through p50 / p99 ms | overhead ÷ pass-through (p99) "
+                + "| requests/s ÷ bare embedding |\n");
+        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         rows.forEach((rate, row) -> table.append(row));
         BenchServing.publish(table.toString(), output, spec.commandLine().getOut(), log);
         return 0;
     }
 
-    /** Sends {@code rate} requests per second for {@code seconds}, then waits for the answers. */
-    private String load(ChatClient chat, List<String> questions, String prefix, int rate, int seconds,
-            PrintWriter log) throws Exception {
+    private static String row(int rate, Latencies serving, Latencies direct, double bare) {
+        double overhead = percentile(serving.overhead(), 99);
+        String baseline = "-";
+        String ratio = "-";
+        if (direct != null) {
+            double directP99 = percentile(direct.endToEnd(), 99);
+            baseline = String.format(Locale.ROOT, "%.1f / %.1f", percentile(direct.endToEnd(), 50), directP99);
+            ratio = String.format(Locale.ROOT, "%.2f", overhead / directP99);
+        }
+        return String.format(Locale.ROOT, "| %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f | %s | %s | %.2f |%n", rate,
+                serving.sent(), serving.answered(), percentile(serving.inModels(), 50),
+                percentile(serving.inModels(), 99), percentile(serving.endToEnd(), 50),
+                percentile(serving.endToEnd(), 99), overhead, baseline, ratio, rate / bare);
+    }
+
+    /**
+     * Questions per second of the serving job's embedding model alone: batches of 32 of the asked
+     * questions through the same runtime and threads, in a loop, before anything else runs.
+     */
+    private double bareEmbeddingThroughput(List<String> asked, PrintWriter log) throws Exception {
+        List<String> cycle = new ArrayList<>();
+        while (cycle.size() < 32 * 4) {
+            cycle.addAll(asked);
+        }
+        List<List<String>> batches = Throughput.batches(cycle, 32);
+        try (EmbeddingModel model = EmbeddingModels.open(embeddingModel, RuntimeOptions.cpu(threads))) {
+            double rate = Throughput.measure(32, batches.size(), 2, 8, i -> model.embed(batches.get(i)));
+            log.printf(Locale.ROOT, "bare embedding (%s, %d threads, batches of 32): %.1f questions/s%n",
+                    embeddingModel, threads, rate);
+            log.flush();
+            return rate;
+        }
+    }
+
+    /**
+     * Sends {@code rate} requests per second for {@code seconds} through {@code chat}, then waits for
+     * the answers (a pass-through job's copies count as answers; they carry no model time).
+     */
+    private Latencies load(ChatClient chat, List<String> questions, String prefix, int rate, int seconds,
+            boolean profiled, PrintWriter log) throws Exception {
         int total = rate * seconds;
         long[] sentAt = new long[total];
         long interval = 1_000_000_000L / rate;
+        Profiler profiler = profiled ? Profiler.start(log) : null;
         long start = System.nanoTime();
         for (int i = 0; i < total; i++) {
             long due = start + i * interval;
@@ -121,21 +250,26 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             }
             return answered[0] == total;
         }, Duration.ofSeconds(120));
-        List<Double> embed = new ArrayList<>();
+        if (profiler != null) {
+            profiler.stop(profile);
+        }
+        List<Double> inModels = new ArrayList<>();
         List<Double> endToEnd = new ArrayList<>();
         for (int i = 0; i < total; i++) {
             String id = prefix + "-" + i;
             List<JsonNode> responses = chat.responses(id);
             if (!responses.isEmpty()) {
-                embed.add(responses.get(0).path("timings").path("embedMs").asDouble());
+                JsonNode timings = responses.get(0).path("timings");
+                // Extractive answers call one model, the question's embedding; a generative answer's call counts too.
+                boolean generative = !responses.get(0).path("modelId").asText().equals(AnswerModels.EXTRACTIVE);
+                inModels.add(timings.path("embedMs").asDouble() + (generative ? timings.path("answerMs").asDouble() : 0));
                 endToEnd.add((chat.firstArrivalNanos(id).orElseThrow() - sentAt[i]) / 1e6);
             }
         }
-        String row = String.format(Locale.ROOT, "| %d | %d | %d | %.1f | %.1f | %.1f | %.1f |%n", rate, total, embed.size(),
-                percentile(embed, 50), percentile(embed, 99), percentile(endToEnd, 50), percentile(endToEnd, 99));
-        log.print(prefix + ": " + row);
+        log.printf(Locale.ROOT, "%s: %d sent, %d answered, end to end p50 %.1f ms, p99 %.1f ms%n", prefix, total,
+                endToEnd.size(), percentile(endToEnd, 50), percentile(endToEnd, 99));
         log.flush();
-        return row;
+        return new Latencies(total, endToEnd, inModels);
     }
 
     static double percentile(List<Double> values, double p) {
