@@ -48,8 +48,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     /** Formats {@code dataDir} and starts a broker with its own free ports. */
     public static EmbeddedKafka start(Path dataDir) throws Exception {
         Files.createDirectories(dataDir);
-        int brokerPort = freePort();
-        int controllerPort = freePort();
+        int[] ports = freePorts(2);
+        int brokerPort = ports[0];
+        int controllerPort = ports[1];
         String logDir = dataDir.toAbsolutePath().toString();
         Properties p = new Properties();
         p.put("process.roles", "broker,controller");
@@ -122,11 +123,26 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        // KRaft needs the controller address before the server starts, so ports are chosen here.
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
+    /**
+     * {@code count} distinct free ports. KRaft needs the controller address before the server
+     * starts, so ports are chosen here; the sockets stay open until all are chosen, else the system
+     * may hand out the same port twice (seen: broker and controller on one port).
+     */
+    private static int[] freePorts(int count) throws IOException {
+        List<ServerSocket> sockets = new java.util.ArrayList<>();
+        try {
+            int[] ports = new int[count];
+            for (int i = 0; i < count; i++) {
+                ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+                socket.setReuseAddress(true);
+                sockets.add(socket);
+                ports[i] = socket.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket socket : sockets) {
+                socket.close();
+            }
         }
     }
 
