@@ -61,6 +61,7 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
@@ -77,9 +78,9 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The serving job: {@code chat.requests} → validate → admission (keyed by tenant) → embed
- * (micro-batched) → retrieve →
- * keyBy(conversationId) → conversation (answers, streamed pieces) → {@code chat.responses}, and
+ * The serving job: {@code chat.requests} → validate → admission (keyed by tenant) →
+ * keyBy(tenantId, conversationId) → embed (micro-batched) → retrieve → conversation (answers,
+ * streamed pieces; embed to conversation chained in one task) → {@code chat.responses}, and
  * answers → audit trail; rejections → {@code chat.rejected}.
  *
  * <p>The job takes its source and sinks as constructor arguments, so tests and the CLI wire real
@@ -478,7 +479,7 @@ public final class ServingJob {
 
     /**
      * validate → keyBy(tenantId) → admission → [select] → keyBy(tenantId, conversationId) → embed →
-     * retrieve → keyBy(tenantId, conversationId) → conversation →
+     * retrieve → conversation (chained: still keyed by (tenantId, conversationId)) →
      * answers, with the serving job's uids, so a savepoint of one restores into the other.
      * {@code select} (replay's conversation or tenant filter) may be null. Every stage's rejections
      * leave through {@link AnswerPath#rejected}. {@code usage} are the settlements read back for the
@@ -544,8 +545,12 @@ public final class ServingJob {
                 .uid(UID_RETRIEVE).name("retrieve");
 
         // Conversation ids are the clients' own: only with the tenant do they name one conversation.
-        SingleOutputStreamOperator<ResponseEvent> events = retrieved
-                .keyBy(r -> r.request().conversationKey(), Types.STRING)
+        // The requests were keyed by that key before embed, and embed and retrieve run forward at the
+        // same parallelism, so every request is already on the subtask that owns its conversation:
+        // a second keyBy would only serialize each request with its retrieved sources and ship it to
+        // the same subtask. Reinterpreted, conversation is chained to retrieve.
+        SingleOutputStreamOperator<ResponseEvent> events = DataStreamUtils.reinterpretAsKeyedStream(retrieved,
+                        r -> r.request().conversationKey(), Types.STRING)
                 .transform("conversation", ResponseEvent.TYPE, new ConversationOperatorFactory(settings.conversation()))
                 .uid(UID_CONVERSATION).name("conversation");
 
