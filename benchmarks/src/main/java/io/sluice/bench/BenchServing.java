@@ -51,18 +51,6 @@ final class BenchServing {
         return conf;
     }
 
-    /** Deletes {@code dir} and everything under it, if it exists. */
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-    }
-
     /** Prints {@code table} and writes it to {@code output}. */
     static void publish(String table, Path output, PrintWriter out, PrintWriter log) throws IOException {
         out.print(table);

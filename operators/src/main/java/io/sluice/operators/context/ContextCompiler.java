@@ -1,12 +1,12 @@
 package io.sluice.operators.context;
 
 import io.sluice.model.TokenCounter;
+import io.sluice.operators.cache.LruMap;
 import io.sluice.schemas.Hashing;
 import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.RetrievedChunk;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -78,13 +78,7 @@ public final class ContextCompiler {
         this.sourcesTagTokens = tokens.count(SOURCES_OPEN + "\n" + SOURCES_CLOSE);
         this.historyTagTokens = tokens.count(HISTORY_OPEN + "\n" + HISTORY_CLOSE);
         this.headerTokens = sourcesTagTokens + historyTagTokens;
-        this.blockCounts = !tokens.countsAddUpOverLines() ? null
-                : new LinkedHashMap<>(256, 0.75f, true) {
-                    @Override
-                    protected boolean removeEldestEntry(Map.Entry<String, Integer> eldest) {
-                        return size() > REMEMBERED_BLOCKS;
-                    }
-                };
+        this.blockCounts = tokens.countsAddUpOverLines() ? new LruMap<>(REMEMBERED_BLOCKS) : null;
     }
 
     public CompiledContext compile(String question, List<ConversationTurn> history,
@@ -160,7 +154,11 @@ public final class ContextCompiler {
         return count;
     }
 
+    /** The count of a rendered block: remembered when counts add up over lines. */
     private int blockCount(String block) {
+        if (blockCounts == null) {
+            return tokens.count(block);
+        }
         Integer known = blockCounts.get(block);
         if (known == null) {
             known = tokens.count(block);
@@ -172,7 +170,7 @@ public final class ContextCompiler {
     /** The tokens a turn takes in a context: counted once, when the turn joins the history. */
     public int turnTokens(ConversationTurn turn) {
         // Remembered as a block too: the next turn's context holds this one.
-        return blockCounts != null ? blockCount(renderTurn(turn)) : tokens.count(renderTurn(turn));
+        return blockCount(renderTurn(turn));
     }
 
     /** Marks sources (in rank order) that fit into {@code budget}; returns the tokens taken. */

@@ -1,5 +1,6 @@
 package io.sluice.operators.guard;
 
+import io.sluice.operators.cache.LruMap;
 import io.sluice.schemas.ConversationHistory;
 import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.Injection;
@@ -8,7 +9,6 @@ import io.sluice.schemas.tenants.InjectionPolicy;
 
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,7 +22,8 @@ import java.util.Set;
  *
  * <p>The same texts come back turn after turn (a conversation's earlier turns, the sources popular
  * questions retrieve), so verdicts are remembered by text: a bounded LRU of {@value #REMEMBERED}
- * texts of up to {@value #REMEMBERED_MAX_CHARS} characters. The scan is a pure function of the text, so a remembered verdict is the one a scan would give.
+ * texts of up to {@value #REMEMBERED_MAX_CHARS} characters. The scan is a pure function of the
+ * text, so a remembered verdict is the one a scan would give.
  */
 public final class InjectionGuard {
 
@@ -35,12 +36,7 @@ public final class InjectionGuard {
     static final int REMEMBERED_MAX_CHARS = 4096;
 
     private final InjectionDetector detector;
-    private final Map<String, InjectionDetector.Verdict> verdicts = new LinkedHashMap<>(256, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, InjectionDetector.Verdict> eldest) {
-            return size() > REMEMBERED;
-        }
-    };
+    private final Map<String, InjectionDetector.Verdict> verdicts = new LruMap<>(REMEMBERED);
 
     public InjectionGuard(InjectionDetector detector) {
         this.detector = detector;
