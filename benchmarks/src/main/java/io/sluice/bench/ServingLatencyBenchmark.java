@@ -69,8 +69,8 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
     Map<String, String> settings = new LinkedHashMap<>();
 
     @Option(names = "--embedding-model", description = "The snapshot's (and so the questions') embedding model: "
-            + EmbeddingModels.BUNDLED_MINILM + " or " + EmbeddingModels.BUNDLED_MINILM_QUANTIZED
-            + " (default: ${DEFAULT-VALUE}).")
+            + EmbeddingModels.BUNDLED_BGE_SMALL_QUANTIZED + ", " + EmbeddingModels.BUNDLED_MINILM + " or "
+            + EmbeddingModels.BUNDLED_MINILM_QUANTIZED + " (default: ${DEFAULT-VALUE}).")
     String embeddingModel = EmbeddingModels.DEFAULT;
 
     @Option(names = "--questions", description = "Distinct questions, sent in turn (default: ${DEFAULT-VALUE}).")

@@ -1,8 +1,11 @@
 package io.sluice.cli;
 
+import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.eval.BeirDataset;
 import io.sluice.jobs.eval.RetrievalEval;
+import io.sluice.operators.retrieve.Fusion;
 import io.sluice.operators.retrieve.SearchMode;
+import io.sluice.operators.retrieve.SearchSettings;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -33,6 +36,27 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--run-mode", description = "Which ranking --run-file gets: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     SearchMode runMode = SearchMode.HYBRID;
 
+    @Option(names = "--fusion", description = "How BM25 and vector candidates are fused, as sluice.retrieval.fusion: "
+            + "rrf:K or convex:W (default: ${DEFAULT-VALUE}).")
+    String fusion = ServingOptions.RETRIEVAL_FUSION.defaultValue();
+
+    @Option(names = "--bm25-k1", description = "BM25 k1, as sluice.retrieval.bm25-k1 (default: ${DEFAULT-VALUE}).")
+    float bm25K1 = ServingOptions.RETRIEVAL_BM25_K1.defaultValue();
+
+    @Option(names = "--bm25-b", description = "BM25 b, as sluice.retrieval.bm25-b (default: ${DEFAULT-VALUE}).")
+    float bm25B = ServingOptions.RETRIEVAL_BM25_B.defaultValue();
+
+    @Option(names = "--candidates", description = "Candidates per retriever before fusion (default: ${DEFAULT-VALUE}, "
+            + "deep enough for recall@100; serving fuses sluice.retrieval.candidates).")
+    int candidates = RetrievalEval.DEFAULT_CANDIDATES;
+
+    @Option(names = "--folds", description = "Also choose BM25's parameters and the fusion by K-fold cross-validation "
+            + "over the queries, and print each fold's choice and held-out scores (0: off; default: ${DEFAULT-VALUE}).")
+    int folds;
+
+    @Option(names = "--seed", description = "Seed of the queries' shuffle into folds (default: ${DEFAULT-VALUE}).")
+    long seed = 13;
+
     @Mixin
     BackfillMixin backfill;
 
@@ -45,11 +69,18 @@ final class EvalCommand implements Callable<Integer> {
         Path index = indexDir != null ? indexDir
                 : Path.of(".sluice", "eval", dataset.toAbsolutePath().normalize().getFileName() + "-index");
         var settings = backfill.settings(data.corpus(), index, RetrievalEval.TENANT);
-        var scores = new RetrievalEval(data, settings, spec.commandLine().getErr()).run(runFile, runMode);
+        var search = new SearchSettings(Fusion.parse(fusion), bm25K1, bm25B, SearchSettings.DEFAULT_MAX_QUERY_TERMS);
+        var eval = new RetrievalEval(data, settings, search, candidates, spec.commandLine().getErr());
+        var report = eval.run(runFile, runMode);
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("%s split '%s'%n", dataset, split);
-        out.print(RetrievalEval.table(scores, data.queries().size()));
+        out.printf("%s split '%s', %s, %s, %d candidates per retriever%n", dataset, split, backfill.model,
+                RetrievalEval.describe(search), candidates);
+        out.print(RetrievalEval.table(report, data.queries().size()));
         out.flush();
+        if (folds > 0) {
+            out.print(RetrievalEval.table(eval.tune(folds, seed)));
+            out.flush();
+        }
         return 0;
     }
 }

@@ -16,6 +16,15 @@ public interface EmbeddingModel extends AutoCloseable {
     /** One vector per text, in input order. */
     List<float[]> embed(List<String> texts);
 
+    /**
+     * One vector per search query, in input order: each with the card's {@link ModelCard#queryPrefix()},
+     * which asymmetric models (bge) need before a query and not before an indexed passage.
+     */
+    default List<float[]> embedQueries(List<String> queries) {
+        String prefix = card().queryPrefix();
+        return embed(prefix.isEmpty() ? queries : queries.stream().map(q -> prefix + q).toList());
+    }
+
     default float[] embed(String text) {
         return embed(List.of(text)).get(0);
     }

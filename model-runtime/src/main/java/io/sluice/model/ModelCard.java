@@ -12,10 +12,14 @@ import java.util.Properties;
  * how token vectors become one sentence vector.
  *
  * <p>A model directory carries it as {@code model-card.properties} with the keys {@code id},
- * {@code version}, {@code dimension}, {@code max-tokens} and {@code pooling} ({@code mean} or
- * {@code cls}).
+ * {@code version}, {@code dimension}, {@code max-tokens}, {@code pooling} ({@code mean} or
+ * {@code cls}) and optionally {@code query-prefix}.
+ *
+ * @param queryPrefix what the model wants before a search query (bge's instruction, for example),
+ *     and not before the passages it indexes; empty for symmetric models such as MiniLM
  */
-public record ModelCard(String id, String version, int dimension, int maxTokens, Pooling pooling) {
+public record ModelCard(String id, String version, int dimension, int maxTokens, Pooling pooling,
+        String queryPrefix) {
 
     public static final String FILE_NAME = "model-card.properties";
 
@@ -27,7 +31,13 @@ public record ModelCard(String id, String version, int dimension, int maxTokens,
         CLS
     }
 
+    /** A symmetric model: queries are embedded as passages are. */
+    public ModelCard(String id, String version, int dimension, int maxTokens, Pooling pooling) {
+        this(id, version, dimension, maxTokens, pooling, "");
+    }
+
     public ModelCard {
+        queryPrefix = queryPrefix == null ? "" : queryPrefix;
         if (id == null || id.isBlank() || version == null || version.isBlank()) {
             throw new IllegalArgumentException("A model card needs an id and a version");
         }
@@ -58,7 +68,8 @@ public record ModelCard(String id, String version, int dimension, int maxTokens,
                         Integer.parseInt(p.getProperty("dimension", "0").trim()),
                         Integer.parseInt(p.getProperty("max-tokens", "256").trim()),
                         Pooling.valueOf(p.getProperty("pooling", "mean").trim().toUpperCase(
-                                java.util.Locale.ROOT)));
+                                java.util.Locale.ROOT)),
+                        p.getProperty("query-prefix", ""));
             } catch (IllegalArgumentException e) {
                 throw new IOException("Invalid " + file + ": " + e.getMessage(), e);
             }

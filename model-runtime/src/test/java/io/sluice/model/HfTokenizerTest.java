@@ -17,7 +17,8 @@ class HfTokenizerTest {
         long seed = new Random().nextLong();
         System.out.println("HfTokenizerTest seed " + seed);
         Random random = new Random(seed);
-        for (String model : new String[] {EmbeddingModels.BUNDLED_MINILM, EmbeddingModels.BUNDLED_MINILM_QUANTIZED}) {
+        for (String model : new String[] {EmbeddingModels.BUNDLED_MINILM, EmbeddingModels.BUNDLED_MINILM_QUANTIZED,
+            EmbeddingModels.BUNDLED_BGE_SMALL_QUANTIZED}) {
             try (HfTokenizer tokenizer = EmbeddingModels.tokenizer(model)) {
                 assertThat(tokenizer.countsAddUpOverLines()).as(model).isTrue();
                 for (int i = 0; i < 2_000; i++) {

@@ -77,6 +77,37 @@ class OnnxEmbeddingModelTest {
     }
 
     @Test
+    void bgeEmbedsQueriesWithItsInstructionAndPassagesWithout() {
+        try (EmbeddingModel bge = EmbeddingModels.open(EmbeddingModels.BUNDLED_BGE_SMALL_QUANTIZED, 1)) {
+            assertThat(bge.card().pooling()).isEqualTo(ModelCard.Pooling.CLS);
+            assertThat(bge.card().maxTokens()).isEqualTo(512);
+            String question = "Where does Flink keep large keyed state?";
+            float[] query = bge.embedQueries(List.of(question)).get(0);
+            assertThat(query).hasSize(384);
+            assertThat(Vectors.dot(query, query)).isCloseTo(1f, within(1e-4f));
+            // The instruction is part of the query's input, not of a passage's.
+            assertThat(query).containsExactly(bge.embed(bge.card().queryPrefix() + question));
+            assertThat(Vectors.dot(query, bge.embed(question))).isLessThan(0.999f);
+            List<float[]> passages = bge.embed(List.of(
+                    "RocksDB holds keyed state on local disk and checkpoints it incrementally.",
+                    "The recipe needs two cups of flour."));
+            assertThat(Vectors.dot(query, passages.get(0))).isGreaterThan(Vectors.dot(query, passages.get(1)) + 0.1f);
+        }
+        // Symmetric models embed a query as they embed any text.
+        assertThat(model.embedQueries(List.of("same input")).get(0)).containsExactly(model.embed("same input"));
+    }
+
+    @Test
+    void aModelDirectoryCardMayNameAQueryPrefix(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Files.writeString(dir.resolve(ModelCard.FILE_NAME),
+                "id=acme/e5\nversion=1\ndimension=384\nmax-tokens=512\npooling=mean\nquery-prefix=query:\\u0020\n");
+        assertThat(ModelCard.read(dir).queryPrefix()).isEqualTo("query: ");
+        java.nio.file.Files.writeString(dir.resolve(ModelCard.FILE_NAME), "id=acme/m\nversion=1\ndimension=8\n");
+        assertThat(ModelCard.read(dir).queryPrefix()).isEmpty();
+    }
+
+    @Test
     void anUnknownBundledNameListsTheBundledModels() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> EmbeddingModels.open("bundled:nope", 1))
                 .hasMessageContaining("bundled:all-minilm-l6-v2");

@@ -8,7 +8,7 @@ import org.apache.flink.core.memory.DataOutputView;
 import java.io.IOException;
 
 /**
- * One chunk returned by hybrid retrieval. {@code score} is the fused (reciprocal rank) score;
+ * One chunk returned by hybrid retrieval. {@code score} is the fused score (its scale depends on the fusion, see {@code sluice.retrieval.fusion});
  * {@code bm25Rank} and {@code vectorRank} are the 1-based ranks in each list, 0 where the chunk was
  * not in that list. {@code tokens} is the chunk's token count stored at backfill (title and text as
  * a context shows them), or 0 where the snapshot does not have it.

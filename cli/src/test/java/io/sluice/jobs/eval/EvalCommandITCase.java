@@ -46,7 +46,7 @@ class EvalCommandITCase {
         StringWriter out = new StringWriter();
         CommandLine cli = SluiceCli.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(new StringWriter()));
         int code = cli.execute("eval", "--dataset", data.toString(), "--index-dir", dir.resolve("index").toString(),
-                "--run-file", run.toString(), "--parallelism", "1", "--model-threads", "1");
+                "--run-file", run.toString(), "--parallelism", "1", "--model-threads", "1", "--folds", "2");
 
         assertThat(code).isZero();
         assertThat(out.toString()).contains("(2 queries)").contains("| bm25 ").contains("| vector ").contains("| hybrid ");
@@ -55,5 +55,9 @@ class EvalCommandITCase {
         List<String> lines = Files.readAllLines(run);
         assertThat(lines).hasSize(8); // 2 queries x 4 documents
         assertThat(lines.get(0)).matches("q1 Q0 d1 1 1\\.000000 sluice-hybrid");
+        // --folds: each query is one fold; the settings chosen on the other one find it first too.
+        assertThat(out.toString()).contains("2-fold cross-validation over " + 9 * 13 + " settings (seed 13)")
+                .containsPattern("\\| 1 \\| 1 \\| (rrf|convex):[0-9.]+, bm25 k1 [0-9.]+ b [0-9.]+ \\| 1\\.0000 \\| 1\\.0000 \\| 1\\.0000 \\|")
+                .contains("Chosen on all queries: rrf:5, bm25 k1 1.2 b 0.75, nDCG@10 1.0000");
     }
 }

@@ -1,12 +1,16 @@
 package io.sluice.jobs.config;
 
+
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.audit.AuditConnection;
 import io.sluice.operators.audit.AuditWriter;
+import io.sluice.operators.retrieve.Fusion;
+import io.sluice.operators.retrieve.SearchSettings;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.ReadableConfig;
 
 import java.time.Duration;
 import java.util.List;
@@ -89,8 +93,9 @@ public final class ServingOptions {
     public static final ConfigOption<String> EMBEDDING_MODEL =
             ConfigOptions.key("sluice.embedding.model").stringType()
                     .defaultValue("")
-                    .withDescription("Embedding model of the questions: '" + EmbeddingModels.BUNDLED_MINILM + "', '"
-                            + EmbeddingModels.BUNDLED_MINILM_QUANTIZED + "' or a model directory (model.onnx, "
+                    .withDescription("Embedding model of the questions: '" + EmbeddingModels.BUNDLED_BGE_SMALL_QUANTIZED
+                            + "', '" + EmbeddingModels.BUNDLED_MINILM + "', '" + EmbeddingModels.BUNDLED_MINILM_QUANTIZED
+                            + "' or a model directory (model.onnx, "
                             + "tokenizer.json, model-card.properties); it must be the pinned snapshot's. Empty: the "
                             + "bundled model the snapshot was embedded with.");
 
@@ -139,9 +144,29 @@ public final class ServingOptions {
 
     public static final ConfigOption<Integer> RETRIEVAL_MAX_QUERY_TERMS =
             ConfigOptions.key("sluice.retrieval.max-query-terms").intType()
-                    .defaultValue(io.sluice.operators.retrieve.HybridSearcher.DEFAULT_MAX_QUERY_TERMS)
+                    .defaultValue(SearchSettings.DEFAULT_MAX_QUERY_TERMS)
                     .withDescription("Distinct terms of a question that BM25 searches for (the first ones); "
                             + "at most 1023.");
+
+    public static final ConfigOption<String> RETRIEVAL_FUSION =
+            ConfigOptions.key("sluice.retrieval.fusion").stringType()
+                    .defaultValue(SearchSettings.DEFAULT.fusion().spec())
+                    .withDescription("How BM25 and vector candidates are fused: rrf:K (reciprocal rank fusion with "
+                            + "constant K) or convex:W (min-max normalised scores, W the vector weight in [0, 1]).");
+
+    public static final ConfigOption<Float> RETRIEVAL_BM25_K1 =
+            ConfigOptions.key("sluice.retrieval.bm25-k1").floatType().defaultValue(SearchSettings.DEFAULT.bm25K1())
+                    .withDescription("BM25 term-frequency saturation; applies at search time.");
+
+    public static final ConfigOption<Float> RETRIEVAL_BM25_B =
+            ConfigOptions.key("sluice.retrieval.bm25-b").floatType().defaultValue(SearchSettings.DEFAULT.bm25B())
+                    .withDescription("BM25 length normalisation in [0, 1]; applies at search time.");
+
+    /** The retrieval settings these options give. */
+    public static SearchSettings searchSettings(ReadableConfig conf) {
+        return new SearchSettings(Fusion.parse(conf.get(RETRIEVAL_FUSION)), conf.get(RETRIEVAL_BM25_K1),
+                conf.get(RETRIEVAL_BM25_B), conf.get(RETRIEVAL_MAX_QUERY_TERMS));
+    }
 
     public static final ConfigOption<Integer> CONVERSATION_MAX_TURNS =
             ConfigOptions.key("sluice.conversation.max-turns").intType().defaultValue(8)

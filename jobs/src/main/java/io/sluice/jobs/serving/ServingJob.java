@@ -30,6 +30,7 @@ import io.sluice.operators.flink.RetrieveFunction;
 import io.sluice.operators.flink.SettleFunction;
 import io.sluice.operators.flink.ValidateFunction;
 import io.sluice.operators.retrieve.IndexStore;
+import io.sluice.operators.retrieve.SearchSettings;
 import io.sluice.operators.retrieve.SnapshotManifest;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.ChatRequest;
@@ -114,7 +115,7 @@ public final class ServingJob {
             int embeddingMaxBatch,
             Duration embeddingMaxWait,
             int candidates,
-            int maxQueryTerms,
+            SearchSettings search,
             int maxRequestBytes,
             ValidateFunction.Signing signing,
             TenantRegistry tenants,
@@ -134,7 +135,7 @@ public final class ServingJob {
                 Map<String, ResponseCache.Cached> cacheHits,
                 Map<String, io.sluice.schemas.RoutingDecision.Degradation> degradations) {
             return new Settings(indexDir, snapshotId, embeddingModel, embeddingRuntime, embeddingMaxBatch,
-                    embeddingMaxWait, candidates, maxQueryTerms, maxRequestBytes, signing, tenants, models,
+                    embeddingMaxWait, candidates, search, maxRequestBytes, signing, tenants, models,
                     conversation.forReplay(models, openBreakers, cacheHits, degradations), null);
         }
 
@@ -211,7 +212,7 @@ public final class ServingJob {
                                 conf.get(ServingOptions.CACHE_TIMEOUT)));
                 return new Settings(indexDir, snapshot, model, runtime,
                         conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
-                        conf.get(ServingOptions.RETRIEVAL_CANDIDATES), conf.get(ServingOptions.RETRIEVAL_MAX_QUERY_TERMS),
+                        conf.get(ServingOptions.RETRIEVAL_CANDIDATES), ServingOptions.searchSettings(conf),
                         conf.get(ServingOptions.REQUESTS_MAX_BYTES), ServingJob.signing(conf), tenants, answerModels,
                         conversation, new EmbeddingCache.Settings(conf.get(ServingOptions.CACHE_REDIS_URI),
                                 conf.get(ServingOptions.CACHE_EMBEDDING_TTL), conf.get(ServingOptions.CACHE_TIMEOUT)));
@@ -540,7 +541,7 @@ public final class ServingJob {
 
         SingleOutputStreamOperator<RetrievedRequest> retrieved = embedded
                 .process(new RetrieveFunction(settings.indexDir(), settings.snapshotId(), settings.candidates(),
-                        settings.maxQueryTerms()))
+                        settings.search()))
                 .returns(RetrievedRequest.TYPE)
                 .uid(UID_RETRIEVE).name("retrieve");
 

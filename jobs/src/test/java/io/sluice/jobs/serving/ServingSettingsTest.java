@@ -2,7 +2,9 @@ package io.sluice.jobs.serving;
 
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.model.EmbeddingModels;
+import io.sluice.operators.retrieve.Fusion;
 import io.sluice.operators.retrieve.IndexStore;
+import io.sluice.operators.retrieve.SearchSettings;
 import io.sluice.operators.retrieve.SnapshotManifest;
 
 import org.apache.flink.configuration.Configuration;
@@ -61,7 +63,8 @@ class ServingSettingsTest {
     @Test
     void withoutAConfiguredModelTheQuestionsAreEmbeddedByTheSnapshotsBundledModel(@TempDir Path index)
             throws Exception {
-        for (String model : new String[] {EmbeddingModels.BUNDLED_MINILM, EmbeddingModels.BUNDLED_MINILM_QUANTIZED}) {
+        for (String model : new String[] {EmbeddingModels.BUNDLED_MINILM, EmbeddingModels.BUNDLED_MINILM_QUANTIZED,
+            EmbeddingModels.BUNDLED_BGE_SMALL_QUANTIZED}) {
             snapshot(index, model.replace(':', '-'), EmbeddingModels.card(model).qualifiedId());
             Configuration c = conf(index);
             c.set(ServingOptions.SNAPSHOT, model.replace(':', '-'));
@@ -73,6 +76,24 @@ class ServingSettingsTest {
         assertThatThrownBy(() -> ServingJob.Settings.from(own))
                 .hasMessageContaining("was embedded with acme/encoder@7, which is not a bundled model")
                 .hasMessageContaining("sluice.embedding.model");
+    }
+
+    @Test
+    void retrievalRanksAsConfigured(@TempDir Path index) throws Exception {
+        snapshot(index, "s1", EmbeddingModels.card(EmbeddingModels.DEFAULT).qualifiedId());
+        assertThat(ServingJob.Settings.from(conf(index)).search()).isEqualTo(SearchSettings.DEFAULT);
+        Configuration c = conf(index);
+        c.setString("sluice.retrieval.fusion", "rrf:60");
+        c.setString("sluice.retrieval.bm25-k1", "1.2");
+        c.setString("sluice.retrieval.bm25-b", "0.5");
+        c.setString("sluice.retrieval.max-query-terms", "32");
+        assertThat(ServingJob.Settings.from(c).search()).isEqualTo(new SearchSettings(new Fusion.Rrf(60), 1.2f, 0.5f, 32));
+        c.setString("sluice.retrieval.fusion", "convex:2");
+        assertThatThrownBy(() -> ServingJob.Settings.from(c)).hasMessageContaining("Invalid fusion 'convex:2'")
+                .hasMessageContaining("in [0, 1]");
+        c.setString("sluice.retrieval.fusion", "convex:0.5");
+        c.setString("sluice.retrieval.bm25-b", "1.5");
+        assertThatThrownBy(() -> ServingJob.Settings.from(c)).hasMessageContaining("b in [0, 1]");
     }
 
     @Test
@@ -157,7 +178,7 @@ class ServingSettingsTest {
     @Test
     void theReadmeDocumentsEverySettingAndNoOther() throws Exception {
         java.util.Set<String> documented = new java.util.TreeSet<>();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^\\| `(sluice\\.[a-z.-]+)` \\|")
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^\\| `(sluice\\.[a-z0-9.-]+)` \\|")
                 .matcher(java.nio.file.Files.readString(Path.of("..", "README.md")));
         while (m.find()) {
             documented.add(m.group(1));

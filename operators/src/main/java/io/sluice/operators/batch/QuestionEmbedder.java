@@ -82,7 +82,7 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
         long start = System.nanoTime();
         String modelId = model.get().card().qualifiedId();
         List<float[]> vectors = embeddings == null
-                ? model.get().embed(batch.stream().map(ChatRequest::message).toList())
+                ? model.get().embedQueries(batch.stream().map(ChatRequest::message).toList())
                 : cachedOrEmbedded(modelId, batch);
         long micros = (System.nanoTime() - start) / 1000;
         List<EmbeddedRequest> out = new ArrayList<>(batch.size());
@@ -109,7 +109,7 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
             joined.put(request.position(), Tracing.nowMicros());
         }
         if (embeddings != null) {
-            lookups.start(request, model.get().card().qualifiedId(), entry(request));
+            lookups.start(request, model.get().card().qualifiedId(), entry(request, model.get().card()));
         }
     }
 
@@ -132,7 +132,7 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
                 java.util.stream.IntStream.range(0, batch.size()).boxed().toList(), model.get().card().dimension(),
                 vectors);
         if (!at.isEmpty()) {
-            List<EmbeddingCache.Entry> missing = at.stream().map(i -> entry(batch.get(i))).toList();
+            List<EmbeddingCache.Entry> missing = at.stream().map(i -> entry(batch.get(i), model.get().card())).toList();
             List<float[]> computed = model.get().embed(missing.stream().map(EmbeddingCache.Entry::text).toList());
             for (int j = 0; j < at.size(); j++) {
                 vectors[at.get(j)] = computed.get(j);
@@ -142,8 +142,12 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
         return java.util.Arrays.asList(vectors);
     }
 
-    private static EmbeddingCache.Entry entry(ChatRequest request) {
-        return new EmbeddingCache.Entry(request.tenantId(), request.message());
+    /**
+     * The cache entry of a question: its text as the model sees it, with the model's query prefix, so
+     * that an asymmetric model's query vector is never taken for the passage vector of the same text.
+     */
+    private static EmbeddingCache.Entry entry(ChatRequest request, io.sluice.model.ModelCard card) {
+        return new EmbeddingCache.Entry(request.tenantId(), card.queryPrefix() + request.message());
     }
 
     /** The rejection of a question the model failed on (see {@code MicroBatchOperator}). */

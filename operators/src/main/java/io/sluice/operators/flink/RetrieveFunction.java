@@ -6,6 +6,7 @@ import io.sluice.operators.trace.TracingOptions;
 import io.sluice.operators.retrieve.HybridSearcher;
 import io.sluice.operators.retrieve.IndexStore;
 import io.sluice.operators.retrieve.SearchMode;
+import io.sluice.operators.retrieve.SearchSettings;
 import io.sluice.schemas.EmbeddedRequest;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
@@ -34,22 +35,22 @@ public final class RetrieveFunction extends ProcessFunction<EmbeddedRequest, Ret
     private final String indexDir;
     private final String snapshotId;
     private final int candidateDepth;
-    private final int maxQueryTerms;
+    private final SearchSettings search;
 
     private transient HybridSearcher searcher;
     private transient StageMetrics metrics;
     private transient Tracing tracing;
 
-    public RetrieveFunction(String indexDir, String snapshotId, int candidateDepth, int maxQueryTerms) {
+    public RetrieveFunction(String indexDir, String snapshotId, int candidateDepth, SearchSettings search) {
         this.indexDir = indexDir;
         this.snapshotId = snapshotId;
         this.candidateDepth = candidateDepth;
-        this.maxQueryTerms = maxQueryTerms;
+        this.search = search;
     }
 
     @Override
     public void open(OpenContext context) throws Exception {
-        searcher = HybridSearcher.open(new IndexStore(Path.of(indexDir)), snapshotId, maxQueryTerms);
+        searcher = HybridSearcher.open(new IndexStore(Path.of(indexDir)), snapshotId, search);
         metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), STAGE);
         tracing = Tracing.open(TracingOptions.settings(getRuntimeContext().getGlobalJobParameters()));
     }

@@ -13,6 +13,7 @@ import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.similarities.BM25Similarity;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.analysis.TokenStream;
 import org.apache.lucene.analysis.tokenattributes.TermToBytesRefAttribute;
@@ -28,9 +29,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Searches one pinned index snapshot: BM25 over title and text, kNN over chunk vectors, fused by
- * {@link ReciprocalRankFusion}; every query is filtered to one tenant inside Lucene, so another
- * tenant's chunks are never candidates. Thread-safe; deterministic for a given snapshot.
+ * Searches one pinned index snapshot: BM25 over title and text, kNN over chunk vectors, fused as
+ * {@link SearchSettings#fusion()} says; every query is filtered to one tenant inside Lucene, so
+ * another tenant's chunks are never candidates. Thread-safe; deterministic for a given snapshot and
+ * settings.
  */
 public final class HybridSearcher implements AutoCloseable {
 
@@ -39,46 +41,39 @@ public final class HybridSearcher implements AutoCloseable {
     private final DirectoryReader reader;
     private final IndexSearcher searcher;
     private final Analyzer analyzer;
-    private final int fusionK;
-    private final int maxQueryTerms;
-
-    /** Distinct query terms BM25 uses by default; see {@link #HybridSearcher}. */
-    public static final int DEFAULT_MAX_QUERY_TERMS = 64;
-
-    /**
-     * @param maxQueryTerms distinct terms of a question that BM25 searches for, the first ones in
-     *     the question's order; the rest are ignored, so no message can build a query beyond
-     *     Lucene's clause limit ({@value #MAX_CLAUSES}) or make one search arbitrarily slow
-     */
-    public HybridSearcher(Path snapshotDir, String snapshotId, int fusionK, int maxQueryTerms) throws IOException {
-        if (maxQueryTerms < 1 || maxQueryTerms > MAX_CLAUSES - 1) {
-            throw new IllegalArgumentException("max query terms must be in [1, " + (MAX_CLAUSES - 1) + "], got "
-                    + maxQueryTerms);
-        }
-        this.snapshotId = snapshotId;
-        this.directory = FSDirectory.open(snapshotDir);
-        this.reader = DirectoryReader.open(directory);
-        this.searcher = new IndexSearcher(reader);
-        this.analyzer = IndexFields.analyzer();
-        this.fusionK = fusionK;
-        this.maxQueryTerms = maxQueryTerms;
-    }
+    private final SearchSettings settings;
 
     /** Lucene's limit on the clauses of one query (the tenant filter is one of them). */
     static final int MAX_CLAUSES = IndexSearcher.getMaxClauseCount();
 
-    public static HybridSearcher open(IndexStore store, String snapshotId, int maxQueryTerms) throws IOException {
-        return new HybridSearcher(store.snapshotDir(snapshotId), snapshotId, ReciprocalRankFusion.DEFAULT_K,
-                maxQueryTerms);
+    public HybridSearcher(Path snapshotDir, String snapshotId, SearchSettings settings) throws IOException {
+        this.snapshotId = snapshotId;
+        this.settings = settings;
+        this.directory = FSDirectory.open(snapshotDir);
+        this.reader = DirectoryReader.open(directory);
+        this.searcher = new IndexSearcher(reader);
+        searcher.setSimilarity(new BM25Similarity(settings.bm25K1(), settings.bm25B()));
+        this.analyzer = IndexFields.analyzer();
+    }
+
+    public static HybridSearcher open(IndexStore store, String snapshotId, SearchSettings settings) throws IOException {
+        return new HybridSearcher(store.snapshotDir(snapshotId), snapshotId, settings);
     }
 
     public static HybridSearcher open(IndexStore store, String snapshotId) throws IOException {
-        return open(store, snapshotId, DEFAULT_MAX_QUERY_TERMS);
+        return open(store, snapshotId, SearchSettings.DEFAULT);
     }
 
     public String snapshotId() {
         return snapshotId;
     }
+
+    public SearchSettings settings() {
+        return settings;
+    }
+
+    /** Each retriever's candidates (Lucene doc ids with their scores, best first) before fusion. */
+    public record Candidates(List<Fusion.Candidate<Integer>> bm25, List<Fusion.Candidate<Integer>> vector) {}
 
     /**
      * The best {@code topK} chunks of {@code tenantId} for a query.
@@ -88,17 +83,21 @@ public final class HybridSearcher implements AutoCloseable {
      */
     public List<RetrievedChunk> search(SearchMode mode, String tenantId, String query,
             float[] queryVector, int topK, int depth) {
+        Candidates candidates = candidates(mode, tenantId, query, queryVector, Math.max(topK, depth));
+        return chunks(settings.fusion().fuse(candidates.bm25(), candidates.vector(), topK));
+    }
+
+    /** The candidates {@link #search} fuses: each retriever's best {@code depth} ({@code mode} says which). */
+    public Candidates candidates(SearchMode mode, String tenantId, String query, float[] queryVector, int depth) {
         try {
-            int candidates = Math.max(topK, depth);
-            List<ScoreDoc> bm25 = mode == SearchMode.VECTOR ? List.of() : bm25(tenantId, query, candidates);
-            List<ScoreDoc> knn = mode == SearchMode.BM25 ? List.of() : knn(tenantId, queryVector, candidates);
-            return fuse(bm25, knn, topK);
+            return new Candidates(mode == SearchMode.VECTOR ? List.of() : bm25(tenantId, query, depth),
+                    mode == SearchMode.BM25 ? List.of() : knn(tenantId, queryVector, depth));
         } catch (IOException e) {
             throw new UncheckedIOException("Search failed on snapshot " + snapshotId, e);
         }
     }
 
-    private List<ScoreDoc> bm25(String tenantId, String query, int n) throws IOException {
+    private List<Fusion.Candidate<Integer>> bm25(String tenantId, String query, int n) throws IOException {
         Query text = termQuery(query);
         if (text == null) {
             return List.of();
@@ -107,15 +106,15 @@ public final class HybridSearcher implements AutoCloseable {
                 .add(text, BooleanClause.Occur.MUST)
                 .add(tenantFilter(tenantId), BooleanClause.Occur.FILTER)
                 .build();
-        return List.of(searcher.search(filtered, n).scoreDocs);
+        return candidates(searcher.search(filtered, n).scoreDocs);
     }
 
-    private List<ScoreDoc> knn(String tenantId, float[] vector, int n) throws IOException {
+    private List<Fusion.Candidate<Integer>> knn(String tenantId, float[] vector, int n) throws IOException {
         if (vector == null) {
             throw new IllegalArgumentException("vector search needs a query vector");
         }
         Query query = new KnnFloatVectorQuery(IndexFields.VECTOR, vector, n, tenantFilter(tenantId));
-        return List.of(searcher.search(query, n).scoreDocs);
+        return candidates(searcher.search(query, n).scoreDocs);
     }
 
     /**
@@ -134,7 +133,7 @@ public final class HybridSearcher implements AutoCloseable {
                 BytesRef bytes = BytesRef.deepCopyOf(term.getBytesRef());
                 if (counts.containsKey(bytes)) {
                     counts.merge(bytes, 1, Integer::sum);
-                } else if (counts.size() < maxQueryTerms) {
+                } else if (counts.size() < settings.maxQueryTerms()) {
                     counts.put(bytes, 1);
                 }
             }
@@ -156,29 +155,46 @@ public final class HybridSearcher implements AutoCloseable {
     }
 
     /**
-     * Fuses on Lucene doc ids: in a pinned, single-segment snapshot a doc id names one chunk, and it
-     * is fixed by the writer's order, so ties break the same way every time. Stored fields are read
-     * only for the results that are returned.
+     * The chunks of fused results, read from stored fields only for what is returned. Fusion works on
+     * Lucene doc ids: in a pinned, single-segment snapshot a doc id names one chunk, and it is fixed
+     * by the writer's order, so ties break the same way every time.
      */
-    private List<RetrievedChunk> fuse(List<ScoreDoc> bm25, List<ScoreDoc> knn, int topK) throws IOException {
-        StoredFields stored = searcher.storedFields();
-        List<RetrievedChunk> out = new ArrayList<>(topK);
-        for (ReciprocalRankFusion.Fused<Integer> f : ReciprocalRankFusion.fuse(docIds(bm25), docIds(knn), fusionK, topK)) {
-            var doc = stored.document(f.id());
-            var tokens = doc.getField(IndexFields.TOKENS);
-            out.add(new RetrievedChunk(doc.get(IndexFields.CHUNK_ID), doc.get(IndexFields.DOCUMENT_ID),
-                    doc.get(IndexFields.TITLE), doc.get(IndexFields.TEXT), f.score(),
-                    f.leftRank(), f.rightRank(), tokens == null ? 0 : tokens.numericValue().intValue()));
+    public List<RetrievedChunk> chunks(List<Fusion.Fused<Integer>> fused) {
+        try {
+            StoredFields stored = searcher.storedFields();
+            List<RetrievedChunk> out = new ArrayList<>(fused.size());
+            for (Fusion.Fused<Integer> f : fused) {
+                var doc = stored.document(f.id());
+                var tokens = doc.getField(IndexFields.TOKENS);
+                out.add(new RetrievedChunk(doc.get(IndexFields.CHUNK_ID), doc.get(IndexFields.DOCUMENT_ID),
+                        doc.get(IndexFields.TITLE), doc.get(IndexFields.TEXT), f.score(),
+                        f.bm25Rank(), f.vectorRank(), tokens == null ? 0 : tokens.numericValue().intValue()));
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Reading results failed on snapshot " + snapshotId, e);
         }
-        return out;
     }
 
-    private static List<Integer> docIds(List<ScoreDoc> hits) {
-        List<Integer> ids = new ArrayList<>(hits.size());
-        for (ScoreDoc hit : hits) {
-            ids.add(hit.doc);
+    /**
+     * The document id of every chunk, indexed by Lucene doc id: for evaluations that rank documents
+     * under many settings without reading stored fields for each.
+     */
+    public String[] documentIds() throws IOException {
+        StoredFields stored = searcher.storedFields();
+        String[] ids = new String[reader.maxDoc()];
+        for (int d = 0; d < ids.length; d++) {
+            ids[d] = stored.document(d, java.util.Set.of(IndexFields.DOCUMENT_ID)).get(IndexFields.DOCUMENT_ID);
         }
         return ids;
+    }
+
+    private static List<Fusion.Candidate<Integer>> candidates(ScoreDoc[] hits) {
+        List<Fusion.Candidate<Integer>> out = new ArrayList<>(hits.length);
+        for (ScoreDoc hit : hits) {
+            out.add(new Fusion.Candidate<>(hit.doc, hit.score));
+        }
+        return out;
     }
 
     @Override

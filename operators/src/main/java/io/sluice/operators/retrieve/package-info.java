@@ -1,5 +1,5 @@
 /**
  * Index snapshots and hybrid retrieval: the Lucene schema, the snapshot store and writer, BM25 and
- * HNSW search fused by reciprocal rank fusion, per-tenant filtering. Plain Java, no Flink.
+ * HNSW search and their fusion (convex or reciprocal rank), per-tenant filtering. Plain Java, no Flink.
  */
 package io.sluice.operators.retrieve;

@@ -46,7 +46,7 @@ class HybridSearcherTest {
         SnapshotWriter.write(store, new SnapshotManifest("snap-test", "1970-01-01T00:00:00Z",
                 model.card().qualifiedId(), 384, "test", 4, 4, 4, 0, List.of("acme", "globex")), embedded);
         store.promote("snap-test");
-        searcher = HybridSearcher.open(store, store.resolve(null));
+        searcher = HybridSearcher.open(store, store.resolve(null), SearchSettings.LUCENE_RRF);
     }
 
     @AfterAll
@@ -78,6 +78,25 @@ class HybridSearcherTest {
         assertThat(top.bm25Rank()).isEqualTo(1);
         assertThat(top.vectorRank()).isEqualTo(1);
         assertThat(top.score()).isEqualTo(2.0 / 61);
+    }
+
+    @Test
+    void theDefaultConvexFusionAndBm25ParametersRankFromTheSameSnapshot() throws Exception {
+        try (HybridSearcher tuned = HybridSearcher.open(store, "snap-test", SearchSettings.DEFAULT)) {
+            String q = "where is keyed state stored on disk?";
+            float[] v = model.embed(q);
+            List<RetrievedChunk> hits = tuned.search(SearchMode.HYBRID, "acme", q, v, 3, 10);
+            assertThat(hits.get(0).documentId()).isEqualTo("rocks");
+            // Convex scores lie in [0, 1]: the best of both lists scores 1.
+            assertThat(hits.get(0).bm25Rank()).isEqualTo(1);
+            assertThat(hits.get(0).vectorRank()).isEqualTo(1);
+            assertThat(hits.get(0).score()).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-9));
+            // k1 and b change BM25's scores without a new snapshot.
+            var lucene = searcher.candidates(SearchMode.BM25, "acme", "Kafka partitions consumers", null, 3).bm25();
+            var mine = tuned.candidates(SearchMode.BM25, "acme", "Kafka partitions consumers", null, 3).bm25();
+            assertThat(mine.get(0).id()).isEqualTo(lucene.get(0).id());
+            assertThat(mine.get(0).score()).isNotEqualTo(lucene.get(0).score());
+        }
     }
 
     @Test
@@ -117,7 +136,7 @@ class HybridSearcherTest {
         List<RetrievedChunk> hits = search(SearchMode.HYBRID, "acme", message.toString());
         assertThat(hits.get(0).documentId()).isEqualTo("rocks");
         var query = (org.apache.lucene.search.BooleanQuery) searcher.termQuery(message.toString());
-        assertThat(query.clauses()).hasSize(HybridSearcher.DEFAULT_MAX_QUERY_TERMS);
+        assertThat(query.clauses()).hasSize(SearchSettings.DEFAULT_MAX_QUERY_TERMS);
     }
 
     @Test
