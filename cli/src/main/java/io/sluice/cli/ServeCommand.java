@@ -28,6 +28,7 @@ final class ServeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         try (ServingRun run = ServingRun.start(conf)) {
             spec.commandLine().getErr().println("Serving snapshot " + run.settings().snapshotId()
+                    + (run.settings().followPromotions() ? " (and the ones promoted after it)" : " (pinned)")
                     + "; Ctrl-C stops the job.");
             spec.commandLine().getErr().flush();
             Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "sluice-serve-shutdown"));

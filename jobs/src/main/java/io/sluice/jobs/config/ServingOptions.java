@@ -88,7 +88,14 @@ public final class ServingOptions {
 
     public static final ConfigOption<String> SNAPSHOT =
             ConfigOptions.key("sluice.index.snapshot").stringType().defaultValue("")
-                    .withDescription("Snapshot id to pin; empty pins the promoted (LATEST) snapshot at job start.");
+                    .withDescription("Snapshot id to pin; empty serves the promoted one, following promotions "
+                            + "(see sluice.index.follow-promotions).");
+
+    public static final ConfigOption<Boolean> INDEX_FOLLOW_PROMOTIONS =
+            ConfigOptions.key("sluice.index.follow-promotions").booleanType().defaultValue(true)
+                    .withDescription("With no snapshot pinned: serve each turn from the snapshot the index's "
+                            + "promotion log names for its event time, so promotions take effect without a restart; "
+                            + "false pins the promoted snapshot at job start.");
 
     public static final ConfigOption<String> EMBEDDING_MODEL =
             ConfigOptions.key("sluice.embedding.model").stringType()

@@ -110,6 +110,7 @@ public final class ServingJob {
     public record Settings(
             String indexDir,
             String snapshotId,
+            boolean followPromotions,
             String embeddingModel,
             RuntimeOptions embeddingRuntime,
             int embeddingMaxBatch,
@@ -134,14 +135,15 @@ public final class ServingJob {
         public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers,
                 Map<String, ResponseCache.Cached> cacheHits,
                 Map<String, io.sluice.schemas.RoutingDecision.Degradation> degradations) {
-            return new Settings(indexDir, snapshotId, embeddingModel, embeddingRuntime, embeddingMaxBatch,
+            return new Settings(indexDir, snapshotId, followPromotions, embeddingModel, embeddingRuntime, embeddingMaxBatch,
                     embeddingMaxWait, candidates, search, maxRequestBytes, signing, tenants, models,
                     conversation.forReplay(models, openBreakers, cacheHits, degradations), null);
         }
 
         /**
-         * Reads the settings and pins the index snapshot: the configured id, or the promoted one at
-         * this moment. Later promotions do not affect a running job.
+         * Reads the settings and resolves the index snapshot: the configured id (pinned), or the
+         * promoted one at this moment, which the job then leaves for later promotions as the promotion
+         * log says unless {@code sluice.index.follow-promotions} is false.
          */
         public static Settings from(ReadableConfig conf) {
             String indexDir = conf.getOptional(ServingOptions.INDEX_DIR).orElseThrow(
@@ -210,7 +212,9 @@ public final class ServingJob {
                                 .orElse(List.of())).withQueueDelay(conf.get(ServingOptions.CONVERSATION_QUEUE_DELAY)))
                         .withResponseCache(new ResponseCache.Settings(conf.get(ServingOptions.CACHE_REDIS_URI),
                                 conf.get(ServingOptions.CACHE_TIMEOUT)));
-                return new Settings(indexDir, snapshot, model, runtime,
+                boolean follow = conf.get(ServingOptions.SNAPSHOT).isBlank()
+                        && conf.get(ServingOptions.INDEX_FOLLOW_PROMOTIONS);
+                return new Settings(indexDir, snapshot, follow, model, runtime,
                         conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
                         conf.get(ServingOptions.RETRIEVAL_CANDIDATES), ServingOptions.searchSettings(conf),
                         conf.get(ServingOptions.REQUESTS_MAX_BYTES), ServingJob.signing(conf), tenants, answerModels,
@@ -540,7 +544,9 @@ public final class ServingJob {
                 .uid(UID_EMBED);
 
         SingleOutputStreamOperator<RetrievedRequest> retrieved = embedded
-                .process(new RetrieveFunction(settings.indexDir(), settings.snapshotId(), settings.candidates(),
+                .process(new RetrieveFunction(settings.indexDir(),
+                        settings.followPromotions() ? null : settings.snapshotId(),
+                        EmbeddingModels.card(settings.embeddingModel()).qualifiedId(), settings.candidates(),
                         settings.search()))
                 .returns(RetrievedRequest.TYPE)
                 .uid(UID_RETRIEVE).name("retrieve");

@@ -7,6 +7,8 @@ import io.sluice.operators.retrieve.HybridSearcher;
 import io.sluice.operators.retrieve.IndexStore;
 import io.sluice.operators.retrieve.SearchMode;
 import io.sluice.operators.retrieve.SearchSettings;
+import io.sluice.operators.retrieve.SnapshotSchedule;
+import io.sluice.operators.retrieve.SnapshotSearchers;
 import io.sluice.schemas.EmbeddedRequest;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
@@ -21,9 +23,10 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The {@code retrieve} stage: hybrid search over the pinned snapshot with the question and its
- * embedding, filtered to the request's tenant. Stateless; the snapshot id is fixed when the job is
- * built. A search that fails because of the request becomes its {@code STAGE_FAILED} rejection; one
+ * The {@code retrieve} stage: hybrid search with the question and its embedding, filtered to the
+ * request's tenant, over the pinned snapshot or, for a job that follows promotions, the snapshot
+ * the promotion log names for the request's event time ({@link SnapshotSearchers}). Stateless: the
+ * choice is a function of the event time and the log, so a replay makes it again. A search that fails because of the request becomes its {@code STAGE_FAILED} rejection; one
  * that fails because the snapshot cannot be read fails the job over ({@link RecordFailures}).
  */
 public final class RetrieveFunction extends ProcessFunction<EmbeddedRequest, RetrievedRequest> {
@@ -36,12 +39,20 @@ public final class RetrieveFunction extends ProcessFunction<EmbeddedRequest, Ret
     private final String snapshotId;
     private final int candidateDepth;
     private final SearchSettings search;
+    private final String queryModel;
 
-    private transient HybridSearcher searcher;
+    private transient SnapshotSearchers searchers;
     private transient StageMetrics metrics;
     private transient Tracing tracing;
 
-    public RetrieveFunction(String indexDir, String snapshotId, int candidateDepth, SearchSettings search) {
+    /**
+     * @param snapshotId the pinned snapshot, or null to follow promotions
+     * @param queryModel the qualified id of the questions' model (promotions of snapshots embedded with
+     *     another are refused)
+     */
+    public RetrieveFunction(String indexDir, String snapshotId, String queryModel, int candidateDepth,
+            SearchSettings search) {
+        this.queryModel = queryModel;
         this.indexDir = indexDir;
         this.snapshotId = snapshotId;
         this.candidateDepth = candidateDepth;
@@ -50,8 +61,14 @@ public final class RetrieveFunction extends ProcessFunction<EmbeddedRequest, Ret
 
     @Override
     public void open(OpenContext context) throws Exception {
-        searcher = HybridSearcher.open(new IndexStore(Path.of(indexDir)), snapshotId, search);
+        IndexStore store = new IndexStore(Path.of(indexDir));
+        searchers = snapshotId != null ? SnapshotSearchers.pinned(store, snapshotId, search)
+                : SnapshotSearchers.following(store, new SnapshotSchedule(store, queryModel, System::currentTimeMillis),
+                        search);
         metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), STAGE);
+        var group = getRuntimeContext().getMetricGroup().addGroup("sluice").addGroup(STAGE);
+        group.gauge("snapshots_opened", () -> searchers.openedCount());
+        group.gauge("promotions_refused", () -> searchers.refusedPromotions());
         tracing = Tracing.open(TracingOptions.settings(getRuntimeContext().getGlobalJobParameters()));
     }
 
@@ -61,7 +78,9 @@ public final class RetrieveFunction extends ProcessFunction<EmbeddedRequest, Ret
         var request = embedded.request();
         Tracing.StageSpan span = tracing.start(STAGE, request);
         List<RetrievedChunk> chunks;
+        HybridSearcher searcher;
         try {
+            searcher = searchers.forEventTime(request.eventTime());
             chunks = searcher.search(SearchMode.HYBRID, request.tenantId(), request.message(), embedded.vector(),
                     request.topK(), candidateDepth);
         } catch (RuntimeException | StackOverflowError e) {
@@ -74,15 +93,15 @@ public final class RetrieveFunction extends ProcessFunction<EmbeddedRequest, Ret
         long micros = (System.nanoTime() - start) / 1000;
         metrics.latency(micros);
         metrics.passed();
-        out.collect(new RetrievedRequest(span.on(request), snapshotId, embedded.embeddingModel(), chunks,
+        out.collect(new RetrievedRequest(span.on(request), searcher.snapshotId(), embedded.embeddingModel(), chunks,
                 embedded.embedMicros(), micros));
         span.end();
     }
 
     @Override
     public void close() {
-        if (searcher != null) {
-            searcher.close();
+        if (searchers != null) {
+            searchers.close();
         }
         if (tracing != null) {
             tracing.close();

@@ -1,21 +1,45 @@
 package io.sluice.operators.retrieve;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * A directory of immutable index snapshots: {@code snapshots/<snapshotId>/} holds one Lucene index
- * and its manifest; {@code LATEST} names the promoted snapshot. A snapshot directory appears only
- * complete (written aside, then moved into place), so readers never see a partial one.
+ * and its manifest; {@code LATEST} names the promoted snapshot, and {@code PROMOTIONS} is the
+ * append-only log of every promotion with the event time it takes effect from. A snapshot
+ * directory appears only complete (written aside, then moved into place), so readers never see a
+ * partial one.
+ *
+ * <p>A promotion takes effect {@link #PROMOTION_LEAD} after it is logged: serving jobs that follow
+ * promotions ({@link SnapshotSchedule}) read the log again before they serve a turn whose event time
+ * could fall after a promotion they have not read yet, so every turn gets the snapshot the log names
+ * for its event time, live and in replay alike.
  */
 public final class IndexStore {
 
     private static final String LATEST = "LATEST";
+    private static final String PROMOTIONS = "PROMOTIONS";
+
+    /**
+     * How long after it is logged a promotion takes effect. Serving jobs re-read the log when a turn's
+     * event time comes within {@link #PROMOTION_LEAD} minus a second of their last read, so clocks of
+     * the promoting host and the TaskManagers may differ by up to a second.
+     */
+    public static final Duration PROMOTION_LEAD = Duration.ofSeconds(3);
+
+    /** One line of the promotion log: {@code snapshotId} serves turns from event time {@code effectiveFrom} (epoch ms). */
+    public record Promotion(String snapshotId, long effectiveFrom) {}
 
     private final Path root;
 
@@ -45,14 +69,63 @@ public final class IndexStore {
         return id.isEmpty() ? Optional.empty() : Optional.of(id);
     }
 
-    /** Makes {@code snapshotId} the one serving jobs pick when none is pinned. */
+    /**
+     * Makes {@code snapshotId} the one serving jobs pick when none is pinned: {@code LATEST} at once
+     * (for jobs that start from now on), and in the promotion log from {@link #PROMOTION_LEAD} from
+     * now (for running jobs that follow promotions).
+     */
     public void promote(String snapshotId) throws IOException {
         if (!exists(snapshotId)) {
             throw new IOException("Cannot promote unknown snapshot " + snapshotId + " in " + root);
         }
-        Path tmp = Files.createTempFile(root, LATEST, ".tmp");
-        Files.writeString(tmp, snapshotId + "\n", StandardCharsets.US_ASCII);
-        move(tmp, root.resolve(LATEST));
+        Optional<String> before = latest();
+        // One promoter at a time, so the log's lines and LATEST agree.
+        try (FileChannel lock = FileChannel.open(root.resolve(PROMOTIONS + ".lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock held = lock.lock()) {
+            Path log = root.resolve(PROMOTIONS);
+            StringBuilder lines = new StringBuilder();
+            if (!Files.exists(log) && before.isPresent()) {
+                // A store from before the log: its promoted snapshot has served since the beginning.
+                lines.append(0).append(' ').append(before.get()).append('\n');
+            }
+            long effectiveFrom = System.currentTimeMillis() + PROMOTION_LEAD.toMillis();
+            lines.append(effectiveFrom).append(' ').append(snapshotId).append('\n');
+            Files.writeString(log, lines, StandardCharsets.US_ASCII, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+            Path tmp = Files.createTempFile(root, LATEST, ".tmp");
+            Files.writeString(tmp, snapshotId + "\n", StandardCharsets.US_ASCII);
+            move(tmp, root.resolve(LATEST));
+        }
+    }
+
+    /**
+     * Every promotion, in log order. A store without a log (written before it existed) has one: its
+     * {@code LATEST}, in effect from the beginning of time.
+     */
+    public List<Promotion> promotions() throws IOException {
+        Path log = root.resolve(PROMOTIONS);
+        if (!Files.isRegularFile(log)) {
+            return latest().map(id -> List.of(new Promotion(id, 0))).orElse(List.of());
+        }
+        List<Promotion> out = new ArrayList<>();
+        for (String line : Files.readAllLines(log, StandardCharsets.US_ASCII)) {
+            String[] parts = line.strip().split(" ");
+            if (parts.length != 2) {
+                continue; // a line cut short by a crash mid-append: that promotion never completed
+            }
+            try {
+                out.add(new Promotion(parts[1], Long.parseLong(parts[0])));
+            } catch (NumberFormatException e) {
+                // as above
+            }
+        }
+        return out;
+    }
+
+    /** The size of the promotion log in bytes (0 without one): followers re-read it only when it grew. */
+    long promotionLogSize() throws IOException {
+        Path log = root.resolve(PROMOTIONS);
+        return Files.isRegularFile(log) ? Files.size(log) : 0;
     }
 
     /**
