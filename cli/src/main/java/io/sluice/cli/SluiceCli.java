@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             KeysCommand.class,
             UsageCommand.class,
             LimitsCommand.class,
+            SnapshotsCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class SluiceCli implements Runnable {

@@ -144,6 +144,69 @@ public final class IndexStore {
         return id;
     }
 
+    /** Every snapshot in the store, by id (complete ones only; staging directories are not listed). */
+    public List<String> snapshotIds() throws IOException {
+        Path dir = root.resolve("snapshots");
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (var entries = Files.list(dir)) {
+            return entries.map(p -> p.getFileName().toString()).filter(id -> !id.startsWith(".") && exists(id))
+                    .sorted().toList();
+        }
+    }
+
+    /** What {@link #collectGarbage} kept and deleted. */
+    public record Collected(List<String> kept, List<String> deleted) {}
+
+    /**
+     * Deletes the snapshots serving no longer needs: all but the {@code keep} most recently promoted
+     * (by the time their last promotion took effect; never-promoted ones count as older than all).
+     * Never deleted: LATEST, a snapshot whose promotion has not taken effect yet, and the ones in
+     * {@code protect} (snapshots jobs pinned by id). A snapshot is first renamed out of sight, so
+     * no new reader finds it half-deleted; readers that have it open keep their open files.
+     *
+     * @param dryRun only report what would be deleted
+     */
+    public Collected collectGarbage(int keep, java.util.Collection<String> protect, boolean dryRun) throws IOException {
+        if (keep < 1) {
+            throw new IllegalArgumentException("keep must be at least 1 (the promoted snapshot), got " + keep);
+        }
+        java.util.Map<String, Long> lastPromoted = new java.util.HashMap<>();
+        for (Promotion p : promotions()) {
+            lastPromoted.merge(p.snapshotId(), p.effectiveFrom(), Math::max);
+        }
+        long now = System.currentTimeMillis();
+        java.util.Set<String> kept = new java.util.TreeSet<>(protect);
+        latest().ifPresent(kept::add);
+        lastPromoted.forEach((id, from) -> {
+            if (from > now) {
+                kept.add(id);
+            }
+        });
+        List<String> byRecency = new ArrayList<>(snapshotIds());
+        byRecency.sort(java.util.Comparator.comparingLong((String id) -> lastPromoted.getOrDefault(id, Long.MIN_VALUE))
+                .reversed().thenComparing(java.util.Comparator.naturalOrder()));
+        kept.addAll(byRecency.subList(0, Math.min(keep, byRecency.size())));
+        List<String> deleted = byRecency.stream().filter(id -> !kept.contains(id)).toList();
+        if (!dryRun) {
+            for (String id : deleted) {
+                Path gone = root.resolve("snapshots").resolve(".deleting-" + id);
+                move(snapshotDir(id), gone);
+                deleteTree(gone);
+            }
+        }
+        return new Collected(byRecency.stream().filter(kept::contains).toList(), deleted);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     /** A fresh directory beside the snapshots, to be {@link #publish}ed when complete. */
     Path newStagingDir(String snapshotId) throws IOException {
         Files.createDirectories(root.resolve("snapshots"));

@@ -46,6 +46,12 @@ public final class SnapshotSearchers implements AutoCloseable {
         String id = pinned != null ? pinned : schedule.snapshotFor(eventTime);
         HybridSearcher searcher = open.get(id);
         if (searcher == null) {
+            if (!store.exists(id)) {
+                // The turn's, not the environment's: a late turn whose snapshot was collected since is
+                // rejected (STAGE_FAILED) rather than failing the job over and over on the same record.
+                throw new IllegalStateException("Index snapshot " + id + ", in force at this turn's event time, is "
+                        + "no longer in " + store.root() + " (deleted by 'sluice snapshots gc'?)");
+            }
             try {
                 searcher = HybridSearcher.open(store, id, settings);
             } catch (IOException e) {

@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** The promotion log and the per-turn choice of snapshot made from it, live and in replay. */
 class SnapshotScheduleTest {
@@ -128,9 +129,19 @@ class SnapshotScheduleTest {
             // A late turn reopens what was closed.
             assertThat(text(searchers.forEventTime(first))).isEqualTo("blue");
             assertThat(searchers.openedCount()).isEqualTo(4);
+            // A late turn whose snapshot was collected since: the turn's failure, said plainly.
+            try (var files = Files.walk(store.snapshotDir("s2"))) {
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(f);
+                }
+            }
+            assertThatThrownBy(() -> searchers.forEventTime(second)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("Index snapshot s2, in force at this turn's event time, is no longer in");
+            assertThat(io.sluice.operators.failure.RecordFailures.isEnvironmental(
+                    catchThrowable(() -> searchers.forEventTime(second)))).isFalse();
         }
-        try (SnapshotSearchers pinned = SnapshotSearchers.pinned(store, "s1", SearchSettings.DEFAULT)) {
-            assertThat(text(pinned.forEventTime(third))).isEqualTo("blue");
+        try (SnapshotSearchers pinned = SnapshotSearchers.pinned(store, "s3", SearchSettings.DEFAULT)) {
+            assertThat(text(pinned.forEventTime(first))).isEqualTo("red");
         }
     }
 

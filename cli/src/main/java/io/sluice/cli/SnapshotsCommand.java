@@ -1,0 +1,121 @@
+package io.sluice.cli;
+
+import io.sluice.operators.retrieve.IndexStore;
+import io.sluice.operators.retrieve.SnapshotManifest;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code sluice snapshots list|promote|gc}: the index snapshots of a store. */
+@Command(name = "snapshots", mixinStandardHelpOptions = true,
+        description = "List, promote and garbage-collect the index snapshots of a store.",
+        subcommands = {SnapshotsCommand.ListSnapshots.class, SnapshotsCommand.Promote.class, SnapshotsCommand.Gc.class})
+final class SnapshotsCommand implements Runnable {
+
+    @Option(names = "--index-dir", required = true, scope = picocli.CommandLine.ScopeType.INHERIT,
+            description = "Directory of index snapshots.")
+    Path indexDir;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    IndexStore store() {
+        return new IndexStore(indexDir);
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "Every snapshot: id, when it was last promoted to take effect, model, documents and chunks.")
+    static final class ListSnapshots implements Callable<Integer> {
+        @ParentCommand
+        SnapshotsCommand parent;
+
+        @Override
+        public Integer call() throws Exception {
+            IndexStore store = parent.store();
+            Map<String, Long> promoted = new HashMap<>();
+            for (IndexStore.Promotion p : store.promotions()) {
+                promoted.merge(p.snapshotId(), p.effectiveFrom(), Math::max);
+            }
+            String latest = store.latest().orElse(null);
+            PrintWriter out = parent.spec.commandLine().getOut();
+            out.println("snapshot                          promoted (in effect from)  model                                documents  chunks");
+            for (String id : store.snapshotIds()) {
+                SnapshotManifest m = SnapshotManifest.read(store.snapshotDir(id));
+                Long from = promoted.get(id);
+                out.printf("%-32s  %-25s  %-35s  %9d  %6d%s%n", id, from == null ? "never" : Instant.ofEpochMilli(from),
+                        m.embeddingModel(), m.documents(), m.chunks(), id.equals(latest) ? "  LATEST" : "");
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "promote", mixinStandardHelpOptions = true,
+            description = "Promote an existing snapshot (a rollback, say): new jobs pin it, running jobs that follow "
+                    + "promotions switch to it for turns from a few seconds from now.")
+    static final class Promote implements Callable<Integer> {
+        @ParentCommand
+        SnapshotsCommand parent;
+
+        @Parameters(index = "0", description = "Snapshot id.")
+        String snapshotId;
+
+        @Override
+        public Integer call() throws Exception {
+            IndexStore store = parent.store();
+            store.promote(snapshotId);
+            List<IndexStore.Promotion> log = store.promotions();
+            parent.spec.commandLine().getOut().printf("promoted %s, in effect from %s%n", snapshotId,
+                    Instant.ofEpochMilli(log.get(log.size() - 1).effectiveFrom()));
+            parent.spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "gc", mixinStandardHelpOptions = true,
+            description = "Delete all but the --keep most recently promoted snapshots. Never deleted: LATEST, a "
+                    + "promotion not in effect yet, and each --keep-snapshot (name the snapshots jobs pinned by id). "
+                    + "A replay of turns served from a deleted snapshot reports them as divergent.")
+    static final class Gc implements Callable<Integer> {
+        @ParentCommand
+        SnapshotsCommand parent;
+
+        @Option(names = "--keep", description = "Most recently promoted snapshots to keep (default: ${DEFAULT-VALUE}).")
+        int keep = 3;
+
+        @Option(names = "--keep-snapshot", description = "A snapshot to keep whatever its age (repeatable).")
+        List<String> protect = List.of();
+
+        @Option(names = "--dry-run", description = "Only print what would be deleted.")
+        boolean dryRun;
+
+        @Override
+        public Integer call() throws Exception {
+            IndexStore.Collected c = parent.store().collectGarbage(keep, protect, dryRun);
+            PrintWriter out = parent.spec.commandLine().getOut();
+            for (String id : c.deleted()) {
+                out.println((dryRun ? "would delete " : "deleted ") + id);
+            }
+            out.printf("%s %d snapshot(s), kept %d: %s%n", dryRun ? "would delete" : "deleted", c.deleted().size(),
+                    c.kept().size(), String.join(", ", c.kept()));
+            out.flush();
+            return 0;
+        }
+    }
+}
