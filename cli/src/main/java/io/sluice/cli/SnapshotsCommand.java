@@ -20,7 +20,8 @@ import java.util.concurrent.Callable;
 /** {@code sluice snapshots list|promote|gc}: the index snapshots of a store. */
 @Command(name = "snapshots", mixinStandardHelpOptions = true,
         description = "List, promote and garbage-collect the index snapshots of a store.",
-        subcommands = {SnapshotsCommand.ListSnapshots.class, SnapshotsCommand.Promote.class, SnapshotsCommand.Gc.class})
+        subcommands = {SnapshotsCommand.ListSnapshots.class, SnapshotsCommand.Promote.class, SnapshotsCommand.Verify.class,
+            SnapshotsCommand.Gc.class})
 final class SnapshotsCommand implements Runnable {
 
     @Option(names = "--index-dir", required = true, scope = picocli.CommandLine.ScopeType.INHERIT,
@@ -85,6 +86,39 @@ final class SnapshotsCommand implements Runnable {
                     Instant.ofEpochMilli(log.get(log.size() - 1).effectiveFrom()));
             parent.spec.commandLine().getOut().flush();
             return 0;
+        }
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = "Check a snapshot's files against its manifest: names, lengths and checksums. Exit code 1 "
+                    + "when they differ.")
+    static final class Verify implements Callable<Integer> {
+        @ParentCommand
+        SnapshotsCommand parent;
+
+        @Parameters(index = "0", description = "Snapshot id.")
+        String snapshotId;
+
+        @Option(names = "--footers-only", description = "Read only lengths and the checksums in the files' footers "
+                + "(what serving checks at open) instead of every byte.")
+        boolean footersOnly;
+
+        @Override
+        public Integer call() throws Exception {
+            Path snapshot = parent.store().snapshotDir(snapshotId);
+            SnapshotManifest manifest = SnapshotManifest.read(snapshot);
+            List<String> problems = manifest.verify(snapshot, !footersOnly);
+            PrintWriter out = parent.spec.commandLine().getOut();
+            if (manifest.files().isEmpty()) {
+                out.println(snapshotId + ": its manifest lists no files (written before they were listed); nothing to check");
+            } else if (problems.isEmpty()) {
+                out.printf("%s: %d files match the manifest (%s)%n", snapshotId, manifest.files().size(),
+                        footersOnly ? "lengths and footers" : "every byte");
+            } else {
+                problems.forEach(p -> out.println(snapshotId + ": " + p));
+            }
+            out.flush();
+            return problems.isEmpty() ? 0 : 1;
         }
     }
 

@@ -46,6 +46,8 @@ class SnapshotsCommandTest {
         assertThat(list).containsPattern("s2 +\\d{4}-.* +2 +5  LATEST\\n");
         assertThat(list).containsPattern("s3 +never ");
 
+        assertThat(run("snapshots", "verify", "s1", "--index-dir", index)).contains("lists no files");
+
         assertThat(run("snapshots", "gc", "--index-dir", index, "--keep", "1", "--dry-run"))
                 .contains("would delete s3").contains("would delete 1 snapshot(s)");
         assertThat(store.snapshotIds()).containsExactly("s1", "s2", "s3");

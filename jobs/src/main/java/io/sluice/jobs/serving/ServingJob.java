@@ -151,7 +151,7 @@ public final class ServingJob {
             try {
                 IndexStore store = new IndexStore(Path.of(indexDir));
                 String snapshot = store.resolve(conf.get(ServingOptions.SNAPSHOT));
-                String snapshotModel = SnapshotManifest.read(store.snapshotDir(snapshot)).embeddingModel();
+                String snapshotModel = SnapshotManifest.readVerified(store.snapshotDir(snapshot)).embeddingModel();
                 String model = conf.get(ServingOptions.EMBEDDING_MODEL);
                 if (model.isBlank()) {
                     model = EmbeddingModels.bundledWithId(snapshotModel).orElseThrow(() -> new IllegalArgumentException(

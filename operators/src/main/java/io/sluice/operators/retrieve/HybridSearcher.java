@@ -56,7 +56,9 @@ public final class HybridSearcher implements AutoCloseable {
         this.analyzer = IndexFields.analyzer();
     }
 
+    /** Opens a snapshot of {@code store} after checking its files against its manifest (lengths and footers). */
     public static HybridSearcher open(IndexStore store, String snapshotId, SearchSettings settings) throws IOException {
+        SnapshotManifest.readVerified(store.snapshotDir(snapshotId));
         return new HybridSearcher(store.snapshotDir(snapshotId), snapshotId, settings);
     }
 

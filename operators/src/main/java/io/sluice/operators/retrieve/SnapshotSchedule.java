@@ -23,7 +23,7 @@ import java.util.function.LongSupplier;
  *
  * <p>Promotions of a snapshot embedded with another model than the questions are refused (logged
  * once and counted): its vectors live in another space, and the question encoder does not switch
- * with it. A turn older than every accepted promotion gets the earliest one.
+ * with it. So are promotions of a snapshot whose files do not match its manifest. A turn older than every accepted promotion gets the earliest one.
  */
 public final class SnapshotSchedule {
 
@@ -105,7 +105,13 @@ public final class SnapshotSchedule {
             refuse(p, "its directory is not in the store");
             return false;
         }
-        String model = SnapshotManifest.read(store.snapshotDir(p.snapshotId())).embeddingModel();
+        String model;
+        try {
+            model = SnapshotManifest.readVerified(store.snapshotDir(p.snapshotId())).embeddingModel();
+        } catch (IOException e) {
+            refuse(p, e.getMessage());
+            return false;
+        }
         if (!model.equals(queryModel)) {
             refuse(p, "it was embedded with " + model + " and questions are embedded with " + queryModel
                     + " (restart the job with that model to serve it)");

@@ -49,8 +49,12 @@ public final class SnapshotWriter {
             writer.forceMerge(1);
             writer.commit();
         }
-        manifest.write(staging);
-        store.publish(staging, manifest.snapshotId());
+        SnapshotManifest complete;
+        try (FSDirectory dir = FSDirectory.open(staging)) {
+            complete = manifest.withFiles(SnapshotManifest.indexFiles(dir));
+        }
+        complete.write(staging);
+        store.publish(staging, complete.snapshotId());
     }
 
     private static Document toLucene(EmbeddedChunk embedded) {
