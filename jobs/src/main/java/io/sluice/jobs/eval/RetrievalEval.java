@@ -152,14 +152,7 @@ public final class RetrievalEval {
 
     /** Document ids in order of their best fused chunk, at most 100. */
     static List<String> documents(List<Fusion.Fused<Integer>> fused, String[] documentIds) {
-        LinkedHashSet<String> docs = new LinkedHashSet<>();
-        for (Fusion.Fused<Integer> f : fused) {
-            docs.add(documentIds[f.id()]);
-            if (docs.size() == 100) {
-                break;
-            }
-        }
-        return List.copyOf(docs);
+        return firstDocuments(fused.stream().map(f -> documentIds[f.id()]).toList());
     }
 
     /** The table {@code sluice eval --folds} prints. */
@@ -268,9 +261,14 @@ public final class RetrievalEval {
 
     /** Document ids in order of their best chunk, at most 100. */
     static List<String> documents(List<RetrievedChunk> chunks) {
+        return firstDocuments(chunks.stream().map(RetrievedChunk::documentId).toList());
+    }
+
+    /** The distinct ids of a ranking of chunks' documents, in order of first occurrence, at most 100. */
+    private static List<String> firstDocuments(List<String> chunkDocuments) {
         LinkedHashSet<String> docs = new LinkedHashSet<>();
-        for (RetrievedChunk c : chunks) {
-            docs.add(c.documentId());
+        for (String d : chunkDocuments) {
+            docs.add(d);
             if (docs.size() == 100) {
                 break;
             }
