@@ -76,9 +76,36 @@ public final class RetrievalEval {
         this.log = log;
     }
 
-    /** The corpus's snapshot: backfilled now, or found up to date. */
+    /** Set by {@link #snapshot} and {@link #queryVectors}: {@link #run} and {@link #tune} share them. */
+    private String snapshotId;
+    private List<float[]> queryVectors;
+
+    /** The corpus's snapshot: backfilled, or found up to date, once per evaluation. */
     private String snapshot() throws Exception {
-        return new Backfill(backfill, log).run().snapshotId();
+        if (snapshotId == null) {
+            snapshotId = new Backfill(backfill, log).run().snapshotId();
+        }
+        return snapshotId;
+    }
+
+    /** The judged queries' ids, in the data set's order. */
+    private List<String> queryIds() {
+        return new ArrayList<>(dataset.queries().keySet());
+    }
+
+    /** The judged queries' vectors, in {@link #queryIds} order: embedded once, in batches of 32. */
+    private List<float[]> queryVectors() {
+        if (queryVectors == null) {
+            List<String> texts = queryIds().stream().map(dataset.queries()::get).toList();
+            List<float[]> vectors = new ArrayList<>(texts.size());
+            try (EmbeddingModel model = EmbeddingModels.open(backfill.embeddingModel(), backfill.runtime())) {
+                for (int start = 0; start < texts.size(); start += 32) {
+                    vectors.addAll(model.embedQueries(texts.subList(start, Math.min(texts.size(), start + 32))));
+                }
+            }
+            queryVectors = List.copyOf(vectors);
+        }
+        return queryVectors;
     }
 
     /** BM25 parameters the tuning tries: Lucene's defaults, Anserini's BEIR setting, and around them. */
@@ -102,14 +129,9 @@ public final class RetrievalEval {
     public Tuning tune(int folds, long seed) throws Exception {
         String snapshot = snapshot();
         IndexStore store = new IndexStore(backfill.indexDir());
-        List<String> ids = new ArrayList<>(dataset.queries().keySet());
+        List<String> ids = queryIds();
         List<String> texts = ids.stream().map(dataset.queries()::get).toList();
-        List<float[]> vectors = new ArrayList<>(ids.size());
-        try (EmbeddingModel model = EmbeddingModels.open(backfill.embeddingModel(), backfill.runtime())) {
-            for (int start = 0; start < ids.size(); start += 32) {
-                vectors.addAll(model.embedQueries(texts.subList(start, Math.min(ids.size(), start + 32))));
-            }
-        }
+        List<float[]> vectors = queryVectors();
         List<List<Fusion.Candidate<Integer>>> knn = new ArrayList<>(ids.size());
         String[] documentIds;
         try (HybridSearcher searcher = HybridSearcher.open(store, snapshot, search)) {
@@ -191,30 +213,26 @@ public final class RetrievalEval {
         for (SearchMode m : SearchMode.values()) {
             sums.put(m, new double[3]);
         }
-        List<String> ids = new ArrayList<>(dataset.queries().keySet());
-        try (EmbeddingModel model = EmbeddingModels.open(backfill.embeddingModel(), backfill.runtime());
-                HybridSearcher searcher = HybridSearcher.open(store, snapshot, search);
+        List<String> ids = queryIds();
+        List<float[]> vectors = queryVectors();
+        try (HybridSearcher searcher = HybridSearcher.open(store, snapshot, search);
                 BufferedWriter run = runFile == null ? null : Files.newBufferedWriter(runFile, StandardCharsets.UTF_8)) {
             Progress progress = new Progress(log, "eval", "queries", ids.size());
-            for (int start = 0; start < ids.size(); start += 32) {
-                List<String> batch = ids.subList(start, Math.min(ids.size(), start + 32));
-                List<float[]> vectors = model.embedQueries(batch.stream().map(dataset.queries()::get).toList());
-                for (int i = 0; i < batch.size(); i++) {
-                    String qid = batch.get(i);
-                    var relevant = dataset.qrels().get(qid);
-                    for (SearchMode mode : SearchMode.values()) {
-                        List<String> ranking = documents(searcher.search(mode, TENANT,
-                                dataset.queries().get(qid), vectors.get(i), depth, depth));
-                        double[] s = sums.get(mode);
-                        s[0] += RetrievalMetrics.ndcg(ranking, relevant, 10);
-                        s[1] += RetrievalMetrics.recall(ranking, relevant, 10);
-                        s[2] += RetrievalMetrics.recall(ranking, relevant, 100);
-                        if (run != null && mode == runMode) {
-                            writeRun(run, qid, ranking, mode);
-                        }
+            for (int q = 0; q < ids.size(); q++) {
+                String qid = ids.get(q);
+                var relevant = dataset.qrels().get(qid);
+                for (SearchMode mode : SearchMode.values()) {
+                    List<String> ranking = documents(searcher.search(mode, TENANT,
+                            dataset.queries().get(qid), vectors.get(q), depth, depth));
+                    double[] s = sums.get(mode);
+                    s[0] += RetrievalMetrics.ndcg(ranking, relevant, 10);
+                    s[1] += RetrievalMetrics.recall(ranking, relevant, 10);
+                    s[2] += RetrievalMetrics.recall(ranking, relevant, 100);
+                    if (run != null && mode == runMode) {
+                        writeRun(run, qid, ranking, mode);
                     }
                 }
-                progress.update(start + batch.size(), "3 modes");
+                progress.update(q + 1, "3 modes");
             }
             progress.finish(ids.size(), "3 modes");
         }
