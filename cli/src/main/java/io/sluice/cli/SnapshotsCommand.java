@@ -12,7 +12,6 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -49,10 +48,7 @@ final class SnapshotsCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             IndexStore store = parent.store();
-            Map<String, Long> promoted = new HashMap<>();
-            for (IndexStore.Promotion p : store.promotions()) {
-                promoted.merge(p.snapshotId(), p.effectiveFrom(), Math::max);
-            }
+            Map<String, Long> promoted = store.lastPromoted();
             String latest = store.latest().orElse(null);
             PrintWriter out = parent.spec.commandLine().getOut();
             out.println("snapshot                          promoted (in effect from)  model                                documents  chunks");
@@ -79,11 +75,9 @@ final class SnapshotsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            IndexStore store = parent.store();
-            store.promote(snapshotId);
-            List<IndexStore.Promotion> log = store.promotions();
+            IndexStore.Promotion promotion = parent.store().promote(snapshotId);
             parent.spec.commandLine().getOut().printf("promoted %s, in effect from %s%n", snapshotId,
-                    Instant.ofEpochMilli(log.get(log.size() - 1).effectiveFrom()));
+                    Instant.ofEpochMilli(promotion.effectiveFrom()));
             parent.spec.commandLine().getOut().flush();
             return 0;
         }

@@ -21,8 +21,8 @@ public interface EmbeddingModel extends AutoCloseable {
      * which asymmetric models (bge) need before a query and not before an indexed passage.
      */
     default List<float[]> embedQueries(List<String> queries) {
-        String prefix = card().queryPrefix();
-        return embed(prefix.isEmpty() ? queries : queries.stream().map(q -> prefix + q).toList());
+        ModelCard card = card();
+        return embed(card.queryPrefix().isEmpty() ? queries : queries.stream().map(card::asQuery).toList());
     }
 
     default float[] embed(String text) {

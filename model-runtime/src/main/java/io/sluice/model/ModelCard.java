@@ -47,6 +47,11 @@ public record ModelCard(String id, String version, int dimension, int maxTokens,
         }
     }
 
+    /** A search query as this model is given it: behind its {@link #queryPrefix()}. */
+    public String asQuery(String text) {
+        return queryPrefix + text;
+    }
+
     /** The key under which index snapshots and audit rows name this model. */
     public String qualifiedId() {
         return id + "@" + version;

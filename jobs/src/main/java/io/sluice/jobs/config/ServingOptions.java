@@ -169,6 +169,11 @@ public final class ServingOptions {
             ConfigOptions.key("sluice.retrieval.bm25-b").floatType().defaultValue(SearchSettings.DEFAULT.bm25B())
                     .withDescription("BM25 length normalisation in [0, 1]; applies at search time.");
 
+    /** Whether a job with this configuration follows promotions: no snapshot pinned, and following not turned off. */
+    public static boolean followsPromotions(ReadableConfig conf) {
+        return conf.get(SNAPSHOT).isBlank() && conf.get(INDEX_FOLLOW_PROMOTIONS);
+    }
+
     /** The retrieval settings these options give. */
     public static SearchSettings searchSettings(ReadableConfig conf) {
         return new SearchSettings(Fusion.parse(conf.get(RETRIEVAL_FUSION)), conf.get(RETRIEVAL_BM25_K1),

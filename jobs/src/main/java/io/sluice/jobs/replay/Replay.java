@@ -139,7 +139,7 @@ public final class Replay {
         Configuration conf = new Configuration(serving);
         if (options.snapshot() != null) {
             conf.set(ServingOptions.SNAPSHOT, options.snapshot());
-        } else if (!conf.get(ServingOptions.SNAPSHOT).isBlank() || !conf.get(ServingOptions.INDEX_FOLLOW_PROMOTIONS)) {
+        } else if (!ServingOptions.followsPromotions(conf)) {
             // A job that pinned its snapshot served every turn from it; one that follows promotions
             // chose per turn from the promotion log, and so does its replay.
             journal.values().stream().filter(t -> inRange.contains(t.position())).findFirst()

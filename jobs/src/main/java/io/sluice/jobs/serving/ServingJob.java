@@ -212,9 +212,7 @@ public final class ServingJob {
                                 .orElse(List.of())).withQueueDelay(conf.get(ServingOptions.CONVERSATION_QUEUE_DELAY)))
                         .withResponseCache(new ResponseCache.Settings(conf.get(ServingOptions.CACHE_REDIS_URI),
                                 conf.get(ServingOptions.CACHE_TIMEOUT)));
-                boolean follow = conf.get(ServingOptions.SNAPSHOT).isBlank()
-                        && conf.get(ServingOptions.INDEX_FOLLOW_PROMOTIONS);
-                return new Settings(indexDir, snapshot, follow, model, runtime,
+                return new Settings(indexDir, snapshot, ServingOptions.followsPromotions(conf), model, runtime,
                         conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
                         conf.get(ServingOptions.RETRIEVAL_CANDIDATES), ServingOptions.searchSettings(conf),
                         conf.get(ServingOptions.REQUESTS_MAX_BYTES), ServingJob.signing(conf), tenants, answerModels,

@@ -147,7 +147,7 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
      * that an asymmetric model's query vector is never taken for the passage vector of the same text.
      */
     private static EmbeddingCache.Entry entry(ChatRequest request, io.sluice.model.ModelCard card) {
-        return new EmbeddingCache.Entry(request.tenantId(), card.queryPrefix() + request.message());
+        return new EmbeddingCache.Entry(request.tenantId(), card.asQuery(request.message()));
     }
 
     /** The rejection of a question the model failed on (see {@code MicroBatchOperator}). */

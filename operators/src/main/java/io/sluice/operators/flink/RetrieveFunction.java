@@ -26,8 +26,9 @@ import java.util.List;
  * The {@code retrieve} stage: hybrid search with the question and its embedding, filtered to the
  * request's tenant, over the pinned snapshot or, for a job that follows promotions, the snapshot
  * the promotion log names for the request's event time ({@link SnapshotSearchers}). Stateless: the
- * choice is a function of the event time and the log, so a replay makes it again. A search that fails because of the request becomes its {@code STAGE_FAILED} rejection; one
- * that fails because the snapshot cannot be read fails the job over ({@link RecordFailures}).
+ * choice is a function of the event time and the log, so a replay makes it again. A search that
+ * fails because of the request becomes its {@code STAGE_FAILED} rejection; one that fails because the
+ * snapshot cannot be read fails the job over ({@link RecordFailures}).
  */
 public final class RetrieveFunction extends ProcessFunction<EmbeddedRequest, RetrievedRequest> {
 

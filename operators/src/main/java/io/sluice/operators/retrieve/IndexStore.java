@@ -73,8 +73,10 @@ public final class IndexStore {
      * Makes {@code snapshotId} the one serving jobs pick when none is pinned: {@code LATEST} at once
      * (for jobs that start from now on), and in the promotion log from {@link #PROMOTION_LEAD} from
      * now (for running jobs that follow promotions).
+     *
+     * @return the promotion as logged
      */
-    public void promote(String snapshotId) throws IOException {
+    public Promotion promote(String snapshotId) throws IOException {
         if (!exists(snapshotId)) {
             throw new IOException("Cannot promote unknown snapshot " + snapshotId + " in " + root);
         }
@@ -88,14 +90,24 @@ public final class IndexStore {
                 // A store from before the log: its promoted snapshot has served since the beginning.
                 lines.append(0).append(' ').append(before.get()).append('\n');
             }
-            long effectiveFrom = System.currentTimeMillis() + PROMOTION_LEAD.toMillis();
-            lines.append(effectiveFrom).append(' ').append(snapshotId).append('\n');
+            Promotion promotion = new Promotion(snapshotId, System.currentTimeMillis() + PROMOTION_LEAD.toMillis());
+            lines.append(promotion.effectiveFrom()).append(' ').append(snapshotId).append('\n');
             Files.writeString(log, lines, StandardCharsets.US_ASCII, StandardOpenOption.CREATE,
                     StandardOpenOption.APPEND);
             Path tmp = Files.createTempFile(root, LATEST, ".tmp");
             Files.writeString(tmp, snapshotId + "\n", StandardCharsets.US_ASCII);
             move(tmp, root.resolve(LATEST));
+            return promotion;
         }
+    }
+
+    /** When each snapshot that was ever promoted last took effect (epoch ms), by id. */
+    public java.util.Map<String, Long> lastPromoted() throws IOException {
+        java.util.Map<String, Long> last = new java.util.HashMap<>();
+        for (Promotion p : promotions()) {
+            last.merge(p.snapshotId(), p.effectiveFrom(), Math::max);
+        }
+        return last;
     }
 
     /**
@@ -172,10 +184,7 @@ public final class IndexStore {
         if (keep < 1) {
             throw new IllegalArgumentException("keep must be at least 1 (the promoted snapshot), got " + keep);
         }
-        java.util.Map<String, Long> lastPromoted = new java.util.HashMap<>();
-        for (Promotion p : promotions()) {
-            lastPromoted.merge(p.snapshotId(), p.effectiveFrom(), Math::max);
-        }
+        java.util.Map<String, Long> lastPromoted = lastPromoted();
         long now = System.currentTimeMillis();
         java.util.Set<String> kept = new java.util.TreeSet<>(protect);
         latest().ifPresent(kept::add);
