@@ -28,7 +28,11 @@ final class BackfillMixin {
     @Option(names = "--model", description = "Embedding model (default: ${DEFAULT-VALUE}).")
     String model = EmbeddingModels.DEFAULT;
 
-    @Option(names = "--parallelism", description = "Parallel embedding tasks (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--shards", description = "Shards per snapshot (as sluice.backfill.shards; default: "
+            + "${DEFAULT-VALUE}): at most this many tasks embed and index at once, and a change rebuilds only its shards.")
+    int shards = BackfillOptions.SHARDS.defaultValue();
+
+    @Option(names = "--parallelism", description = "Parallel tasks that read, embed and index (default: ${DEFAULT-VALUE}).")
     int parallelism = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
 
     @Option(names = "--model-threads", description = "ONNX Runtime intra-op threads per model (default: ${DEFAULT-VALUE}).")
@@ -52,7 +56,7 @@ final class BackfillMixin {
 
     Backfill.Settings settings(Path docs, Path indexDir, String tenant) {
         return new Backfill.Settings(docs, indexDir, tenant, new ChunkerSettings(chunkTokens, chunkOverlap),
-                model, batchSize, new RuntimeOptions(modelThreads, 1, provider), parallelism, redact)
+                model, batchSize, new RuntimeOptions(modelThreads, 1, provider), parallelism, redact).withShards(shards)
                 .withEmbeddingCache(redisUri == null ? null : new EmbeddingCache.Settings(redisUri, embeddingCacheTtl,
                         // Backfill waits this long per batch for its lookups (serving never waits).
                         Duration.ofMillis(50)));

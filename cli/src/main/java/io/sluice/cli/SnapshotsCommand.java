@@ -51,12 +51,13 @@ final class SnapshotsCommand implements Runnable {
             Map<String, Long> promoted = store.lastPromoted();
             String latest = store.latest().orElse(null);
             PrintWriter out = parent.spec.commandLine().getOut();
-            out.println("snapshot                          promoted (in effect from)  model                                documents  chunks");
+            out.println("snapshot                          promoted (in effect from)  model                                documents  chunks  shards");
             for (String id : store.snapshotIds()) {
                 SnapshotManifest m = SnapshotManifest.read(store.snapshotDir(id));
                 Long from = promoted.get(id);
-                out.printf("%-32s  %-25s  %-35s  %9d  %6d%s%n", id, from == null ? "never" : Instant.ofEpochMilli(from),
-                        m.embeddingModel(), m.documents(), m.chunks(), id.equals(latest) ? "  LATEST" : "");
+                out.printf("%-32s  %-25s  %-35s  %9d  %6d  %6d%s%n", id, from == null ? "never" : Instant.ofEpochMilli(from),
+                        m.embeddingModel(), m.documents(), m.chunks(), Math.max(1, m.shards().size()),
+                        id.equals(latest) ? "  LATEST" : "");
             }
             out.flush();
             return 0;
@@ -103,10 +104,12 @@ final class SnapshotsCommand implements Runnable {
             SnapshotManifest manifest = SnapshotManifest.read(snapshot);
             List<String> problems = manifest.verify(snapshot, !footersOnly);
             PrintWriter out = parent.spec.commandLine().getOut();
-            if (manifest.files().isEmpty()) {
+            int files = manifest.files().size() + manifest.shards().stream().mapToInt(sh -> sh.files().size()).sum();
+            if (files == 0) {
                 out.println(snapshotId + ": its manifest lists no files (written before they were listed); nothing to check");
             } else if (problems.isEmpty()) {
-                out.printf("%s: %d files match the manifest (%s)%n", snapshotId, manifest.files().size(),
+                out.printf("%s: %d files%s match the manifest (%s)%n", snapshotId, files,
+                        manifest.shards().isEmpty() ? "" : " in " + manifest.shards().size() + " shards",
                         footersOnly ? "lengths and footers" : "every byte");
             } else {
                 problems.forEach(p -> out.println(snapshotId + ": " + p));
@@ -117,9 +120,10 @@ final class SnapshotsCommand implements Runnable {
     }
 
     @Command(name = "gc", mixinStandardHelpOptions = true,
-            description = "Delete all but the --keep most recently promoted snapshots. Never deleted: LATEST, a "
-                    + "promotion not in effect yet, and each --keep-snapshot (name the snapshots jobs pinned by id). "
-                    + "A replay of turns served from a deleted snapshot reports them as divergent.")
+            description = "Delete all but the --keep most recently promoted snapshots, and the shards no kept snapshot "
+                    + "uses (unless built within the last hour: a running backfill may be about to use them). Never "
+                    + "deleted: LATEST, a promotion not in effect yet, and each --keep-snapshot (name the snapshots "
+                    + "jobs pinned by id). A replay of turns served from a deleted snapshot reports them as divergent.")
     static final class Gc implements Callable<Integer> {
         @ParentCommand
         SnapshotsCommand parent;
@@ -142,6 +146,8 @@ final class SnapshotsCommand implements Runnable {
             }
             out.printf("%s %d snapshot(s), kept %d: %s%n", dryRun ? "would delete" : "deleted", c.deleted().size(),
                     c.kept().size(), String.join(", ", c.kept()));
+            out.printf("%s %d shard(s) no kept snapshot uses%n", dryRun ? "would delete" : "deleted",
+                    c.deletedShards().size());
             out.flush();
             return 0;
         }

@@ -12,9 +12,21 @@ import java.io.IOException;
 
 /**
  * A source document of the backfill. {@code updatedAt} (epoch millis) comes from the input (file
- * modification time or a JSONL field) and only feeds the snapshot manifest's created-at.
+ * modification time or a JSONL field) and only feeds the snapshot manifest's created-at. A document
+ * without text ({@link #deletion}) says that the document is gone: an input of upserts and deletes
+ * (a Kafka topic keyed by tenant and document id) removes it from the next snapshot.
  */
 public record Document(String tenantId, String documentId, String title, String text, long updatedAt) {
+
+    /** The deletion of document {@code documentId} of {@code tenantId}. */
+    public static Document deletion(String tenantId, String documentId, long updatedAt) {
+        return new Document(tenantId, documentId, null, null, updatedAt);
+    }
+
+    /** Whether this record deletes its document rather than giving its content. */
+    public boolean deleted() {
+        return text == null;
+    }
 
     public static final TypeInformation<Document> TYPE = new RecordTypeInfo<>(new Codec());
 

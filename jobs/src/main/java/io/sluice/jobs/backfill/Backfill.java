@@ -1,58 +1,67 @@
 package io.sluice.jobs.backfill;
 
+import io.sluice.jobs.config.BackfillOptions;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.ModelCard;
-import io.sluice.operators.cache.EmbeddingCache;
-import io.sluice.operators.chunk.ChunkerSettings;
-import io.sluice.operators.flink.ChunkFunction;
-import io.sluice.operators.guard.PiiDetector;
-import io.sluice.operators.guard.PiiRedactor;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.batch.ChunkEmbedder;
-import io.sluice.operators.flink.MicroBatchOperator;
+import io.sluice.operators.cache.EmbeddingCache;
+import io.sluice.operators.chunk.ChunkerSettings;
+import io.sluice.operators.flink.ShardBuildOperator;
+import io.sluice.operators.index.ShardBuilder;
 import io.sluice.operators.retrieve.IndexStore;
 import io.sluice.operators.retrieve.SnapshotManifest;
-import io.sluice.operators.retrieve.SnapshotWriter;
-import io.sluice.schemas.Hashing;
-import io.sluice.schemas.ChunkCodec;
 import io.sluice.schemas.Document;
-import io.sluice.schemas.EmbeddedChunk;
+import io.sluice.schemas.Hashing;
 
 import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.Partitioner;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.CloseableIterator;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The backfill: documents → chunks → embeddings → one immutable, content-addressed index snapshot.
+ * The backfill: documents → shards → chunks → embeddings → one immutable, content-addressed index
+ * snapshot, promoted when complete.
  *
- * <p>The snapshot id hashes every input that shapes the index: each document's tenant, id, title
- * and text, the chunker settings and the embedding model id and version. It is computed before any
- * work, so an unchanged input is recognised at once and nothing runs. Chunking and micro-batched
- * embedding run as a Flink job in batch execution mode; chunks whose content key is in the previously promoted
- * snapshot reuse its vectors, so a changed document re-embeds only its own chunks. The index is
- * written by one writer in a fixed order, then promoted.
+ * <p>Documents come from files ({@link DocumentFormat} in a {@code FileSource}) or from a Kafka
+ * topic of upserts and deletes read to its end ({@link DocumentDeserializer}); the client never
+ * holds them. Each document goes to its shard ({@link SnapshotManifest#shardOf}); shard {@code s} is
+ * built by subtask {@code s mod parallelism} of the {@code index} stage ({@link ShardBuildOperator}),
+ * which stages its documents sorted on local disk, then chunks, embeds and writes each of its
+ * shards in (tenant, id) order. A shard's key hashes its input, and the snapshot id hashes the
+ * keys, the model and the chunker: the same documents give the same snapshot whatever the
+ * parallelism, an unchanged shard is taken from the shard store instead of being built again, and
+ * a backfill that stopped resumes from the shards it finished. Chunks whose content key is in the
+ * previously promoted snapshot reuse its vectors.
  */
 public final class Backfill {
 
-    /** How to backfill. */
+    /** How to backfill. {@code docs} is a file or directory, unless {@code kafka} names a topic to read instead. */
     public record Settings(
             Path docs,
             Path indexDir,
@@ -63,18 +72,33 @@ public final class Backfill {
             RuntimeOptions runtime,
             int parallelism,
             boolean redact,
-            EmbeddingCache.Settings embeddingCache) {
+            EmbeddingCache.Settings embeddingCache,
+            int shards,
+            KafkaInput kafka) {
 
         /** Settings without an embedding cache. */
         public Settings(Path docs, Path indexDir, String defaultTenant, ChunkerSettings chunker, String embeddingModel,
                 int batchSize, RuntimeOptions runtime, int parallelism, boolean redact) {
-            this(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism, redact, null);
+            this(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism, redact, null,
+                    BackfillOptions.SHARDS.defaultValue(), null);
         }
 
         /** These settings, with vectors looked up in and added to {@code cache} (null: none). */
         public Settings withEmbeddingCache(EmbeddingCache.Settings cache) {
             return new Settings(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism,
-                    redact, cache);
+                    redact, cache, shards, kafka);
+        }
+
+        /** These settings, with {@code n} shards per snapshot. */
+        public Settings withShards(int n) {
+            return new Settings(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism,
+                    redact, embeddingCache, n, kafka);
+        }
+
+        /** These settings, reading documents from a Kafka topic instead of files. */
+        public Settings withKafka(KafkaInput input) {
+            return new Settings(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism,
+                    redact, embeddingCache, shards, input);
         }
 
         /** Settings that index documents as they are. */
@@ -84,136 +108,231 @@ public final class Backfill {
         }
     }
 
-    /** What a backfill produced. */
-    public record Result(String snapshotId, boolean upToDate, SnapshotManifest manifest, int fromCache) {
+    /** A topic of document upserts and deletes, read from its start to the end it has when the backfill starts. */
+    public record KafkaInput(String bootstrapServers, String topic) {}
 
-        /** A result without an embedding cache. */
-        public Result(String snapshotId, boolean upToDate, SnapshotManifest manifest) {
-            this(snapshotId, upToDate, manifest, 0);
-        }
-    }
-
-    /** Batches fill from a bounded input; the wait only bounds a trickle at the very end. */
-    private static final Duration BATCH_MAX_WAIT = Duration.ofSeconds(1);
+    /** What a backfill produced. {@code builtShards} of its shards were built by this run, the others taken from the store. */
+    public record Result(String snapshotId, boolean upToDate, SnapshotManifest manifest, int fromCache,
+            int builtShards) {}
 
     private final Settings settings;
     private final PrintWriter log;
-    /** Chunks of the last run whose vector came from the embedding cache. */
-    private int cachedChunks;
 
     public Backfill(Settings settings, PrintWriter log) {
         this.settings = settings;
         this.log = log;
     }
 
-    /** Every document with personal data in its title and text replaced by placeholders numbered per document. */
-    private List<Document> redacted(List<Document> docs) {
-        PiiDetector detector = new PiiDetector();
-        Map<String, Integer> counts = new java.util.TreeMap<>();
-        int changed = 0;
-        List<Document> out = new ArrayList<>(docs.size());
-        for (Document d : docs) {
-            PiiRedactor redactor = new PiiRedactor(detector);
-            PiiRedactor.Redaction title = redactor.redact(d.title() == null ? "" : d.title());
-            PiiRedactor.Redaction text = redactor.redact(d.text());
-            if (title.changed() || text.changed()) {
-                changed++;
-                title.counts().forEach((type, n) -> counts.merge(type.name(), n, Integer::sum));
-                text.counts().forEach((type, n) -> counts.merge(type.name(), n, Integer::sum));
-            }
-            out.add(new Document(d.tenantId(), d.documentId(), d.title() == null ? null : title.text(), text.text(),
-                    d.updatedAt()));
-        }
-        log.printf("backfill: redacted personal data in %d of %d documents %s%n", changed, docs.size(),
-                counts.isEmpty() ? "(none found)" : counts);
-        return out;
-    }
-
     public Result run() throws Exception {
         IndexStore store = new IndexStore(settings.indexDir());
-        List<Document> docs = DocumentReader.read(settings.docs(), settings.defaultTenant());
-        if (docs.isEmpty()) {
-            throw new IOException("No documents (.md, .markdown, .txt, .jsonl, .jsonl.gz) under " + settings.docs());
-        }
-        if (settings.redact()) {
-            // Before chunking: the snapshot is content-addressed, so redacted documents make their own.
-            docs = redacted(docs);
-        }
         ModelCard card = EmbeddingModels.card(settings.embeddingModel());
-        String snapshotId = snapshotId(docs, settings.chunker(), card);
+        if (settings.kafka() == null && !Files.exists(settings.docs())) {
+            throw new IOException("Documents not found: " + settings.docs());
+        }
+        String previous = reusableSnapshot(store, card).map(id -> store.snapshotDir(id).toString()).orElse(null);
+        log.printf("backfill: %s -> %d shards (model %s, %s)%n", settings.kafka() == null ? settings.docs()
+                : "topic " + settings.kafka().topic(), settings.shards(), card.qualifiedId(),
+                settings.chunker().fingerprint());
+
+        Outcome outcome = build(card, previous);
+        List<SnapshotManifest.Shard> shards = outcome.built().stream().map(ShardBuilder.Built::shard).toList();
+        int documents = shards.stream().mapToInt(SnapshotManifest.Shard::documents).sum();
+        if (documents == 0) {
+            throw new IOException(settings.kafka() == null
+                    ? "No documents (.md, .markdown, .txt, .jsonl, .jsonl.gz) under " + settings.docs()
+                    : "No documents in topic " + settings.kafka().topic());
+        }
+        int builtShards = (int) outcome.built().stream().filter(b -> !b.alreadyBuilt()).count();
+        String snapshotId = snapshotId(card, settings.chunker(), shards);
         if (store.exists(snapshotId)) {
             if (!snapshotId.equals(store.latest().orElse(null))) {
                 store.promote(snapshotId);
             }
-            log.printf("backfill: %d documents unchanged; snapshot %s is up to date%n", docs.size(), snapshotId);
-            return new Result(snapshotId, true, SnapshotManifest.read(store.snapshotDir(snapshotId)));
+            log.printf("backfill: %d documents unchanged; snapshot %s is up to date%n", documents, snapshotId);
+            return new Result(snapshotId, true, SnapshotManifest.read(store.snapshotDir(snapshotId)), outcome.cached(),
+                    builtShards);
         }
-
-        String previous = reusableSnapshot(store, card).map(id -> store.snapshotDir(id).toString()).orElse(null);
-        log.printf("backfill: %d documents -> snapshot %s (model %s, %s)%n", docs.size(), snapshotId,
-                card.qualifiedId(), settings.chunker().fingerprint());
-
-        List<EmbeddedChunk> chunks = embed(docs, card, previous);
-        int reused = (int) chunks.stream().filter(EmbeddedChunk::reused).count();
-        TreeSet<String> tenants = new TreeSet<>();
-        docs.forEach(d -> tenants.add(d.tenantId()));
-        long newest = docs.stream().mapToLong(Document::updatedAt).max().orElse(0L);
-        SnapshotManifest manifest = new SnapshotManifest(snapshotId, Instant.ofEpochMilli(newest).toString(),
-                card.qualifiedId(), card.dimension(), settings.chunker().fingerprint(), docs.size(),
-                chunks.size(), chunks.size() - reused, reused, List.copyOf(tenants));
-        SnapshotWriter.write(store, manifest, chunks);
+        SnapshotManifest manifest = SnapshotManifest.of(snapshotId, card.qualifiedId(), card.dimension(),
+                settings.chunker().fingerprint(), shards);
+        store.publishSnapshot(manifest);
         store.promote(snapshotId);
-        log.printf("backfill: wrote snapshot %s: %d chunks (%d embedded, %d reused) in %s%n", snapshotId,
-                chunks.size(), chunks.size() - reused, reused, store.snapshotDir(snapshotId));
-        return new Result(snapshotId, false, manifest, cachedChunks);
+        log.printf("backfill: wrote snapshot %s: %d documents, %d chunks in %d shards (%d built now, %d unchanged) "
+                + "in %s%n", snapshotId, documents, manifest.chunks(), shards.size(), builtShards,
+                shards.size() - builtShards, store.snapshotDir(snapshotId));
+        return new Result(snapshotId, false, manifest, outcome.cached(), builtShards);
     }
 
-    private List<EmbeddedChunk> embed(List<Document> docs, ModelCard card, String previous) throws Exception {
+    /** The shards the job built or found, in shard order, and how many vectors came from the embedding cache. */
+    private record Outcome(List<ShardBuilder.Built> built, int cached) {}
+
+    private Outcome build(ModelCard card, String previous) throws Exception {
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setRuntimeMode(RuntimeExecutionMode.BATCH);
         env.setParallelism(settings.parallelism());
 
-        var chunks = env.fromData(docs, Document.TYPE).name("documents")
-                .flatMap(new ChunkFunction(settings.chunker(), settings.embeddingModel()))
-                .returns(ChunkCodec.TYPE).name("chunk");
-        var embedded = MicroBatchOperator.apply(chunks, "embed", EmbeddedChunk.TYPE,
+        int shardCount = settings.shards();
+        ShardBuildOperator index = new ShardBuildOperator(settings.indexDir().toAbsolutePath().toString(),
+                new ShardBuilder.Settings(shardCount, settings.chunker().fingerprint(), card.qualifiedId(),
+                        settings.batchSize()),
+                settings.chunker(), settings.embeddingModel(),
                 new ChunkEmbedder(settings.embeddingModel(), settings.runtime(), previous, settings.embeddingCache()),
-                settings.batchSize(), BATCH_MAX_WAIT);
+                settings.kafka() != null, settings.redact());
+        DataStream<Document> documents = documents(env);
+        DataStream<String> shards = documents
+                .partitionCustom(new ByShard(), new ShardOf(shardCount))
+                .transform("index", Types.STRING, index).name("index")
+                // More tasks than shards would idle.
+                .setParallelism(Math.min(settings.parallelism(), shardCount));
 
-        // Collected results reach the client in large batches (at the end in batch mode), so
-        // progress comes from the embed stage's accumulators, which running tasks report.
-        CloseableIterator<EmbeddedChunk> results = embedded.collectAsync();
+        CloseableIterator<String> results = shards.collectAsync();
         JobClient job = env.executeAsync("sluice-backfill");
-        Progress progress = new Progress(log, "backfill", "documents", docs.size());
+        ProgressReport progress = new ProgressReport(log, shardCount);
         ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(
                 r -> new Thread(r, "sluice-backfill-progress"));
-        poller.scheduleWithFixedDelay(() -> report(job, progress), 1, 1, TimeUnit.SECONDS);
-        List<EmbeddedChunk> out = new ArrayList<>();
+        poller.scheduleWithFixedDelay(() -> progress.poll(job), 1, 1, TimeUnit.SECONDS);
+        List<ShardBuilder.Built> built = new ArrayList<>();
         try (results) {
-            results.forEachRemaining(out::add);
+            while (results.hasNext()) {
+                built.add(ShardBuildOperator.parse(results.next()));
+            }
+        } catch (RuntimeException e) {
+            throw failure(e);
         } finally {
             poller.shutdownNow();
         }
-        int reused = (int) out.stream().filter(EmbeddedChunk::reused).count();
-        Object cached = job.getJobExecutionResult().get().getAccumulatorResult(ChunkEmbedder.CHUNKS_CACHED);
-        cachedChunks = cached instanceof Integer n ? n : 0;
-        progress.finish(docs.size(), out.size() + " chunks (" + reused + " reused"
-                + (settings.embeddingCache() == null ? "" : ", " + cachedChunks + " from the embedding cache") + ")");
-        return out;
+        Map<String, Object> accumulators;
+        try {
+            accumulators = job.getJobExecutionResult().get().getAllAccumulatorResults();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw failure(e);
+        }
+        built.sort(Comparator.comparing(b -> b.shard().name()));
+        if (built.size() != shardCount) {
+            throw new IllegalStateException("The backfill job returned " + built.size() + " of " + shardCount
+                    + " shards");
+        }
+        int cached = accumulators.get(ChunkEmbedder.CHUNKS_CACHED) instanceof Integer n ? n : 0;
+        progress.finish(accumulators, cached, settings.embeddingCache() != null);
+        return new Outcome(built, cached);
     }
 
-    private static void report(JobClient job, Progress progress) {
-        try {
-            Map<String, Object> acc = job.getAccumulators().get(5, TimeUnit.SECONDS);
-            Object docs = acc.get(ChunkEmbedder.DOCUMENTS_DONE);
-            if (docs instanceof Integer done) {
-                progress.update(done, acc.get(ChunkEmbedder.CHUNKS_DONE) + " chunks ("
-                        + acc.get(ChunkEmbedder.CHUNKS_REUSED) + " reused)");
+    private DataStream<Document> documents(StreamExecutionEnvironment env) {
+        if (settings.kafka() != null) {
+            KafkaSource<Document> source = KafkaSource.<Document>builder()
+                    .setBootstrapServers(settings.kafka().bootstrapServers())
+                    .setTopics(settings.kafka().topic())
+                    .setGroupId("sluice-backfill")
+                    .setProperty("commit.offsets.on.checkpoint", "false")
+                    .setStartingOffsets(OffsetsInitializer.earliest())
+                    .setBounded(OffsetsInitializer.latest())
+                    .setDeserializer(new DocumentDeserializer(settings.defaultTenant()))
+                    .build();
+            return env.fromSource(source, WatermarkStrategy.noWatermarks(), "documents (" + settings.kafka().topic()
+                    + ")");
+        }
+        org.apache.flink.core.fs.Path root = new org.apache.flink.core.fs.Path(
+                settings.docs().toAbsolutePath().toUri());
+        FileSource<Document> source = FileSource
+                .forBulkFileFormat(new DocumentFormat(root, settings.defaultTenant()), root)
+                .build();
+        return env.fromSource(source, WatermarkStrategy.noWatermarks(), "documents");
+    }
+
+    /** Sends shard {@code s} to subtask {@code s mod parallelism}, the one that builds it. */
+    private static final class ByShard implements Partitioner<Integer> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int partition(Integer shard, int numPartitions) {
+            return shard % numPartitions;
+        }
+    }
+
+    private static final class ShardOf implements KeySelector<Document, Integer> {
+        private static final long serialVersionUID = 1L;
+        private final int shards;
+
+        ShardOf(int shards) {
+            this.shards = shards;
+        }
+
+        @Override
+        public Integer getKey(Document d) {
+            return SnapshotManifest.shardOf(d.tenantId(), d.documentId(), shards);
+        }
+    }
+
+    /**
+     * The failure of a backfill job as the user should read it: the first cause that explains
+     * itself (a file and line, a duplicate id), not Flink's wrappers around it.
+     */
+    static Exception failure(Throwable e) {
+        Throwable explained = null;
+        for (Throwable cause = e; cause != null && cause != explained; cause = cause.getCause()) {
+            if (cause instanceof IOException || cause instanceof IllegalArgumentException) {
+                explained = cause;
             }
-        } catch (Exception e) {
-            // Progress is best effort; the job's own outcome is reported by the collecting thread.
+        }
+        if (explained != null) {
+            return new IOException("Backfill failed: " + explained.getMessage(), e);
+        }
+        return e instanceof Exception ex ? ex : new RuntimeException(e);
+    }
+
+    /** Progress of the running job, from the accumulators of its {@code index} stage. */
+    private static final class ProgressReport {
+        private final PrintWriter log;
+        private final int shards;
+        private Progress progress;
+
+        ProgressReport(PrintWriter log, int shards) {
+            this.log = log;
+            this.shards = shards;
+        }
+
+        void poll(JobClient job) {
+            try {
+                Map<String, Object> acc = job.getAccumulators().get(5, TimeUnit.SECONDS);
+                int read = acc.get(ShardBuildOperator.DOCUMENTS_READ) instanceof Integer n ? n : 0;
+                int done = acc.get(ShardBuildOperator.DOCUMENTS_DONE) instanceof Integer n ? n : 0;
+                if (progress == null && done == 0) {
+                    if (read > 0) {
+                        log.printf("backfill: read %d documents%n", read);
+                        log.flush();
+                    }
+                    return;
+                }
+                if (progress == null) {
+                    // Every document is read before the first shard is built (batch execution).
+                    progress = new Progress(log, "backfill", "documents", read);
+                }
+                progress.update(done, acc.get(ShardBuildOperator.CHUNKS_DONE) + " chunks ("
+                        + acc.get(ShardBuildOperator.CHUNKS_REUSED) + " reused), "
+                        + acc.get(ShardBuildOperator.SHARDS_DONE) + "/" + shards + " shards");
+            } catch (Exception e) {
+                // Progress is best effort; the job's own outcome is reported by the collecting thread.
+            }
+        }
+
+        void finish(Map<String, Object> acc, int cached, boolean cache) {
+            int read = acc.get(ShardBuildOperator.DOCUMENTS_READ) instanceof Integer n ? n : 0;
+            Progress last = progress != null ? progress : new Progress(log, "backfill", "documents", read);
+            int done = acc.get(ShardBuildOperator.DOCUMENTS_DONE) instanceof Integer n ? n : 0;
+            last.finish(done, acc.get(ShardBuildOperator.CHUNKS_DONE) + " chunks ("
+                    + acc.get(ShardBuildOperator.CHUNKS_REUSED) + " reused"
+                    + (cache ? ", " + cached + " from the embedding cache" : "") + ")");
+            if (acc.get(ShardBuildOperator.REDACTED_DOCUMENTS) instanceof Integer redacted) {
+                Map<String, Integer> counts = new TreeMap<>();
+                acc.forEach((name, value) -> {
+                    if (name.startsWith(ShardBuildOperator.REDACTED_PREFIX) && value instanceof Integer n && n > 0) {
+                        counts.put(name.substring(ShardBuildOperator.REDACTED_PREFIX.length()), n);
+                    }
+                });
+                log.printf("backfill: redacted personal data in %d of %d documents %s%n", redacted, read,
+                        counts.isEmpty() ? "(none found)" : counts);
+            }
         }
     }
 
@@ -227,18 +346,16 @@ public final class Backfill {
         return card.qualifiedId().equals(m.embeddingModel()) ? latest : Optional.empty();
     }
 
-    /** The content address of a snapshot of {@code docs} (sorted by tenant and id). */
-    public static String snapshotId(List<Document> docs, ChunkerSettings chunker, ModelCard card) {
+    /** The content address of a snapshot of {@code shards} (in shard order), made with this chunker and model. */
+    public static String snapshotId(ModelCard card, ChunkerSettings chunker, List<SnapshotManifest.Shard> shards) {
         MessageDigest digest = Hashing.sha256();
-        // v2: chunks carry their token counts in the index.
-        Hashing.update(digest, "sluice-snapshot-v2");
+        // v3: sharded snapshots, identified by their shards' keys.
+        Hashing.update(digest, "sluice-snapshot-v3");
         Hashing.update(digest, chunker.fingerprint());
         Hashing.update(digest, card.qualifiedId());
-        for (Document d : docs) {
-            Hashing.update(digest, d.tenantId());
-            Hashing.update(digest, d.documentId());
-            Hashing.update(digest, d.title());
-            Hashing.update(digest, d.text());
+        Hashing.update(digest, Integer.toString(shards.size()));
+        for (SnapshotManifest.Shard s : shards) {
+            Hashing.update(digest, s.key());
         }
         return Hashing.hex(digest).substring(0, 32);
     }

@@ -10,6 +10,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -32,9 +34,10 @@ import java.util.zip.GZIPInputStream;
  *       {@code _id}), {@code title}, {@code text} and optionally {@code tenantId} and
  *       {@code updatedAt} (epoch millis or ISO-8601).
  * </ul>
- * Other files are skipped. Documents come back sorted by (tenant, id); a duplicate id within a
- * tenant is an error, as is a JSONL line without an id, or an id or tenant longer than
- * {@value #MAX_ID_CHARS} characters. Titles longer than {@value #MAX_TITLE_CHARS} characters are cut
+ * Other files are skipped. {@link #read} returns documents sorted by (tenant, id); a duplicate id
+ * within a tenant is an error, as is a JSONL line without an id, or an id or tenant longer than
+ * {@value #MAX_ID_CHARS} characters or containing NUL. {@link #parse} reads one file lazily, for
+ * the backfill's file source. Titles longer than {@value #MAX_TITLE_CHARS} characters are cut
  * (they travel in every citation of the document's chunks, whose records have a size bound).
  */
 public final class DocumentReader {
@@ -63,20 +66,15 @@ public final class DocumentReader {
         Path base = Files.isDirectory(root) ? root : root.getParent();
         List<Document> docs = new ArrayList<>();
         for (Path file : files) {
-            String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-            long mtime = Files.getLastModifiedTime(file).toMillis();
-            if (name.endsWith(".md") || name.endsWith(".markdown") || name.endsWith(".txt")) {
-                String text = Files.readString(file, StandardCharsets.UTF_8);
-                if (!text.isBlank()) {
-                    String id = base.relativize(file).toString().replace('\\', '/');
-                    if (id.length() > MAX_ID_CHARS) {
-                        throw new IOException(file + ": a document id (its path) may have at most " + MAX_ID_CHARS
-                                + " characters");
-                    }
-                    docs.add(new Document(defaultTenant, id, title(text, file), text, mtime));
-                }
-            } else if (name.endsWith(".jsonl") || name.endsWith(".jsonl.gz")) {
-                readJsonl(file, name.endsWith(".gz"), defaultTenant, mtime, docs);
+            if (!isDocumentFile(file.getFileName().toString())) {
+                continue;
+            }
+            String id = base.relativize(file).toString().replace('\\', '/');
+            try (InputStream in = Files.newInputStream(file)) {
+                parse(in, file.toString(), id, defaultTenant, Files.getLastModifiedTime(file).toMillis())
+                        .forEachRemaining(docs::add);
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
             }
         }
         docs.sort(Comparator.comparing(Document::tenantId).thenComparing(Document::documentId));
@@ -90,41 +88,132 @@ public final class DocumentReader {
         return docs;
     }
 
-    private static void readJsonl(Path file, boolean gzip, String defaultTenant, long mtime,
-            List<Document> out) throws IOException {
-        try (InputStream raw = Files.newInputStream(file);
-                InputStream in = gzip ? new GZIPInputStream(raw, 1 << 16) : raw;
-                BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-            String line;
-            int lineNo = 0;
-            while ((line = reader.readLine()) != null) {
-                lineNo++;
-                if (line.isBlank()) {
-                    continue;
+    /** Whether a file of this name holds documents (by its extension); others are skipped. */
+    public static boolean isDocumentFile(String fileName) {
+        String name = fileName.toLowerCase(Locale.ROOT);
+        return name.endsWith(".md") || name.endsWith(".markdown") || name.endsWith(".txt")
+                || name.endsWith(".jsonl") || name.endsWith(".jsonl.gz");
+    }
+
+    /**
+     * The documents of one file, read lazily (a JSONL file of any size is never held): one for a
+     * markdown or text file, whose id is {@code relativeId}; one per line of a JSONL file. A problem
+     * is an {@link UncheckedIOException} naming {@code fileName} and the line.
+     *
+     * @param mtime the file's modification time, the documents' {@code updatedAt} unless a line says
+     */
+    public static Iterator<Document> parse(InputStream in, String fileName, String relativeId, String defaultTenant,
+            long mtime) throws IOException {
+        String name = fileName.toLowerCase(Locale.ROOT);
+        if (name.endsWith(".jsonl") || name.endsWith(".jsonl.gz")) {
+            InputStream raw = name.endsWith(".gz") ? new GZIPInputStream(in, 1 << 16) : in;
+            return new JsonlDocuments(new BufferedReader(new InputStreamReader(raw, StandardCharsets.UTF_8)),
+                    fileName, defaultTenant, mtime);
+        }
+        if (!isDocumentFile(fileName)) {
+            return java.util.Collections.emptyIterator();
+        }
+        String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        if (text.isBlank()) {
+            return java.util.Collections.emptyIterator();
+        }
+        checkId(relativeId, defaultTenant, fileName + ": a document id (its path)");
+        return List.of(new Document(defaultTenant, relativeId, title(text, fileName), text, mtime)).iterator();
+    }
+
+    private static void checkId(String id, String tenant, String where) throws IOException {
+        if (id.length() > MAX_ID_CHARS || tenant.length() > MAX_ID_CHARS) {
+            throw new IOException(where + ": the id and tenant of a document may have at most " + MAX_ID_CHARS
+                    + " characters");
+        }
+        if (id.indexOf('\u0000') >= 0 || tenant.indexOf('\u0000') >= 0) {
+            throw new IOException(where + ": a document id or tenant may not contain the NUL character");
+        }
+    }
+
+    /** The documents of a JSONL file, a line at a time. */
+    private static final class JsonlDocuments implements Iterator<Document> {
+        private final BufferedReader reader;
+        private final String file;
+        private final String defaultTenant;
+        private final long mtime;
+        private int lineNo;
+        private Document next;
+
+        JsonlDocuments(BufferedReader reader, String file, String defaultTenant, long mtime) {
+            this.reader = reader;
+            this.file = file;
+            this.defaultTenant = defaultTenant;
+            this.mtime = mtime;
+        }
+
+        @Override
+        public boolean hasNext() {
+            try {
+                while (next == null) {
+                    String line = reader.readLine();
+                    if (line == null) {
+                        return false;
+                    }
+                    lineNo++;
+                    if (!line.isBlank()) {
+                        next = document(line);
+                    }
                 }
-                JsonNode n;
-                try {
-                    n = MAPPER.readTree(line);
-                } catch (IOException e) {
-                    throw new IOException(file + ":" + lineNo + ": not valid JSON: " + e.getMessage(), e);
-                }
-                String id = n.hasNonNull("id") ? n.get("id").asText() : n.path("_id").asText("");
-                if (id.isBlank()) {
-                    throw new IOException(file + ":" + lineNo + ": a document needs an 'id' (or '_id')");
-                }
-                if (id.length() > MAX_ID_CHARS || n.path("tenantId").asText("").length() > MAX_ID_CHARS) {
-                    throw new IOException(file + ":" + lineNo + ": the id and tenant of a document may have at most "
-                            + MAX_ID_CHARS + " characters");
-                }
-                String text = n.path("text").asText("");
-                String title = Bounds.cut(n.path("title").asText(""), MAX_TITLE_CHARS);
-                if (text.isBlank() && title.isBlank()) {
-                    continue;
-                }
-                out.add(new Document(n.path("tenantId").asText(defaultTenant), id, title,
-                        text.isBlank() ? title : text, updatedAt(n.get("updatedAt"), mtime)));
+                return true;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e.getMessage(), e);
             }
         }
+
+        @Override
+        public Document next() {
+            if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+            }
+            Document d = next;
+            next = null;
+            return d;
+        }
+
+        private Document document(String line) throws IOException {
+            return parseLine(line, file + ":" + lineNo, defaultTenant, mtime);
+        }
+    }
+
+    /**
+     * The document of one JSON line (a JSONL file's or a Kafka record's); null for a line with
+     * neither title nor text. {@code "deleted": true} makes it a {@link Document#deletion}.
+     *
+     * @param where what to name in an error (file and line, or topic and offset)
+     */
+    public static Document parseLine(String line, String where, String defaultTenant, long defaultUpdatedAt)
+            throws IOException {
+        JsonNode n;
+        try {
+            n = MAPPER.readTree(line);
+        } catch (IOException e) {
+            throw new IOException(where + ": not valid JSON: " + e.getMessage(), e);
+        }
+        if (n == null || !n.isObject()) {
+            throw new IOException(where + ": a document is a JSON object");
+        }
+        String id = n.hasNonNull("id") ? n.get("id").asText() : n.path("_id").asText("");
+        if (id.isBlank()) {
+            throw new IOException(where + ": a document needs an 'id' (or '_id')");
+        }
+        String tenant = n.path("tenantId").asText(defaultTenant);
+        checkId(id, tenant, where);
+        long updatedAt = updatedAt(n.get("updatedAt"), defaultUpdatedAt);
+        if (n.path("deleted").asBoolean(false)) {
+            return Document.deletion(tenant, id, updatedAt);
+        }
+        String text = n.path("text").asText("");
+        String title = Bounds.cut(n.path("title").asText(""), MAX_TITLE_CHARS);
+        if (text.isBlank() && title.isBlank()) {
+            return null;
+        }
+        return new Document(tenant, id, title, text.isBlank() ? title : text, updatedAt);
     }
 
     private static long updatedAt(JsonNode value, long fallback) {
@@ -141,13 +230,13 @@ public final class DocumentReader {
         }
     }
 
-    private static String title(String text, Path file) {
+    private static String title(String text, String file) {
         for (String line : text.split("\n", 50)) {
             if (line.startsWith("# ")) {
                 return Bounds.cut(line.substring(2).strip(), MAX_TITLE_CHARS);
             }
         }
-        String name = file.getFileName().toString();
+        String name = file.substring(file.lastIndexOf('/') + 1);
         int dot = name.lastIndexOf('.');
         return dot > 0 ? name.substring(0, dot) : name;
     }

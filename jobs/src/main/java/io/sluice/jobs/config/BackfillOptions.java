@@ -32,4 +32,10 @@ public final class BackfillOptions {
     public static final ConfigOption<String> DEFAULT_TENANT =
             ConfigOptions.key("sluice.backfill.tenant").stringType().defaultValue("default")
                     .withDescription("Tenant of documents that do not name one (JSONL 'tenantId' overrides).");
+
+    public static final ConfigOption<Integer> SHARDS =
+            ConfigOptions.key("sluice.backfill.shards").intType().defaultValue(4)
+                    .withDescription("Shards per snapshot: each is written by one task, so at most this many tasks "
+                            + "embed and index at once; a document's shard is fixed by its tenant and id, so a change "
+                            + "rebuilds only the shards it touches. Part of the snapshot's identity, unlike parallelism.");
 }

@@ -36,8 +36,13 @@ class BackfillITCase {
     Path work;
 
     private Backfill.Result backfill(Path docs, Path index, StringWriter log) throws Exception {
+        return backfill(docs, index, log, 1);
+    }
+
+    private Backfill.Result backfill(Path docs, Path index, StringWriter log, int shards) throws Exception {
         return new Backfill(new Backfill.Settings(docs, index, "default", new ChunkerSettings(32, 8),
-                EmbeddingModels.BUNDLED_MINILM, 4, RuntimeOptions.cpu(1), 2), new PrintWriter(log, true)).run();
+                EmbeddingModels.BUNDLED_MINILM, 4, RuntimeOptions.cpu(1), 2).withShards(shards),
+                new PrintWriter(log, true)).run();
     }
 
     @Test
@@ -51,10 +56,12 @@ class BackfillITCase {
                 EmbeddingModels.BUNDLED_MINILM, 4, RuntimeOptions.cpu(1), 1, true), new PrintWriter(log, true)).run();
         assertThat(log.toString()).contains("redacted personal data in 1 of 1 documents {EMAIL=").contains("PHONE=6}");
         List<String> indexed = new ArrayList<>();
-        try (var reader = org.apache.lucene.index.DirectoryReader.open(org.apache.lucene.store.FSDirectory.open(
-                new IndexStore(index).snapshotDir(redacted.snapshotId())))) {
-            for (int i = 0; i < reader.maxDoc(); i++) {
-                indexed.add(reader.storedFields().document(i).toString());
+        Path snapshot = new IndexStore(index).snapshotDir(redacted.snapshotId());
+        for (Path shard : redacted.manifest().indexDirs(snapshot)) {
+            try (var reader = org.apache.lucene.index.DirectoryReader.open(org.apache.lucene.store.FSDirectory.open(shard))) {
+                for (int i = 0; i < reader.maxDoc(); i++) {
+                    indexed.add(reader.storedFields().document(i).toString());
+                }
             }
         }
         assertThat(String.join("\n", indexed)).contains("[EMAIL_1]").contains("[EMAIL_2]").contains("[PHONE_1]")
@@ -139,5 +146,52 @@ class BackfillITCase {
         assertThat(new IndexStore(index).latest()).contains(changed.snapshotId());
         // The old snapshot stays, immutable, for jobs that pinned it.
         assertThat(new IndexStore(index).exists(first.snapshotId())).isTrue();
+    }
+
+    @Test
+    void withShardsAChangeRebuildsOnlyItsShardAndAMissingOrBadInputIsExplained() throws Exception {
+        Path docs = Files.createDirectories(work.resolve("docs"));
+        int shards = 3;
+        // Documents until two shards have some: a change to one must leave the other alone.
+        for (int i = 0; i < 6; i++) {
+            Files.writeString(docs.resolve("doc" + i + ".md"), "# Doc " + i + "\n" + ("Topic " + i + " is covered. ").repeat(8));
+        }
+        Path index = work.resolve("index");
+        StringWriter log = new StringWriter();
+        Backfill.Result first = backfill(docs, index, log, shards);
+        assertThat(first.manifest().shards()).hasSize(shards).extracting(SnapshotManifest.Shard::name)
+                .containsExactly("shard-000", "shard-001", "shard-002");
+        assertThat(first.manifest().documents()).isEqualTo(6);
+        assertThat(first.builtShards()).isEqualTo(shards);
+        assertThat(log.toString()).contains("3 shards (3 built now, 0 unchanged)");
+        // A snapshot's shard files are the shard store's (linked, not copied again).
+        SnapshotManifest.Shard s0 = first.manifest().shards().get(0);
+        Path linked = new IndexStore(index).snapshotDir(first.snapshotId()).resolve("shard-000")
+                .resolve(s0.files().get(0).name());
+        assertThat(Files.isSameFile(linked, new IndexStore(index).shardDir(s0.key()).resolve(s0.files().get(0).name())))
+                .isTrue();
+
+        int changedShard = SnapshotManifest.shardOf("default", "doc0.md", shards);
+        Files.writeString(docs.resolve("doc0.md"), "# Doc 0\nSomething else entirely.");
+        Backfill.Result changed = backfill(docs, index, new StringWriter(), shards);
+        assertThat(changed.builtShards()).isEqualTo(1);
+        for (int s = 0; s < shards; s++) {
+            assertThat(changed.manifest().shards().get(s).key().equals(first.manifest().shards().get(s).key()))
+                    .as("shard " + s + " unchanged").isEqualTo(s != changedShard);
+        }
+        // Deleting a file deletes its document from the next snapshot.
+        Files.delete(docs.resolve("doc1.md"));
+        Backfill.Result deleted = backfill(docs, index, new StringWriter(), shards);
+        assertThat(deleted.manifest().documents()).isEqualTo(5);
+
+        Files.writeString(docs.resolve("bad.jsonl"), "{\"id\":\"x\",\"text\":\"fine\"}\n{\"title\":\"no id\"}\n");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> backfill(docs, index, new StringWriter(), shards))
+                .hasMessageContaining("Backfill failed").hasMessageContaining("bad.jsonl:2")
+                .hasMessageContaining("needs an 'id'");
+        Files.writeString(docs.resolve("bad.jsonl"), "{\"id\":\"doc2.md\",\"text\":\"a second doc2.md\"}\n");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> backfill(docs, index, new StringWriter(), shards))
+                .hasMessageContaining("Duplicate document id 'doc2.md' in tenant 'default'");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> backfill(work.resolve("nothing-here"), index,
+                new StringWriter(), shards)).hasMessageContaining("Documents not found");
     }
 }

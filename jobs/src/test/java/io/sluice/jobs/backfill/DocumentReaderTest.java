@@ -1,7 +1,5 @@
 package io.sluice.jobs.backfill;
 
-import io.sluice.operators.chunk.ChunkerSettings;
-import io.sluice.model.ModelCard;
 import io.sluice.schemas.Document;
 
 import org.junit.jupiter.api.Test;
@@ -56,15 +54,16 @@ class DocumentReaderTest {
     }
 
     @Test
-    void snapshotIdDependsOnContentSettingsAndModelOnly() {
-        ModelCard card = new ModelCard("m", "1", 4, 16, ModelCard.Pooling.MEAN);
-        List<Document> docs = List.of(new Document("t", "a", "A", "text", 1L));
-        String id = Backfill.snapshotId(docs, ChunkerSettings.DEFAULT, card);
-        assertThat(id).hasSize(32);
-        assertThat(Backfill.snapshotId(List.of(new Document("t", "a", "A", "text", 999L)), ChunkerSettings.DEFAULT, card))
-                .as("updatedAt does not change the content").isEqualTo(id);
-        assertThat(Backfill.snapshotId(List.of(new Document("t", "a", "A", "text!", 1L)), ChunkerSettings.DEFAULT, card)).isNotEqualTo(id);
-        assertThat(Backfill.snapshotId(docs, new ChunkerSettings(100, 0), card)).isNotEqualTo(id);
-        assertThat(Backfill.snapshotId(docs, ChunkerSettings.DEFAULT, new ModelCard("m", "2", 4, 16, ModelCard.Pooling.MEAN))).isNotEqualTo(id);
+    void linesOfATopicCanDeleteAndFileIdsAreRelativeToTheRoot() throws IOException {
+        assertThat(DocumentReader.parseLine("{\"id\":\"x\",\"tenantId\":\"acme\",\"deleted\":true}", "t-0@5", "d", 7))
+                .isEqualTo(Document.deletion("acme", "x", 7));
+        assertThat(DocumentReader.parseLine("{\"id\":\"x\",\"text\":\"hello\"}", "t-0@6", "d", 7).deleted()).isFalse();
+        assertThatThrownBy(() -> DocumentReader.parseLine("[1]", "t-0@7", "d", 7)).hasMessageContaining("t-0@7");
+        assertThatThrownBy(() -> DocumentReader.parseLine("{\"id\":\"a\\u0000b\",\"text\":\"x\"}", "t-0@8", "d", 7))
+                .hasMessageContaining("NUL");
+
+        DocumentFormat format = new DocumentFormat(new org.apache.flink.core.fs.Path(dir.toUri()), "t");
+        assertThat(format.relativeId(new org.apache.flink.core.fs.Path(dir.resolve("guide/setup.md").toUri())))
+                .isEqualTo("guide/setup.md");
     }
 }

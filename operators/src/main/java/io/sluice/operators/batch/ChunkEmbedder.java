@@ -23,11 +23,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The backfill's {@code embed} stage: chunks whose content key is found in the previous snapshot
- * reuse its vector; with an embedding cache, those whose text (of their tenant, by this model) is in
- * Redis take that vector; the others of the batch go to the model in one call, and into the cache.
- * Counts documents, chunks, reused and cached vectors in accumulators that the backfill client polls
- * for progress.
+ * The backfill's embedder: chunks whose content key is found in the previous snapshot reuse its
+ * vector; with an embedding cache, those whose text (of their tenant, by this model) is in Redis
+ * take that vector; the others of the batch go to the model in one call, and into the cache.
+ * Counts the vectors taken from the cache in an accumulator that the backfill client reads.
  *
  * <p>The cache is the serving embed stage's ({@link EmbeddingCache}: model version, tenant, text):
  * a backfill of documents another backfill (for another index, or with other chunker settings
@@ -39,10 +38,7 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
 
     private static final long serialVersionUID = 1L;
 
-    /** Accumulators the backfill client polls for progress while the job runs. */
-    public static final String DOCUMENTS_DONE = "sluice.backfill.documents";
-    public static final String CHUNKS_DONE = "sluice.backfill.chunks";
-    public static final String CHUNKS_REUSED = "sluice.backfill.reused";
+    /** The accumulator of chunks whose vector came from the embedding cache. */
     public static final String CHUNKS_CACHED = "sluice.backfill.cached";
 
     private final String embeddingModel;
@@ -54,9 +50,6 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
 
     private transient SharedModels.Lease<EmbeddingModel> model;
     private transient EmbeddingReuse reuse;
-    private transient IntCounter documents;
-    private transient IntCounter chunks;
-    private transient IntCounter reused;
     private transient IntCounter cached;
     private transient SharedModels.Lease<RedisCache> redis;
     private transient EmbeddingCache embeddings;
@@ -83,12 +76,6 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
 
     @Override
     public void open(RuntimeContext context) throws Exception {
-        documents = new IntCounter();
-        chunks = new IntCounter();
-        reused = new IntCounter();
-        context.addAccumulator(DOCUMENTS_DONE, documents);
-        context.addAccumulator(CHUNKS_DONE, chunks);
-        context.addAccumulator(CHUNKS_REUSED, reused);
         cached = new IntCounter();
         context.addAccumulator(CHUNKS_CACHED, cached);
         model = EmbeddingModels.shared(embeddingModel, runtime);
@@ -146,12 +133,6 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
         for (int i = 0; i < batch.size(); i++) {
             Chunk c = batch.get(i);
             out.add(new EmbeddedChunk(c, contentKey(modelId, c), vectors[i], wasReused[i]));
-            chunks.add(1);
-            reused.add(wasReused[i] ? 1 : 0);
-            // A document's chunks stay in one subtask, in order: its last chunk completes it.
-            if (c.position() == c.chunksInDocument() - 1) {
-                documents.add(1);
-            }
         }
         return out;
     }

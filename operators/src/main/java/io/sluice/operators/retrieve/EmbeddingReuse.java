@@ -2,6 +2,7 @@ package io.sluice.operators.retrieve;
 
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.IndexSearcher;
@@ -11,26 +12,44 @@ import org.apache.lucene.store.FSDirectory;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * Looks up vectors already computed in an earlier snapshot by content key, so that a backfill
- * re-embeds only chunks whose content (or embedding model) changed.
+ * Looks up vectors already computed by content key: in an earlier snapshot, so that a backfill
+ * re-embeds only chunks whose content (or embedding model) changed, or in the committed part of a
+ * shard whose build was stopped, so that the next attempt does not embed them again.
  */
 public final class EmbeddingReuse implements AutoCloseable {
 
-    private final FSDirectory directory;
-    private final DirectoryReader reader;
+    private final List<FSDirectory> directories = new ArrayList<>();
+    private final IndexReader reader;
     private final IndexSearcher searcher;
 
-    private EmbeddingReuse(FSDirectory directory) throws IOException {
-        this.directory = directory;
-        this.reader = DirectoryReader.open(directory);
+    private EmbeddingReuse(List<Path> indexDirs) throws IOException {
+        this.reader = HybridSearcher.open(indexDirs, directories);
         this.searcher = new IndexSearcher(reader);
     }
 
+    /** Vectors of the snapshot in {@code snapshotDir} (all its shards). */
     public static EmbeddingReuse open(Path snapshotDir) throws IOException {
-        return new EmbeddingReuse(FSDirectory.open(snapshotDir));
+        return new EmbeddingReuse(SnapshotManifest.read(snapshotDir).indexDirs(snapshotDir));
+    }
+
+    /** Vectors of the last commit of the Lucene index in {@code indexDir}, if it has one. */
+    public static Optional<EmbeddingReuse> openCommitted(Path indexDir) throws IOException {
+        try (FSDirectory dir = FSDirectory.open(indexDir)) {
+            if (!DirectoryReader.indexExists(dir)) {
+                return Optional.empty();
+            }
+        }
+        return Optional.of(new EmbeddingReuse(List.of(indexDir)));
+    }
+
+    /** How many chunks it has vectors for. */
+    public int size() {
+        return reader.numDocs();
     }
 
     public Optional<float[]> find(String contentKey) throws IOException {
@@ -52,6 +71,8 @@ public final class EmbeddingReuse implements AutoCloseable {
     @Override
     public void close() throws IOException {
         reader.close();
-        directory.close();
+        for (FSDirectory directory : directories) {
+            directory.close();
+        }
     }
 }

@@ -4,6 +4,8 @@ import io.sluice.schemas.RetrievedChunk;
 
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexReader;
+import org.apache.lucene.index.MultiReader;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause;
@@ -29,7 +31,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Searches one pinned index snapshot: BM25 over title and text, kNN over chunk vectors, fused as
+ * Searches one pinned index snapshot, all its shards as one index (a {@link MultiReader}, so BM25
+ * sees the term statistics of the whole snapshot, and kNN takes the best of every shard): BM25 over title and text, kNN over chunk vectors, fused as
  * {@link SearchSettings#fusion()} says; every query is filtered to one tenant inside Lucene, so
  * another tenant's chunks are never candidates. Thread-safe; deterministic for a given snapshot and
  * settings.
@@ -37,8 +40,8 @@ import java.util.Map;
 public final class HybridSearcher implements AutoCloseable {
 
     private final String snapshotId;
-    private final FSDirectory directory;
-    private final DirectoryReader reader;
+    private final List<FSDirectory> directories = new ArrayList<>();
+    private final IndexReader reader;
     private final IndexSearcher searcher;
     private final Analyzer analyzer;
     private final SearchSettings settings;
@@ -46,11 +49,11 @@ public final class HybridSearcher implements AutoCloseable {
     /** Lucene's limit on the clauses of one query (the tenant filter is one of them). */
     static final int MAX_CLAUSES = IndexSearcher.getMaxClauseCount();
 
-    public HybridSearcher(Path snapshotDir, String snapshotId, SearchSettings settings) throws IOException {
+    /** Searches the Lucene indexes in {@code indexDirs} (a snapshot's shards, in shard order) as one. */
+    public HybridSearcher(List<Path> indexDirs, String snapshotId, SearchSettings settings) throws IOException {
         this.snapshotId = snapshotId;
         this.settings = settings;
-        this.directory = FSDirectory.open(snapshotDir);
-        this.reader = DirectoryReader.open(directory);
+        this.reader = open(indexDirs, directories);
         this.searcher = new IndexSearcher(reader);
         searcher.setSimilarity(new BM25Similarity(settings.bm25K1(), settings.bm25B()));
         this.analyzer = IndexFields.analyzer();
@@ -58,8 +61,32 @@ public final class HybridSearcher implements AutoCloseable {
 
     /** Opens a snapshot of {@code store} after checking its files against its manifest (lengths and footers). */
     public static HybridSearcher open(IndexStore store, String snapshotId, SearchSettings settings) throws IOException {
-        SnapshotManifest.readVerified(store.snapshotDir(snapshotId));
-        return new HybridSearcher(store.snapshotDir(snapshotId), snapshotId, settings);
+        Path dir = store.snapshotDir(snapshotId);
+        return new HybridSearcher(SnapshotManifest.readVerified(dir).indexDirs(dir), snapshotId, settings);
+    }
+
+    /**
+     * One reader over the indexes in {@code dirs}, in order (doc ids run through them in that order,
+     * so ties still break the same way), adding the directories it opened to {@code opened}.
+     */
+    static IndexReader open(List<Path> dirs, List<FSDirectory> opened) throws IOException {
+        List<DirectoryReader> readers = new ArrayList<>();
+        try {
+            for (Path dir : dirs) {
+                FSDirectory directory = FSDirectory.open(dir);
+                opened.add(directory);
+                readers.add(DirectoryReader.open(directory));
+            }
+            return readers.size() == 1 ? readers.get(0) : new MultiReader(readers.toArray(IndexReader[]::new));
+        } catch (IOException | RuntimeException e) {
+            for (DirectoryReader r : readers) {
+                r.close();
+            }
+            for (FSDirectory d : opened) {
+                d.close();
+            }
+            throw e;
+        }
     }
 
     public static HybridSearcher open(IndexStore store, String snapshotId) throws IOException {
@@ -158,8 +185,8 @@ public final class HybridSearcher implements AutoCloseable {
 
     /**
      * The chunks of fused results, read from stored fields only for what is returned. Fusion works on
-     * Lucene doc ids: in a pinned, single-segment snapshot a doc id names one chunk, and it is fixed
-     * by the writer's order, so ties break the same way every time.
+     * Lucene doc ids: in a pinned snapshot of single-segment shards a doc id names one chunk, and it
+     * is fixed by the shards' order and each writer's order, so ties break the same way every time.
      */
     public List<RetrievedChunk> chunks(List<Fusion.Fused<Integer>> fused) {
         try {
@@ -203,7 +230,9 @@ public final class HybridSearcher implements AutoCloseable {
     public void close() {
         try {
             reader.close();
-            directory.close();
+            for (FSDirectory directory : directories) {
+                directory.close();
+            }
             analyzer.close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

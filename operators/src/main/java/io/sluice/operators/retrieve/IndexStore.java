@@ -15,11 +15,18 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A directory of immutable index snapshots: {@code snapshots/<snapshotId>/} holds one Lucene index
- * and its manifest; {@code LATEST} names the promoted snapshot, and {@code PROMOTIONS} is the
- * append-only log of every promotion with the event time it takes effect from. A snapshot
+ * A directory of immutable index snapshots: {@code snapshots/<snapshotId>/} holds a manifest and
+ * one subdirectory per shard; {@code LATEST} names the promoted snapshot, and {@code PROMOTIONS} is
+ * the append-only log of every promotion with the event time it takes effect from. A snapshot
  * directory appears only complete (written aside, then moved into place), so readers never see a
  * partial one.
+ *
+ * <p>{@code shards/<key>/} is the shard store: every shard a backfill finished, under the content
+ * address of its input, with {@code shard.json}. A snapshot's shard directories are hard links to
+ * these files (copies where the file system has no links), so a snapshot directory is complete on
+ * its own, deleting it never touches another, and a shard whose documents did not change is built
+ * once and shared by every snapshot that has it. A backfill that is stopped resumes from the shards
+ * it finished ({@code .building-<key>} holds the one it was writing).
  *
  * <p>A promotion takes effect {@link #PROMOTION_LEAD} after it is logged: serving jobs that follow
  * promotions ({@link SnapshotSchedule}) read the log again before they serve a turn whose event time
@@ -30,6 +37,9 @@ public final class IndexStore {
 
     private static final String LATEST = "LATEST";
     private static final String PROMOTIONS = "PROMOTIONS";
+    private static final String SHARD_FILE = "shard.json";
+    /** Unreferenced shards younger than this survive gc: a running backfill may be about to reference them. */
+    static final Duration SHARD_GRACE = Duration.ofHours(1);
 
     /**
      * How long after it is logged a promotion takes effect. Serving jobs re-read the log when a turn's
@@ -168,8 +178,107 @@ public final class IndexStore {
         }
     }
 
-    /** What {@link #collectGarbage} kept and deleted. */
-    public record Collected(List<String> kept, List<String> deleted) {}
+    /** What {@link #collectGarbage} kept and deleted, and the shards no kept snapshot references that it deleted. */
+    public record Collected(List<String> kept, List<String> deleted, List<String> deletedShards) {}
+
+    /** The shard store's directory of the shard with content address {@code key}. */
+    public Path shardDir(String key) {
+        return root.resolve("shards").resolve(key);
+    }
+
+    /** The finished shard {@code key}, if the shard store has it. */
+    public Optional<SnapshotManifest.Shard> shard(String key) throws IOException {
+        Path file = shardDir(key).resolve(SHARD_FILE);
+        return Files.isRegularFile(file) ? Optional.of(JSON.readValue(file.toFile(), SnapshotManifest.Shard.class))
+                : Optional.empty();
+    }
+
+    /**
+     * Where shard {@code key} is written before {@link #publishShard}: a fixed name, so that a build
+     * stopped part-way leaves its committed chunks where the next attempt finds them.
+     */
+    public Path shardBuildDir(String key) throws IOException {
+        Files.createDirectories(root.resolve("shards"));
+        return root.resolve("shards").resolve(".building-" + key);
+    }
+
+    /**
+     * The partly written shard {@code key} a stopped build left, moved aside for the next attempt to
+     * take vectors from (of two stopped attempts, the one that got further), if any.
+     */
+    public Optional<Path> resumeShard(String key) throws IOException {
+        Path building = shardBuildDir(key);
+        Path resume = building.resolveSibling(".resume-" + key);
+        if (Files.isDirectory(building)) {
+            if (Files.isDirectory(resume) && committedDocs(resume) >= committedDocs(building)) {
+                deleteTree(building);
+            } else {
+                if (Files.isDirectory(resume)) {
+                    deleteTree(resume);
+                }
+                move(building, resume);
+            }
+        }
+        return Files.isDirectory(resume) ? Optional.of(resume) : Optional.empty();
+    }
+
+    /** Deletes what {@link #resumeShard} set aside, once shard {@code key} is published. */
+    public void shardResumed(String key) throws IOException {
+        Path resume = root.resolve("shards").resolve(".resume-" + key);
+        if (Files.isDirectory(resume)) {
+            deleteTree(resume);
+        }
+    }
+
+    private static int committedDocs(Path indexDir) throws IOException {
+        try (var dir = org.apache.lucene.store.FSDirectory.open(indexDir)) {
+            if (!org.apache.lucene.index.DirectoryReader.indexExists(dir)) {
+                return 0;
+            }
+            try (var reader = org.apache.lucene.index.DirectoryReader.open(dir)) {
+                return reader.numDocs();
+            }
+        }
+    }
+
+    /** Moves a finished shard from {@code building} into the shard store, with {@code shard} as its description. */
+    public void publishShard(Path building, SnapshotManifest.Shard shard) throws IOException {
+        JSON.writeValue(building.resolve(SHARD_FILE).toFile(), shard);
+        if (Files.isDirectory(shardDir(shard.key()))) {
+            // Built twice (two backfills of the same input at once): the first stays.
+            deleteTree(building);
+            return;
+        }
+        move(building, shardDir(shard.key()));
+    }
+
+    /**
+     * Writes snapshot {@code manifest.snapshotId()} from its shards in the shard store (each linked
+     * into its directory, as listed in the shard store) and publishes it complete.
+     */
+    public void publishSnapshot(SnapshotManifest manifest) throws IOException {
+        Path staging = newStagingDir(manifest.snapshotId());
+        for (SnapshotManifest.Shard shard : manifest.shards()) {
+            Path into = Files.createDirectories(staging.resolve(shard.name()));
+            for (SnapshotManifest.IndexFile f : shard.files()) {
+                Path source = shardDir(shard.key()).resolve(f.name());
+                try {
+                    Files.createLink(into.resolve(f.name()), source);
+                } catch (UnsupportedOperationException | IOException e) {
+                    Files.copy(source, into.resolve(f.name()));
+                }
+            }
+        }
+        manifest.write(staging);
+        if (exists(manifest.snapshotId())) {
+            deleteTree(staging);
+            return;
+        }
+        publish(staging, manifest.snapshotId());
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
 
     /**
      * Deletes the snapshots serving no longer needs: all but the {@code keep} most recently promoted
@@ -205,7 +314,38 @@ public final class IndexStore {
                 deleteTree(gone);
             }
         }
-        return new Collected(byRecency.stream().filter(kept::contains).toList(), deleted);
+        List<String> keptIds = byRecency.stream().filter(kept::contains).toList();
+        return new Collected(keptIds, deleted, collectShards(keptIds, dryRun));
+    }
+
+    /** Deletes the shards no snapshot in {@code kept} references, unless they are younger than {@link #SHARD_GRACE}. */
+    private List<String> collectShards(List<String> kept, boolean dryRun) throws IOException {
+        Path dir = root.resolve("shards");
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        java.util.Set<String> referenced = new java.util.HashSet<>();
+        for (String id : kept) {
+            SnapshotManifest.read(snapshotDir(id)).shards().forEach(s -> referenced.add(s.key()));
+        }
+        long cutoff = System.currentTimeMillis() - SHARD_GRACE.toMillis();
+        List<String> deleted = new ArrayList<>();
+        try (var entries = Files.list(dir)) {
+            for (Path shard : entries.sorted().toList()) {
+                String key = shard.getFileName().toString();
+                if (key.startsWith(".") || referenced.contains(key)
+                        || Files.getLastModifiedTime(shard).toMillis() > cutoff) {
+                    continue;
+                }
+                deleted.add(key);
+                if (!dryRun) {
+                    Path gone = dir.resolve(".deleting-" + key);
+                    move(shard, gone);
+                    deleteTree(gone);
+                }
+            }
+        }
+        return deleted;
     }
 
     private static void deleteTree(Path dir) throws IOException {

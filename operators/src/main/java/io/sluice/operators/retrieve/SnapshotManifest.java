@@ -18,12 +18,17 @@ import java.util.List;
 
 /**
  * What an index snapshot holds and how it was made. {@code createdAt} is the newest
- * {@code updatedAt} of its input documents (ISO-8601). {@code files} lists the Lucene files the
- * writer left, each with its length and the CRC32 that Lucene keeps in the file's footer; a snapshot
- * whose files do not match is refused ({@link #verify}). Those checksums cover the bytes written,
- * which include Lucene's random segment ids, so two builds of the same input share the snapshot id
- * (a function of the input) but not the checksums. Manifests written before files were listed have
- * none, and are not checked.
+ * {@code updatedAt} of its input documents (ISO-8601).
+ *
+ * <p>A snapshot is {@code shards}: Lucene indexes in subdirectories, each holding the documents
+ * whose (tenant, id) hashes to it ({@link #shardOf}), searched together as one index. Each shard
+ * lists its files, each with its length and the CRC32 that Lucene keeps in the file's footer; a
+ * snapshot whose files do not match is refused ({@link #verify}). Those checksums cover the bytes
+ * written, which include Lucene's random segment ids, so two builds of the same input share the
+ * snapshot id and shard keys (functions of the input) but not the checksums.
+ *
+ * <p>Snapshots written before shards have none: their one index lies in the snapshot directory
+ * itself, with its files in {@code files} (or none listed, and then not checked).
  */
 public record SnapshotManifest(
         String snapshotId,
@@ -36,27 +41,79 @@ public record SnapshotManifest(
         int embeddedChunks,
         int reusedEmbeddings,
         List<String> tenants,
-        List<IndexFile> files) {
+        List<IndexFile> files,
+        List<Shard> shards) {
 
     public static final String FILE_NAME = "manifest.json";
 
     /** One file of the Lucene index: its name, length in bytes and footer checksum (CRC32, hex). */
     public record IndexFile(String name, long length, String checksum) {}
 
-    public SnapshotManifest {
-        files = files == null ? List.of() : List.copyOf(files);
+    /**
+     * One shard: the subdirectory {@code name} of the snapshot, and the content address of its input
+     * ({@code key}: its documents, chunker, model, and its place among the shards), under which the
+     * shard store keeps it for the next snapshot that has the same documents there.
+     * {@code embeddedChunks} and {@code reusedEmbeddings} say how its vectors were obtained when it
+     * was built.
+     */
+    public record Shard(String name, String key, int documents, int chunks, int embeddedChunks, int reusedEmbeddings,
+            List<String> tenants, String newestUpdate, List<IndexFile> files) {
+        public Shard {
+            tenants = tenants == null ? List.of() : List.copyOf(tenants);
+            files = files == null ? List.of() : List.copyOf(files);
+        }
     }
 
-    /** A manifest without the file list (it is added by {@link SnapshotWriter} once the files exist). */
+    public SnapshotManifest {
+        files = files == null ? List.of() : List.copyOf(files);
+        shards = shards == null ? List.of() : List.copyOf(shards);
+    }
+
+    /** A manifest without files or shards (tests that need only its fields). */
     public SnapshotManifest(String snapshotId, String createdAt, String embeddingModel, int dimension, String chunker,
             int documents, int chunks, int embeddedChunks, int reusedEmbeddings, List<String> tenants) {
         this(snapshotId, createdAt, embeddingModel, dimension, chunker, documents, chunks, embeddedChunks,
-                reusedEmbeddings, tenants, List.of());
+                reusedEmbeddings, tenants, List.of(), List.of());
     }
 
-    public SnapshotManifest withFiles(List<IndexFile> indexFiles) {
-        return new SnapshotManifest(snapshotId, createdAt, embeddingModel, dimension, chunker, documents, chunks,
-                embeddedChunks, reusedEmbeddings, tenants, indexFiles);
+    /** The manifest of a snapshot made of {@code shards} (in shard order): totals are summed from them. */
+    public static SnapshotManifest of(String snapshotId, String embeddingModel, int dimension, String chunker,
+            List<Shard> shards) {
+        java.util.TreeSet<String> tenants = new java.util.TreeSet<>();
+        String newest = "";
+        int documents = 0, chunks = 0, embedded = 0, reused = 0;
+        for (Shard s : shards) {
+            tenants.addAll(s.tenants());
+            newest = s.newestUpdate() != null && s.newestUpdate().compareTo(newest) > 0 ? s.newestUpdate() : newest;
+            documents += s.documents();
+            chunks += s.chunks();
+            embedded += s.embeddedChunks();
+            reused += s.reusedEmbeddings();
+        }
+        return new SnapshotManifest(snapshotId, newest.isEmpty() ? java.time.Instant.EPOCH.toString() : newest,
+                embeddingModel, dimension, chunker, documents, chunks, embedded, reused, List.copyOf(tenants),
+                List.of(), shards);
+    }
+
+    /** The name of shard {@code index}'s directory in a snapshot. */
+    public static String shardName(int index) {
+        return String.format(java.util.Locale.ROOT, "shard-%03d", index);
+    }
+
+    /**
+     * The shard of a document among {@code shardCount}: a hash of its tenant and id, fixed by the
+     * input alone (never by parallelism), so a document stays in its shard from one snapshot to the
+     * next and an unchanged shard is reused whole.
+     */
+    public static int shardOf(String tenantId, String documentId, int shardCount) {
+        return Math.floorMod(org.apache.flink.util.MathUtils.murmurHash((tenantId + "\u0000" + documentId).hashCode()),
+                shardCount);
+    }
+
+    /** The directories holding this snapshot's Lucene indexes, in shard order. */
+    public List<Path> indexDirs(Path snapshotDir) {
+        return shards.isEmpty() ? List.of(snapshotDir)
+                : shards.stream().map(s -> snapshotDir.resolve(s.name())).toList();
     }
 
     /** The index files in {@code dir}, by name, with their lengths and footer checksums. */
@@ -82,29 +139,43 @@ public record SnapshotManifest(
      */
     public List<String> verify(Path snapshotDir, boolean full) throws IOException {
         List<String> problems = new ArrayList<>();
-        try (Directory dir = FSDirectory.open(snapshotDir)) {
+        if (shards.isEmpty()) {
+            verify(snapshotDir, files, "", full, problems);
+        }
+        for (Shard shard : shards) {
+            if (!Files.isDirectory(snapshotDir.resolve(shard.name()))) {
+                problems.add(shard.name() + " is missing");
+            } else {
+                verify(snapshotDir.resolve(shard.name()), shard.files(), shard.name() + "/", full, problems);
+            }
+        }
+        return problems;
+    }
+
+    private static void verify(Path indexDir, List<IndexFile> files, String prefix, boolean full, List<String> problems)
+            throws IOException {
+        try (Directory dir = FSDirectory.open(indexDir)) {
             java.util.Set<String> present = java.util.Set.of(dir.listAll());
             for (IndexFile f : files) {
                 if (!present.contains(f.name())) {
-                    problems.add(f.name() + " is missing");
+                    problems.add(prefix + f.name() + " is missing");
                     continue;
                 }
                 try (IndexInput in = dir.openInput(f.name(), IOContext.READONCE)) {
                     if (in.length() != f.length()) {
-                        problems.add(f.name() + " has " + in.length() + " bytes, the manifest says " + f.length());
+                        problems.add(prefix + f.name() + " has " + in.length() + " bytes, the manifest says " + f.length());
                         continue;
                     }
                     long checksum = full ? CodecUtil.checksumEntireFile(in) : CodecUtil.retrieveChecksum(in);
                     if (!Long.toHexString(checksum).equals(f.checksum())) {
-                        problems.add(f.name() + " has checksum " + Long.toHexString(checksum) + ", the manifest says "
+                        problems.add(prefix + f.name() + " has checksum " + Long.toHexString(checksum) + ", the manifest says "
                                 + f.checksum());
                     }
                 } catch (org.apache.lucene.index.CorruptIndexException e) {
-                    problems.add(f.name() + " is corrupt: " + e.getMessage());
+                    problems.add(prefix + f.name() + " is corrupt: " + e.getMessage());
                 }
             }
         }
-        return problems;
     }
 
     /** Reads the manifest of {@code snapshotDir} and checks its files' lengths and footers; throws what is wrong. */

@@ -146,7 +146,7 @@ class HybridSearcherTest {
         var lucene = new org.apache.lucene.util.QueryBuilder(IndexFields.analyzer())
                 .createBooleanQuery(IndexFields.CONTENT, question, org.apache.lucene.search.BooleanClause.Occur.SHOULD);
         try (var dirReader = org.apache.lucene.index.DirectoryReader.open(
-                org.apache.lucene.store.FSDirectory.open(store.snapshotDir("snap-test")))) {
+                org.apache.lucene.store.FSDirectory.open(store.snapshotDir("snap-test").resolve("shard-000")))) {
             var s = new org.apache.lucene.search.IndexSearcher(dirReader);
             var a = s.search(mine, 10).scoreDocs;
             var b = s.search(lucene, 10).scoreDocs;

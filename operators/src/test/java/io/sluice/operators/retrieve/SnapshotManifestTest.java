@@ -38,10 +38,12 @@ class SnapshotManifestTest {
         IndexStore store = new IndexStore(dir);
         String id = write(store, "s1");
         SnapshotManifest manifest = SnapshotManifest.read(store.snapshotDir(id));
-        assertThat(manifest.files()).isNotEmpty().extracting(SnapshotManifest.IndexFile::name)
-                .anyMatch(n -> n.startsWith("segments_")).doesNotContain("manifest.json", "write.lock");
-        for (SnapshotManifest.IndexFile f : manifest.files()) {
-            assertThat(Files.size(store.snapshotDir(id).resolve(f.name()))).as(f.name()).isEqualTo(f.length());
+        SnapshotManifest.Shard shard = manifest.shards().get(0);
+        assertThat(shard.files()).isNotEmpty().extracting(SnapshotManifest.IndexFile::name)
+                .anyMatch(n -> n.startsWith("segments_")).doesNotContain("manifest.json", "write.lock", "shard.json");
+        for (SnapshotManifest.IndexFile f : shard.files()) {
+            assertThat(Files.size(store.snapshotDir(id).resolve(shard.name()).resolve(f.name()))).as(f.name())
+                    .isEqualTo(f.length());
         }
         assertThat(manifest.verify(store.snapshotDir(id), true)).isEmpty();
         try (HybridSearcher searcher = HybridSearcher.open(store, id, SearchSettings.DEFAULT)) {
@@ -55,9 +57,9 @@ class SnapshotManifestTest {
         String good = write(store, "good");
         String bad = write(store, "bad");
         SnapshotManifest manifest = SnapshotManifest.read(store.snapshotDir(bad));
-        SnapshotManifest.IndexFile biggest = manifest.files().stream()
+        SnapshotManifest.IndexFile biggest = manifest.shards().get(0).files().stream()
                 .max(java.util.Comparator.comparingLong(SnapshotManifest.IndexFile::length)).orElseThrow();
-        Path file = store.snapshotDir(bad).resolve(biggest.name());
+        Path file = store.snapshotDir(bad).resolve("shard-000").resolve(biggest.name());
 
         // A byte changed inside the file: the footer still matches, the full check does not.
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
@@ -68,14 +70,14 @@ class SnapshotManifestTest {
         }
         assertThat(manifest.verify(store.snapshotDir(bad), false)).isEmpty();
         assertThat(manifest.verify(store.snapshotDir(bad), true)).singleElement().asString()
-                .startsWith(biggest.name() + " ");
+                .startsWith("shard-000/" + biggest.name() + " ");
 
         // Cut short: refused at open, with the file named.
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
             raf.setLength(biggest.length() - 100);
         }
         assertThatThrownBy(() -> HybridSearcher.open(store, bad, SearchSettings.DEFAULT))
-                .hasMessageContaining("Index snapshot bad does not match its manifest: " + biggest.name() + " has "
+                .hasMessageContaining("Index snapshot bad does not match its manifest: shard-000/" + biggest.name() + " has "
                         + (biggest.length() - 100) + " bytes, the manifest says " + biggest.length());
         // A following job refuses its promotion and stays on the good one.
         SnapshotSchedule schedule = new SnapshotSchedule(store, "m@1", () -> Long.MAX_VALUE);
@@ -83,7 +85,7 @@ class SnapshotManifestTest {
         assertThat(schedule.refusedCount()).isEqualTo(1);
 
         Files.delete(file);
-        assertThat(manifest.verify(store.snapshotDir(bad), false)).containsExactly(biggest.name() + " is missing");
+        assertThat(manifest.verify(store.snapshotDir(bad), false)).containsExactly("shard-000/" + biggest.name() + " is missing");
     }
 
     @Test
@@ -97,5 +99,7 @@ class SnapshotManifestTest {
         SnapshotManifest manifest = SnapshotManifest.read(snapshot);
         assertThat(manifest.files()).isEmpty();
         assertThat(manifest.verify(snapshot, true)).isEmpty();
+        // Its index lies in the snapshot directory itself.
+        assertThat(manifest.indexDirs(snapshot)).containsExactly(snapshot);
     }
 }
