@@ -12,6 +12,7 @@ import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.SerialMergeScheduler;
+import org.apache.lucene.index.TieredMergePolicy;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.store.FSDirectory;
 
@@ -35,6 +36,8 @@ public final class ShardWriter implements AutoCloseable {
 
     /** Chunks per segment flush and commit. */
     public static final int COMMIT_EVERY = 4096;
+    /** Segments merged at once: beyond this many flushes (a quarter million chunks), merges start early. */
+    private static final int MAX_SEGMENTS = 64;
 
     private final FSDirectory directory;
     private final IndexWriter writer;
@@ -44,6 +47,9 @@ public final class ShardWriter implements AutoCloseable {
         IndexWriterConfig config = new IndexWriterConfig(IndexFields.analyzer())
                 .setOpenMode(IndexWriterConfig.OpenMode.CREATE)
                 .setMergeScheduler(new SerialMergeScheduler())
+                // No merges while writing: every merge rebuilds HNSW graphs, so the flushed segments
+                // are merged once, at the end (forceMerge), which inserts each vector but once more.
+                .setMergePolicy(new TieredMergePolicy().setSegmentsPerTier(MAX_SEGMENTS).setMaxMergeAtOnce(MAX_SEGMENTS))
                 .setMaxBufferedDocs(COMMIT_EVERY)
                 .setRAMBufferSizeMB(IndexWriterConfig.DISABLE_AUTO_FLUSH)
                 .setUseCompoundFile(false);
