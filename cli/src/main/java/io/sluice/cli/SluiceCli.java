@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             DemoCommand.class,
             BackfillCommand.class,
+            IngestCommand.class,
             ServeCommand.class,
             EvalCommand.class,
             AuditCommand.class,

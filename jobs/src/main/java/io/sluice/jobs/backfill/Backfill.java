@@ -12,7 +12,6 @@ import io.sluice.operators.index.ShardBuilder;
 import io.sluice.operators.retrieve.IndexStore;
 import io.sluice.operators.retrieve.SnapshotManifest;
 import io.sluice.schemas.Document;
-import io.sluice.schemas.Hashing;
 
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -33,7 +32,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -143,7 +141,7 @@ public final class Backfill {
                     : "No documents in topic " + settings.kafka().topic());
         }
         int builtShards = (int) outcome.built().stream().filter(b -> !b.alreadyBuilt()).count();
-        String snapshotId = snapshotId(card, settings.chunker(), shards);
+        String snapshotId = SnapshotManifest.snapshotId(card.qualifiedId(), settings.chunker().fingerprint(), shards);
         if (store.exists(snapshotId)) {
             if (!snapshotId.equals(store.latest().orElse(null))) {
                 store.promote(snapshotId);
@@ -241,7 +239,7 @@ public final class Backfill {
     }
 
     /** Sends shard {@code s} to subtask {@code s mod parallelism}, the one that builds it. */
-    private static final class ByShard implements Partitioner<Integer> {
+    static final class ByShard implements Partitioner<Integer> {
         private static final long serialVersionUID = 1L;
 
         @Override
@@ -250,7 +248,7 @@ public final class Backfill {
         }
     }
 
-    private static final class ShardOf implements KeySelector<Document, Integer> {
+    static final class ShardOf implements KeySelector<Document, Integer> {
         private static final long serialVersionUID = 1L;
         private final int shards;
 
@@ -346,17 +344,4 @@ public final class Backfill {
         return card.qualifiedId().equals(m.embeddingModel()) ? latest : Optional.empty();
     }
 
-    /** The content address of a snapshot of {@code shards} (in shard order), made with this chunker and model. */
-    public static String snapshotId(ModelCard card, ChunkerSettings chunker, List<SnapshotManifest.Shard> shards) {
-        MessageDigest digest = Hashing.sha256();
-        // v3: sharded snapshots, identified by their shards' keys.
-        Hashing.update(digest, "sluice-snapshot-v3");
-        Hashing.update(digest, chunker.fingerprint());
-        Hashing.update(digest, card.qualifiedId());
-        Hashing.update(digest, Integer.toString(shards.size()));
-        for (SnapshotManifest.Shard s : shards) {
-            Hashing.update(digest, s.key());
-        }
-        return Hashing.hex(digest).substring(0, 32);
-    }
 }

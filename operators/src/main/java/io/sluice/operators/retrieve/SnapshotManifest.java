@@ -95,6 +95,23 @@ public record SnapshotManifest(
                 List.of(), shards);
     }
 
+    /**
+     * The content address of a snapshot of {@code shards} (in shard order) made with this chunker
+     * and model: the same documents give the same id, whatever the parallelism that built them.
+     */
+    public static String snapshotId(String embeddingModel, String chunkerFingerprint, List<Shard> shards) {
+        java.security.MessageDigest digest = io.sluice.schemas.Hashing.sha256();
+        // v3: sharded snapshots, identified by their shards' keys.
+        io.sluice.schemas.Hashing.update(digest, "sluice-snapshot-v3");
+        io.sluice.schemas.Hashing.update(digest, chunkerFingerprint);
+        io.sluice.schemas.Hashing.update(digest, embeddingModel);
+        io.sluice.schemas.Hashing.update(digest, Integer.toString(shards.size()));
+        for (Shard s : shards) {
+            io.sluice.schemas.Hashing.update(digest, s.key());
+        }
+        return io.sluice.schemas.Hashing.hex(digest).substring(0, 32);
+    }
+
     /** The name of shard {@code index}'s directory in a snapshot. */
     public static String shardName(int index) {
         return String.format(java.util.Locale.ROOT, "shard-%03d", index);

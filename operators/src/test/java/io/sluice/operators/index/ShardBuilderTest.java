@@ -217,9 +217,8 @@ class ShardBuilderTest {
             staging.add(shard, one);
             staging.add(shard, two);
             staging.finish();
-            var it = staging.documents(shard);
-            it.next();
-            assertThatThrownBy(it::next).hasMessageContaining("Duplicate document id 'x' in tenant 'acme'");
+            assertThatThrownBy(() -> staging.documents(shard).next())
+                    .hasMessageContaining("Duplicate document id 'x' in tenant 'acme'");
         }
         try (DocumentStaging staging = new DocumentStaging(dir.resolve("ups"), true, 4)) {
             staging.add(shard, one);

@@ -1,0 +1,40 @@
+package io.sluice.cli;
+
+import io.sluice.jobs.backfill.Backfill;
+import io.sluice.jobs.config.BackfillOptions;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** Where a backfill or a live ingestion reads documents and writes snapshots. */
+final class DocumentsMixin {
+
+    @Option(names = "--docs", description = "File or directory of .md, .txt, .jsonl(.gz) documents (any file system "
+            + "Flink reads; every TaskManager must see it).")
+    Path docs;
+
+    @Option(names = "--docs-topic", description = "Read documents from this Kafka topic instead: JSON values like "
+            + "JSONL lines, keyed tenant/id; {\"deleted\": true} or a tombstone deletes.")
+    String docsTopic;
+
+    @Option(names = "--bootstrap-servers", description = "Kafka of --docs-topic (default: ${DEFAULT-VALUE}).")
+    String bootstrapServers = "localhost:9092";
+
+    @Option(names = "--index-dir", required = true, description = "Directory of index snapshots.")
+    Path indexDir;
+
+    @Option(names = "--tenant", description = "Tenant of documents that do not name one (default: ${DEFAULT-VALUE}).")
+    String tenant = BackfillOptions.DEFAULT_TENANT.defaultValue();
+
+    /** The settings these options and {@code backfill}'s say; exactly one of --docs and --docs-topic. */
+    Backfill.Settings settings(BackfillMixin backfill, CommandLine commandLine) {
+        if ((docs == null) == (docsTopic == null)) {
+            throw new CommandLine.ParameterException(commandLine, "Name the documents: --docs or --docs-topic");
+        }
+        Backfill.Settings settings = backfill.settings(docs, indexDir, tenant);
+        return docsTopic == null ? settings
+                : settings.withKafka(new Backfill.KafkaInput(bootstrapServers, docsTopic));
+    }
+}

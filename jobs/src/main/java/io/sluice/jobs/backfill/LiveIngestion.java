@@ -1,0 +1,130 @@
+package io.sluice.jobs.backfill;
+
+import io.sluice.model.EmbeddingModels;
+import io.sluice.model.ModelCard;
+import io.sluice.operators.batch.ChunkEmbedder;
+import io.sluice.operators.flink.LiveIndexOperator;
+import io.sluice.operators.flink.SnapshotCommitOperator;
+import io.sluice.operators.index.ShardBuilder;
+import io.sluice.operators.retrieve.IndexStore;
+import io.sluice.operators.retrieve.SnapshotManifest;
+import io.sluice.schemas.Document;
+
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.time.Duration;
+
+/**
+ * Live ingestion: a streaming job that follows a directory (a continuous {@code FileSource}: each
+ * new file is read once) or a Kafka topic of upserts and deletes, and at every checkpoint that
+ * follows a change promotes a snapshot of the corpus as of that checkpoint. Snapshots are made as
+ * a backfill makes them (same shards, keys and ids), only changed shards are built, and serving
+ * jobs that follow promotions switch to each without a restart.
+ *
+ * <p>Documents are upserts: a document's latest version replaces the one before (put an update in
+ * a new file; files found in one scan are read in no particular order). The staged corpus lives in
+ * the index directory ({@code live/<name>/}), committed with each checkpoint, so a job restored
+ * from one of its last checkpoints carries on exactly; started afresh, it reads its input from the
+ * start.
+ */
+public final class LiveIngestion {
+
+    private final Backfill.Settings settings;
+    private final Duration interval;
+    private final String name;
+    private final PrintWriter log;
+
+    /**
+     * @param interval how often checkpoints are taken (each may promote a snapshot) and the directory is scanned
+     * @param name names the staging in the index directory; one per live job
+     */
+    public LiveIngestion(Backfill.Settings settings, Duration interval, String name, PrintWriter log) {
+        this.settings = settings;
+        this.interval = interval;
+        this.name = name;
+        this.log = log;
+    }
+
+    /** Submits the job and returns at once. */
+    public JobClient start() throws Exception {
+        if (settings.kafka() == null && !Files.isDirectory(settings.docs())) {
+            throw new IOException("Live ingestion follows a directory, and " + settings.docs() + " is none");
+        }
+        ModelCard card = EmbeddingModels.card(settings.embeddingModel());
+        IndexStore store = new IndexStore(settings.indexDir());
+        String previous = store.latest().filter(store::exists).map(id -> store.snapshotDir(id).toString())
+                .filter(dir -> sameModel(dir, card)).orElse(null);
+
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setRuntimeMode(RuntimeExecutionMode.STREAMING);
+        env.setParallelism(settings.parallelism());
+        env.enableCheckpointing(interval.toMillis());
+
+        int shardCount = settings.shards();
+        int indexTasks = Math.min(settings.parallelism(), shardCount);
+        String indexDir = settings.indexDir().toAbsolutePath().toString();
+        DataStream<String> lines = documents(env)
+                .partitionCustom(new Backfill.ByShard(), new Backfill.ShardOf(shardCount))
+                .transform("index", Types.STRING, new LiveIndexOperator(indexDir, name,
+                        new ShardBuilder.Settings(shardCount, settings.chunker().fingerprint(), card.qualifiedId(),
+                                settings.batchSize()),
+                        settings.chunker(), settings.embeddingModel(),
+                        new ChunkEmbedder(settings.embeddingModel(), settings.runtime(), previous,
+                                settings.embeddingCache())))
+                .uid("live-index").name("index").setParallelism(indexTasks);
+        lines.transform("promote", Types.STRING, new SnapshotCommitOperator(indexDir, shardCount, indexTasks,
+                        card.qualifiedId(), card.dimension(), settings.chunker().fingerprint()))
+                .uid("live-promote").name("promote").setParallelism(1)
+                .sinkTo(new DiscardingSink<>()).name("promoted").setParallelism(1);
+        JobClient job = env.executeAsync("sluice-ingest-" + name);
+        log.printf("ingest: following %s into %s (%d shards, a snapshot per checkpoint every %s that follows a "
+                + "change); job %s%n", settings.kafka() == null ? settings.docs() : "topic " + settings.kafka().topic(),
+                settings.indexDir(), shardCount, interval, job.getJobID());
+        log.flush();
+        return job;
+    }
+
+    private static boolean sameModel(String snapshotDir, ModelCard card) {
+        try {
+            return card.qualifiedId().equals(SnapshotManifest.read(java.nio.file.Path.of(snapshotDir)).embeddingModel());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private DataStream<Document> documents(StreamExecutionEnvironment env) {
+        if (settings.kafka() != null) {
+            KafkaSource<Document> source = KafkaSource.<Document>builder()
+                    .setBootstrapServers(settings.kafka().bootstrapServers())
+                    .setTopics(settings.kafka().topic())
+                    .setGroupId("sluice-ingest-" + name)
+                    .setStartingOffsets(OffsetsInitializer.earliest())
+                    .setDeserializer(new DocumentDeserializer(settings.defaultTenant()))
+                    .build();
+            return env.fromSource(source, WatermarkStrategy.noWatermarks(), "documents (" + settings.kafka().topic()
+                    + ")").uid("live-documents");
+        }
+        org.apache.flink.core.fs.Path root = new org.apache.flink.core.fs.Path(settings.docs().toAbsolutePath().toUri());
+        FileSource<Document> source = FileSource
+                .forBulkFileFormat(new DocumentFormat(root, settings.defaultTenant()), root)
+                .monitorContinuously(interval)
+                .build();
+        return env.fromSource(source, WatermarkStrategy.noWatermarks(), "documents").uid("live-documents");
+    }
+}

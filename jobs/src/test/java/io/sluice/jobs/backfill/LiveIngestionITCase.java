@@ -1,0 +1,97 @@
+package io.sluice.jobs.backfill;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sluice.jobs.testing.Await;
+import io.sluice.model.EmbeddingModels;
+import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.chunk.ChunkerSettings;
+import io.sluice.operators.retrieve.HybridSearcher;
+import io.sluice.operators.retrieve.IndexStore;
+import io.sluice.operators.retrieve.SearchMode;
+import io.sluice.operators.retrieve.SnapshotManifest;
+import io.sluice.schemas.RetrievedChunk;
+
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Live ingestion from a directory a continuous FileSource follows: a snapshot is promoted once the
+ * first files are in, and a later file's update, new document and delete are in the next one.
+ */
+class LiveIngestionITCase {
+
+    /** Two slots: the job runs every stage at once, two index subtasks whose cuts the promote stage joins. */
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    @TempDir
+    Path work;
+
+    @Test
+    void newFilesBecomeNewSnapshotsWithUpdatesAndDeletes() throws Exception {
+        Path docs = Files.createDirectories(work.resolve("docs"));
+        Path index = work.resolve("index");
+        Files.writeString(docs.resolve("a.jsonl"), """
+                {"id":"refunds","tenantId":"acme","title":"Refunds","text":"Refunds take thirty days."}
+                {"id":"shipping","tenantId":"acme","title":"Shipping","text":"Express shipping takes two days."}
+                """);
+        StringWriter log = new StringWriter();
+        JobClient job = new LiveIngestion(new Backfill.Settings(docs, index, "default", new ChunkerSettings(64, 8),
+                EmbeddingModels.BUNDLED_MINILM_QUANTIZED, 8, RuntimeOptions.cpu(1), 2).withShards(3),
+                Duration.ofSeconds(1), "test", new PrintWriter(log, true)).start();
+        IndexStore store = new IndexStore(index);
+        try {
+            Await.until("a first snapshot with both documents", Duration.ofMinutes(2),
+                    () -> documents(store) == 2);
+            String first = store.latest().orElseThrow();
+
+            Files.writeString(docs.resolve(".b.jsonl.tmp"), """
+                    {"id":"refunds","tenantId":"acme","title":"Refunds","text":"Refunds now take fourteen days."}
+                    {"id":"warranty","tenantId":"acme","title":"Warranty","text":"The warranty covers one year."}
+                    {"id":"shipping","tenantId":"acme","deleted":true}
+                    """);
+            // Renamed into place whole: the source never sees half a file.
+            Files.move(docs.resolve(".b.jsonl.tmp"), docs.resolve("b.jsonl"));
+            Await.until("a snapshot with the update, the new document and without the deleted one",
+                    Duration.ofMinutes(2), () -> !first.equals(store.latest().orElse(first)) && hasFourteen(store));
+            String second = store.latest().orElseThrow();
+            try (HybridSearcher searcher = HybridSearcher.open(store, second)) {
+                List<RetrievedChunk> hits = searcher.search(SearchMode.BM25, "acme",
+                        "refunds shipping warranty days year", null, 10, 10);
+                assertThat(hits).extracting(RetrievedChunk::documentId).containsExactlyInAnyOrder("refunds", "warranty");
+            }
+            SnapshotManifest m = SnapshotManifest.read(store.snapshotDir(second));
+            assertThat(m.shards()).hasSize(3);
+            assertThat(m.documents()).isEqualTo(2);
+            assertThat(store.exists(first)).as("the first snapshot stays").isTrue();
+        } finally {
+            job.cancel().get();
+        }
+        assertThat(log.toString()).contains("ingest: following");
+    }
+
+    private static int documents(IndexStore store) throws Exception {
+        var latest = store.latest();
+        return latest.isEmpty() ? 0 : SnapshotManifest.read(store.snapshotDir(latest.get())).documents();
+    }
+
+    private static boolean hasFourteen(IndexStore store) throws Exception {
+        try (HybridSearcher searcher = HybridSearcher.open(store, store.latest().orElseThrow())) {
+            return searcher.search(SearchMode.BM25, "acme", "refunds", null, 5, 5).stream()
+                    .anyMatch(c -> c.text().contains("fourteen"));
+        }
+    }
+}
