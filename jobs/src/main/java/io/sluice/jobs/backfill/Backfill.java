@@ -14,15 +14,11 @@ import io.sluice.operators.retrieve.SnapshotManifest;
 import io.sluice.schemas.Document;
 
 import org.apache.flink.api.common.RuntimeExecutionMode;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.Partitioner;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.connector.file.src.FileSource;
-import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -177,7 +173,7 @@ public final class Backfill {
                 settings.chunker(), settings.embeddingModel(),
                 new ChunkEmbedder(settings.embeddingModel(), settings.runtime(), previous, settings.embeddingCache()),
                 settings.kafka() != null, settings.redact());
-        DataStream<Document> documents = documents(env);
+        DataStream<Document> documents = DocumentSources.of(env, settings, null, "sluice-backfill");
         DataStream<String> shards = documents
                 .partitionCustom(new ByShard(), new ShardOf(shardCount))
                 .transform("index", Types.STRING, index).name("index")
@@ -214,28 +210,6 @@ public final class Backfill {
         int cached = accumulators.get(ChunkEmbedder.CHUNKS_CACHED) instanceof Integer n ? n : 0;
         progress.finish(accumulators, cached, settings.embeddingCache() != null);
         return new Outcome(built, cached);
-    }
-
-    private DataStream<Document> documents(StreamExecutionEnvironment env) {
-        if (settings.kafka() != null) {
-            KafkaSource<Document> source = KafkaSource.<Document>builder()
-                    .setBootstrapServers(settings.kafka().bootstrapServers())
-                    .setTopics(settings.kafka().topic())
-                    .setGroupId("sluice-backfill")
-                    .setProperty("commit.offsets.on.checkpoint", "false")
-                    .setStartingOffsets(OffsetsInitializer.earliest())
-                    .setBounded(OffsetsInitializer.latest())
-                    .setDeserializer(new DocumentDeserializer(settings.defaultTenant()))
-                    .build();
-            return env.fromSource(source, WatermarkStrategy.noWatermarks(), "documents (" + settings.kafka().topic()
-                    + ")");
-        }
-        org.apache.flink.core.fs.Path root = new org.apache.flink.core.fs.Path(
-                settings.docs().toAbsolutePath().toUri());
-        FileSource<Document> source = FileSource
-                .forBulkFileFormat(new DocumentFormat(root, settings.defaultTenant()), root)
-                .build();
-        return env.fromSource(source, WatermarkStrategy.noWatermarks(), "documents");
     }
 
     /** Sends shard {@code s} to subtask {@code s mod parallelism}, the one that builds it. */
@@ -335,7 +309,7 @@ public final class Backfill {
     }
 
     /** The promoted snapshot, if it was made with the same embedding model. */
-    private static Optional<String> reusableSnapshot(IndexStore store, ModelCard card) throws IOException {
+    static Optional<String> reusableSnapshot(IndexStore store, ModelCard card) throws IOException {
         Optional<String> latest = store.latest();
         if (latest.isEmpty() || !store.exists(latest.get())) {
             return Optional.empty();

@@ -7,17 +7,11 @@ import io.sluice.operators.flink.LiveIndexOperator;
 import io.sluice.operators.flink.SnapshotCommitOperator;
 import io.sluice.operators.index.ShardBuilder;
 import io.sluice.operators.retrieve.IndexStore;
-import io.sluice.operators.retrieve.SnapshotManifest;
-import io.sluice.schemas.Document;
 
 import org.apache.flink.api.common.RuntimeExecutionMode;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.connector.file.src.FileSource;
-import org.apache.flink.connector.kafka.source.KafkaSource;
-import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -66,8 +60,8 @@ public final class LiveIngestion {
         }
         ModelCard card = EmbeddingModels.card(settings.embeddingModel());
         IndexStore store = new IndexStore(settings.indexDir());
-        String previous = store.latest().filter(store::exists).map(id -> store.snapshotDir(id).toString())
-                .filter(dir -> sameModel(dir, card)).orElse(null);
+        String previous = Backfill.reusableSnapshot(store, card).map(id -> store.snapshotDir(id).toString())
+                .orElse(null);
 
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
@@ -79,7 +73,7 @@ public final class LiveIngestion {
         int shardCount = settings.shards();
         int indexTasks = Math.min(settings.parallelism(), shardCount);
         String indexDir = settings.indexDir().toAbsolutePath().toString();
-        DataStream<String> lines = documents(env)
+        DataStream<String> lines = DocumentSources.of(env, settings, interval, "sluice-ingest-" + name)
                 .partitionCustom(new Backfill.ByShard(), new Backfill.ShardOf(shardCount))
                 .transform("index", Types.STRING, new LiveIndexOperator(indexDir, name,
                         new ShardBuilder.Settings(shardCount, settings.chunker().fingerprint(), card.qualifiedId(),
@@ -98,33 +92,5 @@ public final class LiveIngestion {
                 settings.indexDir(), shardCount, interval, job.getJobID());
         log.flush();
         return job;
-    }
-
-    private static boolean sameModel(String snapshotDir, ModelCard card) {
-        try {
-            return card.qualifiedId().equals(SnapshotManifest.read(java.nio.file.Path.of(snapshotDir)).embeddingModel());
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private DataStream<Document> documents(StreamExecutionEnvironment env) {
-        if (settings.kafka() != null) {
-            KafkaSource<Document> source = KafkaSource.<Document>builder()
-                    .setBootstrapServers(settings.kafka().bootstrapServers())
-                    .setTopics(settings.kafka().topic())
-                    .setGroupId("sluice-ingest-" + name)
-                    .setStartingOffsets(OffsetsInitializer.earliest())
-                    .setDeserializer(new DocumentDeserializer(settings.defaultTenant()))
-                    .build();
-            return env.fromSource(source, WatermarkStrategy.noWatermarks(), "documents (" + settings.kafka().topic()
-                    + ")").uid("live-documents");
-        }
-        org.apache.flink.core.fs.Path root = new org.apache.flink.core.fs.Path(settings.docs().toAbsolutePath().toUri());
-        FileSource<Document> source = FileSource
-                .forBulkFileFormat(new DocumentFormat(root, settings.defaultTenant()), root)
-                .monitorContinuously(interval)
-                .build();
-        return env.fromSource(source, WatermarkStrategy.noWatermarks(), "documents").uid("live-documents");
     }
 }

@@ -115,10 +115,8 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
         tokenizer = EmbeddingModels.tokenizer(embeddingModel);
         embedder.open(getRuntimeContext());
         builder = new ShardBuilder(new IndexStore(Path.of(indexDir)), shards,
-                new Chunker(new ChunkerSettings(chunkMaxTokens, chunkOverlapTokens), tokenizer), batch -> {
-                    batch.forEach(embedder::added);
-                    return embedder.apply(batch);
-                }, ShardBuilder.Progress.NONE);
+                new Chunker(new ChunkerSettings(chunkMaxTokens, chunkOverlapTokens), tokenizer),
+                ShardBuildOperator.embedder(embedder), ShardBuilder.Progress.NONE);
     }
 
     @Override

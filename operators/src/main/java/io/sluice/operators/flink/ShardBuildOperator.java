@@ -138,11 +138,8 @@ public final class ShardBuildOperator extends AbstractStreamOperator<String>
     public void endInput() throws Exception {
         staging.finish();
         ShardBuilder builder = new ShardBuilder(new IndexStore(Path.of(indexDir)), shards,
-                new Chunker(new ChunkerSettings(chunkMaxTokens, chunkOverlapTokens), tokenizer), batch -> {
-                    // Cache lookups start as chunks join a batch; here a batch is whole at once.
-                    batch.forEach(embedder::added);
-                    return embedder.apply(batch);
-                }, (docs, c, r) -> {
+                new Chunker(new ChunkerSettings(chunkMaxTokens, chunkOverlapTokens), tokenizer), embedder(embedder),
+                (docs, c, r) -> {
                     documents.add(docs);
                     chunks.add(c);
                     reused.add(r);
@@ -161,6 +158,15 @@ public final class ShardBuildOperator extends AbstractStreamOperator<String>
             shardsDone.add(1);
             output.collect(new StreamRecord<>(JSON.writeValueAsString(built)));
         }
+    }
+
+    /** {@code embedder} as a shard builder calls it: a whole batch at once. */
+    static ShardBuilder.Embedder embedder(ChunkEmbedder embedder) {
+        return batch -> {
+            // Cache lookups start as chunks join a batch; here a batch is whole at once.
+            batch.forEach(embedder::added);
+            return embedder.apply(batch);
+        };
     }
 
     /** A line this operator emitted, read back. */
