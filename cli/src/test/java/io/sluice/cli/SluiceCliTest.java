@@ -35,7 +35,7 @@ class SluiceCliTest {
         StringWriter err = new StringWriter();
         int code = SluiceCli.commandLine().setErr(new PrintWriter(err)).execute("backfill");
         assertThat(code).isEqualTo(2);
-        assertThat(err.toString()).contains("Missing required options");
+        assertThat(err.toString()).contains("Missing required option");
     }
 
     @Test

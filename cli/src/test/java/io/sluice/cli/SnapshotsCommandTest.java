@@ -42,8 +42,8 @@ class SnapshotsCommandTest {
         run("snapshots", "promote", "s2", "--index-dir", index);
 
         String list = run("snapshots", "--index-dir", index, "list");
-        assertThat(list).containsPattern("s1 +\\d{4}-\\d\\d-\\d\\dT.* acme/m@1 +2 +5\\n");
-        assertThat(list).containsPattern("s2 +\\d{4}-.* +2 +5  LATEST\\n");
+        assertThat(list).containsPattern("s1 +\\d{4}-\\d\\d-\\d\\dT.* acme/m@1 +2 +5 +1\\n");
+        assertThat(list).containsPattern("s2 +\\d{4}-.* +2 +5 +1  LATEST\\n");
         assertThat(list).containsPattern("s3 +never ");
 
         assertThat(run("snapshots", "verify", "s1", "--index-dir", index)).contains("lists no files");

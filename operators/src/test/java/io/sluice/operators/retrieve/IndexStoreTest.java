@@ -67,4 +67,28 @@ class IndexStoreTest {
         Files.writeString(dir.resolve("LATEST"), "old\n");
         assertThat(store.collectGarbage(1, List.of(), false).deleted()).isEmpty();
     }
+
+    @Test
+    void gcDeletesShardsNoKeptSnapshotUsesOnceTheyAreAnHourOld() throws Exception {
+        IndexStore store = new IndexStore(dir);
+        for (String key : List.of("used", "unused-old", "unused-new")) {
+            Path shard = Files.createDirectories(store.shardDir(key));
+            if (!key.equals("unused-new")) {
+                Files.setLastModifiedTime(shard, java.nio.file.attribute.FileTime.fromMillis(
+                        System.currentTimeMillis() - IndexStore.SHARD_GRACE.toMillis() - 60_000));
+            }
+        }
+        Files.createDirectories(store.shardBuildDir("in-progress"));
+        Path kept = Files.createDirectories(store.snapshotDir("kept"));
+        new SnapshotManifest("kept", "1970-01-01T00:00:00Z", "m@1", 4, "test", 0, 0, 0, 0, List.of(), List.of(),
+                List.of(new SnapshotManifest.Shard("shard-000", "used", 0, 0, 0, 0, List.of(), null, List.of())))
+                .write(kept);
+        promotedAt(store, "kept", 1_000);
+
+        assertThat(store.collectGarbage(1, List.of(), true).deletedShards()).containsExactly("unused-old");
+        assertThat(store.shardDir("unused-old")).exists();
+        assertThat(store.collectGarbage(1, List.of(), false).deletedShards()).containsExactly("unused-old");
+        assertThat(Files.list(dir.resolve("shards")).map(p -> p.getFileName().toString()))
+                .containsExactlyInAnyOrder("used", "unused-new", ".building-in-progress");
+    }
 }
