@@ -12,6 +12,7 @@ import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -41,6 +42,8 @@ public final class LiveIngestion {
     private final Duration interval;
     private final String name;
     private final PrintWriter log;
+    /** A savepoint (or retained checkpoint) to carry on from; null: start afresh. */
+    private String restoreFrom;
 
     /**
      * @param interval how often checkpoints are taken (each may promote a snapshot) and the directory is scanned
@@ -51,6 +54,12 @@ public final class LiveIngestion {
         this.interval = interval;
         this.name = name;
         this.log = log;
+    }
+
+    /** This ingestion, carried on from a savepoint or retained checkpoint of an earlier one (its URI or path). */
+    public LiveIngestion restoringFrom(String savepoint) {
+        this.restoreFrom = savepoint;
+        return this;
     }
 
     /** Submits the job and returns at once. */
@@ -65,6 +74,9 @@ public final class LiveIngestion {
 
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
+        if (restoreFrom != null) {
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, restoreFrom);
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setRuntimeMode(RuntimeExecutionMode.STREAMING);
         env.setParallelism(settings.parallelism());
@@ -80,7 +92,7 @@ public final class LiveIngestion {
                                 settings.batchSize()),
                         settings.chunker(), settings.embeddingModel(),
                         new ChunkEmbedder(settings.embeddingModel(), settings.runtime(), previous,
-                                settings.embeddingCache())))
+                                settings.embeddingCache()), settings.redact()))
                 .uid("live-index").name("index").setParallelism(indexTasks);
         lines.transform("promote", Types.STRING, new SnapshotCommitOperator(indexDir, shardCount, indexTasks,
                         card.qualifiedId(), card.dimension(), settings.chunker().fingerprint()))

@@ -78,9 +78,56 @@ class LiveIngestionITCase {
             assertThat(m.documents()).isEqualTo(2);
             assertThat(store.exists(first)).as("the first snapshot stays").isTrue();
         } finally {
-            job.cancel().get();
+            cancel(job);
         }
         assertThat(log.toString()).contains("ingest: following");
+    }
+
+    @Test
+    void aJobRestoredFromASavepointCarriesOnWithTheDocumentsItHadStaged() throws Exception {
+        Path docs = Files.createDirectories(work.resolve("docs"));
+        Path index = work.resolve("index");
+        Files.writeString(docs.resolve("a.jsonl"), """
+                {"id":"refunds","tenantId":"acme","title":"Refunds","text":"Refunds take thirty days."}
+                {"id":"shipping","tenantId":"acme","title":"Shipping","text":"Express shipping takes two days."}
+                """);
+        Backfill.Settings settings = new Backfill.Settings(docs, index, "default", new ChunkerSettings(64, 8),
+                EmbeddingModels.BUNDLED_MINILM_QUANTIZED, 8, RuntimeOptions.cpu(1), 2).withShards(3);
+        IndexStore store = new IndexStore(index);
+        JobClient first = new LiveIngestion(settings, Duration.ofSeconds(1), "restore", new PrintWriter(new StringWriter()))
+                .start();
+        String savepoint;
+        try {
+            Await.until("a first snapshot with both documents", Duration.ofMinutes(2), () -> documents(store) == 2);
+            savepoint = first.stopWithSavepoint(false, work.resolve("savepoints").toUri().toString(),
+                    org.apache.flink.core.execution.SavepointFormatType.CANONICAL).get();
+        } catch (Exception e) {
+            cancel(first);
+            throw e;
+        }
+        String before = store.latest().orElseThrow();
+        // a.jsonl gone and b.jsonl new while no job runs: the restored job's snapshot can have a.jsonl's
+        // documents only from the staging it restored.
+        Files.delete(docs.resolve("a.jsonl"));
+        Files.writeString(docs.resolve("b.jsonl"), """
+                {"id":"warranty","tenantId":"acme","title":"Warranty","text":"The warranty covers one year."}
+                """);
+        JobClient restored = new LiveIngestion(settings, Duration.ofSeconds(1), "restore",
+                new PrintWriter(new StringWriter())).restoringFrom(savepoint).start();
+        try {
+            Await.until("a snapshot with the new document", Duration.ofMinutes(2),
+                    () -> !before.equals(store.latest().orElse(before)));
+            SnapshotManifest m = SnapshotManifest.read(store.snapshotDir(store.latest().orElseThrow()));
+            assertThat(m.documents()).isEqualTo(3);
+        } finally {
+            cancel(restored);
+        }
+    }
+
+    /** Cancels {@code job} and waits until it is over, before the test's directories go. */
+    private static void cancel(JobClient job) throws Exception {
+        job.cancel().get();
+        Await.until("the job cancelled", Duration.ofMinutes(1), () -> job.getJobStatus().get().isGloballyTerminalState());
     }
 
     private static int documents(IndexStore store) throws Exception {

@@ -5,6 +5,7 @@ import io.sluice.model.HfTokenizer;
 import io.sluice.operators.batch.ChunkEmbedder;
 import io.sluice.operators.chunk.Chunker;
 import io.sluice.operators.chunk.ChunkerSettings;
+import io.sluice.operators.index.DocumentRedactor;
 import io.sluice.operators.index.DocumentStaging;
 import io.sluice.operators.index.ShardBuilder;
 import io.sluice.operators.retrieve.IndexStore;
@@ -60,8 +61,10 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
     private final int chunkOverlapTokens;
     private final String embeddingModel;
     private final ChunkEmbedder embedder;
+    private final boolean redact;
 
     private transient ListState<Long> lastCheckpoint;
+    private transient DocumentRedactor redactor;
     private transient Long restoredCheckpoint;
     private transient Map<Integer, DocumentStaging> stagings;
     private transient TreeSet<Integer> dirty;
@@ -71,7 +74,7 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
     private transient ShardBuilder builder;
 
     public LiveIndexOperator(String indexDir, String name, ShardBuilder.Settings shards, ChunkerSettings chunker,
-            String embeddingModel, ChunkEmbedder embedder) {
+            String embeddingModel, ChunkEmbedder embedder, boolean redact) {
         this.indexDir = indexDir;
         this.name = name;
         this.shards = shards;
@@ -79,6 +82,7 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
         this.chunkOverlapTokens = chunker.overlapTokens();
         this.embeddingModel = embeddingModel;
         this.embedder = embedder;
+        this.redact = redact;
     }
 
     /** The directory of shard {@code shard}'s staging for live ingestion {@code name}. */
@@ -113,6 +117,7 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
             dirty.add(s);
         }
         tokenizer = EmbeddingModels.tokenizer(embeddingModel);
+        redactor = redact ? new DocumentRedactor() : null;
         embedder.open(getRuntimeContext());
         builder = new ShardBuilder(new IndexStore(Path.of(indexDir)), shards,
                 new Chunker(new ChunkerSettings(chunkMaxTokens, chunkOverlapTokens), tokenizer),
@@ -121,7 +126,7 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
 
     @Override
     public void processElement(StreamRecord<Document> element) throws Exception {
-        Document doc = element.getValue();
+        Document doc = redactor == null ? element.getValue() : redactor.redact(element.getValue());
         int shard = SnapshotManifest.shardOf(doc.tenantId(), doc.documentId(), shards.shardCount());
         DocumentStaging staging = stagings.get(shard);
         if (staging == null) {
@@ -182,7 +187,13 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
             }
             if (stagings != null) {
                 for (DocumentStaging s : stagings.values()) {
-                    s.close();
+                    try {
+                        s.close();
+                    } catch (IOException e) {
+                        // What a checkpoint needs was committed with it; a staging that cannot be
+                        // closed (its directory gone, say) must not fail a task that is stopping.
+                        LOG.warn("Could not close a staging: {}", e.toString());
+                    }
                 }
             }
         } finally {
