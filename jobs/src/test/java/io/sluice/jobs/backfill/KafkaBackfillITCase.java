@@ -44,10 +44,7 @@ class KafkaBackfillITCase {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(work.resolve("kafka"))) {
             String topic = "documents";
             kafka.createTopics(List.of(topic), 3);
-            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                    ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName(),
-                    ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName()))) {
+            try (KafkaProducer<String, String> producer = producer(kafka)) {
                 send(producer, topic, "acme/refunds", "{\"id\":\"refunds\",\"tenantId\":\"acme\",\"title\":\"Refunds\","
                         + "\"text\":\"Refunds take thirty days.\"}");
                 send(producer, topic, "acme/shipping", "{\"id\":\"shipping\",\"tenantId\":\"acme\",\"title\":\"Shipping\","
@@ -62,10 +59,7 @@ class KafkaBackfillITCase {
             Backfill.Result first = backfill(kafka, topic, index, log);
             assertThat(first.manifest().documents()).isEqualTo(3);
 
-            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                    ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName(),
-                    ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName()))) {
+            try (KafkaProducer<String, String> producer = producer(kafka)) {
                 // An update, a delete by field and a delete by tombstone.
                 send(producer, topic, "acme/refunds", "{\"id\":\"refunds\",\"tenantId\":\"acme\",\"title\":\"Refunds\","
                         + "\"text\":\"Refunds now take fourteen days.\"}");
@@ -87,6 +81,12 @@ class KafkaBackfillITCase {
                         .extracting(RetrievedChunk::documentId).containsExactlyInAnyOrder("refunds", "shipping", "warranty");
             }
         }
+    }
+
+    private static KafkaProducer<String, String> producer(EmbeddedKafka kafka) {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName(),
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName()));
     }
 
     private static void send(KafkaProducer<String, String> producer, String topic, String key, String value)

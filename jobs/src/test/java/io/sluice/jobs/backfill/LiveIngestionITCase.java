@@ -42,16 +42,11 @@ class LiveIngestionITCase {
 
     @Test
     void newFilesBecomeNewSnapshotsWithUpdatesAndDeletes() throws Exception {
-        Path docs = Files.createDirectories(work.resolve("docs"));
+        Path docs = firstFile();
         Path index = work.resolve("index");
-        Files.writeString(docs.resolve("a.jsonl"), """
-                {"id":"refunds","tenantId":"acme","title":"Refunds","text":"Refunds take thirty days."}
-                {"id":"shipping","tenantId":"acme","title":"Shipping","text":"Express shipping takes two days."}
-                """);
         StringWriter log = new StringWriter();
-        JobClient job = new LiveIngestion(new Backfill.Settings(docs, index, "default", new ChunkerSettings(64, 8),
-                EmbeddingModels.BUNDLED_MINILM_QUANTIZED, 8, RuntimeOptions.cpu(1), 2).withShards(3),
-                Duration.ofSeconds(1), "test", new PrintWriter(log, true)).start();
+        JobClient job = new LiveIngestion(settings(docs, index), Duration.ofSeconds(1), "test", new PrintWriter(log, true))
+                .start();
         IndexStore store = new IndexStore(index);
         try {
             Await.until("a first snapshot with both documents", Duration.ofMinutes(2),
@@ -85,14 +80,9 @@ class LiveIngestionITCase {
 
     @Test
     void aJobRestoredFromASavepointCarriesOnWithTheDocumentsItHadStaged() throws Exception {
-        Path docs = Files.createDirectories(work.resolve("docs"));
+        Path docs = firstFile();
         Path index = work.resolve("index");
-        Files.writeString(docs.resolve("a.jsonl"), """
-                {"id":"refunds","tenantId":"acme","title":"Refunds","text":"Refunds take thirty days."}
-                {"id":"shipping","tenantId":"acme","title":"Shipping","text":"Express shipping takes two days."}
-                """);
-        Backfill.Settings settings = new Backfill.Settings(docs, index, "default", new ChunkerSettings(64, 8),
-                EmbeddingModels.BUNDLED_MINILM_QUANTIZED, 8, RuntimeOptions.cpu(1), 2).withShards(3);
+        Backfill.Settings settings = settings(docs, index);
         IndexStore store = new IndexStore(index);
         JobClient first = new LiveIngestion(settings, Duration.ofSeconds(1), "restore", new PrintWriter(new StringWriter()))
                 .start();
@@ -122,6 +112,21 @@ class LiveIngestionITCase {
         } finally {
             cancel(restored);
         }
+    }
+
+    /** A directory of documents with a first file: two documents of tenant acme. */
+    private Path firstFile() throws Exception {
+        Path docs = Files.createDirectories(work.resolve("docs"));
+        Files.writeString(docs.resolve("a.jsonl"), """
+                {"id":"refunds","tenantId":"acme","title":"Refunds","text":"Refunds take thirty days."}
+                {"id":"shipping","tenantId":"acme","title":"Shipping","text":"Express shipping takes two days."}
+                """);
+        return docs;
+    }
+
+    private static Backfill.Settings settings(Path docs, Path index) {
+        return new Backfill.Settings(docs, index, "default", new ChunkerSettings(64, 8),
+                EmbeddingModels.BUNDLED_MINILM_QUANTIZED, 8, RuntimeOptions.cpu(1), 2).withShards(3);
     }
 
     /** Cancels {@code job} and waits until it is over, before the test's directories go. */

@@ -24,7 +24,6 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -163,13 +162,7 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
             DocumentStaging.Committed state = stagings.get(shard).at(checkpointId)
                     .orElseThrow(() -> new IllegalStateException("no staging commit for checkpoint " + checkpointId));
             try (state) {
-                ShardBuilder.Built built = builder.build(shard, () -> {
-                    try {
-                        return state.documents(shard);
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                });
+                ShardBuilder.Built built = builder.build(shard, () -> state.documents(shard));
                 output.collect(new StreamRecord<>(SnapshotCommitOperator.builtLine(checkpointId,
                         JSON.writeValueAsString(built.shard()))));
             }

@@ -22,7 +22,6 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
@@ -148,13 +147,7 @@ public final class ShardBuildOperator extends AbstractStreamOperator<String>
         for (int shard = task.getIndexOfThisSubtask(); shard < shards.shardCount();
                 shard += task.getNumberOfParallelSubtasks()) {
             int s = shard;
-            ShardBuilder.Built built = builder.build(s, () -> {
-                try {
-                    return staging.documents(s);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            ShardBuilder.Built built = builder.build(s, () -> staging.documents(s));
             shardsDone.add(1);
             output.collect(new StreamRecord<>(JSON.writeValueAsString(built)));
         }

@@ -20,7 +20,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.function.Supplier;
 
 /**
  * Builds one shard of a snapshot from its documents in (tenant, id) order, streaming: documents →
@@ -52,6 +51,11 @@ public final class ShardBuilder {
     /** Embeds chunks that no earlier build has a vector for (the model, an embedding cache, an older snapshot). */
     public interface Embedder {
         List<EmbeddedChunk> embed(List<Chunk> batch) throws Exception;
+    }
+
+    /** Opens a shard's documents in (tenant, id) order, afresh at each call. */
+    public interface Documents {
+        Iterator<Document> open() throws IOException;
     }
 
     /** Counts progress as the shard is built. */
@@ -102,8 +106,8 @@ public final class ShardBuilder {
      * Shard {@code shard}: taken from the store if it has it, else built from {@code docs} (called
      * twice: once for the key, once to build) and published into the store.
      */
-    public Built build(int shard, Supplier<Iterator<Document>> docs) throws Exception {
-        String key = key(shard, docs.get());
+    public Built build(int shard, Documents docs) throws Exception {
+        String key = key(shard, docs.open());
         Optional<SnapshotManifest.Shard> existing = store.shard(key);
         if (existing.isPresent()) {
             SnapshotManifest.Shard s = existing.get();
@@ -120,7 +124,7 @@ public final class ShardBuilder {
         List<SnapshotManifest.IndexFile> files;
         try (ShardWriter writer = new ShardWriter(building)) {
             Batch batch = new Batch(writer, resume.orElse(null));
-            for (Iterator<Document> it = docs.get(); it.hasNext(); ) {
+            for (Iterator<Document> it = docs.open(); it.hasNext(); ) {
                 Document doc = it.next();
                 documents++;
                 tenants.add(doc.tenantId());

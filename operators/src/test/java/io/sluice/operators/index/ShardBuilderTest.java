@@ -109,13 +109,7 @@ class ShardBuilderTest {
             List<ShardBuilder.Built> out = new ArrayList<>();
             for (int s = 0; s < SHARDS; s++) {
                 int shard = s;
-                out.add(b.build(shard, () -> {
-                    try {
-                        return staging.documents(shard);
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }));
+                out.add(b.build(shard, () -> staging.documents(shard)));
             }
             return out;
         }
