@@ -1,14 +1,10 @@
 package io.sluice.operators.flink;
 
-import io.sluice.model.EmbeddingModels;
-import io.sluice.model.HfTokenizer;
 import io.sluice.operators.batch.ChunkEmbedder;
-import io.sluice.operators.chunk.Chunker;
 import io.sluice.operators.chunk.ChunkerSettings;
 import io.sluice.operators.index.DocumentRedactor;
 import io.sluice.operators.index.DocumentStaging;
 import io.sluice.operators.index.ShardBuilder;
-import io.sluice.operators.retrieve.IndexStore;
 import io.sluice.operators.retrieve.SnapshotManifest;
 import io.sluice.schemas.Document;
 
@@ -53,13 +49,8 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
     private static final double STAGING_BUFFER_MB = 8;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final String indexDir;
+    private final ShardBuilding building;
     private final String name;
-    private final ShardBuilder.Settings shards;
-    private final int chunkMaxTokens;
-    private final int chunkOverlapTokens;
-    private final String embeddingModel;
-    private final ChunkEmbedder embedder;
     private final boolean redact;
 
     private transient ListState<Long> lastCheckpoint;
@@ -69,18 +60,12 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
     private transient TreeSet<Integer> dirty;
     /** Shards changed before each checkpoint taken and not yet complete. */
     private transient NavigableMap<Long, TreeSet<Integer>> pending;
-    private transient HfTokenizer tokenizer;
     private transient ShardBuilder builder;
 
     public LiveIndexOperator(String indexDir, String name, ShardBuilder.Settings shards, ChunkerSettings chunker,
             String embeddingModel, ChunkEmbedder embedder, boolean redact) {
-        this.indexDir = indexDir;
+        this.building = new ShardBuilding(indexDir, shards, chunker, embeddingModel, embedder);
         this.name = name;
-        this.shards = shards;
-        this.chunkMaxTokens = chunker.maxTokens();
-        this.chunkOverlapTokens = chunker.overlapTokens();
-        this.embeddingModel = embeddingModel;
-        this.embedder = embedder;
         this.redact = redact;
     }
 
@@ -105,28 +90,23 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
     @Override
     public void open() throws Exception {
         super.open();
-        var task = getRuntimeContext().getTaskInfo();
         stagings = new TreeMap<>();
         dirty = new TreeSet<>();
         pending = new TreeMap<>();
-        for (int s = task.getIndexOfThisSubtask(); s < shards.shardCount(); s += task.getNumberOfParallelSubtasks()) {
-            stagings.put(s, DocumentStaging.open(stagingDir(Path.of(indexDir), name, s), STAGING_BUFFER_MB,
+        for (int s : building.ownedShards(getRuntimeContext().getTaskInfo()).toArray()) {
+            stagings.put(s, DocumentStaging.open(stagingDir(building.indexDir(), name, s), STAGING_BUFFER_MB,
                     restoredCheckpoint));
             // The first cut reports every shard, so the snapshot it makes is whole.
             dirty.add(s);
         }
-        tokenizer = EmbeddingModels.tokenizer(embeddingModel);
         redactor = redact ? new DocumentRedactor() : null;
-        embedder.open(getRuntimeContext());
-        builder = new ShardBuilder(new IndexStore(Path.of(indexDir)), shards,
-                new Chunker(new ChunkerSettings(chunkMaxTokens, chunkOverlapTokens), tokenizer),
-                ShardBuildOperator.embedder(embedder), ShardBuilder.Progress.NONE);
+        builder = building.open(getRuntimeContext(), ShardBuilder.Progress.NONE);
     }
 
     @Override
     public void processElement(StreamRecord<Document> element) throws Exception {
         Document doc = redactor == null ? element.getValue() : redactor.redact(element.getValue());
-        int shard = SnapshotManifest.shardOf(doc.tenantId(), doc.documentId(), shards.shardCount());
+        int shard = SnapshotManifest.shardOf(doc.tenantId(), doc.documentId(), building.shardCount());
         DocumentStaging staging = stagings.get(shard);
         if (staging == null) {
             throw new IllegalStateException("shard " + shard + " reached a subtask that does not own it");
@@ -174,10 +154,7 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
     @Override
     public void close() throws Exception {
         try {
-            embedder.close();
-            if (tokenizer != null) {
-                tokenizer.close();
-            }
+            building.close();
             if (stagings != null) {
                 for (DocumentStaging s : stagings.values()) {
                     try {

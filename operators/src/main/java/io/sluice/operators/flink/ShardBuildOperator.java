@@ -1,15 +1,11 @@
 package io.sluice.operators.flink;
 
-import io.sluice.model.EmbeddingModels;
-import io.sluice.model.HfTokenizer;
 import io.sluice.operators.batch.ChunkEmbedder;
-import io.sluice.operators.chunk.Chunker;
 import io.sluice.operators.chunk.ChunkerSettings;
 import io.sluice.operators.guard.PiiType;
 import io.sluice.operators.index.DocumentRedactor;
 import io.sluice.operators.index.DocumentStaging;
 import io.sluice.operators.index.ShardBuilder;
-import io.sluice.operators.retrieve.IndexStore;
 import io.sluice.operators.retrieve.SnapshotManifest;
 import io.sluice.schemas.Document;
 
@@ -52,17 +48,12 @@ public final class ShardBuildOperator extends AbstractStreamOperator<String>
     private static final double STAGING_BUFFER_MB = 32;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final String indexDir;
-    private final ShardBuilder.Settings shards;
-    private final int chunkMaxTokens;
-    private final int chunkOverlapTokens;
-    private final String embeddingModel;
-    private final ChunkEmbedder embedder;
+    private final ShardBuilding building;
     private final boolean upserts;
     private final boolean redact;
 
     private transient DocumentStaging staging;
-    private transient HfTokenizer tokenizer;
+    private transient ShardBuilder builder;
     private transient DocumentRedactor redactor;
     private transient IntCounter read;
     private transient IntCounter documents;
@@ -78,12 +69,7 @@ public final class ShardBuildOperator extends AbstractStreamOperator<String>
      */
     public ShardBuildOperator(String indexDir, ShardBuilder.Settings shards, ChunkerSettings chunker,
             String embeddingModel, ChunkEmbedder embedder, boolean upserts, boolean redact) {
-        this.indexDir = indexDir;
-        this.shards = shards;
-        this.chunkMaxTokens = chunker.maxTokens();
-        this.chunkOverlapTokens = chunker.overlapTokens();
-        this.embeddingModel = embeddingModel;
-        this.embedder = embedder;
+        this.building = new ShardBuilding(indexDir, shards, chunker, embeddingModel, embedder);
         this.upserts = upserts;
         this.redact = redact;
     }
@@ -109,8 +95,11 @@ public final class ShardBuildOperator extends AbstractStreamOperator<String>
         Path dir = Path.of(tmp[context.getTaskInfo().getIndexOfThisSubtask() % tmp.length])
                 .resolve("sluice-staging-" + UUID.randomUUID());
         staging = new DocumentStaging(dir, upserts, STAGING_BUFFER_MB);
-        tokenizer = EmbeddingModels.tokenizer(embeddingModel);
-        embedder.open(context);
+        builder = building.open(context, (docs, c, r) -> {
+            documents.add(docs);
+            chunks.add(c);
+            reused.add(r);
+        });
     }
 
     private IntCounter counter(String name) {
@@ -121,45 +110,24 @@ public final class ShardBuildOperator extends AbstractStreamOperator<String>
 
     @Override
     public void processElement(StreamRecord<Document> element) throws Exception {
-        Document doc = element.getValue();
-        if (redactor != null) {
-            int before = redactor.changed();
-            Map<PiiType, Integer> counts = new EnumMap<>(redactor.counts());
-            doc = redactor.redact(doc);
-            redactedDocuments.add(redactor.changed() - before);
-            redactor.counts().forEach((type, n) -> redactedByType.get(type).add(n - counts.getOrDefault(type, 0)));
-        }
-        staging.add(SnapshotManifest.shardOf(doc.tenantId(), doc.documentId(), shards.shardCount()), doc);
+        Document doc = redactor == null ? element.getValue() : redactor.redact(element.getValue());
+        staging.add(SnapshotManifest.shardOf(doc.tenantId(), doc.documentId(), building.shardCount()), doc);
         read.add(1);
     }
 
     @Override
     public void endInput() throws Exception {
+        if (redactor != null) {
+            // The client reads these once the job is done, so the totals are added once, here.
+            redactedDocuments.add(redactor.changed());
+            redactor.counts().forEach((type, n) -> redactedByType.get(type).add(n));
+        }
         staging.finish();
-        ShardBuilder builder = new ShardBuilder(new IndexStore(Path.of(indexDir)), shards,
-                new Chunker(new ChunkerSettings(chunkMaxTokens, chunkOverlapTokens), tokenizer), embedder(embedder),
-                (docs, c, r) -> {
-                    documents.add(docs);
-                    chunks.add(c);
-                    reused.add(r);
-                });
-        var task = getRuntimeContext().getTaskInfo();
-        for (int shard = task.getIndexOfThisSubtask(); shard < shards.shardCount();
-                shard += task.getNumberOfParallelSubtasks()) {
-            int s = shard;
+        for (int s : building.ownedShards(getRuntimeContext().getTaskInfo()).toArray()) {
             ShardBuilder.Built built = builder.build(s, () -> staging.documents(s));
             shardsDone.add(1);
             output.collect(new StreamRecord<>(JSON.writeValueAsString(built)));
         }
-    }
-
-    /** {@code embedder} as a shard builder calls it: a whole batch at once. */
-    static ShardBuilder.Embedder embedder(ChunkEmbedder embedder) {
-        return batch -> {
-            // Cache lookups start as chunks join a batch; here a batch is whole at once.
-            batch.forEach(embedder::added);
-            return embedder.apply(batch);
-        };
     }
 
     /** A line this operator emitted, read back. */
@@ -170,10 +138,7 @@ public final class ShardBuildOperator extends AbstractStreamOperator<String>
     @Override
     public void close() throws Exception {
         try {
-            embedder.close();
-            if (tokenizer != null) {
-                tokenizer.close();
-            }
+            building.close();
             if (staging != null) {
                 staging.close();
             }
