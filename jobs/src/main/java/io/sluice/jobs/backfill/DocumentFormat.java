@@ -25,6 +25,10 @@ import java.util.List;
  *
  * <p>A restored reader (continuous ingestion after a failure) skips the documents of the file it
  * had emitted, as counted in its checkpointed position; gzipped files cannot seek.
+ *
+ * <p>A backfill fails on a line or file that is not a document, naming it. Live ingestion
+ * ({@code skipBad}) logs it as a warning and goes on: failing would restart the job into the same
+ * file.
  */
 public final class DocumentFormat implements BulkFormat<Document, FileSourceSplit> {
 
@@ -32,13 +36,20 @@ public final class DocumentFormat implements BulkFormat<Document, FileSourceSpli
     /** Documents per batch handed to Flink. */
     private static final int BATCH = 256;
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DocumentFormat.class);
+
     private final String root;
     private final String defaultTenant;
+    private final boolean skipBad;
 
-    /** @param root the directory (or file) the source reads; ids of markdown and text files are relative to it */
-    public DocumentFormat(Path root, String defaultTenant) {
+    /**
+     * @param root the directory (or file) the source reads; ids of markdown and text files are relative to it
+     * @param skipBad log and leave out what is not a document instead of failing
+     */
+    public DocumentFormat(Path root, String defaultTenant, boolean skipBad) {
         this.root = root.toUri().getPath();
         this.defaultTenant = defaultTenant;
+        this.skipBad = skipBad;
     }
 
     @Override
@@ -82,7 +93,7 @@ public final class DocumentFormat implements BulkFormat<Document, FileSourceSpli
             this.in = file.getFileSystem().open(file);
             try {
                 this.documents = DocumentReader.parse(in, file.toString(), relativeId(file), defaultTenant,
-                        split.fileModificationTime());
+                        split.fileModificationTime(), skipBad ? problem -> LOG.warn("Skipped: {}", problem) : null);
                 for (; emitted < skip && documents.hasNext(); emitted++) {
                     documents.next();
                 }

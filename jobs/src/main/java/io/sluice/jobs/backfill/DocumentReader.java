@@ -22,6 +22,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 
@@ -104,11 +105,22 @@ public final class DocumentReader {
      */
     public static Iterator<Document> parse(InputStream in, String fileName, String relativeId, String defaultTenant,
             long mtime) throws IOException {
+        return parse(in, fileName, relativeId, defaultTenant, mtime, null);
+    }
+
+    /**
+     * As {@link #parse(InputStream, String, String, String, long)}, but with {@code skipped} not
+     * null, a line or file that is not a document (or a file that cannot be read to its end) is
+     * given to {@code skipped}, its problem named, and left out: for a job that runs on, where
+     * failing would only meet the same file again.
+     */
+    public static Iterator<Document> parse(InputStream in, String fileName, String relativeId, String defaultTenant,
+            long mtime, Consumer<String> skipped) throws IOException {
         String name = fileName.toLowerCase(Locale.ROOT);
         if (name.endsWith(".jsonl") || name.endsWith(".jsonl.gz")) {
             InputStream raw = name.endsWith(".gz") ? new GZIPInputStream(in, 1 << 16) : in;
             return new JsonlDocuments(new BufferedReader(new InputStreamReader(raw, StandardCharsets.UTF_8)),
-                    fileName, defaultTenant, mtime);
+                    fileName, defaultTenant, mtime, skipped);
         }
         if (!isDocumentFile(fileName)) {
             return java.util.Collections.emptyIterator();
@@ -117,7 +129,15 @@ public final class DocumentReader {
         if (text.isBlank()) {
             return java.util.Collections.emptyIterator();
         }
-        checkId(relativeId, defaultTenant, fileName + ": a document id (its path)");
+        try {
+            checkId(relativeId, defaultTenant, fileName + ": a document id (its path)");
+        } catch (IOException e) {
+            if (skipped == null) {
+                throw e;
+            }
+            skipped.accept(e.getMessage());
+            return java.util.Collections.emptyIterator();
+        }
         return List.of(new Document(defaultTenant, relativeId, title(text, fileName), text, mtime)).iterator();
     }
 
@@ -137,32 +157,43 @@ public final class DocumentReader {
         private final String file;
         private final String defaultTenant;
         private final long mtime;
+        /** Where problems go when they are skipped; null: they are thrown. */
+        private final Consumer<String> skipped;
         private int lineNo;
         private Document next;
+        private boolean ended;
 
-        JsonlDocuments(BufferedReader reader, String file, String defaultTenant, long mtime) {
+        JsonlDocuments(BufferedReader reader, String file, String defaultTenant, long mtime, Consumer<String> skipped) {
             this.reader = reader;
             this.file = file;
             this.defaultTenant = defaultTenant;
             this.mtime = mtime;
+            this.skipped = skipped;
         }
 
         @Override
         public boolean hasNext() {
             try {
-                while (next == null) {
+                while (next == null && !ended) {
                     String line = reader.readLine();
                     if (line == null) {
-                        return false;
-                    }
-                    lineNo++;
-                    if (!line.isBlank()) {
+                        ended = true;
+                    } else if (!line.isBlank()) {
+                        lineNo++;
                         next = document(line);
+                    } else {
+                        lineNo++;
                     }
                 }
-                return true;
+                return next != null;
             } catch (IOException e) {
-                throw new UncheckedIOException(e.getMessage(), e);
+                if (skipped == null) {
+                    throw new UncheckedIOException(e.getMessage(), e);
+                }
+                // The rest of an unreadable file (a truncated gzip, say) is lost; the file is named.
+                skipped.accept(file + ": unreadable after line " + lineNo + ": " + e.getMessage());
+                ended = true;
+                return false;
             }
         }
 
@@ -177,7 +208,15 @@ public final class DocumentReader {
         }
 
         private Document document(String line) throws IOException {
-            return parseLine(line, file + ":" + lineNo, defaultTenant, mtime);
+            try {
+                return parseLine(line, file + ":" + lineNo, defaultTenant, mtime);
+            } catch (IOException e) {
+                if (skipped == null) {
+                    throw e;
+                }
+                skipped.accept(e.getMessage());
+                return null;
+            }
         }
     }
 

@@ -20,8 +20,9 @@ final class DocumentSources {
     /**
      * The documents {@code settings} name, from the start of the input.
      *
-     * @param follow null: read what there is now and end (a backfill); else keep following, scanning
-     *     the directory at this interval (live ingestion)
+     * @param follow null: read what there is now and end (a backfill, which fails on a file that is
+     *     not documents); else keep following, scanning the directory at this interval (live
+     *     ingestion, which skips what is not a document with a warning)
      * @param consumerGroup the Kafka consumer group (offsets are never committed: the job's own
      *     checkpoints hold its position)
      */
@@ -42,7 +43,7 @@ final class DocumentSources {
                     "documents (" + settings.kafka().topic() + ")").uid("documents");
         }
         org.apache.flink.core.fs.Path root = new org.apache.flink.core.fs.Path(settings.docs().toAbsolutePath().toUri());
-        var files = FileSource.forBulkFileFormat(new DocumentFormat(root, settings.defaultTenant()), root);
+        var files = FileSource.forBulkFileFormat(new DocumentFormat(root, settings.defaultTenant(), follow != null), root);
         if (follow != null) {
             files.monitorContinuously(follow);
         }

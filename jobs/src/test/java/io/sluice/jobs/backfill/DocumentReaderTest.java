@@ -62,7 +62,19 @@ class DocumentReaderTest {
         assertThatThrownBy(() -> DocumentReader.parseLine("{\"id\":\"a\\u0000b\",\"text\":\"x\"}", "t-0@8", "d", 7))
                 .hasMessageContaining("NUL");
 
-        DocumentFormat format = new DocumentFormat(new org.apache.flink.core.fs.Path(dir.toUri()), "t");
+        // Skipping instead of failing (live ingestion): the good lines come through, each bad one is named.
+        List<String> skipped = new java.util.ArrayList<>();
+        var lenient = DocumentReader.parse(new java.io.ByteArrayInputStream(
+                "{\"id\":\"a\",\"text\":\"x\"}\nnot json\n{\"title\":\"no id\"}\n{\"id\":\"b\",\"text\":\"y\"}\n"
+                        .getBytes(StandardCharsets.UTF_8)), "in.jsonl", "in.jsonl", "t", 7, skipped::add);
+        List<String> ids = new java.util.ArrayList<>();
+        lenient.forEachRemaining(d -> ids.add(d.documentId()));
+        assertThat(ids).containsExactly("a", "b");
+        assertThat(skipped).hasSize(2);
+        assertThat(skipped.get(0)).startsWith("in.jsonl:2: not valid JSON");
+        assertThat(skipped.get(1)).startsWith("in.jsonl:3: a document needs an 'id'");
+
+        DocumentFormat format = new DocumentFormat(new org.apache.flink.core.fs.Path(dir.toUri()), "t", false);
         assertThat(format.relativeId(new org.apache.flink.core.fs.Path(dir.resolve("guide/setup.md").toUri())))
                 .isEqualTo("guide/setup.md");
     }

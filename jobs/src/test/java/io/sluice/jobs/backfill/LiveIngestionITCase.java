@@ -57,6 +57,8 @@ class LiveIngestionITCase {
                     {"id":"refunds","tenantId":"acme","title":"Refunds","text":"Refunds now take fourteen days."}
                     {"id":"warranty","tenantId":"acme","title":"Warranty","text":"The warranty covers one year."}
                     {"id":"shipping","tenantId":"acme","deleted":true}
+                    not a document: skipped with a warning, not a restart into the same file
+                    {"title":"no id either"}
                     """);
             // Renamed into place whole: the source never sees half a file.
             Files.move(docs.resolve(".b.jsonl.tmp"), docs.resolve("b.jsonl"));
