@@ -46,6 +46,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--bm25-b", description = "BM25 b, as sluice.retrieval.bm25-b (default: ${DEFAULT-VALUE}).")
     float bm25B = ServingOptions.RETRIEVAL_BM25_B.defaultValue();
 
+    @Option(names = "--complete-scores", negatable = true, description = "Score every hybrid candidate by both "
+            + "retrievers before fusion, as sluice.retrieval.complete-scores (default: ${DEFAULT-VALUE}).")
+    boolean completeScores = ServingOptions.RETRIEVAL_COMPLETE_SCORES.defaultValue();
+
     @Option(names = "--candidates", description = "Candidates per retriever before fusion (default: ${DEFAULT-VALUE}, "
             + "deep enough for recall@100; serving fuses sluice.retrieval.candidates).")
     int candidates = RetrievalEval.DEFAULT_CANDIDATES;
@@ -69,7 +73,8 @@ final class EvalCommand implements Callable<Integer> {
         Path index = indexDir != null ? indexDir
                 : Path.of(".sluice", "eval", dataset.toAbsolutePath().normalize().getFileName() + "-index");
         var settings = backfill.settings(data.corpus(), index, RetrievalEval.TENANT);
-        var search = new SearchSettings(Fusion.parse(fusion), bm25K1, bm25B, SearchSettings.DEFAULT_MAX_QUERY_TERMS);
+        var search = new SearchSettings(Fusion.parse(fusion), bm25K1, bm25B, SearchSettings.DEFAULT_MAX_QUERY_TERMS,
+                completeScores);
         var eval = new RetrievalEval(data, settings, search, candidates, spec.commandLine().getErr());
         var report = eval.run(runFile, runMode);
         PrintWriter out = spec.commandLine().getOut();

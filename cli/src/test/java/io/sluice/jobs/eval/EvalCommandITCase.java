@@ -56,7 +56,7 @@ class EvalCommandITCase {
         assertThat(lines).hasSize(8); // 2 queries x 4 documents
         assertThat(lines.get(0)).matches("q1 Q0 d1 1 1\\.000000 sluice-hybrid");
         // --folds: each query is one fold; the settings chosen on the other one find it first too.
-        assertThat(out.toString()).contains("2-fold cross-validation over " + 9 * 13 + " settings (seed 13)")
+        assertThat(out.toString()).contains("2-fold cross-validation over " + 9 * 2 * 16 + " settings (seed 13)")
                 .containsPattern("\\| 1 \\| 1 \\| (rrf|convex):[0-9.]+, bm25 k1 [0-9.]+ b [0-9.]+ \\| 1\\.0000 \\| 1\\.0000 \\| 1\\.0000 \\|")
                 .contains("Chosen on all queries: rrf:5, bm25 k1 1.2 b 0.75, nDCG@10 1.0000");
     }

@@ -161,6 +161,12 @@ public final class ServingOptions {
                     .withDescription("How BM25 and vector candidates are fused: rrf:K (reciprocal rank fusion with "
                             + "constant K) or convex:W (min-max normalised scores, W the vector weight in [0, 1]).");
 
+    public static final ConfigOption<Boolean> RETRIEVAL_COMPLETE_SCORES =
+            ConfigOptions.key("sluice.retrieval.complete-scores").booleanType()
+                    .defaultValue(SearchSettings.DEFAULT.completeScores())
+                    .withDescription("In hybrid search, score every candidate by both BM25 and the vector "
+                            + "similarity before fusion; off, a candidate one retriever missed gets nothing from it.");
+
     public static final ConfigOption<Float> RETRIEVAL_BM25_K1 =
             ConfigOptions.key("sluice.retrieval.bm25-k1").floatType().defaultValue(SearchSettings.DEFAULT.bm25K1())
                     .withDescription("BM25 term-frequency saturation; applies at search time.");
@@ -177,7 +183,8 @@ public final class ServingOptions {
     /** The retrieval settings these options give. */
     public static SearchSettings searchSettings(ReadableConfig conf) {
         return new SearchSettings(Fusion.parse(conf.get(RETRIEVAL_FUSION)), conf.get(RETRIEVAL_BM25_K1),
-                conf.get(RETRIEVAL_BM25_B), conf.get(RETRIEVAL_MAX_QUERY_TERMS));
+                conf.get(RETRIEVAL_BM25_B), conf.get(RETRIEVAL_MAX_QUERY_TERMS),
+                conf.get(RETRIEVAL_COMPLETE_SCORES));
     }
 
     public static final ConfigOption<Integer> CONVERSATION_MAX_TURNS =

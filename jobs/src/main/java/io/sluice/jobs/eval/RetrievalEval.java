@@ -116,15 +116,16 @@ public final class RetrievalEval {
     static final List<Fusion> FUSION_GRID = List.of(new Fusion.Rrf(5), new Fusion.Rrf(10), new Fusion.Rrf(20),
             new Fusion.Rrf(40), new Fusion.Rrf(60), new Fusion.Rrf(100), new Fusion.Convex(0.2), new Fusion.Convex(0.3),
             new Fusion.Convex(0.4), new Fusion.Convex(0.5), new Fusion.Convex(0.6), new Fusion.Convex(0.7),
-            new Fusion.Convex(0.8));
+            new Fusion.Convex(0.75), new Fusion.Convex(0.8), new Fusion.Convex(0.85), new Fusion.Convex(0.9));
 
     /** The result of {@link #tune}: the settings tried, in order, and the cross-validation over them. */
     public record Tuning(List<SearchSettings> settings, CrossValidation.Result result, long seed) {}
 
     /**
-     * Chooses BM25's parameters and the fusion by {@code folds}-fold cross-validation over the judged
-     * queries (nDCG@10), with the serving path's candidates and {@link Fusion} code: each query's
-     * candidates are fetched once per BM25 setting and fused under every fusion of the grid.
+     * Chooses BM25's parameters, the fusion and whether scores are completed by {@code folds}-fold
+     * cross-validation over the judged queries (nDCG@10), with the serving path's candidates, score
+     * completion and {@link Fusion} code: each query's candidates are fetched once per BM25 setting,
+     * completed once, and fused under every fusion of the grid with and without completion.
      */
     public Tuning tune(int folds, long seed) throws Exception {
         String snapshot = snapshot();
@@ -146,26 +147,34 @@ public final class RetrievalEval {
         Progress progress = new Progress(log, "tune", "BM25 settings", BM25_GRID.length);
         for (int b = 0; b < BM25_GRID.length; b++) {
             SearchSettings bm25Settings = search.withBm25(BM25_GRID[b][0], BM25_GRID[b][1]);
-            List<List<Fusion.Candidate<Integer>>> bm25 = new ArrayList<>(ids.size());
+            List<HybridSearcher.Candidates> retrieved = new ArrayList<>(ids.size());
+            List<HybridSearcher.Candidates> completed = new ArrayList<>(ids.size());
             try (HybridSearcher searcher = HybridSearcher.open(store, snapshot, bm25Settings)) {
                 for (int q = 0; q < ids.size(); q++) {
-                    bm25.add(searcher.candidates(SearchMode.BM25, TENANT, texts.get(q), null, depth).bm25());
+                    var candidates = new HybridSearcher.Candidates(
+                            searcher.candidates(SearchMode.BM25, TENANT, texts.get(q), null, depth).bm25(), knn.get(q));
+                    retrieved.add(candidates);
+                    completed.add(searcher.complete(candidates, TENANT, texts.get(q), vectors.get(q)));
                 }
             }
-            for (Fusion fusion : FUSION_GRID) {
-                double[] n = new double[ids.size()];
-                double[] r = new double[ids.size()];
-                for (int q = 0; q < ids.size(); q++) {
-                    List<String> ranking = documents(fusion.fuse(bm25.get(q), knn.get(q), depth), documentIds);
-                    var relevant = dataset.qrels().get(ids.get(q));
-                    n[q] = RetrievalMetrics.ndcg(ranking, relevant, 10);
-                    r[q] = RetrievalMetrics.recall(ranking, relevant, 100);
+            for (boolean complete : new boolean[] {false, true}) {
+                List<HybridSearcher.Candidates> lists = complete ? completed : retrieved;
+                for (Fusion fusion : FUSION_GRID) {
+                    double[] n = new double[ids.size()];
+                    double[] r = new double[ids.size()];
+                    for (int q = 0; q < ids.size(); q++) {
+                        var c = lists.get(q);
+                        List<String> ranking = documents(fusion.fuse(c.bm25(), c.vector(), depth), documentIds);
+                        var relevant = dataset.qrels().get(ids.get(q));
+                        n[q] = RetrievalMetrics.ndcg(ranking, relevant, 10);
+                        r[q] = RetrievalMetrics.recall(ranking, relevant, 100);
+                    }
+                    tried.add(bm25Settings.withCompleteScores(complete).withFusion(fusion));
+                    ndcg.add(n);
+                    recall.add(r);
                 }
-                tried.add(bm25Settings.withFusion(fusion));
-                ndcg.add(n);
-                recall.add(r);
             }
-            progress.update(b + 1, FUSION_GRID.size() + " fusions each");
+            progress.update(b + 1, FUSION_GRID.size() + " fusions each, with and without completed scores");
         }
         progress.finish(BM25_GRID.length, tried.size() + " settings");
         return new Tuning(tried, CrossValidation.run(ndcg.toArray(double[][]::new), recall.toArray(double[][]::new),
@@ -198,7 +207,8 @@ public final class RetrievalEval {
 
     /** A setting as the tables name it: its fusion and BM25 parameters, as config keys take them. */
     public static String describe(SearchSettings s) {
-        return String.format(Locale.ROOT, "%s, bm25 k1 %s b %s", s.fusion().spec(), s.bm25K1(), s.bm25B());
+        return String.format(Locale.ROOT, "%s%s, bm25 k1 %s b %s", s.fusion().spec(),
+                s.completeScores() ? " on complete scores" : "", s.bm25K1(), s.bm25B());
     }
 
     /**

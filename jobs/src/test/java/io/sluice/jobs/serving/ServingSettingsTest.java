@@ -87,7 +87,9 @@ class ServingSettingsTest {
         c.setString("sluice.retrieval.bm25-k1", "1.2");
         c.setString("sluice.retrieval.bm25-b", "0.5");
         c.setString("sluice.retrieval.max-query-terms", "32");
-        assertThat(ServingJob.Settings.from(c).search()).isEqualTo(new SearchSettings(new Fusion.Rrf(60), 1.2f, 0.5f, 32));
+        c.setString("sluice.retrieval.complete-scores", String.valueOf(!SearchSettings.DEFAULT.completeScores()));
+        assertThat(ServingJob.Settings.from(c).search()).isEqualTo(new SearchSettings(new Fusion.Rrf(60), 1.2f, 0.5f, 32,
+                !SearchSettings.DEFAULT.completeScores()));
         c.setString("sluice.retrieval.fusion", "convex:2");
         assertThatThrownBy(() -> ServingJob.Settings.from(c)).hasMessageContaining("Invalid fusion 'convex:2'")
                 .hasMessageContaining("in [0, 1]");

@@ -4,6 +4,11 @@ import io.sluice.schemas.RetrievedChunk;
 
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.LeafReader;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.ReaderUtil;
+import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.MultiReader;
 import org.apache.lucene.index.StoredFields;
@@ -14,6 +19,9 @@ import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.ScoreMode;
+import org.apache.lucene.search.Scorer;
+import org.apache.lucene.search.Weight;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.similarities.BM25Similarity;
 import org.apache.lucene.store.FSDirectory;
@@ -26,16 +34,21 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * Searches one pinned index snapshot, all its shards as one index (a {@link MultiReader}, so BM25
- * sees the term statistics of the whole snapshot, and kNN takes the best of every shard): BM25 over title and text, kNN over chunk vectors, fused as
- * {@link SearchSettings#fusion()} says; every query is filtered to one tenant inside Lucene, so
- * another tenant's chunks are never candidates. Thread-safe; deterministic for a given snapshot and
- * settings.
+ * sees the term statistics of the whole snapshot, and kNN takes the best of every shard): BM25 over
+ * title and text, kNN over chunk vectors, each candidate scored by both when
+ * {@link SearchSettings#completeScores()} says so, fused as {@link SearchSettings#fusion()} says;
+ * every query is filtered to one tenant inside Lucene, so another tenant's chunks are never
+ * candidates. Thread-safe; deterministic for a given snapshot and settings.
  */
 public final class HybridSearcher implements AutoCloseable {
 
@@ -112,8 +125,12 @@ public final class HybridSearcher implements AutoCloseable {
      */
     public List<RetrievedChunk> search(SearchMode mode, String tenantId, String query,
             float[] queryVector, int topK, int depth) {
-        Candidates candidates = candidates(mode, tenantId, query, queryVector, Math.max(topK, depth));
-        return chunks(settings.fusion().fuse(candidates.bm25(), candidates.vector(), topK));
+        Candidates retrieved = candidates(mode, tenantId, query, queryVector, Math.max(topK, depth));
+        if (mode != SearchMode.HYBRID || !settings.completeScores()) {
+            return chunks(settings.fusion().fuse(retrieved.bm25(), retrieved.vector(), topK));
+        }
+        Candidates complete = complete(retrieved, tenantId, query, queryVector);
+        return chunks(withRetrievedRanks(settings.fusion().fuse(complete.bm25(), complete.vector(), topK), retrieved));
     }
 
     /** The candidates {@link #search} fuses: each retriever's best {@code depth} ({@code mode} says which). */
@@ -127,15 +144,127 @@ public final class HybridSearcher implements AutoCloseable {
     }
 
     private List<Fusion.Candidate<Integer>> bm25(String tenantId, String query, int n) throws IOException {
+        Query filtered = bm25Query(tenantId, query);
+        return filtered == null ? List.of() : candidates(searcher.search(filtered, n).scoreDocs);
+    }
+
+    /** The question's terms, filtered to the tenant; null when the question has no searchable term. */
+    private Query bm25Query(String tenantId, String query) throws IOException {
         Query text = termQuery(query);
         if (text == null) {
-            return List.of();
+            return null;
         }
-        Query filtered = new BooleanQuery.Builder()
+        return new BooleanQuery.Builder()
                 .add(text, BooleanClause.Occur.MUST)
                 .add(tenantFilter(tenantId), BooleanClause.Occur.FILTER)
                 .build();
-        return candidates(searcher.search(filtered, n).scoreDocs);
+    }
+
+    /**
+     * Both retrievers' scores for every candidate of either list: each list becomes the union of the
+     * two, best first (ties by doc id). A chunk that one retriever did not return gets the score it
+     * would have had there: BM25 for the same query (0 without any of its terms), or the similarity
+     * of its stored vector to the query's. Fused from complete lists, a chunk only one retriever
+     * found is ranked by its real score in the other, not by that list's floor.
+     */
+    public Candidates complete(Candidates retrieved, String tenantId, String query, float[] queryVector) {
+        TreeSet<Integer> union = new TreeSet<>();
+        retrieved.bm25().forEach(c -> union.add(c.id()));
+        retrieved.vector().forEach(c -> union.add(c.id()));
+        try {
+            Map<Integer, Float> bm25 = scored(retrieved.bm25());
+            Map<Integer, Float> vector = scored(retrieved.vector());
+            scoreBm25(bm25Query(tenantId, query), union, bm25);
+            scoreVectors(queryVector, union, vector);
+            return new Candidates(ranked(bm25), ranked(vector));
+        } catch (IOException e) {
+            throw new UncheckedIOException("Scoring candidates failed on snapshot " + snapshotId, e);
+        }
+    }
+
+    private static Map<Integer, Float> scored(List<Fusion.Candidate<Integer>> list) {
+        Map<Integer, Float> scores = new HashMap<>();
+        list.forEach(c -> scores.put(c.id(), (float) c.score()));
+        return scores;
+    }
+
+    /** Adds the BM25 score of each of {@code docs} (ascending) that {@code scores} lacks; 0 without a match. */
+    private void scoreBm25(Query query, SortedSet<Integer> docs, Map<Integer, Float> scores) throws IOException {
+        Weight weight = query == null ? null : searcher.createWeight(searcher.rewrite(query), ScoreMode.COMPLETE, 1f);
+        List<LeafReaderContext> leaves = reader.leaves();
+        int leaf = -1;
+        Scorer scorer = null;
+        for (int doc : docs) {
+            if (scores.containsKey(doc)) {
+                continue;
+            }
+            float score = 0;
+            int at = ReaderUtil.subIndex(doc, leaves);
+            if (weight != null) {
+                if (at != leaf) {
+                    leaf = at;
+                    scorer = weight.scorer(leaves.get(at));
+                }
+                int local = doc - leaves.get(at).docBase;
+                if (scorer != null && scorer.docID() < local && scorer.iterator().advance(local) == local) {
+                    score = scorer.score();
+                }
+            }
+            scores.put(doc, score);
+        }
+    }
+
+    /** Adds the similarity of each of {@code docs}' (ascending) stored vectors that {@code scores} lacks. */
+    private void scoreVectors(float[] queryVector, SortedSet<Integer> docs, Map<Integer, Float> scores)
+            throws IOException {
+        List<LeafReaderContext> leaves = reader.leaves();
+        int leaf = -1;
+        FloatVectorValues values = null;
+        VectorSimilarityFunction similarity = null;
+        for (int doc : docs) {
+            if (scores.containsKey(doc)) {
+                continue;
+            }
+            int at = ReaderUtil.subIndex(doc, leaves);
+            if (at != leaf) {
+                leaf = at;
+                LeafReader r = leaves.get(at).reader();
+                values = r.getFloatVectorValues(IndexFields.VECTOR);
+                similarity = values == null ? null : r.getFieldInfos().fieldInfo(IndexFields.VECTOR)
+                        .getVectorSimilarityFunction();
+            }
+            int local = doc - leaves.get(at).docBase;
+            boolean found = values != null && values.docID() < local && values.advance(local) == local;
+            scores.put(doc, found ? similarity.compare(queryVector, values.vectorValue()) : 0f);
+        }
+    }
+
+    private static List<Fusion.Candidate<Integer>> ranked(Map<Integer, Float> scores) {
+        List<Fusion.Candidate<Integer>> list = new ArrayList<>(scores.size());
+        scores.forEach((doc, score) -> list.add(new Fusion.Candidate<>(doc, score)));
+        list.sort(Comparator.comparingDouble((Fusion.Candidate<Integer> c) -> c.score()).reversed()
+                .thenComparing(Fusion.Candidate::id));
+        return list;
+    }
+
+    /**
+     * Fused results with their ranks in the lists the retrievers returned (0 where one did not), as
+     * responses and the audit trail report them, rather than their ranks in the completed lists.
+     */
+    private static List<Fusion.Fused<Integer>> withRetrievedRanks(List<Fusion.Fused<Integer>> fused,
+            Candidates retrieved) {
+        Map<Integer, Integer> bm25 = ranks(retrieved.bm25());
+        Map<Integer, Integer> vector = ranks(retrieved.vector());
+        return fused.stream().map(f -> new Fusion.Fused<>(f.id(), f.score(), bm25.getOrDefault(f.id(), 0),
+                vector.getOrDefault(f.id(), 0))).toList();
+    }
+
+    private static Map<Integer, Integer> ranks(List<Fusion.Candidate<Integer>> list) {
+        Map<Integer, Integer> ranks = new HashMap<>();
+        for (int i = 0; i < list.size(); i++) {
+            ranks.put(list.get(i).id(), i + 1);
+        }
+        return ranks;
     }
 
     private List<Fusion.Candidate<Integer>> knn(String tenantId, float[] vector, int n) throws IOException {

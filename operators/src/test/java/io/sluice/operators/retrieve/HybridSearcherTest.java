@@ -100,6 +100,55 @@ class HybridSearcherTest {
     }
 
     @Test
+    void completedCandidatesCarryEachRetrieversExactScoreForTheOthersFinds() {
+        String q = "where is keyed state stored on disk?";
+        float[] v = model.embed(q);
+        var deep = searcher.candidates(SearchMode.HYBRID, "acme", q, v, 10);
+        // BM25's best and the vector list's worst: each list misses what the other has.
+        var shallow = new HybridSearcher.Candidates(deep.bm25().subList(0, 1),
+                deep.vector().subList(deep.vector().size() - 1, deep.vector().size()));
+        var complete = searcher.complete(shallow, "acme", q, v);
+        var union = new java.util.TreeSet<Integer>();
+        shallow.bm25().forEach(c -> union.add(c.id()));
+        shallow.vector().forEach(c -> union.add(c.id()));
+        assertThat(union).hasSize(2);
+        assertThat(complete.bm25()).extracting(Fusion.Candidate::id).containsExactlyInAnyOrderElementsOf(union);
+        assertThat(complete.vector()).extracting(Fusion.Candidate::id).containsExactlyInAnyOrderElementsOf(union);
+        for (var c : complete.bm25()) {
+            // A chunk BM25 would not return (none of the terms) scores 0.
+            double expected = deep.bm25().stream().filter(d -> d.id().equals(c.id())).mapToDouble(Fusion.Candidate::score)
+                    .findFirst().orElse(0);
+            assertThat(c.score()).isCloseTo(expected, org.assertj.core.api.Assertions.within(1e-5));
+        }
+        for (var c : complete.vector()) {
+            double expected = deep.vector().stream().filter(d -> d.id().equals(c.id()))
+                    .mapToDouble(Fusion.Candidate::score).findFirst().orElseThrow();
+            assertThat(c.score()).isCloseTo(expected, org.assertj.core.api.Assertions.within(1e-5));
+        }
+        assertThat(complete.vector()).isSortedAccordingTo(
+                java.util.Comparator.comparingDouble((Fusion.Candidate<Integer> c) -> c.score()).reversed());
+    }
+
+    @Test
+    void searchOnCompletedScoresReportsTheRanksTheRetrieversGave() throws Exception {
+        String q = "Lucene BM25";
+        float[] v = model.embed(q);
+        try (HybridSearcher complete = HybridSearcher.open(store, "snap-test",
+                SearchSettings.DEFAULT.withCompleteScores(true))) {
+            var retrieved = complete.candidates(SearchMode.HYBRID, "acme", q, v, 3);
+            List<RetrievedChunk> hits = complete.search(SearchMode.HYBRID, "acme", q, v, 3, 3);
+            assertThat(hits).isNotEmpty();
+            // "Lucene BM25" matches one chunk's terms only: the others were not retrieved by BM25, and
+            // keep rank 0 there although the completed BM25 list holds them (with score 0).
+            assertThat(retrieved.bm25()).hasSize(1);
+            assertThat(hits).filteredOn(h -> !h.documentId().equals("lucene")).extracting(RetrievedChunk::bm25Rank)
+                    .containsOnly(0);
+            assertThat(hits.get(0).documentId()).isEqualTo("lucene");
+            assertThat(hits.get(0).bm25Rank()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void neverReturnsAnotherTenantsChunks() {
         for (SearchMode mode : SearchMode.values()) {
             assertThat(search(mode, "acme", "Globex secret merger plan Kafka partitions"))
