@@ -58,7 +58,6 @@ final class BackfillMixin {
         return new Backfill.Settings(docs, indexDir, tenant, new ChunkerSettings(chunkTokens, chunkOverlap),
                 model, batchSize, new RuntimeOptions(modelThreads, 1, provider), parallelism, redact).withShards(shards)
                 .withEmbeddingCache(redisUri == null ? null : new EmbeddingCache.Settings(redisUri, embeddingCacheTtl,
-                        // Backfill waits this long per batch for its lookups (serving never waits).
-                        Duration.ofMillis(50)));
+                        Backfill.CACHE_WAIT));
     }
 }

@@ -1,6 +1,7 @@
 package io.sluice.cli;
 
 import io.sluice.jobs.backfill.LiveIngestion;
+import io.sluice.jobs.config.BackfillOptions;
 
 import org.apache.flink.core.execution.JobClient;
 
@@ -27,11 +28,11 @@ final class IngestCommand implements Callable<Integer> {
 
     @Option(names = "--interval", description = "How often the directory is scanned and a checkpoint taken; each "
             + "checkpoint after a change promotes a snapshot (default: ${DEFAULT-VALUE}).")
-    Duration interval = Duration.ofSeconds(10);
+    Duration interval = BackfillOptions.INGEST_INTERVAL.defaultValue();
 
     @Option(names = "--name", description = "Names this ingestion's staged documents in the index directory "
             + "(default: ${DEFAULT-VALUE}).")
-    String name = "live";
+    String name = BackfillOptions.INGEST_NAME.defaultValue();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -141,11 +141,22 @@ public final class LocalCluster implements AutoCloseable {
 
     /** {@code flink run --detached}: submits {@code jar} with {@code args}; returns the job id. */
     public String submit(Path jar, List<String> options, List<String> args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("run", "--detached", "--jobmanager", restAddress()));
+        List<String> flags = new ArrayList<>(List.of("--detached"));
+        flags.addAll(options);
+        return match(run(jar, flags, args), SUBMITTED, "flink run");
+    }
+
+    /**
+     * {@code flink run} of {@code jar}'s program with {@code args}, attached unless {@code options}
+     * say {@code --detached}: returns what the client printed once the program ended (a batch
+     * program, such as the backfill, after its job).
+     */
+    public String run(Path jar, List<String> options, List<String> args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("run", "--jobmanager", restAddress()));
         command.addAll(options);
         command.add(jar.toAbsolutePath().toString());
         command.addAll(args);
-        return match(client(command), SUBMITTED, "flink run");
+        return client(command);
     }
 
     /** {@code flink stop --savepointPath}: stops the job with a savepoint; returns its path. */

@@ -1,6 +1,7 @@
 package io.sluice.jobs.backfill;
 
 import io.sluice.jobs.config.BackfillOptions;
+import io.sluice.jobs.config.ServingOptions;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.ModelCard;
 import io.sluice.model.RuntimeOptions;
@@ -18,6 +19,8 @@ import org.apache.flink.api.common.functions.Partitioner;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -28,6 +31,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -100,7 +104,43 @@ public final class Backfill {
                 int batchSize, RuntimeOptions runtime, int parallelism) {
             this(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism, false);
         }
+
+        /**
+         * The settings {@code conf} gives (the job jar's entry points): {@link BackfillOptions}, the
+         * serving job's keys for what both sides share, and Flink's {@code parallelism.default} (what
+         * {@code flink run -p} sets). Errors name the key that is missing.
+         */
+        public static Settings from(ReadableConfig conf) {
+            String topic = conf.get(BackfillOptions.DOCUMENTS_TOPIC).strip();
+            Optional<String> docs = conf.getOptional(BackfillOptions.DOCUMENTS);
+            if (topic.isEmpty() && docs.isEmpty()) {
+                throw new IllegalArgumentException("Set " + BackfillOptions.DOCUMENTS.key() + " (a file or directory of "
+                        + "documents) or " + BackfillOptions.DOCUMENTS_TOPIC.key() + " (a Kafka topic)");
+            }
+            String indexDir = conf.getOptional(ServingOptions.INDEX_DIR).orElseThrow(() -> new IllegalArgumentException(
+                    "Set " + ServingOptions.INDEX_DIR.key() + " (where snapshots go)"));
+            String model = conf.get(ServingOptions.EMBEDDING_MODEL).isBlank() ? EmbeddingModels.DEFAULT
+                    : conf.get(ServingOptions.EMBEDDING_MODEL);
+            Settings settings = new Settings(docs.map(Path::of).orElse(null), Path.of(indexDir),
+                    conf.get(BackfillOptions.DEFAULT_TENANT), new ChunkerSettings(conf.get(BackfillOptions.CHUNK_MAX_TOKENS),
+                            conf.get(BackfillOptions.CHUNK_OVERLAP_TOKENS)), model,
+                    conf.get(BackfillOptions.EMBEDDING_BATCH_SIZE), new RuntimeOptions(
+                            conf.get(ServingOptions.EMBEDDING_THREADS), conf.get(ServingOptions.EMBEDDING_INTER_OP_THREADS),
+                            conf.get(ServingOptions.EMBEDDING_PROVIDER)),
+                    conf.get(CoreOptions.DEFAULT_PARALLELISM), conf.get(BackfillOptions.REDACT))
+                    .withShards(conf.get(BackfillOptions.SHARDS));
+            if (!topic.isEmpty()) {
+                settings = settings.withKafka(new KafkaInput(conf.get(ServingOptions.BOOTSTRAP_SERVERS), topic));
+            }
+            String redis = conf.get(ServingOptions.CACHE_REDIS_URI);
+            Duration ttl = conf.get(ServingOptions.CACHE_EMBEDDING_TTL);
+            return redis.isBlank() || ttl.isZero() ? settings
+                    : settings.withEmbeddingCache(new EmbeddingCache.Settings(redis, ttl, CACHE_WAIT));
+        }
     }
+
+    /** How long a backfill waits per batch for its embedding-cache lookups (serving never waits). */
+    public static final Duration CACHE_WAIT = Duration.ofMillis(50);
 
     /** A topic of document upserts and deletes, read from its start to the end it has when the backfill starts. */
     public record KafkaInput(String bootstrapServers, String topic) {}

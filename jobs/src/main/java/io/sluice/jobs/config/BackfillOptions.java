@@ -5,7 +5,14 @@ import io.sluice.operators.chunk.ChunkerSettings;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 
-/** Settings of the backfill job. */
+import java.time.Duration;
+
+/**
+ * Settings of the backfill and live-ingestion jobs as the job jar's entry points read them
+ * ({@code BackfillJobMain}, {@code IngestJobMain}); the embedding model, its ONNX Runtime threads, the
+ * index directory, Kafka's servers and the embedding cache are the serving job's keys
+ * ({@link ServingOptions}), since both sides must agree on them.
+ */
 public final class BackfillOptions {
 
     private BackfillOptions() {}
@@ -38,4 +45,24 @@ public final class BackfillOptions {
                     .withDescription("Shards per snapshot: each is written by one task, so at most this many tasks "
                             + "embed and index at once; a document's shard is fixed by its tenant and id, so a change "
                             + "rebuilds only the shards it touches. Part of the snapshot's identity, unlike parallelism.");
+
+    public static final ConfigOption<String> DOCUMENTS =
+            ConfigOptions.key("sluice.backfill.documents").stringType().noDefaultValue()
+                    .withDescription("File or directory of documents (.md, .markdown, .txt, .jsonl, .jsonl.gz); it "
+                            + "must be readable at the same path on the client and every TaskManager.");
+
+    public static final ConfigOption<String> DOCUMENTS_TOPIC =
+            ConfigOptions.key("sluice.backfill.documents-topic").stringType().defaultValue("")
+                    .withDescription("Kafka topic of document upserts and deletes to read instead of files "
+                            + "(brokers: sluice.kafka.bootstrap-servers).");
+
+    public static final ConfigOption<Duration> INGEST_INTERVAL =
+            ConfigOptions.key("sluice.ingest.interval").durationType().defaultValue(Duration.ofSeconds(10))
+                    .withDescription("Live ingestion: how often the directory is scanned and a checkpoint taken; "
+                            + "each checkpoint after a change promotes a snapshot.");
+
+    public static final ConfigOption<String> INGEST_NAME =
+            ConfigOptions.key("sluice.ingest.name").stringType().defaultValue("live")
+                    .withDescription("Live ingestion: names its staged documents in the index directory; one "
+                            + "name per live job.");
 }

@@ -1,4 +1,4 @@
-package io.sluice.jobs.serving;
+package io.sluice.jobs.config;
 
 import org.junit.jupiter.api.Test;
 
@@ -7,20 +7,20 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-class ServingJobMainTest {
+class JobArgumentsTest {
 
     @Test
     void parsesKeyValueArgumentsInBothForms() {
-        assertThat(ServingJobMain.parseArgs(new String[] {
+        assertThat(JobArguments.parse(new String[] {
             "--sluice.index.dir", "/data/index", "--sluice.responses.delivery=EXACTLY_ONCE"}))
                 .isEqualTo(Map.of("sluice.index.dir", "/data/index", "sluice.responses.delivery", "EXACTLY_ONCE"));
     }
 
     @Test
     void explainsMalformedArguments() {
-        assertThatThrownBy(() -> ServingJobMain.parseArgs(new String[] {"sluice.index.dir"}))
+        assertThatThrownBy(() -> JobArguments.parse(new String[] {"sluice.index.dir"}))
                 .hasMessageContaining("Expected --key value");
-        assertThatThrownBy(() -> ServingJobMain.parseArgs(new String[] {"--sluice.index.dir"}))
+        assertThatThrownBy(() -> JobArguments.parse(new String[] {"--sluice.index.dir"}))
                 .hasMessageContaining("Missing value for --sluice.index.dir");
     }
 }

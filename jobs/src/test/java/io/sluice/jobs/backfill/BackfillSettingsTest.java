@@ -1,0 +1,72 @@
+package io.sluice.jobs.backfill;
+
+import io.sluice.jobs.config.JobArguments;
+import io.sluice.model.EmbeddingModels;
+import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.chunk.ChunkerSettings;
+
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The backfill's settings as the job jar's entry points read them from a configuration. */
+class BackfillSettingsTest {
+
+    private static Configuration conf(String... args) {
+        return Configuration.fromMap(JobArguments.parse(args));
+    }
+
+    @Test
+    void filesWithTheDefaults() {
+        Backfill.Settings s = Backfill.Settings.from(conf("--sluice.backfill.documents", "/shared/docs",
+                "--sluice.index.dir", "/shared/index"));
+        assertThat(s.docs()).isEqualTo(Path.of("/shared/docs"));
+        assertThat(s.indexDir()).isEqualTo(Path.of("/shared/index"));
+        assertThat(s.embeddingModel()).isEqualTo(EmbeddingModels.DEFAULT);
+        assertThat(s.chunker()).isEqualTo(ChunkerSettings.DEFAULT);
+        assertThat(s.shards()).isEqualTo(4);
+        assertThat(s.defaultTenant()).isEqualTo("default");
+        assertThat(s.parallelism()).isEqualTo(1);
+        assertThat(s.runtime()).isEqualTo(RuntimeOptions.cpu(1));
+        assertThat(s.kafka()).isNull();
+        assertThat(s.embeddingCache()).isNull();
+        assertThat(s.redact()).isFalse();
+    }
+
+    @Test
+    void everyKeyIsRead() {
+        Backfill.Settings s = Backfill.Settings.from(conf("--sluice.backfill.documents-topic", "docs",
+                "--sluice.kafka.bootstrap-servers", "kafka:9092", "--sluice.index.dir", "/i",
+                "--sluice.embedding.model", EmbeddingModels.BUNDLED_MINILM_QUANTIZED,
+                "--sluice.embedding.intra-op-threads", "2", "--sluice.backfill.chunk.max-tokens", "300",
+                "--sluice.backfill.chunk.overlap-tokens", "30", "--sluice.backfill.shards", "8",
+                "--sluice.backfill.tenant", "acme", "--sluice.backfill.redact", "true",
+                "--sluice.backfill.embedding.batch-size", "16", "--parallelism.default", "3",
+                "--sluice.cache.redis-uri", "redis://r:6379", "--sluice.cache.embedding-ttl", "1 h"));
+        assertThat(s.kafka()).isEqualTo(new Backfill.KafkaInput("kafka:9092", "docs"));
+        assertThat(s.docs()).isNull();
+        assertThat(s.embeddingModel()).isEqualTo(EmbeddingModels.BUNDLED_MINILM_QUANTIZED);
+        assertThat(s.runtime().intraOpThreads()).isEqualTo(2);
+        assertThat(s.chunker()).isEqualTo(new ChunkerSettings(300, 30));
+        assertThat(s.shards()).isEqualTo(8);
+        assertThat(s.defaultTenant()).isEqualTo("acme");
+        assertThat(s.redact()).isTrue();
+        assertThat(s.batchSize()).isEqualTo(16);
+        assertThat(s.parallelism()).isEqualTo(3);
+        assertThat(s.embeddingCache().redisUri()).isEqualTo("redis://r:6379");
+        assertThat(s.embeddingCache().ttl()).isEqualTo(Duration.ofHours(1));
+    }
+
+    @Test
+    void namesTheKeyThatIsMissing() {
+        assertThatThrownBy(() -> Backfill.Settings.from(conf("--sluice.index.dir", "/i")))
+                .hasMessageContaining("sluice.backfill.documents").hasMessageContaining("sluice.backfill.documents-topic");
+        assertThatThrownBy(() -> Backfill.Settings.from(conf("--sluice.backfill.documents", "/d")))
+                .hasMessageContaining("sluice.index.dir");
+    }
+}
