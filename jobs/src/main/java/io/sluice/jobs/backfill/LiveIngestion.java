@@ -5,6 +5,7 @@ import io.sluice.model.ModelCard;
 import io.sluice.operators.batch.ChunkEmbedder;
 import io.sluice.operators.flink.LiveIndexOperator;
 import io.sluice.operators.flink.SnapshotCommitOperator;
+import io.sluice.operators.index.LivePromotion;
 import io.sluice.operators.index.ShardBuilder;
 import io.sluice.operators.retrieve.IndexStore;
 
@@ -94,8 +95,8 @@ public final class LiveIngestion {
                         new ChunkEmbedder(settings.embeddingModel(), settings.runtime(), previous,
                                 settings.embeddingCache()), settings.redact()))
                 .uid("live-index").name("index").setParallelism(indexTasks);
-        lines.transform("promote", Types.STRING, new SnapshotCommitOperator(indexDir, shardCount, indexTasks,
-                        card.qualifiedId(), card.dimension(), settings.chunker().fingerprint()))
+        lines.transform("promote", Types.STRING, new SnapshotCommitOperator(indexDir, new LivePromotion.Settings(
+                        shardCount, indexTasks, card.qualifiedId(), card.dimension(), settings.chunker().fingerprint())))
                 .uid("live-promote").name("promote").setParallelism(1)
                 .sinkTo(new DiscardingSink<>()).name("promoted").setParallelism(1);
         JobClient job = env.executeAsync("sluice-ingest-" + name);

@@ -117,6 +117,14 @@ public record SnapshotManifest(
         return String.format(java.util.Locale.ROOT, "shard-%03d", index);
     }
 
+    /** The index {@link #shardName} gave {@code name}. */
+    public static int shardIndex(String name) {
+        if (!name.matches("shard-[0-9]{3,}")) {
+            throw new IllegalArgumentException("Not a shard name: '" + name + "'");
+        }
+        return Integer.parseInt(name.substring("shard-".length()));
+    }
+
     /**
      * The shard of a document among {@code shardCount}: a hash of its tenant and id, fixed by the
      * input alone (never by parallelism), so a document stays in its shard from one snapshot to the
