@@ -14,7 +14,8 @@ import java.io.IOException;
  * A source document of the backfill. {@code updatedAt} (epoch millis) comes from the input (file
  * modification time or a JSONL field) and only feeds the snapshot manifest's created-at. A document
  * without text ({@link #deletion}) says that the document is gone: an input of upserts and deletes
- * (a Kafka topic keyed by tenant and document id) removes it from the next snapshot.
+ * (a Kafka topic keyed by tenant and document id) removes it from the next snapshot. One without
+ * a tenant ({@link #unreadable}) stands for an input that was not a document.
  */
 public record Document(String tenantId, String documentId, String title, String text, long updatedAt) {
 
@@ -26,6 +27,20 @@ public record Document(String tenantId, String documentId, String title, String 
     /** Whether this record deletes its document rather than giving its content. */
     public boolean deleted() {
         return text == null;
+    }
+
+    /**
+     * An input that is not a document, in its place: {@code problem} names where it was and what is
+     * wrong. A source that runs on past bad input (a topic, live ingestion) emits it so that the index
+     * stage counts it and says so; it has no tenant, so it is never indexed.
+     */
+    public static Document unreadable(String problem) {
+        return new Document(null, null, null, problem, 0);
+    }
+
+    /** Whether this record stands for an input that is not a document ({@link #unreadable}). */
+    public boolean unreadable() {
+        return tenantId == null;
     }
 
     public static final TypeInformation<Document> TYPE = new RecordTypeInfo<>(new Codec());

@@ -272,7 +272,8 @@ public final class Backfill {
 
         @Override
         public Integer getKey(Document d) {
-            return SnapshotManifest.shardOf(d.tenantId(), d.documentId(), shards);
+            // An unreadable input belongs to no shard; any index task counts it.
+            return d.unreadable() ? 0 : SnapshotManifest.shardOf(d.tenantId(), d.documentId(), shards);
         }
     }
 
@@ -335,6 +336,10 @@ public final class Backfill {
             last.finish(done, acc.get(ShardBuildOperator.CHUNKS_DONE) + " chunks ("
                     + acc.get(ShardBuildOperator.CHUNKS_REUSED) + " reused"
                     + (cache ? ", " + cached + " from the embedding cache" : "") + ")");
+            if (acc.get(ShardBuildOperator.SKIPPED) instanceof Integer skipped && skipped > 0) {
+                log.printf("backfill: skipped %d records that are not documents (the TaskManager log names each)%n",
+                        skipped);
+            }
             if (acc.get(ShardBuildOperator.REDACTED_DOCUMENTS) instanceof Integer redacted) {
                 Map<String, Integer> counts = new TreeMap<>();
                 acc.forEach((name, value) -> {

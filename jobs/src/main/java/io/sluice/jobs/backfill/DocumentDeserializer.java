@@ -6,8 +6,6 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,13 +15,12 @@ import java.nio.charset.StandardCharsets;
  * ({@link DocumentReader#parseLine}), or {@code "deleted": true} with its tenant and id; a record
  * without a value (a compaction tombstone) deletes the document its key names as
  * {@code tenant/id}. Producers key records by tenant and id, so one document's records stay in
- * one partition, in order. A record that is not a document is skipped with a warning naming its
- * partition and offset.
+ * one partition, in order. A record that is not a document becomes a {@link Document#unreadable}
+ * naming its partition and offset, which the index stage logs, counts and leaves out.
  */
 public final class DocumentDeserializer implements KafkaRecordDeserializationSchema<Document> {
 
     private static final long serialVersionUID = 1L;
-    private static final Logger LOG = LoggerFactory.getLogger(DocumentDeserializer.class);
 
     private final String defaultTenant;
 
@@ -46,7 +43,8 @@ public final class DocumentDeserializer implements KafkaRecordDeserializationSch
                 out.collect(doc);
             }
         } catch (IOException e) {
-            LOG.warn("Skipped a record that is not a document: {}", e.getMessage());
+            // The index stage logs and counts it; the topic's next record is read as usual.
+            out.collect(Document.unreadable(e.getMessage()));
         }
     }
 

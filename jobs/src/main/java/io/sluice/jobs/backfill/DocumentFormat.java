@@ -27,8 +27,8 @@ import java.util.List;
  * had emitted, as counted in its checkpointed position; gzipped files cannot seek.
  *
  * <p>A backfill fails on a line or file that is not a document, naming it. Live ingestion
- * ({@code skipBad}) logs it as a warning and goes on: failing would restart the job into the same
- * file.
+ * ({@code skipBad}) emits a {@link Document#unreadable} naming it in its place, which the index stage
+ * logs and counts, and goes on: failing would restart the job into the same file.
  */
 public final class DocumentFormat implements BulkFormat<Document, FileSourceSplit> {
 
@@ -36,15 +36,13 @@ public final class DocumentFormat implements BulkFormat<Document, FileSourceSpli
     /** Documents per batch handed to Flink. */
     private static final int BATCH = 256;
 
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DocumentFormat.class);
-
     private final String root;
     private final String defaultTenant;
     private final boolean skipBad;
 
     /**
      * @param root the directory (or file) the source reads; ids of markdown and text files are relative to it
-     * @param skipBad log and leave out what is not a document instead of failing
+     * @param skipBad emit what is not a document as a {@link Document#unreadable} instead of failing
      */
     public DocumentFormat(Path root, String defaultTenant, boolean skipBad) {
         this.root = root.toUri().getPath();
@@ -93,7 +91,7 @@ public final class DocumentFormat implements BulkFormat<Document, FileSourceSpli
             this.in = file.getFileSystem().open(file);
             try {
                 this.documents = DocumentReader.parse(in, file.toString(), relativeId(file), defaultTenant,
-                        split.fileModificationTime(), skipBad ? problem -> LOG.warn("Skipped: {}", problem) : null);
+                        split.fileModificationTime(), skipBad);
                 for (; emitted < skip && documents.hasNext(); emitted++) {
                     documents.next();
                 }

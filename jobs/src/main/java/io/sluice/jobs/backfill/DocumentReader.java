@@ -22,7 +22,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 
@@ -105,22 +104,22 @@ public final class DocumentReader {
      */
     public static Iterator<Document> parse(InputStream in, String fileName, String relativeId, String defaultTenant,
             long mtime) throws IOException {
-        return parse(in, fileName, relativeId, defaultTenant, mtime, null);
+        return parse(in, fileName, relativeId, defaultTenant, mtime, false);
     }
 
     /**
-     * As {@link #parse(InputStream, String, String, String, long)}, but with {@code skipped} not
-     * null, a line or file that is not a document (or a file that cannot be read to its end) is
-     * given to {@code skipped}, its problem named, and left out: for a job that runs on, where
+     * As {@link #parse(InputStream, String, String, String, long)}, but when {@code lenient}, a line
+     * or file that is not a document (or a file that cannot be read to its end) comes out as a
+     * {@link Document#unreadable} naming its problem, in its place: for a job that runs on, where
      * failing would only meet the same file again.
      */
     public static Iterator<Document> parse(InputStream in, String fileName, String relativeId, String defaultTenant,
-            long mtime, Consumer<String> skipped) throws IOException {
+            long mtime, boolean lenient) throws IOException {
         String name = fileName.toLowerCase(Locale.ROOT);
         if (name.endsWith(".jsonl") || name.endsWith(".jsonl.gz")) {
             InputStream raw = name.endsWith(".gz") ? new GZIPInputStream(in, 1 << 16) : in;
             return new JsonlDocuments(new BufferedReader(new InputStreamReader(raw, StandardCharsets.UTF_8)),
-                    fileName, defaultTenant, mtime, skipped);
+                    fileName, defaultTenant, mtime, lenient);
         }
         if (!isDocumentFile(fileName)) {
             return java.util.Collections.emptyIterator();
@@ -132,11 +131,10 @@ public final class DocumentReader {
         try {
             checkId(relativeId, defaultTenant, fileName + ": a document id (its path)");
         } catch (IOException e) {
-            if (skipped == null) {
+            if (!lenient) {
                 throw e;
             }
-            skipped.accept(e.getMessage());
-            return java.util.Collections.emptyIterator();
+            return List.of(Document.unreadable(e.getMessage())).iterator();
         }
         return List.of(new Document(defaultTenant, relativeId, title(text, fileName), text, mtime)).iterator();
     }
@@ -157,18 +155,18 @@ public final class DocumentReader {
         private final String file;
         private final String defaultTenant;
         private final long mtime;
-        /** Where problems go when they are skipped; null: they are thrown. */
-        private final Consumer<String> skipped;
+        /** Whether a problem becomes a {@link Document#unreadable} instead of an exception. */
+        private final boolean lenient;
         private int lineNo;
         private Document next;
         private boolean ended;
 
-        JsonlDocuments(BufferedReader reader, String file, String defaultTenant, long mtime, Consumer<String> skipped) {
+        JsonlDocuments(BufferedReader reader, String file, String defaultTenant, long mtime, boolean lenient) {
             this.reader = reader;
             this.file = file;
             this.defaultTenant = defaultTenant;
             this.mtime = mtime;
-            this.skipped = skipped;
+            this.lenient = lenient;
         }
 
         @Override
@@ -187,13 +185,13 @@ public final class DocumentReader {
                 }
                 return next != null;
             } catch (IOException e) {
-                if (skipped == null) {
+                if (!lenient) {
                     throw new UncheckedIOException(e.getMessage(), e);
                 }
                 // The rest of an unreadable file (a truncated gzip, say) is lost; the file is named.
-                skipped.accept(file + ": unreadable after line " + lineNo + ": " + e.getMessage());
+                next = Document.unreadable(file + ": unreadable after line " + lineNo + ": " + e.getMessage());
                 ended = true;
-                return false;
+                return true;
             }
         }
 
@@ -211,11 +209,10 @@ public final class DocumentReader {
             try {
                 return parseLine(line, file + ":" + lineNo, defaultTenant, mtime);
             } catch (IOException e) {
-                if (skipped == null) {
+                if (!lenient) {
                     throw e;
                 }
-                skipped.accept(e.getMessage());
-                return null;
+                return Document.unreadable(e.getMessage());
             }
         }
     }

@@ -62,17 +62,23 @@ class DocumentReaderTest {
         assertThatThrownBy(() -> DocumentReader.parseLine("{\"id\":\"a\\u0000b\",\"text\":\"x\"}", "t-0@8", "d", 7))
                 .hasMessageContaining("NUL");
 
-        // Skipping instead of failing (live ingestion): the good lines come through, each bad one is named.
-        List<String> skipped = new java.util.ArrayList<>();
+        // Lenient (live ingestion): the good lines come through, each bad one in its place as an
+        // unreadable input that names it.
         var lenient = DocumentReader.parse(new java.io.ByteArrayInputStream(
                 "{\"id\":\"a\",\"text\":\"x\"}\nnot json\n{\"title\":\"no id\"}\n{\"id\":\"b\",\"text\":\"y\"}\n"
-                        .getBytes(StandardCharsets.UTF_8)), "in.jsonl", "in.jsonl", "t", 7, skipped::add);
-        List<String> ids = new java.util.ArrayList<>();
-        lenient.forEachRemaining(d -> ids.add(d.documentId()));
-        assertThat(ids).containsExactly("a", "b");
-        assertThat(skipped).hasSize(2);
-        assertThat(skipped.get(0)).startsWith("in.jsonl:2: not valid JSON");
-        assertThat(skipped.get(1)).startsWith("in.jsonl:3: a document needs an 'id'");
+                        .getBytes(StandardCharsets.UTF_8)), "in.jsonl", "in.jsonl", "t", 7, true);
+        List<Document> read = new java.util.ArrayList<>();
+        lenient.forEachRemaining(read::add);
+        assertThat(read).extracting(Document::unreadable).containsExactly(false, true, true, false);
+        assertThat(read.get(0).documentId()).isEqualTo("a");
+        assertThat(read.get(3).documentId()).isEqualTo("b");
+        assertThat(read.get(1).text()).startsWith("in.jsonl:2: not valid JSON");
+        assertThat(read.get(2).text()).startsWith("in.jsonl:3: a document needs an 'id'");
+        assertThat(read.get(1).deleted()).isFalse();
+        // A file whose path is no document id is one unreadable input.
+        var badPath = DocumentReader.parse(new java.io.ByteArrayInputStream("# T\n\ntext".getBytes(StandardCharsets.UTF_8)),
+                "a.md", "a\u0000.md", "t", 7, true);
+        assertThat(badPath.next().text()).contains("NUL");
 
         DocumentFormat format = new DocumentFormat(new org.apache.flink.core.fs.Path(dir.toUri()), "t", false);
         assertThat(format.relativeId(new org.apache.flink.core.fs.Path(dir.resolve("guide/setup.md").toUri())))

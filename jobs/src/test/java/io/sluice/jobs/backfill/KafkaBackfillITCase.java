@@ -58,6 +58,7 @@ class KafkaBackfillITCase {
             StringWriter log = new StringWriter();
             Backfill.Result first = backfill(kafka, topic, index, log);
             assertThat(first.manifest().documents()).isEqualTo(3);
+            assertThat(log.toString()).contains("backfill: skipped 1 records that are not documents");
 
             try (KafkaProducer<String, String> producer = producer(kafka)) {
                 // An update, a delete by field and a delete by tombstone.

@@ -11,6 +11,7 @@ import io.sluice.schemas.Document;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.state.StateInitializationContext;
@@ -45,6 +46,8 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
         implements OneInputStreamOperator<Document, String> {
 
     private static final long serialVersionUID = 1L;
+    /** The metric group of live ingestion: {@code sluice.ingest.skipped_inputs} counts inputs that were not documents. */
+    public static final String STAGE = "ingest";
     /** Writer buffer of each shard's staging: a subtask holds one per shard it owns. */
     private static final double STAGING_BUFFER_MB = 8;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -61,6 +64,7 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
     /** Shards changed before each checkpoint taken and not yet complete. */
     private transient NavigableMap<Long, TreeSet<Integer>> pending;
     private transient ShardBuilder builder;
+    private transient Counter skipped;
 
     public LiveIndexOperator(String indexDir, String name, ShardBuilder.Settings shards, ChunkerSettings chunker,
             String embeddingModel, ChunkEmbedder embedder, boolean redact) {
@@ -101,10 +105,16 @@ public final class LiveIndexOperator extends AbstractStreamOperator<String>
         }
         redactor = redact ? new DocumentRedactor() : null;
         builder = building.open(getRuntimeContext(), ShardBuilder.Progress.NONE);
+        skipped = getMetricGroup().addGroup("sluice").addGroup(STAGE).counter("skipped_inputs");
     }
 
     @Override
     public void processElement(StreamRecord<Document> element) throws Exception {
+        if (element.getValue().unreadable()) {
+            LOG.warn("Skipped an input that is not a document: {}", element.getValue().text());
+            skipped.inc();
+            return;
+        }
         Document doc = redactor == null ? element.getValue() : redactor.redact(element.getValue());
         int shard = SnapshotManifest.shardOf(doc.tenantId(), doc.documentId(), building.shardCount());
         DocumentStaging staging = stagings.get(shard);

@@ -44,6 +44,8 @@ public final class ShardBuildOperator extends AbstractStreamOperator<String>
     public static final String SHARDS_DONE = "sluice.backfill.shards";
     public static final String REDACTED_DOCUMENTS = "sluice.backfill.redacted";
     public static final String REDACTED_PREFIX = "sluice.backfill.redacted.";
+    /** Inputs that were not documents (a topic's records; files fail the backfill instead). */
+    public static final String SKIPPED = "sluice.backfill.skipped";
     /** Staging buffer before a sorted run goes to disk. */
     private static final double STAGING_BUFFER_MB = 32;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -56,6 +58,7 @@ public final class ShardBuildOperator extends AbstractStreamOperator<String>
     private transient ShardBuilder builder;
     private transient DocumentRedactor redactor;
     private transient IntCounter read;
+    private transient IntCounter skipped;
     private transient IntCounter documents;
     private transient IntCounter chunks;
     private transient IntCounter reused;
@@ -79,6 +82,7 @@ public final class ShardBuildOperator extends AbstractStreamOperator<String>
         super.open();
         var context = getRuntimeContext();
         read = counter(DOCUMENTS_READ);
+        skipped = counter(SKIPPED);
         documents = counter(DOCUMENTS_DONE);
         chunks = counter(CHUNKS_DONE);
         reused = counter(CHUNKS_REUSED);
@@ -110,6 +114,11 @@ public final class ShardBuildOperator extends AbstractStreamOperator<String>
 
     @Override
     public void processElement(StreamRecord<Document> element) throws Exception {
+        if (element.getValue().unreadable()) {
+            LOG.warn("Skipped an input that is not a document: {}", element.getValue().text());
+            skipped.add(1);
+            return;
+        }
         Document doc = redactor == null ? element.getValue() : redactor.redact(element.getValue());
         staging.add(SnapshotManifest.shardOf(doc.tenantId(), doc.documentId(), building.shardCount()), doc);
         read.add(1);
