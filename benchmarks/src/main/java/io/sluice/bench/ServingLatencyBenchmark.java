@@ -123,6 +123,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         List<String> asked = EmbeddingBenchmark.sentences(questions);
         double bare = bareEmbeddingThroughput(asked, log);
         Map<Integer, String> rows = new LinkedHashMap<>();
+        String batching;
         try (LocalStack stack = LocalStack.start(workDir.resolve("services"), LocalStack.External.NONE, 2)) {
             EmbeddedKafka.createTopics(stack.bootstrapServers(), List.of(PassThroughJob.IN_TOPIC,
                     PassThroughJob.OUT_TOPIC, PassThroughJob.UNUSED_TOPIC), 2);
@@ -134,6 +135,10 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             if (cache) {
                 conf.set(io.sluice.jobs.config.ServingOptions.CACHE_REDIS_URI, stack.redisUri());
             }
+            // What the job batches with, as configured (--set may change it), for the table's header.
+            batching = String.format(Locale.ROOT, "embed max-batch-size %d / max-wait %d ms",
+                    conf.get(io.sluice.jobs.config.ServingOptions.EMBEDDING_MAX_BATCH),
+                    conf.get(io.sluice.jobs.config.ServingOptions.EMBEDDING_MAX_WAIT).toMillis());
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             ServingJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("serving-latency-benchmark");
@@ -171,12 +176,13 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         }
         StringBuilder table = new StringBuilder();
         table.append(String.format(Locale.ROOT, "Measured %s on %d cores, JDK %s: one serving job (parallelism 1, "
-                        + "%s, ONNX Runtime intra-op threads %d, embed max-batch-size 32 / max-wait 5 ms, caches %s), "
+                        + "%s, ONNX Runtime intra-op threads %d, %s, caches %s), "
                         + "embedded Kafka and PostgreSQL on the same machine, %d s of open-loop load per rate over %d "
                         + "distinct questions; the pass-through job under the same load right after each rate; bare "
                         + "embedding throughput of the same model and threads (batches of 32): %.0f questions/s%s.%n%n",
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"), embeddingModel, threads, cache ? "on" : "off", seconds, questions,
+                System.getProperty("java.version"), embeddingModel, threads, batching, cache ? "on" : "off", seconds,
+                questions,
                 bare, settings.isEmpty() ? "" : "; settings " + settings));
         table.append("| requests/s | sent | answered | embedding call p50 / p99 ms | end-to-end p50 / p99 ms "
                 + "| pipeline overhead p99 ms | pass-through p50 / p99 ms | overhead ÷ pass-through (p99) "
