@@ -137,7 +137,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             }
             // What the job batches with, as configured (--set may change it), for the table's header.
             batching = String.format(Locale.ROOT, "embed max-batch-size %d / max-wait %d ms",
-                    conf.get(io.sluice.jobs.config.ServingOptions.EMBEDDING_MAX_BATCH),
+                    conf.get(io.sluice.jobs.config.ServingOptions.EMBEDDING_MAX_BATCH_SIZE),
                     conf.get(io.sluice.jobs.config.ServingOptions.EMBEDDING_MAX_WAIT).toMillis());
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             ServingJob.fromConfiguration(conf).build(env);

@@ -119,7 +119,7 @@ public final class ServingOptions {
                     .defaultValue(RuntimeOptions.ExecutionProvider.CPU)
                     .withDescription("CPU or CUDA (needs the gpu build profile; falls back to CPU with a log line).");
 
-    public static final ConfigOption<Integer> EMBEDDING_MAX_BATCH =
+    public static final ConfigOption<Integer> EMBEDDING_MAX_BATCH_SIZE =
             ConfigOptions.key("sluice.embedding.max-batch-size").intType().defaultValue(32)
                     .withDescription("Questions embedded in one model call at most.");
 

@@ -213,7 +213,7 @@ public final class ServingJob {
                         .withResponseCache(new ResponseCache.Settings(conf.get(ServingOptions.CACHE_REDIS_URI),
                                 conf.get(ServingOptions.CACHE_TIMEOUT)));
                 return new Settings(indexDir, snapshot, ServingOptions.followsPromotions(conf), model, runtime,
-                        conf.get(ServingOptions.EMBEDDING_MAX_BATCH), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
+                        conf.get(ServingOptions.EMBEDDING_MAX_BATCH_SIZE), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
                         conf.get(ServingOptions.RETRIEVAL_CANDIDATES), ServingOptions.searchSettings(conf),
                         conf.get(ServingOptions.REQUESTS_MAX_BYTES), ServingJob.signing(conf), tenants, answerModels,
                         conversation, new EmbeddingCache.Settings(conf.get(ServingOptions.CACHE_REDIS_URI),
