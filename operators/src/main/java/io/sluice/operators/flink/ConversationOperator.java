@@ -333,6 +333,12 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient Counter noModel;
     private transient Counter failedOver;
     private transient Counter degraded;
+
+    /** Turns counted as degraded so far (the {@code routing.degraded} counter). */
+    @org.apache.flink.annotation.VisibleForTesting
+    long degradedTurns() {
+        return degraded.getCount();
+    }
     private transient CostMetrics costs;
     private transient Tracing tracing;
     /** The span of each turn being answered here, by position: from its arrival to its answer. */
@@ -382,7 +388,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         routedPast = routing.counter("passed_over"); // answered turns whose first candidate could not take them
         noModel = routing.counter("no_model_available");
         failedOver = routing.counter("failovers"); // a profile failed while answering and another took over
-        degraded = routing.counter("degraded"); // turns that took a step of the degradation ladder (refusals too)
+        degraded = routing.counter("degraded"); // turns answered with a step of the degradation ladder, or refused by it
         costs = new CostMetrics(group);
         tracing = Tracing.open(TracingOptions.settings(getExecutionConfig().getGlobalJobParameters().toMap()));
         turnSpans = new HashMap<>();
@@ -584,8 +590,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         if (step == DegradationLadder.Step.NONE) {
             return routing;
         }
-        degraded.inc();
         if (step == DegradationLadder.Step.OVERLOADED) {
+            degraded.inc();
             unanswered(request, RejectReason.OVERLOADED, "answer model '" + model + "' has " + backlog
                     + " generations running or waiting; try again shortly");
             advance(request.conversationKey());
@@ -595,6 +601,17 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         return step == DegradationLadder.Step.CHEAPER_PROFILE
                 ? router.cheaper(models(request), request, tenant, routing, d, breakerOpen(request))
                 : routing.degraded(d, routing.profile(), routing.profileVersion(), List.of());
+    }
+
+    /**
+     * Counts a turn that goes ahead with a ladder step. Counted here, where it is answered, rather
+     * than where the step is chosen: a turn that waits for a slot is routed and stepped again when it
+     * gets one, and only the step it is answered with is its own.
+     */
+    private void countDegradation(RoutingDecision routing) {
+        if (routing.degradation() != null) {
+            degraded.inc();
+        }
     }
 
     private static String noModelDetail(ChatRequest request, RoutingDecision routing) {
@@ -636,6 +653,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         String modelName = routing.profile();
         if (models(request).generative(modelName).isEmpty()) {
+            countDegradation(routing);
             answerLocally(retrieved, current, routing);
             advance(request.conversationKey());
             return;
@@ -657,6 +675,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             watchQueueDelay();
             return;
         }
+        countDegradation(routing);
         PreparedTurn turn;
         try {
             turn = processor.prepare(retrieved, current, routing);

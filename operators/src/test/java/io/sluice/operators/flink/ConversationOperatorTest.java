@@ -1072,6 +1072,7 @@ class ConversationOperatorTest {
             assertThat(routing.get("r4").profile()).isEqualTo("backup");
             assertThat(routing.get("r4").skipped()).containsExactly(
                     new RoutingDecision.Skip("primary", RoutingDecision.Skip.OVERLOADED));
+            assertThat(((ConversationOperator) h.getOperator()).degradedTurns()).as("r2, r3 and r4").isEqualTo(3);
         }
         // Replay: no load here, but the journaled backlog takes r3 down the same step.
         ScriptedChatModel primaryAgain = ScriptedChatModel.register("ladder-primary");
@@ -1085,6 +1086,32 @@ class ConversationOperatorTest {
             runMailbox(h);
             assertThat(answers(h)).singleElement().satisfies(t -> assertThat(t.routing().degradation())
                     .isEqualTo(new RoutingDecision.Degradation("COMPRESSED_CONTEXT", 2)));
+        }
+    }
+
+    @Test
+    void aTurnIsCountedAsDegradedOnlyByTheStepItIsAnsweredWith() throws Exception {
+        ScriptedChatModel primary = ScriptedChatModel.register("count-primary");
+        ScriptedChatModel.register("count-backup");
+        // One generation at a time: the second turn meets a backlog of one (a ladder step), waits for
+        // the slot, and when it gets it the backlog is gone.
+        var settings = new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
+                chain("count-primary", "count-backup"), 1, 16, false).withUnredactedTenants(List.of("acme"))
+                .withDegradation(io.sluice.operators.routing.DegradationLadder.of(List.of(1, 2, 3, 0)));
+        try (var h = harness(settings)) {
+            h.open();
+            h.processElement(turn("r1", "c1", "How do savepoints work?", 1000L, "auto"));
+            h.processElement(turn("r2", "c2", "How do savepoints work?", 1000L, "auto"));
+            assertThat(primary.calls).as("r2 waits for the slot").hasSize(1);
+            primary.answer(0, "Savepoints restore keyed state [1].");
+            runMailbox(h);
+            assertThat(primary.calls).hasSize(2);
+            primary.answer(1, "Savepoints restore keyed state [1].");
+            runMailbox(h);
+            var answered = answers(h);
+            assertThat(answered).hasSize(2);
+            long degraded = answered.stream().filter(t -> t.routing().degradation() != null).count();
+            assertThat(((ConversationOperator) h.getOperator()).degradedTurns()).isEqualTo(degraded);
         }
     }
 
