@@ -125,32 +125,39 @@ public final class HybridSearcher implements AutoCloseable {
      */
     public List<RetrievedChunk> search(SearchMode mode, String tenantId, String query,
             float[] queryVector, int topK, int depth) {
-        Candidates retrieved = candidates(mode, tenantId, query, queryVector, Math.max(topK, depth));
+        // Analysed once: the BM25 search and the completion of the kNN candidates score the same query.
+        Query bm25 = mode == SearchMode.VECTOR ? null : bm25Query(tenantId, query);
+        Candidates retrieved = candidates(mode, bm25, tenantId, queryVector, Math.max(topK, depth));
         if (mode != SearchMode.HYBRID || !settings.completeScores()) {
             return chunks(settings.fusion().fuse(retrieved.bm25(), retrieved.vector(), topK));
         }
-        Candidates complete = complete(retrieved, tenantId, query, queryVector);
+        Candidates complete = complete(retrieved, bm25, queryVector);
         return chunks(withRetrievedRanks(settings.fusion().fuse(complete.bm25(), complete.vector(), topK), retrieved));
     }
 
     /** The candidates {@link #search} fuses: each retriever's best {@code depth} ({@code mode} says which). */
     public Candidates candidates(SearchMode mode, String tenantId, String query, float[] queryVector, int depth) {
+        return candidates(mode, mode == SearchMode.VECTOR ? null : bm25Query(tenantId, query), tenantId, queryVector,
+                depth);
+    }
+
+    private Candidates candidates(SearchMode mode, Query bm25, String tenantId, float[] queryVector, int depth) {
         try {
-            return new Candidates(mode == SearchMode.VECTOR ? List.of() : bm25(tenantId, query, depth),
+            return new Candidates(bm25 == null ? List.of() : candidates(searcher.search(bm25, depth).scoreDocs),
                     mode == SearchMode.BM25 ? List.of() : knn(tenantId, queryVector, depth));
         } catch (IOException e) {
             throw new UncheckedIOException("Search failed on snapshot " + snapshotId, e);
         }
     }
 
-    private List<Fusion.Candidate<Integer>> bm25(String tenantId, String query, int n) throws IOException {
-        Query filtered = bm25Query(tenantId, query);
-        return filtered == null ? List.of() : candidates(searcher.search(filtered, n).scoreDocs);
-    }
-
     /** The question's terms, filtered to the tenant; null when the question has no searchable term. */
-    private Query bm25Query(String tenantId, String query) throws IOException {
-        Query text = termQuery(query);
+    private Query bm25Query(String tenantId, String query) {
+        Query text;
+        try {
+            text = termQuery(query);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Analysing the question failed on snapshot " + snapshotId, e);
+        }
         if (text == null) {
             return null;
         }
@@ -168,15 +175,20 @@ public final class HybridSearcher implements AutoCloseable {
      * found is ranked by its real score in the other, not by that list's floor.
      */
     public Candidates complete(Candidates retrieved, String tenantId, String query, float[] queryVector) {
+        return complete(retrieved, bm25Query(tenantId, query), queryVector);
+    }
+
+    /** As {@link #complete(Candidates, String, String, float[])}, with the BM25 query built already (null: none). */
+    private Candidates complete(Candidates retrieved, Query bm25, float[] queryVector) {
         TreeSet<Integer> union = new TreeSet<>();
         retrieved.bm25().forEach(c -> union.add(c.id()));
         retrieved.vector().forEach(c -> union.add(c.id()));
         try {
-            Map<Integer, Float> bm25 = scored(retrieved.bm25());
-            Map<Integer, Float> vector = scored(retrieved.vector());
-            scoreBm25(bm25Query(tenantId, query), union, bm25);
-            scoreVectors(queryVector, union, vector);
-            return new Candidates(ranked(bm25), ranked(vector));
+            Map<Integer, Float> bm25Scores = scored(retrieved.bm25());
+            Map<Integer, Float> vectorScores = scored(retrieved.vector());
+            scoreBm25(bm25, union, bm25Scores);
+            scoreVectors(queryVector, union, vectorScores);
+            return new Candidates(ranked(bm25Scores), ranked(vectorScores));
         } catch (IOException e) {
             throw new UncheckedIOException("Scoring candidates failed on snapshot " + snapshotId, e);
         }
