@@ -125,7 +125,9 @@ public final class ServingOptions {
 
     public static final ConfigOption<Duration> EMBEDDING_MAX_WAIT =
             ConfigOptions.key("sluice.embedding.max-wait").durationType().defaultValue(Duration.ofMillis(5))
-                    .withDescription("Longest a question waits for its batch to fill; 0 embeds each at once.");
+                    .withDescription("Longest a question that finds the model idle waits for others to join its "
+                            + "batch; 0: none. Questions that arrive while a batch runs start together as "
+                            + "soon as it ends, whatever this is.");
 
     public static final ConfigOption<Integer> RETRIEVAL_CANDIDATES =
             ConfigOptions.key("sluice.retrieval.candidates").intType().defaultValue(50)

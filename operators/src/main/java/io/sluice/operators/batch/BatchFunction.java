@@ -19,10 +19,15 @@ public abstract class BatchFunction<IN, OUT> implements Serializable {
 
     /**
      * {@code element} joined the batch being gathered: a chance to start slow work for it (a cache
-     * lookup) that {@link #apply} then reads without waiting. Called on the task thread.
+     * lookup) that {@link #apply} then reads without waiting. Called on the task thread, possibly
+     * while {@link #apply} runs for an earlier batch: what the two share must be thread-safe.
      */
     public void added(IN element) {}
 
+    /**
+     * The outputs of {@code batch}. Called on the operator's own thread, one batch at a time (after a
+     * batch failed because of its records, on the task thread, record by record, while no batch runs).
+     */
     public abstract List<OUT> apply(List<IN> batch) throws Exception;
 
     public void close() throws Exception {}

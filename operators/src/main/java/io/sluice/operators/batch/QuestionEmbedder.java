@@ -16,9 +16,9 @@ import io.sluice.schemas.Rejection;
 import org.apache.flink.api.common.functions.RuntimeContext;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The serving job's {@code embed} stage: one model call per batch of questions. The model is the
@@ -44,7 +44,10 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     /** Lookups started for the questions of the batch being gathered. */
     private transient EmbeddingCache.Prefetches<ChatRequest> lookups;
     private transient Tracing tracing;
-    /** When each question of the batch being gathered joined it (epoch micros), for its span. */
+    /**
+     * When each question waiting for its batch joined it (epoch micros), for its span: written on the
+     * task thread while {@link #apply} reads it on the batch thread.
+     */
     private transient Map<String, Long> joined;
 
     public QuestionEmbedder(String embeddingModel, RuntimeOptions runtime) {
@@ -62,6 +65,7 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     public void open(RuntimeContext context) {
         open(context.getMetricGroup());
         tracing = Tracing.open(TracingOptions.settings(context.getGlobalJobParameters()));
+        joined = new ConcurrentHashMap<>();
     }
 
     /** Opens the model and the cache, with the cache's gauges in {@code metrics}. */
@@ -103,9 +107,6 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     @Override
     public void added(ChatRequest request) {
         if (tracing.enabled()) {
-            if (joined == null) {
-                joined = new HashMap<>();
-            }
             joined.put(request.position(), Tracing.nowMicros());
         }
         if (embeddings != null) {

@@ -93,6 +93,8 @@ public final class EmbeddingCache {
      * identity.
      */
     public static final class Prefetches<T> {
+        // Started on the task thread while the batch thread takes those of an earlier batch: the
+        // methods are synchronized.
         private final EmbeddingCache cache;
         private final java.util.IdentityHashMap<T, CompletableFuture<float[]>> started = new java.util.IdentityHashMap<>();
 
@@ -101,7 +103,7 @@ public final class EmbeddingCache {
         }
 
         /** Starts looking up {@code element}'s vector ({@code entry}, embedded by {@code modelId}). */
-        public void start(T element, String modelId, Entry entry) {
+        public synchronized void start(T element, String modelId, Entry entry) {
             started.put(element, cache.prefetch(modelId, entry));
         }
 
@@ -109,7 +111,7 @@ public final class EmbeddingCache {
          * The lookups of {@code batch}, in its order, forgotten here; an element with none (applied
          * alone after its batch failed) has one that found nothing.
          */
-        public List<CompletableFuture<float[]>> take(List<T> batch) {
+        public synchronized List<CompletableFuture<float[]>> take(List<T> batch) {
             List<CompletableFuture<float[]>> taken = new java.util.ArrayList<>(batch.size());
             for (T element : batch) {
                 CompletableFuture<float[]> f = started.remove(element);
@@ -119,7 +121,7 @@ public final class EmbeddingCache {
         }
 
         /** Lookups started and not back yet. */
-        public long pending() {
+        public synchronized long pending() {
             return started.values().stream().filter(f -> !f.isDone()).count();
         }
     }

@@ -1,12 +1,13 @@
 package io.sluice.operators.flink;
 
-import io.sluice.operators.batch.BatchBuffer;
+import io.sluice.operators.batch.BatchQueue;
 import io.sluice.operators.batch.BatchFunction;
 import io.sluice.operators.batch.RecordRejector;
 import io.sluice.operators.failure.RecordFailures;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
@@ -15,63 +16,79 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperatorFactory;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperatorFactory;
+import org.apache.flink.streaming.api.operators.StreamOperator;
+import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
+import org.apache.flink.streaming.api.operators.legacy.YieldingOperatorFactory;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Dynamic micro-batching: buffers records until {@code maxBatchSize} are waiting or the oldest has
- * waited {@code maxWait}, whichever comes first, then runs one {@link BatchFunction} call and emits
- * the results in input order with the inputs' timestamps.
+ * Dynamic micro-batching: runs a {@link BatchFunction} on batches of records on a thread of its own,
+ * one batch at a time, and emits the results in input order with the inputs' timestamps. When the
+ * next batch starts is {@link BatchQueue}'s: as soon as the function is free (after an optional
+ * linger, {@code maxWait}), with every record that arrived while it was busy, up to
+ * {@code maxBatchSize}. While a full batch waits for a running one, the task stops taking input
+ * (backpressure). Because the function runs beside the task thread, the operators chained after this
+ * one (retrieval and the conversation, in serving) work on one batch's results while the model
+ * computes the next.
  *
- * <p>The buffer is flushed before every checkpoint barrier, so a checkpoint never covers a record
- * that has not been processed, and the operator needs no state: after a failure the source replays
- * whatever was in flight. It is also flushed before a watermark is forwarded (no output falls behind
- * a watermark) and at the end of bounded input. Metrics under {@code sluice.<stage>}:
- * {@code batches}, {@code batchSize} and {@code queueMicros} (time a record waited for its batch)
- * histograms, and {@code latencyMicros} of the batch call.
+ * <p>Results come back through the task's mailbox, so everything but the function's call runs on
+ * the task thread. Before every checkpoint barrier, before a watermark is forwarded and at the end of
+ * input the operator waits until nothing runs or waits, so a checkpoint never covers a record that
+ * has not been processed and the operator needs no state: after a failure the source replays
+ * whatever was in flight. Metrics under {@code sluice.<stage>}: {@code batches}, {@code batch_size}
+ * and {@code queue_micros} (time a record waited for its batch) histograms, and
+ * {@code latency_micros} of the batch call.
  *
  * <p>With a {@link RecordRejector}, a batch call that fails because of its records (see
  * {@link RecordFailures}) is run again record by record: the records that fail alone become
- * rejections on {@link Rejections#TAG} (counted as {@code rejected.reason.turns}, reason {@code stage_failed}), the others go on
- * in order. Without one (the backfill), or for a failure of the environment, the failure fails the
- * job over as before.
+ * rejections on {@link Rejections#TAG} (counted as {@code rejected.reason.turns}, reason
+ * {@code stage_failed}), the others go on in order. Without one, or for a failure of the
+ * environment, the failure fails the job over.
  */
 public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OUT>
         implements OneInputStreamOperator<IN, OUT>, BoundedOneInput, ProcessingTimeCallback {
 
     private static final long serialVersionUID = 1L;
     private static final int HISTOGRAM_WINDOW = 1024;
+    /** How long closing waits for a batch call still running before it closes the function anyway. */
+    private static final long CLOSE_WAIT_SECONDS = 30;
 
     private final String stage;
     private final BatchFunction<IN, OUT> function;
     private final int maxBatchSize;
     private final long maxWaitMillis;
     private final RecordRejector<IN> rejector;
+    private final transient MailboxExecutor mailbox;
 
-    private transient BatchBuffer<IN> buffer;
+    private transient BatchQueue<IN> queue;
+    private transient ExecutorService caller;
+    private transient volatile boolean closed;
     private transient Counter stageFailures;
-    private transient long deadline;
     private transient Counter batches;
     private transient Histogram batchSize;
     private transient Histogram queueMicros;
     private transient Histogram latencyMicros;
 
-    public MicroBatchOperator(String stage, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait) {
-        this(stage, function, maxBatchSize, maxWait, null);
-    }
-
-    /** @param rejector turns records the batch function fails on into rejections; null fails the job */
-    public MicroBatchOperator(String stage, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait,
-            RecordRejector<IN> rejector) {
+    MicroBatchOperator(StreamOperatorParameters<OUT> parameters, MailboxExecutor mailbox, String stage,
+            BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait, RecordRejector<IN> rejector) {
+        super(parameters);
         if (maxBatchSize < 1 || maxWait.isNegative()) {
             throw new IllegalArgumentException("max batch size must be at least 1 and max wait not negative");
         }
+        this.mailbox = mailbox;
         this.stage = stage;
         this.function = function;
         this.maxBatchSize = maxBatchSize;
@@ -90,13 +107,13 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
             TypeInformation<OUT> outputType, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait,
             RecordRejector<IN> rejector) {
         return input.transform(stage, outputType,
-                new MicroBatchOperator<>(stage, function, maxBatchSize, maxWait, rejector));
+                new Factory<>(stage, function, maxBatchSize, maxWait, rejector));
     }
 
     @Override
     public void open() throws Exception {
         super.open();
-        buffer = new BatchBuffer<>(maxBatchSize);
+        queue = new BatchQueue<>(maxBatchSize, maxWaitMillis);
         var group = getMetricGroup().addGroup("sluice").addGroup(stage);
         batches = group.counter("batches");
         batchSize = group.histogram("batch_size", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
@@ -104,96 +121,164 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         latencyMicros = group.histogram("latency_micros", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         stageFailures = StageMetrics.rejectedCounter(group, RejectReason.STAGE_FAILED);
         function.open(getRuntimeContext());
+        String threadName = "sluice-" + stage + "-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        ClassLoader userCode = getUserCodeClassloader();
+        caller = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, threadName);
+            t.setDaemon(true);
+            t.setContextClassLoader(userCode);
+            return t;
+        });
     }
 
     @Override
     public void processElement(StreamRecord<IN> element) throws Exception {
-        if (buffer.isEmpty() && maxWaitMillis > 0) {
-            deadline = getProcessingTimeService().getCurrentProcessingTime() + maxWaitMillis;
-            getProcessingTimeService().registerTimer(deadline, this);
-        }
-        buffer.add(element.getValue(), element.hasTimestamp() ? element.getTimestamp() : BatchBuffer.NO_TIMESTAMP,
-                System.nanoTime());
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        boolean first = queue.isEmpty() && !queue.isRunning();
+        queue.add(element.getValue(), element.hasTimestamp() ? element.getTimestamp() : BatchQueue.NO_TIMESTAMP,
+                System.nanoTime(), now);
         function.added(element.getValue());
-        if (buffer.isFull() || maxWaitMillis == 0) {
-            flush();
+        if (!startNext(now) && first) {
+            getProcessingTimeService().registerTimer(queue.lingerDeadline(), this);
+        }
+        while (queue.isFull() && queue.isRunning()) {
+            mailbox.yield(); // the running batch's results come back here and start the full one
         }
     }
 
     @Override
     public void onProcessingTime(long time) throws Exception {
-        // A timer set for a batch that was already flushed by size must not cut the next batch
-        // short: only the current batch's own deadline flushes it.
-        if (!buffer.isEmpty() && time >= deadline) {
-            flush();
-        }
+        // A timer set for records that have started since finds nothing lingering, or a later
+        // deadline: the queue decides.
+        startNext(time);
     }
 
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
-        flush();
+        drain();
         super.prepareSnapshotPreBarrier(checkpointId);
     }
 
     @Override
     public void processWatermark(Watermark mark) throws Exception {
-        flush();
+        drain();
         super.processWatermark(mark);
     }
 
     @Override
     public void endInput() throws Exception {
-        flush();
+        drain();
     }
 
     @Override
     public void finish() throws Exception {
-        flush();
+        drain();
         super.finish();
     }
 
     @Override
     public void close() throws Exception {
+        closed = true;
         try {
-            function.close();
+            if (caller != null) {
+                caller.shutdownNow();
+                // The function must not be closed under a call still running (a model's session).
+                caller.awaitTermination(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+            }
         } finally {
-            super.close();
+            try {
+                function.close();
+            } finally {
+                super.close();
+            }
         }
     }
 
-    private void flush() throws Exception {
-        if (buffer == null || buffer.isEmpty()) {
+    /** Runs and emits everything waiting, and waits for it. */
+    private void drain() throws Exception {
+        if (queue == null) {
             return;
         }
-        List<BatchBuffer.Pending<IN>> batch = buffer.drain();
+        while (!queue.isDrained()) {
+            List<BatchQueue.Pending<IN>> batch = queue.nextNow();
+            if (batch != null) {
+                call(batch);
+            } else {
+                mailbox.yield();
+            }
+        }
+    }
+
+    private boolean startNext(long now) {
+        List<BatchQueue.Pending<IN>> batch = queue.next(now);
+        if (batch == null) {
+            return false;
+        }
+        call(batch);
+        return true;
+    }
+
+    /** Calls the function on its thread; the outcome comes back to {@link #finished} on the task thread. */
+    private void call(List<BatchQueue.Pending<IN>> batch) {
         List<IN> values = new ArrayList<>(batch.size());
         long start = System.nanoTime();
-        for (BatchBuffer.Pending<IN> p : batch) {
+        for (BatchQueue.Pending<IN> p : batch) {
             values.add(p.value());
             queueMicros.update((start - p.arrivedNanos()) / 1000);
         }
-        List<OUT> results;
-        try {
-            results = function.apply(values);
-        } catch (Exception | StackOverflowError e) {
-            if (rejector == null || RecordFailures.isEnvironmental(e)) {
-                throw e;
+        caller.execute(() -> {
+            List<OUT> results = null;
+            Throwable failure = null;
+            long began = System.nanoTime();
+            try {
+                results = function.apply(values);
+            } catch (Throwable t) {
+                failure = t;
             }
+            long micros = (System.nanoTime() - began) / 1000;
+            List<OUT> out = results;
+            Throwable failed = failure;
+            if (!closed) {
+                try {
+                    mailbox.execute(() -> finished(batch, out, failed, micros), "%s batch of %d ended", stage,
+                            batch.size());
+                } catch (RejectedExecutionException e) {
+                    // The task is shutting down: the batch's records are still in the last checkpoint.
+                }
+            }
+        });
+    }
+
+    private void finished(List<BatchQueue.Pending<IN>> batch, List<OUT> results, Throwable failure, long micros)
+            throws Exception {
+        if (failure != null) {
+            boolean recordCaused = (failure instanceof Exception || failure instanceof StackOverflowError)
+                    && rejector != null && !RecordFailures.isEnvironmental(failure);
+            queue.finished();
+            if (!recordCaused) {
+                throw failure instanceof Exception e ? e : new RuntimeException(failure);
+            }
+            // Before the next batch starts: nothing else runs now, so the function may be called here.
             recordByRecord(batch);
+            startNext(getProcessingTimeService().getCurrentProcessingTime());
             return;
         }
-        latencyMicros.update((System.nanoTime() - start) / 1000);
+        latencyMicros.update(micros);
         checkSize(results, batch.size());
         batches.inc();
         batchSize.update(batch.size());
+        // The next batch starts before these results go down the chain, so the model computes it
+        // while the operators after this one work on these.
+        queue.finished();
+        startNext(getProcessingTimeService().getCurrentProcessingTime());
         for (int i = 0; i < results.size(); i++) {
             emit(results.get(i), batch.get(i).timestamp());
         }
     }
 
     /** After a batch failed because of its records: each record alone, so only the bad ones are rejected. */
-    private void recordByRecord(List<BatchBuffer.Pending<IN>> batch) throws Exception {
-        for (BatchBuffer.Pending<IN> p : batch) {
+    private void recordByRecord(List<BatchQueue.Pending<IN>> batch) throws Exception {
+        for (BatchQueue.Pending<IN> p : batch) {
             List<OUT> result;
             try {
                 result = function.apply(List.of(p.value()));
@@ -201,7 +286,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
                 String description = RecordFailures.describeOrRethrow(e);
                 stageFailures.inc();
                 Rejection rejection = rejector.reject(p.value(), description);
-                output.collect(Rejections.TAG, p.timestamp() == BatchBuffer.NO_TIMESTAMP ? new StreamRecord<>(rejection)
+                output.collect(Rejections.TAG, p.timestamp() == BatchQueue.NO_TIMESTAMP ? new StreamRecord<>(rejection)
                         : new StreamRecord<>(rejection, p.timestamp()));
                 continue;
             }
@@ -220,7 +305,44 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     }
 
     private void emit(OUT value, long timestamp) {
-        output.collect(timestamp == BatchBuffer.NO_TIMESTAMP ? new StreamRecord<>(value)
+        output.collect(timestamp == BatchQueue.NO_TIMESTAMP ? new StreamRecord<>(value)
                 : new StreamRecord<>(value, timestamp));
+    }
+
+    /** Creates the operator with the task's mailbox executor (Flink hands it to factories, not to operators). */
+    static final class Factory<IN, OUT> extends AbstractStreamOperatorFactory<OUT>
+            implements OneInputStreamOperatorFactory<IN, OUT>, YieldingOperatorFactory<OUT> {
+
+        private static final long serialVersionUID = 1L;
+
+        private final String stage;
+        private final BatchFunction<IN, OUT> function;
+        private final int maxBatchSize;
+        private final Duration maxWait;
+        private final RecordRejector<IN> rejector;
+
+        Factory(String stage, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait,
+                RecordRejector<IN> rejector) {
+            if (maxBatchSize < 1 || maxWait.isNegative()) {
+                throw new IllegalArgumentException("max batch size must be at least 1 and max wait not negative");
+            }
+            this.stage = stage;
+            this.function = function;
+            this.maxBatchSize = maxBatchSize;
+            this.maxWait = maxWait;
+            this.rejector = rejector;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public <T extends StreamOperator<OUT>> T createStreamOperator(StreamOperatorParameters<OUT> parameters) {
+            return (T) new MicroBatchOperator<>(parameters, getMailboxExecutor(), stage, function, maxBatchSize,
+                    maxWait, rejector);
+        }
+
+        @Override
+        public Class<? extends StreamOperator> getStreamOperatorClass(ClassLoader classLoader) {
+            return MicroBatchOperator.class;
+        }
     }
 }

@@ -1,0 +1,93 @@
+package io.sluice.operators.batch;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** When the next batch may start. */
+class BatchQueueTest {
+
+    private static List<Integer> values(List<BatchQueue.Pending<Integer>> batch) {
+        return batch == null ? null : batch.stream().map(BatchQueue.Pending::value).toList();
+    }
+
+    private static void add(BatchQueue<Integer> q, int value, long now) {
+        q.add(value, BatchQueue.NO_TIMESTAMP, 0L, now);
+    }
+
+    @Test
+    void withoutLingerARecordStartsAsSoonAsNothingRuns() {
+        BatchQueue<Integer> q = new BatchQueue<>(4, 0);
+        add(q, 1, 0);
+        assertThat(values(q.next(0))).containsExactly(1);
+        add(q, 2, 1);
+        add(q, 3, 2);
+        assertThat(q.next(100)).as("one batch at a time").isNull();
+        q.finished();
+        assertThat(values(q.next(3))).containsExactly(2, 3);
+        q.finished();
+        assertThat(q.isDrained()).isTrue();
+    }
+
+    @Test
+    void anIdleQueueLingersUntilTheOldestRecordsDeadlineOrAFullBatch() {
+        BatchQueue<Integer> q = new BatchQueue<>(3, 10);
+        add(q, 1, 100);
+        add(q, 2, 105);
+        assertThat(q.lingerDeadline()).isEqualTo(110);
+        assertThat(q.next(109)).isNull();
+        assertThat(values(q.next(110))).containsExactly(1, 2);
+        q.finished();
+        add(q, 3, 200);
+        add(q, 4, 201);
+        add(q, 5, 202);
+        assertThat(values(q.next(202))).as("full").containsExactly(3, 4, 5);
+    }
+
+    @Test
+    void recordsThatWaitedForARunningBatchDoNotLingerAfterIt() {
+        BatchQueue<Integer> q = new BatchQueue<>(8, 1_000);
+        add(q, 1, 0);
+        assertThat(values(q.nextNow())).containsExactly(1);
+        add(q, 2, 5);
+        q.finished();
+        assertThat(values(q.next(6))).containsExactly(2);
+    }
+
+    @Test
+    void nextNowIgnoresTheLingerButNotTheRunningBatch() {
+        BatchQueue<Integer> q = new BatchQueue<>(8, 1_000);
+        assertThat(q.nextNow()).isNull();
+        add(q, 1, 0);
+        assertThat(values(q.nextNow())).containsExactly(1);
+        add(q, 2, 1);
+        assertThat(q.nextNow()).isNull();
+        assertThat(q.isDrained()).isFalse();
+    }
+
+    @Test
+    void aBatchNeverHoldsMoreThanTheBatchSize() {
+        BatchQueue<Integer> q = new BatchQueue<>(2, 0);
+        add(q, 0, 0);
+        assertThat(values(q.next(0))).containsExactly(0);
+        for (int i = 1; i <= 5; i++) {
+            add(q, i, i);
+        }
+        q.finished();
+        assertThat(values(q.next(6))).containsExactly(1, 2);
+        q.finished();
+        assertThat(values(q.next(7))).containsExactly(3, 4);
+        q.finished();
+        assertThat(values(q.next(8))).containsExactly(5);
+    }
+
+    @Test
+    void finishingWithoutARunningBatchIsABug() {
+        BatchQueue<Integer> q = new BatchQueue<>(2, 0);
+        assertThatThrownBy(q::finished).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> new BatchQueue<Integer>(0, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+}
