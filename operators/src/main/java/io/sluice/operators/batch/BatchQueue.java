@@ -13,8 +13,8 @@ import java.util.List;
  *   <li>when the function is idle: at once with a linger of 0, else once a full batch is waiting or
  *       the oldest record has waited the linger.</li>
  * </ul>
- * So at low rates a question is embedded alone without waiting, and at high rates batches fill while
- * the model is busy, which is when batching pays. Not thread-safe: the operator calls it from its
+ * So at low rates a record waits at most the linger, and at high rates batches fill while the
+ * function is busy, which is when batching pays. Not thread-safe: the operator calls it from its
  * task thread only; times are the caller's clock, in milliseconds.
  */
 public final class BatchQueue<T> {

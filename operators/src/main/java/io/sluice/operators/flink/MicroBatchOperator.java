@@ -84,10 +84,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
 
     MicroBatchOperator(StreamOperatorParameters<OUT> parameters, MailboxExecutor mailbox, String stage,
             BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait, RecordRejector<IN> rejector) {
-        super(parameters);
-        if (maxBatchSize < 1 || maxWait.isNegative()) {
-            throw new IllegalArgumentException("max batch size must be at least 1 and max wait not negative");
-        }
+        super(parameters); // the factory checked the settings
         this.mailbox = mailbox;
         this.stage = stage;
         this.function = function;
