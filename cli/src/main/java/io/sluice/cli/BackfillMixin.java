@@ -5,8 +5,9 @@ import io.sluice.jobs.config.BackfillOptions;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
-import io.sluice.operators.cache.EmbeddingCache;
-import io.sluice.operators.chunk.ChunkerSettings;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 
 import picocli.CommandLine.Option;
 
@@ -54,10 +55,35 @@ final class BackfillMixin {
             + "(as sluice.cache.embedding-ttl; default: ${DEFAULT-VALUE}).")
     Duration embeddingCacheTtl = ServingOptions.CACHE_EMBEDDING_TTL.defaultValue();
 
+    /**
+     * The settings of a backfill of {@code docs} into {@code indexDir}: these options written as the
+     * keys the job jar's entry points read, so that both build them in one place
+     * ({@link Backfill.Settings#from}).
+     */
     Backfill.Settings settings(Path docs, Path indexDir, String tenant) {
-        return new Backfill.Settings(docs, indexDir, tenant, new ChunkerSettings(chunkTokens, chunkOverlap),
-                model, batchSize, new RuntimeOptions(modelThreads, 1, provider), parallelism, redact).withShards(shards)
-                .withEmbeddingCache(redisUri == null ? null : new EmbeddingCache.Settings(redisUri, embeddingCacheTtl,
-                        Backfill.CACHE_WAIT));
+        Configuration conf = configuration(indexDir, tenant);
+        conf.set(BackfillOptions.DOCUMENTS, docs.toString());
+        return Backfill.Settings.from(conf);
+    }
+
+    /** These options, with where snapshots go and the tenant of documents that name none, as keys. */
+    Configuration configuration(Path indexDir, String tenant) {
+        Configuration conf = new Configuration();
+        conf.set(ServingOptions.INDEX_DIR, indexDir.toString());
+        conf.set(BackfillOptions.DEFAULT_TENANT, tenant);
+        conf.set(BackfillOptions.CHUNK_MAX_TOKENS, chunkTokens);
+        conf.set(BackfillOptions.CHUNK_OVERLAP_TOKENS, chunkOverlap);
+        conf.set(BackfillOptions.EMBEDDING_BATCH_SIZE, batchSize);
+        conf.set(BackfillOptions.SHARDS, shards);
+        conf.set(BackfillOptions.REDACT, redact);
+        conf.set(ServingOptions.EMBEDDING_MODEL, model);
+        conf.set(ServingOptions.EMBEDDING_THREADS, modelThreads);
+        conf.set(ServingOptions.EMBEDDING_PROVIDER, provider);
+        conf.set(CoreOptions.DEFAULT_PARALLELISM, parallelism);
+        if (redisUri != null) {
+            conf.set(ServingOptions.CACHE_REDIS_URI, redisUri);
+            conf.set(ServingOptions.CACHE_EMBEDDING_TTL, embeddingCacheTtl);
+        }
+        return conf;
     }
 }

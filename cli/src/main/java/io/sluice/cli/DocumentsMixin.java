@@ -2,6 +2,9 @@ package io.sluice.cli;
 
 import io.sluice.jobs.backfill.Backfill;
 import io.sluice.jobs.config.BackfillOptions;
+import io.sluice.jobs.config.ServingOptions;
+
+import org.apache.flink.configuration.Configuration;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -33,8 +36,13 @@ final class DocumentsMixin {
         if ((docs == null) == (docsTopic == null)) {
             throw new CommandLine.ParameterException(commandLine, "Name the documents: --docs or --docs-topic");
         }
-        Backfill.Settings settings = backfill.settings(docs, indexDir, tenant);
-        return docsTopic == null ? settings
-                : settings.withKafka(new Backfill.KafkaInput(bootstrapServers, docsTopic));
+        Configuration conf = backfill.configuration(indexDir, tenant);
+        if (docsTopic == null) {
+            conf.set(BackfillOptions.DOCUMENTS, docs.toString());
+        } else {
+            conf.set(BackfillOptions.DOCUMENTS_TOPIC, docsTopic);
+            conf.set(ServingOptions.BOOTSTRAP_SERVERS, bootstrapServers);
+        }
+        return Backfill.Settings.from(conf);
     }
 }
