@@ -69,7 +69,7 @@ public final class BackfillBenchmark implements Callable<Integer> {
         double bare = bare(inputs, RuntimeOptions.cpu(threads * parallelism), log);
 
         Path index = workDir.resolve("index");
-        io.sluice.local.LocalStack.deleteTree(index); // a fresh index: nothing to reuse
+        io.sluice.operators.retrieve.IndexStore.deleteTree(index); // a fresh index: nothing to reuse
         long start = System.nanoTime();
         Backfill.Result result = new Backfill(new Backfill.Settings(docs, index, "default", ChunkerSettings.DEFAULT,
                 embeddingModel, batchSize, runtime, parallelism), log).run();
@@ -96,7 +96,7 @@ public final class BackfillBenchmark implements Callable<Integer> {
 
     /** Seeded documents of 12 to 36 sentences: one to a few chunks each. */
     private static Path generate(Path dir, int count) throws IOException {
-        io.sluice.local.LocalStack.deleteTree(dir);
+        io.sluice.operators.retrieve.IndexStore.deleteTree(dir);
         Files.createDirectories(dir);
         List<String> sentences = EmbeddingBenchmark.sentences(4_000);
         for (int d = 0; d < count; d++) {

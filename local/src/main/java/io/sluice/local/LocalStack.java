@@ -1,6 +1,7 @@
 package io.sluice.local;
 
 import io.sluice.operators.audit.AuditConnection;
+import io.sluice.operators.retrieve.IndexStore;
 
 import org.apache.flink.configuration.Configuration;
 
@@ -10,9 +11,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The services a serving job needs on one machine: Kafka, PostgreSQL and Redis, each embedded (started
@@ -91,7 +90,7 @@ public final class LocalStack implements AutoCloseable {
             String servers = external.bootstrapServers();
             if (servers == null) {
                 Path kafkaDir = workDir.resolve("kafka");
-                deleteTree(kafkaDir); // a fresh broker per run: no stale offsets or transactions
+                IndexStore.deleteTree(kafkaDir); // a fresh broker per run: no stale offsets or transactions
                 kafka = EmbeddedKafka.start(kafkaDir);
                 servers = kafka.bootstrapServers();
             }
@@ -208,18 +207,6 @@ public final class LocalStack implements AutoCloseable {
                 postgres.close();
             } catch (IOException | RuntimeException e) {
                 LOG.warn("PostgreSQL did not stop cleanly: {}", e.toString());
-            }
-        }
-    }
-
-    /** Deletes {@code dir} and everything under it, if it exists. */
-    public static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
             }
         }
     }

@@ -1,5 +1,7 @@
 package io.sluice.operators.index;
 
+import io.sluice.operators.retrieve.IndexStore;
+
 import io.sluice.schemas.Document;
 
 import org.apache.lucene.analysis.core.KeywordAnalyzer;
@@ -345,11 +347,7 @@ public final class DocumentStaging implements AutoCloseable {
             directory.close();
         } finally {
             if (temporary) {
-                try (var paths = Files.walk(dir)) {
-                    for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                }
+                IndexStore.deleteTree(dir);
             }
         }
     }
