@@ -36,13 +36,12 @@ final class DocumentsMixin {
         if ((docs == null) == (docsTopic == null)) {
             throw new CommandLine.ParameterException(commandLine, "Name the documents: --docs or --docs-topic");
         }
-        Configuration conf = backfill.configuration(indexDir, tenant);
         if (docsTopic == null) {
-            conf.set(BackfillOptions.DOCUMENTS, docs.toString());
-        } else {
-            conf.set(BackfillOptions.DOCUMENTS_TOPIC, docsTopic);
-            conf.set(ServingOptions.BOOTSTRAP_SERVERS, bootstrapServers);
+            return backfill.settings(docs, indexDir, tenant);
         }
+        Configuration conf = backfill.configuration(indexDir, tenant);
+        conf.set(BackfillOptions.DOCUMENTS_TOPIC, docsTopic);
+        conf.set(ServingOptions.BOOTSTRAP_SERVERS, bootstrapServers);
         return Backfill.Settings.from(conf);
     }
 }

@@ -333,12 +333,6 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient Counter noModel;
     private transient Counter failedOver;
     private transient Counter degraded;
-
-    /** Turns counted as degraded so far (the {@code routing.degraded} counter). */
-    @org.apache.flink.annotation.VisibleForTesting
-    long degradedTurns() {
-        return degraded.getCount();
-    }
     private transient CostMetrics costs;
     private transient Tracing tracing;
     /** The span of each turn being answered here, by position: from its arrival to its answer. */
@@ -612,6 +606,12 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         if (routing.degradation() != null) {
             degraded.inc();
         }
+    }
+
+    /** Turns counted as degraded so far (the {@code routing.degraded} counter). */
+    @org.apache.flink.annotation.VisibleForTesting
+    long degradedTurns() {
+        return degraded.getCount();
     }
 
     private static String noModelDetail(ChatRequest request, RoutingDecision routing) {

@@ -1,7 +1,6 @@
 package io.sluice.operators.index;
 
 import io.sluice.operators.retrieve.IndexStore;
-
 import io.sluice.schemas.Document;
 
 import org.apache.lucene.analysis.core.KeywordAnalyzer;
