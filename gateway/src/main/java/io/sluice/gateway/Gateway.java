@@ -502,7 +502,8 @@ public final class Gateway implements AutoCloseable {
                             .getClass().getSimpleName(), null, requestId)));
                 }
             });
-            metrics.inbound(System.nanoTime() - arrived);
+            exchange.inboundNanos = System.nanoTime() - arrived;
+            metrics.inbound(exchange.inboundNanos);
             exchange.timer = vertx.setTimer(config.answerTimeout().toMillis(), t -> exchange.fail(new ApiException(
                     504, "api_error", "answer_deadline", "No answer within " + config.answerTimeout().toSeconds()
                     + " s; fetch it later from GET /v1/sluice/requests/" + requestId, null, requestId)));
@@ -518,6 +519,7 @@ public final class Gateway implements AutoCloseable {
         final long created = System.currentTimeMillis() / 1000;
         final Context context;
         long timer = -1;
+        long inboundNanos;
         boolean started;
         boolean done;
         int nextSequence;
@@ -543,7 +545,7 @@ public final class Gateway implements AutoCloseable {
                 fail(OpenAiWire.rejection(record));
             } else if (OpenAiWire.isAnswer(record)) {
                 answer(record);
-                metrics.outbound(System.nanoTime() - polledNanos);
+                metrics.outbound(System.nanoTime() - polledNanos, inboundNanos);
             } else if (turn.stream()) {
                 int sequence = record.path("sequence").asInt();
                 if (sequence < nextSequence) {

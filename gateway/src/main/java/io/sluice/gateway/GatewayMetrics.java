@@ -109,8 +109,9 @@ public final class GatewayMetrics {
     }
 
     /** Reply polled to HTTP response written took {@code nanos}. */
-    void outbound(long nanos) {
+    void outbound(long nanos, long inboundNanos) {
         latency.outbound.record(nanos);
+        latency.added.record(inboundNanos + nanos);
         addedSeconds.labels("outbound").observe(nanos / 1e9);
     }
 

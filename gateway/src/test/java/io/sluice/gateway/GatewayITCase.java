@@ -118,6 +118,7 @@ class GatewayITCase {
     @Test
     void theOpenAiSdkGetsAnswersAndHistoryIsKeptByConversation() {
         OpenAIClient sdk = client(first, acmeKey);
+        long timed = first.latency().added().count();
         ChatCompletion answer = sdk.chat().completions().create(ask("extractive", "g-conv-1",
                 "How many days do I have to request a refund?"));
         assertThat(answer.choices().get(0).message().content()).hasValueSatisfying(text ->
@@ -126,6 +127,8 @@ class GatewayITCase {
         ChatCompletion followUp = sdk.chat().completions().create(ask("extractive", "g-conv-1",
                 "How long does express shipping take?"));
         assertThat(followUp._additionalProperties().get("sluice").toString()).contains("history_turns=1");
+        // What the gateway adds is timed once per answered request, in and out together.
+        assertThat(first.latency().added().count() - timed).isEqualTo(2);
     }
 
     @Test
