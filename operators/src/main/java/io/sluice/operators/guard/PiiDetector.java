@@ -184,7 +184,8 @@ public final class PiiDetector {
     private static final Pattern REFERENCE_WORD = Pattern.compile(
             "(?i)\\b(?:invoice|order|ref(?:erence)?|tracking|ticket|case|contract)\\b[^\\d]{0,12}$");
 
-    private static final Pattern CARD_CANDIDATE = Pattern.compile("(?<![\\d-])\\d(?:[ -]?\\d){12,18}(?![\\d-])");
+    /** Digits alone, not the digits inside a token of letters and digits (a UUID's "4695-3996-7819-5b5e"). */
+    private static final Pattern CARD_CANDIDATE = Pattern.compile("(?<![\\w-])\\d(?:[ -]?\\d){12,18}(?![\\w-])");
 
     static boolean validCard(String candidate) {
         boolean spaces = candidate.indexOf(' ') >= 0;
@@ -280,10 +281,11 @@ public final class PiiDetector {
 
     /**
      * A country code after "+" or the international prefix "00", not continuing a run of digit
-     * groups (the tail of an account or invoice number can look like "0044 0532 0130").
+     * groups (the tail of an account or invoice number can look like "0044 0532 0130"), nor a
+     * token whose parts are joined by "-" or "." (a UUID's group can be "0036-4268-858c").
      */
     private static final Pattern PHONE_INTERNATIONAL = Pattern.compile(
-            "(?<![\\w+])(?<!\\d[ .-])(?:\\+|00)[1-9][\\d ().-]{5,22}\\d(?!\\d)");
+            "(?<![\\w+])(?<!\\d[ .-])(?<!\\w[.-])(?:\\+|00)[1-9][\\d ().-]{5,22}\\d(?!\\w|-\\w)");
     /** North American numbers, (555) 123-4567, 555-123-4567, 555.123.4567, 555 123 4567: one kind of separator. */
     private static final Pattern PHONE_NANP = Pattern.compile("(?<![\\w.-])(?<!\\d[ .-])(?:\\(\\d{3}\\) ?\\d{3}[-. ]|\\d{3}-\\d{3}-"
             + "|\\d{3}\\.\\d{3}\\.|\\d{3} \\d{3} )\\d{4}(?![\\w-]|[.,]\\d)");
