@@ -442,11 +442,14 @@ public final class RequestValidator {
         ValidationResult reject(RejectReason reason, String detail) {
             // The echoed payload: the decoded text (Rejection cuts it to its bound), or for bytes
             // that were too many or not UTF-8, their start and the length and hash of all of them;
-            // redacted, like the ids (a gateway's request ids are UUIDs and come back unchanged).
+            // redacted, like the ids.
             String payload = text != null ? text
                     : Bounds.echo(envelope.payload(), Bounds.ECHOED_PAYLOAD_CHARS);
             List<String> echoed = guard.echo(requestId, conversationId, payload); // one numbering for all three
-            return new ValidationResult.Rejected(new Rejection(STAGE, reason, detail, echoed.get(0), tenantId,
+            // A request naming a reply partition came through a gateway, which made its id (a UUID) and
+            // waits on exactly that id: redacted, a false finding in it would leave the client waiting.
+            String echoedId = envelope.replyPartition() >= 0 ? requestId : echoed.get(0);
+            return new ValidationResult.Rejected(new Rejection(STAGE, reason, detail, echoedId, tenantId,
                     echoed.get(1), echoed.get(2), envelope.partition(), envelope.offset(), envelope.timestamp(),
                     envelope.replyPartition()));
         }
