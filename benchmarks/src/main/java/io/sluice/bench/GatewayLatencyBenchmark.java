@@ -2,9 +2,9 @@ package io.sluice.bench;
 
 import io.sluice.gateway.ApiKeys;
 import io.sluice.gateway.Gateway;
-import io.sluice.gateway.GatewayLatency;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.serving.ServingJob;
+import io.sluice.model.EmbeddingModels;
 import io.sluice.local.ChatClient;
 import io.sluice.local.LocalStack;
 
@@ -41,7 +41,8 @@ import java.util.concurrent.TimeUnit;
  * (OpenAI's {@code /v1/chat/completions}, API key, signed requests, the reply partition), so both
  * paths meet the same job at the same moments on the same machine. Per rate it reports end-to-end
  * p50/p99 of both paths and the gateway's own time, measured inside it: HTTP in → handed to Kafka,
- * and reply polled → HTTP response written.
+ * reply polled → HTTP response written, and the two summed per request. The gateway runs in a JVM of
+ * its own by default, as deployed, so that the job's and the broker's collections do not pause it.
  */
 @Command(name = "gateway", mixinStandardHelpOptions = true,
         description = "Latency the HTTP gateway adds, against the same requests sent straight to Kafka.")
@@ -55,8 +56,26 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
     @Option(names = "--seconds", description = "Seconds of load per rate (default: ${DEFAULT-VALUE}).")
     int seconds = 60;
 
-    @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
-    int threads = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}, the job's).")
+    int threads = ServingOptions.EMBEDDING_THREADS.defaultValue();
+
+    @Option(names = "--embedding-model", description = "The snapshot's (and so the questions') embedding model "
+            + "(default: ${DEFAULT-VALUE}).")
+    String embeddingModel = EmbeddingModels.DEFAULT;
+
+    @Option(names = "--gateway-jvm", description = "Where the gateway runs: OWN, a JVM of its own as deployed; "
+            + "SHARED, the benchmark's JVM, whose collections (job, broker) pause it too (default: ${DEFAULT-VALUE}).")
+    GatewayUnderTest.Jvm gatewayJvm = GatewayUnderTest.Jvm.OWN;
+
+    @Option(names = "--gateway-nice", description = "The gateway JVM's niceness (with OWN; Linux nice, below 0 "
+            + "needs root): below 0 it gets the CPU before the job, as cores of its own would give it "
+            + "(default: ${DEFAULT-VALUE}, as the others).")
+    int gatewayNice;
+
+    @Option(names = "--warmup-seconds", description = "Seconds of load at 25 requests/s before the first rate, so "
+            + "that the JIT has compiled the hot paths of the job and of the gateway, whose JVM starts cold "
+            + "(default: ${DEFAULT-VALUE}).")
+    int warmupSeconds = 40;
 
     @Option(names = "--work-dir", description = "Scratch directory (default: ${DEFAULT-VALUE}).")
     Path workDir = Path.of(".sluice", "bench-gateway");
@@ -75,7 +94,7 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
         PrintWriter log = spec.commandLine().getErr();
         StringBuilder rows = new StringBuilder();
         try (LocalStack stack = LocalStack.start(workDir.resolve("services"), LocalStack.External.NONE, 2)) {
-            Configuration conf = BenchServing.configuration(stack, workDir, threads, log);
+            Configuration conf = BenchServing.configuration(stack, workDir, threads, embeddingModel, log);
             Path signingKey = Files.writeString(workDir.resolve("signing-key"), "bench: gateway and job share this");
             conf.set(ServingOptions.GATEWAY_SIGNING_KEY_FILE, signingKey.toString());
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
@@ -86,38 +105,40 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
                 ApiKeys.SCHEMA.migrate(owner);
                 key = ApiKeys.create(owner, TENANT, "bench").key();
             }
+            GatewayUnderTest.Settings settings = new GatewayUnderTest.Settings(stack.bootstrapServers(),
+                    stack.jdbcUrl(), stack.auditConnection().user(), stack.auditConnection().passwordFile(),
+                    signingKey.toString(), LocalStack.REQUESTS_TOPIC, LocalStack.REPLIES_TOPIC);
             try (ChatClient chat = stack.client(false, false);
-                    Gateway gateway = Gateway.start(Gateway.Config.builder(stack.bootstrapServers(), stack.jdbcUrl())
-                            .listen("127.0.0.1", 0).topics(LocalStack.REQUESTS_TOPIC, LocalStack.REPLIES_TOPIC)
-                            .database(stack.auditConnection().user(), stack.auditConnection().passwordFile())
-                            .signingKeyFile(signingKey.toString()).build())) {
+                    GatewayUnderTest gateway = GatewayUnderTest.start(gatewayJvm, settings,
+                            workDir.resolve("gateway.log"), gatewayNice)) {
                 HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
                 Http client = new Http(http, URI.create("http://127.0.0.1:" + gateway.port() + "/v1/chat/completions"),
                         key);
                 List<String> questions = EmbeddingBenchmark.sentences(64);
                 // Warm-up of both paths: models loaded, JIT warm, connections open, first checkpoints done.
-                load(chat, client, questions, "warmup", 20, 10);
+                load(chat, client, questions, "warmup", 25, warmupSeconds);
                 for (int rate : rates) {
-                    GatewayLatency latency = gateway.latency();
-                    latency.inbound().clear();
-                    latency.outbound().clear();
+                    gateway.clear();
                     GcPauses pauses = GcPauses.start();
                     Run[] runs = load(chat, client, questions, "r" + rate, rate, seconds);
                     pauses.close();
+                    GatewayUnderTest.Report inside = gateway.report();
                     Run kafka = runs[0];
                     Run viaGateway = runs[1];
                     Run httpAlone = runs[2];
                     String row = String.format(Locale.ROOT,
-                            "| %d | %d / %d | %.1f / %.1f | %d / %d | %.1f / %.1f | %.1f / %.1f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %d / %.0f |%n",
+                            "| %d | %d / %d | %.1f / %.1f | %d / %d | %.1f / %.1f | %.1f / %.1f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %d / %.0f | %s |%n",
                             rate, kafka.endToEnd().size(), kafka.sent(), percentile(kafka.endToEnd(), 50),
                             percentile(kafka.endToEnd(), 99), viaGateway.endToEnd().size(), viaGateway.sent(),
                             percentile(viaGateway.endToEnd(), 50), percentile(viaGateway.endToEnd(), 99),
                             percentile(viaGateway.endToEnd(), 50) - percentile(kafka.endToEnd(), 50),
                             percentile(viaGateway.endToEnd(), 99) - percentile(kafka.endToEnd(), 99),
-                            latency.inbound().percentileMillis(50), latency.inbound().percentileMillis(99),
-                            latency.outbound().percentileMillis(50), latency.outbound().percentileMillis(99),
+                            inside.addedP50(), inside.addedP99(), inside.inboundP50(), inside.inboundP99(),
+                            inside.outboundP50(), inside.outboundP99(),
                             percentile(httpAlone.endToEnd(), 50), percentile(httpAlone.endToEnd(), 99),
-                            pauses.count(), pauses.longestMillis());
+                            pauses.count(), pauses.longestMillis(), gatewayJvm == GatewayUnderTest.Jvm.SHARED
+                                    ? "(the same)" : String.format(Locale.ROOT, "%d / %.0f", inside.gcPauses(),
+                                            inside.longestGcPause()));
                     log.print(row);
                     log.flush();
                     rows.append(row);
@@ -128,18 +149,21 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
         }
         StringBuilder table = new StringBuilder();
         table.append(String.format(Locale.ROOT, "Measured %s on %d cores, JDK %s: one serving job (parallelism 1, "
-                        + "extractive answers), embedded Kafka and PostgreSQL, one gateway instance and the load "
-                        + "generator on the same machine and in one JVM; %d s of open-loop load per rate, the "
-                        + "requests alternating between the two paths (so both see the same job, machine and "
-                        + "moment). Times in ms, p50 / p99; GC pauses are the whole JVM's (job, broker and gateway "
-                        + "share it), count / longest.%n%n",
+                        + "extractive answers, %s, ONNX Runtime intra-op threads %d), embedded Kafka and PostgreSQL, "
+                        + "one gateway instance (%s) and the load generator on the same machine; %d s of open-loop "
+                        + "load per rate, the requests alternating between the two paths (so both see the same job, "
+                        + "machine and moment). Times in ms, p50 / p99; \"added inside the gateway\" is inbound plus "
+                        + "outbound per answered request; GC pauses count / longest, in the benchmark's JVM (job, "
+                        + "broker, load generator) and in the gateway's.%n%n",
                 LocalDate.now(ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"), seconds));
+                System.getProperty("java.version"), embeddingModel, threads,
+                gatewayJvm == GatewayUnderTest.Jvm.SHARED ? "in the benchmark's JVM" : gatewayNice == 0
+                        ? "in a JVM of its own" : "in a JVM of its own at niceness " + gatewayNice, seconds));
         table.append("| requests/s (both paths) | answered direct | end to end, direct to Kafka | answered via HTTP | "
-                + "end to end, via the gateway | added by the gateway (difference) | inside the gateway: HTTP in → "
-                + "Kafka | inside the gateway: Kafka → HTTP out | HTTP round trip alone (`GET /v1/sluice/me`) | "
-                + "GC pauses during the run |\n");
-        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "end to end, via the gateway | difference of the two | added inside the gateway | inbound: HTTP in → "
+                + "Kafka | outbound: Kafka → HTTP out | HTTP round trip alone (`GET /v1/sluice/me`) | "
+                + "GC pauses, benchmark's JVM | GC pauses, gateway's JVM |\n");
+        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         table.append(rows);
         BenchServing.publish(table.toString(), output, spec.commandLine().getOut(), log);
         return 0;
@@ -190,7 +214,7 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
     private static List<Double> completed(List<CompletableFuture<Double>> requests) throws Exception {
         List<Double> ms = new ArrayList<>();
         for (CompletableFuture<Double> f : requests) {
-            double value = f.get(150, TimeUnit.SECONDS);
+            double value = f.get(Http.CLIENT_TIMEOUT.toSeconds() + 30, TimeUnit.SECONDS);
             if (!Double.isNaN(value)) {
                 ms.add(value);
             }
@@ -202,6 +226,8 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
     private record Http(HttpClient http, URI uri, String key) {
 
         private static final ObjectMapper MAPPER = new ObjectMapper();
+        /** Longer than the gateway's answer deadline, so that a late answer shows as its 504, not as a client timeout. */
+        private static final Duration CLIENT_TIMEOUT = Gateway.Builder.DEFAULT_ANSWER_TIMEOUT.plusSeconds(30);
 
         /** Sends one question; completes with the ms until the whole answer arrived, NaN for an error. */
         CompletableFuture<Double> send(String conversation, String question) {
@@ -209,61 +235,28 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
                     .add(MAPPER.createObjectNode().put("role", "user").put("content", question))).toString();
             return timed(HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + key)
                     .header(Gateway.CONVERSATION_HEADER, conversation).header("Content-Type", "application/json")
-                    .timeout(Duration.ofSeconds(120)).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+                    .timeout(CLIENT_TIMEOUT).POST(HttpRequest.BodyPublishers.ofString(body)).build());
         }
 
         /** {@code GET /v1/sluice/me}: authentication and an HTTP round trip, nothing else. */
         CompletableFuture<Double> me() {
             return timed(HttpRequest.newBuilder(uri.resolve("/v1/sluice/me")).header("Authorization", "Bearer " + key)
-                    .timeout(Duration.ofSeconds(120)).build());
+                    .timeout(CLIENT_TIMEOUT).build());
         }
 
         private CompletableFuture<Double> timed(HttpRequest request) {
             long sent = System.nanoTime();
-            return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-                    .thenApply(r -> r.statusCode() == 200 ? (System.nanoTime() - sent) / 1e6 : Double.NaN)
-                    .exceptionally(e -> Double.NaN);
-        }
-    }
-
-    /**
-     * The stop-the-world collections of this JVM while it is open, from the collectors' notifications:
-     * a pause anywhere in the JVM stops the gateway's threads too, so it shows in their percentiles.
-     */
-    private static final class GcPauses implements AutoCloseable {
-        private final List<Long> millis = java.util.Collections.synchronizedList(new ArrayList<>());
-        private final javax.management.NotificationListener listener = (notification, handback) -> {
-            if (com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION
-                    .equals(notification.getType())) {
-                var info = com.sun.management.GarbageCollectionNotificationInfo.from(
-                        (javax.management.openmbean.CompositeData) notification.getUserData());
-                millis.add(info.getGcInfo().getDuration());
-            }
-        };
-
-        static GcPauses start() {
-            GcPauses pauses = new GcPauses();
-            for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
-                ((javax.management.NotificationEmitter) gc).addNotificationListener(pauses.listener, null, null);
-            }
-            return pauses;
-        }
-
-        int count() {
-            return millis.size();
-        }
-
-        double longestMillis() {
-            synchronized (millis) {
-                return millis.stream().mapToLong(Long::longValue).max().orElse(0);
-            }
-        }
-
-        @Override
-        public void close() throws javax.management.ListenerNotFoundException {
-            for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
-                ((javax.management.NotificationEmitter) gc).removeNotificationListener(listener);
-            }
+            // A failure is left out of the percentiles and counts as not answered; say why, once each.
+            return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+                if (r.statusCode() == 200) {
+                    return (System.nanoTime() - sent) / 1e6;
+                }
+                System.err.println("gateway answered " + r.statusCode() + ": " + r.body());
+                return Double.NaN;
+            }).exceptionally(e -> {
+                System.err.println("request to the gateway failed: " + e);
+                return Double.NaN;
+            });
         }
     }
 
