@@ -127,7 +127,7 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
                     Run viaGateway = runs[1];
                     Run httpAlone = runs[2];
                     String row = String.format(Locale.ROOT,
-                            "| %d | %d / %d | %.1f / %.1f | %d / %d | %.1f / %.1f | %.1f / %.1f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %d / %.0f | %s |%n",
+                            "| %d | %d / %d | %.1f / %.1f | %d / %d | %.1f / %.1f | %.1f / %.1f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %.2f / %.2f | %d / %.0f | %s | %.1f / %.1f |%n",
                             rate, kafka.endToEnd().size(), kafka.sent(), percentile(kafka.endToEnd(), 50),
                             percentile(kafka.endToEnd(), 99), viaGateway.endToEnd().size(), viaGateway.sent(),
                             percentile(viaGateway.endToEnd(), 50), percentile(viaGateway.endToEnd(), 99),
@@ -138,7 +138,7 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
                             percentile(httpAlone.endToEnd(), 50), percentile(httpAlone.endToEnd(), 99),
                             pauses.count(), pauses.longestMillis(), gatewayJvm == GatewayUnderTest.Jvm.SHARED
                                     ? "(the same)" : String.format(Locale.ROOT, "%d / %.0f", inside.gcPauses(),
-                                            inside.longestGcPause()));
+                                            inside.longestGcPause()), inside.hiccupP99(), inside.longestHiccup());
                     log.print(row);
                     log.flush();
                     rows.append(row);
@@ -154,7 +154,8 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
                         + "load per rate, the requests alternating between the two paths (so both see the same job, "
                         + "machine and moment). Times in ms, p50 / p99; \"added inside the gateway\" is inbound plus "
                         + "outbound per answered request; GC pauses count / longest, in the benchmark's JVM (job, "
-                        + "broker, load generator) and in the gateway's.%n%n",
+                        + "broker, load generator) and in the gateway's; hiccups p99 / longest: how much later than "
+                        + "asked a thread of the gateway's JVM woke from 1 ms sleeps, the floor under its p99.%n%n",
                 LocalDate.now(ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), embeddingModel, threads,
                 gatewayJvm == GatewayUnderTest.Jvm.SHARED ? "in the benchmark's JVM" : gatewayNice == 0
@@ -162,8 +163,8 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
         table.append("| requests/s (both paths) | answered direct | end to end, direct to Kafka | answered via HTTP | "
                 + "end to end, via the gateway | difference of the two | added inside the gateway | inbound: HTTP in → "
                 + "Kafka | outbound: Kafka → HTTP out | HTTP round trip alone (`GET /v1/sluice/me`) | "
-                + "GC pauses, benchmark's JVM | GC pauses, gateway's JVM |\n");
-        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "GC pauses, benchmark's JVM | GC pauses, gateway's JVM | hiccups, gateway's JVM |\n");
+        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         table.append(rows);
         BenchServing.publish(table.toString(), output, spec.commandLine().getOut(), log);
         return 0;

@@ -30,30 +30,52 @@ interface GatewayUnderTest extends AutoCloseable {
         OWN
     }
 
-    /** What the gateway measured of itself since {@link #clear()}: ms, and its JVM's GC pauses. */
+    /**
+     * What the gateway measured of itself since {@link #clear()}, in ms; and its JVM's GC pauses and
+     * hiccups (how late an idle thread of it woke, p99 and longest).
+     */
     record Report(double inboundP50, double inboundP99, double outboundP50, double outboundP99, double addedP50,
-            double addedP99, int gcPauses, double longestGcPause) {
+            double addedP99, int gcPauses, double longestGcPause, double hiccupP99, double longestHiccup) {
 
-        static Report of(GatewayLatency latency, GcPauses pauses) {
+        static Report of(GatewayLatency latency, Stalls stalls) {
             return new Report(latency.inbound().percentileMillis(50), latency.inbound().percentileMillis(99),
                     latency.outbound().percentileMillis(50), latency.outbound().percentileMillis(99),
-                    latency.added().percentileMillis(50), latency.added().percentileMillis(99), pauses.count(),
-                    pauses.longestMillis());
+                    latency.added().percentileMillis(50), latency.added().percentileMillis(99),
+                    stalls.gc.count(), stalls.gc.longestMillis(), stalls.hiccups.percentileMillis(99),
+                    stalls.hiccups.percentileMillis(100));
         }
 
         String line() {
-            return String.format(Locale.ROOT, "report %f %f %f %f %f %f %d %f", inboundP50, inboundP99, outboundP50,
-                    outboundP99, addedP50, addedP99, gcPauses, longestGcPause);
+            return String.format(Locale.ROOT, "report %f %f %f %f %f %f %d %f %f %f", inboundP50, inboundP99,
+                    outboundP50, outboundP99, addedP50, addedP99, gcPauses, longestGcPause, hiccupP99, longestHiccup);
         }
 
         static Report parse(String line) {
             String[] f = line.split(" ");
-            if (f.length != 9 || !f[0].equals("report")) {
+            if (f.length != 11 || !f[0].equals("report")) {
                 throw new IllegalStateException("the gateway's JVM answered '" + line + "', not a report");
             }
             return new Report(Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3]),
                     Double.parseDouble(f[4]), Double.parseDouble(f[5]), Double.parseDouble(f[6]),
-                    Integer.parseInt(f[7]), Double.parseDouble(f[8]));
+                    Integer.parseInt(f[7]), Double.parseDouble(f[8]), Double.parseDouble(f[9]),
+                    Double.parseDouble(f[10]));
+        }
+    }
+
+    /** What stops the threads of the gateway's JVM that is not the gateway's own work. */
+    final class Stalls implements AutoCloseable {
+        final GcPauses gc = GcPauses.start();
+        final Hiccups hiccups = Hiccups.start();
+
+        void clear() {
+            gc.clear();
+            hiccups.clear();
+        }
+
+        @Override
+        public void close() throws Exception {
+            gc.close();
+            hiccups.close();
         }
     }
 
@@ -97,7 +119,7 @@ interface GatewayUnderTest extends AutoCloseable {
     /** The gateway in this JVM. */
     final class InProcess implements GatewayUnderTest {
         private final Gateway gateway;
-        private GcPauses pauses = GcPauses.start();
+        private final Stalls stalls = new Stalls();
 
         InProcess(Gateway gateway) {
             this.gateway = gateway;
@@ -111,18 +133,17 @@ interface GatewayUnderTest extends AutoCloseable {
         @Override
         public void clear() throws Exception {
             gateway.latency().clear();
-            pauses.close();
-            pauses = GcPauses.start();
+            stalls.clear();
         }
 
         @Override
         public Report report() {
-            return Report.of(gateway.latency(), pauses);
+            return Report.of(gateway.latency(), stalls);
         }
 
         @Override
         public void close() throws Exception {
-            pauses.close();
+            stalls.close();
             gateway.close();
         }
     }
@@ -211,7 +232,7 @@ interface GatewayUnderTest extends AutoCloseable {
         PrintStream out = System.out;
         System.setOut(System.err); // standard output carries the answers, and nothing else
         try (Gateway gateway = Settings.of(args).start()) {
-            GcPauses pauses = GcPauses.start();
+            Stalls stalls = new Stalls();
             out.println("port " + gateway.port());
             out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -219,16 +240,15 @@ interface GatewayUnderTest extends AutoCloseable {
                 switch (line) {
                     case "clear" -> {
                         gateway.latency().clear();
-                        pauses.close();
-                        pauses = GcPauses.start();
+                        stalls.clear();
                         out.println("cleared");
                     }
-                    case "report" -> out.println(Report.of(gateway.latency(), pauses).line());
+                    case "report" -> out.println(Report.of(gateway.latency(), stalls).line());
                     default -> out.println("unknown command " + line);
                 }
                 out.flush();
             }
-            pauses.close();
+            stalls.close();
         }
     }
 }

@@ -38,6 +38,11 @@ final class GcPauses implements AutoCloseable {
         return pauses;
     }
 
+    /** Forgets the pauses so far. */
+    void clear() {
+        millis.clear();
+    }
+
     int count() {
         return millis.size();
     }
