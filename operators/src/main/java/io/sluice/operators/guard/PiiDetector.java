@@ -80,14 +80,14 @@ public final class PiiDetector {
             case EMAIL -> matches(EMAIL, text, type, 0, out, ANY);
             case IBAN -> matches(IBAN_CANDIDATE, text, type, 0, out, (s, at) -> validIban(s));
             case PAYMENT_CARD -> matches(CARD_CANDIDATE, text, type, 0, out,
-                    (s, at) -> validCard(s) && !after(REFERENCE_WORD, text, at));
+                    (s, at) -> validCard(s) && !after(REFERENCE_WORD, text, at) && !insideJoinedToken(text, at, s));
             case US_SSN -> {
                 matches(SSN_DASHED, text, type, 0, out, (s, at) -> validSsn(s));
                 matches(SSN_NAMED, text, type, 1, out, (s, at) -> validSsn(s));
             }
             case PHONE -> {
-                matches(PHONE_INTERNATIONAL, text, type, 0, out,
-                        (s, at) -> validInternationalPhone(s) && !after(REFERENCE_WORD, text, at));
+                matches(PHONE_INTERNATIONAL, text, type, 0, out, (s, at) -> validInternationalPhone(s)
+                        && !after(REFERENCE_WORD, text, at) && !insideJoinedToken(text, at, s));
                 matches(PHONE_NANP, text, type, 0, out, (s, at) -> !after(REFERENCE_WORD, text, at));
                 matches(PHONE_NAMED, text, type, 1, out, (s, at) -> {
                     int digits = digits(s).length();
@@ -184,8 +184,7 @@ public final class PiiDetector {
     private static final Pattern REFERENCE_WORD = Pattern.compile(
             "(?i)\\b(?:invoice|order|ref(?:erence)?|tracking|ticket|case|contract)\\b[^\\d]{0,12}$");
 
-    /** Digits alone, not the digits inside a token of letters and digits (a UUID's "4695-3996-7819-5b5e"). */
-    private static final Pattern CARD_CANDIDATE = Pattern.compile("(?<![\\w-])\\d(?:[ -]?\\d){12,18}(?![\\w-])");
+    private static final Pattern CARD_CANDIDATE = Pattern.compile("(?<![\\d-])\\d(?:[ -]?\\d){12,18}(?![\\d-])");
 
     static boolean validCard(String candidate) {
         boolean spaces = candidate.indexOf(' ') >= 0;
@@ -281,11 +280,10 @@ public final class PiiDetector {
 
     /**
      * A country code after "+" or the international prefix "00", not continuing a run of digit
-     * groups (the tail of an account or invoice number can look like "0044 0532 0130"), nor a
-     * token whose parts are joined by "-" or "." (a UUID's group can be "0036-4268-858c").
+     * groups (the tail of an account or invoice number can look like "0044 0532 0130").
      */
     private static final Pattern PHONE_INTERNATIONAL = Pattern.compile(
-            "(?<![\\w+])(?<!\\d[ .-])(?<!\\w[.-])(?:\\+|00)[1-9][\\d ().-]{5,22}\\d(?!\\w|-\\w)");
+            "(?<![\\w+])(?<!\\d[ .-])(?:\\+|00)[1-9][\\d ().-]{5,22}\\d(?!\\d)");
     /** North American numbers, (555) 123-4567, 555-123-4567, 555.123.4567, 555 123 4567: one kind of separator. */
     private static final Pattern PHONE_NANP = Pattern.compile("(?<![\\w.-])(?<!\\d[ .-])(?:\\(\\d{3}\\) ?\\d{3}[-. ]|\\d{3}-\\d{3}-"
             + "|\\d{3}\\.\\d{3}\\.|\\d{3} \\d{3} )\\d{4}(?![\\w-]|[.,]\\d)");
@@ -329,6 +327,27 @@ public final class PiiDetector {
      * Whether the words just before {@code at} say what the number is: "version 1.2.3.4" is a
      * version, "invoice 3976 1872 1404 2417" an invoice even when its digits pass a card's checks.
      */
+    /**
+     * Whether {@code candidate}, found at {@code at}, is part of a longer token of letters and
+     * digits joined by "-" or ".", such as a UUID ("e786f92f-0036-4268-858c-…",
+     * "77fc4695-3996-7819-5b5e", "…-f9cb-004139613137"): joined to a letter or digit on either side
+     * by "-" or "."; or, itself joined by them, touching one. A number grouped by spaces that
+     * touches a word ("1111ops") keeps counting, as before.
+     */
+    static boolean insideJoinedToken(String text, int at, String candidate) {
+        boolean joined = candidate.indexOf('-') >= 0 || candidate.indexOf('.') >= 0;
+        int end = at + candidate.length();
+        boolean before = at > 1 && isJoin(text.charAt(at - 1)) && Character.isLetterOrDigit(text.charAt(at - 2))
+                || joined && at > 0 && Character.isLetterOrDigit(text.charAt(at - 1));
+        boolean after = end + 1 < text.length() && isJoin(text.charAt(end)) && Character.isLetterOrDigit(
+                text.charAt(end + 1)) || joined && end < text.length() && Character.isLetterOrDigit(text.charAt(end));
+        return before || after;
+    }
+
+    private static boolean isJoin(char c) {
+        return c == '-' || c == '.';
+    }
+
     private static boolean after(Pattern words, String text, int at) {
         return words.matcher(text.substring(Math.max(0, at - 24), at)).find();
     }
