@@ -51,7 +51,7 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
     private static final String TENANT = "default";
 
     @Option(names = "--rates", split = ",", description = "Requests per second (default: ${DEFAULT-VALUE}).")
-    List<Integer> rates = List.of(10, 25, 50);
+    List<Integer> rates = List.of(25, 50);
 
     @Option(names = "--seconds", description = "Seconds of load per rate (default: ${DEFAULT-VALUE}).")
     int seconds = 60;
