@@ -69,6 +69,27 @@ final class AuditCommand implements Runnable {
         out.flush();
     }
 
+    /**
+     * The password of a login role a migration creates ({@code loginOption} names it; its password
+     * comes from the file option beside it, {@code <loginOption>}'s "-login" as "-password-file"):
+     * null without a login, checked before anything is migrated.
+     */
+    static String loginPassword(CommandLine.Model.CommandSpec spec, String loginOption, String login,
+            String passwordFile) {
+        String fileOption = loginOption.replace("-login", "-password-file");
+        if (login == null) {
+            if (passwordFile != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), fileOption + " needs " + loginOption);
+            }
+            return null;
+        }
+        String password = io.sluice.schemas.Secrets.resolve(passwordFile, null);
+        if (password == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), loginOption + " needs " + fileOption);
+        }
+        return password;
+    }
+
     @Command(name = "migrate", mixinStandardHelpOptions = true,
             description = "Apply the audit schema migrations this build has and the database lacks (as the schema "
                     + "owner); optionally create the login role a serving job writes as.")
@@ -88,17 +109,13 @@ final class AuditCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            String password = loginPassword(spec, "--writer-login", writerLogin, writerPasswordFile);
             try (Connection c = db.open()) {
                 int applied = AuditMigrations.migrate(c);
                 spec.commandLine().getOut().println("audit schema at V" + AuditMigrations.latest()
                         + (applied == 0 ? " (already)" : " (" + applied + " migration" + (applied == 1 ? "" : "s")
                         + " applied)"));
                 if (writerLogin != null) {
-                    String password = io.sluice.schemas.Secrets.resolve(writerPasswordFile, null);
-                    if (password == null) {
-                        throw new CommandLine.ParameterException(spec.commandLine(),
-                                "--writer-login needs --writer-password-file");
-                    }
                     AuditMigrations.grantWriter(c, writerLogin, password);
                     spec.commandLine().getOut().println("role " + writerLogin + " writes the audit trail "
                             + "(member of sluice_audit_writer)");

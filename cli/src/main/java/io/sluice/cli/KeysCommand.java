@@ -27,20 +27,34 @@ final class KeysCommand implements Runnable {
     }
 
     @Command(name = "migrate", mixinStandardHelpOptions = true,
-            description = "Apply the API key schema migrations the database lacks (as the schema owner).")
+            description = "Apply the API key schema migrations the database lacks (as the schema owner); "
+                    + "optionally create the login role gateways connect as.")
     static final class Migrate implements Callable<Integer> {
         @CommandLine.Mixin
         AuditCommand.Database db;
+
+        @Option(names = "--reader-login", description = "Create (or update) this login role as a member of "
+                + "sluice_key_reader (SELECT on the keys only), for the gateway's --jdbc-user.")
+        String readerLogin;
+
+        @Option(names = "--reader-password-file", description = "File holding the password of --reader-login.")
+        String readerPasswordFile;
 
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
+            String password = AuditCommand.loginPassword(spec, "--reader-login", readerLogin, readerPasswordFile);
             try (Connection c = db.open()) {
                 int applied = ApiKeys.SCHEMA.migrate(c);
                 spec.commandLine().getOut().println("API key schema at V" + ApiKeys.SCHEMA.latest()
                         + (applied == 0 ? " (already)" : " (" + applied + " applied)"));
+                if (readerLogin != null) {
+                    ApiKeys.grantReader(c, readerLogin, password);
+                    spec.commandLine().getOut().println("role " + readerLogin + " looks keys up (member of "
+                            + ApiKeys.READER_GROUP + ")");
+                }
             }
             return 0;
         }

@@ -1,6 +1,7 @@
 package io.sluice.gateway;
 
 import io.sluice.schemas.Hashing;
+import io.sluice.schemas.sql.LoginRoles;
 import io.sluice.schemas.sql.SchemaMigrations;
 
 import java.nio.charset.StandardCharsets;
@@ -28,7 +29,10 @@ import java.util.regex.Pattern;
 public final class ApiKeys {
 
     public static final SchemaMigrations SCHEMA = new SchemaMigrations("API key", "sluice_key_migrations",
-            0x736c756963654bL, ApiKeys.class, List.of("V1__api_keys.sql"), "sluice keys migrate");
+            0x736c756963654bL, ApiKeys.class, List.of("V1__api_keys.sql", "V2__key_reader.sql"), "sluice keys migrate");
+
+    /** The group role of gateways' logins, created by V2: SELECT on the keys and their migrations only. */
+    public static final String READER_GROUP = "sluice_key_reader";
 
     private static final Pattern KEY = Pattern.compile("sk-sluice-([0-9a-f]{12})-([0-9a-f]{40})");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -44,6 +48,14 @@ public final class ApiKeys {
     public record CreatedKey(String keyId, String tenantId, String key) {}
 
     private ApiKeys() {}
+
+    /**
+     * Creates (or updates) the login role {@code login} with {@code password} as a member of
+     * {@link #READER_GROUP}: what a gateway connects as, able to look keys up and nothing more.
+     */
+    public static void grantReader(Connection connection, String login, String password) throws SQLException {
+        LoginRoles.grantMembership(connection, login, password, READER_GROUP);
+    }
 
     /** Creates a key for {@code tenantId}; the returned text is shown once and stored only as a hash. */
     public static CreatedKey create(Connection connection, String tenantId, String label) throws SQLException {

@@ -28,9 +28,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -242,7 +240,7 @@ public final class Gateway implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final Replies replies;
     private final KeyCache keys;
-    private final Connection keysDb;
+    private final KeyDatabase keysDb;
     private final byte[] signingKey;
     private final JwtAuth jwt;
     private final GatewayMetrics metrics;
@@ -250,7 +248,7 @@ public final class Gateway implements AutoCloseable {
     private final GatewayTracing tracing;
 
     private Gateway(Config config, Vertx vertx, HttpServer server, KafkaProducer<byte[], byte[]> producer,
-            Replies replies, KeyCache keys, Connection keysDb, byte[] signingKey, JwtAuth jwt, TenantRegistry tenants,
+            Replies replies, KeyCache keys, KeyDatabase keysDb, byte[] signingKey, JwtAuth jwt, TenantRegistry tenants,
             GatewayMetrics metrics, GatewayTracing tracing) {
         this.config = config;
         this.metrics = metrics;
@@ -280,8 +278,7 @@ public final class Gateway implements AutoCloseable {
         db.setProperty("connectTimeout", "10");
         db.setProperty("socketTimeout", "30");
         db.setProperty("logServerErrorDetail", "false");
-        Connection keysDb = DriverManager.getConnection(config.jdbcUrl(), db);
-        ApiKeys.SCHEMA.validate(keysDb);
+        KeyDatabase keysDb = new KeyDatabase(() -> DriverManager.getConnection(config.jdbcUrl(), db));
         String key = Secrets.resolve(config.signingKeyFile(), SIGNING_KEY_ENV);
         if (key == null) {
             LOG.warn("No signing key ({} or a key file): requests go unsigned, and a job that requires signatures "
@@ -295,11 +292,7 @@ public final class Gateway implements AutoCloseable {
                 ProducerConfig.CLIENT_ID_CONFIG, "sluice-gateway-" + config.replyPartition()),
                 new ByteArraySerializer(), new ByteArraySerializer());
         Replies replies = new Replies(config.bootstrapServers(), config.repliesTopic(), config.replyPartition(), 10_000);
-        KeyCache keys = new KeyCache(config.keyCacheTtl(), 10_000, System::currentTimeMillis, k -> {
-            synchronized (keysDb) {
-                return ApiKeys.tenantOf(keysDb, k);
-            }
-        });
+        KeyCache keys = new KeyCache(config.keyCacheTtl(), 10_000, System::currentTimeMillis, keysDb);
         Vertx vertx = Vertx.vertx();
         Gateway[] self = new Gateway[1];
         Router router = Router.router(vertx);
@@ -640,11 +633,7 @@ public final class Gateway implements AutoCloseable {
             replies.close();
             producer.close(Duration.ofSeconds(5));
             tracing.close();
-            try {
-                keysDb.close();
-            } catch (SQLException ignored) {
-                // closing anyway
-            }
+            keysDb.close();
         }
     }
 }
