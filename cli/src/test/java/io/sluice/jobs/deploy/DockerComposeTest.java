@@ -115,10 +115,17 @@ class DockerComposeTest {
         JsonNode pg = service("postgres");
         assertThat(pg.path("ports").get(0).asText()).isEqualTo(LOOPBACK + "5432:5432");
         String url = "jdbc:postgresql://postgres:5432/" + pg.path("environment").path("POSTGRES_DB").asText();
-        // The owner migrates and creates the job's login; the job writes as that login, not the owner.
-        assertThat(command("audit-migrate")).contains("--jdbc-url " + url)
-                .contains("--jdbc-user " + pg.path("environment").path("POSTGRES_USER").asText())
-                .contains("--writer-login sluice_job");
+        // The owner migrates and creates the job's and the gateway's logins; they connect as those
+        // logins, not as the owner.
+        String owner = pg.path("environment").path("POSTGRES_USER").asText();
+        List<String> migrations = cliRuns("migrate");
+        assertThat(migrations).hasSize(2);
+        assertThat(migrations.get(0)).startsWith("audit migrate ").contains("--jdbc-url " + url)
+                .contains("--jdbc-user " + owner).contains("--writer-login sluice_job");
+        assertThat(migrations.get(1)).startsWith("keys migrate ").contains("--jdbc-url " + url)
+                .contains("--jdbc-user " + owner).contains("--reader-login sluice_gateway");
+        assertThat(cliRuns("gateway").get(0)).contains("--jdbc-url " + url).contains("--jdbc-user sluice_gateway");
+        assertThat(cliRuns("keys").get(0)).contains("--jdbc-url " + url).contains("--jdbc-user " + owner);
         assertThat(command("submit"))
                 .contains("--sluice.audit.jdbc-url " + url)
                 .contains("--sluice.audit.user sluice_job")
@@ -126,9 +133,92 @@ class DockerComposeTest {
                 .contains("--sluice.audit.password-file /run/secrets/sluice-audit-password");
         String redisPort = service("redis").path("ports").get(0).asText().replaceAll(".*:", "");
         assertThat(command("submit")).contains("--" + ServingOptions.CACHE_REDIS_URI.key() + " redis://redis:" + redisPort);
-        String migrate = command("audit-migrate");
-        SluiceCli.commandLine().parseArgs(migrate.substring(migrate.indexOf("SluiceCli ") + "SluiceCli ".length())
-                .split(" "));
+        for (String service : List.of("migrate", "gateway")) {
+            for (String run : cliRuns(service)) {
+                SluiceCli.commandLine().parseArgs(run.split(" "));
+            }
+        }
+        // `docker compose run --rm keys create --tenant default`: the arguments land where "$@" is.
+        for (String use : List.of("create --tenant default", "list", "revoke 0123456789ab")) {
+            SluiceCli.commandLine().parseArgs(cliRuns("keys").get(0).replace("\"$$@\"", use).split(" "));
+        }
+        assertThat(service("keys").path("profiles").toString()).as("keys runs on demand only").contains("tools");
+    }
+
+    /**
+     * The arguments of each {@code SluiceCli} run in a service's entrypoint and command (a shell line
+     * may run several, joined by {@code &&}), each up to the end of its line or the next {@code &&}.
+     */
+    private static List<String> cliRuns(String name) {
+        JsonNode entrypoint = service(name).path("entrypoint");
+        // An entrypoint of sh, -c, a script and the script's $0 takes the command as the script's
+        // "$@"; otherwise the command is the script.
+        String line = entrypoint.size() == 4 ? entrypoint.get(2).asText() : command(name);
+        List<String> runs = new ArrayList<>();
+        for (String part : line.replaceAll("\\s+", " ").split("&&")) {
+            int at = part.indexOf("SluiceCli ");
+            if (at >= 0) {
+                runs.add(part.substring(at + "SluiceCli ".length()).trim());
+            }
+        }
+        assertThat(runs).as("SluiceCli runs of %s", name).isNotEmpty();
+        return runs;
+    }
+
+    /** The value of {@code option} in a run of the CLI or a command line. */
+    private static String argument(String line, String option) {
+        Matcher m = Pattern.compile(Pattern.quote(option) + " (\\S+)").matcher(line);
+        assertThat(m.find()).as("%s in %s", option, line).isTrue();
+        return m.group(1);
+    }
+
+    @Test
+    void theGatewayIsTheFrontDoorAndSignsWhatTheJobChecks() {
+        String gateway = cliRuns("gateway").get(0);
+        String port = argument(gateway, "--port");
+        assertThat(service("gateway").path("ports").get(0).asText()).isEqualTo(LOOPBACK + port + ":" + port);
+        assertThat(argument(gateway, "--host")).isEqualTo("0.0.0.0");
+        assertThat(argument(gateway, "--bootstrap-servers")).isEqualTo("kafka:9092");
+        // Its reply partition exists: the topics service creates chat.replies with enough partitions.
+        int partitions = Integer.parseInt(argument(command("kafka-topics"), "--partitions"));
+        assertThat(Integer.parseInt(argument(gateway, "--reply-partition"))).isBetween(0, partitions - 1);
+
+        // The gateway signs with the key the job checks with, both from the same secret; the job
+        // requires signatures unless SLUICE_REQUIRE_SIGNATURE opts out.
+        String key = argument(gateway, "--signing-key-file");
+        String submit = command("submit");
+        assertThat(argument(submit, "--" + ServingOptions.GATEWAY_SIGNING_KEY_FILE.key())).isEqualTo(key);
+        assertThat(argument(submit, "--" + ServingOptions.GATEWAY_REQUIRE_SIGNATURE.key()))
+                .isEqualTo("${SLUICE_REQUIRE_SIGNATURE:-true}");
+        assertThat(compose.path("secrets").path("sluice-signing-key").path("environment").asText())
+                .isEqualTo(io.sluice.gateway.Gateway.SIGNING_KEY_ENV);
+        assertThat(compose.path("secrets").path("sluice-gateway-password").path("environment").asText())
+                .isEqualTo("SLUICE_GATEWAY_PASSWORD");
+
+        JsonNode depends = service("gateway").path("depends_on");
+        assertThat(depends.path("migrate").path("condition").asText()).isEqualTo("service_completed_successfully");
+        assertThat(depends.path("kafka-topics").path("condition").asText()).isEqualTo("service_completed_successfully");
+    }
+
+    /**
+     * Every secret file a command names is one the service (for the job's options, the TaskManager
+     * that reads them) has mounted.
+     */
+    @Test
+    void everySecretFileNamedIsMountedWhereItIsRead() {
+        Pattern secretFile = Pattern.compile("/run/secrets/([a-z-]+)");
+        compose.path("services").fields().forEachRemaining(e -> {
+            String reader = e.getKey().equals("submit") ? "taskmanager" : e.getKey();
+            StringBuilder line = new StringBuilder(command(e.getKey()));
+            e.getValue().path("entrypoint").forEach(part -> line.append(' ').append(part.asText()));
+            e.getValue().path("environment").forEach(v -> line.append(' ').append(v.asText()));
+            Matcher m = secretFile.matcher(line);
+            while (m.find()) {
+                assertThat(service(reader).path("secrets").toString()).as("secret %s read by %s", m.group(1), reader)
+                        .contains("\"" + m.group(1) + "\"");
+                assertThat(compose.path("secrets").has(m.group(1))).as("secret %s defined", m.group(1)).isTrue();
+            }
+        });
     }
 
     @Test
@@ -166,7 +256,9 @@ class DockerComposeTest {
         assertThat(command("submit")).contains("/jars/" + jar);
         // The one-shot CLI runs come from the CLI's own jar: the job jar carries only what the cluster runs.
         assertThat(command("backfill")).contains("/cli/" + cli);
-        assertThat(command("audit-migrate")).contains("/cli/" + cli);
+        for (String service : List.of("migrate", "keys", "gateway")) {
+            assertThat(service(service).toString()).as(service).contains("/cli/" + cli);
+        }
         assertThat(Files.readString(ROOT.resolve("cli/pom.xml"))).contains("<shadedClassifierName>cli</shadedClassifierName>");
         assertThat(Files.readString(ROOT.resolve("jobs/pom.xml"))).contains("<shadedClassifierName>job</shadedClassifierName>");
 

@@ -84,6 +84,17 @@ class MonitoringTest {
         for (String target : targets) {
             assertThat(compose.path("services").has(target.split(":")[0])).as("compose service of %s", target).isTrue();
         }
+        // The gateways to scrape are compose's, on the port each listens on.
+        JsonNode gateways = YAML.readTree(PROMETHEUS.resolve("gateways.yml").toFile());
+        List<String> gatewayTargets = new ArrayList<>();
+        gateways.forEach(g -> g.path("targets").forEach(t -> gatewayTargets.add(t.asText())));
+        assertThat(gatewayTargets).isNotEmpty();
+        for (String target : gatewayTargets) {
+            JsonNode service = compose.path("services").path(target.split(":")[0]);
+            assertThat(service.isMissingNode()).as("compose service of %s", target).isFalse();
+            assertThat(service.path("command").toString()).as("command of %s", target)
+                    .contains("SluiceCli gateway").contains("--port " + target.split(":")[1]);
+        }
         // Compose mounts this directory where the command looks for the file.
         JsonNode prometheus = compose.path("services").path("prometheus");
         assertThat(prometheus.path("volumes").toString()).contains("./monitoring/prometheus:/etc/prometheus");
