@@ -1,5 +1,7 @@
 package io.sluice.gateway;
 
+import io.sluice.schemas.sql.Connections;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,13 +63,7 @@ final class KeyDatabase implements KeyCache.Lookup, AutoCloseable {
     }
 
     private void closeQuietly() {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException ignored) {
-                // it is being replaced or the gateway is stopping
-            }
-            connection = null;
-        }
+        Connections.closeQuietly(connection);
+        connection = null;
     }
 }

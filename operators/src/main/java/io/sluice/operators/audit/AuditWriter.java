@@ -1,6 +1,7 @@
 package io.sluice.operators.audit;
 
 import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.sql.Connections;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -159,14 +160,8 @@ public final class AuditWriter implements AutoCloseable {
     }
 
     private void closeQuietly() {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException ignored) {
-                // Being replaced; a failing close changes nothing.
-            }
-            connection = null;
-        }
+        Connections.closeQuietly(connection);
+        connection = null;
     }
 
     /** Drops the connection at once, even while another thread waits on it (a hung database). */
