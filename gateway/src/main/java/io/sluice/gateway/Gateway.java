@@ -56,7 +56,7 @@ public final class Gateway implements AutoCloseable {
     public static final String CONVERSATION_HEADER = "X-Sluice-Conversation";
 
     /** The environment variable the signing key is read from when no file is named. */
-    public static final String SIGNING_KEY_ENV = "SLUICE_SIGNING_KEY";
+    public static final String SIGNING_KEY_ENV = RequestSignature.KEY_ENV;
 
     /** Where a request's arrival time ({@link System#nanoTime}) is kept in its routing context. */
     private static final String ARRIVED = "sluice.arrived";
@@ -278,12 +278,12 @@ public final class Gateway implements AutoCloseable {
         db.setProperty("connectTimeout", "10");
         db.setProperty("socketTimeout", "30");
         db.setProperty("logServerErrorDetail", "false");
-        KeyDatabase keysDb = new KeyDatabase(() -> DriverManager.getConnection(config.jdbcUrl(), db));
-        String key = Secrets.resolve(config.signingKeyFile(), SIGNING_KEY_ENV);
+        byte[] key = RequestSignature.readKey(config.signingKeyFile());
         if (key == null) {
             LOG.warn("No signing key ({} or a key file): requests go unsigned, and a job that requires signatures "
                     + "refuses them", SIGNING_KEY_ENV);
         }
+        KeyDatabase keysDb = new KeyDatabase(() -> DriverManager.getConnection(config.jdbcUrl(), db));
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all",
@@ -340,7 +340,7 @@ public final class Gateway implements AutoCloseable {
         HttpServer server = vertx.createHttpServer(options)
                 .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         self[0] = new Gateway(config, vertx, server, producer, replies, keys, keysDb,
-                key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                key,
                 config.jwt() != null && config.jwt().enabled() ? new JwtAuth(config.jwt()) : null,
                 config.tenantsFile() == null ? null : TenantRegistry.load(Path.of(config.tenantsFile())), metrics,
                 GatewayTracing.open(config.tracing()));

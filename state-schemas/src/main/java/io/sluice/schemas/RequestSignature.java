@@ -23,9 +23,36 @@ public final class RequestSignature {
     /** The Kafka header naming the partition of the replies topic the answer goes to. */
     public static final String REPLY_PARTITION_HEADER = "sluice-reply-partition";
 
+    /** Where the key is read from when no key file is configured. */
+    public static final String KEY_ENV = "SLUICE_SIGNING_KEY";
+
+    /**
+     * The shortest key accepted: HMAC-SHA256's output length (RFC 2104 advises no shorter), so a
+     * key cannot be guessed more easily than a signature can be forged.
+     */
+    public static final int MIN_KEY_BYTES = 32;
+
     private static final String ALGORITHM = "HmacSHA256";
 
     private RequestSignature() {}
+
+    /**
+     * The shared key from {@code keyFile} (trimmed), else from {@link #KEY_ENV}; null when neither
+     * is set. A key shorter than {@link #MIN_KEY_BYTES} bytes is refused, with how to make one.
+     */
+    public static byte[] readKey(String keyFile) {
+        String key = Secrets.resolve(keyFile, KEY_ENV);
+        if (key == null) {
+            return null;
+        }
+        byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length < MIN_KEY_BYTES) {
+            throw new IllegalArgumentException("The signing key (" + (keyFile == null || keyFile.isBlank()
+                    ? KEY_ENV : keyFile) + ") is " + bytes.length + " bytes; it must be at least " + MIN_KEY_BYTES
+                    + ", for example the output of `openssl rand -hex 32`");
+        }
+        return bytes;
+    }
 
     /** The signature of {@code payload} bound for {@code replyPartition} (-1: none) under {@code key}. */
     public static String sign(byte[] key, int replyPartition, byte[] payload) {

@@ -11,6 +11,7 @@ import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.RequestEnvelope;
+import io.sluice.schemas.RequestSignature;
 import io.sluice.schemas.tenants.TenantRegistry;
 
 import org.apache.flink.api.common.functions.OpenContext;
@@ -27,7 +28,7 @@ public final class ValidateFunction extends ProcessFunction<RequestEnvelope, Cha
     private static final long serialVersionUID = 1L;
 
     /** The environment variable the signing key is read from when no file is named. */
-    public static final String SIGNING_KEY_ENV = "SLUICE_SIGNING_KEY";
+    public static final String SIGNING_KEY_ENV = RequestSignature.KEY_ENV;
 
     /**
      * Where the key of {@link io.sluice.schemas.RequestSignature}s is (a file, else
@@ -55,15 +56,20 @@ public final class ValidateFunction extends ProcessFunction<RequestEnvelope, Cha
 
     @Override
     public void open(OpenContext context) {
-        String key = io.sluice.schemas.Secrets.resolve(signing.keyFile(), SIGNING_KEY_ENV);
+        byte[] key;
+        try {
+            key = RequestSignature.readKey(signing.keyFile());
+        } catch (IllegalArgumentException e) {
+            // A configuration error, the same on every restart: stop, and say what is wrong.
+            throw new org.apache.flink.runtime.execution.SuppressRestartsException(e);
+        }
         if (signing.required() && key == null) {
             // A configuration error, the same on every restart: stop, and say what is missing.
             throw new org.apache.flink.runtime.execution.SuppressRestartsException(new IllegalStateException(
                     "sluice.gateway.require-signature is set, but no signing key is on this TaskManager: set "
                             + "sluice.gateway.signing-key-file or " + SIGNING_KEY_ENV));
         }
-        validator = new RequestValidator(tenants, answerModels, maxPayloadBytes,
-                key == null ? null : key.getBytes(java.nio.charset.StandardCharsets.UTF_8), signing.required());
+        validator = new RequestValidator(tenants, answerModels, maxPayloadBytes, key, signing.required());
         metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), RequestValidator.STAGE);
         tracing = Tracing.open(TracingOptions.settings(getRuntimeContext().getGlobalJobParameters()));
     }
