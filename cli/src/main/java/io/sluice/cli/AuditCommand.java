@@ -83,9 +83,13 @@ final class AuditCommand implements Runnable {
             }
             return null;
         }
-        String password = io.sluice.schemas.Secrets.resolve(passwordFile, null);
-        if (password == null) {
+        if (passwordFile == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), loginOption + " needs " + fileOption);
+        }
+        String password = io.sluice.schemas.Secrets.resolve(passwordFile, null);
+        if (password == null || password.isEmpty()) {
+            // PostgreSQL takes an empty password as none: the login could never log in with one.
+            throw new CommandLine.ParameterException(spec.commandLine(), fileOption + " " + passwordFile + " is empty");
         }
         return password;
     }

@@ -98,6 +98,8 @@ class KeysCommandITCase {
                 assertThat(ApiKeys.tenantOf(gateway, key)).contains("acme");
             }
             run(pg, 2, "keys", "migrate", "--reader-login", "someone"); // no password file: a usage error
+            java.nio.file.Path empty = java.nio.file.Files.writeString(work.resolve("empty"), "\n");
+            run(pg, 2, "keys", "migrate", "--reader-login", "someone", "--reader-password-file", empty.toString());
             assertThat(storedPassword(pg, "someone")).isNull();
         }
     }
