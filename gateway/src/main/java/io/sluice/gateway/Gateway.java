@@ -55,9 +55,6 @@ public final class Gateway implements AutoCloseable {
     /** The header that names the conversation whose history the job keeps. */
     public static final String CONVERSATION_HEADER = "X-Sluice-Conversation";
 
-    /** The environment variable the signing key is read from when no file is named. */
-    public static final String SIGNING_KEY_ENV = RequestSignature.KEY_ENV;
-
     /** Where a request's arrival time ({@link System#nanoTime}) is kept in its routing context. */
     private static final String ARRIVED = "sluice.arrived";
     /** The same, on the wall clock in microseconds, as spans are timed. */
@@ -281,7 +278,7 @@ public final class Gateway implements AutoCloseable {
         byte[] key = RequestSignature.readKey(config.signingKeyFile());
         if (key == null) {
             LOG.warn("No signing key ({} or a key file): requests go unsigned, and a job that requires signatures "
-                    + "refuses them", SIGNING_KEY_ENV);
+                    + "refuses them", RequestSignature.KEY_ENV);
         }
         KeyDatabase keysDb = new KeyDatabase(() -> DriverManager.getConnection(config.jdbcUrl(), db));
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(

@@ -191,7 +191,7 @@ class DockerComposeTest {
         assertThat(argument(submit, "--" + ServingOptions.GATEWAY_REQUIRE_SIGNATURE.key()))
                 .isEqualTo("${SLUICE_REQUIRE_SIGNATURE:-true}");
         assertThat(compose.path("secrets").path("sluice-signing-key").path("environment").asText())
-                .isEqualTo(io.sluice.gateway.Gateway.SIGNING_KEY_ENV);
+                .isEqualTo(io.sluice.schemas.RequestSignature.KEY_ENV);
         assertThat(compose.path("secrets").path("sluice-gateway-password").path("environment").asText())
                 .isEqualTo("SLUICE_GATEWAY_PASSWORD");
 

@@ -1,6 +1,7 @@
 package io.sluice.operators.audit;
 
 import io.sluice.schemas.AnsweredTurn;
+import io.sluice.schemas.sql.Connections;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -50,7 +51,7 @@ public final class AuditStore {
      * are. Returns how many rows were new.
      */
     public static int insert(Connection connection, Collection<AnsweredTurn> turns) throws SQLException {
-        return inTransaction(connection, () -> {
+        return Connections.inTransaction(connection, () -> {
             try (PreparedStatement ps = connection.prepareStatement(INSERT)) {
                 for (AnsweredTurn t : turns) {
                     bind(ps, t);
@@ -67,7 +68,7 @@ public final class AuditStore {
 
     /** Inserts one row in a transaction of its own; returns whether it was new. */
     public static boolean insertOne(Connection connection, AnsweredTurn turn) throws SQLException {
-        return inTransaction(connection, () -> {
+        return Connections.inTransaction(connection, () -> {
             try (PreparedStatement ps = connection.prepareStatement(INSERT)) {
                 bind(ps, turn);
                 return ps.executeUpdate() > 0;
@@ -82,7 +83,7 @@ public final class AuditStore {
     public static void quarantine(Connection connection, AnsweredTurn turn, String sqlState, String reason)
             throws SQLException {
         var r = turn.request();
-        inTransaction(connection, () -> {
+        Connections.inTransaction(connection, () -> {
             try (PreparedStatement ps = connection.prepareStatement(QUARANTINE)) {
                 ps.setString(1, r.tenantId());
                 ps.setString(2, r.conversationId());
@@ -152,27 +153,6 @@ public final class AuditStore {
                 rs.next();
                 return rs.getInt(1);
             }
-        }
-    }
-
-    @FunctionalInterface
-    interface Work<T> {
-        T run() throws SQLException;
-    }
-
-    /** Runs {@code work} in one transaction: committed if it returns, rolled back if it throws. */
-    static <T> T inTransaction(Connection connection, Work<T> work) throws SQLException {
-        boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(false);
-        try {
-            T result = work.run();
-            connection.commit();
-            return result;
-        } catch (SQLException | RuntimeException e) {
-            connection.rollback();
-            throw e;
-        } finally {
-            connection.setAutoCommit(autoCommit);
         }
     }
 }

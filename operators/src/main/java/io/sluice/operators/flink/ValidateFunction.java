@@ -27,12 +27,9 @@ public final class ValidateFunction extends ProcessFunction<RequestEnvelope, Cha
 
     private static final long serialVersionUID = 1L;
 
-    /** The environment variable the signing key is read from when no file is named. */
-    public static final String SIGNING_KEY_ENV = RequestSignature.KEY_ENV;
-
     /**
      * Where the key of {@link io.sluice.schemas.RequestSignature}s is (a file, else
-     * {@value #SIGNING_KEY_ENV}; neither: no signature is checked) and whether unsigned records are
+     * {@value RequestSignature#KEY_ENV}; neither: no signature is checked) and whether unsigned records are
      * refused.
      */
     public record Signing(String keyFile, boolean required) implements java.io.Serializable {
@@ -67,7 +64,7 @@ public final class ValidateFunction extends ProcessFunction<RequestEnvelope, Cha
             // A configuration error, the same on every restart: stop, and say what is missing.
             throw new org.apache.flink.runtime.execution.SuppressRestartsException(new IllegalStateException(
                     "sluice.gateway.require-signature is set, but no signing key is on this TaskManager: set "
-                            + "sluice.gateway.signing-key-file or " + SIGNING_KEY_ENV));
+                            + "sluice.gateway.signing-key-file or " + RequestSignature.KEY_ENV));
         }
         validator = new RequestValidator(tenants, answerModels, maxPayloadBytes, key, signing.required());
         metrics = new StageMetrics(getRuntimeContext().getMetricGroup(), RequestValidator.STAGE);

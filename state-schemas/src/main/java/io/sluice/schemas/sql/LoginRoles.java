@@ -24,9 +24,7 @@ public final class LoginRoles {
      */
     public static void grantMembership(Connection connection, String login, String password, String group)
             throws SQLException {
-        boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(false);
-        try (Statement st = connection.createStatement()) {
+        Connections.inTransaction(connection, () -> {
             boolean exists;
             try (PreparedStatement ps = connection.prepareStatement("SELECT 1 FROM pg_roles WHERE rolname = ?")) {
                 ps.setString(1, login);
@@ -34,16 +32,13 @@ public final class LoginRoles {
                     exists = rs.next();
                 }
             }
-            st.execute(quoted(connection, exists ? "ALTER ROLE %I LOGIN PASSWORD %L" : "CREATE ROLE %I LOGIN PASSWORD %L",
-                    login, password));
-            st.execute(quoted(connection, "GRANT %I TO %I", group, login));
-            connection.commit();
-        } catch (SQLException | RuntimeException e) {
-            connection.rollback();
-            throw e;
-        } finally {
-            connection.setAutoCommit(autoCommit);
-        }
+            try (Statement st = connection.createStatement()) {
+                st.execute(quoted(connection, exists ? "ALTER ROLE %I LOGIN PASSWORD %L"
+                        : "CREATE ROLE %I LOGIN PASSWORD %L", login, password));
+                st.execute(quoted(connection, "GRANT %I TO %I", group, login));
+            }
+            return null;
+        });
         LoggerFactory.getLogger(LoginRoles.class).info("Login role {} can log in as a member of {}", login, group);
     }
 

@@ -84,29 +84,23 @@ public final class SchemaMigrations {
 
     /** Applies the migrations the database lacks, in one transaction; returns how many. */
     public int migrate(Connection connection) throws SQLException {
-        boolean autoCommit = connection.getAutoCommit();
-        connection.setAutoCommit(false);
-        try (Statement st = connection.createStatement()) {
-            st.execute("SELECT pg_advisory_xact_lock(" + lock + ")");
-            st.execute("CREATE TABLE IF NOT EXISTS " + historyTable + " (version INTEGER PRIMARY KEY, "
-                    + "name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
-            Map<Integer, String> applied = applied(connection);
-            check(applied);
-            int count = 0;
-            for (Migration m : migrations) {
-                if (!applied.containsKey(m.version())) {
-                    apply(connection, st, m);
-                    count++;
+        return Connections.inTransaction(connection, () -> {
+            try (Statement st = connection.createStatement()) {
+                st.execute("SELECT pg_advisory_xact_lock(" + lock + ")");
+                st.execute("CREATE TABLE IF NOT EXISTS " + historyTable + " (version INTEGER PRIMARY KEY, "
+                        + "name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+                Map<Integer, String> applied = applied(connection);
+                check(applied);
+                int count = 0;
+                for (Migration m : migrations) {
+                    if (!applied.containsKey(m.version())) {
+                        apply(connection, st, m);
+                        count++;
+                    }
                 }
+                return count;
             }
-            connection.commit();
-            return count;
-        } catch (SQLException | RuntimeException e) {
-            connection.rollback();
-            throw e;
-        } finally {
-            connection.setAutoCommit(autoCommit);
-        }
+        });
     }
 
     private void apply(Connection connection, Statement st, Migration m) throws SQLException {
