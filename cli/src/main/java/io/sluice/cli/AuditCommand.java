@@ -35,7 +35,8 @@ final class AuditCommand implements Runnable {
         String user = "postgres";
 
         @Option(names = "--jdbc-password-file", description = "File holding the password (default: the "
-                + "environment variable SLUICE_AUDIT_PASSWORD; passwords never go on a command line).")
+                + "environment variable SLUICE_AUDIT_PASSWORD, for `sluice gateway` SLUICE_GATEWAY_PASSWORD; "
+                + "passwords never go on a command line).")
         String passwordFile;
 
         Connection open() throws java.sql.SQLException {

@@ -10,6 +10,7 @@ import io.sluice.local.ChatClient;
 import io.sluice.local.LocalStack;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
+import io.sluice.operators.audit.AuditConnection;
 import io.sluice.operators.audit.AuditStore;
 import io.sluice.operators.audit.AuditVerifier;
 import io.sluice.operators.chunk.ChunkerSettings;
@@ -338,7 +339,9 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         Gateway g = Gateway.start(Gateway.Config.builder(stack.bootstrapServers(), stack.jdbcUrl())
                 .listen("127.0.0.1", gatewayPort)
                 .topics(conf.get(ServingOptions.REQUESTS_TOPIC), conf.get(ServingOptions.REPLIES_TOPIC))
-                .database(stack.auditConnection().user(), stack.auditConnection().passwordFile())
+                // The demo's gateway logs in as the audit trail's user, so its password is the audit's.
+                .database(stack.auditConnection().user(), stack.auditConnection().passwordFile(),
+                        AuditConnection.PASSWORD_ENV)
                 .signingKeyFile(signingKey.toString()).models(models).answerTimeout(timeout).demoKey(key).build());
         err.println("Chat page: http://127.0.0.1:" + g.port() + "/chat/ (\"Use the demo key\" signs in as tenant "
                 + tenant + ")");

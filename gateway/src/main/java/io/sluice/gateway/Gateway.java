@@ -30,6 +30,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -64,11 +66,19 @@ public final class Gateway implements AutoCloseable {
     public static final String KEYSTORE_PASSWORD_ENV = "SLUICE_GATEWAY_KEYSTORE_PASSWORD";
 
     /**
+     * The environment variable the keys database's password is read from when no file is named: the
+     * gateway's own login (it may only look keys up), not the audit writer's.
+     */
+    public static final String DATABASE_PASSWORD_ENV = "SLUICE_GATEWAY_PASSWORD";
+
+    /**
      * How an instance is set up; {@link #builder} fills in the defaults.
      *
      * @param replyPartition this instance's partition of the replies topic (unique per instance)
      * @param models the answer models the serving job offers (what {@code model} may name)
-     * @param jdbcPasswordFile where the keys database's password is (else SLUICE_AUDIT_PASSWORD)
+     * @param jdbcPasswordFile where the keys database's password is (else the variable {@code jdbcPasswordEnv})
+     * @param jdbcPasswordEnv the environment variable the password is read from without a file
+     *     ({@link #DATABASE_PASSWORD_ENV} unless the gateway shares another component's login)
      * @param signingKeyFile where the key shared with the job is (else SLUICE_SIGNING_KEY; neither:
      *     requests go unsigned, which a job that requires signatures refuses)
      * @param corsOrigins origins browsers may call from (none: no cross-origin calls)
@@ -83,8 +93,8 @@ public final class Gateway implements AutoCloseable {
      * @param tracing where the gateway's spans go ({@link GatewayTracing}); off by default
      */
     public record Config(String host, int port, int replyPartition, String bootstrapServers, String requestsTopic,
-            String repliesTopic, String jdbcUrl, String jdbcUser, String jdbcPasswordFile, String signingKeyFile,
-            List<String> models, int maxBodyBytes, Duration answerTimeout, Duration keyCacheTtl,
+            String repliesTopic, String jdbcUrl, String jdbcUser, String jdbcPasswordFile, String jdbcPasswordEnv,
+            String signingKeyFile, List<String> models, int maxBodyBytes, Duration answerTimeout, Duration keyCacheTtl,
             List<String> corsOrigins, JwtAuth.Settings jwt, String keystore, String keystorePasswordFile,
             String demoKey, String tenantsFile, GatewayTracing.Settings tracing) {
 
@@ -126,6 +136,7 @@ public final class Gateway implements AutoCloseable {
         private String repliesTopic = DEFAULT_REPLIES_TOPIC;
         private String jdbcUser;
         private String jdbcPasswordFile;
+        private String jdbcPasswordEnv = DATABASE_PASSWORD_ENV;
         private String signingKeyFile;
         private List<String> models = DEFAULT_MODELS;
         private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
@@ -161,9 +172,16 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
+        /** The keys database's login; without a password file, the password is in {@link #DATABASE_PASSWORD_ENV}. */
         public Builder database(String user, String passwordFile) {
+            return database(user, passwordFile, DATABASE_PASSWORD_ENV);
+        }
+
+        /** As {@link #database(String, String)}, reading the password from {@code passwordEnv} without a file. */
+        public Builder database(String user, String passwordFile, String passwordEnv) {
             this.jdbcUser = user;
             this.jdbcPasswordFile = passwordFile;
+            this.jdbcPasswordEnv = passwordEnv;
             return this;
         }
 
@@ -226,8 +244,8 @@ public final class Gateway implements AutoCloseable {
 
         public Config build() {
             return new Config(host, port, replyPartition, bootstrapServers, requestsTopic, repliesTopic, jdbcUrl,
-                    jdbcUser, jdbcPasswordFile, signingKeyFile, models, maxBodyBytes, answerTimeout, keyCacheTtl,
-                    corsOrigins, jwt, keystore, keystorePasswordFile, demoKey, tenantsFile, tracing);
+                    jdbcUser, jdbcPasswordFile, jdbcPasswordEnv, signingKeyFile, models, maxBodyBytes, answerTimeout,
+                    keyCacheTtl, corsOrigins, jwt, keystore, keystorePasswordFile, demoKey, tenantsFile, tracing);
         }
     }
 
@@ -261,13 +279,81 @@ public final class Gateway implements AutoCloseable {
         this.tracing = tracing;
     }
 
-    /** Starts an instance; its port is {@link #port()} (0 in the config picks a free one). */
+    /**
+     * Starts an instance; its port is {@link #port()} (0 in the config picks a free one). What can be
+     * refused without opening anything (the signing key, JWT settings, the tenants file, the
+     * keystore's password) is read first; if a later step fails, what was opened is closed again,
+     * so a refused start leaves no connection, consumer or thread behind.
+     */
     public static Gateway start(Config config) throws Exception {
+        byte[] key = RequestSignature.readKey(config.signingKeyFile());
+        if (key == null) {
+            LOG.warn("No signing key ({} or a key file): requests go unsigned, and a job that requires signatures "
+                    + "refuses them", RequestSignature.KEY_ENV);
+        }
+        JwtAuth jwt = config.jwt() != null && config.jwt().enabled() ? new JwtAuth(config.jwt()) : null;
+        TenantRegistry tenants = config.tenantsFile() == null ? null : TenantRegistry.load(Path.of(config.tenantsFile()));
+        HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port());
+        if (config.keystore() != null) {
+            String keystorePassword = Secrets.resolve(config.keystorePasswordFile(), KEYSTORE_PASSWORD_ENV);
+            options.setSsl(true).setKeyCertOptions(new KeyStoreOptions().setPath(config.keystore())
+                    .setType(config.keystore().endsWith(".jks") ? "JKS" : "PKCS12").setPassword(keystorePassword));
+        }
+        Properties db = databaseLogin(config);
+        Deque<AutoCloseable> opened = new ArrayDeque<>();
+        try {
+            KeyDatabase keysDb = new KeyDatabase(() -> DriverManager.getConnection(config.jdbcUrl(), db));
+            opened.push(keysDb);
+            KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+                    ProducerConfig.ACKS_CONFIG, "all",
+                    ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                    ProducerConfig.LINGER_MS_CONFIG, 0,
+                    ProducerConfig.CLIENT_ID_CONFIG, "sluice-gateway-" + config.replyPartition()),
+                    new ByteArraySerializer(), new ByteArraySerializer());
+            opened.push(() -> producer.close(Duration.ofSeconds(5)));
+            Replies replies = new Replies(config.bootstrapServers(), config.repliesTopic(), config.replyPartition(),
+                    10_000);
+            opened.push(replies);
+            GatewayTracing tracing = GatewayTracing.open(config.tracing());
+            opened.push(tracing);
+            Vertx vertx = Vertx.vertx();
+            opened.push(() -> vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+            KeyCache keys = new KeyCache(config.keyCacheTtl(), 10_000, System::currentTimeMillis, keysDb);
+            GatewayMetrics metrics = new GatewayMetrics();
+            Gateway[] self = new Gateway[1];
+            Router router = router(config, vertx, metrics, self);
+            if (config.demoKey() != null) {
+                LOG.warn("Demo login is on: the chat page hands out an API key to anyone who can reach {}:{}",
+                        config.host(), config.port());
+            }
+            HttpServer server = vertx.createHttpServer(options).requestHandler(router).listen().toCompletionStage()
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            self[0] = new Gateway(config, vertx, server, producer, replies, keys, keysDb, key, jwt, tenants, metrics,
+                    tracing);
+            LOG.info("Gateway listening on {}://{}:{}, replies from {} partition {}", config.keystore() == null
+                    ? "http" : "https", config.host(), server.actualPort(), config.repliesTopic(),
+                    config.replyPartition());
+            return self[0];
+        } catch (Exception | Error e) {
+            while (!opened.isEmpty()) {
+                try {
+                    opened.pop().close();
+                } catch (Exception closing) {
+                    e.addSuppressed(closing);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** The keys database's login: its user, and its password from the file named or the variable configured. */
+    private static Properties databaseLogin(Config config) {
         Properties db = new Properties();
         if (config.jdbcUser() != null) {
             db.setProperty("user", config.jdbcUser());
         }
-        String password = Secrets.resolve(config.jdbcPasswordFile(), "SLUICE_AUDIT_PASSWORD");
+        String password = Secrets.resolve(config.jdbcPasswordFile(), config.jdbcPasswordEnv());
         if (password != null) {
             db.setProperty("password", password);
         }
@@ -275,25 +361,12 @@ public final class Gateway implements AutoCloseable {
         db.setProperty("connectTimeout", "10");
         db.setProperty("socketTimeout", "30");
         db.setProperty("logServerErrorDetail", "false");
-        byte[] key = RequestSignature.readKey(config.signingKeyFile());
-        if (key == null) {
-            LOG.warn("No signing key ({} or a key file): requests go unsigned, and a job that requires signatures "
-                    + "refuses them", RequestSignature.KEY_ENV);
-        }
-        KeyDatabase keysDb = new KeyDatabase(() -> DriverManager.getConnection(config.jdbcUrl(), db));
-        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 0,
-                ProducerConfig.CLIENT_ID_CONFIG, "sluice-gateway-" + config.replyPartition()),
-                new ByteArraySerializer(), new ByteArraySerializer());
-        Replies replies = new Replies(config.bootstrapServers(), config.repliesTopic(), config.replyPartition(), 10_000);
-        KeyCache keys = new KeyCache(config.keyCacheTtl(), 10_000, System::currentTimeMillis, keysDb);
-        Vertx vertx = Vertx.vertx();
-        Gateway[] self = new Gateway[1];
+        return db;
+    }
+
+    /** The routes; {@code self} holds the instance they call once it exists. */
+    private static Router router(Config config, Vertx vertx, GatewayMetrics metrics, Gateway[] self) {
         Router router = Router.router(vertx);
-        GatewayMetrics metrics = new GatewayMetrics();
         router.route().handler(ctx -> {
             long arrived = System.nanoTime();
             ctx.put(ARRIVED, arrived);
@@ -324,26 +397,7 @@ public final class Gateway implements AutoCloseable {
                         + config.maxBodyBytes() + " bytes.")
                 : new ApiException(500, "api_error", null, "The gateway failed: " + (ctx.failure() == null ? ""
                         : ctx.failure().getClass().getSimpleName()))));
-        HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port());
-        if (config.keystore() != null) {
-            String keystorePassword = Secrets.resolve(config.keystorePasswordFile(), KEYSTORE_PASSWORD_ENV);
-            options.setSsl(true).setKeyCertOptions(new KeyStoreOptions().setPath(config.keystore())
-                    .setType(config.keystore().endsWith(".jks") ? "JKS" : "PKCS12").setPassword(keystorePassword));
-        }
-        if (config.demoKey() != null) {
-            LOG.warn("Demo login is on: the chat page hands out an API key to anyone who can reach {}:{}",
-                    config.host(), config.port());
-        }
-        HttpServer server = vertx.createHttpServer(options)
-                .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        self[0] = new Gateway(config, vertx, server, producer, replies, keys, keysDb,
-                key,
-                config.jwt() != null && config.jwt().enabled() ? new JwtAuth(config.jwt()) : null,
-                config.tenantsFile() == null ? null : TenantRegistry.load(Path.of(config.tenantsFile())), metrics,
-                GatewayTracing.open(config.tracing()));
-        LOG.info("Gateway listening on {}://{}:{}, replies from {} partition {}", config.keystore() == null ? "http"
-                : "https", config.host(), server.actualPort(), config.repliesTopic(), config.replyPartition());
-        return self[0];
+        return router;
     }
 
     public int port() {

@@ -43,13 +43,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Collectors;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -364,6 +369,35 @@ class GatewayITCase {
             throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + path))
                 .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aStartThatFailsLeavesNothingOpen() throws Exception {
+        Map<String, Long> threadsBefore = gatewayThreads();
+        long connectionsBefore = keysConnections();
+        // Everything opens but the HTTP server, whose port the first instance holds.
+        assertThatThrownBy(() -> Gateway.start(serving.gateway(1).listen("127.0.0.1", first.port()).build()))
+                .hasStackTraceContaining("Address already in use");
+        Await.until("the refused instance's threads gone (before " + threadsBefore + ")", WAIT, () -> gatewayThreads()
+                .entrySet().stream().allMatch(e -> e.getValue() <= threadsBefore.getOrDefault(e.getKey(), 0L)));
+        Await.until("the refused instance's keys connection closed", WAIT, () -> keysConnections() <= connectionsBefore);
+        assertThat(client(first, acmeKey).models().list().data()).isNotEmpty();
+    }
+
+    /** Live threads of Kafka clients, Vert.x and the replies consumers, counted by name without numbers. */
+    private static Map<String, Long> gatewayThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(n -> n.startsWith("kafka-producer") || n.startsWith("vert.x") || n.startsWith("sluice-gateway"))
+                .collect(Collectors.groupingBy(n -> n.replaceAll("\\d+", "#"), Collectors.counting()));
+    }
+
+    private static long keysConnections() throws Exception {
+        try (Connection c = serving.stack.openAuditConnection(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                        + "'sluice-gateway'")) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     @Test
