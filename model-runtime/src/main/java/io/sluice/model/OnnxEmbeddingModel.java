@@ -43,14 +43,47 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
     /** The tokenizer file name inside a model directory. */
     public static final String TOKENIZER_FILE = "tokenizer.json";
 
+    /** Two texts of different length and content: whether either changes the other's vector in a batch. */
+    private static final List<String> PROBE = List.of("A short probe.",
+            "A longer probe sentence with other words and the number 1234, which pads the first row of the batch.");
+
     private final ModelCard card;
     private final HfTokenizer tokenizer;
     private final ZooModel<NDList, NDList> model;
+    /**
+     * Whether a text's vector is the same whatever else is in its batch. It is not for models whose
+     * activations are quantised dynamically (both bundled int8 models: ONNX Runtime's
+     * DynamicQuantizeLinear takes one scale from the whole input tensor, so the other rows of a batch
+     * move a row's vector in its last bits). Such models embed one text per call: replay, a cache and
+     * a backfill at any parallelism then get the same vector for the same text, and on one intra-op
+     * thread one text per call is also faster than padded batches (docs/BENCHMARKS.md).
+     */
+    private final boolean rowsIndependent;
 
-    private OnnxEmbeddingModel(ModelCard card, HfTokenizer tokenizer, ZooModel<NDList, NDList> model) {
+    private OnnxEmbeddingModel(ModelCard card, HfTokenizer tokenizer, ZooModel<NDList, NDList> model,
+            boolean rowsIndependent) {
         this.card = card;
         this.tokenizer = tokenizer;
         this.model = model;
+        this.rowsIndependent = rowsIndependent;
+    }
+
+    /** Whether texts are embedded in batches (true) or one per call because batches would change them. */
+    public boolean batchesRows() {
+        return rowsIndependent;
+    }
+
+    /** This model, embedding one text per call if a batch changes the vectors of its rows. */
+    private static OnnxEmbeddingModel probed(OnnxEmbeddingModel batching) {
+        List<float[]> together = batching.embedBatch(PROBE);
+        for (int i = 0; i < PROBE.size(); i++) {
+            if (!java.util.Arrays.equals(together.get(i), batching.embedBatch(PROBE.subList(i, i + 1)).get(0))) {
+                LOG.info("Embedding model {}: a text's vector depends on the other texts of its batch (dynamically "
+                        + "quantised activations); embedding one text per call", batching.card.qualifiedId());
+                return new OnnxEmbeddingModel(batching.card, batching.tokenizer, batching.model, false);
+            }
+        }
+        return batching;
     }
 
     /**
@@ -80,7 +113,12 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
             LOG.info("Loaded embedding model {} (dimension {}) on {} with {} intra-op / {} inter-op threads from {}",
                     card.qualifiedId(), card.dimension(), model.getNDManager().getDevice(),
                     options.intraOpThreads(), options.interOpThreads(), directory);
-            return new OnnxEmbeddingModel(card, tokenizer, model);
+            try {
+                return probed(new OnnxEmbeddingModel(card, tokenizer, model, true));
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
         } catch (ModelNotFoundException | MalformedModelException | RuntimeException e) {
             tokenizer.close();
             throw new IOException("Cannot load ONNX model from " + directory + ": " + e.getMessage(), e);
@@ -129,6 +167,18 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
 
     @Override
     public List<float[]> embed(List<String> texts) {
+        if (rowsIndependent || texts.size() < 2) {
+            return embedBatch(texts);
+        }
+        List<float[]> vectors = new ArrayList<>(texts.size());
+        for (String text : texts) {
+            vectors.add(embedBatch(List.of(text)).get(0));
+        }
+        return vectors;
+    }
+
+    /** The texts' vectors from one run of the model over them as one padded batch. */
+    private List<float[]> embedBatch(List<String> texts) {
         if (texts.isEmpty()) {
             return List.of();
         }

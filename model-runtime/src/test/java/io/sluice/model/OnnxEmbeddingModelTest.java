@@ -3,6 +3,8 @@ package io.sluice.model;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.List;
 
@@ -44,16 +46,29 @@ class OnnxEmbeddingModelTest {
      * Replay recomputes query embeddings in whatever batches it forms, so a text's vector must not
      * depend on its batch: ONNX Runtime's CPU kernels do not mix rows, and padding is masked out.
      */
-    @Test
-    void aTextEmbedsBitForBitTheSameAloneAndInAnyBatch() {
-        String text = "Reciprocal rank fusion combines ranked lists.";
-        float[] alone = model.embed(text);
-        List<List<String>> batches = List.of(
-                List.of("A much longer sentence that forces padding on the other row of the batch.", text),
-                List.of(text, "Short."),
-                java.util.Collections.nCopies(8, text));
-        for (List<String> batch : batches) {
-            assertThat(model.embed(batch).get(batch.indexOf(text))).as("in %s", batch).containsExactly(alone);
+    /**
+     * Replay recomputes query embeddings in whatever batches it forms, and a backfill's batches depend
+     * on its parallelism, so a text's vector must not depend on its batch: ONNX Runtime's CPU kernels
+     * do not mix rows and padding is masked out, except in the int8 models, whose activations are
+     * quantised with one scale per batch; those embed one text per call.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {EmbeddingModels.BUNDLED_MINILM, EmbeddingModels.BUNDLED_MINILM_QUANTIZED,
+        EmbeddingModels.BUNDLED_BGE_SMALL_QUANTIZED})
+    void aTextEmbedsBitForBitTheSameAloneAndInAnyBatch(String bundled) {
+        try (EmbeddingModel m = EmbeddingModels.open(bundled, 1)) {
+            String text = "Reciprocal rank fusion combines ranked lists.";
+            float[] alone = m.embed(text);
+            List<List<String>> batches = List.of(
+                    List.of("A much longer sentence that forces padding on the other row of the batch.", text),
+                    List.of(text, "Short."),
+                    List.of("Completely different words: 12345 ZZZ qqq!!! Ærø", text),
+                    java.util.Collections.nCopies(8, text));
+            for (List<String> batch : batches) {
+                assertThat(m.embed(batch).get(batch.indexOf(text))).as("in %s", batch).containsExactly(alone);
+            }
+            // The fp32 model keeps its batches; the int8 ones run a text per call.
+            assertThat(((OnnxEmbeddingModel) m).batchesRows()).isEqualTo(!bundled.endsWith("-q"));
         }
     }
 
