@@ -6,6 +6,7 @@ import io.sluice.local.EmbeddedKafka;
 import io.sluice.local.LocalStack;
 import io.sluice.model.EmbeddingModel;
 import io.sluice.model.EmbeddingModels;
+import io.sluice.model.OnnxEmbeddingModel;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.answer.AnswerModels;
 
@@ -179,10 +180,10 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                         + "%s, ONNX Runtime intra-op threads %d, %s, caches %s), "
                         + "embedded Kafka and PostgreSQL on the same machine, %d s of open-loop load per rate over %d "
                         + "distinct questions; the pass-through job under the same load right after each rate; bare "
-                        + "embedding throughput of the same model and threads (batches of 32): %.0f questions/s%s.%n%n",
+                        + "embedding throughput of the same model and threads (calls of 32%s): %.0f questions/s%s.%n%n",
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), embeddingModel, threads, batching, cache ? "on" : "off", seconds,
-                questions,
+                questions, bareOnePerCall ? ", which the model runs one question at a time" : "",
                 bare, settings.isEmpty() ? "" : "; settings " + settings));
         table.append("| requests/s | sent | answered | embedding call p50 / p99 ms | end-to-end p50 / p99 ms "
                 + "| pipeline overhead p99 ms | pass-through p50 / p99 ms | overhead ÷ pass-through (p99) "
@@ -212,6 +213,9 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
      * Questions per second of the serving job's embedding model alone: batches of 32 of the asked
      * questions through the same runtime and threads, in a loop, before anything else runs.
      */
+    /** Set by {@link #bareEmbeddingThroughput}: whether the model ran the bare loop's calls one question at a time. */
+    private boolean bareOnePerCall;
+
     private double bareEmbeddingThroughput(List<String> asked, PrintWriter log) throws Exception {
         List<String> cycle = new ArrayList<>();
         while (cycle.size() < 32 * 4) {
@@ -219,9 +223,11 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         }
         List<List<String>> batches = Throughput.batches(cycle, 32);
         try (EmbeddingModel model = EmbeddingModels.open(embeddingModel, RuntimeOptions.cpu(threads))) {
+            // A model whose rows are not independent embeds one question per call, in serving as here.
+            bareOnePerCall = model instanceof OnnxEmbeddingModel onnx && !onnx.batchesRows();
             double rate = Throughput.measure(32, batches.size(), 2, 8, i -> model.embed(batches.get(i)));
-            log.printf(Locale.ROOT, "bare embedding (%s, %d threads, batches of 32): %.1f questions/s%n",
-                    embeddingModel, threads, rate);
+            log.printf(Locale.ROOT, "bare embedding (%s, %d threads, calls of 32%s): %.1f questions/s%n",
+                    embeddingModel, threads, bareOnePerCall ? " run one at a time" : "", rate);
             log.flush();
             return rate;
         }
