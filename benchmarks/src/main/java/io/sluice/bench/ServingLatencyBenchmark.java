@@ -224,7 +224,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         List<List<String>> batches = Throughput.batches(cycle, 32);
         try (EmbeddingModel model = EmbeddingModels.open(embeddingModel, RuntimeOptions.cpu(threads))) {
             // A model whose rows are not independent embeds one question per call, in serving as here.
-            bareOnePerCall = model instanceof OnnxEmbeddingModel onnx && !onnx.batchesRows();
+            bareOnePerCall = model instanceof OnnxEmbeddingModel onnx && !onnx.rowsIndependent();
             double rate = Throughput.measure(32, batches.size(), 2, 8, i -> model.embed(batches.get(i)));
             log.printf(Locale.ROOT, "bare embedding (%s, %d threads, calls of 32%s): %.1f questions/s%n",
                     embeddingModel, threads, bareOnePerCall ? " run one at a time" : "", rate);

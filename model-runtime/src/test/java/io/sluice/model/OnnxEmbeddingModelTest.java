@@ -68,7 +68,7 @@ class OnnxEmbeddingModelTest {
                 assertThat(m.embed(batch).get(batch.indexOf(text))).as("in %s", batch).containsExactly(alone);
             }
             // The fp32 model keeps its batches; the int8 ones run a text per call.
-            assertThat(((OnnxEmbeddingModel) m).batchesRows()).isEqualTo(!bundled.endsWith("-q"));
+            assertThat(((OnnxEmbeddingModel) m).rowsIndependent()).isEqualTo(!bundled.endsWith("-q"));
         }
     }
 
