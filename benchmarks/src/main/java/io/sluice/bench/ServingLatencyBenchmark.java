@@ -122,7 +122,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter log = spec.commandLine().getErr();
         List<String> asked = EmbeddingBenchmark.sentences(questions);
-        double bare = bareEmbeddingThroughput(asked, log);
+        BareEmbedding bare = bareEmbeddingThroughput(asked, log);
         Map<Integer, String> rows = new LinkedHashMap<>();
         String batching;
         try (LocalStack stack = LocalStack.start(workDir.resolve("services"), LocalStack.External.NONE, 2)) {
@@ -164,7 +164,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                     boolean profiled = profile != null && r == rates.size() - 1;
                     Latencies serving = load(chat, asked, "r" + rate, rate, seconds, profiled, log);
                     Latencies direct = passThrough ? load(echo, asked, "pt" + rate, rate, seconds, false, log) : null;
-                    rows.put(rate, row(rate, serving, direct, bare));
+                    rows.put(rate, row(rate, serving, direct, bare.rate()));
                     log.print("r" + rate + ": " + rows.get(rate));
                     log.flush();
                 }
@@ -183,8 +183,8 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                         + "embedding throughput of the same model and threads (calls of 32%s): %.0f questions/s%s.%n%n",
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), embeddingModel, threads, batching, cache ? "on" : "off", seconds,
-                questions, bareOnePerCall ? ", which the model runs one question at a time" : "",
-                bare, settings.isEmpty() ? "" : "; settings " + settings));
+                questions, bare.onePerCall() ? ", which the model runs one question at a time" : "",
+                bare.rate(), settings.isEmpty() ? "" : "; settings " + settings));
         table.append("| requests/s | sent | answered | embedding call p50 / p99 ms | end-to-end p50 / p99 ms "
                 + "| pipeline overhead p99 ms | pass-through p50 / p99 ms | overhead ÷ pass-through (p99) "
                 + "| requests/s ÷ bare embedding |\n");
@@ -213,10 +213,10 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
      * Questions per second of the serving job's embedding model alone: batches of 32 of the asked
      * questions through the same runtime and threads, in a loop, before anything else runs.
      */
-    /** Set by {@link #bareEmbeddingThroughput}: whether the model ran the bare loop's calls one question at a time. */
-    private boolean bareOnePerCall;
+    /** Questions per second of the bare loop, and whether the model ran its calls one question at a time. */
+    private record BareEmbedding(double rate, boolean onePerCall) {}
 
-    private double bareEmbeddingThroughput(List<String> asked, PrintWriter log) throws Exception {
+    private BareEmbedding bareEmbeddingThroughput(List<String> asked, PrintWriter log) throws Exception {
         List<String> cycle = new ArrayList<>();
         while (cycle.size() < 32 * 4) {
             cycle.addAll(asked);
@@ -224,12 +224,12 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         List<List<String>> batches = Throughput.batches(cycle, 32);
         try (EmbeddingModel model = EmbeddingModels.open(embeddingModel, RuntimeOptions.cpu(threads))) {
             // A model whose rows are not independent embeds one question per call, in serving as here.
-            bareOnePerCall = model instanceof OnnxEmbeddingModel onnx && !onnx.rowsIndependent();
+            boolean onePerCall = model instanceof OnnxEmbeddingModel onnx && !onnx.rowsIndependent();
             double rate = Throughput.measure(32, batches.size(), 2, 8, i -> model.embed(batches.get(i)));
             log.printf(Locale.ROOT, "bare embedding (%s, %d threads, calls of 32%s): %.1f questions/s%n",
-                    embeddingModel, threads, bareOnePerCall ? " run one at a time" : "", rate);
+                    embeddingModel, threads, onePerCall ? " run one at a time" : "", rate);
             log.flush();
-            return rate;
+            return new BareEmbedding(rate, onePerCall);
         }
     }
 

@@ -18,6 +18,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 
+import org.apache.flink.util.IOUtils;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -255,7 +256,8 @@ public final class Gateway implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final Replies replies;
     private final KeyCache keys;
-    private final KeyDatabase keysDb;
+    /** What {@link #close} closes after the HTTP server, in this order (the reverse of opening). */
+    private final Deque<AutoCloseable> resources;
     private final byte[] signingKey;
     private final JwtAuth jwt;
     private final GatewayMetrics metrics;
@@ -263,7 +265,7 @@ public final class Gateway implements AutoCloseable {
     private final GatewayTracing tracing;
 
     private Gateway(Config config, Vertx vertx, HttpServer server, KafkaProducer<byte[], byte[]> producer,
-            Replies replies, KeyCache keys, KeyDatabase keysDb, byte[] signingKey, JwtAuth jwt, TenantRegistry tenants,
+            Replies replies, KeyCache keys, Deque<AutoCloseable> resources, byte[] signingKey, JwtAuth jwt, TenantRegistry tenants,
             GatewayMetrics metrics, GatewayTracing tracing) {
         this.config = config;
         this.metrics = metrics;
@@ -272,7 +274,7 @@ public final class Gateway implements AutoCloseable {
         this.producer = producer;
         this.replies = replies;
         this.keys = keys;
-        this.keysDb = keysDb;
+        this.resources = resources;
         this.signingKey = signingKey;
         this.jwt = jwt;
         this.tenants = tenants;
@@ -300,10 +302,13 @@ public final class Gateway implements AutoCloseable {
                     .setType(config.keystore().endsWith(".jks") ? "JKS" : "PKCS12").setPassword(keystorePassword));
         }
         Properties db = databaseLogin(config);
+        // What the instance holds, last opened first: closed in this order by close(), or here if a step fails.
         Deque<AutoCloseable> opened = new ArrayDeque<>();
         try {
             KeyDatabase keysDb = new KeyDatabase(() -> DriverManager.getConnection(config.jdbcUrl(), db));
             opened.push(keysDb);
+            GatewayTracing tracing = GatewayTracing.open(config.tracing());
+            opened.push(tracing);
             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                     ProducerConfig.ACKS_CONFIG, "all",
@@ -315,8 +320,6 @@ public final class Gateway implements AutoCloseable {
             Replies replies = new Replies(config.bootstrapServers(), config.repliesTopic(), config.replyPartition(),
                     10_000);
             opened.push(replies);
-            GatewayTracing tracing = GatewayTracing.open(config.tracing());
-            opened.push(tracing);
             Vertx vertx = Vertx.vertx();
             opened.push(() -> vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
             KeyCache keys = new KeyCache(config.keyCacheTtl(), 10_000, System::currentTimeMillis, keysDb);
@@ -329,19 +332,17 @@ public final class Gateway implements AutoCloseable {
             }
             HttpServer server = vertx.createHttpServer(options).requestHandler(router).listen().toCompletionStage()
                     .toCompletableFuture().get(30, TimeUnit.SECONDS);
-            self[0] = new Gateway(config, vertx, server, producer, replies, keys, keysDb, key, jwt, tenants, metrics,
+            self[0] = new Gateway(config, vertx, server, producer, replies, keys, opened, key, jwt, tenants, metrics,
                     tracing);
             LOG.info("Gateway listening on {}://{}:{}, replies from {} partition {}", config.keystore() == null
                     ? "http" : "https", config.host(), server.actualPort(), config.repliesTopic(),
                     config.replyPartition());
             return self[0];
         } catch (Exception | Error e) {
-            while (!opened.isEmpty()) {
-                try {
-                    opened.pop().close();
-                } catch (Exception closing) {
-                    e.addSuppressed(closing);
-                }
+            try {
+                IOUtils.closeAll(opened);
+            } catch (Exception closing) {
+                e.addSuppressed(closing);
             }
             throw e;
         }
@@ -679,12 +680,9 @@ public final class Gateway implements AutoCloseable {
     public void close() throws Exception {
         try {
             server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } finally {
-            replies.close();
-            producer.close(Duration.ofSeconds(5));
-            tracing.close();
-            keysDb.close();
+            // Vert.x, the replies consumer, the producer, tracing, the keys connection: each even if one fails.
+            IOUtils.closeAll(resources);
         }
     }
 }
