@@ -88,14 +88,15 @@ public final class CacheBenchmark implements Callable<Integer> {
         log.printf(Locale.ROOT, "%d questions (%d distinct of a pool of %d, Zipf %.2f, seed %d) in batches of %d%n",
                 questions, distinct, pool, zipf, seed, batch);
         RuntimeOptions runtime = RuntimeOptions.cpu(threads);
-        warmUp(new QuestionEmbedder(EmbeddingModels.BUNDLED_MINILM, runtime), batches);
-        Run plain = run(new QuestionEmbedder(EmbeddingModels.BUNDLED_MINILM, runtime), batches);
+        QuestionEmbedder.Settings embed = QuestionEmbedder.Settings.of(EmbeddingModels.BUNDLED_MINILM, runtime);
+        warmUp(new QuestionEmbedder(embed), batches);
+        Run plain = run(new QuestionEmbedder(embed), batches);
         log.printf(Locale.ROOT, "no cache: %.0f questions/s%n", plain.questionsPerSecond());
         Run cached;
         Lookups lookups;
         try (EmbeddedRedis redis = EmbeddedRedis.start()) {
-            cached = run(new QuestionEmbedder(EmbeddingModels.BUNDLED_MINILM, runtime,
-                    new EmbeddingCache.Settings(redis.uri(), Duration.ofMinutes(5), TIMEOUT)), batches);
+            cached = run(new QuestionEmbedder(
+                    embed.withCache(new EmbeddingCache.Settings(redis.uri(), Duration.ofMinutes(5), TIMEOUT))), batches);
             log.printf(Locale.ROOT, "cache: %.0f questions/s%n", cached.questionsPerSecond());
             lookups = responseCache(redis.uri(), batches);
         }

@@ -4,6 +4,7 @@ import io.sluice.jobs.serving.ServingJob;
 import io.sluice.local.ChatClient;
 import io.sluice.local.EmbeddedKafka;
 import io.sluice.local.LocalStack;
+import io.sluice.model.ConcurrentEmbedding;
 import io.sluice.model.EmbeddingModel;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.OnnxEmbeddingModel;
@@ -60,6 +61,10 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
 
     @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}, the job's).")
     int threads = io.sluice.jobs.config.ServingOptions.EMBEDDING_THREADS.defaultValue();
+
+    @Option(names = "--concurrent-calls", description = "Model calls the embed stage runs at once over the parts "
+            + "of a batch, in the job and in the bare loop (default: ${DEFAULT-VALUE}, the job's).")
+    int concurrentCalls = io.sluice.jobs.config.ServingOptions.EMBEDDING_CONCURRENT_CALLS.defaultValue();
 
     @Option(names = "--warmup-seconds", description = "Seconds of load at 30 requests/s before the first rate, so "
             + "that the JIT has compiled the hot path (default: ${DEFAULT-VALUE}).")
@@ -129,6 +134,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             EmbeddedKafka.createTopics(stack.bootstrapServers(), List.of(PassThroughJob.IN_TOPIC,
                     PassThroughJob.OUT_TOPIC, PassThroughJob.UNUSED_TOPIC), 2);
             Configuration conf = BenchServing.configuration(stack, workDir, threads, embeddingModel, log);
+            conf.set(io.sluice.jobs.config.ServingOptions.EMBEDDING_CONCURRENT_CALLS, concurrentCalls);
             if (tenantsFile != null) {
                 conf.set(io.sluice.jobs.config.ServingOptions.TENANTS_FILE, tenantsFile.toAbsolutePath().toString());
             }
@@ -137,9 +143,10 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 conf.set(io.sluice.jobs.config.ServingOptions.CACHE_REDIS_URI, stack.redisUri());
             }
             // What the job batches with, as configured (--set may change it), for the table's header.
-            batching = String.format(Locale.ROOT, "embed max-batch-size %d / max-wait %d ms",
+            batching = String.format(Locale.ROOT, "embed max-batch-size %d / max-wait %d ms / concurrent calls %d",
                     conf.get(io.sluice.jobs.config.ServingOptions.EMBEDDING_MAX_BATCH_SIZE),
-                    conf.get(io.sluice.jobs.config.ServingOptions.EMBEDDING_MAX_WAIT).toMillis());
+                    conf.get(io.sluice.jobs.config.ServingOptions.EMBEDDING_MAX_WAIT).toMillis(),
+                    conf.get(io.sluice.jobs.config.ServingOptions.EMBEDDING_CONCURRENT_CALLS));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             ServingJob.fromConfiguration(conf).build(env);
             JobClient job = env.executeAsync("serving-latency-benchmark");
@@ -209,25 +216,26 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 percentile(serving.endToEnd(), 99), overhead, baseline, ratio, rate / bare);
     }
 
-    /**
-     * Questions per second of the serving job's embedding model alone: batches of 32 of the asked
-     * questions through the same runtime and threads, in a loop, before anything else runs.
-     */
     /** Questions per second of the bare loop, and whether the model ran its calls one question at a time. */
     private record BareEmbedding(double rate, boolean onePerCall) {}
 
+    /**
+     * Questions per second of the serving job's embedding model alone: batches of 32 of the asked
+     * questions through the same runtime, threads and concurrent calls, in a loop, before anything else runs.
+     */
     private BareEmbedding bareEmbeddingThroughput(List<String> asked, PrintWriter log) throws Exception {
         List<String> cycle = new ArrayList<>();
         while (cycle.size() < 32 * 4) {
             cycle.addAll(asked);
         }
         List<List<String>> batches = Throughput.batches(cycle, 32);
-        try (EmbeddingModel model = EmbeddingModels.open(embeddingModel, RuntimeOptions.cpu(threads))) {
+        EmbeddingModel onnx = EmbeddingModels.open(embeddingModel, RuntimeOptions.cpu(threads));
+        try (EmbeddingModel model = new ConcurrentEmbedding(onnx, onnx, concurrentCalls)) {
             // A model whose rows are not independent embeds one question per call, in serving as here.
-            boolean onePerCall = model instanceof OnnxEmbeddingModel onnx && !onnx.rowsIndependent();
+            boolean onePerCall = onnx instanceof OnnxEmbeddingModel o && !o.rowsIndependent();
             double rate = Throughput.measure(32, batches.size(), 2, 8, i -> model.embed(batches.get(i)));
-            log.printf(Locale.ROOT, "bare embedding (%s, %d threads, calls of 32%s): %.1f questions/s%n",
-                    embeddingModel, threads, onePerCall ? " run one at a time" : "", rate);
+            log.printf(Locale.ROOT, "bare embedding (%s, %d threads, calls of 32%s, %d at once): %.1f questions/s%n",
+                    embeddingModel, threads, onePerCall ? " run one at a time" : "", concurrentCalls, rate);
             log.flush();
             return new BareEmbedding(rate, onePerCall);
         }

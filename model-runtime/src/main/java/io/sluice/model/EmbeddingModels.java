@@ -86,6 +86,16 @@ public final class EmbeddingModels {
     }
 
     /**
+     * The JVM-wide instance of {@code model} (as {@link #shared}), called by its holder at most
+     * {@code calls} times at once over the parts of a batch ({@link ConcurrentEmbedding}); closing it
+     * releases the lease.
+     */
+    public static EmbeddingModel shared(String model, RuntimeOptions options, int calls) {
+        SharedModels.Lease<EmbeddingModel> lease = shared(model, options);
+        return new ConcurrentEmbedding(lease.get(), lease, calls);
+    }
+
+    /**
      * The bundled model whose card has {@code qualifiedId} ({@code id@version}, as snapshot
      * manifests record it), if one has.
      */

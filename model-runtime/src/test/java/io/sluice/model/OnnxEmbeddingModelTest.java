@@ -43,10 +43,6 @@ class OnnxEmbeddingModelTest {
     }
 
     /**
-     * Replay recomputes query embeddings in whatever batches it forms, so a text's vector must not
-     * depend on its batch: ONNX Runtime's CPU kernels do not mix rows, and padding is masked out.
-     */
-    /**
      * Replay recomputes query embeddings in whatever batches it forms, and a backfill's batches depend
      * on its parallelism, so a text's vector must not depend on its batch: ONNX Runtime's CPU kernels
      * do not mix rows and padding is masked out, except in the int8 models, whose activations are

@@ -119,9 +119,15 @@ public final class ServingOptions {
                     .defaultValue(RuntimeOptions.ExecutionProvider.CPU)
                     .withDescription("CPU or CUDA (needs the gpu build profile; falls back to CPU with a log line).");
 
+    public static final ConfigOption<Integer> EMBEDDING_CONCURRENT_CALLS =
+            ConfigOptions.key("sluice.embedding.concurrent-calls").intType().defaultValue(2)
+                    .withDescription("Model calls each embed subtask runs at once, each over a part of its batch, "
+                            + "on threads of its own (the int8 models embed one question per call, so a batch is "
+                            + "many short calls); 1: one at a time. Unlike intra-op threads these never spin.");
+
     public static final ConfigOption<Integer> EMBEDDING_MAX_BATCH_SIZE =
             ConfigOptions.key("sluice.embedding.max-batch-size").intType().defaultValue(32)
-                    .withDescription("Questions embedded in one model call at most.");
+                    .withDescription("Questions embedded together in one batch at most.");
 
     public static final ConfigOption<Duration> EMBEDDING_MAX_WAIT =
             ConfigOptions.key("sluice.embedding.max-wait").durationType().defaultValue(Duration.ofMillis(5))

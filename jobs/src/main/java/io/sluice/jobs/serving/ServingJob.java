@@ -111,18 +111,14 @@ public final class ServingJob {
             String indexDir,
             String snapshotId,
             boolean followPromotions,
-            String embeddingModel,
-            RuntimeOptions embeddingRuntime,
-            int embeddingMaxBatch,
-            Duration embeddingMaxWait,
+            QuestionEmbedder.Settings embed,
             int candidates,
             SearchSettings search,
             int maxRequestBytes,
             ValidateFunction.Signing signing,
             TenantRegistry tenants,
             AnswerModels answerModels,
-            ConversationOperator.Settings conversation,
-            EmbeddingCache.Settings embeddingCache) {
+            ConversationOperator.Settings conversation) {
 
         /**
          * These settings as replay runs them: with {@code models} answering, the breakers routing found
@@ -135,9 +131,9 @@ public final class ServingJob {
         public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers,
                 Map<String, ResponseCache.Cached> cacheHits,
                 Map<String, io.sluice.schemas.RoutingDecision.Degradation> degradations) {
-            return new Settings(indexDir, snapshotId, followPromotions, embeddingModel, embeddingRuntime, embeddingMaxBatch,
-                    embeddingMaxWait, candidates, search, maxRequestBytes, signing, tenants, models,
-                    conversation.forReplay(models, openBreakers, cacheHits, degradations), null);
+            return new Settings(indexDir, snapshotId, followPromotions, embed.withCache(null), candidates, search,
+                    maxRequestBytes, signing, tenants, models,
+                    conversation.forReplay(models, openBreakers, cacheHits, degradations));
         }
 
         /**
@@ -212,12 +208,20 @@ public final class ServingJob {
                                 .orElse(List.of())).withQueueDelay(conf.get(ServingOptions.CONVERSATION_QUEUE_DELAY)))
                         .withResponseCache(new ResponseCache.Settings(conf.get(ServingOptions.CACHE_REDIS_URI),
                                 conf.get(ServingOptions.CACHE_TIMEOUT)));
-                return new Settings(indexDir, snapshot, ServingOptions.followsPromotions(conf), model, runtime,
-                        conf.get(ServingOptions.EMBEDDING_MAX_BATCH_SIZE), conf.get(ServingOptions.EMBEDDING_MAX_WAIT),
+                for (var count : List.of(ServingOptions.EMBEDDING_CONCURRENT_CALLS, ServingOptions.EMBEDDING_MAX_BATCH_SIZE)) {
+                    if (conf.get(count) < 1) {
+                        throw new IllegalArgumentException(count.key() + " must be at least 1, not " + conf.get(count));
+                    }
+                }
+                QuestionEmbedder.Settings embed = new QuestionEmbedder.Settings(model, runtime,
+                        conf.get(ServingOptions.EMBEDDING_CONCURRENT_CALLS), conf.get(ServingOptions.EMBEDDING_MAX_BATCH_SIZE),
+                        conf.get(ServingOptions.EMBEDDING_MAX_WAIT), new EmbeddingCache.Settings(
+                                conf.get(ServingOptions.CACHE_REDIS_URI), conf.get(ServingOptions.CACHE_EMBEDDING_TTL),
+                                conf.get(ServingOptions.CACHE_TIMEOUT)));
+                return new Settings(indexDir, snapshot, ServingOptions.followsPromotions(conf), embed,
                         conf.get(ServingOptions.RETRIEVAL_CANDIDATES), ServingOptions.searchSettings(conf),
                         conf.get(ServingOptions.REQUESTS_MAX_BYTES), ServingJob.signing(conf), tenants, answerModels,
-                        conversation, new EmbeddingCache.Settings(conf.get(ServingOptions.CACHE_REDIS_URI),
-                                conf.get(ServingOptions.CACHE_EMBEDDING_TTL), conf.get(ServingOptions.CACHE_TIMEOUT)));
+                        conversation);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -535,16 +539,15 @@ public final class ServingJob {
                 .keyBy(ChatRequest::conversationKey, Types.STRING);
         SingleOutputStreamOperator<EmbeddedRequest> embedded = MicroBatchOperator.apply(selected,
                         UID_EMBED, EmbeddedRequest.TYPE,
-                        new QuestionEmbedder(settings.embeddingModel(), settings.embeddingRuntime(),
-                                settings.embeddingCache()),
-                        settings.embeddingMaxBatch(), settings.embeddingMaxWait(),
+                        new QuestionEmbedder(settings.embed()),
+                        settings.embed().maxBatchSize(), settings.embed().maxWait(),
                         (RecordRejector<ChatRequest>) QuestionEmbedder::reject)
                 .uid(UID_EMBED);
 
         SingleOutputStreamOperator<RetrievedRequest> retrieved = embedded
                 .process(new RetrieveFunction(settings.indexDir(),
                         settings.followPromotions() ? null : settings.snapshotId(),
-                        EmbeddingModels.card(settings.embeddingModel()).qualifiedId(), settings.candidates(),
+                        EmbeddingModels.card(settings.embed().model()).qualifiedId(), settings.candidates(),
                         settings.search()))
                 .returns(RetrievedRequest.TYPE)
                 .uid(UID_RETRIEVE).name("retrieve");

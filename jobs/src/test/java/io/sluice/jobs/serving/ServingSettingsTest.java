@@ -68,7 +68,7 @@ class ServingSettingsTest {
             snapshot(index, model.replace(':', '-'), EmbeddingModels.card(model).qualifiedId());
             Configuration c = conf(index);
             c.set(ServingOptions.SNAPSHOT, model.replace(':', '-'));
-            assertThat(ServingJob.Settings.from(c).embeddingModel()).isEqualTo(model);
+            assertThat(ServingJob.Settings.from(c).embed().model()).isEqualTo(model);
         }
         snapshot(index, "own", "acme/encoder@7");
         Configuration own = conf(index);
@@ -174,6 +174,20 @@ class ServingSettingsTest {
         assertThat(ServingJob.Settings.from(c).tenants().find("acme").orElseThrow().allows("extractive")).isFalse();
         c.set(ServingOptions.ANSWER_ONNX_MODEL_DIR, index.resolve("nowhere").toString());
         assertThatThrownBy(() -> ServingJob.Settings.from(c)).hasMessageContaining("is not a directory");
+    }
+
+    @Test
+    void theEmbedStageTakesItsConcurrentCallsFromTheConfigurationAndRefusesNone(@TempDir Path index) throws Exception {
+        snapshot(index, "s1", EmbeddingModels.card(EmbeddingModels.BUNDLED_MINILM).qualifiedId());
+        Configuration c = conf(index);
+        c.set(ServingOptions.SNAPSHOT, "s1");
+        assertThat(ServingJob.Settings.from(c).embed().concurrentCalls())
+                .isEqualTo(ServingOptions.EMBEDDING_CONCURRENT_CALLS.defaultValue()).isEqualTo(2);
+        c.set(ServingOptions.EMBEDDING_CONCURRENT_CALLS, 3);
+        assertThat(ServingJob.Settings.from(c).embed().concurrentCalls()).isEqualTo(3);
+        c.set(ServingOptions.EMBEDDING_CONCURRENT_CALLS, 0);
+        assertThatThrownBy(() -> ServingJob.Settings.from(c))
+                .hasMessage("sluice.embedding.concurrent-calls must be at least 1, not 0");
     }
 
     /** Every setting is in the README's configuration table, and the table names no other. */

@@ -21,9 +21,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The serving job's {@code embed} stage: one model call per batch of questions. The model is the
- * TaskManager's shared instance. A question's vector does not depend on its batch (see
- * {@code OnnxEmbeddingModelTest}), so batching never changes an answer. With an embedding cache,
+ * The serving job's {@code embed} stage: a batch of questions embedded in up to
+ * {@link Settings#concurrentCalls()} model calls at once. The model is the TaskManager's shared
+ * instance. A question's vector does not depend on its batch (see {@code OnnxEmbeddingModelTest}),
+ * so neither batching nor splitting a batch across calls ever changes an answer. With an embedding cache,
  * questions asked before (same tenant, same model) take their vector from Redis and only the rest
  * are embedded ({@link EmbeddingCache}); the time reported is the batch's, lookup included.
  */
@@ -33,12 +34,39 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
 
     public static final String STAGE = "embed";
 
-    private final String embeddingModel;
-    private final RuntimeOptions runtime;
+    /**
+     * The embed stage's settings.
+     *
+     * @param model the embedding model (a bundled name or a model directory)
+     * @param runtime how its shared ONNX session runs
+     * @param concurrentCalls model calls at once over the parts of a batch ({@link io.sluice.model.ConcurrentEmbedding})
+     * @param maxBatchSize questions embedded together at most
+     * @param maxWait longest a question that finds the model idle waits for others
+     * @param cache where question vectors are cached; null or disabled: every question is embedded
+     */
+    public record Settings(String model, RuntimeOptions runtime, int concurrentCalls, int maxBatchSize,
+            java.time.Duration maxWait, EmbeddingCache.Settings cache) implements java.io.Serializable {
 
-    private final EmbeddingCache.Settings cache;
+        public Settings {
+            if (concurrentCalls < 1 || maxBatchSize < 1) {
+                throw new IllegalArgumentException("the embed stage's concurrent calls (" + concurrentCalls
+                        + ") and max batch size (" + maxBatchSize + ") must be at least 1");
+            }
+        }
 
-    private transient SharedModels.Lease<EmbeddingModel> model;
+        /** One call at a time, batches of 32 with a 5 ms wait, no cache. */
+        public static Settings of(String model, RuntimeOptions runtime) {
+            return new Settings(model, runtime, 1, 32, java.time.Duration.ofMillis(5), null);
+        }
+
+        public Settings withCache(EmbeddingCache.Settings cache) {
+            return new Settings(model, runtime, concurrentCalls, maxBatchSize, maxWait, cache);
+        }
+    }
+
+    private final Settings settings;
+
+    private transient EmbeddingModel model;
     private transient SharedModels.Lease<RedisCache> redis;
     private transient EmbeddingCache embeddings;
     /** Lookups started for the questions of the batch being gathered. */
@@ -50,15 +78,8 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
      */
     private transient Map<String, Long> joined;
 
-    public QuestionEmbedder(String embeddingModel, RuntimeOptions runtime) {
-        this(embeddingModel, runtime, null);
-    }
-
-    /** @param cache where question vectors are cached; null or disabled: every question is embedded */
-    public QuestionEmbedder(String embeddingModel, RuntimeOptions runtime, EmbeddingCache.Settings cache) {
-        this.embeddingModel = embeddingModel;
-        this.runtime = runtime;
-        this.cache = cache;
+    public QuestionEmbedder(Settings settings) {
+        this.settings = settings;
     }
 
     @Override
@@ -71,7 +92,8 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     /** Opens the model and the cache, with the cache's gauges in {@code metrics}. */
     public void open(org.apache.flink.metrics.MetricGroup metrics) {
         tracing = Tracing.OFF;
-        model = EmbeddingModels.shared(embeddingModel, runtime);
+        model = EmbeddingModels.shared(settings.model(), settings.runtime(), settings.concurrentCalls());
+        EmbeddingCache.Settings cache = settings.cache();
         if (cache != null && cache.enabled()) {
             redis = SharedModels.acquire("redis|" + cache.redisUri(),
                     () -> new RedisCache(cache.redisUri(), cache.timeout()));
@@ -84,9 +106,9 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     @Override
     public List<EmbeddedRequest> apply(List<ChatRequest> batch) {
         long start = System.nanoTime();
-        String modelId = model.get().card().qualifiedId();
+        String modelId = model.card().qualifiedId();
         List<float[]> vectors = embeddings == null
-                ? model.get().embedQueries(batch.stream().map(ChatRequest::message).toList())
+                ? model.embedQueries(batch.stream().map(ChatRequest::message).toList())
                 : cachedOrEmbedded(modelId, batch);
         long micros = (System.nanoTime() - start) / 1000;
         List<EmbeddedRequest> out = new ArrayList<>(batch.size());
@@ -110,7 +132,7 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
             joined.put(request.position(), Tracing.nowMicros());
         }
         if (embeddings != null) {
-            lookups.start(request, model.get().card().qualifiedId(), entry(request, model.get().card()));
+            lookups.start(request, model.card().qualifiedId(), entry(request, model.card()));
         }
     }
 
@@ -130,11 +152,11 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
         // miss); a question applied alone after its batch failed has none left: it is embedded.
         float[][] vectors = new float[batch.size()][];
         List<Integer> at = embeddings.fill(lookups.take(batch),
-                java.util.stream.IntStream.range(0, batch.size()).boxed().toList(), model.get().card().dimension(),
+                java.util.stream.IntStream.range(0, batch.size()).boxed().toList(), model.card().dimension(),
                 vectors);
         if (!at.isEmpty()) {
-            List<EmbeddingCache.Entry> missing = at.stream().map(i -> entry(batch.get(i), model.get().card())).toList();
-            List<float[]> computed = model.get().embed(missing.stream().map(EmbeddingCache.Entry::text).toList());
+            List<EmbeddingCache.Entry> missing = at.stream().map(i -> entry(batch.get(i), model.card())).toList();
+            List<float[]> computed = model.embed(missing.stream().map(EmbeddingCache.Entry::text).toList());
             for (int j = 0; j < at.size(); j++) {
                 vectors[at.get(j)] = computed.get(j);
             }

@@ -128,10 +128,13 @@ class EmbeddingCacheTest {
         return embedder.apply(batch);
     }
 
+    private static final QuestionEmbedder.Settings MINILM =
+            QuestionEmbedder.Settings.of(EmbeddingModels.BUNDLED_MINILM, RuntimeOptions.cpu(1));
+
     @Test
     void aLookupNotBackWhenTheBatchRunsIsAMissAndNeverWaitedFor() throws Exception {
-        QuestionEmbedder cached = new QuestionEmbedder(EmbeddingModels.BUNDLED_MINILM, RuntimeOptions.cpu(1),
-                new EmbeddingCache.Settings(uri, Duration.ofMinutes(5), Duration.ofSeconds(2)));
+        QuestionEmbedder cached = new QuestionEmbedder(MINILM
+                .withCache(new EmbeddingCache.Settings(uri, Duration.ofMinutes(5), Duration.ofSeconds(2))));
         cached.open(new UnregisteredMetricsGroup());
         try {
             List<ChatRequest> batch = List.of(new ChatRequest("r1", "acme", "c1", "Never looked up", 5, 512, 1L, 0, 1L));
@@ -146,9 +149,9 @@ class EmbeddingCacheTest {
 
     @Test
     void theEmbedStageTakesRepeatedQuestionsFromTheCacheWithTheSameVectors() throws Exception {
-        QuestionEmbedder plain = new QuestionEmbedder(EmbeddingModels.BUNDLED_MINILM, RuntimeOptions.cpu(1));
-        QuestionEmbedder cached = new QuestionEmbedder(EmbeddingModels.BUNDLED_MINILM, RuntimeOptions.cpu(1),
-                new EmbeddingCache.Settings(uri, Duration.ofMinutes(5), Duration.ofSeconds(2)));
+        QuestionEmbedder plain = new QuestionEmbedder(MINILM);
+        QuestionEmbedder cached = new QuestionEmbedder(MINILM
+                .withCache(new EmbeddingCache.Settings(uri, Duration.ofMinutes(5), Duration.ofSeconds(2))));
         plain.open(new UnregisteredMetricsGroup());
         cached.open(new UnregisteredMetricsGroup());
         try {
