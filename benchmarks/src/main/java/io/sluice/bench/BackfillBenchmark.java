@@ -41,11 +41,15 @@ public final class BackfillBenchmark implements Callable<Integer> {
     String embeddingModel = EmbeddingModels.DEFAULT;
 
     @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
-    int threads = 2;
+    int threads = 1;
 
     @Option(names = "--parallelism", description = "Backfill embedding tasks, each with --threads threads on one "
             + "shared session; the bare loop runs with parallelism x threads (default: ${DEFAULT-VALUE}).")
     int parallelism = 1;
+
+    @Option(names = "--concurrent-calls", description = "Model calls each backfill task (and the bare loop) runs at "
+            + "once over the parts of a batch (default: ${DEFAULT-VALUE}, the CLI's).")
+    int concurrentCalls = 2;
 
     @Option(names = "--batch-size", description = "Chunks per embedding call (default: ${DEFAULT-VALUE}).")
     int batchSize = io.sluice.jobs.config.BackfillOptions.EMBEDDING_BATCH_SIZE.defaultValue();
@@ -72,7 +76,7 @@ public final class BackfillBenchmark implements Callable<Integer> {
         io.sluice.operators.retrieve.IndexStore.deleteTree(index); // a fresh index: nothing to reuse
         long start = System.nanoTime();
         Backfill.Result result = new Backfill(new Backfill.Settings(docs, index, "default", ChunkerSettings.DEFAULT,
-                embeddingModel, batchSize, runtime, parallelism), log).run();
+                embeddingModel, batchSize, runtime, parallelism).withConcurrentCalls(concurrentCalls), log).run();
         double seconds = (System.nanoTime() - start) / 1e9;
         int chunks = result.manifest().chunks();
         if (chunks != inputs.size()) {
@@ -84,12 +88,14 @@ public final class BackfillBenchmark implements Callable<Integer> {
 
         String table = String.format(Locale.ROOT, "Measured %s on %d cores, JDK %s: %d generated documents, %d chunks "
                         + "(at most %d tokens), %s, batches of %d; backfill: parallelism %d, ONNX Runtime intra-op threads %d per "
-                        + "task (one shared session); bare loop: %d threads.%n%n"
+                        + "task (one shared session), %d model calls at once per task; bare loop: %d threads, %d calls at "
+                        + "once.%n%n"
                         + "| bare embedding, chunks/s | backfill end to end, chunks/s | backfill ÷ bare |%n"
                         + "|---:|---:|---:|%n| %.1f | %.1f | %.2f |%n",
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), documents, chunks, ChunkerSettings.DEFAULT.maxTokens(), embeddingModel,
-                batchSize, parallelism, threads, threads * parallelism, bare, backfill, backfill / bare);
+                batchSize, parallelism, threads, concurrentCalls, threads * parallelism, concurrentCalls, bare, backfill,
+                backfill / bare);
         BenchServing.publish(table, output, spec.commandLine().getOut(), log);
         return 0;
     }
@@ -127,7 +133,8 @@ public final class BackfillBenchmark implements Callable<Integer> {
 
     /** Every chunk once through the model in batches, after a warm-up of a few batches. */
     private double bare(List<String> inputs, RuntimeOptions runtime, PrintWriter log) throws Exception {
-        try (EmbeddingModel model = EmbeddingModels.open(embeddingModel, runtime)) {
+        EmbeddingModel onnx = EmbeddingModels.open(embeddingModel, runtime);
+        try (EmbeddingModel model = new io.sluice.model.ConcurrentEmbedding(onnx, onnx, concurrentCalls)) {
             for (int i = 0; i < 5 * batchSize && i < inputs.size(); i += batchSize) {
                 model.embed(inputs.subList(i, Math.min(inputs.size(), i + batchSize)));
             }

@@ -36,8 +36,13 @@ final class BackfillMixin {
     @Option(names = "--parallelism", description = "Parallel tasks that read, embed and index (default: ${DEFAULT-VALUE}).")
     int parallelism = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
 
-    @Option(names = "--model-threads", description = "ONNX Runtime intra-op threads per model (default: ${DEFAULT-VALUE}).")
-    int modelThreads = 2;
+    @Option(names = "--model-threads", description = "ONNX Runtime intra-op threads per model call (default: ${DEFAULT-VALUE}).")
+    int modelThreads = 1;
+
+    @Option(names = "--concurrent-calls", description = "Model calls each embedding task runs at once over the parts "
+            + "of a batch (as sluice.embedding.concurrent-calls; default: ${DEFAULT-VALUE}: a backfill has the "
+            + "machine, and calls at once outrun intra-op threads on the int8 models, which embed a chunk per call).")
+    int concurrentCalls = 2;
 
     @Option(names = "--execution-provider", description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     RuntimeOptions.ExecutionProvider provider = RuntimeOptions.ExecutionProvider.CPU;
@@ -78,6 +83,7 @@ final class BackfillMixin {
         conf.set(BackfillOptions.REDACT, redact);
         conf.set(ServingOptions.EMBEDDING_MODEL, model);
         conf.set(ServingOptions.EMBEDDING_THREADS, modelThreads);
+        conf.set(ServingOptions.EMBEDDING_CONCURRENT_CALLS, concurrentCalls);
         conf.set(ServingOptions.EMBEDDING_PROVIDER, provider);
         conf.set(CoreOptions.DEFAULT_PARALLELISM, parallelism);
         if (redisUri != null) {

@@ -29,7 +29,7 @@ class BackfillOptionsCliTest {
         Backfill.Settings s = settings("--docs", "/data/docs", "--index-dir", "/data/index", "--tenant", "acme",
                 "--chunk-tokens", "300", "--chunk-overlap", "30", "--batch-size", "16", "--model",
                 "bundled:all-minilm-l6-v2-q", "--shards", "3", "--parallelism", "2", "--model-threads", "4",
-                "--redact", "--redis-uri", "redis://cache:6379", "--embedding-cache-ttl", "PT1H");
+                "--concurrent-calls", "3", "--redact", "--redis-uri", "redis://cache:6379", "--embedding-cache-ttl", "PT1H");
         assertThat(s.docs()).isEqualTo(Path.of("/data/docs"));
         assertThat(s.indexDir()).isEqualTo(Path.of("/data/index"));
         assertThat(s.defaultTenant()).isEqualTo("acme");
@@ -39,6 +39,7 @@ class BackfillOptionsCliTest {
         assertThat(s.shards()).isEqualTo(3);
         assertThat(s.parallelism()).isEqualTo(2);
         assertThat(s.runtime()).isEqualTo(new RuntimeOptions(4, 1, RuntimeOptions.ExecutionProvider.CPU));
+        assertThat(s.concurrentCalls()).isEqualTo(3);
         assertThat(s.redact()).isTrue();
         assertThat(s.embeddingCache().redisUri()).isEqualTo("redis://cache:6379");
         assertThat(s.embeddingCache().ttl()).isEqualTo(Duration.ofHours(1));
@@ -52,7 +53,8 @@ class BackfillOptionsCliTest {
         assertThat(s.docs()).isNull();
         assertThat(s.kafka()).isEqualTo(new Backfill.KafkaInput("kafka:9092", "documents"));
         assertThat(s.embeddingCache()).isNull();
-        assertThat(s.runtime().intraOpThreads()).as("the CLI's own default: a backfill has the machine").isEqualTo(2);
+        assertThat(s.runtime().intraOpThreads()).isEqualTo(1);
+        assertThat(s.concurrentCalls()).as("the CLI's own default: a backfill has the machine").isEqualTo(2);
     }
 
     @Test

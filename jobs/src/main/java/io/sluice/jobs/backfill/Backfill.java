@@ -72,31 +72,41 @@ public final class Backfill {
             boolean redact,
             EmbeddingCache.Settings embeddingCache,
             int shards,
-            KafkaInput kafka) {
+            KafkaInput kafka,
+            int concurrentCalls) {
 
         /** Settings without an embedding cache. */
         public Settings(Path docs, Path indexDir, String defaultTenant, ChunkerSettings chunker, String embeddingModel,
                 int batchSize, RuntimeOptions runtime, int parallelism, boolean redact) {
             this(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism, redact, null,
-                    BackfillOptions.SHARDS.defaultValue(), null);
+                    BackfillOptions.SHARDS.defaultValue(), null, 1);
         }
 
         /** These settings, with vectors looked up in and added to {@code cache} (null: none). */
         public Settings withEmbeddingCache(EmbeddingCache.Settings cache) {
             return new Settings(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism,
-                    redact, cache, shards, kafka);
+                    redact, cache, shards, kafka, concurrentCalls);
         }
 
         /** These settings, with {@code n} shards per snapshot. */
         public Settings withShards(int n) {
             return new Settings(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism,
-                    redact, embeddingCache, n, kafka);
+                    redact, embeddingCache, n, kafka, concurrentCalls);
         }
 
         /** These settings, reading documents from a Kafka topic instead of files. */
         public Settings withKafka(KafkaInput input) {
             return new Settings(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism,
-                    redact, embeddingCache, shards, input);
+                    redact, embeddingCache, shards, input, concurrentCalls);
+        }
+
+        /** These settings, with each embedding task running {@code calls} model calls at once over the parts of a batch. */
+        public Settings withConcurrentCalls(int calls) {
+            if (calls < 1) {
+                throw new IllegalArgumentException("concurrent embedding calls must be at least 1, not " + calls);
+            }
+            return new Settings(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism,
+                    redact, embeddingCache, shards, kafka, calls);
         }
 
         /** Settings that index documents as they are. */
@@ -128,7 +138,8 @@ public final class Backfill {
                             conf.get(ServingOptions.EMBEDDING_THREADS), conf.get(ServingOptions.EMBEDDING_INTER_OP_THREADS),
                             conf.get(ServingOptions.EMBEDDING_PROVIDER)),
                     conf.get(CoreOptions.DEFAULT_PARALLELISM), conf.get(BackfillOptions.REDACT))
-                    .withShards(conf.get(BackfillOptions.SHARDS));
+                    .withShards(conf.get(BackfillOptions.SHARDS))
+                    .withConcurrentCalls(conf.get(ServingOptions.EMBEDDING_CONCURRENT_CALLS));
             if (!topic.isEmpty()) {
                 settings = settings.withKafka(new KafkaInput(conf.get(ServingOptions.BOOTSTRAP_SERVERS), topic));
             }
@@ -211,7 +222,8 @@ public final class Backfill {
                 new ShardBuilder.Settings(shardCount, settings.chunker().fingerprint(), card.qualifiedId(),
                         settings.batchSize()),
                 settings.chunker(), settings.embeddingModel(),
-                new ChunkEmbedder(settings.embeddingModel(), settings.runtime(), previous, settings.embeddingCache()),
+                new ChunkEmbedder(settings.embeddingModel(), settings.runtime(), settings.concurrentCalls(), previous,
+                        settings.embeddingCache()),
                 settings.kafka() != null, settings.redact());
         DataStream<Document> documents = DocumentSources.of(env, settings, null, "sluice-backfill");
         DataStream<String> shards = documents

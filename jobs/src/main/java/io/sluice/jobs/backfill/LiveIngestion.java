@@ -92,8 +92,8 @@ public final class LiveIngestion {
                         new ShardBuilder.Settings(shardCount, settings.chunker().fingerprint(), card.qualifiedId(),
                                 settings.batchSize()),
                         settings.chunker(), settings.embeddingModel(),
-                        new ChunkEmbedder(settings.embeddingModel(), settings.runtime(), previous,
-                                settings.embeddingCache()), settings.redact()))
+                        new ChunkEmbedder(settings.embeddingModel(), settings.runtime(), settings.concurrentCalls(),
+                                previous, settings.embeddingCache()), settings.redact()))
                 .uid("live-index").name("index").setParallelism(indexTasks);
         lines.transform("promote", Types.STRING, new SnapshotCommitOperator(indexDir, new LivePromotion.Settings(
                         shardCount, indexTasks, card.qualifiedId(), card.dimension(), settings.chunker().fingerprint())))

@@ -72,7 +72,6 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;

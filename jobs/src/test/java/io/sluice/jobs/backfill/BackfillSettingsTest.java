@@ -33,6 +33,7 @@ class BackfillSettingsTest {
         assertThat(s.defaultTenant()).isEqualTo("default");
         assertThat(s.parallelism()).isEqualTo(1);
         assertThat(s.runtime()).isEqualTo(RuntimeOptions.cpu(1));
+        assertThat(s.concurrentCalls()).as("the serving job's default").isEqualTo(2);
         assertThat(s.kafka()).isNull();
         assertThat(s.embeddingCache()).isNull();
         assertThat(s.redact()).isFalse();
@@ -43,7 +44,8 @@ class BackfillSettingsTest {
         Backfill.Settings s = Backfill.Settings.from(conf("--sluice.backfill.documents-topic", "docs",
                 "--sluice.kafka.bootstrap-servers", "kafka:9092", "--sluice.index.dir", "/i",
                 "--sluice.embedding.model", EmbeddingModels.BUNDLED_MINILM_QUANTIZED,
-                "--sluice.embedding.intra-op-threads", "2", "--sluice.backfill.chunk.max-tokens", "300",
+                "--sluice.embedding.intra-op-threads", "2", "--sluice.embedding.concurrent-calls", "3",
+                "--sluice.backfill.chunk.max-tokens", "300",
                 "--sluice.backfill.chunk.overlap-tokens", "30", "--sluice.backfill.shards", "8",
                 "--sluice.backfill.tenant", "acme", "--sluice.backfill.redact", "true",
                 "--sluice.backfill.embedding.batch-size", "16", "--parallelism.default", "3",
@@ -52,6 +54,7 @@ class BackfillSettingsTest {
         assertThat(s.docs()).isNull();
         assertThat(s.embeddingModel()).isEqualTo(EmbeddingModels.BUNDLED_MINILM_QUANTIZED);
         assertThat(s.runtime().intraOpThreads()).isEqualTo(2);
+        assertThat(s.concurrentCalls()).isEqualTo(3);
         assertThat(s.chunker()).isEqualTo(new ChunkerSettings(300, 30));
         assertThat(s.shards()).isEqualTo(8);
         assertThat(s.defaultTenant()).isEqualTo("acme");

@@ -43,12 +43,14 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
 
     private final String embeddingModel;
     private final RuntimeOptions runtime;
+    /** Model calls at once over the parts of a batch ({@link io.sluice.model.ConcurrentEmbedding}). */
+    private final int calls;
     /** Directory of the snapshot to reuse vectors from, or null. */
     private final String previousSnapshot;
     /** Where vectors are cached; null or disabled: none. */
     private final EmbeddingCache.Settings cache;
 
-    private transient SharedModels.Lease<EmbeddingModel> model;
+    private transient EmbeddingModel model;
     private transient EmbeddingReuse reuse;
     private transient IntCounter cached;
     private transient SharedModels.Lease<RedisCache> redis;
@@ -57,14 +59,18 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
     private transient EmbeddingCache.Prefetches<Chunk> lookups;
 
     public ChunkEmbedder(String embeddingModel, RuntimeOptions runtime, String previousSnapshot) {
-        this(embeddingModel, runtime, previousSnapshot, null);
+        this(embeddingModel, runtime, 1, previousSnapshot, null);
     }
 
-    /** @param cache where vectors are cached; null or disabled: every chunk not reused is embedded */
-    public ChunkEmbedder(String embeddingModel, RuntimeOptions runtime, String previousSnapshot,
+    /**
+     * @param calls model calls at once over the parts of a batch
+     * @param cache where vectors are cached; null or disabled: every chunk not reused is embedded
+     */
+    public ChunkEmbedder(String embeddingModel, RuntimeOptions runtime, int calls, String previousSnapshot,
             EmbeddingCache.Settings cache) {
         this.embeddingModel = embeddingModel;
         this.runtime = runtime;
+        this.calls = calls;
         this.previousSnapshot = previousSnapshot;
         this.cache = cache;
     }
@@ -78,7 +84,7 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
     public void open(RuntimeContext context) throws Exception {
         cached = new IntCounter();
         context.addAccumulator(CHUNKS_CACHED, cached);
-        model = EmbeddingModels.shared(embeddingModel, runtime);
+        model = EmbeddingModels.shared(embeddingModel, runtime, calls);
         if (previousSnapshot != null) {
             reuse = EmbeddingReuse.open(Path.of(previousSnapshot));
         }
@@ -94,7 +100,7 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
     @Override
     public void added(Chunk chunk) {
         if (embeddings != null) {
-            lookups.start(chunk, model.get().card().qualifiedId(), entry(chunk));
+            lookups.start(chunk, model.card().qualifiedId(), entry(chunk));
         }
     }
 
@@ -104,7 +110,7 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
 
     @Override
     public List<EmbeddedChunk> apply(List<Chunk> batch) throws Exception {
-        String modelId = model.get().card().qualifiedId();
+        String modelId = model.card().qualifiedId();
         float[][] vectors = new float[batch.size()][];
         boolean[] wasReused = new boolean[batch.size()];
         List<Integer> missing = new ArrayList<>();
@@ -121,7 +127,7 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
             missing = fromCache(batch, missing, vectors);
         }
         if (!missing.isEmpty()) {
-            List<float[]> computed = model.get().embed(missing.stream().map(i -> batch.get(i).embeddingInput()).toList());
+            List<float[]> computed = model.embed(missing.stream().map(i -> batch.get(i).embeddingInput()).toList());
             for (int j = 0; j < missing.size(); j++) {
                 vectors[missing.get(j)] = computed.get(j);
             }
@@ -150,7 +156,7 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
             // Lookups not back by now are misses.
         }
         List<Integer> still = embeddings.fill(missing.stream().map(taken::get).toList(), missing,
-                model.get().card().dimension(), vectors);
+                model.card().dimension(), vectors);
         cached.add(missing.size() - still.size());
         return still;
     }
