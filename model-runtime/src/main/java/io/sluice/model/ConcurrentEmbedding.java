@@ -35,12 +35,9 @@ public final class ConcurrentEmbedding implements EmbeddingModel {
      * @param calls model calls at once, at least 1 (1: the caller makes one call per batch, as the model would)
      */
     public ConcurrentEmbedding(EmbeddingModel model, AutoCloseable owner, int calls) {
-        if (calls < 1) {
-            throw new IllegalArgumentException("concurrent embedding calls must be at least 1, not " + calls);
-        }
         this.model = model;
         this.owner = owner;
-        this.calls = calls;
+        this.calls = requireCalls(calls);
         int id = POOLS.incrementAndGet();
         AtomicInteger threads = new AtomicInteger();
         this.pool = calls == 1 ? null : Executors.newFixedThreadPool(calls - 1, task -> {
@@ -50,8 +47,11 @@ public final class ConcurrentEmbedding implements EmbeddingModel {
         });
     }
 
-    /** Model calls at once. */
-    public int calls() {
+    /** {@code calls}, if it is a number of model calls at once (at least 1). */
+    public static int requireCalls(int calls) {
+        if (calls < 1) {
+            throw new IllegalArgumentException("concurrent embedding calls must be at least 1, not " + calls);
+        }
         return calls;
     }
 

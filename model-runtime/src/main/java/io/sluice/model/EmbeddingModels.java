@@ -91,6 +91,7 @@ public final class EmbeddingModels {
      * releases the lease.
      */
     public static EmbeddingModel shared(String model, RuntimeOptions options, int calls) {
+        ConcurrentEmbedding.requireCalls(calls); // before the lease, which a refused count would leak
         SharedModels.Lease<EmbeddingModel> lease = shared(model, options);
         return new ConcurrentEmbedding(lease.get(), lease, calls);
     }

@@ -2,6 +2,7 @@ package io.sluice.jobs.backfill;
 
 import io.sluice.jobs.config.BackfillOptions;
 import io.sluice.jobs.config.ServingOptions;
+import io.sluice.model.ConcurrentEmbedding;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.ModelCard;
 import io.sluice.model.RuntimeOptions;
@@ -102,11 +103,8 @@ public final class Backfill {
 
         /** These settings, with each embedding task running {@code calls} model calls at once over the parts of a batch. */
         public Settings withConcurrentCalls(int calls) {
-            if (calls < 1) {
-                throw new IllegalArgumentException("concurrent embedding calls must be at least 1, not " + calls);
-            }
             return new Settings(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism,
-                    redact, embeddingCache, shards, kafka, calls);
+                    redact, embeddingCache, shards, kafka, ConcurrentEmbedding.requireCalls(calls));
         }
 
         /** Settings that index documents as they are. */

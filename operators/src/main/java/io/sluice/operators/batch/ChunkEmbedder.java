@@ -58,10 +58,6 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
     /** Cache lookups started when a chunk joined the batch. */
     private transient EmbeddingCache.Prefetches<Chunk> lookups;
 
-    public ChunkEmbedder(String embeddingModel, RuntimeOptions runtime, String previousSnapshot) {
-        this(embeddingModel, runtime, 1, previousSnapshot, null);
-    }
-
     /**
      * @param calls model calls at once over the parts of a batch
      * @param cache where vectors are cached; null or disabled: every chunk not reused is embedded

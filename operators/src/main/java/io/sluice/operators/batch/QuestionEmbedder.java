@@ -48,9 +48,10 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
             java.time.Duration maxWait, EmbeddingCache.Settings cache) implements java.io.Serializable {
 
         public Settings {
-            if (concurrentCalls < 1 || maxBatchSize < 1) {
-                throw new IllegalArgumentException("the embed stage's concurrent calls (" + concurrentCalls
-                        + ") and max batch size (" + maxBatchSize + ") must be at least 1");
+            io.sluice.model.ConcurrentEmbedding.requireCalls(concurrentCalls);
+            if (maxBatchSize < 1) {
+                throw new IllegalArgumentException("the embed stage's max batch size must be at least 1, not "
+                        + maxBatchSize);
             }
         }
 
