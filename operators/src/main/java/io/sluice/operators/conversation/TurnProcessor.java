@@ -1,5 +1,7 @@
 package io.sluice.operators.conversation;
 
+import io.sluice.model.chat.Generation;
+import io.sluice.model.chat.GenerationParams;
 import io.sluice.operators.answer.Answer;
 import io.sluice.operators.answer.AnswerModel;
 import io.sluice.operators.answer.CitationFilter;
@@ -177,6 +179,49 @@ public final class TurnProcessor {
     /** The answered turn of {@code turn}, answered by a generative model. */
     public AnsweredTurn complete(PreparedTurn turn, String modelId, Answer answer, ModelCall call, long answerMicros) {
         return complete(turn, modelId, answer, call, answerMicros, true);
+    }
+
+    /**
+     * The answered turn of {@code turn} from a generative model's whole {@code generation}, treated
+     * as its streamed pieces were: markers naming no source removed, then cut at the answer bound
+     * (finish reason {@code length}). The model call records the sampling {@code params} and the
+     * {@code modelPieces} pieces the answering model streamed.
+     */
+    public AnsweredTurn complete(PreparedTurn turn, String modelId, Generation generation, GenerationParams params,
+            int modelPieces, long answerMicros) {
+        int sources = turn.context().sources().size();
+        CitationFilter.Cleaned cleaned = CitationFilter.clean(generation.text(), sources);
+        boolean cut = cleaned.text().length() > Bounds.MAX_ANSWER_CHARS;
+        if (cut) {
+            cleaned = new CitationFilter.Cleaned(StreamedText.cut(cleaned.text(), Bounds.MAX_ANSWER_CHARS),
+                    cleaned.droppedMarkers());
+        }
+        ModelCall call = new ModelCall(generation.modelVersion() + "; prompt v" + GenerativePrompt.VERSION,
+                params.temperature(), params.topP(), params.maxTokens(), params.seed(), generation.promptTokens(),
+                generation.completionTokens(), cut ? "length" : generation.finishReason(), modelPieces);
+        return complete(turn, modelId, GenerativePrompt.answer(cleaned, sources), call, answerMicros);
+    }
+
+    /**
+     * What profile {@code profile} (model {@code modelId}) gave {@code turn}'s answer before it
+     * failed: its {@code pieces} streamed pieces, and the characters of the answer that are its, of
+     * all that was {@code said} so far (earlier profiles' shares are the turn's earlier failovers).
+     */
+    public RoutingDecision.Failover failover(PreparedTurn turn, String profile, String modelId, String said,
+            int pieces) {
+        int earlier = turn.routing().failovers().stream().mapToInt(RoutingDecision.Failover::chars).sum();
+        return new RoutingDecision.Failover(profile, modelId, pieces, Math.max(0, answerLength(turn, said) - earlier));
+    }
+
+    /**
+     * Why a generative turn is refused when {@code profile} failed with {@code cause} and no other
+     * profile took over: the profile, the ones it failed over from, and the failure.
+     */
+    public static String modelFailure(PreparedTurn turn, String profile, Throwable cause) {
+        List<RoutingDecision.Failover> failovers = turn.routing().failovers();
+        String after = failovers.isEmpty() ? "" : " (after failing over from "
+                + String.join(", ", failovers.stream().map(RoutingDecision.Failover::profile).toList()) + ")";
+        return "answer model '" + profile + "' failed" + after + ": " + cause.getMessage();
     }
 
     /**

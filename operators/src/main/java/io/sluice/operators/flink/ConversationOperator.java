@@ -13,7 +13,6 @@ import io.sluice.model.chat.GenerationRequest;
 import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.audit.AuditRecord;
 import io.sluice.operators.answer.ChatModelSpec;
-import io.sluice.operators.answer.CitationFilter;
 import io.sluice.operators.answer.ExtractiveAnswerer;
 import io.sluice.operators.answer.GenerativePrompt;
 import io.sluice.operators.answer.ModelProfile;
@@ -21,16 +20,18 @@ import io.sluice.operators.cache.RedisCache;
 import io.sluice.operators.cache.ResponseCache;
 import io.sluice.operators.context.ContextCompiler;
 import io.sluice.operators.conversation.AnswerStream;
+import io.sluice.operators.conversation.GenerationSlots;
 import io.sluice.operators.conversation.ParkedTurns;
+import io.sluice.operators.conversation.SharedAnswers;
 import io.sluice.operators.conversation.StreamedText;
 import io.sluice.operators.conversation.TurnProcessor;
 import io.sluice.operators.conversation.TurnProcessor.PreparedTurn;
+import io.sluice.operators.conversation.TurnPlanner;
 import io.sluice.operators.conversation.TurnQueue;
 import io.sluice.operators.cost.PriceTable;
 import io.sluice.operators.failure.RecordFailures;
 import io.sluice.operators.retrieve.IndexFields;
 import io.sluice.operators.routing.DegradationLadder;
-import io.sluice.operators.routing.Router;
 import io.sluice.operators.trace.Tracing;
 import io.sluice.operators.trace.TracingOptions;
 import io.sluice.schemas.AnsweredTurn;
@@ -38,7 +39,6 @@ import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.Bounds;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.ConversationHistory;
-import io.sluice.schemas.ModelCall;
 import io.sluice.schemas.RecentRequests;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
@@ -72,6 +72,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.stream.Collectors;
 
@@ -90,14 +91,15 @@ import java.util.stream.Collectors;
  * action that completes the previous. Other conversations are not held up. Model calls never block
  * {@code processElement}: tokens and results come back as mailbox actions on the task thread, as in
  * Flink's async I/O operator. Each backend (a model server, or an in-process model; profiles on one
- * share it) runs at most {@code maxInFlight} generations of a subtask at once; a turn whose backend
- * has none free is parked (it stays the head of its conversation's {@code pending} list) and starts
- * when one of that backend's generations ends, higher priority lanes (tenant tiers and request
- * priority, {@link ParkedTurns}) first. A backend with {@value #PARKED_PER_SLOT} times
- * {@code maxInFlight} turns parked refuses further ones as {@code OVERLOADED} instead of making input
- * wait: extractive turns and turns of other backends go on while one is slow or hung (its breaker and
- * timeouts bound how long). Replay, whose journal answers at once and which must refuse nothing the
- * live job answered, makes input wait instead.
+ * share it) runs at most {@code maxInFlight} generations of a subtask at once
+ * ({@link GenerationSlots}); a turn whose backend has none free is parked (it stays the head of its
+ * conversation's {@code pending} list) and starts when one of that backend's generations ends, higher
+ * priority lanes (tenant tiers and request priority, {@link ParkedTurns}) first. An overloaded backend
+ * refuses further turns as {@code OVERLOADED} instead of making input wait: extractive turns and
+ * turns of other backends go on while one is slow or hung (its breaker and timeouts bound how long).
+ * Replay, whose journal answers at once and which must refuse nothing the live job answered, makes
+ * input wait instead. Turns that ask for the same cached answer meanwhile wait for the first one's
+ * ({@link SharedAnswers}).
  *
  * <p><b>Checkpoints.</b> Every state change happens on the task thread, so a checkpoint holds each
  * conversation's history and its unanswered turns, and nothing else is needed: on restore the head
@@ -136,8 +138,6 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     static final String PENDING_STATE = "pending";
     static final String AUDIT_CHAIN_STATE = "audit-chain";
     static final String RECENT_REQUESTS_STATE = "recent-requests";
-    /** Parked turns per generation slot beyond which input waits (backpressure). */
-    static final int PARKED_PER_SLOT = 16;
 
     /**
      * What the stage is configured with.
@@ -302,26 +302,18 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient HfTokenizer tokenizer;
     private transient TurnProcessor processor;
     private transient TurnQueue turns;
-    private transient Router router;
+    private transient GenerationSlots slots;
+    private transient TurnPlanner planner;
     /** Open generative models by their spec's sharing key (profiles of several policy versions may share one). */
     private transient Map<String, SharedModels.Lease<ChatModel>> chatModels;
     /** Profiles whose breaker has gauges already. */
     private transient java.util.Set<String> breakerGauges;
-    /**
-     * Cache keys whose answer a turn of this subtask is computing, with the turns asking the same in
-     * the meantime: they wait for that answer instead of asking the model too (stampede protection).
-     */
-    private transient Map<String, Computation> computing;
+    /** Response-cache keys whose answer a turn of this subtask is computing, with the turns waiting for it. */
+    private transient SharedAnswers<Answering> shared;
     /** Where answers are cached: Redis when serving, the journal when replaying; null without a cache. */
     private transient ResponseCache.Store responses;
     private transient SharedModels.Lease<RedisCache> redis;
     private transient org.apache.flink.metrics.MetricGroup group;
-    private transient int inFlight;
-    /** Generations running, by backend (a model spec's sharing key: profiles on one server share its bound). */
-    private transient Map<String, Integer> inFlightByBackend;
-    /** Conversations whose head turn waits for a free generation of its backend, by lane, in arrival order. */
-    private transient ParkedTurns parked;
-    private transient int parkedTurns;
     /** Whether a timer will look for turns parked past the queueing-delay budget. */
     private transient boolean delayWatch;
     private transient boolean closed;
@@ -356,23 +348,23 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         auditChain = getRuntimeContext().getState(new ValueStateDescriptor<>(AUDIT_CHAIN_STATE, AuditLink.TYPE));
         refuseStateKeyedByConversationAlone();
         turns = new TurnQueue(settings.maxPendingTurns(), settings.duplicateWindowIds(), settings.duplicateWindow());
-        router = new Router();
         tokenizer = EmbeddingModels.tokenizer(settings.embeddingModel());
         processor = new TurnProcessor(new ContextCompiler(tokenizer),
                 new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3), settings.prices(), settings.unredactedTenants(),
                 settings.flagOnlyTenants());
         chatModels = new HashMap<>();
-        inFlightByBackend = new HashMap<>();
-        parked = new ParkedTurns(settings.lanes());
+        slots = new GenerationSlots(settings.maxInFlight(), settings.lanes());
+        planner = new TurnPlanner(slots, settings.ladder(), settings.replay(), settings.journaledDegradations(),
+                settings.tenants());
         breakerGauges = new java.util.HashSet<>();
-        computing = new HashMap<>();
+        shared = new SharedAnswers<>();
         metrics = new StageMetrics(getMetricGroup(), STAGE);
         group = getMetricGroup().addGroup("sluice").addGroup("conversation");
-        group.gauge("in_flight", () -> inFlight);
-        group.gauge("parked_turns", () -> parkedTurns);
+        group.gauge("in_flight", () -> slots.running());
+        group.gauge("parked_turns", () -> slots.parked());
         // How long the turn parked longest has waited for a slot: the subtask's queueing delay.
         group.gauge("queue_delay_seconds", () -> {
-            long oldest = parked.oldest();
+            long oldest = slots.oldestParked();
             return oldest == Long.MAX_VALUE ? 0.0 : (now() - oldest) / 1000.0;
         });
         chunks = group.counter("chunks");
@@ -417,14 +409,6 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             b.gauge("opened", breaker::timesOpened);
         }
         return model;
-    }
-
-    /**
-     * The backend of generative profile {@code profile}: its spec's sharing key, so profiles served
-     * by one model server (one open model, one breaker) share one bound of generations in flight.
-     */
-    private String backend(ChatRequest request, String profile) {
-        return models(request).generative(profile).orElseThrow().sharingKey();
     }
 
     /** The answer models in force for {@code request}: those of the policy version at its event time. */
@@ -500,9 +484,11 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             case ANSWER -> {
                 remember(seen, request);
                 // Unknown models and turns no profile can take are refused where the queue is handled (start).
-                RoutingDecision routing = models(request).contains(request.answerModel()) ? route(request) : null;
+                AnswerModels models = models(request);
+                RoutingDecision routing = models.contains(request.answerModel())
+                        ? planner.route(models, request, breakerOpen(request)) : null;
                 if (routing != null && routing.profile() != null
-                        && !models(request).profile(routing.profile()).orElseThrow().generative()) {
+                        && !models.profile(routing.profile()).orElseThrow().generative()) {
                     answerLocally(retrieved, current, routing);
                     return;
                 }
@@ -510,7 +496,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                     // Replay's models answer from the journal at once and no turn may be refused that was
                     // answered live, so there input waits for the parked turns instead (see start).
                     Object key = getCurrentKey();
-                    while (parkedTurns >= PARKED_PER_SLOT * settings.maxInFlight()) {
+                    while (slots.full()) {
                         mailbox.yield(); // completions run here and may switch the key
                     }
                     setCurrentKey(key);
@@ -521,22 +507,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
     }
 
-    /**
-     * The profile that answers {@code request} now. Whether a breaker is open is the one live input:
-     * the TaskManager's breaker when serving, the journal when replaying.
-     */
-    private RoutingDecision route(ChatRequest request) {
-        return router.route(models(request), request, tenantOf(request), breakerOpen(request));
-    }
-
-    /** The priority lane of {@code request}'s turn: by its priority, then its tenant's tier ({@link ParkedTurns}). */
-    private int laneOf(ChatRequest request) {
-        Tenant tenant = tenantOf(request);
-        return parked.laneOf(tenant == null ? Tenant.DEFAULT_TIER : tenant.tier(), request.bulk());
-    }
-
     private Tenant tenantOf(ChatRequest request) {
-        return settings.tenants() == null ? null : settings.tenants().find(request.tenantId()).orElse(null);
+        return planner.tenantOf(request);
     }
 
     /** Whether a profile's breaker is open for {@code request}: on this TaskManager, or as journaled. */
@@ -552,49 +524,6 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             return lease != null && lease.get() instanceof BreakingChatModel breaking
                     && breaking.breaker().state() == CircuitBreaker.State.OPEN;
         };
-    }
-
-    /**
-     * {@code routing} degraded by the ladder for its backend's backlog now (running and parked
-     * generations) and, for a turn taken off the queue after waiting {@code waitedMs}, its queueing
-     * delay (in replay both from the journal), or null when the turn was refused as
-     * {@code OVERLOADED} (its conversation has moved on).
-     */
-    private RoutingDecision degrade(ChatRequest request, RoutingDecision routing, long waitedMs) throws Exception {
-        if (settings.ladder().equals(DegradationLadder.OFF)) {
-            return routing;
-        }
-        String model = routing.profile();
-        String backend = backend(request, model);
-        int backlog;
-        long waited = waitedMs;
-        if (settings.journaledDegradations() != null) {
-            RoutingDecision.Degradation journaled = settings.journaledDegradations().get(request.position());
-            backlog = journaled == null ? 0 : journaled.backlog();
-            waited = journaled == null ? 0 : journaled.waitedMs();
-        } else {
-            backlog = inFlightByBackend.getOrDefault(backend, 0) + parked.size(backend);
-        }
-        Tenant tenant = tenantOf(request);
-        DegradationLadder.Step step = request.bulk() ? settings.ladder().stepForBulk(backlog)
-                : settings.ladder().stepFor(backlog, laneOf(request), parked.interactiveLanes());
-        if (waited > 0 && step.compareTo(DegradationLadder.Step.CHEAPER_PROFILE) < 0) {
-            step = DegradationLadder.Step.CHEAPER_PROFILE; // waited past the queueing-delay budget
-        }
-        if (step == DegradationLadder.Step.NONE) {
-            return routing;
-        }
-        if (step == DegradationLadder.Step.OVERLOADED) {
-            degraded.inc();
-            unanswered(request, RejectReason.OVERLOADED, "answer model '" + model + "' has " + backlog
-                    + " generations running or waiting; try again shortly");
-            advance(request.conversationKey());
-            return null;
-        }
-        RoutingDecision.Degradation d = new RoutingDecision.Degradation(step.name(), backlog, waited);
-        return step == DegradationLadder.Step.CHEAPER_PROFILE
-                ? router.cheaper(models(request), request, tenant, routing, d, breakerOpen(request))
-                : routing.degraded(d, routing.profile(), routing.profileVersion(), List.of());
     }
 
     /**
@@ -614,12 +543,6 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         return degraded.getCount();
     }
 
-    private static String noModelDetail(ChatRequest request, RoutingDecision routing) {
-        return "no profile could answer '" + request.answerModel() + "' (rule " + routing.rule() + "): "
-                + routing.skipped().stream().map(s -> s.profile() + " " + s.reason())
-                        .collect(Collectors.joining(", "));
-    }
-
     /** Answers the head of the conversation's queue; the current key is its conversation. */
     private void start(RetrievedRequest retrieved, ConversationHistory current) throws Exception {
         start(retrieved, current, 0);
@@ -631,50 +554,31 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      */
     private void start(RetrievedRequest retrieved, ConversationHistory current, long waitedMs) throws Exception {
         ChatRequest request = retrieved.request();
-        if (!models(request).contains(request.answerModel())) {
-            // Restored from a job that had this model: a configuration change, not a reason to fail.
-            unanswered(request, RejectReason.MODEL_FAILED, "answer model '" + request.answerModel()
-                    + "' is not configured in this job any more");
-            advance(request.conversationKey());
-            return;
-        }
-        RoutingDecision routing = route(request);
-        if (routing.profile() == null) {
-            noModel.inc();
-            unanswered(request, RejectReason.NO_MODEL_AVAILABLE, noModelDetail(request, routing));
-            advance(request.conversationKey());
-            return;
-        }
-        if (models(request).generative(routing.profile()).isPresent()) {
-            routing = degrade(request, routing, waitedMs);
-            if (routing == null) {
-                return; // refused as overloaded
+        TurnPlanner.Plan plan = planner.plan(models(request), request, waitedMs, breakerOpen(request));
+        if (plan instanceof TurnPlanner.Refused refused) {
+            if (refused.reason() == RejectReason.NO_MODEL_AVAILABLE) {
+                noModel.inc();
             }
-        }
-        String modelName = routing.profile();
-        if (models(request).generative(modelName).isEmpty()) {
-            countDegradation(routing);
-            answerLocally(retrieved, current, routing);
+            if (refused.byLadder()) {
+                degraded.inc();
+            }
+            unanswered(request, refused.reason(), refused.detail());
             advance(request.conversationKey());
             return;
         }
-        String backend = backend(request, modelName);
-        if (inFlightByBackend.getOrDefault(backend, 0) >= settings.maxInFlight()) {
-            int waiting = parked.size(backend);
-            if (!settings.replay() && waiting >= PARKED_PER_SLOT * settings.maxInFlight()) {
-                // A hung or far-behind backend: refusing its turns keeps input (and every other
-                // backend's turns, extractive ones too) flowing, where waiting would stall them all.
-                unanswered(request, RejectReason.OVERLOADED, "the backend of answer model '" + modelName
-                        + "' has " + settings.maxInFlight() + " generations running and " + waiting
-                        + " turns waiting; try again shortly");
-                advance(request.conversationKey());
-                return;
-            }
-            parked.park(backend, laneOf(request), request.conversationKey(), now());
-            parkedTurns++;
+        if (plan instanceof TurnPlanner.Parked parkedTurn) {
+            slots.park(parkedTurn.backend(), parkedTurn.lane(), request.conversationKey(), now());
             watchQueueDelay();
             return;
         }
+        if (plan instanceof TurnPlanner.Local local) {
+            countDegradation(local.routing());
+            answerLocally(retrieved, current, local.routing());
+            advance(request.conversationKey());
+            return;
+        }
+        RoutingDecision routing = ((TurnPlanner.Generate) plan).routing();
+        String modelName = routing.profile();
         countDegradation(routing);
         PreparedTurn turn;
         try {
@@ -716,9 +620,6 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
     }
 
-    /** The turn computing a cache key's answer, and the turns waiting for it. */
-    private record Computation(Answering first, List<Answering> waiting) {}
-
     /**
      * Asks the turn's current profile for the answer, or for its continuation after a failover
      * (the answer so far as the start of the assistant's message, journaled under the turn's
@@ -726,13 +627,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      */
     private boolean generate(Answering a) throws Exception {
         ChatRequest request = a.turn.retrieved().request();
-        if (a.attempt == 1 && a.cacheKey != null) {
-            Computation same = computing.get(a.cacheKey);
-            if (same != null) {
-                same.waiting().add(a); // answered when the first one is (releaseWaiting)
-                return true;
-            }
-            computing.put(a.cacheKey, new Computation(a, new ArrayList<>()));
+        if (a.attempt == 1 && a.cacheKey != null && !shared.ask(a.cacheKey, a)) {
+            return true; // answered when the turn asking first is (releaseWaiting)
         }
         String profile = a.turn.routing().profile();
         AnswerModels models = models(request);
@@ -773,23 +669,17 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             }
         } catch (RuntimeException | StackOverflowError e) {
             unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
-            // Turns waiting for this one's answer ask for their own.
-            Computation computation = a.cacheKey == null ? null : computing.get(a.cacheKey);
-            if (computation != null && computation.first() == a) {
-                computing.remove(a.cacheKey);
-                releaseWaiting(computation.waiting(), null);
-            }
+            releaseWaiting(shared.done(a.cacheKey, a), null); // they ask for their own
             return false;
         }
-        inFlight++;
-        String backend = backend(request, profile);
-        inFlightByBackend.merge(backend, 1, Integer::sum);
+        String backend = TurnPlanner.backend(models, profile);
+        slots.started(backend);
         // The stream delivered its last piece before completing: this runs after every chunk's mail.
         generation.whenComplete((result, error) -> toMailbox(() -> {
-            inFlight--;
-            inFlightByBackend.merge(backend, -1, Integer::sum);
+            slots.ended(backend);
             setCurrentKey(request.conversationKey());
-            generationEnded(a, profile, model.modelId(), params, result, error);
+            generationEnded(a, profile, model.modelId(), params, result,
+                    error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
             startParked(backend);
         }, "generation"));
         return true;
@@ -815,18 +705,11 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             }
             call.end();
         }
-        Computation computation = a.cacheKey == null ? null : computing.get(a.cacheKey);
-        List<Answering> waiting = List.of();
-        if (computation != null && computation.first() == a) {
-            computing.remove(a.cacheKey);
-            waiting = computation.waiting();
-        }
-        if (error != null && backendFault(error)) {
-            int chars = processor.answerLength(a.turn, a.stream.said())
-                    - a.turn.routing().failovers().stream().mapToInt(RoutingDecision.Failover::chars).sum();
-            RoutingDecision next = router.failover(models(request), request, tenantOf(request),
-                    a.turn.routing(), new RoutingDecision.Failover(profile, modelId, a.stream.currentPieces(),
-                            Math.max(0, chars)), !a.stream.said().isEmpty(), breakerOpen(request));
+        List<Answering> waiting = shared.done(a.cacheKey, a);
+        if (error instanceof GenerationException g && g.backendFault()) {
+            RoutingDecision next = planner.failover(models(request), request, a.turn.routing(),
+                    processor.failover(a.turn, profile, modelId, a.stream.said(), a.stream.currentPieces()),
+                    !a.stream.said().isEmpty(), breakerOpen(request));
             if (next.profile() != null) {
                 failedOver.inc();
                 a.turn = a.turn.withRouting(next);
@@ -915,13 +798,6 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 turn.retrieved().embeddingModel(), turn.context().hash(), params);
     }
 
-    /** Whether a failed call is the backend's fault (unreachable, overloaded, too slow, a broken stream). */
-    private static boolean backendFault(Throwable error) {
-        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                ? error.getCause() : error;
-        return cause instanceof GenerationException g && g.backendFault();
-    }
-
     /** The clock of queueing delays: the task's processing time (tests drive it). */
     private long now() {
         return getProcessingTimeService().getCurrentProcessingTime();
@@ -948,24 +824,21 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private void takeOverdueTurns() throws Exception {
         delayWatch = false;
         long now = now();
-        for (ParkedTurns.Parked p : parked.parkedBy(now - settings.ladder().queueDelay().toMillis())) {
+        for (ParkedTurns.Parked p : slots.parkedBy(now - settings.ladder().queueDelay().toMillis())) {
             setCurrentKey(p.key());
             List<RetrievedRequest> queue = pendingTurns();
             if (queue.isEmpty()) {
                 continue;
             }
             ChatRequest request = queue.get(0).request();
-            RoutingDecision routing = route(request);
-            if (routing.profile() == null || router.cheaper(models(request), request, tenantOf(request), routing,
-                    null, breakerOpen(request)).profile().equals(routing.profile())) {
+            if (!planner.hasCheaper(models(request), request, breakerOpen(request))) {
                 continue; // nothing cheaper to go to: it waits for its backend
             }
-            if (parked.remove(p)) {
-                parkedTurns--;
+            if (slots.remove(p)) {
                 start(queue.get(0), currentHistory(request), Math.max(1, now - p.parkedAt()));
             }
         }
-        if (parked.size() > 0) {
+        if (slots.parked() > 0) {
             watchQueueDelay();
         }
     }
@@ -975,12 +848,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      * while it has generations free.
      */
     private void startParked(String backend) throws Exception {
-        while (inFlightByBackend.getOrDefault(backend, 0) < settings.maxInFlight()) {
-            String key = parked.next(backend);
-            if (key == null) {
-                return;
-            }
-            parkedTurns--;
+        String key;
+        while ((key = slots.next(backend)) != null) {
             setCurrentKey(key);
             List<RetrievedRequest> queue = pendingTurns();
             if (!queue.isEmpty()) {
@@ -996,33 +865,14 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         ChatRequest request = turn.retrieved().request();
         ResponseCache.Cached stored = null;
         if (error != null) {
-            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-                    ? error.getCause() : error;
-            String after = turn.routing().failovers().isEmpty() ? "" : " (after failing over from "
-                    + turn.routing().failovers().stream().map(RoutingDecision.Failover::profile)
-                            .collect(Collectors.joining(", ")) + ")";
-            unanswered(request, RejectReason.MODEL_FAILED, "answer model '" + profile + "' failed" + after + ": "
-                    + cause.getMessage());
+            unanswered(request, RejectReason.MODEL_FAILED, TurnProcessor.modelFailure(turn, profile, error));
         } else {
             try {
-                // As the pieces were: markers naming no source removed, then cut at the answer bound.
-                int sources = turn.context().sources().size();
-                CitationFilter.Cleaned cleaned = CitationFilter.clean(generation.text(), sources);
-                boolean cut = cleaned.text().length() > Bounds.MAX_ANSWER_CHARS;
-                ModelCall call = new ModelCall(generation.modelVersion() + "; prompt v" + GenerativePrompt.VERSION,
-                        params.temperature(), params.topP(), params.maxTokens(), params.seed(),
-                        generation.promptTokens(), generation.completionTokens(),
-                        cut ? "length" : generation.finishReason(), modelPieces);
-                if (cut) {
-                    cleaned = new CitationFilter.Cleaned(StreamedText.cut(cleaned.text(), Bounds.MAX_ANSWER_CHARS),
-                            cleaned.droppedMarkers());
-                }
-                AnsweredTurn answered = processor.complete(turn, modelId, GenerativePrompt.answer(cleaned, sources), call,
-                        micros);
+                AnsweredTurn answered = processor.complete(turn, modelId, generation, params, modelPieces, micros);
                 if (turn.cache() != null && !turn.cache().hit() && turn.routing().failovers().isEmpty()) {
                     // The answer as it left, under the key of the profile that gave all of it.
                     stored = new ResponseCache.Cached(answered.answer(), generation.modelVersion(),
-                            call.finishReason(), modelPieces, request.position());
+                            answered.call().finishReason(), modelPieces, request.position());
                     responses.put(turn.cache().key(), stored, tenantOf(request).responseCache().ttl());
                 }
                 deliver(answered, pieces, micros, currentHistory(request));
@@ -1187,7 +1037,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     @Override
     public void endInput() throws Exception {
         // Bounded input (replay, tests): every turn is answered before the operator finishes.
-        while (inFlight > 0 || parkedTurns > 0) {
+        while (slots.running() > 0 || slots.parked() > 0) {
             mailbox.yield();
         }
     }

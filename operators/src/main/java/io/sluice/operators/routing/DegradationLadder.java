@@ -86,6 +86,17 @@ public record DegradationLadder(int smallerTopK, int compressedContext, int chea
         return stepAt(backlog, 1);
     }
 
+    /**
+     * The step for a turn, bulk or of interactive lane {@code lane}, when {@code backlog}
+     * generations of its backend are running or waiting and it has waited {@code waitedMs} for a
+     * slot past the queueing-delay budget (0: it has not): such a turn goes to a cheaper profile at
+     * least.
+     */
+    public Step stepFor(boolean bulk, int backlog, int lane, int interactiveLanes, long waitedMs) {
+        Step step = bulk ? stepForBulk(backlog) : stepFor(backlog, lane, interactiveLanes);
+        return waitedMs > 0 && step.compareTo(Step.CHEAPER_PROFILE) < 0 ? Step.CHEAPER_PROFILE : step;
+    }
+
     /** The step at {@code backlog} when each threshold counts {@code halves} halves of itself. */
     private Step stepAt(int backlog, long halves) {
         int[] thresholds = {smallerTopK, compressedContext, cheaperProfile, refuse};

@@ -480,7 +480,7 @@ class ConversationOperatorTest {
         AnswerModels models = new AnswerModels(AnswerModels.EXTRACTIVE, Map.of(MODEL,
                 new ScriptedChatModel.Spec("hung-queue"), "alias", new ScriptedChatModel.Spec("hung-queue")),
                 new GenerationParams(0.7, 0.9, 64, 0, List.of()));
-        int queue = ConversationOperator.PARKED_PER_SLOT; // one generation in flight
+        int queue = io.sluice.operators.conversation.GenerationSlots.PARKED_PER_SLOT; // one generation in flight
         try (var h = harness(new ConversationOperator.Settings(8, Duration.ofHours(1), EmbeddingModels.BUNDLED_MINILM,
                 models, 1, 16, false).withUnredactedTenants(List.of("acme")))) {
             h.open();
