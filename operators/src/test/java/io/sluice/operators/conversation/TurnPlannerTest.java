@@ -2,13 +2,12 @@ package io.sluice.operators.conversation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.model.chat.ChatModel;
 import io.sluice.model.chat.GenerationParams;
 import io.sluice.operators.answer.AnswerModels;
-import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.ModelProfile;
 import io.sluice.operators.routing.DegradationLadder;
 import io.sluice.operators.answer.RouteRule;
+import io.sluice.operators.answer.UnopenedSpec;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.RoutingDecision;
@@ -21,21 +20,8 @@ import java.util.Map;
 
 class TurnPlannerTest {
 
-    /** A generative spec that is never opened: planning only reads profiles. */
-    private record Unopened(String name) implements ChatModelSpec {
-        @Override
-        public String sharingKey() {
-            return name;
-        }
-
-        @Override
-        public ChatModel open() {
-            throw new UnsupportedOperationException();
-        }
-    }
-
     private static ModelProfile profile(String name, String... fallbacks) {
-        return new ModelProfile(name, 1, new Unopened(name), null, 0, null, null, List.of(), List.of(fallbacks));
+        return new ModelProfile(name, 1, new UnopenedSpec(name, false), null, 0, null, null, List.of(), List.of(fallbacks));
     }
 
     /** "auto" routes to large, which falls back to small, then to the extractive answerer; solo has no fallback. */

@@ -82,7 +82,7 @@ class PolicyDirectoryTest {
         write("v1.json", 1, null, "p1");
         write("v2.json", 2, Instant.parse("2026-12-02T15:00:00Z"), "p2");
         AnswerModels models = PolicyDirectory.load(dir, CONFIGURED, "auto", Duration.ZERO);
-        AnswerModels journaled = models.withSpecs(spec -> new RouterTest.Unopened("journal", true));
+        AnswerModels journaled = models.withSpecs(spec -> new io.sluice.operators.answer.UnopenedSpec("journal", true));
         assertThat(journaled.known()).hasSize(2).allSatisfy(m -> m.generativeModels().values()
                 .forEach(spec -> assertThat(spec.sharingKey()).isEqualTo("journal")));
         assertThat(journaled.at(0).policyVersion()).isEqualTo(1);

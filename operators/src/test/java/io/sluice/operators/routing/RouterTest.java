@@ -1,11 +1,10 @@
 package io.sluice.operators.routing;
 
-import io.sluice.model.chat.ChatModel;
 import io.sluice.model.chat.GenerationParams;
 import io.sluice.operators.answer.AnswerModels;
-import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.ModelProfile;
 import io.sluice.operators.answer.RouteRule;
+import io.sluice.operators.answer.UnopenedSpec;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RoutingDecision;
 import io.sluice.schemas.RoutingDecision.Skip;
@@ -22,24 +21,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class RouterTest {
 
-    /** A spec that is never opened: routing only reads profiles. */
-    record Unopened(String name, boolean remote) implements ChatModelSpec {
-        @Override
-        public String sharingKey() {
-            return name;
-        }
-
-        @Override
-        public ChatModel open() {
-            throw new UnsupportedOperationException();
-        }
-    }
-
     private static final GenerationParams SAMPLING = new GenerationParams(0, 1, 64, 0, List.of());
 
     private static ModelProfile profile(String name, int version, boolean remote, int window, String residency,
             String... fallbacks) {
-        return new ModelProfile(name, version, new Unopened(name, remote), null, window, null, residency, List.of(),
+        return new ModelProfile(name, version, new UnopenedSpec(name, remote), null, window, null, residency, List.of(),
                 List.of(fallbacks));
     }
 
@@ -134,7 +120,7 @@ class RouterTest {
 
     @Test
     void whenEveryCandidateIsPassedOverNoProfileIsChosen() {
-        AnswerModels alone = new AnswerModels(AnswerModels.EXTRACTIVE, Map.of("remote", new Unopened("remote", true)),
+        AnswerModels alone = new AnswerModels(AnswerModels.EXTRACTIVE, Map.of("remote", new UnopenedSpec("remote", true)),
                 SAMPLING);
         RoutingDecision d = router.route(alone, request("remote", "hi", 100), null, p -> true);
         assertThat(d.profile()).isNull();
@@ -170,7 +156,7 @@ class RouterTest {
     @Test
     void routesReserveForTheLargestAnswerTheyMayGive() {
         AnswerModels m = new AnswerModels(AnswerModels.EXTRACTIVE, Map.of(), SAMPLING).withPolicy(1, List.of(
-                        new ModelProfile("big", 1, new Unopened("big", true), new GenerationParams(0, 1, 900, 0,
+                        new ModelProfile("big", 1, new UnopenedSpec("big", true), new GenerationParams(0, 1, 900, 0,
                                 List.of()), 0, null, null, List.of(), List.of("extractive")),
                         profile("small", 1, false, 0, null)),
                 Map.of("auto", List.of(new RouteRule("all", List.of(), List.of(), 0, 0, List.of("small", "big")))));
