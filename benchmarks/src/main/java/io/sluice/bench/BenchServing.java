@@ -46,7 +46,7 @@ final class BenchServing {
         // The serving tables were measured without caches (repeated questions would hit); bench cache measures them.
         conf.set(ServingOptions.CACHE_REDIS_URI, "");
         conf.setString("parallelism.default", "1");
-        conf.set(ServingOptions.EMBEDDING_THREADS, threads);
+        conf.set(ServingOptions.EMBEDDING_INTRA_OP_THREADS, threads);
         conf.set(ServingOptions.EMBEDDING_MODEL, embeddingModel);
         return conf;
     }

@@ -57,7 +57,7 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
     int seconds = 60;
 
     @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}, the job's).")
-    int threads = ServingOptions.EMBEDDING_THREADS.defaultValue();
+    int threads = ServingOptions.EMBEDDING_INTRA_OP_THREADS.defaultValue();
 
     @Option(names = "--embedding-model", description = "The snapshot's (and so the questions') embedding model "
             + "(default: ${DEFAULT-VALUE}).")

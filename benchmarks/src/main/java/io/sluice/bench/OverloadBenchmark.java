@@ -99,7 +99,7 @@ public final class OverloadBenchmark implements Callable<Integer> {
             managed.set(ServingOptions.CONVERSATION_DEGRADATION, ladder);
             runs.put("lanes gold;standard, ladder " + ladder, run(stack, managed, "managed", log));
             Configuration bounded = new Configuration(managed);
-            bounded.set(ServingOptions.CONVERSATION_QUEUE_DELAY, java.time.Duration.ofMillis(queueDelayMs));
+            bounded.set(ServingOptions.CONVERSATION_QUEUE_DELAY_BUDGET, java.time.Duration.ofMillis(queueDelayMs));
             runs.put("as above, queue-delay budget " + queueDelayMs + " ms", run(stack, bounded, "bounded", log));
         }
         StringBuilder table = new StringBuilder();

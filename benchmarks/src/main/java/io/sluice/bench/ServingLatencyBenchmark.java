@@ -60,7 +60,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
     int seconds = 30;
 
     @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}, the job's).")
-    int threads = io.sluice.jobs.config.ServingOptions.EMBEDDING_THREADS.defaultValue();
+    int threads = io.sluice.jobs.config.ServingOptions.EMBEDDING_INTRA_OP_THREADS.defaultValue();
 
     @Option(names = "--concurrent-calls", description = "Model calls the embed stage runs at once over the parts "
             + "of a batch, in the job and in the bare loop (default: ${DEFAULT-VALUE}, the job's).")

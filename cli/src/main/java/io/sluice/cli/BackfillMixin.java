@@ -75,16 +75,16 @@ final class BackfillMixin {
     Configuration configuration(Path indexDir, String tenant) {
         Configuration conf = new Configuration();
         conf.set(ServingOptions.INDEX_DIR, indexDir.toString());
-        conf.set(BackfillOptions.DEFAULT_TENANT, tenant);
+        conf.set(BackfillOptions.TENANT, tenant);
         conf.set(BackfillOptions.CHUNK_MAX_TOKENS, chunkTokens);
         conf.set(BackfillOptions.CHUNK_OVERLAP_TOKENS, chunkOverlap);
         conf.set(BackfillOptions.EMBEDDING_BATCH_SIZE, batchSize);
         conf.set(BackfillOptions.SHARDS, shards);
         conf.set(BackfillOptions.REDACT, redact);
         conf.set(ServingOptions.EMBEDDING_MODEL, model);
-        conf.set(ServingOptions.EMBEDDING_THREADS, modelThreads);
+        conf.set(ServingOptions.EMBEDDING_INTRA_OP_THREADS, modelThreads);
         conf.set(ServingOptions.EMBEDDING_CONCURRENT_CALLS, concurrentCalls);
-        conf.set(ServingOptions.EMBEDDING_PROVIDER, provider);
+        conf.set(ServingOptions.EMBEDDING_EXECUTION_PROVIDER, provider);
         conf.set(CoreOptions.DEFAULT_PARALLELISM, parallelism);
         if (redisUri != null) {
             conf.set(ServingOptions.CACHE_REDIS_URI, redisUri);

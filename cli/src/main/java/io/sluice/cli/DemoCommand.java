@@ -136,7 +136,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
                 java.nio.file.Files.writeString(signingKey, HexFormat.of().formatHex(random));
             }
             conf.set(ServingOptions.GATEWAY_SIGNING_KEY_FILE, signingKey.toAbsolutePath().toString());
-            conf.set(ServingOptions.TENANT_IDS, List.of(tenant));
+            conf.set(ServingOptions.TENANTS_IDS, List.of(tenant));
             conf.set(ServingOptions.RESPONSES_DELIVERY, delivery);
             conf.setString("parallelism.default", "1");
             if (remoteBaseUrl != null) {

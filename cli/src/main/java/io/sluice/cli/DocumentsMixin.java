@@ -29,7 +29,7 @@ final class DocumentsMixin {
     Path indexDir;
 
     @Option(names = "--tenant", description = "Tenant of documents that do not name one (default: ${DEFAULT-VALUE}).")
-    String tenant = BackfillOptions.DEFAULT_TENANT.defaultValue();
+    String tenant = BackfillOptions.TENANT.defaultValue();
 
     /** The settings these options and {@code backfill}'s say; exactly one of --docs and --docs-topic. */
     Backfill.Settings settings(BackfillMixin backfill, CommandLine commandLine) {
@@ -41,7 +41,7 @@ final class DocumentsMixin {
         }
         Configuration conf = backfill.configuration(indexDir, tenant);
         conf.set(BackfillOptions.DOCUMENTS_TOPIC, docsTopic);
-        conf.set(ServingOptions.BOOTSTRAP_SERVERS, bootstrapServers);
+        conf.set(ServingOptions.KAFKA_BOOTSTRAP_SERVERS, bootstrapServers);
         return Backfill.Settings.from(conf);
     }
 }

@@ -31,7 +31,7 @@ final class ServingSetup {
     Configuration configuration() {
         Configuration conf = FlinkConf.load(flinkConf);
         conf.set(ServingOptions.INDEX_DIR, indexDir.toAbsolutePath().toString());
-        conf.set(ServingOptions.BOOTSTRAP_SERVERS, bootstrapServers);
+        conf.set(ServingOptions.KAFKA_BOOTSTRAP_SERVERS, bootstrapServers);
         conf.set(ServingOptions.AUDIT_JDBC_URL, jdbcUrl);
         conf.addAll(Configuration.fromMap(settings));
         return conf;

@@ -84,7 +84,7 @@ class UsageCommandITCase {
                     + "\"embeddingPerCall\":\"0.000001\",\"models\":{\"remote\":{\"promptPer1kTokens\":\"0.5\","
                     + "\"completionPer1kTokens\":\"1.5\"}}}");
             Configuration conf = stack.servingConfig(work.resolve("index"));
-            conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
+            conf.set(ServingOptions.TENANTS_IDS, List.of(TestCorpus.ACME));
             conf.set(ServingOptions.PRICES_FILE, prices.toString());
             conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, model.baseUrl());
             conf.set(ServingOptions.ANSWER_REMOTE_MODEL, "echo");

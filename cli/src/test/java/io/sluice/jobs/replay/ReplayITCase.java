@@ -321,7 +321,7 @@ class ReplayITCase {
         Map<String, String> all = conf.toMap();
         List<String> args = new java.util.ArrayList<>(List.of("replay", "--savepoint", savepoint.toString(),
                 "--index-dir", all.get(ServingOptions.INDEX_DIR.key()),
-                "--bootstrap-servers", all.get(ServingOptions.BOOTSTRAP_SERVERS.key()),
+                "--bootstrap-servers", all.get(ServingOptions.KAFKA_BOOTSTRAP_SERVERS.key()),
                 "--jdbc-url", all.get(ServingOptions.AUDIT_JDBC_URL.key())));
         for (var key : List.of(ServingOptions.TENANTS_FILE, ServingOptions.ANSWER_REMOTE_BASE_URL,
                 ServingOptions.ANSWER_REMOTE_MODEL, ServingOptions.AUDIT_USER, ServingOptions.ROUTING_POLICY)) {

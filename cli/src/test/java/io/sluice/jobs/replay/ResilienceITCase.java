@@ -121,7 +121,7 @@ class ResilienceITCase {
         List<String> turns = new ArrayList<>();
         try (OpenAiStandInServer remote = new OpenAiStandInServer()) {
             conf = stack.servingConfig(work.resolve("index"));
-            conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
+            conf.set(ServingOptions.TENANTS_IDS, List.of(TestCorpus.ACME));
             conf.set(ServingOptions.ROUTING_POLICY, policy(remote).toString());
             JobClient job = TestClusters.serve(conf, "resilience-itcase");
             try (ChatClient chat = stack.client(false, false); Connection db = stack.openAuditConnection()) {

@@ -130,16 +130,16 @@ public final class Backfill {
             String model = conf.get(ServingOptions.EMBEDDING_MODEL).isBlank() ? EmbeddingModels.DEFAULT
                     : conf.get(ServingOptions.EMBEDDING_MODEL);
             Settings settings = new Settings(docs.map(Path::of).orElse(null), Path.of(indexDir),
-                    conf.get(BackfillOptions.DEFAULT_TENANT), new ChunkerSettings(conf.get(BackfillOptions.CHUNK_MAX_TOKENS),
+                    conf.get(BackfillOptions.TENANT), new ChunkerSettings(conf.get(BackfillOptions.CHUNK_MAX_TOKENS),
                             conf.get(BackfillOptions.CHUNK_OVERLAP_TOKENS)), model,
                     conf.get(BackfillOptions.EMBEDDING_BATCH_SIZE), new RuntimeOptions(
-                            conf.get(ServingOptions.EMBEDDING_THREADS), conf.get(ServingOptions.EMBEDDING_INTER_OP_THREADS),
-                            conf.get(ServingOptions.EMBEDDING_PROVIDER)),
+                            conf.get(ServingOptions.EMBEDDING_INTRA_OP_THREADS), conf.get(ServingOptions.EMBEDDING_INTER_OP_THREADS),
+                            conf.get(ServingOptions.EMBEDDING_EXECUTION_PROVIDER)),
                     conf.get(CoreOptions.DEFAULT_PARALLELISM), conf.get(BackfillOptions.REDACT))
                     .withShards(conf.get(BackfillOptions.SHARDS))
                     .withConcurrentCalls(conf.get(ServingOptions.EMBEDDING_CONCURRENT_CALLS));
             if (!topic.isEmpty()) {
-                settings = settings.withKafka(new KafkaInput(conf.get(ServingOptions.BOOTSTRAP_SERVERS), topic));
+                settings = settings.withKafka(new KafkaInput(conf.get(ServingOptions.KAFKA_BOOTSTRAP_SERVERS), topic));
             }
             String redis = conf.get(ServingOptions.CACHE_REDIS_URI);
             Duration ttl = conf.get(ServingOptions.CACHE_EMBEDDING_TTL);

@@ -36,7 +36,7 @@ public final class BackfillOptions {
                     .withDescription("Replace personal data in documents (titles and text) with typed placeholders "
                             + "before they are chunked, embedded and indexed.");
 
-    public static final ConfigOption<String> DEFAULT_TENANT =
+    public static final ConfigOption<String> TENANT =
             ConfigOptions.key("sluice.backfill.tenant").stringType().defaultValue("default")
                     .withDescription("Tenant of documents that do not name one (JSONL 'tenantId' overrides).");
 

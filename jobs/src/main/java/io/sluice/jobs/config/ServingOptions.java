@@ -28,7 +28,7 @@ public final class ServingOptions {
         EXACTLY_ONCE
     }
 
-    public static final ConfigOption<String> BOOTSTRAP_SERVERS =
+    public static final ConfigOption<String> KAFKA_BOOTSTRAP_SERVERS =
             ConfigOptions.key("sluice.kafka.bootstrap-servers").stringType().defaultValue("localhost:9092")
                     .withDescription("Kafka brokers of the chat topics.");
 
@@ -72,7 +72,7 @@ public final class ServingOptions {
                     .withDescription("File holding the key requests are signed with, read on the TaskManagers; "
                             + "empty reads the environment variable SLUICE_SIGNING_KEY there.");
 
-    public static final ConfigOption<String> CONSUMER_GROUP =
+    public static final ConfigOption<String> KAFKA_GROUP_ID =
             ConfigOptions.key("sluice.kafka.group-id").stringType().defaultValue("sluice-serving")
                     .withDescription("Consumer group of the requests source (offsets are also kept in checkpoints).");
 
@@ -86,7 +86,7 @@ public final class ServingOptions {
             ConfigOptions.key("sluice.index.dir").stringType().noDefaultValue()
                     .withDescription("Directory of index snapshots written by the backfill.");
 
-    public static final ConfigOption<String> SNAPSHOT =
+    public static final ConfigOption<String> INDEX_SNAPSHOT =
             ConfigOptions.key("sluice.index.snapshot").stringType().defaultValue("")
                     .withDescription("Snapshot id to pin; empty serves the promoted one, following promotions "
                             + "(see sluice.index.follow-promotions).");
@@ -106,7 +106,7 @@ public final class ServingOptions {
                             + "tokenizer.json, model-card.properties); it must be the pinned snapshot's. Empty: the "
                             + "bundled model the snapshot was embedded with.");
 
-    public static final ConfigOption<Integer> EMBEDDING_THREADS =
+    public static final ConfigOption<Integer> EMBEDDING_INTRA_OP_THREADS =
             ConfigOptions.key("sluice.embedding.intra-op-threads").intType().defaultValue(1)
                     .withDescription("ONNX Runtime intra-op threads of the TaskManager's shared embedding session.");
 
@@ -114,7 +114,7 @@ public final class ServingOptions {
             ConfigOptions.key("sluice.embedding.inter-op-threads").intType().defaultValue(1)
                     .withDescription("ONNX Runtime inter-op threads of the shared embedding session.");
 
-    public static final ConfigOption<RuntimeOptions.ExecutionProvider> EMBEDDING_PROVIDER =
+    public static final ConfigOption<RuntimeOptions.ExecutionProvider> EMBEDDING_EXECUTION_PROVIDER =
             ConfigOptions.key("sluice.embedding.execution-provider").enumType(RuntimeOptions.ExecutionProvider.class)
                     .defaultValue(RuntimeOptions.ExecutionProvider.CPU)
                     .withDescription("CPU or CUDA (needs the gpu build profile; falls back to CPU with a log line).");
@@ -148,7 +148,7 @@ public final class ServingOptions {
                     .withDescription("JSON price table (version, per answer model per 1,000 prompt and completion "
                             + "tokens, per embedding call); every answered turn then carries its cost. Empty: no cost.");
 
-    public static final ConfigOption<List<String>> TENANT_IDS =
+    public static final ConfigOption<List<String>> TENANTS_IDS =
             ConfigOptions.key("sluice.tenants.ids").stringType().asList().defaultValues("default")
                     .withDescription("Tenants with default limits, used when no tenants file is set.");
 
@@ -185,7 +185,7 @@ public final class ServingOptions {
 
     /** Whether a job with this configuration follows promotions: no snapshot pinned, and following not turned off. */
     public static boolean followsPromotions(ReadableConfig conf) {
-        return conf.get(SNAPSHOT).isBlank() && conf.get(INDEX_FOLLOW_PROMOTIONS);
+        return conf.get(INDEX_SNAPSHOT).isBlank() && conf.get(INDEX_FOLLOW_PROMOTIONS);
     }
 
     /** The retrieval settings these options give. */
@@ -297,15 +297,15 @@ public final class ServingOptions {
                     .withDescription("Directory of a decoder-only ONNX model (model.onnx with KV cache, tokenizer.json, "
                             + "model-card.properties). When set, the answer model 'onnx' runs it in the TaskManager.");
 
-    public static final ConfigOption<Integer> ANSWER_ONNX_MAX_BATCH =
+    public static final ConfigOption<Integer> ANSWER_ONNX_MAX_BATCH_SIZE =
             ConfigOptions.key("sluice.answer.onnx.max-batch-size").intType().defaultValue(8)
                     .withDescription("Generations the in-process decoder runs in one batch at most.");
 
-    public static final ConfigOption<Integer> ANSWER_ONNX_THREADS =
+    public static final ConfigOption<Integer> ANSWER_ONNX_INTRA_OP_THREADS =
             ConfigOptions.key("sluice.answer.onnx.intra-op-threads").intType().defaultValue(1)
                     .withDescription("ONNX Runtime intra-op threads of the decoder session.");
 
-    public static final ConfigOption<RuntimeOptions.ExecutionProvider> ANSWER_ONNX_PROVIDER =
+    public static final ConfigOption<RuntimeOptions.ExecutionProvider> ANSWER_ONNX_EXECUTION_PROVIDER =
             ConfigOptions.key("sluice.answer.onnx.execution-provider").enumType(RuntimeOptions.ExecutionProvider.class)
                     .defaultValue(RuntimeOptions.ExecutionProvider.CPU)
                     .withDescription("CPU or CUDA for the decoder (needs the gpu build profile; falls back to CPU).");
@@ -341,7 +341,7 @@ public final class ServingOptions {
                             + "take the steps of the degradation ladder: smaller top-k; compressed context; a cheaper "
                             + "profile; refusal (OVERLOADED). Four numbers, 0 for a step that is off; unset: none.");
 
-    public static final ConfigOption<Duration> CONVERSATION_QUEUE_DELAY =
+    public static final ConfigOption<Duration> CONVERSATION_QUEUE_DELAY_BUDGET =
             ConfigOptions.key("sluice.conversation.queue-delay-budget").durationType().defaultValue(Duration.ZERO)
                     .withDescription("Queueing-delay budget: an interactive turn that has waited longer than this for a "
                             + "slot of its backend is taken off the queue to a cheaper profile of its chain (the "

@@ -247,7 +247,7 @@ public final class RetrievalEval {
             progress.finish(ids.size(), "3 modes");
         }
         try (EmbeddingModel model = EmbeddingModels.open(backfill.embeddingModel(),
-                RuntimeOptions.cpu(ServingOptions.EMBEDDING_THREADS.defaultValue()));
+                RuntimeOptions.cpu(ServingOptions.EMBEDDING_INTRA_OP_THREADS.defaultValue()));
                 HybridSearcher searcher = HybridSearcher.open(store, snapshot, search)) {
             latency = latency(model, searcher, ids.stream().map(dataset.queries()::get).toList());
         }

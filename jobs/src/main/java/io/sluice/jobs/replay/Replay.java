@@ -138,12 +138,12 @@ public final class Replay {
 
         Configuration conf = new Configuration(serving);
         if (options.snapshot() != null) {
-            conf.set(ServingOptions.SNAPSHOT, options.snapshot());
+            conf.set(ServingOptions.INDEX_SNAPSHOT, options.snapshot());
         } else if (!ServingOptions.followsPromotions(conf)) {
             // A job that pinned its snapshot served every turn from it; one that follows promotions
             // chose per turn from the promotion log, and so does its replay.
             journal.values().stream().filter(t -> inRange.contains(t.position())).findFirst()
-                    .ifPresent(t -> conf.set(ServingOptions.SNAPSHOT, t.json().path("snapshotId").asText()));
+                    .ifPresent(t -> conf.set(ServingOptions.INDEX_SNAPSHOT, t.json().path("snapshotId").asText()));
         }
         ServingJob.Settings live = ServingJob.Settings.from(conf);
         // Remote models answer from the journal, in every version of the routing policy.
@@ -171,9 +171,9 @@ public final class Replay {
             }
         });
         KafkaSource<RequestEnvelope> source = KafkaSource.<RequestEnvelope>builder()
-                .setBootstrapServers(conf.get(ServingOptions.BOOTSTRAP_SERVERS))
+                .setBootstrapServers(conf.get(ServingOptions.KAFKA_BOOTSTRAP_SERVERS))
                 .setTopics(topic)
-                .setGroupId(conf.get(ServingOptions.CONSUMER_GROUP) + "-replay")
+                .setGroupId(conf.get(ServingOptions.KAFKA_GROUP_ID) + "-replay")
                 .setProperty("commit.offsets.on.checkpoint", "false")
                 .setStartingOffsets(OffsetsInitializer.offsets(startOffsets, OffsetResetStrategy.EARLIEST))
                 .setBounded(stoppingOffsets(options, topic))
@@ -227,7 +227,7 @@ public final class Replay {
             throw new IllegalArgumentException("--fork must name a topic of its own, not the live " + topic);
         }
         events.sinkTo(KafkaSink.<ResponseEvent>builder()
-                        .setBootstrapServers(conf.get(ServingOptions.BOOTSTRAP_SERVERS))
+                        .setBootstrapServers(conf.get(ServingOptions.KAFKA_BOOTSTRAP_SERVERS))
                         .setRecordSerializer(new JsonRecordSerializer<ResponseEvent>(topic, ResponseEvent::conversationId,
                                 ResponseJson::toJson))
                         .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)

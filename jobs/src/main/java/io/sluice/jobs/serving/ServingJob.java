@@ -145,7 +145,7 @@ public final class ServingJob {
                     () -> new IllegalArgumentException(ServingOptions.INDEX_DIR.key() + " is required"));
             try {
                 IndexStore store = new IndexStore(Path.of(indexDir));
-                String snapshot = store.resolve(conf.get(ServingOptions.SNAPSHOT));
+                String snapshot = store.resolve(conf.get(ServingOptions.INDEX_SNAPSHOT));
                 String snapshotModel = SnapshotManifest.readVerified(store.snapshotDir(snapshot)).embeddingModel();
                 String model = conf.get(ServingOptions.EMBEDDING_MODEL);
                 if (model.isBlank()) {
@@ -163,10 +163,10 @@ public final class ServingJob {
                 }
                 String tenantsFile = conf.get(ServingOptions.TENANTS_FILE);
                 TenantRegistry tenants = tenantsFile.isBlank()
-                        ? TenantRegistry.of(conf.get(ServingOptions.TENANT_IDS).toArray(String[]::new))
+                        ? TenantRegistry.of(conf.get(ServingOptions.TENANTS_IDS).toArray(String[]::new))
                         : TenantRegistry.load(Path.of(tenantsFile));
-                RuntimeOptions runtime = new RuntimeOptions(conf.get(ServingOptions.EMBEDDING_THREADS),
-                        conf.get(ServingOptions.EMBEDDING_INTER_OP_THREADS), conf.get(ServingOptions.EMBEDDING_PROVIDER));
+                RuntimeOptions runtime = new RuntimeOptions(conf.get(ServingOptions.EMBEDDING_INTRA_OP_THREADS),
+                        conf.get(ServingOptions.EMBEDDING_INTER_OP_THREADS), conf.get(ServingOptions.EMBEDDING_EXECUTION_PROVIDER));
                 AnswerModels answerModels = ServingJob.answerModels(conf);
                 for (Tenant t : tenants.all()) {
                     if (t.answerModel() != null && !answerModels.contains(t.answerModel())) {
@@ -204,7 +204,7 @@ public final class ServingJob {
                         .withTenants(tenants)
                         .withLanes(conf.getOptional(ServingOptions.CONVERSATION_LANES).orElse(List.of()))
                         .withDegradation(DegradationLadder.of(conf.getOptional(ServingOptions.CONVERSATION_DEGRADATION)
-                                .orElse(List.of())).withQueueDelay(conf.get(ServingOptions.CONVERSATION_QUEUE_DELAY)))
+                                .orElse(List.of())).withQueueDelay(conf.get(ServingOptions.CONVERSATION_QUEUE_DELAY_BUDGET)))
                         .withResponseCache(new ResponseCache.Settings(conf.get(ServingOptions.CACHE_REDIS_URI),
                                 conf.get(ServingOptions.CACHE_TIMEOUT)));
                 for (var count : List.of(ServingOptions.EMBEDDING_CONCURRENT_CALLS, ServingOptions.EMBEDDING_MAX_BATCH_SIZE)) {
@@ -276,8 +276,8 @@ public final class ServingJob {
                         + " is not a directory");
             }
             generative.put(ONNX_MODEL, new OnnxDecoderSpec(dir, new RuntimeOptions(
-                    conf.get(ServingOptions.ANSWER_ONNX_THREADS), 1, conf.get(ServingOptions.ANSWER_ONNX_PROVIDER)),
-                    conf.get(ServingOptions.ANSWER_ONNX_MAX_BATCH)));
+                    conf.get(ServingOptions.ANSWER_ONNX_INTRA_OP_THREADS), 1, conf.get(ServingOptions.ANSWER_ONNX_EXECUTION_PROVIDER)),
+                    conf.get(ServingOptions.ANSWER_ONNX_MAX_BATCH_SIZE)));
         });
         GenerationParams sampling = new GenerationParams(conf.get(ServingOptions.ANSWER_TEMPERATURE),
                 conf.get(ServingOptions.ANSWER_TOP_P), conf.get(ServingOptions.ANSWER_MAX_TOKENS), 0L, List.of());
@@ -350,9 +350,9 @@ public final class ServingJob {
     private static <T> KafkaSource<T> readCommitted(ReadableConfig conf, String topic, String groupSuffix,
             org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema<T> records) {
         return KafkaSource.<T>builder()
-                .setBootstrapServers(conf.get(ServingOptions.BOOTSTRAP_SERVERS))
+                .setBootstrapServers(conf.get(ServingOptions.KAFKA_BOOTSTRAP_SERVERS))
                 .setTopics(topic)
-                .setGroupId(conf.get(ServingOptions.CONSUMER_GROUP) + groupSuffix)
+                .setGroupId(conf.get(ServingOptions.KAFKA_GROUP_ID) + groupSuffix)
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setProperty("isolation.level", "read_committed")
                 .setDeserializer(records)
@@ -361,11 +361,11 @@ public final class ServingJob {
 
     /** The production wiring: Kafka source and sinks, PostgreSQL audit trail. */
     public static ServingJob fromConfiguration(ReadableConfig conf) {
-        String servers = conf.get(ServingOptions.BOOTSTRAP_SERVERS);
+        String servers = conf.get(ServingOptions.KAFKA_BOOTSTRAP_SERVERS);
         KafkaSource<RequestEnvelope> source = KafkaSource.<RequestEnvelope>builder()
                 .setBootstrapServers(servers)
                 .setTopics(conf.get(ServingOptions.REQUESTS_TOPIC))
-                .setGroupId(conf.get(ServingOptions.CONSUMER_GROUP))
+                .setGroupId(conf.get(ServingOptions.KAFKA_GROUP_ID))
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setDeserializer(new RequestDeserializer())
                 .build();
@@ -376,7 +376,7 @@ public final class ServingJob {
                         conf.get(ServingOptions.REPLIES_TOPIC), ResponseEvent::conversationId, ResponseJson::toJson,
                         ResponseEvent::replyPartition))
                 .setDeliveryGuarantee(exactlyOnce ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
-                .setTransactionalIdPrefix("sluice-" + conf.get(ServingOptions.CONSUMER_GROUP) + "-responses")
+                .setTransactionalIdPrefix("sluice-" + conf.get(ServingOptions.KAFKA_GROUP_ID) + "-responses")
                 // Longer than a checkpoint interval plus a recovery, shorter than the broker's max.
                 .setProperty("transaction.timeout.ms", "600000")
                 .setProperty("linger.ms", "0")
@@ -398,7 +398,7 @@ public final class ServingJob {
                 .setRecordSerializer(new JsonRecordSerializer<Settlement>(conf.get(ServingOptions.USAGE_TOPIC),
                         Settlement::tenantId, SettlementJson::toJson))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix("sluice-" + conf.get(ServingOptions.CONSUMER_GROUP) + "-usage")
+                .setTransactionalIdPrefix("sluice-" + conf.get(ServingOptions.KAFKA_GROUP_ID) + "-usage")
                 .setProperty("transaction.timeout.ms", "600000")
                 .setProperty("linger.ms", "0")
                 .build();

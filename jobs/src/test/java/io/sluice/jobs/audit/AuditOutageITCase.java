@@ -68,7 +68,7 @@ class AuditOutageITCase {
             TestCorpus.backfill(work);
 
             Configuration conf = stack.servingConfig(index);
-            conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
+            conf.set(ServingOptions.TENANTS_IDS, List.of(TestCorpus.ACME));
             conf.set(ServingOptions.AUDIT_USER, "outage_writer");
             conf.set(ServingOptions.AUDIT_SCHEMA, AuditWriter.SchemaMode.VALIDATE);
             // The default: a hung database is waited on this long by the writer's thread, never by answers.

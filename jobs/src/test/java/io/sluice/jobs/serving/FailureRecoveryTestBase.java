@@ -97,7 +97,7 @@ abstract class FailureRecoveryTestBase {
             TestCorpus.backfill(work);
 
             Configuration conf = stack.servingConfig(index);
-            conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
+            conf.set(ServingOptions.TENANTS_IDS, List.of(TestCorpus.ACME));
             conf.set(ServingOptions.RESPONSES_DELIVERY, delivery());
             configure(conf);
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();

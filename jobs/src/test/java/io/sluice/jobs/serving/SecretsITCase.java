@@ -104,7 +104,7 @@ class SecretsITCase {
                 OpenAiStandInServer remote = new OpenAiStandInServer()) {
             TestCorpus.backfill(work);
             Configuration conf = stack.servingConfig(work.resolve("index"));
-            conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
+            conf.set(ServingOptions.TENANTS_IDS, List.of(TestCorpus.ACME));
             conf.set(ServingOptions.AUDIT_PASSWORD_FILE, passwordFile.toString());
             conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, remote.baseUrl());
             conf.set(ServingOptions.ANSWER_REMOTE_MODEL, "echo");

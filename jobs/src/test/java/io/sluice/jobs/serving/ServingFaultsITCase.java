@@ -88,7 +88,7 @@ class ServingFaultsITCase {
                 OpenAiStandInServer remote = new OpenAiStandInServer()) {
             TestCorpus.backfill(work);
             Configuration conf = stack.servingConfig(work.resolve("index"));
-            conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
+            conf.set(ServingOptions.TENANTS_IDS, List.of(TestCorpus.ACME));
             conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, remote.baseUrl());
             conf.set(ServingOptions.ANSWER_REMOTE_MODEL, "drip");
             conf.set(ServingOptions.ANSWER_REMOTE_READ_TIMEOUT, Duration.ofMillis(1_500));

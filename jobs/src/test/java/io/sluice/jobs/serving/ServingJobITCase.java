@@ -70,7 +70,7 @@ class ServingJobITCase {
 
         remote = new OpenAiStandInServer();
         Configuration conf = stack.servingConfig(index);
-        conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME, TestCorpus.GLOBEX));
+        conf.set(ServingOptions.TENANTS_IDS, List.of(TestCorpus.ACME, TestCorpus.GLOBEX));
         conf.set(ServingOptions.ANSWER_REMOTE_BASE_URL, remote.baseUrl());
         conf.set(ServingOptions.ANSWER_REMOTE_MODEL, "slow");
         conf.set(ServingOptions.ANSWER_TEMPERATURE, 0.3);

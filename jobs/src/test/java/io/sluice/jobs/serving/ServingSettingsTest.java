@@ -41,9 +41,9 @@ class ServingSettingsTest {
         snapshot(index, "new", minilm);
         assertThat(ServingJob.Settings.from(conf(index)).snapshotId()).isEqualTo("new");
         Configuration pinned = conf(index);
-        pinned.set(ServingOptions.SNAPSHOT, "old");
+        pinned.set(ServingOptions.INDEX_SNAPSHOT, "old");
         assertThat(ServingJob.Settings.from(pinned).snapshotId()).isEqualTo("old");
-        pinned.set(ServingOptions.SNAPSHOT, "missing");
+        pinned.set(ServingOptions.INDEX_SNAPSHOT, "missing");
         assertThatThrownBy(() -> ServingJob.Settings.from(pinned)).hasMessageContaining("missing not found");
     }
 
@@ -67,12 +67,12 @@ class ServingSettingsTest {
             EmbeddingModels.BUNDLED_BGE_SMALL_QUANTIZED}) {
             snapshot(index, model.replace(':', '-'), EmbeddingModels.card(model).qualifiedId());
             Configuration c = conf(index);
-            c.set(ServingOptions.SNAPSHOT, model.replace(':', '-'));
+            c.set(ServingOptions.INDEX_SNAPSHOT, model.replace(':', '-'));
             assertThat(ServingJob.Settings.from(c).embed().model()).isEqualTo(model);
         }
         snapshot(index, "own", "acme/encoder@7");
         Configuration own = conf(index);
-        own.set(ServingOptions.SNAPSHOT, "own");
+        own.set(ServingOptions.INDEX_SNAPSHOT, "own");
         assertThatThrownBy(() -> ServingJob.Settings.from(own))
                 .hasMessageContaining("was embedded with acme/encoder@7, which is not a bundled model")
                 .hasMessageContaining("sluice.embedding.model");
@@ -180,7 +180,7 @@ class ServingSettingsTest {
     void theEmbedStageTakesItsConcurrentCallsFromTheConfigurationAndRefusesNone(@TempDir Path index) throws Exception {
         snapshot(index, "s1", EmbeddingModels.card(EmbeddingModels.BUNDLED_MINILM).qualifiedId());
         Configuration c = conf(index);
-        c.set(ServingOptions.SNAPSHOT, "s1");
+        c.set(ServingOptions.INDEX_SNAPSHOT, "s1");
         assertThat(ServingJob.Settings.from(c).embed().concurrentCalls())
                 .isEqualTo(ServingOptions.EMBEDDING_CONCURRENT_CALLS.defaultValue()).isEqualTo(2);
         c.set(ServingOptions.EMBEDDING_CONCURRENT_CALLS, 3);
@@ -210,12 +210,49 @@ class ServingSettingsTest {
         assertThat(documented).isEqualTo(defined);
     }
 
+    /**
+     * A setting's constant is its key (after {@code sluice.} and its class's own namespace) in upper
+     * snake case, a topic's {@code <NAME>_TOPIC}: one name per setting across config, code and docs.
+     */
+    @Test
+    void everySettingsConstantIsNamedAfterItsKey() throws Exception {
+        java.util.Map<Class<?>, String> namespaces = java.util.Map.of(ServingOptions.class, "",
+                io.sluice.jobs.config.BackfillOptions.class, "backfill.",
+                io.sluice.operators.trace.TracingOptions.class, "tracing.");
+        List<String> misnamed = new java.util.ArrayList<>();
+        for (var options : namespaces.entrySet()) {
+            for (java.lang.reflect.Field f : options.getKey().getFields()) {
+                if (!org.apache.flink.configuration.ConfigOption.class.isAssignableFrom(f.getType())) {
+                    continue;
+                }
+                String key = ((org.apache.flink.configuration.ConfigOption<?>) f.get(null)).key()
+                        .substring("sluice.".length());
+                java.util.Set<String> names = new java.util.HashSet<>();
+                names.add(constantOf(key));
+                if (!options.getValue().isEmpty() && key.startsWith(options.getValue())) {
+                    names.add(constantOf(key.substring(options.getValue().length())));
+                }
+                if (key.startsWith("topics.")) {
+                    names.add(constantOf(key.substring("topics.".length())) + "_TOPIC");
+                }
+                if (!names.contains(f.getName())) {
+                    misnamed.add(options.getKey().getSimpleName() + "." + f.getName() + " (sluice." + key + ")");
+                }
+            }
+        }
+        assertThat(misnamed).isEmpty();
+    }
+
+    private static String constantOf(String key) {
+        return key.replace('.', '_').replace('-', '_').toUpperCase(java.util.Locale.ROOT);
+    }
+
     /** The local stack fills in the job's settings by key, from below: the keys and topics must be the job's. */
     @Test
     void theLocalStackNamesTheJobsSettingsAndTopics() {
         assertThat(List.of(io.sluice.local.LocalStack.BOOTSTRAP_SERVERS_KEY, io.sluice.local.LocalStack.AUDIT_JDBC_URL_KEY,
                 io.sluice.local.LocalStack.AUDIT_USER_KEY, io.sluice.local.LocalStack.AUDIT_PASSWORD_FILE_KEY,
-                io.sluice.local.LocalStack.INDEX_DIR_KEY)).containsExactly(ServingOptions.BOOTSTRAP_SERVERS.key(),
+                io.sluice.local.LocalStack.INDEX_DIR_KEY)).containsExactly(ServingOptions.KAFKA_BOOTSTRAP_SERVERS.key(),
                 ServingOptions.AUDIT_JDBC_URL.key(), ServingOptions.AUDIT_USER.key(),
                 ServingOptions.AUDIT_PASSWORD_FILE.key(), ServingOptions.INDEX_DIR.key());
         assertThat(List.of(io.sluice.local.LocalStack.REQUESTS_TOPIC, io.sluice.local.LocalStack.RESPONSES_TOPIC,

@@ -102,7 +102,7 @@ class SignedRequestsITCase {
         try (LocalStack stack = LocalStack.start(work.resolve("services"), LocalStack.External.NONE, 2)) {
             TestCorpus.backfill(work);
             Configuration conf = stack.servingConfig(work.resolve("index"));
-            conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME, TestCorpus.GLOBEX));
+            conf.set(ServingOptions.TENANTS_IDS, List.of(TestCorpus.ACME, TestCorpus.GLOBEX));
             conf.set(ServingOptions.GATEWAY_REQUIRE_SIGNATURE, true);
             conf.set(ServingOptions.GATEWAY_SIGNING_KEY_FILE,
                     Files.write(work.resolve("signing-key"), KEY).toString());

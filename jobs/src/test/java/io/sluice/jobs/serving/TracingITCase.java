@@ -83,7 +83,7 @@ class TracingITCase {
                 + "{\"name\": \"steady\", \"backend\": \"openai\", \"baseUrl\": \"" + model.baseUrl() + "\", "
                 + "\"model\": \"echo\"}]}");
         Configuration conf = stack.servingConfig(work.resolve("index"));
-        conf.set(ServingOptions.TENANT_IDS, List.of(TestCorpus.ACME));
+        conf.set(ServingOptions.TENANTS_IDS, List.of(TestCorpus.ACME));
         conf.set(ServingOptions.ROUTING_POLICY, policy.toString());
         conf.set(ServingOptions.TRACING_EXPORTER, MemorySpans.NAME);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
