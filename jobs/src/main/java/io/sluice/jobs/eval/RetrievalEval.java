@@ -93,12 +93,16 @@ public final class RetrievalEval {
         return new ArrayList<>(dataset.queries().keySet());
     }
 
-    /** The judged queries' vectors, in {@link #queryIds} order: embedded once, in batches of 32. */
+    /**
+     * The judged queries' vectors, in {@link #queryIds} order: embedded once, in batches of 32, each
+     * run as the backfill's concurrent calls (the vectors are the same however a batch is split).
+     */
     private List<float[]> queryVectors() {
         if (queryVectors == null) {
             List<String> texts = queryIds().stream().map(dataset.queries()::get).toList();
             List<float[]> vectors = new ArrayList<>(texts.size());
-            try (EmbeddingModel model = EmbeddingModels.open(backfill.embeddingModel(), backfill.runtime())) {
+            try (EmbeddingModel model = EmbeddingModels.shared(backfill.embeddingModel(), backfill.runtime(),
+                    backfill.concurrentCalls())) {
                 for (int start = 0; start < texts.size(); start += 32) {
                     vectors.addAll(model.embedQueries(texts.subList(start, Math.min(texts.size(), start + 32))));
                 }
