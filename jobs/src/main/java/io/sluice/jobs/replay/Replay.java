@@ -196,7 +196,12 @@ public final class Replay {
         long began = System.nanoTime();
         long firstTurn = 0;
         long turns = 0;
-        try (CloseableIterator<AnsweredTurn> replayed = path.answers().executeAndCollect("sluice-replay")) {
+        // The savepoint's embed stage holds the requests it had read and not yet embedded: they run
+        // again (the conversations' state needs them) ahead of the selection, so only the selected
+        // ones are reported.
+        DataStream<AnsweredTurn> answers = select == null ? path.answers()
+                : path.answers().filter(t -> select.filter(t.request())).name("selected answers");
+        try (CloseableIterator<AnsweredTurn> replayed = answers.executeAndCollect("sluice-replay")) {
             while (replayed.hasNext()) {
                 report.add(replayed.next());
                 if (turns == 0) {

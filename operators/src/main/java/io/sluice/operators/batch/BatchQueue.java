@@ -1,6 +1,7 @@
 package io.sluice.operators.batch;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -67,8 +68,8 @@ public final class BatchQueue<T> {
     }
 
     /**
-     * The waiting records regardless of their linger (a checkpoint barrier, a watermark or the end of
-     * input must not pass them), or null when a batch is running or nothing waits.
+     * The waiting records regardless of their linger (a watermark or the end of input must not pass
+     * them, and records a checkpoint restored have waited already), or null when a batch is running or nothing waits.
      */
     public List<Pending<T>> nextNow() {
         return running || pending.isEmpty() ? null : start();
@@ -94,6 +95,11 @@ public final class BatchQueue<T> {
     /** A full batch is waiting. */
     public boolean isFull() {
         return pending.size() >= maxBatchSize;
+    }
+
+    /** The records waiting for a batch, oldest first (a view: a checkpoint keeps them). */
+    public List<Pending<T>> waiting() {
+        return Collections.unmodifiableList(pending);
     }
 
     public boolean isEmpty() {

@@ -9,10 +9,16 @@ import io.sluice.schemas.Rejection;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -24,11 +30,18 @@ import org.apache.flink.streaming.api.operators.StreamOperator;
 import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.api.operators.legacy.YieldingOperatorFactory;
 import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamElement;
+import org.apache.flink.streaming.runtime.streamrecord.StreamElementSerializer;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -45,12 +58,17 @@ import java.util.concurrent.TimeUnit;
  * computes the next.
  *
  * <p>Results come back through the task's mailbox, so everything but the function's call runs on
- * the task thread. Before every checkpoint barrier, before a watermark is forwarded and at the end of
- * input the operator waits until nothing runs or waits, so a checkpoint never covers a record that
- * has not been processed and the operator needs no state: after a failure the source replays
- * whatever was in flight. Metrics under {@code sluice.<stage>}: {@code batches}, {@code batch_size}
- * and {@code queue_micros} (time a record waited for its batch) histograms, and
- * {@code latency_micros} of the batch call.
+ * the task thread. A checkpoint does not wait for the function: the records it holds (the running
+ * batch and those waiting) go into the checkpoint, as Flink's {@code AsyncWaitOperator} keeps its
+ * queue, and a restored operator runs them again before it takes new input. Draining instead would
+ * stop the task for a whole batch call at every barrier, which costs a model-bound stage its
+ * capacity. On a keyed stream the records are kept in keyed state under their own keys, so that
+ * after a change of parallelism each lands on the subtask that owns its key (the serving job
+ * reinterprets the stream after this stage as still keyed); otherwise in operator list state.
+ * Before a watermark is forwarded and at the end of input the operator still waits until nothing
+ * runs or waits, so neither passes a record. Metrics under {@code sluice.<stage>}:
+ * {@code batches}, {@code batch_size} and {@code queue_micros} (time a record waited for its
+ * batch) histograms, and {@code latency_micros} of the batch call.
  *
  * <p>With a {@link RecordRejector}, a batch call that fails because of its records (see
  * {@link RecordFailures}) is run again record by record: the records that fail alone become
@@ -62,7 +80,10 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         implements OneInputStreamOperator<IN, OUT>, BoundedOneInput, ProcessingTimeCallback {
 
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(MicroBatchOperator.class);
     private static final int HISTOGRAM_WINDOW = 1024;
+    /** The records a checkpoint found in the operator: the running batch, then the waiting ones. */
+    private static final String HELD_STATE = "held";
     /** How long closing waits for a batch call still running before it closes the function anyway. */
     private static final long CLOSE_WAIT_SECONDS = 30;
 
@@ -74,6 +95,13 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     private final transient MailboxExecutor mailbox;
 
     private transient BatchQueue<IN> queue;
+    /** The batch the function is computing, until its results are out. */
+    private transient List<BatchQueue.Pending<IN>> running;
+    private transient ListState<StreamElement> held;
+    /** Keyed stream: the keys under which the last checkpoint kept records (cleared by the next). */
+    private transient Set<Object> keysHeld;
+    /** Records a restored checkpoint held, run again when the operator opens. */
+    private transient List<StreamRecord<IN>> restored;
     private transient ExecutorService caller;
     private transient volatile boolean closed;
     private transient Counter stageFailures;
@@ -108,6 +136,58 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     }
 
     @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        var descriptor = new ListStateDescriptor<StreamElement>(HELD_STATE, new StreamElementSerializer<>(
+                getOperatorConfig().<IN>getTypeSerializerIn(0, getUserCodeClassloader())));
+        restored = new ArrayList<>();
+        if (getKeyedStateBackend() == null) {
+            held = context.getOperatorStateStore().getListState(descriptor);
+            if (context.isRestored()) {
+                held.get().forEach(e -> restored.add(e.asRecord()));
+            }
+            return;
+        }
+        held = context.getKeyedStateStore().getListState(descriptor);
+        keysHeld = new HashSet<>();
+        if (context.isRestored()) {
+            getKeyedStateBackend().applyToAllKeys(VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE,
+                    descriptor, (key, records) -> {
+                        keysHeld.add(key);
+                        records.get().forEach(e -> restored.add(e.asRecord()));
+                    });
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        List<StreamElement> records = new ArrayList<>();
+        if (running != null) {
+            running.forEach(p -> records.add(record(p.value(), p.timestamp())));
+        }
+        queue.waiting().forEach(p -> records.add(record(p.value(), p.timestamp())));
+        if (keysHeld == null) {
+            held.update(records);
+            return;
+        }
+        Object currentKey = getCurrentKey();
+        for (Object key : keysHeld) {
+            setCurrentKey(key);
+            held.clear();
+        }
+        keysHeld.clear();
+        for (StreamElement e : records) {
+            setKeyContextElement1(e.asRecord());
+            held.add(e);
+            keysHeld.add(getCurrentKey());
+        }
+        if (currentKey != null) {
+            setCurrentKey(currentKey);
+        }
+    }
+
+    @Override
     public void open() throws Exception {
         super.open();
         queue = new BatchQueue<>(maxBatchSize, maxWaitMillis);
@@ -126,6 +206,22 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
             t.setContextClassLoader(userCode);
             return t;
         });
+        // What a checkpoint held goes first, before any input the source reads again after it.
+        if (!restored.isEmpty()) {
+            LOG.info("{} subtask {}: {} records the restored checkpoint held run again", stage,
+                    getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), restored.size());
+        }
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        for (StreamRecord<IN> r : restored) {
+            queue.add(r.getValue(), r.hasTimestamp() ? r.getTimestamp() : BatchQueue.NO_TIMESTAMP, System.nanoTime(),
+                    now);
+            function.added(r.getValue());
+        }
+        restored = null;
+        List<BatchQueue.Pending<IN>> batch = queue.nextNow();
+        if (batch != null) {
+            call(batch);
+        }
     }
 
     @Override
@@ -148,12 +244,6 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         // A timer set for records that have started since finds nothing lingering, or a later
         // deadline: the queue decides.
         startNext(time);
-    }
-
-    @Override
-    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
-        drain();
-        super.prepareSnapshotPreBarrier(checkpointId);
     }
 
     @Override
@@ -217,6 +307,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
 
     /** Calls the function on its thread; the outcome comes back to {@link #finished} on the task thread. */
     private void call(List<BatchQueue.Pending<IN>> batch) {
+        running = batch;
         List<IN> values = new ArrayList<>(batch.size());
         long start = System.nanoTime();
         for (BatchQueue.Pending<IN> p : batch) {
@@ -248,6 +339,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
 
     private void finished(List<BatchQueue.Pending<IN>> batch, List<OUT> results, Throwable failure, long micros)
             throws Exception {
+        running = null;
         if (failure != null) {
             boolean recordCaused = (failure instanceof Exception || failure instanceof StackOverflowError)
                     && rejector != null && !RecordFailures.isEnvironmental(failure);
@@ -302,8 +394,11 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     }
 
     private void emit(OUT value, long timestamp) {
-        output.collect(timestamp == BatchQueue.NO_TIMESTAMP ? new StreamRecord<>(value)
-                : new StreamRecord<>(value, timestamp));
+        output.collect(record(value, timestamp));
+    }
+
+    private static <T> StreamRecord<T> record(T value, long timestamp) {
+        return timestamp == BatchQueue.NO_TIMESTAMP ? new StreamRecord<>(value) : new StreamRecord<>(value, timestamp);
     }
 
     /** Creates the operator with the task's mailbox executor (Flink hands it to factories, not to operators). */

@@ -3,12 +3,23 @@ package io.sluice.operators.flink;
 import io.sluice.operators.batch.BatchFunction;
 import io.sluice.operators.batch.RecordRejector;
 
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.api.common.typeutils.base.IntSerializer;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.runtime.state.StateBackend;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.time.Duration;
 import java.util.List;
@@ -48,10 +59,10 @@ class MicroBatchOperatorTest {
         }
     }
 
-    private static <T> OneInputStreamOperatorTestHarness<Integer, Integer> harness(BatchFunction<Integer, Integer> fn,
+    private static OneInputStreamOperatorTestHarness<Integer, Integer> harness(BatchFunction<Integer, Integer> fn,
             int maxBatch, long maxWaitMs, RecordRejector<Integer> rejector) throws Exception {
-        var h = new OneInputStreamOperatorTestHarness<>(
-                new MicroBatchOperator.Factory<>("test", fn, maxBatch, Duration.ofMillis(maxWaitMs), rejector));
+        var h = new OneInputStreamOperatorTestHarness<>(factory(fn, maxBatch, maxWaitMs, rejector),
+                IntSerializer.INSTANCE);
         h.setProcessingTime(0);
         h.open();
         return h;
@@ -165,29 +176,146 @@ class MicroBatchOperatorTest {
     }
 
     @Test
-    void nothingStaysBufferedAcrossACheckpointOrTheEndOfInput() throws Exception {
+    void nothingStaysBufferedPastTheEndOfInput() throws Exception {
         TimesTen fn = new TimesTen(false);
         try (var h = harness(fn, 10, 60_000)) {
             h.processElement(new StreamRecord<>(1));
-            h.prepareSnapshotPreBarrier(1L);
-            assertThat(h.extractOutputValues()).containsExactly(10);
             h.processElement(new StreamRecord<>(2));
             h.endInput();
             assertThat(h.extractOutputValues()).containsExactly(10, 20);
-            assertThat(fn.batchSizes).containsExactly(1, 1);
+            assertThat(fn.batchSizes).containsExactly(2);
         }
     }
 
     @Test
-    void aCheckpointWaitsForTheRunningBatchAndTheRecordsBehindIt() throws Exception {
+    void aCheckpointKeepsTheRecordsInFlightInsteadOfWaitingForThem() throws Exception {
         TimesTen fn = new TimesTen(true);
+        OperatorSubtaskState checkpoint;
         try (var h = harness(fn, 10, 0)) {
+            h.processElement(new StreamRecord<>(1, 100L)); // runs, held by the gate
+            h.processElement(new StreamRecord<>(2, 200L));
+            h.processElement(new StreamRecord<>(3, 300L));
+            // Returns with the gate shut: the checkpoint waited for no batch.
+            checkpoint = h.snapshot(1L, 0L);
+            assertThat(h.extractOutputValues()).isEmpty();
+            // The results still go out after the barrier.
+            fn.gate.release(2);
+            awaitBatch(h);
+            awaitBatch(h);
+            assertThat(h.extractOutputValues()).containsExactly(10, 20, 30);
+        }
+        TimesTen again = new TimesTen(false);
+        try (var restored = new OneInputStreamOperatorTestHarness<>(factory(again, 10, 0, null), IntSerializer.INSTANCE)) {
+            restored.initializeState(checkpoint);
+            restored.open();
+            awaitBatch(restored);
+            assertThat(again.batchSizes).containsExactly(3);
+            assertThat(restored.extractOutputStreamRecords()).containsExactly(new StreamRecord<>(10, 100L),
+                    new StreamRecord<>(20, 200L), new StreamRecord<>(30, 300L));
+        }
+    }
+
+    @Test
+    void recordsOutOfTheOperatorAreNotInTheNextCheckpoint() throws Exception {
+        TimesTen fn = new TimesTen(true);
+        OperatorSubtaskState first;
+        OperatorSubtaskState second;
+        try (var h = keyedHarness(fn, 10, 0)) {
+            h.open();
             h.processElement(new StreamRecord<>(1));
             h.processElement(new StreamRecord<>(2));
-            fn.gate.release(2);
-            h.prepareSnapshotPreBarrier(1L);
+            first = h.snapshot(1L, 0L);
+            fn.gate.release();
+            awaitBatch(h);
+            second = h.snapshot(2L, 0L); // 1 is out, 2 runs
+            fn.gate.release();
+            awaitBatch(h);
             assertThat(h.extractOutputValues()).containsExactly(10, 20);
-            assertThat(fn.batchSizes).containsExactly(1, 1);
+        }
+        assertThat(restoredOutput(first, 0, 1)).containsExactly(10, 20);
+        assertThat(restoredOutput(second, 0, 1)).containsExactly(20);
+    }
+
+    /** The serving job's backend and the heap one: they enumerate a state's keys differently. */
+    @ParameterizedTest(name = "RocksDB: {0}")
+    @ValueSource(booleans = {true, false})
+    void afterRescalingEachHeldRecordRunsOnTheSubtaskThatOwnsItsKeyInItsKeysOrder(boolean rocksDb) throws Exception {
+        TimesTen fn = new TimesTen(true);
+        OperatorSubtaskState checkpoint;
+        List<Integer> records = java.util.stream.IntStream.concat(java.util.stream.IntStream.rangeClosed(1, 8),
+                java.util.stream.IntStream.rangeClosed(11, 18)).boxed().toList();
+        backend = rocksDb ? new EmbeddedRocksDBStateBackend() : null;
+        try (var h = keyedHarness(fn, 32, 0)) {
+            h.open();
+            for (int x : records) {
+                h.processElement(new StreamRecord<>(x));
+            }
+            checkpoint = h.snapshot(1L, 0L);
+            fn.gate.release(2); // closing the harness finishes the operator, which drains
+        }
+        List<Integer> all = new java.util.ArrayList<>();
+        for (int subtask = 0; subtask < 2; subtask++) {
+            int s = subtask;
+            List<Integer> expected = records.stream().filter(x ->
+                    KeyGroupRangeAssignment.assignKeyToParallelOperator(x % 10, MAX_PARALLELISM, 2) == s)
+                    .map(x -> x * 10).toList();
+            assertThat(expected).as("keys 1-8 spread over both subtasks").isNotEmpty();
+            List<Integer> output = restoredOutput(AbstractStreamOperatorTestHarness.repartitionOperatorState(
+                    checkpoint, MAX_PARALLELISM, 1, 2, subtask), subtask, 2);
+            assertThat(output).as("subtask %d", subtask).containsExactlyInAnyOrderElementsOf(expected);
+            // Across keys the order is the state's; within a key it is the input's.
+            for (int x : output) {
+                if (x < 100) {
+                    assertThat(output.indexOf(x)).as("%d before %d", x, x + 100).isLessThan(output.indexOf(x + 100));
+                }
+            }
+            all.addAll(output);
+        }
+        assertThat(all).hasSameSizeAs(records);
+    }
+
+    /** The keyed tests' key: numbers ten apart belong to one key, so a key holds several records. */
+    private static final KeySelector<Integer, Integer> KEY = x -> x % 10;
+    private static final int MAX_PARALLELISM = 128;
+    /** The keyed harnesses' state backend; null: the harness's default (heap). */
+    private StateBackend backend;
+
+    private static MicroBatchOperator.Factory<Integer, Integer> factory(BatchFunction<Integer, Integer> fn,
+            int maxBatch, long maxWaitMs, RecordRejector<Integer> rejector) {
+        return new MicroBatchOperator.Factory<>("test", fn, maxBatch, Duration.ofMillis(maxWaitMs), rejector);
+    }
+
+    /** Keyed by {@link #KEY}; state initialized, not opened. */
+    private KeyedOneInputStreamOperatorTestHarness<Integer, Integer, Integer> keyedHarness(
+            BatchFunction<Integer, Integer> fn, int maxBatch, int subtask, int parallelism) throws Exception {
+        var h = new KeyedOneInputStreamOperatorTestHarness<>(factory(fn, maxBatch, 0, null), KEY,
+                Types.INT, MAX_PARALLELISM, parallelism, subtask);
+        if (backend != null) {
+            h.setStateBackend(backend);
+        }
+        h.getStreamConfig().setupNetworkInputs(IntSerializer.INSTANCE);
+        h.getStreamConfig().serializeAllConfigs();
+        h.setProcessingTime(0);
+        return h;
+    }
+
+    private KeyedOneInputStreamOperatorTestHarness<Integer, Integer, Integer> keyedHarness(
+            BatchFunction<Integer, Integer> fn, int maxBatch, int subtask) throws Exception {
+        var h = keyedHarness(fn, maxBatch, subtask, 1);
+        h.initializeEmptyState();
+        return h;
+    }
+
+    /** What a keyed operator restored from {@code state} emits before it takes any input: one batch. */
+    private List<Integer> restoredOutput(OperatorSubtaskState state, int subtask, int parallelism)
+            throws Exception {
+        TimesTen fn = new TimesTen(false);
+        try (var h = keyedHarness(fn, 32, subtask, parallelism)) {
+            h.initializeState(state);
+            h.open();
+            awaitBatch(h); // every caller restores at least one record
+            assertThat(fn.batchSizes).hasSize(1);
+            return h.extractOutputValues();
         }
     }
 
