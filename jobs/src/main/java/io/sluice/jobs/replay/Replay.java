@@ -192,13 +192,18 @@ public final class Replay {
             forkTo(path.events(), conf, options.forkTopic());
         }
 
-        ReplayReport report = new ReplayReport(journal, inRange);
+        ReplayReport report = new ReplayReport(journal, inRange, t -> {
+            Long from = start.get(new TopicPartition(topic, t.partition()));
+            return from != null && t.offset() < from
+                    && (options.from() == null || t.eventTime() >= options.from().toEpochMilli());
+        });
         long began = System.nanoTime();
         long firstTurn = 0;
         long turns = 0;
         // The savepoint's embed stage holds the requests it had read and not yet embedded: they run
         // again (the conversations' state needs them) ahead of the selection, so only the selected
-        // ones are reported.
+        // ones are reported. They, and the turns the conversation stage was answering, precede the
+        // savepoint's position but were answered after it, live as here: the report compares them.
         DataStream<AnsweredTurn> answers = select == null ? path.answers()
                 : path.answers().filter(t -> select.filter(t.request())).name("selected answers");
         try (CloseableIterator<AnsweredTurn> replayed = answers.executeAndCollect("sluice-replay")) {

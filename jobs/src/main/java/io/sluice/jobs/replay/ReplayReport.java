@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Compares replayed turns with the audit trail, stage by stage, and says for each turn whether it
@@ -40,17 +41,25 @@ public final class ReplayReport {
 
     private final Map<String, AuditedTurn> expected;
     private final Set<String> inRange;
+    private final Predicate<AuditedTurn> answeredAfterTheSavepoint;
     private final List<Divergence> divergences = new ArrayList<>();
     private final Map<String, Boolean> replayed = new LinkedHashMap<>();
     private long notAudited;
 
     /**
      * @param expected the audit trail's turns by position in chat.requests
-     * @param inRange the positions replay must reproduce (the rest are only journal)
+     * @param inRange the positions replay must reproduce: those the replay reads again (the rest are
+     *     only journal)
+     * @param answeredAfterTheSavepoint whether a turn replay produced though its request precedes
+     *     the savepoint's position is compared: the savepoint held it (the embed stage had read it,
+     *     or the conversation stage was answering it), so the live run answered it after the
+     *     savepoint, as replay does; false for turns before the compared range ({@code --from})
      */
-    public ReplayReport(Map<String, AuditedTurn> expected, Set<String> inRange) {
+    public ReplayReport(Map<String, AuditedTurn> expected, Set<String> inRange,
+            Predicate<AuditedTurn> answeredAfterTheSavepoint) {
         this.expected = expected;
         this.inRange = inRange;
+        this.answeredAfterTheSavepoint = answeredAfterTheSavepoint;
     }
 
     /** Compares one replayed turn; returns its divergence, or null if identical. */
@@ -61,7 +70,7 @@ public final class ReplayReport {
             notAudited++;
             return null;
         }
-        if (!inRange.contains(id)) {
+        if (!inRange.contains(id) && !answeredAfterTheSavepoint.test(audited)) {
             return null; // re-run to rebuild state, before the compared range (--from)
         }
         Divergence d = compare(AuditRecord.of(turn).text(), turn.audit().hash(), audited);
