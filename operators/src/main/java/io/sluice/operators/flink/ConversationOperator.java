@@ -140,6 +140,25 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     static final String RECENT_REQUESTS_STATE = "recent-requests";
 
     /**
+     * What a replay takes from the audit trail instead of deciding it live, each by the position of a
+     * turn's request: the profiles routing passed over because their breaker was open, the
+     * response-cache hits (served from here), and the degradations (the backlog each was decided on
+     * and how long the turn had waited). Empty maps: a replay with nothing journaled.
+     */
+    public record ReplayJournal(TreeMap<String, TreeSet<String>> openBreakers,
+            TreeMap<String, ResponseCache.Cached> responses,
+            TreeMap<String, RoutingDecision.Degradation> degradations) implements Serializable {
+
+        static final ReplayJournal EMPTY = new ReplayJournal(null, null, null);
+
+        public ReplayJournal {
+            openBreakers = openBreakers == null ? new TreeMap<>() : new TreeMap<>(openBreakers);
+            responses = responses == null ? new TreeMap<>() : new TreeMap<>(responses);
+            degradations = degradations == null ? new TreeMap<>() : new TreeMap<>(degradations);
+        }
+    }
+
+    /**
      * What the stage is configured with.
      *
      * @param maxTurns recent turns the history keeps
@@ -150,12 +169,18 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      * @param maxPendingTurns turns of one conversation that may wait behind the one being answered
      * @param duplicateWindowIds request ids per conversation the duplicate window holds at most
      * @param duplicateWindow how far back, in event time, a repeated request id is a duplicate
-     * @param replay whether this is a replay: Flink's state TTL, which counts processing time, then
-     *     never expires history (event-time expiry still applies), so old savepoints replay as they ran
+     * @param journal null when serving; in a replay, what it takes from the audit trail. A replay's
+     *     Flink state TTL, which counts processing time, never expires history (event-time expiry
+     *     still applies), so old savepoints replay as they ran
      * @param prices what turns cost; null: no cost
      * @param unredactedTenants tenants whose answers keep personal data (pii: allow)
      * @param flagOnlyTenants tenants whose sources flagged as prompt injection stay in the context
      *     (promptInjection: flag); every other tenant's are left out
+     * @param tenants the tenants' tiers and residencies, for routing; null: every tenant of the
+     *     default tier, without residency
+     * @param responseCache where answers are cached; null: no cache
+     * @param lanes tenant tiers whose waiting turns start first, in this order
+     * @param ladder how generative turns degrade under load
      */
     public record Settings(
             int maxTurns,
@@ -166,17 +191,14 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             int maxPendingTurns,
             int duplicateWindowIds,
             Duration duplicateWindow,
-            boolean replay,
+            ReplayJournal journal,
             PriceTable prices,
             TreeSet<String> unredactedTenants,
             TreeSet<String> flagOnlyTenants,
             TenantRegistry tenants,
-            TreeMap<String, TreeSet<String>> journaledOpenBreakers,
             ResponseCache.Settings responseCache,
-            TreeMap<String, ResponseCache.Cached> journaledResponses,
             ArrayList<String> lanes,
-            DegradationLadder ladder,
-            TreeMap<String, RoutingDecision.Degradation> journaledDegradations) implements Serializable {
+            DegradationLadder ladder) implements Serializable {
 
         /** The defaults of {@code sluice.conversation.duplicate-window-ids} and {@code duplicate-window}. */
         public static final int DEFAULT_WINDOW_IDS = 256;
@@ -185,71 +207,19 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         public Settings {
             unredactedTenants = unredactedTenants == null ? new TreeSet<>() : new TreeSet<>(unredactedTenants);
             flagOnlyTenants = flagOnlyTenants == null ? new TreeSet<>() : new TreeSet<>(flagOnlyTenants);
-            journaledOpenBreakers = journaledOpenBreakers == null ? null : new TreeMap<>(journaledOpenBreakers);
-            journaledResponses = journaledResponses == null ? null : new TreeMap<>(journaledResponses);
             lanes = lanes == null ? new ArrayList<>() : new ArrayList<>(lanes);
             ladder = ladder == null ? DegradationLadder.OFF : ladder;
-            journaledDegradations = journaledDegradations == null ? null : new TreeMap<>(journaledDegradations);
             if (maxTurns < 1 || maxInFlight < 1 || maxPendingTurns < 1 || duplicateWindowIds < 1) {
                 throw new IllegalArgumentException(
                         "max turns, max in-flight, max pending turns and duplicate window ids must be positive");
             }
         }
 
-        /** Without a price table: turns carry no cost. */
+        /** Without a price table: turns carry no cost. {@code replay}: a replay with nothing journaled. */
         public Settings(int maxTurns, Duration historyTtl, String embeddingModel, AnswerModels answerModels,
                 int maxInFlight, int maxPendingTurns, int duplicateWindowIds, Duration duplicateWindow, boolean replay) {
             this(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns, duplicateWindowIds,
-                    duplicateWindow, replay, null, null, null, null, null, null, null, null, null, null);
-        }
-
-        /** These settings, with the answers of {@code tenants} left unredacted (their policy allows it). */
-        public Settings withUnredactedTenants(java.util.Collection<String> tenants) {
-            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, replay, prices, new TreeSet<>(tenants), flagOnlyTenants, this.tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledDegradations);
-        }
-
-        /** These settings, with the sources of {@code tenants} flagged as prompt injection kept in the context. */
-        public Settings withFlagOnlyTenants(java.util.Collection<String> tenants) {
-            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, new TreeSet<>(tenants), this.tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledDegradations);
-        }
-
-        /** These settings, with turns priced by {@code table} (null: no cost). */
-        public Settings withPrices(PriceTable table) {
-            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, replay, table, unredactedTenants, flagOnlyTenants, tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledDegradations);
-        }
-
-        /**
-         * These settings, with routing told the tenants' tiers and residencies (without them every
-         * tenant is of the default tier, without residency).
-         */
-        public Settings withTenants(TenantRegistry registry) {
-            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, registry,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes, ladder, journaledDegradations);
-        }
-
-        /**
-         * These settings, with turns waiting for a model slot started by priority lane: the tenant
-         * tiers in {@code tiers} first, in that order, then every other tier.
-         */
-        public Settings withLanes(java.util.Collection<String> tiers) {
-            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses, new ArrayList<>(tiers), ladder,
-                    journaledDegradations);
-        }
-
-        /** These settings, with answers of tenants that allow it cached in the Redis of {@code cache}. */
-        public Settings withResponseCache(ResponseCache.Settings cache) {
-            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, tenants,
-                    journaledOpenBreakers, cache, journaledResponses, lanes, ladder, journaledDegradations);
+                    duplicateWindow, replay ? ReplayJournal.EMPTY : null, null, null, null, null, null, null, null);
         }
 
         /** With the default duplicate window. */
@@ -264,31 +234,108 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             return new Settings(maxTurns, historyTtl, embeddingModel, AnswerModels.extractiveOnly(), 64, 16, false);
         }
 
+        /** Whether this is a replay. */
+        public boolean replay() {
+            return journal != null;
+        }
+
         /** How long Flink keeps idle history in storage. Changing it keeps savepoints compatible. */
         Duration stateTtl() {
-            return replay ? Duration.ofDays(365L * 100) : historyTtl;
+            return replay() ? Duration.ofDays(365L * 100) : historyTtl;
+        }
+
+        /** These settings, with the answers of {@code tenants} left unredacted (their policy allows it). */
+        public Settings withUnredactedTenants(java.util.Collection<String> tenants) {
+            return copy(c -> c.unredactedTenants = new TreeSet<>(tenants));
+        }
+
+        /** These settings, with the sources of {@code tenants} flagged as prompt injection kept in the context. */
+        public Settings withFlagOnlyTenants(java.util.Collection<String> tenants) {
+            return copy(c -> c.flagOnlyTenants = new TreeSet<>(tenants));
+        }
+
+        /** These settings, with turns priced by {@code table} (null: no cost). */
+        public Settings withPrices(PriceTable table) {
+            return copy(c -> c.prices = table);
         }
 
         /**
-         * These settings for replay, with {@code models} answering and the breakers routing found open
-         * live taken from the journal: by the position of a turn's request, the profiles passed over
-         * because their breaker was open; the response-cache hits, by position, served from it; and the
-         * degradations, by position: the backlog each was decided on and how long the turn had waited.
+         * These settings, with routing told the tenants' tiers and residencies (without them every
+         * tenant is of the default tier, without residency).
          */
-        public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers,
-                Map<String, ResponseCache.Cached> cacheHits, Map<String, RoutingDecision.Degradation> degradations) {
-            TreeMap<String, TreeSet<String>> journal = new TreeMap<>();
-            openBreakers.forEach((position, profiles) -> journal.put(position, new TreeSet<>(profiles)));
-            return new Settings(maxTurns, historyTtl, embeddingModel, models, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, true, prices, unredactedTenants, flagOnlyTenants, tenants,
-                    journal, responseCache, new TreeMap<>(cacheHits), lanes, ladder, new TreeMap<>(degradations));
+        public Settings withTenants(TenantRegistry registry) {
+            return copy(c -> c.tenants = registry);
+        }
+
+        /**
+         * These settings, with turns waiting for a model slot started by priority lane: the tenant
+         * tiers in {@code tiers} first, in that order, then every other tier.
+         */
+        public Settings withLanes(java.util.Collection<String> tiers) {
+            return copy(c -> c.lanes = new ArrayList<>(tiers));
+        }
+
+        /** These settings, with answers of tenants that allow it cached in the Redis of {@code cache}. */
+        public Settings withResponseCache(ResponseCache.Settings cache) {
+            return copy(c -> c.responseCache = cache);
         }
 
         /** These settings, with generative turns degraded under load by {@code steps}. */
         public Settings withDegradation(DegradationLadder steps) {
-            return new Settings(maxTurns, historyTtl, embeddingModel, answerModels, maxInFlight, maxPendingTurns,
-                    duplicateWindowIds, duplicateWindow, replay, prices, unredactedTenants, flagOnlyTenants, tenants,
-                    journaledOpenBreakers, responseCache, journaledResponses, lanes, steps, journaledDegradations);
+            return copy(c -> c.ladder = steps);
+        }
+
+        /**
+         * These settings for replay, with {@code models} answering and the audit trail's journal (see
+         * {@link ReplayJournal}), each by the position of a turn's request.
+         */
+        public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers,
+                Map<String, ResponseCache.Cached> cacheHits, Map<String, RoutingDecision.Degradation> degradations) {
+            TreeMap<String, TreeSet<String>> open = new TreeMap<>();
+            openBreakers.forEach((position, profiles) -> open.put(position, new TreeSet<>(profiles)));
+            return copy(c -> {
+                c.answerModels = models;
+                c.journal = new ReplayJournal(open, new TreeMap<>(cacheHits), new TreeMap<>(degradations));
+            });
+        }
+
+        private Settings copy(java.util.function.Consumer<Copy> change) {
+            Copy c = new Copy(this);
+            change.accept(c);
+            return c.settings();
+        }
+
+        /** The settings' values, to change some of them: one place lists every component, not every wither. */
+        private static final class Copy {
+            private final Settings from;
+            AnswerModels answerModels;
+            ReplayJournal journal;
+            PriceTable prices;
+            TreeSet<String> unredactedTenants;
+            TreeSet<String> flagOnlyTenants;
+            TenantRegistry tenants;
+            ResponseCache.Settings responseCache;
+            ArrayList<String> lanes;
+            DegradationLadder ladder;
+
+            Copy(Settings from) {
+                this.from = from;
+                answerModels = from.answerModels;
+                journal = from.journal;
+                prices = from.prices;
+                unredactedTenants = from.unredactedTenants;
+                flagOnlyTenants = from.flagOnlyTenants;
+                tenants = from.tenants;
+                responseCache = from.responseCache;
+                lanes = from.lanes;
+                ladder = from.ladder;
+            }
+
+            Settings settings() {
+                return new Settings(from.maxTurns, from.historyTtl, from.embeddingModel, answerModels, from.maxInFlight,
+                        from.maxPendingTurns, from.duplicateWindowIds, from.duplicateWindow, journal, prices,
+                        unredactedTenants, flagOnlyTenants, tenants, responseCache, lanes, ladder);
+            }
         }
     }
 
@@ -354,7 +401,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 settings.flagOnlyTenants());
         chatModels = new HashMap<>();
         slots = new GenerationSlots(settings.maxInFlight(), settings.lanes());
-        planner = new TurnPlanner(slots, settings.ladder(), settings.replay(), settings.journaledDegradations(),
+        planner = new TurnPlanner(slots, settings.ladder(), settings.replay(),
+                settings.replay() ? settings.journal().degradations() : null,
                 settings.tenants());
         breakerGauges = new java.util.HashSet<>();
         shared = new SharedAnswers<>();
@@ -380,8 +428,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         turnSpans = new HashMap<>();
         // Replay consults the cache where the live job did, and is answered by the journal.
         boolean cached = settings.responseCache() != null && settings.responseCache().enabled();
-        if (cached && settings.journaledResponses() != null) {
-            responses = ResponseCache.journal(settings.journaledResponses());
+        if (cached && settings.replay()) {
+            responses = ResponseCache.journal(settings.journal().responses());
         } else if (cached) {
             ResponseCache.Settings cache = settings.responseCache();
             redis = SharedModels.acquire("redis|" + cache.redisUri(), () -> new RedisCache(cache.redisUri(),
@@ -513,8 +561,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
 
     /** Whether a profile's breaker is open for {@code request}: on this TaskManager, or as journaled. */
     private java.util.function.Predicate<String> breakerOpen(ChatRequest request) {
-        TreeSet<String> journaled = settings.journaledOpenBreakers() == null ? null
-                : settings.journaledOpenBreakers().getOrDefault(request.position(), new TreeSet<>());
+        TreeSet<String> journaled = !settings.replay() ? null
+                : settings.journal().openBreakers().getOrDefault(request.position(), new TreeSet<>());
         return profile -> {
             if (journaled != null) {
                 return journaled.contains(profile);
