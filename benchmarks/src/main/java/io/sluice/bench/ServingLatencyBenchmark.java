@@ -53,7 +53,8 @@ import java.util.concurrent.TimeUnit;
                 + "Flink job and the bare embedding throughput measured in the same run.")
 public final class ServingLatencyBenchmark implements Callable<Integer> {
 
-    @Option(names = "--rates", split = ",", description = "Requests per second (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rates", split = ",", description = "Requests per second, in order; a rate may repeat (a "
+            + "later run of it sees a warmer JIT) (default: ${DEFAULT-VALUE}).")
     List<Integer> rates = List.of(1, 200);
 
     @Option(names = "--seconds", description = "Seconds of load per rate (default: ${DEFAULT-VALUE}).")
@@ -128,7 +129,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         PrintWriter log = spec.commandLine().getErr();
         List<String> asked = EmbeddingBenchmark.sentences(questions);
         BareEmbedding bare = bareEmbeddingThroughput(asked, log);
-        Map<Integer, String> rows = new LinkedHashMap<>();
+        List<String> rows = new ArrayList<>();
         String batching;
         try (LocalStack stack = LocalStack.start(workDir.resolve("services"), LocalStack.External.NONE, 2)) {
             EmbeddedKafka.createTopics(stack.bootstrapServers(), List.of(PassThroughJob.IN_TOPIC,
@@ -169,10 +170,13 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 for (int r = 0; r < rates.size(); r++) {
                     int rate = rates.get(r);
                     boolean profiled = profile != null && r == rates.size() - 1;
-                    Latencies serving = load(chat, asked, "r" + rate, rate, seconds, profiled, log);
-                    Latencies direct = passThrough ? load(echo, asked, "pt" + rate, rate, seconds, false, log) : null;
-                    rows.put(rate, row(rate, serving, direct, bare.rate()));
-                    log.print("r" + rate + ": " + rows.get(rate));
+                    // Request and conversation ids of a repeated rate must not be the earlier run's:
+                    // the job would take them for duplicates.
+                    String run = rates.subList(0, r).contains(rate) ? rate + "." + r : String.valueOf(rate);
+                    Latencies serving = load(chat, asked, "r" + run, rate, seconds, profiled, log);
+                    Latencies direct = passThrough ? load(echo, asked, "pt" + run, rate, seconds, false, log) : null;
+                    rows.add(row(rate, serving, direct, bare.rate()));
+                    log.print("r" + run + ": " + rows.get(r));
                     log.flush();
                 }
             } finally {
@@ -196,7 +200,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 + "| pipeline overhead p99 ms | pass-through p50 / p99 ms | overhead ÷ pass-through (p99) "
                 + "| requests/s ÷ bare embedding |\n");
         table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        rows.forEach((rate, row) -> table.append(row));
+        rows.forEach(table::append);
         BenchServing.publish(table.toString(), output, spec.commandLine().getOut(), log);
         return 0;
     }
