@@ -46,6 +46,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Dynamic micro-batching: runs a {@link BatchFunction} on batches of records on a thread of its own,
@@ -68,7 +69,8 @@ import java.util.concurrent.TimeUnit;
  * Before a watermark is forwarded and at the end of input the operator still waits until nothing
  * runs or waits, so neither passes a record. Metrics under {@code sluice.<stage>}:
  * {@code batches}, {@code batch_size} and {@code queue_micros} (time a record waited for its
- * batch) histograms, and {@code latency_micros} of the batch call.
+ * batch) histograms, {@code latency_micros} of the batch call, and the gauge {@code held} (records
+ * waiting or in the running batch: what a checkpoint would keep).
  *
  * <p>With a {@link RecordRejector}, a batch call that fails because of its records (see
  * {@link RecordFailures}) is run again record by record: the records that fail alone become
@@ -109,6 +111,8 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     private transient Histogram batchSize;
     private transient Histogram queueMicros;
     private transient Histogram latencyMicros;
+    /** Records taken in and not yet out (emitted or rejected); read by the metrics reporter's thread. */
+    private transient AtomicInteger heldCount;
 
     MicroBatchOperator(StreamOperatorParameters<OUT> parameters, MailboxExecutor mailbox, String stage,
             BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait, RecordRejector<IN> rejector) {
@@ -196,6 +200,8 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         batchSize = group.histogram("batch_size", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         queueMicros = group.histogram("queue_micros", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
         latencyMicros = group.histogram("latency_micros", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
+        heldCount = new AtomicInteger();
+        group.gauge("held", heldCount::get);
         stageFailures = StageMetrics.rejectedCounter(group, RejectReason.STAGE_FAILED);
         function.open(getRuntimeContext());
         String threadName = "sluice-" + stage + "-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
@@ -215,6 +221,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         for (StreamRecord<IN> r : restored) {
             queue.add(r.getValue(), r.hasTimestamp() ? r.getTimestamp() : BatchQueue.NO_TIMESTAMP, System.nanoTime(),
                     now);
+            heldCount.incrementAndGet();
             function.added(r.getValue());
         }
         restored = null;
@@ -230,6 +237,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         boolean first = queue.isEmpty() && !queue.isRunning();
         queue.add(element.getValue(), element.hasTimestamp() ? element.getTimestamp() : BatchQueue.NO_TIMESTAMP,
                 System.nanoTime(), now);
+        heldCount.incrementAndGet();
         function.added(element.getValue());
         if (!startNext(now) && first) {
             getProcessingTimeService().registerTimer(queue.lingerDeadline(), this);
@@ -340,6 +348,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     private void finished(List<BatchQueue.Pending<IN>> batch, List<OUT> results, Throwable failure, long micros)
             throws Exception {
         running = null;
+        heldCount.addAndGet(-batch.size()); // all go out (or are rejected) before this returns
         if (failure != null) {
             boolean recordCaused = (failure instanceof Exception || failure instanceof StackOverflowError)
                     && rejector != null && !RecordFailures.isEnvironmental(failure);
@@ -391,6 +400,11 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
             throw new IllegalStateException("Batch function of stage " + stage + " returned " + results.size()
                     + " results for " + inputs + " inputs");
         }
+    }
+
+    /** Records taken in and not yet out: the {@code held} gauge. */
+    int held() {
+        return heldCount.get();
     }
 
     private void emit(OUT value, long timestamp) {

@@ -176,6 +176,24 @@ class MicroBatchOperatorTest {
     }
 
     @Test
+    void theHeldGaugeCountsRecordsWaitingOrRunningUntilTheyAreOut() throws Exception {
+        TimesTen fn = new TimesTen(true);
+        try (var h = harness(fn, 10, 0)) {
+            var operator = (MicroBatchOperator<Integer, Integer>) h.getOperator();
+            h.processElement(new StreamRecord<>(1)); // runs
+            h.processElement(new StreamRecord<>(2)); // waits
+            assertThat(operator.held()).isEqualTo(2);
+            fn.gate.release();
+            awaitBatch(h); // 1 out, 2 runs
+            assertThat(operator.held()).isEqualTo(1);
+            fn.gate.release();
+            awaitBatch(h);
+            assertThat(operator.held()).isZero();
+            assertThat(h.extractOutputValues()).containsExactly(10, 20);
+        }
+    }
+
+    @Test
     void nothingStaysBufferedPastTheEndOfInput() throws Exception {
         TimesTen fn = new TimesTen(false);
         try (var h = harness(fn, 10, 60_000)) {
