@@ -67,9 +67,13 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             + "of a batch, in the job and in the bare loop (default: ${DEFAULT-VALUE}, the job's).")
     int concurrentCalls = io.sluice.jobs.config.ServingOptions.EMBEDDING_CONCURRENT_CALLS.defaultValue();
 
-    @Option(names = "--warmup-seconds", description = "Seconds of load at 30 requests/s before the first rate, so "
-            + "that the JIT has compiled the hot path (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-seconds", description = "Seconds of load at --warmup-rate before the first rate, so "
+            + "that the models are loaded and the JIT has compiled most of the path (default: ${DEFAULT-VALUE}).")
     int warmupSeconds = 40;
+
+    @Option(names = "--warmup-rate", description = "Requests per second of the warm-up (default: ${DEFAULT-VALUE}). "
+            + "A first run near capacity still finds the JIT compiling: warm up nearer its rate, or repeat the rate.")
+    int warmupRate = 30;
 
     @Option(names = "--set", description = "A Flink or Sluice setting for the serving job (and the pass-through "
             + "job), key=value; repeatable, e.g. --set execution.buffer-timeout.interval=0ms.")
@@ -126,6 +130,10 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (warmupRate < 1 || seconds < 1 || rates.stream().anyMatch(r -> r < 1)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--rates, --warmup-rate and --seconds must be at least 1");
+        }
         PrintWriter log = spec.commandLine().getErr();
         List<String> asked = EmbeddingBenchmark.sentences(questions);
         BareEmbedding bare = bareEmbeddingThroughput(asked, log);
@@ -163,9 +171,9 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                     ChatClient echo = new ChatClient(stack.bootstrapServers(), PassThroughJob.IN_TOPIC,
                             PassThroughJob.OUT_TOPIC, PassThroughJob.UNUSED_TOPIC, false, false)) {
                 // Warm-up: models loaded, JIT warm, first checkpoints done.
-                load(chat, asked, "warmup", 30, warmupSeconds, false, log);
+                load(chat, asked, "warmup", warmupRate, warmupSeconds, false, log);
                 if (passThrough) {
-                    load(echo, asked, "warmup-pt", 30, warmupSeconds / 2, false, log);
+                    load(echo, asked, "warmup-pt", warmupRate, warmupSeconds / 2, false, log);
                 }
                 for (int r = 0; r < rates.size(); r++) {
                     int rate = rates.get(r);
