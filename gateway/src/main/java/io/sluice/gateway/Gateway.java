@@ -589,8 +589,7 @@ public final class Gateway implements AutoCloseable {
             if (OpenAiWire.isRejection(record)) {
                 fail(OpenAiWire.rejection(record));
             } else if (OpenAiWire.isAnswer(record)) {
-                answer(record);
-                metrics.outbound(System.nanoTime() - polledNanos, inboundNanos);
+                answer(record, polledNanos);
             } else if (turn.stream()) {
                 int sequence = record.path("sequence").asInt();
                 if (sequence < nextSequence) {
@@ -601,13 +600,18 @@ public final class Gateway implements AutoCloseable {
             }
         }
 
-        private void answer(JsonNode answer) {
+        /**
+         * Writes the answer. The time the gateway added is recorded before the last write is issued
+         * (Vert.x queues it): a client that has its answer finds it counted.
+         */
+        private void answer(JsonNode answer, long polledNanos) {
             HttpServerResponse response = ctx.response();
             if (!turn.stream()) {
                 finish();
                 firstToken();
-                response.putHeader("Content-Type", "application/json")
-                        .end(OpenAiWire.completion(id, created, turn.model(), answer));
+                String completion = OpenAiWire.completion(id, created, turn.model(), answer);
+                metrics.outbound(System.nanoTime() - polledNanos, inboundNanos);
+                response.putHeader("Content-Type", "application/json").end(completion);
                 return;
             }
             if (!started) {
@@ -619,6 +623,7 @@ public final class Gateway implements AutoCloseable {
                 event(OpenAiWire.usageChunk(id, created, turn.model(), answer));
             }
             finish();
+            metrics.outbound(System.nanoTime() - polledNanos, inboundNanos);
             response.end("data: [DONE]\n\n");
         }
 

@@ -108,7 +108,7 @@ public final class GatewayMetrics {
         addedSeconds.labels("inbound").observe(nanos / 1e9);
     }
 
-    /** Reply polled to HTTP response written took {@code nanos}. */
+    /** Reply polled to the HTTP response's last write issued took {@code nanos}. */
     void outbound(long nanos, long inboundNanos) {
         latency.outbound.record(nanos);
         latency.added.record(inboundNanos + nanos);
