@@ -39,6 +39,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Replays the serving job from a savepoint: restores its conversation state, re-reads
@@ -119,6 +120,9 @@ public final class Replay {
             journal = AuditJournal.read(c, options.conversation(), options.tenant());
             answeredLive = AuditJournal.answered(c);
         }
+        // Turns from --from on are compared; earlier ones only rebuild state.
+        Predicate<AuditedTurn> compared = t -> options.from() == null
+                || t.eventTime() >= options.from().toEpochMilli();
         Set<String> inRange = new HashSet<>();
         long first = Long.MAX_VALUE;
         long last = Long.MIN_VALUE;
@@ -128,8 +132,7 @@ public final class Replay {
             boolean before = options.to() == null || t.eventTime() < options.to().toEpochMilli();
             Long end = options.toOffsets() == null ? null : options.toOffsets().get(t.partition());
             boolean beforeOffset = options.toOffsets() == null || (end != null && t.offset() < end);
-            boolean compared = options.from() == null || t.eventTime() >= options.from().toEpochMilli();
-            if (after && before && beforeOffset && compared) {
+            if (after && before && beforeOffset && compared.test(t)) {
                 inRange.add(t.position());
                 first = Math.min(first, t.eventTime());
                 last = Math.max(last, t.eventTime());
@@ -194,8 +197,7 @@ public final class Replay {
 
         ReplayReport report = new ReplayReport(journal, inRange, t -> {
             Long from = start.get(new TopicPartition(topic, t.partition()));
-            return from != null && t.offset() < from
-                    && (options.from() == null || t.eventTime() >= options.from().toEpochMilli());
+            return from != null && t.offset() < from && compared.test(t);
         });
         long began = System.nanoTime();
         long firstTurn = 0;

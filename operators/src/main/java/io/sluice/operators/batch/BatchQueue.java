@@ -69,7 +69,8 @@ public final class BatchQueue<T> {
 
     /**
      * The waiting records regardless of their linger (a watermark or the end of input must not pass
-     * them, and records a checkpoint restored have waited already), or null when a batch is running or nothing waits.
+     * them, and records a checkpoint restored have waited already), or null when a batch is running
+     * or nothing waits.
      */
     public List<Pending<T>> nextNow() {
         return running || pending.isEmpty() ? null : start();

@@ -50,23 +50,20 @@ public final class TurnPlanner {
     private final Router router = new Router();
     private final GenerationSlots slots;
     private final DegradationLadder ladder;
-    private final boolean replay;
     private final Map<String, RoutingDecision.Degradation> journaledDegradations;
     private final TenantRegistry tenants;
 
     /**
      * @param slots the subtask's generations and parked turns (read, never changed here)
      * @param ladder the degradation ladder; {@link DegradationLadder#OFF} for none
-     * @param replay whether nothing may be refused for being overloaded (replay refuses only what
-     *     the live job refused, through the journaled degradations)
-     * @param journaledDegradations replay's ladder inputs by turn position; null when serving
+     * @param journaledDegradations replay's ladder inputs by turn position; null when serving. A
+     *     replay refuses nothing for being overloaded: only what the live job refused, through these
      * @param tenants the tenants' tiers and residencies; null: every tenant is of the default tier
      */
-    public TurnPlanner(GenerationSlots slots, DegradationLadder ladder, boolean replay,
+    public TurnPlanner(GenerationSlots slots, DegradationLadder ladder,
             Map<String, RoutingDecision.Degradation> journaledDegradations, TenantRegistry tenants) {
         this.slots = slots;
         this.ladder = ladder;
-        this.replay = replay;
         this.journaledDegradations = journaledDegradations;
         this.tenants = tenants;
     }
@@ -145,7 +142,7 @@ public final class TurnPlanner {
         if (slots.free(backend)) {
             return new Generate(routing, backend);
         }
-        if (!replay && slots.overloaded(backend)) {
+        if (journaledDegradations == null && slots.overloaded(backend)) { // serving, not replay
             // A hung or far-behind backend: refusing its turns keeps input (and every other backend's
             // turns, extractive ones too) flowing, where waiting would stall them all.
             return new Refused(RejectReason.OVERLOADED, "the backend of answer model '" + profile + "' has "

@@ -401,9 +401,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 settings.flagOnlyTenants());
         chatModels = new HashMap<>();
         slots = new GenerationSlots(settings.maxInFlight(), settings.lanes());
-        planner = new TurnPlanner(slots, settings.ladder(), settings.replay(),
-                settings.replay() ? settings.journal().degradations() : null,
-                settings.tenants());
+        planner = new TurnPlanner(slots, settings.ladder(),
+                settings.replay() ? settings.journal().degradations() : null, settings.tenants());
         breakerGauges = new java.util.HashSet<>();
         shared = new SharedAnswers<>();
         metrics = new StageMetrics(getMetricGroup(), STAGE);

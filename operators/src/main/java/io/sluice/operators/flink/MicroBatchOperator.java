@@ -219,10 +219,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         }
         long now = getProcessingTimeService().getCurrentProcessingTime();
         for (StreamRecord<IN> r : restored) {
-            queue.add(r.getValue(), r.hasTimestamp() ? r.getTimestamp() : BatchQueue.NO_TIMESTAMP, System.nanoTime(),
-                    now);
-            heldCount.incrementAndGet();
-            function.added(r.getValue());
+            take(r, now);
         }
         restored = null;
         List<BatchQueue.Pending<IN>> batch = queue.nextNow();
@@ -235,10 +232,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     public void processElement(StreamRecord<IN> element) throws Exception {
         long now = getProcessingTimeService().getCurrentProcessingTime();
         boolean first = queue.isEmpty() && !queue.isRunning();
-        queue.add(element.getValue(), element.hasTimestamp() ? element.getTimestamp() : BatchQueue.NO_TIMESTAMP,
-                System.nanoTime(), now);
-        heldCount.incrementAndGet();
-        function.added(element.getValue());
+        take(element, now);
         if (!startNext(now) && first) {
             getProcessingTimeService().registerTimer(queue.lingerDeadline(), this);
         }
@@ -287,6 +281,14 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
                 super.close();
             }
         }
+    }
+
+    /** Queues {@code element}, which arrived at {@code now}, and tells the function. */
+    private void take(StreamRecord<IN> element, long now) {
+        queue.add(element.getValue(), element.hasTimestamp() ? element.getTimestamp() : BatchQueue.NO_TIMESTAMP,
+                System.nanoTime(), now);
+        heldCount.incrementAndGet();
+        function.added(element.getValue());
     }
 
     /** Runs and emits everything waiting, and waits for it. */

@@ -36,7 +36,7 @@ class TurnPlannerTest {
     }
 
     private static TurnPlanner planner(GenerationSlots slots, DegradationLadder ladder) {
-        return new TurnPlanner(slots, ladder, false, null, null);
+        return new TurnPlanner(slots, ladder, null, null);
     }
 
     @Test
@@ -66,7 +66,7 @@ class TurnPlannerTest {
         TurnPlanner.Plan plan = planner(slots, DegradationLadder.OFF).plan(MODELS, request("auto", 1), 0, p -> false);
         assertThat(plan).isEqualTo(new TurnPlanner.Refused(RejectReason.OVERLOADED, "the backend of answer model "
                 + "'large' has 1 generations running and 16 turns waiting; try again shortly", false));
-        assertThat(new TurnPlanner(slots, DegradationLadder.OFF, true, Map.of(), null)
+        assertThat(new TurnPlanner(slots, DegradationLadder.OFF, Map.of(), null)
                 .plan(MODELS, request("auto", 1), 0, p -> false)).isEqualTo(new TurnPlanner.Parked("large", 0));
     }
 
@@ -123,7 +123,7 @@ class TurnPlannerTest {
         slots.started("large");
         slots.started("large");
         ChatRequest journaled = request("auto", 7);
-        TurnPlanner replay = new TurnPlanner(slots, new DegradationLadder(0, 0, 2, 0), true,
+        TurnPlanner replay = new TurnPlanner(slots, new DegradationLadder(0, 0, 2, 0),
                 Map.of(journaled.position(), new RoutingDecision.Degradation("CHEAPER_PROFILE", 3, 40)), null);
         RoutingDecision stepped = ((TurnPlanner.Generate) replay.plan(MODELS, journaled, 0, p -> false)).routing();
         assertThat(stepped.profile()).isEqualTo("small");
