@@ -23,6 +23,9 @@ import org.apache.lucene.search.ScoreMode;
 import org.apache.lucene.search.Scorer;
 import org.apache.lucene.search.Weight;
 import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.TopScoreDocCollector;
+import org.apache.lucene.search.TopScoreDocCollectorManager;
 import org.apache.lucene.search.similarities.BM25Similarity;
 import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.analysis.TokenStream;
@@ -55,7 +58,7 @@ public final class HybridSearcher implements AutoCloseable {
     private final String snapshotId;
     private final List<FSDirectory> directories = new ArrayList<>();
     private final IndexReader reader;
-    private final IndexSearcher searcher;
+    private final Searcher searcher;
     private final Analyzer analyzer;
     private final SearchSettings settings;
 
@@ -67,7 +70,7 @@ public final class HybridSearcher implements AutoCloseable {
         this.snapshotId = snapshotId;
         this.settings = settings;
         this.reader = open(indexDirs, directories);
-        this.searcher = new IndexSearcher(reader);
+        this.searcher = new Searcher(reader);
         searcher.setSimilarity(new BM25Similarity(settings.bm25K1(), settings.bm25B()));
         this.analyzer = IndexFields.analyzer();
     }
@@ -125,8 +128,9 @@ public final class HybridSearcher implements AutoCloseable {
      */
     public List<RetrievedChunk> search(SearchMode mode, String tenantId, String query,
             float[] queryVector, int topK, int depth) {
-        // Analysed once: the BM25 search and the completion of the kNN candidates score the same query.
-        Query bm25 = mode == SearchMode.VECTOR ? null : bm25Query(tenantId, query);
+        // Analysed and weighted once: the BM25 search and the completion of the kNN candidates score
+        // the same query, and a weight looks up every term's statistics in every shard.
+        Weight bm25 = mode == SearchMode.VECTOR ? null : bm25Weight(tenantId, query);
         Candidates retrieved = candidates(mode, bm25, tenantId, queryVector, Math.max(topK, depth));
         if (mode != SearchMode.HYBRID || !settings.completeScores()) {
             return chunks(settings.fusion().fuse(retrieved.bm25(), retrieved.vector(), topK));
@@ -137,16 +141,33 @@ public final class HybridSearcher implements AutoCloseable {
 
     /** The candidates {@link #search} fuses: each retriever's best {@code depth} ({@code mode} says which). */
     public Candidates candidates(SearchMode mode, String tenantId, String query, float[] queryVector, int depth) {
-        return candidates(mode, mode == SearchMode.VECTOR ? null : bm25Query(tenantId, query), tenantId, queryVector,
+        return candidates(mode, mode == SearchMode.VECTOR ? null : bm25Weight(tenantId, query), tenantId, queryVector,
                 depth);
     }
 
-    private Candidates candidates(SearchMode mode, Query bm25, String tenantId, float[] queryVector, int depth) {
+    private Candidates candidates(SearchMode mode, Weight bm25, String tenantId, float[] queryVector, int depth) {
         try {
-            return new Candidates(bm25 == null ? List.of() : candidates(searcher.search(bm25, depth).scoreDocs),
+            return new Candidates(bm25 == null ? List.of() : candidates(searcher.top(bm25, depth).scoreDocs),
                     mode == SearchMode.BM25 ? List.of() : knn(tenantId, queryVector, depth));
         } catch (IOException e) {
             throw new UncheckedIOException("Search failed on snapshot " + snapshotId, e);
+        }
+    }
+
+    /**
+     * The BM25 weight of the question's terms filtered to the tenant, as {@link IndexSearcher#search(Query, int)}
+     * would build it (scores for the best hits, so whole blocks of postings may be skipped); null when
+     * the question has no searchable term.
+     */
+    private Weight bm25Weight(String tenantId, String query) {
+        Query bm25 = bm25Query(tenantId, query);
+        if (bm25 == null) {
+            return null;
+        }
+        try {
+            return searcher.createWeight(searcher.rewrite(bm25), ScoreMode.TOP_SCORES, 1f);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Weighting the question failed on snapshot " + snapshotId, e);
         }
     }
 
@@ -175,11 +196,11 @@ public final class HybridSearcher implements AutoCloseable {
      * found is ranked by its real score in the other, not by that list's floor.
      */
     public Candidates complete(Candidates retrieved, String tenantId, String query, float[] queryVector) {
-        return complete(retrieved, bm25Query(tenantId, query), queryVector);
+        return complete(retrieved, bm25Weight(tenantId, query), queryVector);
     }
 
-    /** As {@link #complete(Candidates, String, String, float[])}, with the BM25 query built already (null: none). */
-    private Candidates complete(Candidates retrieved, Query bm25, float[] queryVector) {
+    /** As {@link #complete(Candidates, String, String, float[])}, with the BM25 weight built already (null: none). */
+    private Candidates complete(Candidates retrieved, Weight bm25, float[] queryVector) {
         TreeSet<Integer> union = new TreeSet<>();
         retrieved.bm25().forEach(c -> union.add(c.id()));
         retrieved.vector().forEach(c -> union.add(c.id()));
@@ -200,9 +221,12 @@ public final class HybridSearcher implements AutoCloseable {
         return scores;
     }
 
-    /** Adds the BM25 score of each of {@code docs} (ascending) that {@code scores} lacks; 0 without a match. */
-    private void scoreBm25(Query query, SortedSet<Integer> docs, Map<Integer, Float> scores) throws IOException {
-        Weight weight = query == null ? null : searcher.createWeight(searcher.rewrite(query), ScoreMode.COMPLETE, 1f);
+    /**
+     * Adds the BM25 score of each of {@code docs} (ascending) that {@code scores} lacks; 0 without a match.
+     * The search's weight scores them: no competitive score is ever set on these scorers, so they
+     * visit every document asked for, and sum each one's clauses as the search did.
+     */
+    private void scoreBm25(Weight weight, SortedSet<Integer> docs, Map<Integer, Float> scores) throws IOException {
         List<LeafReaderContext> leaves = reader.leaves();
         int leaf = -1;
         Scorer scorer = null;
@@ -365,6 +389,25 @@ public final class HybridSearcher implements AutoCloseable {
             out.add(new Fusion.Candidate<>(hit.doc, hit.score));
         }
         return out;
+    }
+
+    /** An index searcher that runs a weight built already, so one question's weight serves twice. */
+    private static final class Searcher extends IndexSearcher {
+        /** {@link IndexSearcher#search(Query, int)}'s threshold: hits counted exactly before blocks are skipped. */
+        private static final int TOTAL_HITS_THRESHOLD = 1000;
+
+        Searcher(IndexReader reader) {
+            super(reader);
+        }
+
+        /** The best {@code n} hits of {@code weight} (built for {@link ScoreMode#TOP_SCORES}), as a search finds them. */
+        TopDocs top(Weight weight, int n) throws IOException {
+            var manager = new TopScoreDocCollectorManager(Math.min(n, Math.max(1, getIndexReader().maxDoc())), null,
+                    TOTAL_HITS_THRESHOLD);
+            TopScoreDocCollector collector = manager.newCollector();
+            search(getIndexReader().leaves(), weight, collector);
+            return manager.reduce(List.of(collector));
+        }
     }
 
     @Override
