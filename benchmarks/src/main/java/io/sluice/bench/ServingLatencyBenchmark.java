@@ -96,7 +96,8 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
     boolean passThrough = true;
 
     @Option(names = "--profile", description = "Profile the last rate's serving load with async-profiler (CPU, "
-            + "itimer) and write its collapsed stacks here.")
+            + "itimer), write its collapsed stacks here and print the share of its samples by component (the "
+            + "model, Lucene, the Kafka broker, ...).")
     Path profile;
 
     @Option(names = "--work-dir", description = "Scratch directory (default: ${DEFAULT-VALUE}).")
@@ -284,6 +285,9 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         }, Duration.ofSeconds(120));
         if (profiler != null) {
             profiler.stop(profile);
+            log.printf("CPU profile of %s written to %s; where its samples went:%n%s", prefix, profile,
+                    ProfileSummary.read(profile).table());
+            log.flush();
         }
         List<Double> inModels = new ArrayList<>();
         List<Double> endToEnd = new ArrayList<>();

@@ -3,12 +3,12 @@ package io.sluice.jobs.serving;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;
+import io.sluice.jobs.testing.Faults;
 import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.local.ChatClient;
 import io.sluice.local.LocalStack;
 import io.sluice.operators.audit.AuditVerifier;
 
-import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
@@ -99,8 +99,7 @@ class HeldQuestionsRecoveryITCase {
 
                 cluster.terminateTaskManager(0).get();
                 cluster.startTaskManager();
-                Await.until("the job to restart", WAIT, () -> cluster.getExecutionGraph(job.getJobID()).get()
-                        .getStatusTimestamp(JobStatus.RESTARTING) > 0);
+                Await.until("the job to restart", WAIT, () -> Faults.restarted(cluster, job));
 
                 Await.until("a committed response to every held question", WAIT,
                         () -> ids.stream().allMatch(id -> !reader.responses(id).isEmpty()));
