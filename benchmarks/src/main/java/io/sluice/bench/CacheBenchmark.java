@@ -222,7 +222,7 @@ public final class CacheBenchmark implements Callable<Integer> {
             for (int i = 0; i < batches.size(); i++) {
                 long b0 = System.nanoTime();
                 // As the operator gathers a batch: each question starts its lookup as it joins, and the
-                // batch runs when the lookups are back or the batch's max-wait (5 ms) has passed.
+                // batch runs when the lookups are back (apply would wait for them, up to the timeout).
                 batches.get(i).forEach(embedder::added);
                 long deadline = b0 + TIMEOUT.toNanos();
                 while (embedder.lookupsPending() > 0 && System.nanoTime() < deadline) {

@@ -130,10 +130,11 @@ public final class ServingOptions {
                     .withDescription("Questions embedded together in one batch at most.");
 
     public static final ConfigOption<Duration> EMBEDDING_MAX_WAIT =
-            ConfigOptions.key("sluice.embedding.max-wait").durationType().defaultValue(Duration.ofMillis(5))
+            ConfigOptions.key("sluice.embedding.max-wait").durationType().defaultValue(Duration.ZERO)
                     .withDescription("Longest a question that finds the model idle waits for others to join its "
-                            + "batch; 0: none. Questions that arrive while a batch runs start together as "
-                            + "soon as it ends, whatever this is.");
+                            + "batch; 0 (the default): none, a lone question runs at once. Questions that arrive "
+                            + "while a batch runs start together as soon as it ends, whatever this is, so "
+                            + "batches still fill under load (docs/BENCHMARKS.md: 0 against 5 ms).");
 
     public static final ConfigOption<Integer> RETRIEVAL_CANDIDATES =
             ConfigOptions.key("sluice.retrieval.candidates").intType().defaultValue(50)

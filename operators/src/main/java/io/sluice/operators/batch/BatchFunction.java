@@ -19,7 +19,7 @@ public abstract class BatchFunction<IN, OUT> implements Serializable {
 
     /**
      * {@code element} joined the batch being gathered: a chance to start slow work for it (a cache
-     * lookup) that {@link #apply} then reads without waiting. Called on the task thread, possibly
+     * lookup) that {@link #apply} then collects on its own thread. Called on the task thread, possibly
      * while {@link #apply} runs for an earlier batch: what the two share must be thread-safe.
      */
     public void added(IN element) {}

@@ -19,8 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The backfill's embedder: chunks whose content key is found in the previous snapshot reuse its
@@ -145,12 +143,7 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
      */
     private List<Integer> fromCache(List<Chunk> batch, List<Integer> missing, float[][] vectors) throws Exception {
         List<CompletableFuture<float[]>> taken = lookups.take(batch);
-        try {
-            CompletableFuture.allOf(taken.toArray(CompletableFuture[]::new))
-                    .get(cache.timeout().toMillis() + 1, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            // Lookups not back by now are misses.
-        }
+        embeddings.awaitBack(taken);
         List<Integer> still = embeddings.fill(missing.stream().map(taken::get).toList(), missing,
                 model.card().dimension(), vectors);
         cached.add(missing.size() - still.size());

@@ -18,6 +18,7 @@ import org.apache.flink.api.common.functions.RuntimeContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -149,10 +150,13 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
 
     /** The batch's vectors: those in the cache, and the rest embedded in one call and cached. */
     private List<float[]> cachedOrEmbedded(String modelId, List<ChatRequest> batch) {
-        // Lookups started when the questions joined the batch, read without waiting (one not back is a
-        // miss); a question applied alone after its batch failed has none left: it is embedded.
+        // Lookups started when the questions joined the batch, waited for here (the batch's thread) at
+        // most the cache's timeout; a question applied alone after its batch failed has none left: it
+        // is embedded.
         float[][] vectors = new float[batch.size()][];
-        List<Integer> at = embeddings.fill(lookups.take(batch),
+        List<CompletableFuture<float[]>> taken = lookups.take(batch);
+        embeddings.awaitBack(taken);
+        List<Integer> at = embeddings.fill(taken,
                 java.util.stream.IntStream.range(0, batch.size()).boxed().toList(), model.card().dimension(),
                 vectors);
         if (!at.isEmpty()) {

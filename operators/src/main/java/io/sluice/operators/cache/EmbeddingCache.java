@@ -10,6 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Question vectors in Redis, keyed by (embedding model version, tenant, text): a repeated question
@@ -18,9 +21,10 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>No journal is needed for replay: an entry is the vector the same model computes for the same
  * text (vectors do not depend on their batch), so a hit changes nothing a turn records. Lookups are
- * asynchronous ({@link #prefetch}): started when a question joins a batch, read without waiting
- * when the batch runs, so the task thread never waits on Redis — a lookup not back by then, failed
- * or past the connection's timeout is a miss ({@link #stats}). Writes are not waited for either.
+ * asynchronous ({@link #prefetch}): started when a question joins a batch, and waited for by the
+ * thread that runs the batch (never a task thread) at most the connection's timeout
+ * ({@link #awaitBack}) — a lookup that failed or outlasted it is a miss ({@link #stats}). Writes are
+ * not waited for.
  */
 public final class EmbeddingCache {
 
@@ -53,6 +57,24 @@ public final class EmbeddingCache {
      */
     public CompletableFuture<float[]> prefetch(String modelId, Entry entry) {
         return redis.get(key(modelId, entry), stats).thenApply(EmbeddingCache::decode);
+    }
+
+    /**
+     * Waits until every one of {@code lookups} (from {@link #prefetch}) is back, at most the
+     * connection's timeout, by which each is back anyway (a miss if Redis did not answer). Worth it:
+     * a lookup takes a fraction of a millisecond, the model call it may save several; and a batch
+     * that starts the moment its question arrives (no linger) would otherwise find its lookup still
+     * out and miss. Call it on the thread that runs the batch, never on a task thread.
+     */
+    public void awaitBack(List<CompletableFuture<float[]>> lookups) {
+        try {
+            CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new))
+                    .get(redis.timeout().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            // Those not back by now are misses; the futures never complete exceptionally.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

@@ -132,7 +132,7 @@ class EmbeddingCacheTest {
             QuestionEmbedder.Settings.of(EmbeddingModels.BUNDLED_MINILM, RuntimeOptions.cpu(1));
 
     @Test
-    void aLookupNotBackWhenTheBatchRunsIsAMissAndNeverWaitedFor() throws Exception {
+    void aQuestionAppliedWithoutALookupIsEmbedded() throws Exception {
         QuestionEmbedder cached = new QuestionEmbedder(MINILM
                 .withCache(new EmbeddingCache.Settings(uri, Duration.ofMinutes(5), Duration.ofSeconds(2))));
         cached.open(new UnregisteredMetricsGroup());
@@ -141,6 +141,35 @@ class EmbeddingCacheTest {
             // No added(): as for a question retried alone after its batch failed. It is embedded.
             assertThat(cached.apply(batch)).singleElement().satisfies(e -> assertThat(e.vector()).isNotEmpty());
             assertThat(cached.cacheHits()).isZero();
+            assertThat(cached.lookupsPending()).isZero();
+        } finally {
+            cached.close();
+        }
+    }
+
+    @Test
+    void aBatchThatRunsAsItsQuestionArrivesWaitsForTheLookup() throws Exception {
+        // With no linger a lone question's batch starts at once, before its lookup can be back.
+        QuestionEmbedder cached = new QuestionEmbedder(MINILM
+                .withCache(new EmbeddingCache.Settings(uri, Duration.ofMinutes(5), Duration.ofSeconds(2))));
+        cached.open(new UnregisteredMetricsGroup());
+        try {
+            List<ChatRequest> batch = List.of(new ChatRequest("r1", "acme", "c1", "Asked twice, at once", 5, 512, 1L, 0, 1L));
+            gatherAndApply(cached, batch);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (cached.cacheHits() == 0 && System.nanoTime() < deadline) {
+                // the first write is not waited for; lookups are waited for (up to 2 s) by apply
+                batch.forEach(cached::added);
+                cached.apply(batch);
+            }
+            long hits = cached.cacheHits();
+            assertThat(hits).as("a hit once the first vector is stored").isPositive();
+            for (int i = 0; i < 20; i++) {
+                batch.forEach(cached::added);
+                cached.apply(batch);
+            }
+            assertThat(cached.cacheHits() - hits).as("every later batch applied as soon as its question joined")
+                    .isEqualTo(20);
             assertThat(cached.lookupsPending()).isZero();
         } finally {
             cached.close();
