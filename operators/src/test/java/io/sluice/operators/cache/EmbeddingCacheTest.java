@@ -131,11 +131,17 @@ class EmbeddingCacheTest {
     private static final QuestionEmbedder.Settings MINILM =
             QuestionEmbedder.Settings.of(EmbeddingModels.BUNDLED_MINILM, RuntimeOptions.cpu(1));
 
-    @Test
-    void aQuestionAppliedWithoutALookupIsEmbedded() throws Exception {
+    /** An embed stage with MiniLM and this Redis as its cache, open. */
+    private static QuestionEmbedder openCached() throws Exception {
         QuestionEmbedder cached = new QuestionEmbedder(MINILM
                 .withCache(new EmbeddingCache.Settings(uri, Duration.ofMinutes(5), Duration.ofSeconds(2))));
         cached.open(new UnregisteredMetricsGroup());
+        return cached;
+    }
+
+    @Test
+    void aQuestionAppliedWithoutALookupIsEmbedded() throws Exception {
+        QuestionEmbedder cached = openCached();
         try {
             List<ChatRequest> batch = List.of(new ChatRequest("r1", "acme", "c1", "Never looked up", 5, 512, 1L, 0, 1L));
             // No added(): as for a question retried alone after its batch failed. It is embedded.
@@ -150,9 +156,7 @@ class EmbeddingCacheTest {
     @Test
     void aBatchThatRunsAsItsQuestionArrivesWaitsForTheLookup() throws Exception {
         // With no linger a lone question's batch starts at once, before its lookup can be back.
-        QuestionEmbedder cached = new QuestionEmbedder(MINILM
-                .withCache(new EmbeddingCache.Settings(uri, Duration.ofMinutes(5), Duration.ofSeconds(2))));
-        cached.open(new UnregisteredMetricsGroup());
+        QuestionEmbedder cached = openCached();
         try {
             List<ChatRequest> batch = List.of(new ChatRequest("r1", "acme", "c1", "Asked twice, at once", 5, 512, 1L, 0, 1L));
             gatherAndApply(cached, batch);
@@ -179,10 +183,8 @@ class EmbeddingCacheTest {
     @Test
     void theEmbedStageTakesRepeatedQuestionsFromTheCacheWithTheSameVectors() throws Exception {
         QuestionEmbedder plain = new QuestionEmbedder(MINILM);
-        QuestionEmbedder cached = new QuestionEmbedder(MINILM
-                .withCache(new EmbeddingCache.Settings(uri, Duration.ofMinutes(5), Duration.ofSeconds(2))));
         plain.open(new UnregisteredMetricsGroup());
-        cached.open(new UnregisteredMetricsGroup());
+        QuestionEmbedder cached = openCached();
         try {
             List<ChatRequest> batch = List.of(
                     new ChatRequest("r1", "acme", "c1", "How do refunds work?", 5, 512, 1L, 0, 1L),
