@@ -138,7 +138,7 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
         }
     }
 
-    /** Cache lookups started and not back yet (benchmarks and tests wait on it as the batch's max-wait would). */
+    /** Cache lookups started and not back yet. */
     public long lookupsPending() {
         return lookups == null ? 0 : lookups.pending();
     }

@@ -117,14 +117,10 @@ class EmbeddingCacheTest {
                 .startsWith("sluice:emb:1:acme:");
     }
 
-    /** As the micro-batch operator does: each question joins the batch, which runs once its lookups are back. */
+    /** As the micro-batch operator does: each question joins the batch, then it runs (waiting for its lookups). */
     private static List<EmbeddedRequest> gatherAndApply(QuestionEmbedder embedder, List<ChatRequest> batch)
             throws Exception {
         batch.forEach(embedder::added);
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (embedder.lookupsPending() > 0 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
         return embedder.apply(batch);
     }
 
@@ -162,15 +158,12 @@ class EmbeddingCacheTest {
             gatherAndApply(cached, batch);
             long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
             while (cached.cacheHits() == 0 && System.nanoTime() < deadline) {
-                // the first write is not waited for; lookups are waited for (up to 2 s) by apply
-                batch.forEach(cached::added);
-                cached.apply(batch);
+                gatherAndApply(cached, batch); // the first write is not waited for
             }
             long hits = cached.cacheHits();
             assertThat(hits).as("a hit once the first vector is stored").isPositive();
             for (int i = 0; i < 20; i++) {
-                batch.forEach(cached::added);
-                cached.apply(batch);
+                gatherAndApply(cached, batch);
             }
             assertThat(cached.cacheHits() - hits).as("every later batch applied as soon as its question joined")
                     .isEqualTo(20);
