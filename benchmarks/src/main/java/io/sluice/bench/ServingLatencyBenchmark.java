@@ -245,7 +245,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         EmbeddingModel onnx = EmbeddingModels.open(embeddingModel, RuntimeOptions.cpu(threads));
         try (EmbeddingModel model = new ConcurrentEmbedding(onnx, onnx, concurrentCalls)) {
             // A model whose rows are not independent embeds one question per call, in serving as here.
-            boolean onePerCall = onnx instanceof OnnxEmbeddingModel o && !o.rowsIndependent();
+            boolean onePerCall = !onnx.embedsTextsTogether();
             double rate = Throughput.measure(32, batches.size(), 2, 8, i -> model.embed(batches.get(i)));
             log.printf(Locale.ROOT, "bare embedding (%s, %d threads, calls of 32%s, %d at once): %.1f questions/s%n",
                     embeddingModel, threads, onePerCall ? " run one at a time" : "", concurrentCalls, rate);

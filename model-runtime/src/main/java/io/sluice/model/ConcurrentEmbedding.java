@@ -9,16 +9,20 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An embedding model whose batches run as up to {@code calls} model calls at once, each over a
- * contiguous part of the batch: the calling thread embeds the first part and a pool of
- * {@code calls - 1} threads the others.
+ * An embedding model whose batches run as model calls on {@code calls} threads of its own, taken in
+ * the order they were asked for: a model that embeds texts together gets a batch as up to
+ * {@code calls} contiguous parts, one that runs a text per call ({@link EmbeddingModel#embedsTextsTogether()}
+ * false) gets each text as a call of its own. The caller waits for its batch's calls.
  *
- * <p>Why: a model that embeds one text per call ({@link OnnxEmbeddingModel#rowsIndependent()}) runs a
- * batch as a loop of small calls, each too short for ONNX Runtime's intra-op threads to pay (they
- * spin between operators and compete with everything else on the cores), so a batch used one core.
- * Calls over different texts on different threads share nothing but the session, which is
- * thread-safe. A text's vector never depends on its batch ({@link EmbeddingModel}), so how a batch is
- * split changes no bit of any vector.
+ * <p>Why: a model that embeds one text per call runs a batch as a loop of small calls, each too
+ * short for ONNX Runtime's intra-op threads to pay (they spin between operators and compete with
+ * everything else on the cores), so a batch used one core. Calls over different texts on different
+ * threads share nothing but the session, which is thread-safe. Batches may come from several
+ * threads at once (a stage that runs more than one batch at a time): their calls share the
+ * {@code calls} threads, first asked, first run, so the model never runs more calls at once than it
+ * was given, and an earlier batch's calls all start before a later one's (contiguous parts of two
+ * batches taking turns for the threads finished both late). A text's vector never depends on its
+ * batch ({@link EmbeddingModel}), so how a batch is split changes no bit of any vector.
  */
 public final class ConcurrentEmbedding implements EmbeddingModel {
 
@@ -32,7 +36,7 @@ public final class ConcurrentEmbedding implements EmbeddingModel {
     /**
      * @param model the model whose calls run concurrently
      * @param owner what {@link #close()} closes besides the pool: the model, or the lease it was shared by
-     * @param calls model calls at once, at least 1 (1: the caller makes one call per batch, as the model would)
+     * @param calls model calls at once, at least 1
      */
     public ConcurrentEmbedding(EmbeddingModel model, AutoCloseable owner, int calls) {
         this.model = model;
@@ -40,7 +44,7 @@ public final class ConcurrentEmbedding implements EmbeddingModel {
         this.calls = requireCalls(calls);
         int id = POOLS.incrementAndGet();
         AtomicInteger threads = new AtomicInteger();
-        this.pool = calls == 1 ? null : Executors.newFixedThreadPool(calls - 1, task -> {
+        this.pool = Executors.newFixedThreadPool(calls, task -> {
             Thread t = new Thread(task, "sluice-embed-" + id + "-call-" + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -66,33 +70,35 @@ public final class ConcurrentEmbedding implements EmbeddingModel {
     }
 
     @Override
+    public boolean embedsTextsTogether() {
+        return model.embedsTextsTogether();
+    }
+
+    @Override
     public List<float[]> embed(List<String> texts) {
-        int parts = Math.min(calls, texts.size());
-        if (parts <= 1) {
-            return model.embed(texts);
+        if (texts.isEmpty()) {
+            return List.of();
         }
-        int size = (texts.size() + parts - 1) / parts;
-        List<Future<List<float[]>>> others = new ArrayList<>(parts - 1);
-        for (int from = size; from < texts.size(); from += size) {
-            List<String> part = texts.subList(from, Math.min(texts.size(), from + size));
-            others.add(pool.submit(() -> model.embed(part)));
+        int size = model.embedsTextsTogether() ? (texts.size() + calls - 1) / calls : 1;
+        List<Future<List<float[]>>> parts = new ArrayList<>((texts.size() + size - 1) / size);
+        // Queued together, so that a batch queued from another thread meanwhile comes after all of these.
+        synchronized (pool) {
+            for (int from = 0; from < texts.size(); from += size) {
+                List<String> part = texts.subList(from, Math.min(texts.size(), from + size));
+                parts.add(pool.submit(() -> model.embed(part)));
+            }
         }
         List<float[]> vectors = new ArrayList<>(texts.size());
         RuntimeException failure = null;
-        try {
-            vectors.addAll(model.embed(texts.subList(0, size)));
-        } catch (RuntimeException e) {
-            failure = e;
-        }
         // Every part is waited for, also after a failure: a batch that failed is applied again question
         // by question, and no call of the failed batch may still be running then.
         boolean interrupted = false;
-        for (Future<List<float[]>> other : others) {
+        for (Future<List<float[]>> part : parts) {
             while (true) {
                 try {
-                    List<float[]> part = other.get();
+                    List<float[]> done = part.get();
                     if (failure == null) {
-                        vectors.addAll(part);
+                        vectors.addAll(done);
                     }
                     break;
                 } catch (InterruptedException e) {
@@ -117,9 +123,7 @@ public final class ConcurrentEmbedding implements EmbeddingModel {
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdownNow();
-        }
+        pool.shutdownNow();
         try {
             owner.close();
         } catch (RuntimeException e) {

@@ -25,6 +25,14 @@ public interface EmbeddingModel extends AutoCloseable {
         return embed(card.queryPrefix().isEmpty() ? queries : queries.stream().map(card::asQuery).toList());
     }
 
+    /**
+     * Whether a call over several texts embeds them together (one padded batch); false for a model
+     * that runs a list as one call per text, whose callers may as well spread the texts over calls.
+     */
+    default boolean embedsTextsTogether() {
+        return true;
+    }
+
     default float[] embed(String text) {
         return embed(List.of(text)).get(0);
     }

@@ -70,7 +70,8 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
     }
 
     /** Whether a batch's rows are independent, so texts are embedded in batches; else one per call. */
-    public boolean rowsIndependent() {
+    @Override
+    public boolean embedsTextsTogether() {
         return rowsIndependent;
     }
 

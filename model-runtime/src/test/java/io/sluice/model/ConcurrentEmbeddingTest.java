@@ -22,10 +22,21 @@ class ConcurrentEmbeddingTest {
     /** A model whose calls do what {@code call} says, on whatever thread calls it. */
     private static final class Scripted implements EmbeddingModel {
         final Function<List<String>, List<float[]>> call;
+        final boolean together;
         final AtomicBoolean closed = new AtomicBoolean();
 
         Scripted(Function<List<String>, List<float[]>> call) {
+            this(call, true);
+        }
+
+        Scripted(Function<List<String>, List<float[]>> call, boolean together) {
             this.call = call;
+            this.together = together;
+        }
+
+        @Override
+        public boolean embedsTextsTogether() {
+            return together;
         }
 
         @Override
@@ -94,24 +105,100 @@ class ConcurrentEmbeddingTest {
         try (ConcurrentEmbedding model = new ConcurrentEmbedding(scripted, scripted, 2)) {
             List<float[]> vectors = model.embed(texts(5));
             assertThat(vectors).extracting(v -> v[0]).containsExactly(1f, 2f, 3f, 4f, 5f);
-            assertThat(threads).hasSize(2).contains(Thread.currentThread().getName());
+            assertThat(threads).hasSize(2).doesNotContain(Thread.currentThread().getName());
         }
     }
 
     @Test
-    void oneTextAndOneCallAtATimeStayOnTheCallersThread() {
-        Set<String> threads = ConcurrentHashMap.newKeySet();
+    void aModelThatRunsATextPerCallGetsEachTextAsACallOfItsOwn() {
+        List<Integer> sizes = new java.util.concurrent.CopyOnWriteArrayList<>();
         Scripted scripted = new Scripted(texts -> {
-            threads.add(Thread.currentThread().getName());
+            sizes.add(texts.size());
             return lengths(texts);
-        });
-        try (ConcurrentEmbedding single = new ConcurrentEmbedding(scripted, scripted, 1);
-                ConcurrentEmbedding two = new ConcurrentEmbedding(scripted, scripted, 2)) {
-            assertThat(single.embed(texts(4))).hasSize(4);
-            assertThat(two.embed(texts(1))).hasSize(1);
-            assertThat(two.embed(List.of())).isEmpty();
+        }, false);
+        try (ConcurrentEmbedding model = new ConcurrentEmbedding(scripted, scripted, 2)) {
+            assertThat(model.embed(texts(5))).extracting(v -> v[0]).containsExactly(1f, 2f, 3f, 4f, 5f);
+            assertThat(model.embed(List.of())).isEmpty();
         }
-        assertThat(threads).containsExactly(Thread.currentThread().getName());
+        assertThat(sizes).containsExactly(1, 1, 1, 1, 1);
+    }
+
+    @Test
+    void theCallsOfBatchesFromTwoThreadsRunInTheOrderTheBatchesAskedForThem() throws Exception {
+        // One call at a time; the first batch's first call waits until the second batch has been
+        // queued, and every call of the first must still run before any of the second.
+        java.util.concurrent.CountDownLatch secondQueued = new java.util.concurrent.CountDownLatch(1);
+        List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Scripted scripted = new Scripted(texts -> {
+            if (texts.get(0).equals("a1")) {
+                try {
+                    secondQueued.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            order.add(texts.get(0));
+            return lengths(texts);
+        }, false);
+        try (ConcurrentEmbedding model = new ConcurrentEmbedding(scripted, scripted, 1)) {
+            Thread first = new Thread(() -> model.embed(List.of("a1", "a2", "a3")));
+            first.start();
+            while (order.isEmpty() && first.getState() != Thread.State.WAITING) {
+                Thread.onSpinWait(); // until the first batch is queued and waits for its calls
+            }
+            Thread second = new Thread(() -> model.embed(List.of("b1", "b2")));
+            second.start();
+            while (second.getState() != Thread.State.WAITING && second.isAlive()) {
+                Thread.onSpinWait();
+            }
+            secondQueued.countDown();
+            first.join(TimeUnit.SECONDS.toMillis(30));
+            second.join(TimeUnit.SECONDS.toMillis(30));
+        }
+        assertThat(order).containsExactly("a1", "a2", "a3", "b1", "b2");
+    }
+
+    @Test
+    void batchesFromSeveralThreadsShareTheCallsTheModelWasGiven() throws Exception {
+        // Each call waits a while for a third to run beside it: with two callers and two parts each,
+        // three or four calls would run at once without the shared permits.
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        Scripted scripted = new Scripted(texts -> {
+            most.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
+                while (running.get() < 3 && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                return lengths(texts);
+            } finally {
+                running.decrementAndGet();
+            }
+        });
+        try (ConcurrentEmbedding model = new ConcurrentEmbedding(scripted, scripted, 2)) {
+            CyclicBarrier start = new CyclicBarrier(2);
+            List<Thread> callers = new ArrayList<>();
+            List<List<float[]>> results = new java.util.concurrent.CopyOnWriteArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                Thread t = new Thread(() -> {
+                    try {
+                        start.await();
+                    } catch (InterruptedException | BrokenBarrierException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    results.add(model.embed(texts(4)));
+                });
+                t.start();
+                callers.add(t);
+            }
+            for (Thread t : callers) {
+                t.join(TimeUnit.SECONDS.toMillis(30));
+            }
+            assertThat(results).hasSize(2).allSatisfy(v -> assertThat(v).extracting(x -> x[0])
+                    .containsExactly(1f, 2f, 3f, 4f));
+        }
+        assertThat(most.get()).isEqualTo(2);
     }
 
     @Test
@@ -144,7 +231,7 @@ class ConcurrentEmbeddingTest {
         Scripted scripted = new Scripted(ConcurrentEmbeddingTest::lengths);
         ConcurrentEmbedding model = new ConcurrentEmbedding(scripted, scripted, 3);
         model.embed(texts(6));
-        assertThat(callThreads()).hasSize(2);
+        assertThat(callThreads()).hasSize(3);
         model.close();
         assertThat(scripted.closed).isTrue();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -64,7 +64,7 @@ class OnnxEmbeddingModelTest {
                 assertThat(m.embed(batch).get(batch.indexOf(text))).as("in %s", batch).containsExactly(alone);
             }
             // The fp32 model keeps its batches; the int8 ones run a text per call.
-            assertThat(((OnnxEmbeddingModel) m).rowsIndependent()).isEqualTo(!bundled.endsWith("-q"));
+            assertThat(m.embedsTextsTogether()).isEqualTo(!bundled.endsWith("-q"));
         }
     }
 

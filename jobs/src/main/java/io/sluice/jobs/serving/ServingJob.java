@@ -540,7 +540,7 @@ public final class ServingJob {
                         UID_EMBED, EmbeddedRequest.TYPE,
                         new QuestionEmbedder(settings.embed()),
                         settings.embed().maxBatchSize(), settings.embed().maxWait(),
-                        (RecordRejector<ChatRequest>) QuestionEmbedder::reject)
+                        settings.embed().concurrentCalls(), (RecordRejector<ChatRequest>) QuestionEmbedder::reject)
                 .uid(UID_EMBED);
 
         SingleOutputStreamOperator<RetrievedRequest> retrieved = embedded

@@ -25,8 +25,9 @@ public abstract class BatchFunction<IN, OUT> implements Serializable {
     public void added(IN element) {}
 
     /**
-     * The outputs of {@code batch}. Called on the operator's own thread, one batch at a time (after a
-     * batch failed because of its records, on the task thread, record by record, while no batch runs).
+     * The outputs of {@code batch}. Called on the operator's own threads, for as many batches at once
+     * as the operator was given (after a batch failed because of its records, again record by record
+     * on the same thread): with more than one, what calls share must be thread-safe.
      */
     public abstract List<OUT> apply(List<IN> batch) throws Exception;
 

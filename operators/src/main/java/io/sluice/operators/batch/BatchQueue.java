@@ -5,14 +5,15 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * The records waiting for the batch function, and when the next batch may start. One batch runs at
- * a time, and the next one starts:
+ * The records waiting for the batch function, and when the next batch may start. Up to
+ * {@code slots} batches run at once (a batch holds its slot from {@link #next} until
+ * {@link #finished}), and a batch starts when a slot is free and:
  * <ul>
- *   <li>as soon as the running one ends, with every record that arrived meanwhile (up to the batch
- *       size): those records have already waited for the function, so waiting longer for company
- *       gains nothing;</li>
- *   <li>when the function is idle: at once with a linger of 0, else once a full batch is waiting or
- *       the oldest record has waited the linger.</li>
+ *   <li>a batch is running, or was when the oldest waiting record arrived: those records have
+ *       already waited for the function, so waiting longer for company gains nothing (with one
+ *       slot: they start together, up to the batch size, as soon as the running batch ends);</li>
+ *   <li>or, when the function is idle: at once with a linger of 0, else once a full batch is waiting
+ *       or the oldest record has waited the linger.</li>
  * </ul>
  * So at low rates a record waits at most the linger, and at high rates batches fill while the
  * function is busy, which is when batching pays. Not thread-safe: the operator calls it from its
@@ -28,21 +29,32 @@ public final class BatchQueue<T> {
 
     private final int maxBatchSize;
     private final long lingerMillis;
+    private final int slots;
     private List<Pending<T>> pending;
-    private boolean running;
+    /** Batches started and not finished. */
+    private int running;
     /** When the oldest waiting record arrived while the function was idle; its linger runs from then. */
     private long lingerSince;
-    /** The waiting records arrived while a batch ran: they start when it ends. */
+    /** The waiting records arrived while a batch ran: they start as soon as a slot is free. */
     private boolean waitedForRunning;
 
-    /** @param lingerMillis how long a record may wait for others while the function is idle (0: never) */
+    /** One batch at a time. */
     public BatchQueue(int maxBatchSize, long lingerMillis) {
-        if (maxBatchSize < 1 || lingerMillis < 0) {
-            throw new IllegalArgumentException("batch size must be at least 1 and linger not negative, got "
-                    + maxBatchSize + " and " + lingerMillis + " ms");
+        this(maxBatchSize, lingerMillis, 1);
+    }
+
+    /**
+     * @param lingerMillis how long a record may wait for others while the function is idle (0: never)
+     * @param slots batches running at once, at least 1
+     */
+    public BatchQueue(int maxBatchSize, long lingerMillis, int slots) {
+        if (maxBatchSize < 1 || lingerMillis < 0 || slots < 1) {
+            throw new IllegalArgumentException("batch size and slots must be at least 1 and linger not negative, "
+                    + "got " + maxBatchSize + ", " + slots + " and " + lingerMillis + " ms");
         }
         this.maxBatchSize = maxBatchSize;
         this.lingerMillis = lingerMillis;
+        this.slots = slots;
         this.pending = new ArrayList<>(maxBatchSize);
     }
 
@@ -50,38 +62,39 @@ public final class BatchQueue<T> {
     public void add(T value, long timestamp, long arrivedNanos, long nowMillis) {
         if (pending.isEmpty()) {
             lingerSince = nowMillis;
-            waitedForRunning = running;
+            waitedForRunning = running > 0;
         }
         pending.add(new Pending<>(value, timestamp, arrivedNanos));
     }
 
     /**
      * The next batch, oldest record first, if one may start at {@code nowMillis}; it then runs until
-     * {@link #finished}. Null when a batch is running, nothing waits, or the waiting records linger.
+     * {@link #finished}. Null when no slot is free, nothing waits, or the waiting records linger.
      */
     public List<Pending<T>> next(long nowMillis) {
-        if (running || pending.isEmpty()) {
+        if (isBusy() || pending.isEmpty()) {
             return null;
         }
-        boolean ready = isFull() || lingerMillis == 0 || waitedForRunning || nowMillis >= lingerDeadline();
+        boolean ready = isFull() || lingerMillis == 0 || waitedForRunning || running > 0
+                || nowMillis >= lingerDeadline();
         return ready ? start() : null;
     }
 
     /**
      * The waiting records regardless of their linger (a watermark or the end of input must not pass
-     * them, and records a checkpoint restored have waited already), or null when a batch is running
+     * them, and records a checkpoint restored have waited already), or null when no slot is free
      * or nothing waits.
      */
     public List<Pending<T>> nextNow() {
-        return running || pending.isEmpty() ? null : start();
+        return isBusy() || pending.isEmpty() ? null : start();
     }
 
-    /** The running batch has ended; records that arrived meanwhile may start now. */
+    /** A running batch has ended; its slot is free again. */
     public void finished() {
-        if (!running) {
+        if (running == 0) {
             throw new IllegalStateException("no batch is running");
         }
-        running = false;
+        running--;
     }
 
     /** When the waiting records' linger ends, in the caller's clock. */
@@ -89,8 +102,14 @@ public final class BatchQueue<T> {
         return lingerSince + lingerMillis;
     }
 
+    /** A batch is running. */
     public boolean isRunning() {
-        return running;
+        return running > 0;
+    }
+
+    /** Every slot runs a batch: nothing more may start. */
+    public boolean isBusy() {
+        return running == slots;
     }
 
     /** A full batch is waiting. */
@@ -109,7 +128,7 @@ public final class BatchQueue<T> {
 
     /** Nothing runs and nothing waits. */
     public boolean isDrained() {
-        return !running && pending.isEmpty();
+        return running == 0 && pending.isEmpty();
     }
 
     private List<Pending<T>> start() {
@@ -120,9 +139,9 @@ public final class BatchQueue<T> {
         } else {
             batch = new ArrayList<>(pending.subList(0, maxBatchSize));
             pending = new ArrayList<>(pending.subList(maxBatchSize, pending.size()));
-            waitedForRunning = true; // the rest start when this batch ends
+            waitedForRunning = true; // the rest start as soon as a slot is free
         }
-        running = true;
+        running++;
         return batch;
     }
 }

@@ -22,8 +22,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The serving job's {@code embed} stage: a batch of questions embedded in up to
- * {@link Settings#concurrentCalls()} model calls at once. The model is the TaskManager's shared
+ * The serving job's {@code embed} stage: batches of questions embedded in up to
+ * {@link Settings#concurrentCalls()} model calls at once, as many batches at once ({@link #apply} is
+ * thread-safe: the model and the cache's lookups are). The model is the TaskManager's shared
  * instance. A question's vector does not depend on its batch (see {@code OnnxEmbeddingModelTest}),
  * so neither batching nor splitting a batch across calls ever changes an answer. With an embedding cache,
  * questions asked before (same tenant, same model) take their vector from Redis and only the rest
@@ -40,7 +41,8 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
      *
      * @param model the embedding model (a bundled name or a model directory)
      * @param runtime how its shared ONNX session runs
-     * @param concurrentCalls model calls at once over the parts of a batch ({@link io.sluice.model.ConcurrentEmbedding})
+     * @param concurrentCalls model calls at once ({@link io.sluice.model.ConcurrentEmbedding}), and batches the
+     *        stage runs at once (so {@link #apply} runs on that many threads at once)
      * @param maxBatchSize questions embedded together at most
      * @param maxWait longest a question that finds the model idle waits for others
      * @param cache where question vectors are cached; null or disabled: every question is embedded

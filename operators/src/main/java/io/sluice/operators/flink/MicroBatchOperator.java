@@ -38,6 +38,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -49,32 +50,37 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Dynamic micro-batching: runs a {@link BatchFunction} on batches of records on a thread of its own,
- * one batch at a time, and emits the results in input order with the inputs' timestamps. When the
- * next batch starts is {@link BatchQueue}'s: as soon as the function is free (after an optional
- * linger, {@code maxWait}), with every record that arrived while it was busy, up to
- * {@code maxBatchSize}. While a full batch waits for a running one, the task stops taking input
- * (backpressure). Because the function runs beside the task thread, the operators chained after this
- * one (retrieval and the conversation, in serving) work on one batch's results while the model
- * computes the next.
+ * Dynamic micro-batching: runs a {@link BatchFunction} on batches of records on threads of its own,
+ * up to {@code concurrentBatches} batches at once, and emits the results in input order with the
+ * inputs' timestamps. When the next batch starts is {@link BatchQueue}'s: as soon as a slot is free
+ * (after an optional linger, {@code maxWait}, when nothing runs), with every record that arrived while
+ * the slots were busy, up to {@code maxBatchSize}. A batch keeps its slot until its results are out,
+ * so the records held stay bounded even behind a slow batch. While a full batch waits for a slot,
+ * the task stops taking input (backpressure). Because the function runs beside the task thread, the
+ * operators chained after this one (retrieval and the conversation, in serving) work on one batch's
+ * results while the model computes the next.
  *
- * <p>Results come back through the task's mailbox, so everything but the function's call runs on
- * the task thread. A checkpoint does not wait for the function: the records it holds (the running
- * batch and those waiting) go into the checkpoint, as Flink's {@code AsyncWaitOperator} keeps its
- * queue, and a restored operator runs them again before it takes new input. Draining instead would
- * stop the task for a whole batch call at every barrier, which costs a model-bound stage its
- * capacity. On a keyed stream the records are kept in keyed state under their own keys, so that
- * after a change of parallelism each lands on the subtask that owns its key (the serving job
- * reinterprets the stream after this stage as still keyed); otherwise in operator list state.
- * Before a watermark is forwarded and at the end of input the operator still waits until nothing
- * runs or waits, so neither passes a record. Metrics under {@code sluice.<stage>}:
- * {@code batches}, {@code batch_size} and {@code queue_micros} (time a record waited for its
- * batch) histograms, {@code latency_micros} of the batch call, and the gauge {@code held} (records
- * waiting or in the running batch: what a checkpoint would keep).
+ * <p>Why more than one batch at once: a model that embeds one text per call runs a batch as a loop
+ * of calls, so a record that finds the function idle runs alone on one core; with one batch at a
+ * time, the records that arrived meanwhile waited for it while another core was free.
+ *
+ * <p>Results come back through the task's mailbox, so everything but the function's calls runs on
+ * the task thread. A checkpoint does not wait for the function: the records it holds (the started
+ * batches, in order, then the waiting records) go into the checkpoint, as Flink's
+ * {@code AsyncWaitOperator} keeps its queue, and a restored operator runs them again before it takes
+ * new input. Draining instead would stop the task for a whole batch call at every barrier, which
+ * costs a model-bound stage its capacity. On a keyed stream the records are kept in keyed state under
+ * their own keys, so that after a change of parallelism each lands on the subtask that owns its key
+ * (the serving job reinterprets the stream after this stage as still keyed); otherwise in operator
+ * list state. Before a watermark is forwarded and at the end of input the operator still waits until
+ * nothing runs or waits, so neither passes a record. Metrics under {@code sluice.<stage>}:
+ * {@code batches}, {@code batch_size} and {@code queue_micros} (time a record waited for its batch)
+ * histograms, {@code latency_micros} of the batch call, and the gauge {@code held} (records taken in
+ * and not yet out: what a checkpoint would keep).
  *
  * <p>With a {@link RecordRejector}, a batch call that fails because of its records (see
- * {@link RecordFailures}) is run again record by record: the records that fail alone become
- * rejections on {@link Rejections#TAG} (counted as {@code rejected.reason.turns}, reason
+ * {@link RecordFailures}) is run again record by record on the batch's thread: the records that fail
+ * alone become rejections on {@link Rejections#TAG} (counted as {@code rejected.reason.turns}, reason
  * {@code stage_failed}), the others go on in order. Without one, or for a failure of the
  * environment, the failure fails the job over.
  */
@@ -84,7 +90,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(MicroBatchOperator.class);
     private static final int HISTOGRAM_WINDOW = 1024;
-    /** The records a checkpoint found in the operator: the running batch, then the waiting ones. */
+    /** The records a checkpoint found in the operator: the started batches in order, then the waiting ones. */
     private static final String HELD_STATE = "held";
     /** How long closing waits for a batch call still running before it closes the function anyway. */
     private static final long CLOSE_WAIT_SECONDS = 30;
@@ -93,12 +99,13 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     private final BatchFunction<IN, OUT> function;
     private final int maxBatchSize;
     private final long maxWaitMillis;
+    private final int concurrentBatches;
     private final RecordRejector<IN> rejector;
     private final transient MailboxExecutor mailbox;
 
     private transient BatchQueue<IN> queue;
-    /** The batch the function is computing, until its results are out. */
-    private transient List<BatchQueue.Pending<IN>> running;
+    /** The batches started and not yet out, oldest first: results leave in this order. */
+    private transient ArrayDeque<Started<IN, OUT>> started;
     private transient ListState<StreamElement> held;
     /** Keyed stream: the keys under which the last checkpoint kept records (cleared by the next). */
     private transient Set<Object> keysHeld;
@@ -114,29 +121,56 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     /** Records taken in and not yet out (emitted or rejected); read by the metrics reporter's thread. */
     private transient AtomicInteger heldCount;
 
+    /**
+     * A batch from its start until its results are out. The outcome is written on the batch's thread
+     * and read on the task thread after the mailbox has handed it over.
+     */
+    private static final class Started<IN, OUT> {
+        final List<BatchQueue.Pending<IN>> records;
+        /** Set on the task thread once the call has returned. */
+        boolean done;
+        /** One per record; after a record-by-record run, null where the record failed alone. */
+        List<OUT> results;
+        /** After a record-by-record run, why each record that failed alone failed (else null). */
+        String[] failures;
+        /** A failure that fails the job (the environment's, or any without a rejector). */
+        Throwable fatal;
+        long micros;
+
+        Started(List<BatchQueue.Pending<IN>> records) {
+            this.records = records;
+        }
+    }
+
     MicroBatchOperator(StreamOperatorParameters<OUT> parameters, MailboxExecutor mailbox, String stage,
-            BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait, RecordRejector<IN> rejector) {
+            BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait, int concurrentBatches,
+            RecordRejector<IN> rejector) {
         super(parameters); // the factory checked the settings
         this.mailbox = mailbox;
         this.stage = stage;
         this.function = function;
         this.maxBatchSize = maxBatchSize;
         this.maxWaitMillis = maxWait.toMillis();
+        this.concurrentBatches = concurrentBatches;
         this.rejector = rejector;
     }
 
-    /** Adds a micro-batching stage named {@code stage} after {@code input}. */
+    /** Adds a micro-batching stage named {@code stage} after {@code input}, one batch at a time. */
     public static <IN, OUT> SingleOutputStreamOperator<OUT> apply(DataStream<IN> input, String stage,
             TypeInformation<OUT> outputType, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait) {
-        return apply(input, stage, outputType, function, maxBatchSize, maxWait, null);
+        return apply(input, stage, outputType, function, maxBatchSize, maxWait, 1, null);
     }
 
-    /** As above, with records the function fails on rejected by {@code rejector}. */
+    /**
+     * As above, with up to {@code concurrentBatches} batches running at once (the function must allow
+     * that: see {@link BatchFunction#apply}), and the records the function fails on rejected by
+     * {@code rejector} (null: such a failure fails the job).
+     */
     public static <IN, OUT> SingleOutputStreamOperator<OUT> apply(DataStream<IN> input, String stage,
             TypeInformation<OUT> outputType, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait,
-            RecordRejector<IN> rejector) {
+            int concurrentBatches, RecordRejector<IN> rejector) {
         return input.transform(stage, outputType,
-                new Factory<>(stage, function, maxBatchSize, maxWait, rejector));
+                new Factory<>(stage, function, maxBatchSize, maxWait, concurrentBatches, rejector));
     }
 
     @Override
@@ -167,8 +201,8 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         List<StreamElement> records = new ArrayList<>();
-        if (running != null) {
-            running.forEach(p -> records.add(record(p.value(), p.timestamp())));
+        for (Started<IN, OUT> batch : started) {
+            batch.records.forEach(p -> records.add(record(p.value(), p.timestamp())));
         }
         queue.waiting().forEach(p -> records.add(record(p.value(), p.timestamp())));
         if (keysHeld == null) {
@@ -194,7 +228,8 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     @Override
     public void open() throws Exception {
         super.open();
-        queue = new BatchQueue<>(maxBatchSize, maxWaitMillis);
+        queue = new BatchQueue<>(maxBatchSize, maxWaitMillis, concurrentBatches);
+        started = new ArrayDeque<>(concurrentBatches);
         var group = getMetricGroup().addGroup("sluice").addGroup(stage);
         batches = group.counter("batches");
         batchSize = group.histogram("batch_size", new DescriptiveStatisticsHistogram(HISTOGRAM_WINDOW));
@@ -206,8 +241,10 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         function.open(getRuntimeContext());
         String threadName = "sluice-" + stage + "-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
         ClassLoader userCode = getUserCodeClassloader();
-        caller = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, threadName);
+        AtomicInteger threads = new AtomicInteger();
+        caller = Executors.newFixedThreadPool(concurrentBatches, r -> {
+            int n = threads.getAndIncrement();
+            Thread t = new Thread(r, n == 0 ? threadName : threadName + "-" + n);
             t.setDaemon(true);
             t.setContextClassLoader(userCode);
             return t;
@@ -222,8 +259,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
             take(r, now);
         }
         restored = null;
-        List<BatchQueue.Pending<IN>> batch = queue.nextNow();
-        if (batch != null) {
+        for (var batch = queue.nextNow(); batch != null; batch = queue.nextNow()) {
             call(batch);
         }
     }
@@ -236,8 +272,8 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         if (!startNext(now) && first) {
             getProcessingTimeService().registerTimer(queue.lingerDeadline(), this);
         }
-        while (queue.isFull() && queue.isRunning()) {
-            mailbox.yield(); // the running batch's results come back here and start the full one
+        while (queue.isFull() && queue.isBusy()) {
+            mailbox.yield(); // results that come back here free a slot, and the full batch starts in it
         }
     }
 
@@ -306,40 +342,33 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         }
     }
 
+    /** Starts every batch that may start at {@code now}; whether one did. */
     private boolean startNext(long now) {
-        List<BatchQueue.Pending<IN>> batch = queue.next(now);
-        if (batch == null) {
-            return false;
+        boolean any = false;
+        for (var batch = queue.next(now); batch != null; batch = queue.next(now)) {
+            call(batch);
+            any = true;
         }
-        call(batch);
-        return true;
+        return any;
     }
 
-    /** Calls the function on its thread; the outcome comes back to {@link #finished} on the task thread. */
-    private void call(List<BatchQueue.Pending<IN>> batch) {
-        running = batch;
-        List<IN> values = new ArrayList<>(batch.size());
+    /** Calls the function on a thread of the stage; the outcome comes back to {@link #ended} on the task thread. */
+    private void call(List<BatchQueue.Pending<IN>> records) {
+        Started<IN, OUT> batch = new Started<>(records);
+        started.addLast(batch);
+        List<IN> values = new ArrayList<>(records.size());
         long start = System.nanoTime();
-        for (BatchQueue.Pending<IN> p : batch) {
+        for (BatchQueue.Pending<IN> p : records) {
             values.add(p.value());
             queueMicros.update((start - p.arrivedNanos()) / 1000);
         }
         caller.execute(() -> {
-            List<OUT> results = null;
-            Throwable failure = null;
             long began = System.nanoTime();
-            try {
-                results = function.apply(values);
-            } catch (Throwable t) {
-                failure = t;
-            }
-            long micros = (System.nanoTime() - began) / 1000;
-            List<OUT> out = results;
-            Throwable failed = failure;
+            run(batch, values);
+            batch.micros = (System.nanoTime() - began) / 1000;
             if (!closed) {
                 try {
-                    mailbox.execute(() -> finished(batch, out, failed, micros), "%s batch of %d ended", stage,
-                            batch.size());
+                    mailbox.execute(() -> ended(batch), "%s batch of %d ended", stage, records.size());
                 } catch (RejectedExecutionException e) {
                     // The task is shutting down: the batch's records are still in the last checkpoint.
                 }
@@ -347,61 +376,107 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         });
     }
 
-    private void finished(List<BatchQueue.Pending<IN>> batch, List<OUT> results, Throwable failure, long micros)
-            throws Exception {
-        running = null;
-        heldCount.addAndGet(-batch.size()); // all go out (or are rejected) before this returns
-        if (failure != null) {
-            boolean recordCaused = (failure instanceof Exception || failure instanceof StackOverflowError)
-                    && rejector != null && !RecordFailures.isEnvironmental(failure);
-            queue.finished();
-            if (!recordCaused) {
-                throw failure instanceof Exception e ? e : new RuntimeException(failure);
-            }
-            // Before the next batch starts: nothing else runs now, so the function may be called here.
-            recordByRecord(batch);
-            startNext(getProcessingTimeService().getCurrentProcessingTime());
+    /**
+     * On the batch's thread: the function's results, or, when the call failed because of its records,
+     * each record's alone, so that only the bad ones are rejected.
+     */
+    private void run(Started<IN, OUT> batch, List<IN> values) {
+        Throwable failure;
+        try {
+            batch.results = function.apply(values);
+            return;
+        } catch (Throwable t) {
+            failure = t;
+        }
+        if (!(failure instanceof Exception || failure instanceof StackOverflowError) || rejector == null
+                || RecordFailures.isEnvironmental(failure)) {
+            batch.fatal = failure;
             return;
         }
-        latencyMicros.update(micros);
-        checkSize(results, batch.size());
-        batches.inc();
-        batchSize.update(batch.size());
-        // The next batch starts before these results go down the chain, so the model computes it
-        // while the operators after this one work on these.
-        queue.finished();
-        startNext(getProcessingTimeService().getCurrentProcessingTime());
-        for (int i = 0; i < results.size(); i++) {
-            emit(results.get(i), batch.get(i).timestamp());
-        }
-    }
-
-    /** After a batch failed because of its records: each record alone, so only the bad ones are rejected. */
-    private void recordByRecord(List<BatchQueue.Pending<IN>> batch) throws Exception {
-        for (BatchQueue.Pending<IN> p : batch) {
-            List<OUT> result;
+        List<OUT> results = new ArrayList<>(values.size());
+        String[] failures = new String[values.size()];
+        for (int i = 0; i < values.size(); i++) {
+            List<OUT> alone;
             try {
-                result = function.apply(List.of(p.value()));
+                alone = function.apply(List.of(values.get(i)));
             } catch (Exception | StackOverflowError e) {
-                String description = RecordFailures.describeOrRethrow(e);
-                stageFailures.inc();
-                Rejection rejection = rejector.reject(p.value(), description);
-                output.collect(Rejections.TAG, p.timestamp() == BatchQueue.NO_TIMESTAMP ? new StreamRecord<>(rejection)
-                        : new StreamRecord<>(rejection, p.timestamp()));
+                if (RecordFailures.isEnvironmental(e)) {
+                    batch.fatal = e;
+                    return;
+                }
+                results.add(null);
+                failures[i] = RecordFailures.describeOrRethrow(e);
                 continue;
             }
-            checkSize(result, 1);
+            batch.fatal = wrongSize(alone, 1);
+            if (batch.fatal != null) {
+                return;
+            }
+            results.add(alone.get(0));
+        }
+        batch.results = results;
+        batch.failures = failures;
+    }
+
+    /** On the task thread: {@code batch}'s call has returned; the done batches at the head go out. */
+    private void ended(Started<IN, OUT> batch) throws Exception {
+        batch.done = true;
+        if (batch.fatal == null) {
+            batch.fatal = wrongSize(batch.results, batch.records.size());
+        }
+        if (batch.fatal != null) {
+            // The job fails over; the batch's records are in the last checkpoint. Its slot is given
+            // back, so that closing the operator does not wait for it.
+            started.remove(batch);
+            queue.finished();
+            heldCount.addAndGet(-batch.records.size());
+            throw batch.fatal instanceof Exception e ? e : new RuntimeException(batch.fatal);
+        }
+        if (batch.failures == null) {
+            latencyMicros.update(batch.micros);
+        }
+        List<Started<IN, OUT>> out = new ArrayList<>(concurrentBatches);
+        while (!started.isEmpty() && started.peekFirst().done) {
+            out.add(started.pollFirst());
+            queue.finished();
+        }
+        if (out.isEmpty()) {
+            return; // an earlier batch still runs: these results wait for its
+        }
+        // The next batches start before these results go down the chain, so the model computes them
+        // while the operators after this one work on these.
+        startNext(getProcessingTimeService().getCurrentProcessingTime());
+        out.forEach(this::emit);
+    }
+
+    /** The results of a batch whose call has returned, and the rejections of the records that failed alone. */
+    private void emit(Started<IN, OUT> batch) {
+        heldCount.addAndGet(-batch.records.size()); // all go out (or are rejected) before this returns
+        boolean recordByRecord = batch.failures != null;
+        if (!recordByRecord) {
             batches.inc();
-            batchSize.update(1);
-            emit(result.get(0), p.timestamp());
+            batchSize.update(batch.records.size());
+        }
+        for (int i = 0; i < batch.records.size(); i++) {
+            BatchQueue.Pending<IN> p = batch.records.get(i);
+            if (recordByRecord && batch.failures[i] != null) {
+                stageFailures.inc();
+                output.collect(Rejections.TAG, record(rejector.reject(p.value(), batch.failures[i]), p.timestamp()));
+                continue;
+            }
+            if (recordByRecord) {
+                batches.inc();
+                batchSize.update(1);
+            }
+            output.collect(record(batch.results.get(i), p.timestamp()));
         }
     }
 
-    private void checkSize(List<OUT> results, int inputs) {
-        if (results.size() != inputs) {
-            throw new IllegalStateException("Batch function of stage " + stage + " returned " + results.size()
-                    + " results for " + inputs + " inputs");
-        }
+    /** The failure of a function that broke its contract (one result per input), or null. */
+    private IllegalStateException wrongSize(List<OUT> results, int inputs) {
+        return results != null && results.size() == inputs ? null : new IllegalStateException("Batch function of stage "
+                + stage + " returned " + (results == null ? "no list" : results.size() + " results") + " for "
+                + inputs + " inputs");
     }
 
     /** Records taken in and not yet out: the {@code held} gauge. */
@@ -409,8 +484,9 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         return heldCount.get();
     }
 
-    private void emit(OUT value, long timestamp) {
-        output.collect(record(value, timestamp));
+    /** Batches started and not yet out: each holds a slot. */
+    int startedBatches() {
+        return started.size();
     }
 
     private static <T> StreamRecord<T> record(T value, long timestamp) {
@@ -427,17 +503,25 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         private final BatchFunction<IN, OUT> function;
         private final int maxBatchSize;
         private final Duration maxWait;
+        private final int concurrentBatches;
         private final RecordRejector<IN> rejector;
 
         Factory(String stage, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait,
                 RecordRejector<IN> rejector) {
-            if (maxBatchSize < 1 || maxWait.isNegative()) {
-                throw new IllegalArgumentException("max batch size must be at least 1 and max wait not negative");
+            this(stage, function, maxBatchSize, maxWait, 1, rejector);
+        }
+
+        Factory(String stage, BatchFunction<IN, OUT> function, int maxBatchSize, Duration maxWait,
+                int concurrentBatches, RecordRejector<IN> rejector) {
+            if (maxBatchSize < 1 || maxWait.isNegative() || concurrentBatches < 1) {
+                throw new IllegalArgumentException("max batch size and concurrent batches must be at least 1 and "
+                        + "max wait not negative");
             }
             this.stage = stage;
             this.function = function;
             this.maxBatchSize = maxBatchSize;
             this.maxWait = maxWait;
+            this.concurrentBatches = concurrentBatches;
             this.rejector = rejector;
         }
 
@@ -445,7 +529,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         @SuppressWarnings("unchecked")
         public <T extends StreamOperator<OUT>> T createStreamOperator(StreamOperatorParameters<OUT> parameters) {
             return (T) new MicroBatchOperator<>(parameters, getMailboxExecutor(), stage, function, maxBatchSize,
-                    maxWait, rejector);
+                    maxWait, concurrentBatches, rejector);
         }
 
         @Override

@@ -85,9 +85,44 @@ class BatchQueueTest {
     }
 
     @Test
+    void withTwoSlotsARecordThatFindsABatchRunningStartsAtOnceDespiteTheLinger() {
+        BatchQueue<Integer> q = new BatchQueue<>(4, 1_000, 2);
+        add(q, 1, 0);
+        assertThat(q.next(0)).as("idle: lingers").isNull();
+        assertThat(values(q.next(1_000))).containsExactly(1);
+        add(q, 2, 1_001);
+        assertThat(values(q.next(1_001))).as("second slot").containsExactly(2);
+        assertThat(q.isBusy()).isTrue();
+        add(q, 3, 1_002);
+        add(q, 4, 1_003);
+        assertThat(q.next(5_000)).as("both slots busy").isNull();
+        assertThat(q.nextNow()).isNull();
+        q.finished();
+        assertThat(values(q.next(1_004))).containsExactly(3, 4);
+        q.finished();
+        q.finished();
+        assertThat(q.isDrained()).isTrue();
+        add(q, 5, 2_000);
+        assertThat(q.next(2_000)).as("idle again: lingers again").isNull();
+    }
+
+    @Test
+    void recordsBeyondOneBatchFillTheFreeSlots() {
+        BatchQueue<Integer> q = new BatchQueue<>(2, 1_000, 3);
+        for (int i = 1; i <= 5; i++) {
+            add(q, i, 0);
+        }
+        assertThat(values(q.next(0))).as("full").containsExactly(1, 2);
+        assertThat(values(q.next(0))).containsExactly(3, 4);
+        assertThat(values(q.next(0))).containsExactly(5);
+        assertThat(q.isBusy()).isTrue();
+    }
+
+    @Test
     void finishingWithoutARunningBatchIsABug() {
         BatchQueue<Integer> q = new BatchQueue<>(2, 0);
         assertThatThrownBy(q::finished).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> new BatchQueue<Integer>(0, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new BatchQueue<Integer>(1, 0, 0)).isInstanceOf(IllegalArgumentException.class);
     }
 }

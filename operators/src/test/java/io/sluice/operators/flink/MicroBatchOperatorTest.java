@@ -61,8 +61,12 @@ class MicroBatchOperatorTest {
 
     private static OneInputStreamOperatorTestHarness<Integer, Integer> harness(BatchFunction<Integer, Integer> fn,
             int maxBatch, long maxWaitMs, RecordRejector<Integer> rejector) throws Exception {
-        var h = new OneInputStreamOperatorTestHarness<>(factory(fn, maxBatch, maxWaitMs, rejector),
-                IntSerializer.INSTANCE);
+        return harness(new MicroBatchOperator.Factory<>("test", fn, maxBatch, Duration.ofMillis(maxWaitMs), rejector));
+    }
+
+    private static OneInputStreamOperatorTestHarness<Integer, Integer> harness(
+            MicroBatchOperator.Factory<Integer, Integer> factory) throws Exception {
+        var h = new OneInputStreamOperatorTestHarness<>(factory, IntSerializer.INSTANCE);
         h.setProcessingTime(0);
         h.open();
         return h;
@@ -382,6 +386,149 @@ class MicroBatchOperatorTest {
             h.processElement(new StreamRecord<>(-1));
             assertThatThrownBy(() -> awaitBatch(h)).isInstanceOf(java.io.UncheckedIOException.class);
             assertThat(h.getSideOutput(Rejections.TAG)).isNull();
+        }
+    }
+
+    /**
+     * Multiplies by ten, and fails a batch that holds a negative number; a batch whose first record
+     * is held ({@link #hold}) waits until the test releases it. Records the first record of every
+     * call, in the order the calls began.
+     */
+    private static final class Gated extends BatchFunction<Integer, Integer> {
+        final java.util.Map<Integer, java.util.concurrent.CountDownLatch> gates =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        final List<Integer> began = new CopyOnWriteArrayList<>();
+
+        void hold(int... firsts) {
+            for (int x : firsts) {
+                gates.put(x, new java.util.concurrent.CountDownLatch(1));
+            }
+        }
+
+        void release(int first) {
+            gates.get(first).countDown();
+        }
+
+        @Override
+        public List<Integer> apply(List<Integer> batch) throws InterruptedException {
+            began.add(batch.get(0));
+            var gate = gates.get(batch.get(0));
+            if (gate != null) {
+                gate.await();
+            }
+            if (batch.stream().anyMatch(x -> x < 0)) {
+                throw new IllegalArgumentException("negative input");
+            }
+            return batch.stream().map(x -> x * 10).toList();
+        }
+    }
+
+    private static final RecordRejector<Integer> REJECT = (Integer x, String why) ->
+            new io.sluice.schemas.Rejection("test", io.sluice.schemas.RejectReason.STAGE_FAILED, why, "r" + x,
+                    null, null, null, 0, 0L, 0L);
+
+    private static OneInputStreamOperatorTestHarness<Integer, Integer> twoAtOnce(Gated fn, int maxBatch,
+            long maxWaitMs) throws Exception {
+        return harness(new MicroBatchOperator.Factory<>("test", fn, maxBatch, Duration.ofMillis(maxWaitMs), 2, REJECT));
+    }
+
+    /** Waits until {@code fn} has begun {@code calls} calls (they begin on the operator's threads). */
+    private static void awaitCalls(Gated fn, int calls) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (fn.began.size() < calls) {
+            assertThat(System.nanoTime()).as("%d calls begun, not %d", fn.began.size(), calls).isLessThan(deadline);
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void withTwoBatchesAtOnceARecordThatFindsOneRunningStartsAtOnceDespiteTheLinger() throws Exception {
+        Gated fn = new Gated();
+        fn.hold(1);
+        try (var h = twoAtOnce(fn, 32, 60_000)) {
+            h.processElement(new StreamRecord<>(1, 100L));
+            h.setProcessingTime(60_000); // the idle function's linger ends
+            h.processElement(new StreamRecord<>(2, 200L)); // finds 1 running: no linger
+            awaitCalls(fn, 2);
+            assertThat(fn.began).containsExactly(1, 2);
+            awaitBatch(h); // 2 ends first: its result waits for 1's
+            assertThat(h.extractOutputValues()).isEmpty();
+            fn.release(1);
+            awaitBatch(h);
+            assertThat(h.extractOutputStreamRecords()).containsExactly(new StreamRecord<>(10, 100L),
+                    new StreamRecord<>(20, 200L));
+        }
+    }
+
+    @Test
+    void aBatchKeepsItsSlotUntilItsResultsAreOut() throws Exception {
+        Gated fn = new Gated();
+        fn.hold(1);
+        try (var h = twoAtOnce(fn, 32, 0)) {
+            var operator = (MicroBatchOperator<Integer, Integer>) h.getOperator();
+            h.processElement(new StreamRecord<>(1));
+            h.processElement(new StreamRecord<>(2));
+            awaitCalls(fn, 2);
+            h.processElement(new StreamRecord<>(3));
+            h.processElement(new StreamRecord<>(4));
+            awaitBatch(h); // 2 is done but not out, so its slot is not free: 3, 4 and 5 wait
+            h.processElement(new StreamRecord<>(5));
+            assertThat(operator.startedBatches()).isEqualTo(2);
+            assertThat(operator.held()).isEqualTo(5);
+            fn.release(1);
+            awaitBatch(h); // 1 and 2 out; 3, 4 and 5 start together
+            awaitCalls(fn, 3);
+            awaitBatch(h);
+            assertThat(fn.began).containsExactly(1, 2, 3);
+            assertThat(h.extractOutputValues()).containsExactly(10, 20, 30, 40, 50);
+            assertThat(operator.held()).isZero();
+        }
+    }
+
+    @Test
+    void aCheckpointKeepsEveryStartedBatchInOrderThenTheWaitingRecords() throws Exception {
+        Gated fn = new Gated();
+        fn.hold(1);
+        OperatorSubtaskState checkpoint;
+        try (var h = twoAtOnce(fn, 32, 0)) {
+            h.processElement(new StreamRecord<>(1, 100L));
+            h.processElement(new StreamRecord<>(2, 200L));
+            awaitCalls(fn, 2);
+            awaitBatch(h); // 2 done, not out
+            h.processElement(new StreamRecord<>(3, 300L)); // waits for a slot
+            checkpoint = h.snapshot(1L, 0L);
+            fn.release(1);
+        }
+        TimesTen fresh = new TimesTen(false);
+        try (var restored = new OneInputStreamOperatorTestHarness<>(factory(fresh, 10, 0, null), IntSerializer.INSTANCE)) {
+            restored.initializeState(checkpoint);
+            restored.open();
+            awaitBatch(restored);
+            assertThat(fresh.batchSizes).containsExactly(3);
+            assertThat(restored.extractOutputStreamRecords()).containsExactly(new StreamRecord<>(10, 100L),
+                    new StreamRecord<>(20, 200L), new StreamRecord<>(30, 300L));
+        }
+    }
+
+    @Test
+    void aRecordThatFailsBesideARunningBatchIsRejectedInItsPlaceInTheOrder() throws Exception {
+        Gated fn = new Gated();
+        fn.hold(1);
+        try (var h = twoAtOnce(fn, 32, 0)) {
+            h.processElement(new StreamRecord<>(1, 100L));
+            h.processElement(new StreamRecord<>(-2, 200L)); // fails, and fails alone, while 1 runs
+            awaitCalls(fn, 3);
+            awaitBatch(h);
+            assertThat(h.getSideOutput(Rejections.TAG)).as("not before 1 is out").isNull();
+            fn.release(1);
+            awaitBatch(h);
+            h.processElement(new StreamRecord<>(3, 300L));
+            awaitBatch(h);
+            assertThat(h.extractOutputValues()).containsExactly(10, 30);
+            assertThat(h.getSideOutput(Rejections.TAG)).singleElement().satisfies(r -> {
+                assertThat(r.getValue().requestId()).isEqualTo("r-2");
+                assertThat(r.getTimestamp()).isEqualTo(200L);
+            });
         }
     }
 }
