@@ -226,12 +226,17 @@ class MicroBatchOperatorTest {
             awaitBatch(h);
             assertThat(h.extractOutputValues()).containsExactly(10, 20, 30);
         }
-        TimesTen again = new TimesTen(false);
-        try (var restored = new OneInputStreamOperatorTestHarness<>(factory(again, 10, 0, null), IntSerializer.INSTANCE)) {
+        assertRestoredRunsOneToThreeInOneBatch(checkpoint);
+    }
+
+    /** A non-keyed operator restored from {@code checkpoint}, which held 1, 2 and 3 (at 100, 200, 300). */
+    private static void assertRestoredRunsOneToThreeInOneBatch(OperatorSubtaskState checkpoint) throws Exception {
+        TimesTen fresh = new TimesTen(false);
+        try (var restored = new OneInputStreamOperatorTestHarness<>(factory(fresh, 10, 0, null), IntSerializer.INSTANCE)) {
             restored.initializeState(checkpoint);
             restored.open();
             awaitBatch(restored);
-            assertThat(again.batchSizes).containsExactly(3);
+            assertThat(fresh.batchSizes).containsExactly(3);
             assertThat(restored.extractOutputStreamRecords()).containsExactly(new StreamRecord<>(10, 100L),
                     new StreamRecord<>(20, 200L), new StreamRecord<>(30, 300L));
         }
@@ -499,15 +504,7 @@ class MicroBatchOperatorTest {
             checkpoint = h.snapshot(1L, 0L);
             fn.release(1);
         }
-        TimesTen fresh = new TimesTen(false);
-        try (var restored = new OneInputStreamOperatorTestHarness<>(factory(fresh, 10, 0, null), IntSerializer.INSTANCE)) {
-            restored.initializeState(checkpoint);
-            restored.open();
-            awaitBatch(restored);
-            assertThat(fresh.batchSizes).containsExactly(3);
-            assertThat(restored.extractOutputStreamRecords()).containsExactly(new StreamRecord<>(10, 100L),
-                    new StreamRecord<>(20, 200L), new StreamRecord<>(30, 300L));
-        }
+        assertRestoredRunsOneToThreeInOneBatch(checkpoint);
     }
 
     @Test
