@@ -453,6 +453,7 @@ class MicroBatchOperatorTest {
         try (var h = twoAtOnce(fn, 32, 60_000)) {
             h.processElement(new StreamRecord<>(1, 100L));
             h.setProcessingTime(60_000); // the idle function's linger ends
+            awaitCalls(fn, 1);
             h.processElement(new StreamRecord<>(2, 200L)); // finds 1 running: no linger
             awaitCalls(fn, 2);
             assertThat(fn.began).containsExactly(1, 2);
@@ -472,6 +473,7 @@ class MicroBatchOperatorTest {
         try (var h = twoAtOnce(fn, 32, 0)) {
             var operator = (MicroBatchOperator<Integer, Integer>) h.getOperator();
             h.processElement(new StreamRecord<>(1));
+            awaitCalls(fn, 1); // so that the calls begin in a known order
             h.processElement(new StreamRecord<>(2));
             awaitCalls(fn, 2);
             h.processElement(new StreamRecord<>(3));
