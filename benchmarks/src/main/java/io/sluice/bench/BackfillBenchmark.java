@@ -48,7 +48,7 @@ public final class BackfillBenchmark implements Callable<Integer> {
     int parallelism = 1;
 
     @Option(names = "--concurrent-calls", description = "Model calls each backfill task (and the bare loop) runs at "
-            + "once over the parts of a batch (default: ${DEFAULT-VALUE}, the CLI's).")
+            + "once, one chunk per call for the int8 models (default: ${DEFAULT-VALUE}, the CLI's).")
     int concurrentCalls = 2;
 
     @Option(names = "--batch-size", description = "Chunks per embedding call (default: ${DEFAULT-VALUE}).")

@@ -63,8 +63,9 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
     @Option(names = "--threads", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}, the job's).")
     int threads = io.sluice.jobs.config.ServingOptions.EMBEDDING_INTRA_OP_THREADS.defaultValue();
 
-    @Option(names = "--concurrent-calls", description = "Model calls the embed stage runs at once over the parts "
-            + "of a batch, in the job and in the bare loop (default: ${DEFAULT-VALUE}, the job's).")
+    @Option(names = "--concurrent-calls", description = "Model calls the embed stage runs at once (one question "
+            + "per call for the int8 models), and batches at once in the job; the bare loop runs as many calls at "
+            + "once (default: ${DEFAULT-VALUE}, the job's).")
     int concurrentCalls = io.sluice.jobs.config.ServingOptions.EMBEDDING_CONCURRENT_CALLS.defaultValue();
 
     @Option(names = "--warmup-seconds", description = "Seconds of load at --warmup-rate before the first rate, so "

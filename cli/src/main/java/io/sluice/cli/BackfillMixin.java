@@ -39,8 +39,8 @@ final class BackfillMixin {
     @Option(names = "--model-threads", description = "ONNX Runtime intra-op threads per model call (default: ${DEFAULT-VALUE}).")
     int modelThreads = 1;
 
-    @Option(names = "--concurrent-calls", description = "Model calls each embedding task runs at once over the parts "
-            + "of a batch (as sluice.embedding.concurrent-calls; default: ${DEFAULT-VALUE}: a backfill has the "
+    @Option(names = "--concurrent-calls", description = "Model calls each embedding task runs at once, one chunk per "
+            + "call for the int8 models (as sluice.embedding.concurrent-calls; default: ${DEFAULT-VALUE}: a backfill has the "
             + "machine, and calls at once outrun intra-op threads on the int8 models, which embed a chunk per call).")
     int concurrentCalls = 2;
 
