@@ -143,7 +143,6 @@ public final class ChunkEmbedder extends BatchFunction<Chunk, EmbeddedChunk> {
      */
     private List<Integer> fromCache(List<Chunk> batch, List<Integer> missing, float[][] vectors) throws Exception {
         List<CompletableFuture<float[]>> taken = lookups.take(batch);
-        embeddings.awaitBack(taken);
         List<Integer> still = embeddings.fill(missing.stream().map(taken::get).toList(), missing,
                 model.card().dimension(), vectors);
         cached.add(missing.size() - still.size());

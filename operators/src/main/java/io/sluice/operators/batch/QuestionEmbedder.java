@@ -18,7 +18,6 @@ import org.apache.flink.api.common.functions.RuntimeContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -156,9 +155,7 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
         // most the cache's timeout; a question applied alone after its batch failed has none left: it
         // is embedded.
         float[][] vectors = new float[batch.size()][];
-        List<CompletableFuture<float[]>> taken = lookups.take(batch);
-        embeddings.awaitBack(taken);
-        List<Integer> at = embeddings.fill(taken,
+        List<Integer> at = embeddings.fill(lookups.take(batch),
                 java.util.stream.IntStream.range(0, batch.size()).boxed().toList(), model.card().dimension(),
                 vectors);
         if (!at.isEmpty()) {

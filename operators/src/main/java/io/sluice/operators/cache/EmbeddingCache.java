@@ -23,7 +23,7 @@ import java.util.concurrent.TimeoutException;
  * text (vectors do not depend on their batch), so a hit changes nothing a turn records. Lookups are
  * asynchronous ({@link #prefetch}): started when a question joins a batch, and waited for by the
  * thread that runs the batch (never a task thread) at most the connection's timeout
- * ({@link #awaitBack}) — a lookup that failed or outlasted it is a miss ({@link #stats}). Writes are
+ * ({@link #fill}) — a lookup that failed or outlasted it is a miss ({@link #stats}). Writes are
  * not waited for.
  */
 public final class EmbeddingCache {
@@ -64,9 +64,9 @@ public final class EmbeddingCache {
      * connection's timeout, by which each is back anyway (a miss if Redis did not answer). Worth it:
      * a lookup takes a fraction of a millisecond, the model call it may save several; and a batch
      * that starts the moment its question arrives (no linger) would otherwise find its lookup still
-     * out and miss. Call it on the thread that runs the batch, never on a task thread.
+     * out and miss.
      */
-    public void awaitBack(List<CompletableFuture<float[]>> lookups) {
+    private void awaitBack(List<CompletableFuture<float[]>> lookups) {
         try {
             CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new))
                     .get(redis.timeout().toNanos(), TimeUnit.NANOSECONDS);
@@ -91,12 +91,15 @@ public final class EmbeddingCache {
     }
 
     /**
-     * Puts in {@code vectors[at.get(j)]} what {@code lookups.get(j)} found so far (without waiting),
-     * when it is a vector of {@code dimension} (a foreign entry is a miss); returns the indices of
-     * {@code at} still without a vector, in order. Counts hits and misses as {@link #found} does.
+     * Puts in {@code vectors[at.get(j)]} what {@code lookups.get(j)} found, once they are back (at
+     * most the connection's timeout: {@link #awaitBack}), when it is a vector of {@code dimension} (a
+     * foreign entry is a miss); returns the indices of {@code at} still without a vector, in order.
+     * Counts hits and misses as {@link #found} does. Waits: call it on the thread that runs the
+     * batch, never on a task thread.
      */
     public List<Integer> fill(List<CompletableFuture<float[]>> lookups, List<Integer> at, int dimension,
             float[][] vectors) {
+        awaitBack(lookups);
         float[][] found = found(lookups);
         List<Integer> missing = new java.util.ArrayList<>();
         for (int j = 0; j < found.length; j++) {
