@@ -62,23 +62,6 @@ interface GatewayUnderTest extends AutoCloseable {
         }
     }
 
-    /** What stops the threads of the gateway's JVM that is not the gateway's own work. */
-    final class Stalls implements AutoCloseable {
-        final GcPauses gc = GcPauses.start();
-        final Hiccups hiccups = Hiccups.start();
-
-        void clear() {
-            gc.clear();
-            hiccups.clear();
-        }
-
-        @Override
-        public void close() throws Exception {
-            gc.close();
-            hiccups.close();
-        }
-    }
-
     int port();
 
     /** Starts a measurement: forgets the samples so far and counts GC pauses from now. */

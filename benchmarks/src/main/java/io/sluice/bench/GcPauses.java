@@ -14,9 +14,9 @@ import javax.management.NotificationListener;
 import javax.management.openmbean.CompositeData;
 
 /**
- * The garbage collections of this JVM while it is open, from the collectors' notifications: a pause
- * anywhere in a JVM stops every thread of it, so it shows in the percentiles of whatever that JVM
- * measures.
+ * The garbage-collection pauses of this JVM while it is open, from the collectors' notifications: a
+ * pause anywhere in a JVM stops every thread of it, so it shows in the percentiles of whatever that
+ * JVM measures.
  */
 final class GcPauses implements AutoCloseable {
 
@@ -24,7 +24,10 @@ final class GcPauses implements AutoCloseable {
     private final NotificationListener listener = (notification, handback) -> {
         if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
             var info = GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
-            millis.add(info.getGcInfo().getDuration());
+            // ZGC and Shenandoah report their concurrent cycles beside their pauses; a cycle stops no thread.
+            if (!info.getGcName().endsWith(" Cycles")) {
+                millis.add(info.getGcInfo().getDuration());
+            }
         }
     };
 

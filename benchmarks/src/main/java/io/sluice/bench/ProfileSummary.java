@@ -106,7 +106,7 @@ final class ProfileSummary {
     /** A Markdown table of the components' shares, largest first, components without samples left out. */
     String table() {
         StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
-                "| component | share of %,d CPU samples |%n|---|---:|%n", total));
+                "| component | share of %,d samples |%n|---|---:|%n", total));
         samples.entrySet().stream().filter(e -> e.getValue() > 0)
                 .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                 .forEach(e -> out.append(String.format(Locale.ROOT, "| %s | %.1f %% |%n", e.getKey(),

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 /**
  * async-profiler (which Flink ships for its own profiling REST endpoint) inside this JVM, where the
  * benchmark's MiniCluster runs the jobs: CPU samples by interval timer, which needs no
- * {@code perf_events} permission, written as collapsed stacks (one line per stack, a count at the
+ * {@code perf_events} permission, or heap allocations, written as collapsed stacks (one line per stack, a count at the
  * end; the input of flame-graph tools).
  */
 final class Profiler {
@@ -22,10 +22,24 @@ final class Profiler {
         this.profiler = profiler;
     }
 
-    static Profiler start(PrintWriter log) throws IOException {
+    /** What the profiler samples. */
+    enum Event {
+        /** CPU time, by interval timer, one sample per millisecond. */
+        cpu("event=itimer,interval=1ms"),
+        /** Heap allocations, sampled where a thread takes a new allocation buffer (so roughly by bytes). */
+        alloc("event=alloc");
+
+        private final String arguments;
+
+        Event(String arguments) {
+            this.arguments = arguments;
+        }
+    }
+
+    static Profiler start(Event event, PrintWriter log) throws IOException {
         AsyncProfiler profiler = AsyncProfiler.getInstance(extractedLibrary().toString());
-        profiler.execute("start,event=itimer,interval=1ms");
-        log.println("async-profiler started");
+        profiler.execute("start," + event.arguments);
+        log.println("async-profiler started (" + event + ")");
         log.flush();
         return new Profiler(profiler);
     }

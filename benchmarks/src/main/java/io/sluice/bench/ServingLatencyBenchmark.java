@@ -101,6 +101,19 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             + "model, Lucene, the Kafka broker, ...).")
     Path profile;
 
+    @Option(names = "--profile-event", description = "What --profile samples: ${COMPLETION-CANDIDATES} (cpu: "
+            + "where the time goes; alloc: where the heap is allocated, which is what the garbage collector's "
+            + "pauses grow with; default: ${DEFAULT-VALUE}).")
+    Profiler.Event profileEvent = Profiler.Event.cpu;
+
+    @Option(names = "--kafka-jvm", description = "Where the Kafka broker runs: ${COMPLETION-CANDIDATES} (own: a "
+            + "JVM of its own, as deployed, so its garbage and its collector's pauses stay out of the jobs' JVM; "
+            + "shared: in the benchmark's JVM beside the jobs and the load generator; default: ${DEFAULT-VALUE}).")
+    BrokerJvm kafkaJvm = BrokerJvm.shared;
+
+    /** Where the benchmark's Kafka broker runs. */
+    enum BrokerJvm { own, shared }
+
     @Option(names = "--work-dir", description = "Scratch directory (default: ${DEFAULT-VALUE}).")
     Path workDir = Path.of(".sluice", "bench-serving");
 
@@ -114,8 +127,13 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** What one load run measured, in milliseconds per answered request. */
-    record Latencies(int sent, List<Double> endToEnd, List<Double> inModels) {
+    /**
+     * What one load run measured, in milliseconds per answered request (the time inside model calls
+     * and in hybrid retrieval as the responses report them), and what stopped this JVM's threads
+     * meanwhile: the job, the broker and the load generator all run in it.
+     */
+    record Latencies(int sent, List<Double> endToEnd, List<Double> inModels, List<Double> retrieval,
+            int gcPauses, double longestGcPause, double hiccupP99, double longestHiccup) {
         int answered() {
             return endToEnd.size();
         }
@@ -141,7 +159,12 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         BareEmbedding bare = bareEmbeddingThroughput(asked, log);
         List<String> rows = new ArrayList<>();
         String batching;
-        try (LocalStack stack = LocalStack.start(workDir.resolve("services"), LocalStack.External.NONE, 2)) {
+        Path services = workDir.resolve("services");
+        java.nio.file.Files.createDirectories(services);
+        try (KafkaJvm broker = kafkaJvm == BrokerJvm.own
+                        ? KafkaJvm.start(services.resolve("kafka"), services.resolve("kafka.log")) : null;
+                LocalStack stack = LocalStack.start(services, new LocalStack.External(
+                        broker == null ? null : broker.bootstrapServers(), null, null, null), 2)) {
             EmbeddedKafka.createTopics(stack.bootstrapServers(), List.of(PassThroughJob.IN_TOPIC,
                     PassThroughJob.OUT_TOPIC, PassThroughJob.UNUSED_TOPIC), 2);
             Configuration conf = BenchServing.configuration(stack, workDir, threads, embeddingModel, log);
@@ -169,13 +192,14 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 PassThroughJob.build(baselineEnv, stack.bootstrapServers());
                 baseline = baselineEnv.executeAsync("pass-through-baseline");
             }
-            try (ChatClient chat = stack.client(false, false);
+            try (Stalls stalls = new Stalls();
+                    ChatClient chat = stack.client(false, false);
                     ChatClient echo = new ChatClient(stack.bootstrapServers(), PassThroughJob.IN_TOPIC,
                             PassThroughJob.OUT_TOPIC, PassThroughJob.UNUSED_TOPIC, false, false)) {
                 // Warm-up: models loaded, JIT warm, first checkpoints done.
-                load(chat, asked, "warmup", warmupRate, warmupSeconds, false, log);
+                load(chat, asked, "warmup", warmupRate, warmupSeconds, false, stalls, log);
                 if (passThrough) {
-                    load(echo, asked, "warmup-pt", warmupRate, warmupSeconds / 2, false, log);
+                    load(echo, asked, "warmup-pt", warmupRate, warmupSeconds / 2, false, stalls, log);
                 }
                 for (int r = 0; r < rates.size(); r++) {
                     int rate = rates.get(r);
@@ -183,8 +207,8 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                     // Request and conversation ids of a repeated rate must not be the earlier run's:
                     // the job would take them for duplicates.
                     String run = rates.subList(0, r).contains(rate) ? rate + "." + r : String.valueOf(rate);
-                    Latencies serving = load(chat, asked, "r" + run, rate, seconds, profiled, log);
-                    Latencies direct = passThrough ? load(echo, asked, "pt" + run, rate, seconds, false, log) : null;
+                    Latencies serving = load(chat, asked, "r" + run, rate, seconds, profiled, stalls, log);
+                    Latencies direct = passThrough ? load(echo, asked, "pt" + run, rate, seconds, false, stalls, log) : null;
                     rows.add(row(rate, serving, direct, bare.rate()));
                     log.print("r" + run + ": " + rows.get(r));
                     log.flush();
@@ -199,17 +223,19 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         StringBuilder table = new StringBuilder();
         table.append(String.format(Locale.ROOT, "Measured %s on %d cores, JDK %s: one serving job (parallelism 1, "
                         + "%s, ONNX Runtime intra-op threads %d, %s, caches %s), "
-                        + "embedded Kafka and PostgreSQL on the same machine, %d s of open-loop load per rate over %d "
+                        + "embedded Kafka (%s) and PostgreSQL on the same machine, %d s of open-loop load per rate over %d "
                         + "distinct questions; the pass-through job under the same load right after each rate; bare "
                         + "embedding throughput of the same model and threads (calls of 32%s): %.0f questions/s%s.%n%n",
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"), embeddingModel, threads, batching, cache ? "on" : "off", seconds,
+                System.getProperty("java.version"), embeddingModel, threads, batching, cache ? "on" : "off",
+                kafkaJvm == BrokerJvm.own ? "in a JVM of its own" : "in the benchmark's JVM", seconds,
                 questions, bare.onePerCall() ? ", which the model runs one question at a time" : "",
                 bare.rate(), settings.isEmpty() ? "" : "; settings " + settings));
         table.append("| requests/s | sent | answered | embedding call p50 / p99 ms | end-to-end p50 / p99 ms "
                 + "| pipeline overhead p99 ms | pass-through p50 / p99 ms | overhead ÷ pass-through (p99) "
-                + "| requests/s ÷ bare embedding |\n");
-        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "| requests/s ÷ bare embedding | retrieval p50 / p99 ms | GC pauses: count / longest ms "
+                + "| hiccups p99 / longest ms |\n");
+        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         rows.forEach(table::append);
         BenchServing.publish(table.toString(), output, spec.commandLine().getOut(), log);
         return 0;
@@ -224,10 +250,13 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             baseline = String.format(Locale.ROOT, "%.1f / %.1f", percentile(direct.endToEnd(), 50), directP99);
             ratio = String.format(Locale.ROOT, "%.2f", overhead / directP99);
         }
-        return String.format(Locale.ROOT, "| %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f | %s | %s | %.2f |%n", rate,
+        return String.format(Locale.ROOT, "| %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f | %s | %s | %.2f "
+                        + "| %.1f / %.1f | %d / %.0f | %.1f / %.1f |%n", rate,
                 serving.sent(), serving.answered(), percentile(serving.inModels(), 50),
                 percentile(serving.inModels(), 99), percentile(serving.endToEnd(), 50),
-                percentile(serving.endToEnd(), 99), overhead, baseline, ratio, rate / bare);
+                percentile(serving.endToEnd(), 99), overhead, baseline, ratio, rate / bare,
+                percentile(serving.retrieval(), 50), percentile(serving.retrieval(), 99), serving.gcPauses(),
+                serving.longestGcPause(), serving.hiccupP99(), serving.longestHiccup());
     }
 
     /** Questions per second of the bare loop, and whether the model ran its calls one question at a time. */
@@ -260,11 +289,12 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
      * the answers (a pass-through job's copies count as answers; they carry no model time).
      */
     private Latencies load(ChatClient chat, List<String> questions, String prefix, int rate, int seconds,
-            boolean profiled, PrintWriter log) throws Exception {
+            boolean profiled, Stalls stalls, PrintWriter log) throws Exception {
         int total = rate * seconds;
         long[] sentAt = new long[total];
         long interval = 1_000_000_000L / rate;
-        Profiler profiler = profiled ? Profiler.start(log) : null;
+        Profiler profiler = profiled ? Profiler.start(profileEvent, log) : null;
+        stalls.clear();
         long start = System.nanoTime();
         for (int i = 0; i < total; i++) {
             long due = start + i * interval;
@@ -284,13 +314,18 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             }
             return answered[0] == total;
         }, Duration.ofSeconds(120));
+        int gcPauses = stalls.gc.count();
+        double longestGcPause = stalls.gc.longestMillis();
+        double hiccupP99 = stalls.hiccups.percentileMillis(99);
+        double longestHiccup = stalls.hiccups.percentileMillis(100);
         if (profiler != null) {
             profiler.stop(profile);
-            log.printf("CPU profile of %s written to %s; where its samples went:%n%s", prefix, profile,
+            log.printf("%s profile of %s written to %s; where its samples went:%n%s", profileEvent, prefix, profile,
                     ProfileSummary.read(profile).table());
             log.flush();
         }
         List<Double> inModels = new ArrayList<>();
+        List<Double> retrieval = new ArrayList<>();
         List<Double> endToEnd = new ArrayList<>();
         for (int i = 0; i < total; i++) {
             String id = prefix + "-" + i;
@@ -300,13 +335,15 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 // Extractive answers call one model, the question's embedding; a generative answer's call counts too.
                 boolean generative = !responses.get(0).path("modelId").asText().equals(AnswerModels.EXTRACTIVE);
                 inModels.add(timings.path("embedMs").asDouble() + (generative ? timings.path("answerMs").asDouble() : 0));
+                retrieval.add(timings.path("retrieveMs").asDouble());
                 endToEnd.add((chat.firstArrivalNanos(id).orElseThrow() - sentAt[i]) / 1e6);
             }
         }
         log.printf(Locale.ROOT, "%s: %d sent, %d answered, end to end p50 %.1f ms, p99 %.1f ms%n", prefix, total,
                 endToEnd.size(), percentile(endToEnd, 50), percentile(endToEnd, 99));
         log.flush();
-        return new Latencies(total, endToEnd, inModels);
+        return new Latencies(total, endToEnd, inModels, retrieval, gcPauses, longestGcPause, hiccupP99,
+                longestHiccup);
     }
 
     static double percentile(List<Double> values, double p) {

@@ -31,7 +31,7 @@ class ProfileSummaryTest {
         assertThat(summary.share("Sluice")).isCloseTo(0.05, within(1e-9));
         assertThat(summary.share("JIT compiler")).isCloseTo(0.04, within(1e-9));
         assertThat(summary.share(ProfileSummary.OTHER)).isCloseTo(0.01, within(1e-9));
-        assertThat(summary.table()).startsWith("| component | share of 100 CPU samples |")
+        assertThat(summary.table()).startsWith("| component | share of 100 samples |")
                 .contains("| ONNX Runtime (the model) | 60.0 % |\n| Lucene | 20.0 % |")
                 .doesNotContain("Kafka clients");
     }
