@@ -10,7 +10,6 @@ import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -38,11 +37,11 @@ interface GatewayUnderTest extends AutoCloseable {
             double addedP99, int gcPauses, double longestGcPause, double hiccupP99, double longestHiccup) {
 
         static Report of(GatewayLatency latency, Stalls stalls) {
+            Stalls.Summary stalled = stalls.summary();
             return new Report(latency.inbound().percentileMillis(50), latency.inbound().percentileMillis(99),
                     latency.outbound().percentileMillis(50), latency.outbound().percentileMillis(99),
                     latency.added().percentileMillis(50), latency.added().percentileMillis(99),
-                    stalls.gc.count(), stalls.gc.longestMillis(), stalls.hiccups.percentileMillis(99),
-                    stalls.hiccups.percentileMillis(100));
+                    stalled.gcPauses(), stalled.longestGcPause(), stalled.hiccupP99(), stalled.longestHiccup());
         }
 
         String line() {
@@ -145,31 +144,11 @@ interface GatewayUnderTest extends AutoCloseable {
             this.process = process;
             this.answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             this.commands = process.outputWriter(StandardCharsets.UTF_8);
-            String first = answers.readLine();
-            if (first == null || !first.startsWith("port ")) {
-                process.destroyForcibly();
-                throw new IOException("the gateway's JVM did not start (it said '" + first + "'; see its log)");
-            }
-            this.port = Integer.parseInt(first.substring("port ".length()));
+            this.port = Integer.parseInt(ChildJvm.ready(process, answers, "port ", "the gateway's JVM"));
         }
 
         static OwnJvm start(Settings settings, Path log, int nice) throws IOException {
-            List<String> command = new ArrayList<>();
-            if (nice != 0) {
-                command.addAll(List.of("nice", "-n", Integer.toString(nice)));
-            }
-            command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                    "-Dai.djl.offline=true"));
-            String logConfig = System.getProperty("log4j.configurationFile");
-            if (logConfig != null) {
-                command.add("-Dlog4j.configurationFile=" + logConfig);
-            }
-            command.add("-Dsluice.log.file=" + log.toAbsolutePath());
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), GatewayUnderTest.class.getName()));
-            command.addAll(settings.args());
-            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .start();
-            return new OwnJvm(process);
+            return new OwnJvm(ChildJvm.start(GatewayUnderTest.class, "512m", nice, log, settings.args()));
         }
 
         @Override

@@ -8,7 +8,6 @@ import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -29,23 +28,9 @@ final class KafkaJvm implements AutoCloseable {
 
     /** Starts a fresh broker with its data in {@code dataDir} and its log in {@code log}. */
     static KafkaJvm start(Path dataDir, Path log) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx1g", "-Dsluice.log.file=" + log.toAbsolutePath()));
-        String logConfig = System.getProperty("log4j.configurationFile");
-        if (logConfig != null) {
-            command.add("-Dlog4j.configurationFile=" + logConfig);
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), KafkaJvm.class.getName(),
-                dataDir.toAbsolutePath().toString()));
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
+        Process process = ChildJvm.start(KafkaJvm.class, "1g", 0, log, List.of(dataDir.toAbsolutePath().toString()));
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        String first = out.readLine();
-        if (first == null || !first.startsWith("bootstrap ")) {
-            process.destroyForcibly();
-            throw new IOException("the Kafka broker's JVM did not start (it said '" + first + "'; see " + log + ")");
-        }
-        return new KafkaJvm(process, first.substring("bootstrap ".length()));
+        return new KafkaJvm(process, ChildJvm.ready(process, out, "bootstrap ", "the Kafka broker's JVM"));
     }
 
     String bootstrapServers() {

@@ -133,7 +133,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
      * meanwhile: the job, the broker and the load generator all run in it.
      */
     record Latencies(int sent, List<Double> endToEnd, List<Double> inModels, List<Double> retrieval,
-            int gcPauses, double longestGcPause, double hiccupP99, double longestHiccup) {
+            Stalls.Summary stalled) {
         int answered() {
             return endToEnd.size();
         }
@@ -255,8 +255,9 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 serving.sent(), serving.answered(), percentile(serving.inModels(), 50),
                 percentile(serving.inModels(), 99), percentile(serving.endToEnd(), 50),
                 percentile(serving.endToEnd(), 99), overhead, baseline, ratio, rate / bare,
-                percentile(serving.retrieval(), 50), percentile(serving.retrieval(), 99), serving.gcPauses(),
-                serving.longestGcPause(), serving.hiccupP99(), serving.longestHiccup());
+                percentile(serving.retrieval(), 50), percentile(serving.retrieval(), 99),
+                serving.stalled().gcPauses(), serving.stalled().longestGcPause(), serving.stalled().hiccupP99(),
+                serving.stalled().longestHiccup());
     }
 
     /** Questions per second of the bare loop, and whether the model ran its calls one question at a time. */
@@ -314,10 +315,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             }
             return answered[0] == total;
         }, Duration.ofSeconds(120));
-        int gcPauses = stalls.gc.count();
-        double longestGcPause = stalls.gc.longestMillis();
-        double hiccupP99 = stalls.hiccups.percentileMillis(99);
-        double longestHiccup = stalls.hiccups.percentileMillis(100);
+        Stalls.Summary stalled = stalls.summary();
         if (profiler != null) {
             profiler.stop(profile);
             log.printf("%s profile of %s written to %s; where its samples went:%n%s", profileEvent, prefix, profile,
@@ -342,8 +340,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         log.printf(Locale.ROOT, "%s: %d sent, %d answered, end to end p50 %.1f ms, p99 %.1f ms%n", prefix, total,
                 endToEnd.size(), percentile(endToEnd, 50), percentile(endToEnd, 99));
         log.flush();
-        return new Latencies(total, endToEnd, inModels, retrieval, gcPauses, longestGcPause, hiccupP99,
-                longestHiccup);
+        return new Latencies(total, endToEnd, inModels, retrieval, stalled);
     }
 
     static double percentile(List<Double> values, double p) {

@@ -8,9 +8,17 @@ final class Stalls implements AutoCloseable {
     final GcPauses gc = GcPauses.start();
     final Hiccups hiccups = Hiccups.start();
 
+    /** The stalls since the last clear: GC pauses (count, longest) and hiccups (p99, longest), in ms. */
+    record Summary(int gcPauses, double longestGcPause, double hiccupP99, double longestHiccup) {}
+
     void clear() {
         gc.clear();
         hiccups.clear();
+    }
+
+    Summary summary() {
+        return new Summary(gc.count(), gc.longestMillis(), hiccups.percentileMillis(99),
+                hiccups.percentileMillis(100));
     }
 
     @Override
