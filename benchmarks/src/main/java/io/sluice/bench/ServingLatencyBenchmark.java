@@ -129,11 +129,11 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
 
     /**
      * What one load run measured, in milliseconds per answered request (the time inside model calls
-     * and in hybrid retrieval as the responses report them), and what stopped this JVM's threads
-     * meanwhile: the job, the broker and the load generator all run in it.
+     * and in hybrid retrieval as the responses report them), what stopped this JVM's threads
+     * meanwhile (the job, the broker and the load generator all run in it), and the CPU time the run took.
      */
     record Latencies(int sent, List<Double> endToEnd, List<Double> inModels, List<Double> retrieval,
-            Stalls.Summary stalled) {
+            Stalls.Summary stalled, CpuUse.Spent cpu) {
         int answered() {
             return endToEnd.size();
         }
@@ -209,7 +209,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                     String run = rates.subList(0, r).contains(rate) ? rate + "." + r : String.valueOf(rate);
                     Latencies serving = load(chat, asked, "r" + run, rate, seconds, profiled, stalls, log);
                     Latencies direct = passThrough ? load(echo, asked, "pt" + run, rate, seconds, false, stalls, log) : null;
-                    rows.add(row(rate, serving, direct, bare.rate()));
+                    rows.add(row(rate, serving, direct, bare));
                     log.print("r" + run + ": " + rows.get(r));
                     log.flush();
                 }
@@ -225,43 +225,53 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                         + "%s, ONNX Runtime intra-op threads %d, %s, caches %s), "
                         + "embedded Kafka (%s) and PostgreSQL on the same machine, %d s of open-loop load per rate over %d "
                         + "distinct questions; the pass-through job under the same load right after each rate; bare "
-                        + "embedding throughput of the same model and threads (calls of 32%s): %.0f questions/s%s.%n%n",
+                        + "embedding throughput of the same model and threads (calls of 32%s): %.0f questions/s, "
+                        + "%.2f ms of CPU per question%s. CPU per request: the machine's (every process: jobs, broker, "
+                        + "PostgreSQL, load generator) and the benchmark JVM's, over the rate's run; cores busy: the "
+                        + "machine's CPU time over the run's wall time.%n%n",
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), embeddingModel, threads, batching, cache ? "on" : "off",
                 kafkaJvm == BrokerJvm.own ? "in a JVM of its own" : "in the benchmark's JVM", seconds,
                 questions, bare.onePerCall() ? ", which the model runs one question at a time" : "",
-                bare.rate(), settings.isEmpty() ? "" : "; settings " + settings));
+                bare.rate(), bare.cpuPerQuestion(), settings.isEmpty() ? "" : "; settings " + settings));
         table.append("| requests/s | sent | answered | embedding call p50 / p99 ms | end-to-end p50 / p99 ms "
                 + "| pipeline overhead p99 ms | pass-through p50 / p99 ms | overhead ÷ pass-through (p99) "
                 + "| requests/s ÷ bare embedding | retrieval p50 / p99 ms | GC pauses: count / longest ms "
-                + "| hiccups p99 / longest ms |\n");
-        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "| hiccups p99 / longest ms | CPU per request ms: machine / this JVM (pass-through: machine) | cores busy |\n");
+        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         rows.forEach(table::append);
         BenchServing.publish(table.toString(), output, spec.commandLine().getOut(), log);
         return 0;
     }
 
-    private static String row(int rate, Latencies serving, Latencies direct, double bare) {
+    private static String row(int rate, Latencies serving, Latencies direct, BareEmbedding bare) {
         double overhead = percentile(serving.overhead(), 99);
         String baseline = "-";
         String ratio = "-";
+        String baselineCpu = "";
         if (direct != null) {
             double directP99 = percentile(direct.endToEnd(), 99);
             baseline = String.format(Locale.ROOT, "%.1f / %.1f", percentile(direct.endToEnd(), 50), directP99);
             ratio = String.format(Locale.ROOT, "%.2f", overhead / directP99);
+            baselineCpu = String.format(Locale.ROOT, " (%.2f)", direct.cpu().machinePer(direct.sent()));
         }
         return String.format(Locale.ROOT, "| %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f | %s | %s | %.2f "
-                        + "| %.1f / %.1f | %d / %.0f | %.1f / %.1f |%n", rate,
+                        + "| %.1f / %.1f | %d / %.0f | %.1f / %.1f | %.2f / %.2f%s | %.2f |%n", rate,
                 serving.sent(), serving.answered(), percentile(serving.inModels(), 50),
                 percentile(serving.inModels(), 99), percentile(serving.endToEnd(), 50),
-                percentile(serving.endToEnd(), 99), overhead, baseline, ratio, rate / bare,
+                percentile(serving.endToEnd(), 99), overhead, baseline, ratio, rate / bare.rate(),
                 percentile(serving.retrieval(), 50), percentile(serving.retrieval(), 99),
                 serving.stalled().gcPauses(), serving.stalled().longestGcPause(), serving.stalled().hiccupP99(),
-                serving.stalled().longestHiccup());
+                serving.stalled().longestHiccup(), serving.cpu().machinePer(serving.sent()),
+                serving.cpu().processPer(serving.sent()), baselineCpu,
+                serving.cpu().machineMillis() / serving.cpu().wallMillis());
     }
 
-    /** Questions per second of the bare loop, and whether the model ran its calls one question at a time. */
-    private record BareEmbedding(double rate, boolean onePerCall) {}
+    /**
+     * Questions per second of the bare loop, the CPU time each took (ms; every call thread's), and
+     * whether the model ran its calls one question at a time.
+     */
+    private record BareEmbedding(double rate, double cpuPerQuestion, boolean onePerCall) {}
 
     /**
      * Questions per second of the serving job's embedding model alone: batches of 32 of the asked
@@ -277,11 +287,17 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         try (EmbeddingModel model = new ConcurrentEmbedding(onnx, onnx, concurrentCalls)) {
             // A model whose rows are not independent embeds one question per call, in serving as here.
             boolean onePerCall = !onnx.embedsTextsTogether();
-            double rate = Throughput.measure(32, batches.size(), 2, 8, i -> model.embed(batches.get(i)));
-            log.printf(Locale.ROOT, "bare embedding (%s, %d threads, calls of 32%s, %d at once): %.1f questions/s%n",
-                    embeddingModel, threads, onePerCall ? " run one at a time" : "", concurrentCalls, rate);
+            Throughput.measure(32, batches.size(), 2, 0, i -> model.embed(batches.get(i))); // warm-up
+            CpuUse before = CpuUse.now();
+            double rate = Throughput.measure(32, batches.size(), 0, 8, i -> model.embed(batches.get(i)));
+            CpuUse.Spent spent = before.until(CpuUse.now());
+            // Nothing else runs in this JVM yet: its CPU time is the model's and the loop's.
+            double cpuPerQuestion = spent.processMillis() / (rate * spent.wallMillis() / 1000);
+            log.printf(Locale.ROOT, "bare embedding (%s, %d threads, calls of 32%s, %d at once): %.1f questions/s, "
+                            + "%.2f ms of CPU each%n", embeddingModel, threads, onePerCall ? " run one at a time" : "",
+                    concurrentCalls, rate, cpuPerQuestion);
             log.flush();
-            return new BareEmbedding(rate, onePerCall);
+            return new BareEmbedding(rate, cpuPerQuestion, onePerCall);
         }
     }
 
@@ -296,6 +312,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         long interval = 1_000_000_000L / rate;
         Profiler profiler = profiled ? Profiler.start(profileEvent, log) : null;
         stalls.clear();
+        CpuUse cpuBefore = CpuUse.now();
         long start = System.nanoTime();
         for (int i = 0; i < total; i++) {
             long due = start + i * interval;
@@ -316,6 +333,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             return answered[0] == total;
         }, Duration.ofSeconds(120));
         Stalls.Summary stalled = stalls.summary();
+        CpuUse.Spent cpu = cpuBefore.until(CpuUse.now());
         if (profiler != null) {
             profiler.stop(profile);
             log.printf("%s profile of %s written to %s; where its samples went:%n%s", profileEvent, prefix, profile,
@@ -337,10 +355,11 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 endToEnd.add((chat.firstArrivalNanos(id).orElseThrow() - sentAt[i]) / 1e6);
             }
         }
-        log.printf(Locale.ROOT, "%s: %d sent, %d answered, end to end p50 %.1f ms, p99 %.1f ms%n", prefix, total,
-                endToEnd.size(), percentile(endToEnd, 50), percentile(endToEnd, 99));
+        log.printf(Locale.ROOT, "%s: %d sent, %d answered, end to end p50 %.1f ms, p99 %.1f ms; CPU per request "
+                        + "%.2f ms (machine), %.2f ms (this JVM)%n", prefix, total, endToEnd.size(),
+                percentile(endToEnd, 50), percentile(endToEnd, 99), cpu.machinePer(total), cpu.processPer(total));
         log.flush();
-        return new Latencies(total, endToEnd, inModels, retrieval, stalled);
+        return new Latencies(total, endToEnd, inModels, retrieval, stalled, cpu);
     }
 
     static double percentile(List<Double> values, double p) {

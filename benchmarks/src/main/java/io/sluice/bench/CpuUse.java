@@ -1,0 +1,73 @@
+package io.sluice.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The CPU time used up to one moment: by this JVM (every thread, native ones included) and by the
+ * whole machine (every process, from Linux's {@code /proc/stat}; unknown elsewhere). The difference
+ * of two is what a run cost. At a fixed request rate, the machine's CPU per request says how far its
+ * cores carry the load at all: everything co-located (broker, PostgreSQL, the load generator) counts,
+ * as it takes the same cores.
+ */
+record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long machineTotalTicks, int machineCpus) {
+
+    private static final Path PROC_STAT = Path.of("/proc/stat");
+
+    /** What a run cost: its wall time, this JVM's CPU time and the machine's (NaN where unknown), in ms. */
+    record Spent(double wallMillis, double processMillis, double machineMillis) {
+        /** The machine's CPU time per {@code units} (requests, questions), in ms. */
+        double machinePer(long units) {
+            return machineMillis / units;
+        }
+
+        double processPer(long units) {
+            return processMillis / units;
+        }
+    }
+
+    static CpuUse now() {
+        long process = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+        long wall = System.nanoTime();
+        try {
+            List<String> lines = Files.readAllLines(PROC_STAT);
+            long[] ticks = busyAndTotal(lines.get(0));
+            int cpus = (int) lines.stream().filter(l -> l.matches("cpu\\d+ .*")).count();
+            return new CpuUse(wall, process, ticks[0], ticks[1], cpus);
+        } catch (IOException | RuntimeException e) {
+            return new CpuUse(wall, process, -1, -1, 0); // not Linux, or no /proc: the machine's share unknown
+        }
+    }
+
+    /**
+     * The busy and total ticks of all CPUs from {@code /proc/stat}'s first line ({@code cpu user nice
+     * system idle iowait irq softirq steal ...}): idle and iowait are not busy; steal is, as far as
+     * this machine is concerned (its cores were not free for it). Guest time is already in user.
+     */
+    static long[] busyAndTotal(String cpuLine) {
+        String[] f = cpuLine.trim().split("\\s+");
+        if (!f[0].equals("cpu") || f.length < 9) {
+            throw new IllegalArgumentException("not /proc/stat's total line: " + cpuLine);
+        }
+        long total = 0;
+        for (int i = 1; i <= 8; i++) {
+            total += Long.parseLong(f[i]);
+        }
+        long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+        return new long[] {total - idle, total};
+    }
+
+    /** What has been used from this moment to {@code later}. */
+    Spent until(CpuUse later) {
+        double wall = (later.wallNanos - wallNanos) / 1e6;
+        long total = later.machineTotalTicks - machineTotalTicks;
+        // The busy share of all the machine's CPUs over the interval, times the CPU time they had in it.
+        double machine = machineTotalTicks < 0 || later.machineTotalTicks < 0 || total <= 0 ? Double.NaN
+                : (double) (later.machineBusyTicks - machineBusyTicks) / total * wall * machineCpus;
+        return new Spent(wall, (later.processNanos - processNanos) / 1e6, machine);
+    }
+}

@@ -1,0 +1,59 @@
+package io.sluice.bench;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+class CpuUseTest {
+
+    @Test
+    void idleAndIowaitAreTheOnlyTicksNotBusy() {
+        // user nice system idle iowait irq softirq steal guest guest_nice (guest is already in user)
+        long[] ticks = CpuUse.busyAndTotal("cpu  20926 3 1007 824563 210 5 478 15 7 0");
+        assertThat(ticks).containsExactly(20926 + 3 + 1007 + 5 + 478 + 15, 20926 + 3 + 1007 + 824563 + 210 + 5 + 478 + 15);
+    }
+
+    @Test
+    void onlyTheTotalLineIsRead() {
+        assertThatThrownBy(() -> CpuUse.busyAndTotal("cpu0 10590 0 498 412131 123 0 234 8 0 0"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cpu0");
+    }
+
+    @Test
+    void theMachinesCpuTimeIsItsBusyShareOfEveryCpuOverTheWallTime() {
+        CpuUse start = new CpuUse(0, 0, 1_000, 10_000, 2);
+        // One second later: 150 of 200 ticks busy on two CPUs is 1.5 s of CPU; this JVM used 0.9 s of it.
+        CpuUse.Spent spent = start.until(new CpuUse(1_000_000_000L, 900_000_000L, 1_150, 10_200, 2));
+        assertThat(spent.wallMillis()).isEqualTo(1000.0);
+        assertThat(spent.machineMillis()).isCloseTo(1500.0, within(1e-9));
+        assertThat(spent.processMillis()).isEqualTo(900.0);
+        assertThat(spent.machinePer(300)).isCloseTo(5.0, within(1e-9));
+        assertThat(spent.processPer(300)).isEqualTo(3.0);
+    }
+
+    @Test
+    void withoutProcStatTheMachinesShareIsUnknownNotZero() {
+        CpuUse.Spent spent = new CpuUse(0, 0, -1, -1, 0).until(new CpuUse(1_000_000, 500_000, -1, -1, 0));
+        assertThat(spent.machineMillis()).isNaN();
+        assertThat(spent.processMillis()).isEqualTo(0.5);
+    }
+
+    @Test
+    void thisJvmsCpuTimeGrowsWithWorkOnIt() {
+        CpuUse before = CpuUse.now();
+        long sum = 0;
+        long until = System.nanoTime() + 200_000_000L;
+        while (System.nanoTime() < until) {
+            sum += Long.numberOfTrailingZeros(sum + System.nanoTime());
+        }
+        CpuUse.Spent spent = before.until(CpuUse.now());
+        assertThat(sum).isPositive();
+        // 200 ms of a spinning thread, less whatever the scheduler gave to others on a busy machine.
+        assertThat(spent.processMillis()).isGreaterThan(50.0);
+        if (!Double.isNaN(spent.machineMillis())) {
+            assertThat(spent.machineMillis()).isGreaterThan(50.0);
+        }
+    }
+}
