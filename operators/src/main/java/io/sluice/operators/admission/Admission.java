@@ -276,7 +276,16 @@ public final class Admission {
 
     /** Whether the turn counts toward the tenant's budgets and in-flight bound: extractive answers spend no tokens. */
     private boolean counted(ChatRequest request, Limits l) {
-        return l.budgeted() && answerModels.at(request.eventTime()).mayGenerate(request.answerModel());
+        return l.budgeted() && mayGenerate(request);
+    }
+
+    /**
+     * Whether a turn of {@code request} may be generative, so that admission may reserve for it under
+     * some limits: a function of the request and the answer models in force at its event time alone,
+     * whatever the tenant's limits then. A turn that may not holds no reservation under any limits.
+     */
+    public boolean mayGenerate(ChatRequest request) {
+        return answerModels.at(request.eventTime()).mayGenerate(request.answerModel());
     }
 
     private Rejection journaledBudget(ChatRequest request, Limits l) {

@@ -2,6 +2,7 @@ package io.sluice.operators.admission;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.operators.answer.AnswerModels;
 import io.sluice.operators.batch.QuestionEmbedder;
 import io.sluice.operators.flink.ConversationOperator;
 import io.sluice.operators.flink.RetrieveFunction;
@@ -29,11 +30,19 @@ class SettlementsTest {
             AdmissionTest.MODELS, true));
 
     private static ChatRequest request(String tenant) {
-        return new ChatRequest("r-1", tenant, "c-1", "q", 5, 1024, 1L, 2, 40L, "remote");
+        return request(tenant, "remote");
+    }
+
+    private static ChatRequest request(String tenant, String answerModel) {
+        return new ChatRequest("r-1", tenant, "c-1", "q", 5, 1024, 1L, 2, 40L, answerModel);
     }
 
     private static AnsweredTurn answered(String tenant, long prompt, long completion) {
-        return new AnsweredTurn(request(tenant), "snap", "m@1", List.of(), "h", 1, 0, "remote@1", "a", List.of(),
+        return answered(request(tenant), prompt, completion);
+    }
+
+    private static AnsweredTurn answered(ChatRequest request, long prompt, long completion) {
+        return new AnsweredTurn(request, "snap", "m@1", List.of(), "h", 1, 0, "remote@1", "a", List.of(),
                 new ModelCall("m", 0, 1, 64, 1L, prompt, completion, "stop", 1), AuditLink.UNLINKED,
                 new StageTimings(1, 1, 1, 1));
     }
@@ -45,6 +54,23 @@ class SettlementsTest {
         assertThat(settlements.of(answered("acme", -1, 50)).orElseThrow().tokens()).as("unknown use").isEqualTo(-1);
         assertThat(settlements.of(answered("open", 300, 50))).as("a tenant whose generations are not counted")
                 .isEmpty();
+    }
+
+    @Test
+    void anExtractiveTurnIsNotSettledForItReservedNothing() throws Exception {
+        ChatRequest extractive = request("acme", AnswerModels.EXTRACTIVE);
+        Admission admission = new Admission(new TenantRegistry(List.of(Tenant.withDefaults("acme").withLimits(
+                Limits.NONE.withMaxInFlight(1)))), AdmissionTest.MODELS, true);
+        MapAdmissionState state = new MapAdmissionState();
+        assertThat(admission.admit(extractive, state)).isNull();
+        assertThat(state.reservation(extractive.position())).as("what the settlement would release").isNull();
+        assertThat(settlements.of(answered(extractive, 0, 0))).isEmpty();
+        Settlements live = new Settlements(new Admission(new TenantRegistry(List.of(Tenant.withDefaults("open"))),
+                AdmissionTest.MODELS, true, true));
+        assertThat(live.of(answered(request("open", AnswerModels.EXTRACTIVE), 0, 0))).isEmpty();
+        // A refusal does not name its answer model: settled all the same, which releases nothing.
+        assertThat(live.of(Rejection.of("retrieve", RejectReason.STAGE_FAILED, "x",
+                request("open", AnswerModels.EXTRACTIVE)))).isPresent();
     }
 
     @Test
