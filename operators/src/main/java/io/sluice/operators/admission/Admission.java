@@ -288,6 +288,17 @@ public final class Admission {
         return answerModels.at(request.eventTime()).mayGenerate(request.answerModel());
     }
 
+    /**
+     * Whether this stage's {@link #mayGenerate} is what the admission stage decided by for every
+     * turn: true unless the answer models are a routing policy directory, which each subtask reads
+     * again while the job runs. A version read late (after its {@code effectiveAt}) could then make
+     * a turn generative for one stage and not for the other, and a reservation never settled would
+     * hold its tokens and its in-flight slot for good.
+     */
+    public boolean knowsWhatAdmissionReserved() {
+        return !answerModels.versioned();
+    }
+
     private Rejection journaledBudget(ChatRequest request, Limits l) {
         if (!counted(request, l) || answeredLive.containsKey(request.position())) {
             return null;

@@ -13,7 +13,8 @@ import java.util.Set;
  * Turns how admitted requests ended into {@link Settlement}s for the admission stage: an answered
  * generative turn spends what its model reported; a request a later stage refused or failed on
  * spends nothing. Only for tenants whose generations are counted ({@link Admission#budgeted}), and
- * of answered turns only for those that may generate ({@link Admission#mayGenerate}). A refusal
+ * of answered turns only for those that may generate ({@link Admission#mayGenerate}) where that
+ * is sure to be what admission decided by. A refusal
  * does not say which answer model its request named, so every refusal of a later stage is settled.
  * Every admitted request ends in exactly one of the two, which is what keeps reservations from
  * leaking.
@@ -34,11 +35,13 @@ public final class Settlements {
      * have been generative: one that may not (an extractive turn) reserved nothing under any limits,
      * so its settlement would change nothing, and it would cost a record on the usage topic both ways
      * (written in a transaction, read back, looked up in the ledger) for every extractive answer of a
-     * job that reads limits updates.
+     * job that reads limits updates. With a routing policy directory every answered turn is settled
+     * ({@link Admission#knowsWhatAdmissionReserved}).
      */
     public Optional<Settlement> of(AnsweredTurn turn) {
         var r = turn.request();
-        if (!admission.budgeted(r.tenantId()) || !admission.mayGenerate(r)) {
+        if (!admission.budgeted(r.tenantId())
+                || admission.knowsWhatAdmissionReserved() && !admission.mayGenerate(r)) {
             return Optional.empty();
         }
         ModelCall call = turn.call();

@@ -173,6 +173,14 @@ public final class AnswerModels implements Serializable {
         return versions == null ? this : versions.at(eventTime);
     }
 
+    /**
+     * Whether other versions may be in force at other event times: with a routing policy directory,
+     * which a job reads again while it runs, so two stages may not yet know the same versions.
+     */
+    public boolean versioned() {
+        return versions != null;
+    }
+
     /** Every version known now, oldest first (just these models without versions). */
     public List<AnswerModels> known() {
         return versions == null ? List.of(this) : versions.known();

@@ -68,6 +68,27 @@ class SettlementsTest {
         Settlements live = new Settlements(new Admission(new TenantRegistry(List.of(Tenant.withDefaults("open"))),
                 AdmissionTest.MODELS, true, true));
         assertThat(live.of(answered(request("open", AnswerModels.EXTRACTIVE), 0, 0))).isEmpty();
+        // A routing policy directory is read again while the job runs: a version read late could make a
+        // turn generative for admission and not here, so every answered turn is settled then.
+        AnswerModels.Versions versions = new AnswerModels.Versions() {
+            @Override
+            public AnswerModels at(long eventTime) {
+                return AdmissionTest.MODELS;
+            }
+
+            @Override
+            public List<AnswerModels> known() {
+                return List.of(AdmissionTest.MODELS);
+            }
+
+            @Override
+            public AnswerModels.Versions map(java.util.function.UnaryOperator<AnswerModels> f) {
+                return this;
+            }
+        };
+        Settlements policies = new Settlements(new Admission(new TenantRegistry(List.of(Tenant.withDefaults("open"))),
+                AdmissionTest.MODELS.withVersions(versions), true, true));
+        assertThat(policies.of(answered(request("open", AnswerModels.EXTRACTIVE), 0, 0))).isPresent();
         // A refusal does not name its answer model: settled all the same, which releases nothing.
         assertThat(live.of(Rejection.of("retrieve", RejectReason.STAGE_FAILED, "x",
                 request("open", AnswerModels.EXTRACTIVE)))).isPresent();
