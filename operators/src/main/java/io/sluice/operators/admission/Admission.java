@@ -279,24 +279,22 @@ public final class Admission {
         return l.budgeted() && mayGenerate(request);
     }
 
-    /**
-     * Whether a turn of {@code request} may be generative, so that admission may reserve for it under
-     * some limits: a function of the request and the answer models in force at its event time alone,
-     * whatever the tenant's limits then. A turn that may not holds no reservation under any limits.
-     */
-    public boolean mayGenerate(ChatRequest request) {
+    /** Whether a turn of {@code request} may be generative under the answer models in force at its event time. */
+    private boolean mayGenerate(ChatRequest request) {
         return answerModels.at(request.eventTime()).mayGenerate(request.answerModel());
     }
 
     /**
-     * Whether this stage's {@link #mayGenerate} is what the admission stage decided by for every
-     * turn: true unless the answer models are a routing policy directory, which each subtask reads
-     * again while the job runs. A version read late (after its {@code effectiveAt}) could then make
-     * a turn generative for one stage and not for the other, and a reservation never settled would
-     * hold its tokens and its in-flight slot for good.
+     * Whether admission may have reserved for {@code request} under some limits, as another stage
+     * with the same answer models can tell. A turn that cannot be generative at its event time holds
+     * no reservation whatever the tenant's limits, since {@link #counted} is a function of the request
+     * and the answer models alone. Except with a routing policy directory, which each subtask reads
+     * again while the job runs: a version read late (after its {@code effectiveAt}) could make a turn
+     * generative for admission and not for the asking stage, and a reservation never settled would
+     * hold its tokens and in-flight slot for good, so every turn may have reserved then.
      */
-    public boolean knowsWhatAdmissionReserved() {
-        return !answerModels.versioned();
+    public boolean mayHaveReserved(ChatRequest request) {
+        return answerModels.versioned() || mayGenerate(request);
     }
 
     private Rejection journaledBudget(ChatRequest request, Limits l) {

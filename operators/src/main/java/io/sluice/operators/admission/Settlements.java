@@ -13,9 +13,9 @@ import java.util.Set;
  * Turns how admitted requests ended into {@link Settlement}s for the admission stage: an answered
  * generative turn spends what its model reported; a request a later stage refused or failed on
  * spends nothing. Only for tenants whose generations are counted ({@link Admission#budgeted}), and
- * of answered turns only for those that may generate ({@link Admission#mayGenerate}) where that
- * is sure to be what admission decided by. A refusal
- * does not say which answer model its request named, so every refusal of a later stage is settled.
+ * of answered turns only for those admission may have reserved for ({@link Admission#mayHaveReserved}).
+ * A refusal does not say which answer model its request named, so every refusal of a later stage is
+ * settled.
  * Every admitted request ends in exactly one of the two, which is what keeps reservations from
  * leaking.
  */
@@ -35,13 +35,11 @@ public final class Settlements {
      * have been generative: one that may not (an extractive turn) reserved nothing under any limits,
      * so its settlement would change nothing, and it would cost a record on the usage topic both ways
      * (written in a transaction, read back, looked up in the ledger) for every extractive answer of a
-     * job that reads limits updates. With a routing policy directory every answered turn is settled
-     * ({@link Admission#knowsWhatAdmissionReserved}).
+     * job that reads limits updates ({@link Admission#mayHaveReserved}).
      */
     public Optional<Settlement> of(AnsweredTurn turn) {
         var r = turn.request();
-        if (!admission.budgeted(r.tenantId())
-                || admission.knowsWhatAdmissionReserved() && !admission.mayGenerate(r)) {
+        if (!admission.budgeted(r.tenantId()) || !admission.mayHaveReserved(r)) {
             return Optional.empty();
         }
         ModelCall call = turn.call();
