@@ -1,7 +1,7 @@
 package io.sluice.model;
 
-import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -97,12 +97,34 @@ public final class HfTokenizer implements TokenCounter, AutoCloseable {
 
     @Override
     public int count(String text) {
-        return tokenizer.encode(text, false, false).getIds().length;
+        return ids(text, false).length;
     }
 
     /** The token ids of {@code text}, whole (no truncation), without added special tokens. */
     public long[] encode(String text) {
-        return tokenizer.encode(text, false, false).getIds();
+        return ids(text, false);
+    }
+
+    /**
+     * The ids of one text, read straight from its native encoding. DJL's {@code Encoding} would also
+     * copy the tokens as strings, their character spans, word and sequence ids and two masks across
+     * JNI, none of which Sluice reads: for a question of 30 tokens, a fifth of the time counting it
+     * took (55 µs against 43 on this project's development machine). DJL's Java-side preparation of
+     * the text (lower-casing, accent stripping, a prefix space) is off for a tokenizer loaded from a
+     * stream without options for it, so the text goes to the native tokenizer as it is, as
+     * {@code HuggingFaceTokenizer.encode} would send it.
+     */
+    private long[] ids(String text, boolean addSpecialTokens) {
+        long encoding = TokenizersLibrary.LIB.encode(handle(), text, addSpecialTokens);
+        try {
+            return TokenizersLibrary.LIB.getTokenIds(encoding);
+        } finally {
+            TokenizersLibrary.LIB.deleteEncoding(encoding);
+        }
+    }
+
+    private long handle() {
+        return tokenizer.getHandle();
     }
 
     /** The text of {@code ids}, special tokens left out. */
@@ -115,16 +137,16 @@ public final class HfTokenizer implements TokenCounter, AutoCloseable {
      * all padded to the longest input of the batch.
      */
     public Batch encodeBatch(List<String> texts) {
-        Encoding[] encodings = tokenizer.batchEncode(texts, true, false);
+        long[][] rows = batchIds(texts);
         int width = 1;
-        for (Encoding e : encodings) {
-            width = Math.max(width, Math.min(e.getIds().length, maxTokens));
+        for (long[] row : rows) {
+            width = Math.max(width, Math.min(row.length, maxTokens));
         }
         long[] ids = new long[texts.size() * width];
         long[] mask = new long[texts.size() * width];
         long[] types = new long[texts.size() * width];
-        for (int row = 0; row < encodings.length; row++) {
-            long[] rowIds = encodings[row].getIds();
+        for (int row = 0; row < rows.length; row++) {
+            long[] rowIds = rows[row];
             int length = Math.min(rowIds.length, width);
             System.arraycopy(rowIds, 0, ids, row * width, length);
             if (rowIds.length > width) {
@@ -134,6 +156,22 @@ public final class HfTokenizer implements TokenCounter, AutoCloseable {
             java.util.Arrays.fill(mask, row * width, row * width + length, 1L);
         }
         return new Batch(texts.size(), width, ids, mask, types);
+    }
+
+    /** The ids of each text with special tokens added, from one native batch (as {@link #ids}). */
+    private long[][] batchIds(List<String> texts) {
+        long[] encodings = TokenizersLibrary.LIB.batchEncode(handle(), texts.toArray(String[]::new), true);
+        long[][] rows = new long[encodings.length][];
+        try {
+            for (int i = 0; i < encodings.length; i++) {
+                rows[i] = TokenizersLibrary.LIB.getTokenIds(encodings[i]);
+            }
+        } finally {
+            for (long encoding : encodings) {
+                TokenizersLibrary.LIB.deleteEncoding(encoding);
+            }
+        }
+        return rows;
     }
 
     /** Row-major token ids, attention mask and token type ids of a padded batch. */

@@ -18,6 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -195,7 +197,8 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
             NDArray types = manager.create(batch.typeIds(), shape);
             types.setName("token_type_ids");
             NDList output = predictor.predict(new NDList(ids, mask, types));
-            float[] hidden = output.get(0).toFloatArray();
+            // One copy out of the runtime: toFloatArray() would copy its byte buffer a second time.
+            FloatBuffer hidden = output.get(0).toByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
             return pool(hidden, batch);
         } catch (TranslateException e) {
             throw new IllegalStateException("Embedding inference failed for model "
@@ -203,11 +206,11 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
         }
     }
 
-    private List<float[]> pool(float[] hidden, HfTokenizer.Batch batch) {
+    private List<float[]> pool(FloatBuffer hidden, HfTokenizer.Batch batch) {
         int dim = card.dimension();
-        if (hidden.length != batch.rows() * batch.width() * dim) {
+        if (hidden.remaining() != batch.rows() * batch.width() * dim) {
             throw new IllegalStateException("Model " + card.qualifiedId() + " returned "
-                    + hidden.length + " values; expected rows x tokens x dimension = "
+                    + hidden.remaining() + " values; expected rows x tokens x dimension = "
                     + batch.rows() + " x " + batch.width() + " x " + dim
                     + " (is the dimension in the model card right?)");
         }
@@ -216,7 +219,7 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
             float[] v = new float[dim];
             int base = row * batch.width();
             if (card.pooling() == ModelCard.Pooling.CLS) {
-                System.arraycopy(hidden, base * dim, v, 0, dim);
+                hidden.get(base * dim, v, 0, dim);
             } else {
                 int used = 0;
                 for (int t = 0; t < batch.width(); t++) {
@@ -226,7 +229,7 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
                     used++;
                     int offset = (base + t) * dim;
                     for (int d = 0; d < dim; d++) {
-                        v[d] += hidden[offset + d];
+                        v[d] += hidden.get(offset + d);
                     }
                 }
                 for (int d = 0; d < dim; d++) {

@@ -1,8 +1,15 @@
 package io.sluice.model;
 
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,6 +33,38 @@ class HfTokenizerTest {
                     String b = text(random);
                     assertThat(tokenizer.count(a + "\n" + b)).as("seed %d: %s | %s", seed, a, b)
                             .isEqualTo(tokenizer.count(a) + tokenizer.count(b));
+                }
+            }
+        }
+    }
+
+    /** The ids read straight from the native encodings are the ids of DJL's own {@code Encoding}s. */
+    @Test
+    void idsAreThoseOfDjlsEncodingsAloneAndInBatches() throws Exception {
+        long seed = new Random().nextLong();
+        System.out.println("HfTokenizerTest ids seed " + seed);
+        Random random = new Random(seed);
+        String model = EmbeddingModels.BUNDLED_BGE_SMALL_QUANTIZED;
+        var file = EmbeddingModels.bundledDirectory(model).resolve(OnnxEmbeddingModel.TOKENIZER_FILE);
+        try (HfTokenizer tokenizer = EmbeddingModels.tokenizer(model);
+                HuggingFaceTokenizer djl = HuggingFaceTokenizer.newInstance(file,
+                        Map.of("truncation", "false", "padding", "false"))) {
+            for (int round = 0; round < 200; round++) {
+                List<String> texts = new ArrayList<>();
+                for (int i = 0; i < 1 + random.nextInt(8); i++) {
+                    texts.add(text(random));
+                }
+                for (String text : texts) {
+                    long[] expected = djl.encode(text, false, false).getIds();
+                    assertThat(tokenizer.encode(text)).as("seed %d: %s", seed, text).containsExactly(expected);
+                    assertThat(tokenizer.count(text)).isEqualTo(expected.length);
+                }
+                Encoding[] expected = djl.batchEncode(texts, true, false);
+                HfTokenizer.Batch batch = tokenizer.encodeBatch(texts);
+                for (int row = 0; row < texts.size(); row++) {
+                    long[] ids = expected[row].getIds();
+                    assertThat(Arrays.copyOfRange(batch.ids(), row * batch.width(), row * batch.width() + ids.length))
+                            .as("seed %d: %s", seed, texts.get(row)).containsExactly(ids);
                 }
             }
         }
