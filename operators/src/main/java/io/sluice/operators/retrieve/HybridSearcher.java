@@ -393,17 +393,22 @@ public final class HybridSearcher implements AutoCloseable {
 
     /** An index searcher that runs a weight built already, so one question's weight serves twice. */
     private static final class Searcher extends IndexSearcher {
-        /** {@link IndexSearcher#search(Query, int)}'s threshold: hits counted exactly before blocks are skipped. */
-        private static final int TOTAL_HITS_THRESHOLD = 1000;
 
         Searcher(IndexReader reader) {
             super(reader);
         }
 
-        /** The best {@code n} hits of {@code weight} (built for {@link ScoreMode#TOP_SCORES}), as a search finds them. */
+        /**
+         * The best {@code n} hits of {@code weight} (built for {@link ScoreMode#TOP_SCORES}), as a search
+         * finds them. Hits are counted no further than the {@code n} collected: nothing reads a total,
+         * and {@link IndexSearcher#search(Query, int)}'s exact count of the first 1,000 hits would keep
+         * the scorers from skipping blocks that cannot beat the n-th score until that many matched.
+         * Skipping changes no result: a skipped document scores below the n-th, and one that ties it
+         * comes later in doc id order, so it would lose the tie.
+         */
         TopDocs top(Weight weight, int n) throws IOException {
-            var manager = new TopScoreDocCollectorManager(Math.min(n, Math.max(1, getIndexReader().maxDoc())), null,
-                    TOTAL_HITS_THRESHOLD);
+            int hits = Math.min(n, Math.max(1, getIndexReader().maxDoc()));
+            var manager = new TopScoreDocCollectorManager(hits, null, hits);
             TopScoreDocCollector collector = manager.newCollector();
             search(getIndexReader().leaves(), weight, collector);
             return manager.reduce(List.of(collector));

@@ -206,4 +206,65 @@ class HybridSearcherTest {
             }
         }
     }
+
+    /**
+     * The BM25 search stops counting hits at the candidates it keeps, so the scorers skip blocks that
+     * cannot compete from the start: its candidates are still those of a search that counts and
+     * scores every hit, ties included (a corpus of few words has many equal scores), over shards.
+     */
+    @Test
+    void bm25CandidatesAreThoseOfASearchThatScoresEveryHit(@TempDir Path shards) throws Exception {
+        long seed = new java.util.Random().nextLong();
+        System.out.println("HybridSearcherTest pruning seed " + seed);
+        java.util.Random random = new java.util.Random(seed);
+        String[] words = {"kafka", "flink", "state", "lucene", "vector", "token", "budget", "tenant", "audit",
+            "replay", "model", "shard", "snapshot", "checkpoint"};
+        List<Path> dirs = new ArrayList<>();
+        for (int s = 0; s < 3; s++) {
+            Path shard = shards.resolve("shard-" + s);
+            try (ShardWriter writer = new ShardWriter(shard)) {
+                for (int i = 0; i < 1_500; i++) {
+                    StringBuilder text = new StringBuilder();
+                    for (int w = 0; w < 2 + random.nextInt(10); w++) {
+                        text.append(words[random.nextInt(words.length)]).append(' ');
+                    }
+                    float[] vector = {1, 0, 0, 0};
+                    Chunk chunk = new Chunk("d" + s + "-" + i + "#0", i % 4 == 0 ? "globex" : "acme",
+                            "d" + s + "-" + i, null, 0, 1, text.toString(), 0);
+                    writer.add(new EmbeddedChunk(chunk, "k" + s + "-" + i, vector, false));
+                }
+                writer.finish();
+            }
+            dirs.add(shard);
+        }
+        List<org.apache.lucene.store.FSDirectory> opened = new ArrayList<>();
+        try (HybridSearcher pruning = new HybridSearcher(dirs, "pruning", SearchSettings.DEFAULT);
+                var reader = HybridSearcher.open(dirs, opened)) {
+            var exhaustive = new org.apache.lucene.search.IndexSearcher(reader);
+            exhaustive.setSimilarity(new org.apache.lucene.search.similarities.BM25Similarity(
+                    SearchSettings.DEFAULT.bm25K1(), SearchSettings.DEFAULT.bm25B()));
+            for (int q = 0; q < 50; q++) {
+                String question = words[random.nextInt(words.length)] + " " + words[random.nextInt(words.length)]
+                        + " " + words[random.nextInt(words.length)];
+                int n = 1 + random.nextInt(60);
+                var query = new org.apache.lucene.search.BooleanQuery.Builder()
+                        .add(pruning.termQuery(question), org.apache.lucene.search.BooleanClause.Occur.MUST)
+                        .add(new org.apache.lucene.search.TermQuery(new org.apache.lucene.index.Term(
+                                IndexFields.TENANT_ID, "acme")), org.apache.lucene.search.BooleanClause.Occur.FILTER)
+                        .build();
+                var expected = exhaustive.search(query,
+                        new org.apache.lucene.search.TopScoreDocCollectorManager(n, null, Integer.MAX_VALUE));
+                assertThat(expected.totalHits.value).as("seed %d", seed).isGreaterThan(n);
+                var candidates = pruning.candidates(SearchMode.BM25, "acme", question, null, n).bm25();
+                assertThat(candidates.stream().map(c -> c.id() + "=" + (float) c.score()).toList())
+                        .as("seed %d: %s, %d candidates", seed, question, n)
+                        .containsExactlyElementsOf(java.util.Arrays.stream(expected.scoreDocs)
+                                .map(d -> d.doc + "=" + d.score).toList());
+            }
+        } finally {
+            for (var d : opened) {
+                d.close();
+            }
+        }
+    }
 }
