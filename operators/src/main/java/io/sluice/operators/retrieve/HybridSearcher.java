@@ -131,11 +131,14 @@ public final class HybridSearcher implements AutoCloseable {
         // Analysed and weighted once: the BM25 search and the completion of the kNN candidates score
         // the same query, and a weight looks up every term's statistics in every shard.
         Weight bm25 = mode == SearchMode.VECTOR ? null : bm25Weight(tenantId, query);
-        Candidates retrieved = candidates(mode, bm25, tenantId, queryVector, Math.max(topK, depth));
+        int n = Math.max(topK, depth);
+        Candidates retrieved = candidates(mode, bm25, tenantId, queryVector, n);
         if (mode != SearchMode.HYBRID || !settings.completeScores()) {
             return chunks(settings.fusion().fuse(retrieved.bm25(), retrieved.vector(), topK));
         }
-        Candidates complete = complete(retrieved, bm25, queryVector);
+        // Fewer BM25 hits than asked for are all the hits: a candidate missing from them scores 0
+        // there, so completion need not build the question's scorers again to find that out.
+        Candidates complete = complete(retrieved, retrieved.bm25().size() < n ? null : bm25, queryVector);
         return chunks(withRetrievedRanks(settings.fusion().fuse(complete.bm25(), complete.vector(), topK), retrieved));
     }
 

@@ -129,6 +129,41 @@ class HybridSearcherTest {
                 java.util.Comparator.comparingDouble((Fusion.Candidate<Integer> c) -> c.score()).reversed());
     }
 
+    /**
+     * What {@link HybridSearcher#search} returns on complete scores, the long way: both lists, every
+     * candidate scored by both retrievers, fused, with the ranks the retrievers gave.
+     */
+    private static List<RetrievedChunk> completedAndFused(HybridSearcher searcher, String q, float[] v, int topK,
+            int depth) {
+        var retrieved = searcher.candidates(SearchMode.HYBRID, "acme", q, v, Math.max(topK, depth));
+        var complete = searcher.complete(retrieved, "acme", q, v);
+        List<String> bm25 = chunkIds(searcher, retrieved.bm25());
+        List<String> vector = chunkIds(searcher, retrieved.vector());
+        return searcher.chunks(searcher.settings().fusion().fuse(complete.bm25(), complete.vector(), topK)).stream()
+                .map(c -> new RetrievedChunk(c.chunkId(), c.documentId(), c.title(), c.text(), c.score(),
+                        bm25.indexOf(c.chunkId()) + 1, vector.indexOf(c.chunkId()) + 1, c.tokens()))
+                .toList();
+    }
+
+    private static List<String> chunkIds(HybridSearcher searcher, List<Fusion.Candidate<Integer>> list) {
+        return searcher.chunks(list.stream().map(c -> new Fusion.Fused<>(c.id(), 0, 0, 0)).toList()).stream()
+                .map(RetrievedChunk::chunkId).toList();
+    }
+
+    /** Fewer BM25 hits than candidates asked for are all of them: the search completes without scoring them again. */
+    @Test
+    void aBm25ListShorterThanAskedForIsCompletedWithZeros() throws Exception {
+        try (HybridSearcher complete = HybridSearcher.open(store, "snap-test", SearchSettings.DEFAULT)) {
+            assertThat(complete.settings().completeScores()).isTrue();
+            for (String q : List.of("Lucene BM25", "where is keyed state stored on disk?", "Kafka partitions in order")) {
+                float[] v = model.embed(q);
+                assertThat(complete.candidates(SearchMode.BM25, "acme", q, v, 10).bm25()).hasSizeLessThan(10);
+                assertThat(complete.search(SearchMode.HYBRID, "acme", q, v, 3, 10)).as(q)
+                        .isEqualTo(completedAndFused(complete, q, v, 3, 10));
+            }
+        }
+    }
+
     @Test
     void searchOnCompletedScoresReportsTheRanksTheRetrieversGave() throws Exception {
         String q = "Lucene BM25";
@@ -228,7 +263,11 @@ class HybridSearcherTest {
                     for (int w = 0; w < 2 + random.nextInt(10); w++) {
                         text.append(words[random.nextInt(words.length)]).append(' ');
                     }
-                    float[] vector = {1, 0, 0, 0};
+                    float[] vector = new float[4];
+                    for (int d = 0; d < vector.length; d++) {
+                        vector[d] = (float) random.nextGaussian();
+                    }
+                    vector = io.sluice.model.Vectors.normalize(vector);
                     Chunk chunk = new Chunk("d" + s + "-" + i + "#0", i % 4 == 0 ? "globex" : "acme",
                             "d" + s + "-" + i, null, 0, 1, text.toString(), 0);
                     writer.add(new EmbeddedChunk(chunk, "k" + s + "-" + i, vector, false));
@@ -260,6 +299,12 @@ class HybridSearcherTest {
                         .as("seed %d: %s, %d candidates", seed, question, n)
                         .containsExactlyElementsOf(java.util.Arrays.stream(expected.scoreDocs)
                                 .map(d -> d.doc + "=" + d.score).toList());
+                // The BM25 list is full here, so the search completes the kNN candidates' BM25 scores.
+                float[] vector = io.sluice.model.Vectors.normalize(new float[] {(float) random.nextGaussian(),
+                    (float) random.nextGaussian(), (float) random.nextGaussian(), (float) random.nextGaussian()});
+                assertThat(pruning.search(SearchMode.HYBRID, "acme", question, vector, 10, n))
+                        .as("seed %d: %s, %d candidates", seed, question, n)
+                        .isEqualTo(completedAndFused(pruning, question, vector, 10, n));
             }
         } finally {
             for (var d : opened) {
