@@ -7,18 +7,24 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The CPU time used up to one moment: by this JVM (every thread, native ones included) and by the
- * whole machine (every process, from Linux's {@code /proc/stat}; unknown elsewhere). The difference
- * of two is what a run cost. At a fixed request rate, the machine's CPU per request says how far its
- * cores carry the load at all: everything co-located (broker, PostgreSQL, the load generator) counts,
- * as it takes the same cores.
+ * The CPU time used up to one moment: by this JVM (every thread, native ones included), by the
+ * whole machine (every process, from Linux's {@code /proc/stat}; unknown elsewhere), and by this
+ * JVM's JIT compilers. The difference of two is what a run cost. At a fixed request rate, the
+ * machine's CPU per request says how far its cores carry the load at all: everything co-located
+ * (broker, PostgreSQL, the load generator) counts, as it takes the same cores. The JIT's share says
+ * whether the run measured compiled code: on two cores the compilers take the same cores for
+ * minutes after a job starts.
  */
-record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long machineTotalTicks, int machineCpus) {
+record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long machineTotalTicks, int machineCpus,
+        long jitMillis) {
 
     private static final Path PROC_STAT = Path.of("/proc/stat");
 
-    /** What a run cost: its wall time, this JVM's CPU time and the machine's (NaN where unknown), in ms. */
-    record Spent(double wallMillis, double processMillis, double machineMillis) {
+    /**
+     * What a run cost: its wall time, this JVM's CPU time, the machine's (NaN where unknown) and the
+     * time this JVM's JIT compilers spent compiling (NaN where not monitored), in ms.
+     */
+    record Spent(double wallMillis, double processMillis, double machineMillis, double jitMillis) {
         /** The machine's CPU time per {@code units} (requests, questions), in ms. */
         double machinePer(long units) {
             return machineMillis / units;
@@ -27,19 +33,27 @@ record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long mac
         double processPer(long units) {
             return processMillis / units;
         }
+
+        /** The JIT's compile time as a share of the wall time (0.5: half a core compiling throughout). */
+        double jitShare() {
+            return jitMillis / wallMillis;
+        }
     }
 
     static CpuUse now() {
         long process = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
         long wall = System.nanoTime();
+        var compiler = ManagementFactory.getCompilationMXBean();
+        long jit = compiler != null && compiler.isCompilationTimeMonitoringSupported()
+                ? compiler.getTotalCompilationTime() : -1;
         try {
             List<String> lines = Files.readAllLines(PROC_STAT);
             long[] ticks = busyAndTotal(lines.get(0));
             int cpus = (int) lines.stream().filter(l -> l.matches("cpu\\d+ .*")).count();
-            return new CpuUse(wall, process, ticks[0], ticks[1], cpus);
+            return new CpuUse(wall, process, ticks[0], ticks[1], cpus, jit);
         } catch (IOException | RuntimeException e) {
-            return new CpuUse(wall, process, -1, -1, 0); // not Linux, or no /proc: the machine's share unknown
+            return new CpuUse(wall, process, -1, -1, 0, jit); // not Linux, or no /proc: the machine's share unknown
         }
     }
 
@@ -68,6 +82,7 @@ record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long mac
         // The busy share of all the machine's CPUs over the interval, times the CPU time they had in it.
         double machine = machineTotalTicks < 0 || later.machineTotalTicks < 0 || total <= 0 ? Double.NaN
                 : (double) (later.machineBusyTicks - machineBusyTicks) / total * wall * machineCpus;
-        return new Spent(wall, (later.processNanos - processNanos) / 1e6, machine);
+        double jit = jitMillis < 0 || later.jitMillis < 0 ? Double.NaN : later.jitMillis - jitMillis;
+        return new Spent(wall, (later.processNanos - processNanos) / 1e6, machine, jit);
     }
 }

@@ -72,6 +72,16 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             + "that the models are loaded and the JIT has compiled most of the path (default: ${DEFAULT-VALUE}).")
     int warmupSeconds = 40;
 
+    @Option(names = "--warmup-max-seconds", description = "Longest warm-up: after --warmup-seconds the warm-up goes "
+            + "on in slices of " + WARMUP_SLICE_SECONDS + " s while the JIT compiled for more than "
+            + "--warmup-jit-share of a slice, up to this many seconds in all (default: ${DEFAULT-VALUE}; "
+            + "--warmup-seconds or less: a fixed warm-up).")
+    int warmupMaxSeconds = 150;
+
+    @Option(names = "--warmup-jit-share", description = "The JIT's compile time, as a share of a warm-up slice's "
+            + "wall time, below which the path counts as compiled (default: ${DEFAULT-VALUE}).")
+    double warmupJitShare = 0.05;
+
     @Option(names = "--warmup-rate", description = "Requests per second of the warm-up (default: ${DEFAULT-VALUE}). "
             + "A first run near capacity still finds the JIT compiling: warm up nearer its rate, or repeat the rate.")
     int warmupRate = 30;
@@ -158,6 +168,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         List<String> asked = EmbeddingBenchmark.sentences(questions);
         BareEmbedding bare = bareEmbeddingThroughput(asked, log);
         List<String> rows = new ArrayList<>();
+        String warmed = "";
         String batching;
         Path services = workDir.resolve("services");
         java.nio.file.Files.createDirectories(services);
@@ -197,7 +208,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                     ChatClient echo = new ChatClient(stack.bootstrapServers(), PassThroughJob.IN_TOPIC,
                             PassThroughJob.OUT_TOPIC, PassThroughJob.UNUSED_TOPIC, false, false)) {
                 // Warm-up: models loaded, JIT warm, first checkpoints done.
-                load(chat, asked, "warmup", warmupRate, warmupSeconds, false, stalls, log);
+                warmed = warmUp(chat, asked, stalls, log);
                 if (passThrough) {
                     load(echo, asked, "warmup-pt", warmupRate, warmupSeconds / 2, false, stalls, log);
                 }
@@ -224,21 +235,23 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         table.append(String.format(Locale.ROOT, "Measured %s on %d cores, JDK %s: one serving job (parallelism 1, "
                         + "%s, ONNX Runtime intra-op threads %d, %s, caches %s), "
                         + "embedded Kafka (%s) and PostgreSQL on the same machine, %d s of open-loop load per rate over %d "
-                        + "distinct questions; the pass-through job under the same load right after each rate; bare "
+                        + "distinct questions after %s; the pass-through job under the same load right after each rate; bare "
                         + "embedding throughput of the same model and threads (calls of 32%s): %.0f questions/s, "
                         + "%.2f ms of CPU per question%s. CPU per request: the machine's (every process: jobs, broker, "
                         + "PostgreSQL, load generator) and the benchmark JVM's, over the rate's run; cores busy: the "
-                        + "machine's CPU time over the run's wall time.%n%n",
+                        + "machine's CPU time over the run's wall time; JIT compiling: the benchmark JVM's compile time over the "
+                        + "run's wall time.%n%n",
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), embeddingModel, threads, batching, cache ? "on" : "off",
                 kafkaJvm == BrokerJvm.own ? "in a JVM of its own" : "in the benchmark's JVM", seconds,
-                questions, bare.onePerCall() ? ", which the model runs one question at a time" : "",
+                questions, warmed, bare.onePerCall() ? ", which the model runs one question at a time" : "",
                 bare.rate(), bare.cpuPerQuestion(), settings.isEmpty() ? "" : "; settings " + settings));
         table.append("| requests/s | sent | answered | embedding call p50 / p99 ms | end-to-end p50 / p99 ms "
                 + "| pipeline overhead p99 ms | pass-through p50 / p99 ms | overhead ÷ pass-through (p99) "
                 + "| requests/s ÷ bare embedding | retrieval p50 / p99 ms | GC pauses: count / longest ms "
-                + "| hiccups p99 / longest ms | CPU per request ms: machine / this JVM (pass-through: machine) | cores busy |\n");
-        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "| hiccups p99 / longest ms | CPU per request ms: machine / this JVM (pass-through: machine) | cores busy "
+                + "| JIT compiling, % of the run |\n");
+        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         rows.forEach(table::append);
         BenchServing.publish(table.toString(), output, spec.commandLine().getOut(), log);
         return 0;
@@ -256,7 +269,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             baselineCpu = String.format(Locale.ROOT, " (%.2f)", direct.cpu().machinePer(direct.sent()));
         }
         return String.format(Locale.ROOT, "| %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f | %s | %s | %.2f "
-                        + "| %.1f / %.1f | %d / %.0f | %.1f / %.1f | %.2f / %.2f%s | %.2f |%n", rate,
+                        + "| %.1f / %.1f | %d / %.0f | %.1f / %.1f | %.2f / %.2f%s | %.2f | %.0f |%n", rate,
                 serving.sent(), serving.answered(), percentile(serving.inModels(), 50),
                 percentile(serving.inModels(), 99), percentile(serving.endToEnd(), 50),
                 percentile(serving.endToEnd(), 99), overhead, baseline, ratio, rate / bare.rate(),
@@ -264,7 +277,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 serving.stalled().gcPauses(), serving.stalled().longestGcPause(), serving.stalled().hiccupP99(),
                 serving.stalled().longestHiccup(), serving.cpu().machinePer(serving.sent()),
                 serving.cpu().processPer(serving.sent()), baselineCpu,
-                serving.cpu().machineMillis() / serving.cpu().wallMillis());
+                serving.cpu().machineMillis() / serving.cpu().wallMillis(), 100 * serving.cpu().jitShare());
     }
 
     /**
@@ -299,6 +312,41 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             log.flush();
             return new BareEmbedding(rate, cpuPerQuestion, onePerCall);
         }
+    }
+
+    /** Seconds of each warm-up slice after the first {@code --warmup-seconds}. */
+    static final int WARMUP_SLICE_SECONDS = 10;
+
+    /**
+     * Loads the serving job at the warm-up rate until its code is compiled: {@code --warmup-seconds},
+     * then slices while the JIT still compiled for more than {@code --warmup-jit-share} of the last
+     * one. On two cores the compilers share the cores with the job for a minute or more; a rate
+     * measured while they do costs more CPU per request than the same rate a minute later (13.4
+     * against 8.3 ms at 200 requests/s in one run), and a rate near capacity saturates.
+     */
+    private String warmUp(ChatClient chat, List<String> asked, Stalls stalls, PrintWriter log) throws Exception {
+        Latencies slice = load(chat, asked, "warmup", warmupRate, warmupSeconds, false, stalls, log);
+        int spent = warmupSeconds;
+        for (int n = 1; warmsOn(slice.cpu(), spent, warmupJitShare, warmupMaxSeconds); n++) {
+            slice = load(chat, asked, "warmup." + n, warmupRate, WARMUP_SLICE_SECONDS, false, stalls, log);
+            spent += WARMUP_SLICE_SECONDS;
+        }
+        String warmed = String.format(Locale.ROOT, "a warm-up of %d s at %d requests/s, the JIT compiling %.0f %% of "
+                + "its last %d s", spent, warmupRate, 100 * slice.cpu().jitShare(), spent == warmupSeconds
+                ? warmupSeconds : WARMUP_SLICE_SECONDS);
+        log.println(slice.cpu().jitShare() > warmupJitShare
+                ? "warm-up: stopped at --warmup-max-seconds with the JIT still compiling: " + warmed : "warm-up: " + warmed);
+        log.flush();
+        return warmed;
+    }
+
+    /**
+     * Whether the warm-up takes another slice after one that cost {@code last}, {@code spent} seconds
+     * in: while the JIT compiled for more than {@code jitShare} of it (a JVM that does not report its
+     * compile time gets the fixed warm-up) and another slice fits into {@code maxSeconds}.
+     */
+    static boolean warmsOn(CpuUse.Spent last, int spent, double jitShare, int maxSeconds) {
+        return last.jitShare() > jitShare && spent + WARMUP_SLICE_SECONDS <= maxSeconds;
     }
 
     /**
@@ -356,8 +404,9 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             }
         }
         log.printf(Locale.ROOT, "%s: %d sent, %d answered, end to end p50 %.1f ms, p99 %.1f ms; CPU per request "
-                        + "%.2f ms (machine), %.2f ms (this JVM)%n", prefix, total, endToEnd.size(),
-                percentile(endToEnd, 50), percentile(endToEnd, 99), cpu.machinePer(total), cpu.processPer(total));
+                        + "%.2f ms (machine), %.2f ms (this JVM); JIT compiling %.0f %% of the time%n", prefix, total,
+                endToEnd.size(), percentile(endToEnd, 50), percentile(endToEnd, 99), cpu.machinePer(total),
+                cpu.processPer(total), 100 * cpu.jitShare());
         log.flush();
         return new Latencies(total, endToEnd, inModels, retrieval, stalled, cpu);
     }

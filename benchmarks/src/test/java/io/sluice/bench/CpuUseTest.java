@@ -23,21 +23,24 @@ class CpuUseTest {
 
     @Test
     void theMachinesCpuTimeIsItsBusyShareOfEveryCpuOverTheWallTime() {
-        CpuUse start = new CpuUse(0, 0, 1_000, 10_000, 2);
+        CpuUse start = new CpuUse(0, 0, 1_000, 10_000, 2, 100);
         // One second later: 150 of 200 ticks busy on two CPUs is 1.5 s of CPU; this JVM used 0.9 s of it.
-        CpuUse.Spent spent = start.until(new CpuUse(1_000_000_000L, 900_000_000L, 1_150, 10_200, 2));
+        CpuUse.Spent spent = start.until(new CpuUse(1_000_000_000L, 900_000_000L, 1_150, 10_200, 2, 350));
         assertThat(spent.wallMillis()).isEqualTo(1000.0);
         assertThat(spent.machineMillis()).isCloseTo(1500.0, within(1e-9));
         assertThat(spent.processMillis()).isEqualTo(900.0);
         assertThat(spent.machinePer(300)).isCloseTo(5.0, within(1e-9));
         assertThat(spent.processPer(300)).isEqualTo(3.0);
+        assertThat(spent.jitMillis()).isEqualTo(250.0);
+        assertThat(spent.jitShare()).isEqualTo(0.25);
     }
 
     @Test
-    void withoutProcStatTheMachinesShareIsUnknownNotZero() {
-        CpuUse.Spent spent = new CpuUse(0, 0, -1, -1, 0).until(new CpuUse(1_000_000, 500_000, -1, -1, 0));
+    void withoutProcStatOrJitMonitoringTheirSharesAreUnknownNotZero() {
+        CpuUse.Spent spent = new CpuUse(0, 0, -1, -1, 0, -1).until(new CpuUse(1_000_000, 500_000, -1, -1, 0, -1));
         assertThat(spent.machineMillis()).isNaN();
         assertThat(spent.processMillis()).isEqualTo(0.5);
+        assertThat(spent.jitMillis()).isNaN();
     }
 
     @Test
