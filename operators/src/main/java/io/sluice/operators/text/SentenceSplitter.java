@@ -87,14 +87,38 @@ public final class SentenceSplitter {
     }
 
     private static void addUnit(String unit, List<String> sentences) {
-        String flat = unit.replaceAll("\\s+", " ").strip();
+        String flat = collapseWhitespace(unit).strip();
         if (!flat.isEmpty()) {
             sentences.add(flat);
         }
     }
 
+    /**
+     * {@code text} with every run of whitespace as regular expressions know it ({@code \s}: space,
+     * tab, line feed, vertical tab, form feed, carriage return) made one space: what
+     * {@code replaceAll("\\s+", " ")} returns, without compiling and running a pattern for every
+     * paragraph of every source of every answer.
+     */
+    static String collapseWhitespace(CharSequence text) {
+        StringBuilder out = new StringBuilder(text.length());
+        boolean inRun = false;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\u000B' || c == '\f' || c == '\r') {
+                if (!inRun) {
+                    out.append(' ');
+                    inRun = true;
+                }
+            } else {
+                out.append(c);
+                inRun = false;
+            }
+        }
+        return out.toString();
+    }
+
     private static void flush(StringBuilder paragraph, List<String> sentences) {
-        String flat = paragraph.toString().replaceAll("\\s+", " ").strip();
+        String flat = collapseWhitespace(paragraph).strip();
         paragraph.setLength(0);
         if (flat.isEmpty()) {
             return;

@@ -31,4 +31,21 @@ class SentenceSplitterTest {
         assertThat(SentenceSplitter.split("  \n\n ")).isEmpty();
         assertThat(SentenceSplitter.split(null)).isEmpty();
     }
+
+    @Test
+    void collapsesWhitespaceAsTheRegularExpressionDid() {
+        long seed = new java.util.Random().nextLong();
+        System.out.println("SentenceSplitterTest seed " + seed);
+        java.util.Random random = new java.util.Random(seed);
+        String alphabet = "ab. \t\n\u000B\f\r\u00a0\u2028\u3000\u0085x";
+        for (int i = 0; i < 10_000; i++) {
+            StringBuilder text = new StringBuilder();
+            for (int c = random.nextInt(30); c > 0; c--) {
+                text.append(alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            String t = text.toString();
+            assertThat(SentenceSplitter.collapseWhitespace(t)).as("seed %d: %s", seed, t)
+                    .isEqualTo(t.replaceAll("\\s+", " "));
+        }
+    }
 }
