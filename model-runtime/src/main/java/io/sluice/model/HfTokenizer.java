@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -115,6 +116,8 @@ public final class HfTokenizer implements TokenCounter, AutoCloseable {
      * {@code HuggingFaceTokenizer.encode} would send it.
      */
     private long[] ids(String text, boolean addSpecialTokens) {
+        // A null would reach native code, which would not throw but crash the JVM.
+        Objects.requireNonNull(text, "text");
         long encoding = TokenizersLibrary.LIB.encode(handle(), text, addSpecialTokens);
         try {
             return TokenizersLibrary.LIB.getTokenIds(encoding);
@@ -160,6 +163,7 @@ public final class HfTokenizer implements TokenCounter, AutoCloseable {
 
     /** The ids of each text with special tokens added, from one native batch (as {@link #ids}). */
     private long[][] batchIds(List<String> texts) {
+        texts.forEach(text -> Objects.requireNonNull(text, "text"));
         long[] encodings = TokenizersLibrary.LIB.batchEncode(handle(), texts.toArray(String[]::new), true);
         long[][] rows = new long[encodings.length][];
         try {

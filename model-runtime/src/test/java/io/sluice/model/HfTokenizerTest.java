@@ -71,6 +71,15 @@ class HfTokenizerTest {
     }
 
     @Test
+    void aNullTextIsRefusedBeforeItReachesNativeCode() {
+        try (HfTokenizer tokenizer = EmbeddingModels.tokenizer(EmbeddingModels.BUNDLED_MINILM_QUANTIZED)) {
+            org.assertj.core.api.Assertions.assertThatNullPointerException().isThrownBy(() -> tokenizer.count(null));
+            org.assertj.core.api.Assertions.assertThatNullPointerException()
+                    .isThrownBy(() -> tokenizer.encodeBatch(java.util.Arrays.asList("a", null)));
+        }
+    }
+
+    @Test
     void aPipelineThatMayJoinAcrossANewlineIsNotDeclaredAdditive() throws Exception {
         assertThat(HfTokenizer.countsAddUpOverLines(json("{\"normalizer\":null,"
                 + "\"pre_tokenizer\":{\"type\":\"BertPreTokenizer\"},\"added_tokens\":[]}"))).isTrue();
