@@ -357,6 +357,34 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             boolean profiled, Stalls stalls, PrintWriter log) throws Exception {
         int total = rate * seconds;
         long[] sentAt = new long[total];
+        // What each answer says about itself, taken as it arrives: the client keeps no records, so
+        // that thousands of parsed answers do not outlive young collections beside the job's objects.
+        double[] inModel = new double[total];
+        double[] retrieved = new double[total];
+        Arrays.fill(inModel, Double.NaN);
+        // Counted after an answer's numbers are written, so that seeing the count means seeing them.
+        java.util.concurrent.atomic.AtomicInteger recorded = new java.util.concurrent.atomic.AtomicInteger();
+        chat.onAnswer(answer -> {
+            String id = answer.path("requestId").asText("");
+            if (!id.startsWith(prefix + "-")) {
+                return;
+            }
+            int i;
+            try {
+                i = Integer.parseInt(id.substring(prefix.length() + 1));
+            } catch (NumberFormatException e) {
+                return;
+            }
+            if (i < 0 || i >= total || !Double.isNaN(inModel[i])) {
+                return; // not this run's, or a repeat after a recovery: the first one counts
+            }
+            JsonNode timings = answer.path("timings");
+            // Extractive answers call one model, the question's embedding; a generative answer's call counts too.
+            boolean generative = !answer.path("modelId").asText().equals(AnswerModels.EXTRACTIVE);
+            retrieved[i] = timings.path("retrieveMs").asDouble();
+            inModel[i] = timings.path("embedMs").asDouble() + (generative ? timings.path("answerMs").asDouble() : 0);
+            recorded.incrementAndGet();
+        });
         long interval = 1_000_000_000L / rate;
         Profiler profiler = profiled ? Profiler.start(profileEvent, log) : null;
         stalls.clear();
@@ -373,13 +401,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         }
         // Requests spread over two partitions, so the last one sent is not necessarily the last one
         // answered: wait for every answer (or give up after two minutes and report what arrived).
-        int[] answered = {0};
-        chat.awaitCondition(() -> {
-            while (answered[0] < total && chat.firstArrivalNanos(prefix + "-" + answered[0]).isPresent()) {
-                answered[0]++;
-            }
-            return answered[0] == total;
-        }, Duration.ofSeconds(120));
+        chat.awaitCondition(() -> recorded.get() == total, Duration.ofSeconds(120));
         Stalls.Summary stalled = stalls.summary();
         CpuUse.Spent cpu = cpuBefore.until(CpuUse.now());
         if (profiler != null) {
@@ -392,15 +414,11 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         List<Double> retrieval = new ArrayList<>();
         List<Double> endToEnd = new ArrayList<>();
         for (int i = 0; i < total; i++) {
-            String id = prefix + "-" + i;
-            List<JsonNode> responses = chat.responses(id);
-            if (!responses.isEmpty()) {
-                JsonNode timings = responses.get(0).path("timings");
-                // Extractive answers call one model, the question's embedding; a generative answer's call counts too.
-                boolean generative = !responses.get(0).path("modelId").asText().equals(AnswerModels.EXTRACTIVE);
-                inModels.add(timings.path("embedMs").asDouble() + (generative ? timings.path("answerMs").asDouble() : 0));
-                retrieval.add(timings.path("retrieveMs").asDouble());
-                endToEnd.add((chat.firstArrivalNanos(id).orElseThrow() - sentAt[i]) / 1e6);
+            var arrival = chat.firstArrivalNanos(prefix + "-" + i);
+            if (!Double.isNaN(inModel[i]) && arrival.isPresent()) {
+                inModels.add(inModel[i]);
+                retrieval.add(retrieved[i]);
+                endToEnd.add((arrival.get() - sentAt[i]) / 1e6);
             }
         }
         log.printf(Locale.ROOT, "%s: %d sent, %d answered, end to end p50 %.1f ms, p99 %.1f ms; CPU per request "

@@ -40,6 +40,8 @@ public final class ChatClient implements AutoCloseable {
     private final Map<String, List<JsonNode>> responses = new ConcurrentHashMap<>();
     private final Map<String, List<JsonNode>> chunks = new ConcurrentHashMap<>();
     private volatile java.util.function.Consumer<JsonNode> chunkListener = chunk -> {};
+    /** Takes answer records instead of {@link #responses} when set. */
+    private volatile java.util.function.Consumer<JsonNode> answerListener;
     private final Map<String, List<JsonNode>> rejections = new ConcurrentHashMap<>();
     private final List<JsonNode> anonymousRejections = new CopyOnWriteArrayList<>();
     /** When the first record (chunk or answer) of each request arrived ({@link System#nanoTime()}). */
@@ -101,6 +103,8 @@ public final class ChatClient implements AutoCloseable {
                         if (ResponseJson.TYPE_CHUNK.equals(node.path("type").asText())) {
                             chunks.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(node);
                             chunkListener.accept(node);
+                        } else if (answerListener != null) {
+                            answerListener.accept(node);
                         } else {
                             responses.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(node);
                         }
@@ -131,6 +135,17 @@ public final class ChatClient implements AutoCloseable {
             request.put("answerModel", answerModel);
         }
         sendRaw(conversationId, request.toString());
+    }
+
+    /**
+     * Hands every answer record to {@code listener} on the reader thread as it arrives, instead of
+     * keeping it for {@link #responses}: a load generator that reads a few numbers from each answer
+     * need not hold thousands of parsed records, which in a benchmark's JVM outlive young
+     * collections beside the job's own objects and lengthen every pause. Arrival times are kept
+     * as before ({@link #firstArrivalNanos}); {@code null} keeps answers again.
+     */
+    public void onAnswer(java.util.function.Consumer<JsonNode> listener) {
+        this.answerListener = listener;
     }
 
     /** Called from the reader thread with every chunk record as it arrives. */
