@@ -29,7 +29,8 @@ import java.util.concurrent.TimeoutException;
 /**
  * Talks to a serving job over Kafka the way a product team would: sends requests to
  * {@code chat.requests} keyed by conversationId, and reads {@code chat.responses} and
- * {@code chat.rejected}. Every record read is kept (repeats too), indexed by requestId.
+ * {@code chat.rejected}. Every record read is kept (repeats too), indexed by requestId, unless a
+ * listener takes the answers ({@link #onAnswer}).
  */
 public final class ChatClient implements AutoCloseable {
 
