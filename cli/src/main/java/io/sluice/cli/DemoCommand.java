@@ -157,7 +157,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
             err.flush();
             serving = ServingRun.start(conf);
             chat = stack.client(delivery == ServingOptions.Delivery.EXACTLY_ONCE, false);
-            chat.onChunk(this::printChunk);
+            chat.onPiece(this::printPiece);
 
             final ServingRun servingRef = serving;
             final ChatClient chatRef = chat;
@@ -306,17 +306,17 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         }
     }
 
-    /** The request whose chunks are printed as they arrive, and the last chunk number printed. */
+    /** The request whose pieces are printed as they arrive, and the last piece number printed. */
     private String streaming;
     private PrintWriter streamOut;
     private int streamed;
 
-    private synchronized void printChunk(JsonNode chunk) {
-        int sequence = chunk.path("sequence").asInt();
-        // After a recovery chunks can come again: print each number once.
-        if (chunk.path("requestId").asText().equals(streaming) && sequence > streamed) {
+    private synchronized void printPiece(JsonNode piece) {
+        int sequence = piece.path("sequence").asInt();
+        // After a recovery pieces can come again: print each number once.
+        if (piece.path("requestId").asText().equals(streaming) && sequence > streamed) {
             streamed = sequence;
-            streamOut.print(chunk.path("text").asText());
+            streamOut.print(piece.path("text").asText());
             streamOut.flush();
         }
     }

@@ -615,7 +615,7 @@ public final class Gateway implements AutoCloseable {
                 return;
             }
             if (!started) {
-                // A model that does not stream (the extractive answerer): its whole answer is one chunk.
+                // A model that does not stream (the extractive answerer): its whole answer is one piece.
                 event(OpenAiWire.contentChunk(id, created, turn.model(), answer.path("answer").asText(), true));
             }
             event(OpenAiWire.finishChunk(id, created, turn.model(), answer));

@@ -21,7 +21,7 @@ import java.io.UncheckedIOException;
  *   <li>{@code sluice_gateway_request_seconds{endpoint}}: from arrival to the response's end (a
  *       streamed answer's whole stream);
  *   <li>{@code sluice_gateway_first_token_seconds}: from a chat completion's arrival to its first
- *       answer text written (a streamed answer's first chunk; an unstreamed one's whole response):
+ *       answer text written (a streamed answer's first piece; an unstreamed one's whole response):
  *       what a user waits for, the latency objective's measure;
  *   <li>{@code sluice_gateway_added_seconds{part}}: the time the gateway adds, {@code inbound} (HTTP
  *       in to the Kafka producer) and {@code outbound} (reply polled to the HTTP response written);

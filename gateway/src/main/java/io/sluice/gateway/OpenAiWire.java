@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
 
 /**
  * OpenAI's wire format on one side, Sluice's records on the other: a {@code chat.completions}
- * request becomes one turn for {@code chat.requests}; Sluice's {@code chunk} and {@code answer}
+ * request becomes one turn for {@code chat.requests}; Sluice's streamed pieces and {@code answer}
  * records become {@code chat.completion.chunk} events or one {@code chat.completion}; a rejection
  * becomes an OpenAI error with the HTTP status that says what went wrong. Plain, no I/O.
  *

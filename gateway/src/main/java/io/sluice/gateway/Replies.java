@@ -22,7 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What arrives on this gateway instance's partition of {@code chat.replies}: every chunk, answer
+ * What arrives on this gateway instance's partition of {@code chat.replies}: every piece, answer
  * and rejection of the requests this instance sent, and nothing else (the job writes each request's
  * records to the partition the request named). One consumer thread reads the partition from its end
  * at start and hands each record to the listener registered for its request id; the finished

@@ -39,13 +39,13 @@ public final class ChatClient implements AutoCloseable {
     private final KafkaProducer<String, String> producer;
     private final String requestsTopic;
     private final Map<String, List<JsonNode>> responses = new ConcurrentHashMap<>();
-    private final Map<String, List<JsonNode>> chunks = new ConcurrentHashMap<>();
-    private volatile java.util.function.Consumer<JsonNode> chunkListener = chunk -> {};
+    private final Map<String, List<JsonNode>> pieces = new ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<JsonNode> pieceListener = piece -> {};
     /** Takes answer records instead of {@link #responses} when set. */
     private volatile java.util.function.Consumer<JsonNode> answerListener;
     private final Map<String, List<JsonNode>> rejections = new ConcurrentHashMap<>();
     private final List<JsonNode> anonymousRejections = new CopyOnWriteArrayList<>();
-    /** When the first record (chunk or answer) of each request arrived ({@link System#nanoTime()}). */
+    /** When the first record (piece or answer) of each request arrived ({@link System#nanoTime()}). */
     private final Map<String, Long> firstArrival = new ConcurrentHashMap<>();
     private final Thread reader;
     private volatile boolean running = true;
@@ -101,9 +101,9 @@ public final class ChatClient implements AutoCloseable {
                     String id = node.path("requestId").asText(null);
                     if (r.topic().equals(responsesTopic)) {
                         firstArrival.putIfAbsent(id, System.nanoTime());
-                        if (ResponseJson.TYPE_CHUNK.equals(node.path("type").asText())) {
-                            chunks.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(node);
-                            chunkListener.accept(node);
+                        if (ResponseJson.TYPE_PIECE.equals(node.path("type").asText())) {
+                            pieces.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(node);
+                            pieceListener.accept(node);
                         } else if (answerListener != null) {
                             answerListener.accept(node);
                         } else {
@@ -149,9 +149,9 @@ public final class ChatClient implements AutoCloseable {
         this.answerListener = listener;
     }
 
-    /** Called from the reader thread with every chunk record as it arrives. */
-    public void onChunk(java.util.function.Consumer<JsonNode> listener) {
-        this.chunkListener = listener;
+    /** Called from the reader thread with every streamed piece as it arrives. */
+    public void onPiece(java.util.function.Consumer<JsonNode> listener) {
+        this.pieceListener = listener;
     }
 
     /** Sends any payload, well-formed or not, and waits until the broker has it. */
@@ -245,9 +245,9 @@ public final class ChatClient implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** Every chunk record read for {@code requestId}, repeats included, in arrival order. */
-    public List<JsonNode> chunks(String requestId) {
-        return List.copyOf(chunks.getOrDefault(requestId, List.of()));
+    /** Every streamed piece read for {@code requestId}, repeats included, in arrival order. */
+    public List<JsonNode> pieces(String requestId) {
+        return List.copyOf(pieces.getOrDefault(requestId, List.of()));
     }
 
     /** Every answer record read for {@code requestId}, repeats included. */

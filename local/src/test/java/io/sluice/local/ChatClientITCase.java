@@ -42,7 +42,7 @@ class ChatClientITCase {
                 assertThat(client.awaitCondition(() -> heard.size() == 1, Duration.ofSeconds(30))).isTrue();
                 assertThat(heard.get(0).path("answer").asText()).isEqualTo("Refunds take 30 days.");
                 assertThat(client.responses("r1")).isEmpty();
-                assertThat(client.chunks("r1")).hasSize(1);
+                assertThat(client.pieces("r1")).hasSize(1);
                 assertThat(client.firstArrivalNanos("r1")).isPresent();
 
                 client.onAnswer(null);

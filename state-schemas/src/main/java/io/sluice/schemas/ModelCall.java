@@ -10,8 +10,8 @@ import java.io.IOException;
 /**
  * How the answer model was called for one turn and what it reported: the version the model (or the
  * remote server) gave, the effective sampling parameters and seed, token usage ({@code -1} where the
- * backend reported none), the finish reason, and how many pieces the model streamed ({@code chunks};
- * the chunks sent on may be fewer, where redaction held text back and merged pieces).
+ * backend reported none), the finish reason, and how many pieces the model streamed ({@code pieces};
+ * the pieces sent on to the client may be fewer, where redaction held text back and merged them).
  * Recorded in the audit row so a turn can be re-run with the same parameters.
  */
 public record ModelCall(
@@ -23,7 +23,7 @@ public record ModelCall(
         long promptTokens,
         long completionTokens,
         String finishReason,
-        int chunks) {
+        int pieces) {
 
     /** A remote server names its model version and finish reason: bounded like everything echoed. */
     public ModelCall {
@@ -45,7 +45,7 @@ public record ModelCall(
         out.writeLong(c.promptTokens);
         out.writeLong(c.completionTokens);
         Fields.writeString(out, c.finishReason);
-        out.writeInt(c.chunks);
+        out.writeInt(c.pieces);
     }
 
     static ModelCall read(DataInputView in) throws IOException {

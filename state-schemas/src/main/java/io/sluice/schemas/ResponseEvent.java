@@ -12,7 +12,7 @@ import java.io.IOException;
 
 /**
  * One record of a turn's response on {@code chat.responses}: either a streamed piece of the answer
- * ({@code chunk}) or the finished turn ({@code answer}). Both carry the request id and a sequence
+ * ({@code piece}) or the finished turn ({@code answer}). Both carry the request id and a sequence
  * number: a streaming model's pieces are numbered 0, 1, ... in the order it produced them and the
  * answer comes last with the next number; a model that does not stream writes the answer alone as
  * number 0. The two kinds travel in one stream so a partition keeps them in order.
@@ -27,18 +27,18 @@ public record ResponseEvent(
         String conversationId,
         String tenantId,
         int sequence,
-        String chunk,
+        String piece,
         AnsweredTurn answer,
         int replyPartition) {
 
     public ResponseEvent {
-        if ((chunk == null) == (answer == null)) {
-            throw new IllegalArgumentException("a response event is either a chunk or an answer");
+        if ((piece == null) == (answer == null)) {
+            throw new IllegalArgumentException("a response event is either a piece or an answer");
         }
     }
 
     /** Piece {@code sequence} of the answer to {@code request}. */
-    public static ResponseEvent chunk(ChatRequest request, int sequence, String text) {
+    public static ResponseEvent piece(ChatRequest request, int sequence, String text) {
         return new ResponseEvent(request.requestId(), request.conversationId(), request.tenantId(), sequence,
                 text, null, request.replyPartition());
     }
@@ -81,7 +81,7 @@ public record ResponseEvent(
                 out.writeInt(TURN.version());
                 TURN.write(v.answer, out);
             } else {
-                Fields.writeString(out, v.chunk);
+                Fields.writeString(out, v.piece);
             }
             out.writeInt(v.replyPartition);
         }
@@ -93,13 +93,13 @@ public record ResponseEvent(
             String tenantId = Fields.readString(in);
             int sequence = in.readInt();
             AnsweredTurn answer = null;
-            String chunk = null;
+            String piece = null;
             if (in.readBoolean()) {
                 answer = TURN.read(in.readInt(), in);
             } else {
-                chunk = Fields.readString(in);
+                piece = Fields.readString(in);
             }
-            return new ResponseEvent(requestId, conversationId, tenantId, sequence, chunk, answer,
+            return new ResponseEvent(requestId, conversationId, tenantId, sequence, piece, answer,
                     version >= 2 ? in.readInt() : -1);
         }
     }

@@ -158,8 +158,8 @@ class RecordCodecsTest {
         assertThat(roundTrip(AnsweredTurn.TYPE, routed)).isEqualTo(routed);
         assertThat(roundTrip(AnsweredTurn.TYPE, turn).routing())
                 .isEqualTo(RoutingDecision.requested(turn.request().answerModel())).matches(RoutingDecision::trivial);
-        ResponseEvent chunkEvent = ResponseEvent.chunk(REQUEST, 3, " word");
-        assertThat(roundTrip(ResponseEvent.TYPE, chunkEvent)).isEqualTo(chunkEvent);
+        ResponseEvent pieceEvent = ResponseEvent.piece(REQUEST, 3, " word");
+        assertThat(roundTrip(ResponseEvent.TYPE, pieceEvent)).isEqualTo(pieceEvent);
         ResponseEvent answerEvent = ResponseEvent.answer(turn, 11);
         assertThat(roundTrip(ResponseEvent.TYPE, answerEvent)).isEqualTo(answerEvent);
         ChatRequest generative = new ChatRequest("r-2", "acme", "c-1", "hi", 5, 1024, 1L, 0, 7L, "remote");

@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The OpenAI-compatible stand-in made to fail in every way a backend does — 5xx bursts, 429 with
  * Retry-After, a hang after the first piece, a slow drip, a stream cut after two pieces, an outage
  * and its recovery — behind a routing policy whose profiles fall back to a healthy one. Each turn's
- * outcome is checked where the client sees it (answers, gapless chunk sequences) and in the audit
+ * outcome is checked where the client sees it (answers, gapless piece sequences) and in the audit
  * trail (who answered, what failed over, which breaker was open); then the whole run is replayed
  * from a savepoint taken before it, without the stand-in, and comes out identical.
  */
@@ -89,9 +89,9 @@ class ResilienceITCase {
         ChatClient.Reply reply = chat.await(id, WAIT);
         assertThat(reply.rejected()).as("rejection of %s: %s", id, reply.rejection()).isFalse();
         // What the client sees: one stream, numbered 0, 1, 2, ... without a gap or a repeat.
-        List<Integer> sequences = chat.chunks(id).stream().map(c -> c.path("sequence").asInt()).toList();
+        List<Integer> sequences = chat.pieces(id).stream().map(c -> c.path("sequence").asInt()).toList();
         for (int i = 0; i < sequences.size(); i++) {
-            assertThat(sequences.get(i)).as("chunk %d of %s", i, id).isEqualTo(i);
+            assertThat(sequences.get(i)).as("piece %d of %s", i, id).isEqualTo(i);
         }
         return reply.response();
     }

@@ -121,6 +121,11 @@ public final class AuditJournal {
         return prompt < 0 ? version : version.substring(0, prompt);
     }
 
+    /** The pieces the model streamed, in an audited {@code modelCall} (the row format calls them chunks). */
+    static int modelPieces(JsonNode modelCall) {
+        return modelCall.path("chunks").asInt();
+    }
+
     /**
      * The answers the live job took from the response cache, from the journal, by request position:
      * replay serves the same hits (the cache's content then is not the journal's to know).
@@ -131,7 +136,7 @@ public final class AuditJournal {
             JsonNode c = turn.json();
             if (c.path("responseCache").path("hit").asBoolean(false)) {
                 hits.put(position, new ResponseCache.Cached(c.path("answer").asText(), modelVersion(c.path("modelCall")),
-                        c.path("modelCall").path("finishReason").asText(), c.path("modelCall").path("chunks").asInt(),
+                        c.path("modelCall").path("finishReason").asText(), modelPieces(c.path("modelCall")),
                         c.path("responseCache").path("from").asText(null)));
             }
         });

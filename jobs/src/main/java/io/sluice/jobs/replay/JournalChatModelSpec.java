@@ -30,7 +30,7 @@ public final class JournalChatModelSpec implements ChatModelSpec {
 
     /** What was journaled for one request. */
     record Journaled(String text, long promptTokens, long completionTokens, String finishReason, String modelVersion,
-            int chunks, boolean failed) implements java.io.Serializable {}
+            int pieces, boolean failed) implements java.io.Serializable {}
 
     private final String modelId;
     /** By the position of the turn's request in chat.requests, the journal key the serving job passes. */
@@ -61,7 +61,7 @@ public final class JournalChatModelSpec implements ChatModelSpec {
                 JsonNode call = c.path("modelCall");
                 answers.put(key(id, attempt), new Journaled(answer.substring(from), call.path("promptTokens").asLong(),
                         call.path("completionTokens").asLong(), call.path("finishReason").asText(),
-                        AuditJournal.modelVersion(call), call.path("chunks").asInt(), false));
+                        AuditJournal.modelVersion(call), AuditJournal.modelPieces(call), false));
             }
         });
     }
@@ -98,9 +98,9 @@ public final class JournalChatModelSpec implements ChatModelSpec {
                             + modelId + " for the request at " + request.journalKey(), "", false, null));
                 }
                 // As many pieces as the model streamed live (recorded as such); their split does not matter:
-                // the chunks sent on from them are not audited, and the answer is the same text.
+                // the pieces sent on from them are not audited, and the answer is the same text.
                 String text = j.text();
-                StreamedText.split(text, j.chunks()).forEach(tokens::onToken);
+                StreamedText.split(text, j.pieces()).forEach(tokens::onToken);
                 if (j.failed()) {
                     return CompletableFuture.failedFuture(new GenerationException(modelId + " failed here live "
                             + "(journaled failover)", text, false, true, null));

@@ -162,17 +162,17 @@ abstract class FailureRecoveryTestBase {
                         assertThat(content.path("historyTurns").asInt()).as("history of %s", id).isEqualTo(t);
                         assertThat(rows.get(id).answer()).isEqualTo(content.path("answer").asText());
                         assertThat(rows.get(id).historyTurns()).isEqualTo(t);
-                        // A streaming reader that drops chunk numbers it has seen gets the answer.
+                        // A streaming reader that drops piece numbers it has seen gets the answer.
                         StringBuilder streamed = new StringBuilder();
                         int seen = -1;
-                        for (JsonNode chunk : reader.chunks(id)) {
-                            if (chunk.path("sequence").asInt() > seen) {
-                                seen = chunk.path("sequence").asInt();
-                                streamed.append(chunk.path("text").asText());
+                        for (JsonNode piece : reader.pieces(id)) {
+                            if (piece.path("sequence").asInt() > seen) {
+                                seen = piece.path("sequence").asInt();
+                                streamed.append(piece.path("text").asText());
                             }
                         }
                         if (answerModel() != null) {
-                            assertThat(streamed.toString()).as("chunks of %s", id).isEqualTo(content.path("answer").asText());
+                            assertThat(streamed.toString()).as("pieces of %s", id).isEqualTo(content.path("answer").asText());
                         }
                     }
                 }

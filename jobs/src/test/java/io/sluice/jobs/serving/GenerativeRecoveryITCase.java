@@ -12,7 +12,7 @@ import java.io.UncheckedIOException;
 
 /**
  * Recovery while a slow remote model is generating: turns in flight at the failure are asked again
- * from the restored state, their chunks may repeat (with the same numbers), and every turn still
+ * from the restored state, their pieces may repeat (with the same numbers), and every turn still
  * sees the answers before it.
  */
 class GenerativeRecoveryITCase extends FailureRecoveryTestBase {

@@ -53,7 +53,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * used (the stand-in server sees the key), and appear nowhere in what the job's REST API shows of its
  * configuration, nor in any log line written while the job ran. A configuration that holds a secret
  * itself is refused. Personal data a request brings is redacted at validation and appears nowhere
- * after it either: not in answers, streamed chunks, rejections, audit rows, the remote model's prompt
+ * after it either: not in answers, streamed pieces, rejections, audit rows, the remote model's prompt
  * or the logs.
  */
 class SecretsITCase {
@@ -179,7 +179,7 @@ class SecretsITCase {
             ChatClient.Reply reply = chat.await(id, WAIT);
             assertThat(reply.rejected()).as("rejection of %s: %s", id, reply.rejection()).isFalse();
             seen.add(reply.response().toString());
-            chat.chunks(id).forEach(c -> seen.add(c.toString()));
+            chat.pieces(id).forEach(c -> seen.add(c.toString()));
         }
         assertThat(chat.await("p-1", WAIT).response().path("answer").asText())
                 .contains("[PAYMENT_CARD_1]").contains("[EMAIL_1]");
@@ -188,7 +188,7 @@ class SecretsITCase {
         JsonNode leaked = chat.await("p-5", WAIT).response();
         assertThat(leaked.path("answer").asText()).contains("Write to [EMAIL_1] or call [PHONE_1] today.");
         assertThat(leaked.path("answerRedacted").toString()).isEqualTo("{\"EMAIL\":1,\"PHONE\":1}");
-        assertThat(chat.chunks("p-5").stream().map(c -> c.path("text").asText()).reduce("", String::concat))
+        assertThat(chat.pieces("p-5").stream().map(c -> c.path("text").asText()).reduce("", String::concat))
                 .isEqualTo(leaked.path("answer").asText());
         assertThat(chat.await("p-3", WAIT).rejection().path("reason").asText()).isEqualTo("UNKNOWN_TENANT");
         assertThat(chat.await("p-4", WAIT).rejection().path("reason").asText()).isEqualTo("PII_DETECTED");

@@ -229,7 +229,7 @@ class ServingJobITCase {
             assertThat(answer.path("historyTurns").asInt()).as("history of turn %d", i).isEqualTo(i);
             assertThat(answer.path("citations")).hasSize(1);
             // The streamed pieces, numbered from 0, make up the answer, which comes last.
-            List<JsonNode> pieces = chat.chunks("gen-" + i);
+            List<JsonNode> pieces = chat.pieces("gen-" + i);
             assertThat(pieces).extracting(p -> p.path("sequence").asInt())
                     .containsExactlyElementsOf(java.util.stream.IntStream.range(0, pieces.size()).boxed().toList());
             assertThat(pieces.stream().map(p -> p.path("text").asText()).reduce("", String::concat))

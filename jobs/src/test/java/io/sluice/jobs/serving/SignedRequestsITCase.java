@@ -88,10 +88,10 @@ class SignedRequestsITCase {
         return read;
     }
 
-    /** The one record (not a streamed chunk) of {@code id}, which went to {@code where} (topic:partition, or a topic). */
+    /** The one record (not a streamed piece) of {@code id}, which went to {@code where} (topic:partition, or a topic). */
     private static JsonNode only(List<String[]> read, String id, String where) {
         List<String[]> of = read.stream().filter(r -> ResponseJson.parse(r[1]).path("requestId").asText().equals(id))
-                .filter(r -> !"chunk".equals(ResponseJson.parse(r[1]).path("type").asText())).toList();
+                .filter(r -> !ResponseJson.TYPE_PIECE.equals(ResponseJson.parse(r[1]).path("type").asText())).toList();
         assertThat(of).as("records of %s", id).hasSize(1);
         assertThat(of.get(0)[0]).as("where %s went", id).startsWith(where);
         return ResponseJson.parse(of.get(0)[1]);

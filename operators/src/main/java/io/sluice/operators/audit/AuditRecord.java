@@ -192,7 +192,9 @@ public final class AuditRecord {
                 .put("promptTokens", c.promptTokens())
                 .put("completionTokens", c.completionTokens())
                 .put("finishReason", c.finishReason())
-                .put("chunks", c.chunks());
+                // The pieces the model streamed, under the name they had when the row format was
+                // fixed: rows keep their content, so replay compares old rows without divergence.
+                .put("chunks", c.pieces());
     }
 
     private static ArrayNode citations(AnsweredTurn t) {

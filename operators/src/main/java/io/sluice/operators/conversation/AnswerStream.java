@@ -34,7 +34,7 @@ public final class AnswerStream {
         this.redactor = redactor;
     }
 
-    /** A piece the current model sent: the chunk to emit for it, or null while text is held back. */
+    /** A piece the current model sent: the piece to emit for it, or null while text is held back. */
     public synchronized StreamedText.Piece accept(String piece) {
         attemptPieces++;
         said.append(piece);
@@ -42,7 +42,7 @@ public final class AnswerStream {
         return emit(redactor == null ? kept : redactor.accept(kept));
     }
 
-    /** The end of the answer: the chunk of the text still held back, or null if there is none. */
+    /** The end of the answer: a piece of the text still held back, or null if there is none. */
     public synchronized StreamedText.Piece finish() {
         String rest = markers.finish();
         return emit(redactor == null ? rest : redactor.accept(rest) + redactor.finish());
@@ -73,8 +73,8 @@ public final class AnswerStream {
         return attemptPieces;
     }
 
-    /** Chunks emitted to the client so far. */
-    public synchronized int chunks() {
+    /** Pieces emitted to the client so far. */
+    public synchronized int emittedPieces() {
         return streamed.pieces();
     }
 }

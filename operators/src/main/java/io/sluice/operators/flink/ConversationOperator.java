@@ -365,7 +365,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient boolean delayWatch;
     private transient boolean closed;
     private transient StageMetrics metrics;
-    private transient Counter chunks;
+    private transient Counter pieces;
     private transient Counter droppedMarkers;
     private transient Counter ungrounded;
     private transient Counter routedPast;
@@ -414,7 +414,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             long oldest = slots.oldestParked();
             return oldest == Long.MAX_VALUE ? 0.0 : (now() - oldest) / 1000.0;
         });
-        chunks = group.counter("chunks");
+        pieces = group.counter("pieces");
         droppedMarkers = group.counter("dropped_markers");
         ungrounded = group.counter("ungrounded_answers");
         var routing = group.addGroup("routing");
@@ -694,8 +694,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             io.sluice.model.chat.TokenListener listener = text -> {
                 StreamedText.Piece piece = a.stream.accept(text);
                 if (piece != null) {
-                    toMailbox(() -> emit(ResponseEvent.chunk(request, piece.sequence(), piece.text()), request),
-                            "chunk");
+                    toMailbox(() -> emit(ResponseEvent.piece(request, piece.sequence(), piece.text()), request),
+                            "piece");
                 }
             };
             if (a.attempt == 1 && a.cacheKey != null) {
@@ -721,7 +721,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         String backend = TurnPlanner.backend(models, profile);
         slots.started(backend);
-        // The stream delivered its last piece before completing: this runs after every chunk's mail.
+        // The stream delivered its last piece before completing: this runs after every piece's mail.
         generation.whenComplete((result, error) -> toMailbox(() -> {
             slots.ended(backend);
             setCurrentKey(request.conversationKey());
@@ -782,7 +782,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         if (error == null) {
             StreamedText.Piece rest = a.stream.finish();
             if (rest != null) {
-                emit(ResponseEvent.chunk(request, rest.sequence(), rest.text()), request);
+                emit(ResponseEvent.piece(request, rest.sequence(), rest.text()), request);
             }
             String before = a.stream.said().substring(0, a.stream.said().length() - a.stream.saidByCurrent().length());
             if (!before.isEmpty()) {
@@ -790,7 +790,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                         result.finishReason(), result.modelVersion());
             }
         }
-        ResponseCache.Cached stored = finishGeneration(a.turn, profile, modelId, params, result, a.stream.chunks(),
+        ResponseCache.Cached stored = finishGeneration(a.turn, profile, modelId, params, result, a.stream.emittedPieces(),
                 a.stream.currentPieces(), error, (System.nanoTime() - a.startNanos) / 1000);
         releaseWaiting(waiting, a.cacheHit != null ? a.cacheHit : stored);
     }
@@ -816,7 +816,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             for (String part : StreamedText.split(text, answer.pieces())) {
                 StreamedText.Piece piece = w.stream.accept(part);
                 if (piece != null) {
-                    emit(ResponseEvent.chunk(r, piece.sequence(), piece.text()), r);
+                    emit(ResponseEvent.piece(r, piece.sequence(), piece.text()), r);
                 }
             }
             String profile = w.turn.routing().profile();
@@ -967,10 +967,10 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
 
     /**
      * Links an answered turn into the conversation's audit chain, appends it to the history and
-     * emits its answer record after {@code chunks} streamed pieces. {@code current} is the history
+     * emits its answer record after {@code pieces} streamed pieces. {@code current} is the history
      * the turn was answered with (read once per turn: it is the largest value in this state).
      */
-    private void deliver(AnsweredTurn answered, int chunks, long micros, ConversationHistory current)
+    private void deliver(AnsweredTurn answered, int pieces, long micros, ConversationHistory current)
             throws Exception {
         AnsweredTurn turn;
         if (answered.request().historyFromClient()) {
@@ -997,7 +997,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             turnSpans.remove(turn.request().position());
             turn = turn.withTraceParent(span.traceParent()); // the audit writer's span is its child
         }
-        emit(ResponseEvent.answer(turn, chunks), turn.request());
+        emit(ResponseEvent.answer(turn, pieces), turn.request());
         if (span != null) {
             span.end();
         }
@@ -1044,7 +1044,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
 
     private void emit(ResponseEvent event, ChatRequest request) {
         if (!event.isAnswer()) {
-            chunks.inc();
+            pieces.inc();
         }
         output.collect(new StreamRecord<>(event, request.eventTime()));
     }

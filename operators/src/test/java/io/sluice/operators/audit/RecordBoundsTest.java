@@ -60,15 +60,15 @@ class RecordBoundsTest {
     }
 
     @Test
-    void theLargestAnswerAndChunkRecordsFit() {
+    void theLargestAnswerAndPieceRecordsFit() {
         AnsweredTurn turn = largestTurn();
         int answer = bytes(ResponseJson.toJson(ResponseEvent.answer(turn, Integer.MAX_VALUE)));
-        int chunk = bytes(ResponseJson.toJson(ResponseEvent.chunk(turn.request(), Integer.MAX_VALUE,
+        int piece = bytes(ResponseJson.toJson(ResponseEvent.piece(turn.request(), Integer.MAX_VALUE,
                 CONTROL.repeat(Bounds.MAX_ANSWER_CHARS))));
-        System.out.printf("largest answer record %d bytes, chunk record %d bytes, bound %d%n", answer, chunk,
+        System.out.printf("largest answer record %d bytes, piece record %d bytes, bound %d%n", answer, piece,
                 Bounds.MAX_RECORD_BYTES);
         assertThat(answer).isLessThan(Bounds.MAX_RECORD_BYTES);
-        assertThat(chunk).isLessThan(Bounds.MAX_RECORD_BYTES);
+        assertThat(piece).isLessThan(Bounds.MAX_RECORD_BYTES);
     }
 
     @Test

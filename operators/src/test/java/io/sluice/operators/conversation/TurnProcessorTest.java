@@ -66,7 +66,7 @@ class TurnProcessorTest {
         assertThat(answered.call().modelVersion()).isEqualTo("model@2; prompt v" + GenerativePrompt.VERSION);
         assertThat(answered.call().finishReason()).isEqualTo("stop");
         assertThat(answered.call().completionTokens()).isEqualTo(9);
-        assertThat(answered.call().chunks()).isEqualTo(3);
+        assertThat(answered.call().pieces()).isEqualTo(3);
         assertThat(answered.timings().answerMicros()).isEqualTo(1500);
     }
 

@@ -292,10 +292,10 @@ class ConversationOperatorTest {
             AnsweredTurn answer = answers(h).get(0);
             assertThat(answer.answer()).hasSize(io.sluice.schemas.Bounds.MAX_ANSWER_CHARS);
             assertThat(answer.call().finishReason()).isEqualTo("length");
-            List<String> pieces = h.extractOutputValues().stream().filter(e -> !e.isAnswer()).map(ResponseEvent::chunk).toList();
+            List<String> pieces = h.extractOutputValues().stream().filter(e -> !e.isAnswer()).map(ResponseEvent::piece).toList();
             assertThat(pieces).hasSize(4);
             assertThat(String.join("", pieces)).isEqualTo(answer.answer());
-            assertThat(answer.call().chunks()).as("pieces the model sent, the last past the bound").isEqualTo(5);
+            assertThat(answer.call().pieces()).as("pieces the model sent, the last past the bound").isEqualTo(5);
         }
     }
 
@@ -316,7 +316,7 @@ class ConversationOperatorTest {
                             tuple("r2", "I cannot say .", new Grounding(1, true)));
             for (AnsweredTurn turn : answers(h)) {
                 String streamed = h.extractOutputValues().stream().filter(e -> !e.isAnswer()
-                        && e.requestId().equals(turn.request().requestId())).map(ResponseEvent::chunk)
+                        && e.requestId().equals(turn.request().requestId())).map(ResponseEvent::piece)
                         .reduce("", String::concat);
                 assertThat(streamed).as("pieces of %s", turn.request().requestId()).isEqualTo(turn.answer());
             }
@@ -347,7 +347,7 @@ class ConversationOperatorTest {
             assertThat(answers(h).get(1).answerRedacted()).isEmpty();
             for (AnsweredTurn turn : answers(h)) {
                 String streamed = h.extractOutputValues().stream().filter(e -> !e.isAnswer()
-                        && e.requestId().equals(turn.request().requestId())).map(ResponseEvent::chunk)
+                        && e.requestId().equals(turn.request().requestId())).map(ResponseEvent::piece)
                         .reduce("", String::concat);
                 assertThat(streamed).as("pieces of %s", turn.request().requestId()).isEqualTo(turn.answer());
             }
@@ -425,7 +425,7 @@ class ConversationOperatorTest {
             runMailbox(h);
             List<ResponseEvent> r1 = h.extractOutputValues().stream().filter(e -> e.requestId().equals("r1")).toList();
             assertThat(r1).extracting(ResponseEvent::sequence).containsExactly(0, 1, 2, 3);
-            assertThat(r1.subList(0, 3)).extracting(ResponseEvent::chunk).containsExactly("They restore", " keyed state [1]", ".");
+            assertThat(r1.subList(0, 3)).extracting(ResponseEvent::piece).containsExactly("They restore", " keyed state [1]", ".");
             AnsweredTurn first = r1.get(3).answer();
             assertThat(first.answer()).isEqualTo("They restore keyed state [1].");
             assertThat(first.citations()).extracting(c -> c.chunkId()).containsExactly("doc#0");
@@ -433,7 +433,7 @@ class ConversationOperatorTest {
             assertThat(first.call().seed()).isEqualTo(GenerationParams.seedFor("r1"));
             assertThat(first.call().temperature()).isEqualTo(0.7);
             assertThat(first.call().modelVersion()).startsWith("follow-up-v7");
-            assertThat(first.call().chunks()).isEqualTo(3);
+            assertThat(first.call().pieces()).isEqualTo(3);
             assertThat(first.call().completionTokens()).isEqualTo(3);
             assertThat(answers(h)).extracting(t -> t.request().requestId()).containsExactly("r1", "r2", "x1");
             assertThat(answers(h).get(1).historyTurns()).isEqualTo(1);
@@ -692,7 +692,7 @@ class ConversationOperatorTest {
                 assertThat(second.call().seed()).isEqualTo(GenerationParams.seedFor("o2"));
                 assertThat(second.call().completionTokens()).isPositive();
                 List<String> streamed = h.extractOutputValues().stream()
-                        .filter(e -> !e.isAnswer() && e.requestId().equals("o2")).map(ResponseEvent::chunk).toList();
+                        .filter(e -> !e.isAnswer() && e.requestId().equals("o2")).map(ResponseEvent::piece).toList();
                 assertThat(String.join("", streamed)).isEqualTo(second.answer());
                 runs.add(answered.stream().map(t -> t.request().requestId() + ": " + t.answer()).sorted().toList());
             }
@@ -840,15 +840,15 @@ class ConversationOperatorTest {
             backup.answer(0, " keyed", " state [1].");
             runMailbox(h);
 
-            List<ResponseEvent> chunks = h.extractOutputValues().stream().filter(e -> !e.isAnswer()).toList();
-            assertThat(chunks).extracting(ResponseEvent::sequence).containsExactly(0, 1, 2, 3);
-            assertThat(chunks.stream().map(ResponseEvent::chunk).collect(java.util.stream.Collectors.joining()))
+            List<ResponseEvent> pieces = h.extractOutputValues().stream().filter(e -> !e.isAnswer()).toList();
+            assertThat(pieces).extracting(ResponseEvent::sequence).containsExactly(0, 1, 2, 3);
+            assertThat(pieces.stream().map(ResponseEvent::piece).collect(java.util.stream.Collectors.joining()))
                     .isEqualTo("Savepoints restore keyed state [1].");
             assertThat(answers(h)).singleElement().satisfies(t -> {
                 assertThat(t.answer()).isEqualTo("Savepoints restore keyed state [1].");
                 assertThat(t.citations()).hasSize(1);
                 assertThat(t.modelId()).isEqualTo("scripted:midstream-backup");
-                assertThat(t.call().chunks()).as("pieces of the model that finished").isEqualTo(2);
+                assertThat(t.call().pieces()).as("pieces of the model that finished").isEqualTo(2);
                 assertThat(t.routing().profile()).isEqualTo("backup");
                 assertThat(t.routing().failovers()).containsExactly(new RoutingDecision.Failover("primary",
                         "scripted:midstream-primary", 2, "Savepoints restore".length()));
@@ -961,7 +961,7 @@ class ConversationOperatorTest {
                         first.request().position()));
                 assertThat(hit.answer()).isEqualTo(first.answer());
                 assertThat(hit.call().promptTokens() + hit.call().completionTokens()).isZero();
-                assertThat(hit.call().chunks()).isEqualTo(2);
+                assertThat(hit.call().pieces()).isEqualTo(2);
                 // Stampede: the same question twice more while the model is still asked for a fresher
                 // context's answer is asked once; the second waits for the first and reuses its answer.
                 redisConnection.sync().del(key);

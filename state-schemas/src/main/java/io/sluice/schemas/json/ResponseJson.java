@@ -15,7 +15,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.UncheckedIOException;
 
 /**
- * The JSON of a {@code chat.responses} record (key: conversationId). A streamed piece of an answer:
+ * The JSON of a {@code chat.responses} record (key: conversationId). A streamed piece of an answer
+ * (its type is {@code chunk}, see {@link #TYPE_PIECE}):
  *
  * <pre>{@code
  * {"type": "chunk", "requestId", "conversationId", "tenantId", "sequence", "text"}
@@ -54,7 +55,12 @@ public final class ResponseJson {
 
     private ResponseJson() {}
 
-    public static final String TYPE_CHUNK = "chunk";
+    /**
+     * The {@code type} of a streamed piece. The value is older than the name: pieces were called
+     * chunks when consumers began to match on it, and a new value would silently stop their
+     * streaming, so the wire keeps it ("chunk" elsewhere in Sluice is a piece of a document).
+     */
+    public static final String TYPE_PIECE = "chunk";
     public static final String TYPE_ANSWER = "answer";
 
     /** The {@code conversationMode} of an answer whose history the job keeps. */
@@ -64,7 +70,7 @@ public final class ResponseJson {
 
     public static String toJson(ResponseEvent event) {
         ObjectNode root = MAPPER.createObjectNode();
-        root.put("type", event.isAnswer() ? TYPE_ANSWER : TYPE_CHUNK);
+        root.put("type", event.isAnswer() ? TYPE_ANSWER : TYPE_PIECE);
         root.put("requestId", event.requestId());
         root.put("conversationId", event.conversationId());
         root.put("tenantId", event.tenantId());
@@ -72,7 +78,7 @@ public final class ResponseJson {
         if (event.isAnswer()) {
             putAnswer(root, event.answer());
         } else {
-            root.put("text", event.chunk());
+            root.put("text", event.piece());
         }
         return write(root);
     }
