@@ -1,5 +1,6 @@
 package io.sluice.jobs.replay;
 
+import io.sluice.operators.audit.AuditRecord;
 import io.sluice.operators.cache.ResponseCache;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.RoutingDecision;
@@ -121,9 +122,9 @@ public final class AuditJournal {
         return prompt < 0 ? version : version.substring(0, prompt);
     }
 
-    /** The pieces the model streamed, in an audited {@code modelCall} (the row format calls them chunks). */
+    /** The pieces the model streamed, in an audited {@code modelCall}. */
     static int modelPieces(JsonNode modelCall) {
-        return modelCall.path("chunks").asInt();
+        return modelCall.path(AuditRecord.MODEL_PIECES_FIELD).asInt();
     }
 
     /**

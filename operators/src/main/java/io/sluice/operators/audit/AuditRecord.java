@@ -37,6 +37,13 @@ public final class AuditRecord {
 
     static final ObjectMapper MAPPER = new ObjectMapper();
 
+    /**
+     * The field of {@code modelCall} that counts the pieces the model streamed. It keeps the name it
+     * had when the row format was fixed: rows keep their content, so replaying older rows does not
+     * diverge.
+     */
+    public static final String MODEL_PIECES_FIELD = "chunks";
+
     private final ObjectNode content;
     private final String text;
 
@@ -192,9 +199,7 @@ public final class AuditRecord {
                 .put("promptTokens", c.promptTokens())
                 .put("completionTokens", c.completionTokens())
                 .put("finishReason", c.finishReason())
-                // The pieces the model streamed, under the name they had when the row format was
-                // fixed: rows keep their content, so replay compares old rows without divergence.
-                .put("chunks", c.pieces());
+                .put(MODEL_PIECES_FIELD, c.pieces());
     }
 
     private static ArrayNode citations(AnsweredTurn t) {
