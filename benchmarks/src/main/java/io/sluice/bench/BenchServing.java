@@ -2,6 +2,7 @@ package io.sluice.bench;
 
 import io.sluice.cli.FlinkConf;
 import io.sluice.jobs.backfill.Backfill;
+import io.sluice.jobs.config.BackfillOptions;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.local.LocalStack;
 import io.sluice.model.EmbeddingModels;
@@ -33,6 +34,12 @@ final class BenchServing {
     /** As {@link #configuration(LocalStack, Path, int, PrintWriter)}, the corpus embedded by {@code embeddingModel}. */
     static Configuration configuration(LocalStack stack, Path workDir, int threads, String embeddingModel,
             PrintWriter log) throws Exception {
+        return configuration(stack, workDir, threads, embeddingModel, BackfillOptions.SHARDS.defaultValue(), log);
+    }
+
+    /** As {@link #configuration(LocalStack, Path, int, String, PrintWriter)}, the snapshot in {@code shards} shards. */
+    static Configuration configuration(LocalStack stack, Path workDir, int threads, String embeddingModel, int shards,
+            PrintWriter log) throws Exception {
         Path docs = Files.createDirectories(workDir.resolve("docs"));
         List<String> sentences = EmbeddingBenchmark.sentences(400);
         for (int d = 0; d < 100; d++) {
@@ -40,7 +47,7 @@ final class BenchServing {
         }
         Path index = workDir.resolve("index");
         new Backfill(new Backfill.Settings(docs, index, "default", ChunkerSettings.DEFAULT,
-                embeddingModel, 32, RuntimeOptions.cpu(threads), 1), log).run();
+                embeddingModel, 32, RuntimeOptions.cpu(threads), 1).withShards(shards), log).run();
         Configuration conf = FlinkConf.load(null);
         conf.addAll(stack.servingConfig(index));
         // The serving tables were measured without caches (repeated questions would hit); bench cache measures them.

@@ -1,5 +1,6 @@
 package io.sluice.bench;
 
+import io.sluice.jobs.config.BackfillOptions;
 import io.sluice.jobs.serving.ServingJob;
 import io.sluice.local.ChatClient;
 import io.sluice.local.EmbeddedKafka;
@@ -95,6 +96,10 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             + EmbeddingModels.BUNDLED_MINILM_QUANTIZED + " (default: ${DEFAULT-VALUE}).")
     String embeddingModel = EmbeddingModels.DEFAULT;
 
+    @Option(names = "--shards", description = "Shards of the benchmark's snapshot (as sluice.backfill.shards; "
+            + "default: ${DEFAULT-VALUE}): every question searches each.")
+    int shards = BackfillOptions.SHARDS.defaultValue();
+
     @Option(names = "--questions", description = "Distinct questions, sent in turn (default: ${DEFAULT-VALUE}).")
     int questions = 64;
 
@@ -178,7 +183,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                         broker == null ? null : broker.bootstrapServers(), null, null, null), 2)) {
             EmbeddedKafka.createTopics(stack.bootstrapServers(), List.of(PassThroughJob.IN_TOPIC,
                     PassThroughJob.OUT_TOPIC, PassThroughJob.UNUSED_TOPIC), 2);
-            Configuration conf = BenchServing.configuration(stack, workDir, threads, embeddingModel, log);
+            Configuration conf = BenchServing.configuration(stack, workDir, threads, embeddingModel, shards, log);
             conf.set(io.sluice.jobs.config.ServingOptions.EMBEDDING_CONCURRENT_CALLS, concurrentCalls);
             if (tenantsFile != null) {
                 conf.set(io.sluice.jobs.config.ServingOptions.TENANTS_FILE, tenantsFile.toAbsolutePath().toString());
@@ -233,7 +238,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         }
         StringBuilder table = new StringBuilder();
         table.append(String.format(Locale.ROOT, "Measured %s on %d cores, JDK %s: one serving job (parallelism 1, "
-                        + "%s, ONNX Runtime intra-op threads %d, %s, caches %s), "
+                        + "%s, a snapshot in %d shard%s, ONNX Runtime intra-op threads %d, %s, caches %s), "
                         + "embedded Kafka (%s) and PostgreSQL on the same machine, %d s of open-loop load per rate over %d "
                         + "distinct questions after %s; the pass-through job under the same load right after each rate; bare "
                         + "embedding throughput of the same model and threads (calls of 32%s): %.0f questions/s, "
@@ -242,7 +247,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                         + "machine's CPU time over the run's wall time; JIT compiling: the benchmark JVM's compile time over the "
                         + "run's wall time.%n%n",
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"), embeddingModel, threads, batching, cache ? "on" : "off",
+                System.getProperty("java.version"), embeddingModel, shards, shards == 1 ? "" : "s", threads, batching, cache ? "on" : "off",
                 kafkaJvm == BrokerJvm.own ? "in a JVM of its own" : "in the benchmark's JVM", seconds,
                 questions, warmed, bare.onePerCall() ? ", which the model runs one question at a time" : "",
                 bare.rate(), bare.cpuPerQuestion(), settings.isEmpty() ? "" : "; settings " + settings));

@@ -30,7 +30,8 @@ final class BackfillMixin {
     String model = EmbeddingModels.DEFAULT;
 
     @Option(names = "--shards", description = "Shards per snapshot (as sluice.backfill.shards; default: "
-            + "${DEFAULT-VALUE}): at most this many tasks embed and index at once, and a change rebuilds only its shards.")
+            + "${DEFAULT-VALUE}): at most this many tasks embed and index at once, and a change rebuilds only its shards; "
+            + "every question searches each shard.")
     int shards = BackfillOptions.SHARDS.defaultValue();
 
     @Option(names = "--parallelism", description = "Parallel tasks that read, embed and index (default: ${DEFAULT-VALUE}).")

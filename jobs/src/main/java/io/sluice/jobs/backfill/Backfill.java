@@ -102,6 +102,21 @@ public final class Backfill {
         }
 
         /** These settings, with each embedding task running {@code calls} model calls at once over the parts of a batch. */
+        /**
+         * What to tell a user whose parallelism exceeds the shards (empty when it does not): a shard is
+         * built by one task, so the other tasks would have nothing to embed.
+         */
+        public Optional<String> unusedParallelism() {
+            if (parallelism <= shards) {
+                return Optional.empty();
+            }
+            return Optional.of(String.format(java.util.Locale.ROOT, "parallelism %d, but %s: %s and %d %s nothing "
+                    + "to do; --shards %d (%s) lets all %d embed and index, at some search time per shard",
+                    parallelism, shards == 1 ? "1 shard" : shards + " shards",
+                    shards == 1 ? "1 task builds it" : shards + " tasks build them", parallelism - shards,
+                    parallelism - shards == 1 ? "has" : "have", parallelism, BackfillOptions.SHARDS.key(), parallelism));
+        }
+
         public Settings withConcurrentCalls(int calls) {
             return new Settings(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism,
                     redact, embeddingCache, shards, kafka, ConcurrentEmbedding.requireCalls(calls));
@@ -176,6 +191,7 @@ public final class Backfill {
         log.printf("backfill: %s -> %d shards (model %s, %s)%n", settings.kafka() == null ? settings.docs()
                 : "topic " + settings.kafka().topic(), settings.shards(), card.qualifiedId(),
                 settings.chunker().fingerprint());
+        settings.unusedParallelism().ifPresent(note -> log.println("backfill: " + note));
 
         Outcome outcome = build(card, previous);
         List<SnapshotManifest.Shard> shards = outcome.built().stream().map(ShardBuilder.Built::shard).toList();

@@ -103,6 +103,7 @@ public final class LiveIngestion {
         log.printf("ingest: following %s into %s (%d shards, a snapshot per checkpoint every %s that follows a "
                 + "change); job %s%n", settings.kafka() == null ? settings.docs() : "topic " + settings.kafka().topic(),
                 settings.indexDir(), shardCount, interval, job.getJobID());
+        settings.unusedParallelism().ifPresent(note -> log.println("ingest: " + note));
         log.flush();
         return job;
     }

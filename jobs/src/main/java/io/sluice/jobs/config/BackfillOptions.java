@@ -41,10 +41,12 @@ public final class BackfillOptions {
                     .withDescription("Tenant of documents that do not name one (JSONL 'tenantId' overrides).");
 
     public static final ConfigOption<Integer> SHARDS =
-            ConfigOptions.key("sluice.backfill.shards").intType().defaultValue(4)
+            ConfigOptions.key("sluice.backfill.shards").intType().defaultValue(1)
                     .withDescription("Shards per snapshot: each is written by one task, so at most this many tasks "
                             + "embed and index at once; a document's shard is fixed by its tenant and id, so a change "
-                            + "rebuilds only the shards it touches. Part of the snapshot's identity, unlike parallelism.");
+                            + "rebuilds only the shards it touches. Every question searches every shard, so more shards "
+                            + "cost search time (one by default, for corpora one task can build). Part of the "
+                            + "snapshot's identity, unlike parallelism.");
 
     public static final ConfigOption<String> DOCUMENTS =
             ConfigOptions.key("sluice.backfill.documents").stringType().noDefaultValue()

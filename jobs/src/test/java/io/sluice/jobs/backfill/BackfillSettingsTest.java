@@ -29,7 +29,8 @@ class BackfillSettingsTest {
         assertThat(s.indexDir()).isEqualTo(Path.of("/shared/index"));
         assertThat(s.embeddingModel()).isEqualTo(EmbeddingModels.DEFAULT);
         assertThat(s.chunker()).isEqualTo(ChunkerSettings.DEFAULT);
-        assertThat(s.shards()).isEqualTo(4);
+        assertThat(s.shards()).isEqualTo(1);
+        assertThat(s.unusedParallelism()).isEmpty();
         assertThat(s.defaultTenant()).isEqualTo("default");
         assertThat(s.parallelism()).isEqualTo(1);
         assertThat(s.runtime()).isEqualTo(RuntimeOptions.cpu(1));
@@ -37,6 +38,17 @@ class BackfillSettingsTest {
         assertThat(s.kafka()).isNull();
         assertThat(s.embeddingCache()).isNull();
         assertThat(s.redact()).isFalse();
+    }
+
+    @Test
+    void moreTasksThanShardsAreNamedWithTheSettingThatUsesThem() {
+        Backfill.Settings s = Backfill.Settings.from(conf("--sluice.backfill.documents", "/shared/docs",
+                "--sluice.index.dir", "/shared/index", "--parallelism.default", "4"));
+        assertThat(s.unusedParallelism()).contains("parallelism 4, but 1 shard: 1 task builds it and 3 have nothing "
+                + "to do; --shards 4 (sluice.backfill.shards) lets all 4 embed and index, at some search time per shard");
+        assertThat(s.withShards(4).unusedParallelism()).isEmpty();
+        assertThat(s.withShards(3).unusedParallelism().orElseThrow())
+                .startsWith("parallelism 4, but 3 shards: 3 tasks build them and 1 has nothing to do;");
     }
 
     @Test

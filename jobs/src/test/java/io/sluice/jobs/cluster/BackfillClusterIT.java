@@ -74,7 +74,8 @@ class BackfillClusterIT {
         List<String> args = List.of(
                 "--sluice.backfill.documents", docs.toString(),
                 "--sluice.index.dir", index.toString(),
-                "--sluice.backfill.tenant", TestCorpus.ACME);
+                "--sluice.backfill.tenant", TestCorpus.ACME,
+                "--sluice.backfill.shards", "4");
         try (LocalCluster cluster = LocalCluster.start(ROOT.resolve("jobs/target/backfill-cluster-it"),
                 ROOT.resolve("flink-conf"), classpath, 2, Map.of(
                         "execution.checkpointing.dir", work.resolve("checkpoints").toUri().toString(),
