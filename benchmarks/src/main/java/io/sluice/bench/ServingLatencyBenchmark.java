@@ -247,7 +247,8 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                         + "machine's CPU time over the run's wall time; JIT compiling: the benchmark JVM's compile time over the "
                         + "run's wall time.%n%n",
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"), embeddingModel, shards, shards == 1 ? "" : "s", threads, batching, cache ? "on" : "off",
+                System.getProperty("java.version"), embeddingModel, shards, shards == 1 ? "" : "s", threads, batching,
+                cache ? "on" : "off",
                 kafkaJvm == BrokerJvm.own ? "in a JVM of its own" : "in the benchmark's JVM", seconds,
                 questions, warmed, bare.onePerCall() ? ", which the model runs one question at a time" : "",
                 bare.rate(), bare.cpuPerQuestion(), settings.isEmpty() ? "" : "; settings " + settings));

@@ -101,7 +101,6 @@ public final class Backfill {
                     redact, embeddingCache, shards, input, concurrentCalls);
         }
 
-        /** These settings, with each embedding task running {@code calls} model calls at once over the parts of a batch. */
         /**
          * What to tell a user whose parallelism exceeds the shards (empty when it does not): a shard is
          * built by one task, so the other tasks would have nothing to embed.
@@ -117,6 +116,7 @@ public final class Backfill {
                     parallelism - shards == 1 ? "has" : "have", parallelism, BackfillOptions.SHARDS.key(), parallelism));
         }
 
+        /** These settings, with each embedding task running {@code calls} model calls at once over the parts of a batch. */
         public Settings withConcurrentCalls(int calls) {
             return new Settings(docs, indexDir, defaultTenant, chunker, embeddingModel, batchSize, runtime, parallelism,
                     redact, embeddingCache, shards, kafka, ConcurrentEmbedding.requireCalls(calls));
