@@ -243,7 +243,8 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                         + "distinct questions after %s; the pass-through job under the same load right after each rate; bare "
                         + "embedding throughput of the same model and threads (calls of 32%s): %.0f questions/s, "
                         + "%.2f ms of CPU per question%s. CPU per request: the machine's (every process: jobs, broker, "
-                        + "PostgreSQL, load generator) and the benchmark JVM's, over the rate's run; cores busy: the "
+                        + "PostgreSQL, load generator) and the benchmark JVM's, over the rate's run; heap allocated: the "
+                        + "benchmark JVM's (what its collections freed plus its heap's growth); cores busy: the "
                         + "machine's CPU time over the run's wall time; JIT compiling: the benchmark JVM's compile time over the "
                         + "run's wall time.%n%n",
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
@@ -255,9 +256,10 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         table.append("| requests/s | sent | answered | embedding call p50 / p99 ms | end-to-end p50 / p99 ms "
                 + "| pipeline overhead p99 ms | pass-through p50 / p99 ms | overhead ÷ pass-through (p99) "
                 + "| requests/s ÷ bare embedding | retrieval p50 / p99 ms | GC pauses: count / longest ms "
+                + "| heap allocated per request, kB "
                 + "| hiccups p99 / longest ms | CPU per request ms: machine / this JVM (pass-through: machine) | cores busy "
                 + "| JIT compiling, % of the run |\n");
-        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         rows.forEach(table::append);
         BenchServing.publish(table.toString(), output, spec.commandLine().getOut(), log);
         return 0;
@@ -275,12 +277,13 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             baselineCpu = String.format(Locale.ROOT, " (%.2f)", direct.cpu().machinePer(direct.sent()));
         }
         return String.format(Locale.ROOT, "| %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f | %s | %s | %.2f "
-                        + "| %.1f / %.1f | %d / %.0f | %.1f / %.1f | %.2f / %.2f%s | %.2f | %.0f |%n", rate,
+                        + "| %.1f / %.1f | %d / %.0f | %.0f | %.1f / %.1f | %.2f / %.2f%s | %.2f | %.0f |%n", rate,
                 serving.sent(), serving.answered(), percentile(serving.inModels(), 50),
                 percentile(serving.inModels(), 99), percentile(serving.endToEnd(), 50),
                 percentile(serving.endToEnd(), 99), overhead, baseline, ratio, rate / bare.rate(),
                 percentile(serving.retrieval(), 50), percentile(serving.retrieval(), 99),
-                serving.stalled().gcPauses(), serving.stalled().longestGcPause(), serving.stalled().hiccupP99(),
+                serving.stalled().gcPauses(), serving.stalled().longestGcPause(),
+                serving.stalled().allocatedBytes() / 1024.0 / serving.sent(), serving.stalled().hiccupP99(),
                 serving.stalled().longestHiccup(), serving.cpu().machinePer(serving.sent()),
                 serving.cpu().processPer(serving.sent()), baselineCpu,
                 serving.cpu().machineMillis() / serving.cpu().wallMillis(), 100 * serving.cpu().jitShare());
@@ -428,9 +431,10 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             }
         }
         log.printf(Locale.ROOT, "%s: %d sent, %d answered, end to end p50 %.1f ms, p99 %.1f ms; CPU per request "
-                        + "%.2f ms (machine), %.2f ms (this JVM); JIT compiling %.0f %% of the time%n", prefix, total,
-                endToEnd.size(), percentile(endToEnd, 50), percentile(endToEnd, 99), cpu.machinePer(total),
-                cpu.processPer(total), 100 * cpu.jitShare());
+                        + "%.2f ms (machine), %.2f ms (this JVM); %.0f kB of heap allocated per request (this JVM); "
+                        + "JIT compiling %.0f %% of the time%n", prefix, total, endToEnd.size(), percentile(endToEnd, 50),
+                percentile(endToEnd, 99), cpu.machinePer(total), cpu.processPer(total),
+                stalled.allocatedBytes() / 1024.0 / total, 100 * cpu.jitShare());
         log.flush();
         return new Latencies(total, endToEnd, inModels, retrieval, stalled, cpu);
     }

@@ -8,8 +8,11 @@ final class Stalls implements AutoCloseable {
     final GcPauses gc = GcPauses.start();
     final Hiccups hiccups = Hiccups.start();
 
-    /** The stalls since the last clear: GC pauses (count, longest) and hiccups (p99, longest), in ms. */
-    record Summary(int gcPauses, double longestGcPause, double hiccupP99, double longestHiccup) {}
+    /**
+     * The stalls since the last clear: GC pauses (count, longest) and hiccups (p99, longest), in ms,
+     * and the heap allocated meanwhile, which is what brings the pauses.
+     */
+    record Summary(int gcPauses, double longestGcPause, double hiccupP99, double longestHiccup, long allocatedBytes) {}
 
     void clear() {
         gc.clear();
@@ -18,7 +21,7 @@ final class Stalls implements AutoCloseable {
 
     Summary summary() {
         return new Summary(gc.count(), gc.longestMillis(), hiccups.percentileMillis(99),
-                hiccups.percentileMillis(100));
+                hiccups.percentileMillis(100), gc.allocatedBytes());
     }
 
     @Override
