@@ -76,27 +76,37 @@ public final class ConcurrentEmbedding implements EmbeddingModel {
 
     @Override
     public List<float[]> embed(List<String> texts) {
+        return inCalls(texts, model::embed);
+    }
+
+    @Override
+    public List<QueryVector> embedQueriesCounted(List<String> queries) {
+        return inCalls(queries, model::embedQueriesCounted);
+    }
+
+    /** {@code call} over {@code texts} as calls on this model's threads; the results in input order. */
+    private <T> List<T> inCalls(List<String> texts, java.util.function.Function<List<String>, List<T>> call) {
         if (texts.isEmpty()) {
             return List.of();
         }
         int size = model.embedsTextsTogether() ? (texts.size() + calls - 1) / calls : 1;
-        List<Future<List<float[]>>> parts = new ArrayList<>((texts.size() + size - 1) / size);
+        List<Future<List<T>>> parts = new ArrayList<>((texts.size() + size - 1) / size);
         // Queued together, so that a batch queued from another thread meanwhile comes after all of these.
         synchronized (pool) {
             for (int from = 0; from < texts.size(); from += size) {
                 List<String> part = texts.subList(from, Math.min(texts.size(), from + size));
-                parts.add(pool.submit(() -> model.embed(part)));
+                parts.add(pool.submit(() -> call.apply(part)));
             }
         }
-        List<float[]> vectors = new ArrayList<>(texts.size());
+        List<T> vectors = new ArrayList<>(texts.size());
         RuntimeException failure = null;
         // Every part is waited for, also after a failure: a batch that failed is applied again question
         // by question, and no call of the failed batch may still be running then.
         boolean interrupted = false;
-        for (Future<List<float[]>> part : parts) {
+        for (Future<List<T>> part : parts) {
             while (true) {
                 try {
-                    List<float[]> done = part.get();
+                    List<T> done = part.get();
                     if (failure == null) {
                         vectors.addAll(done);
                     }

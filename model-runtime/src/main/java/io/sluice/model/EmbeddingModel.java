@@ -26,6 +26,21 @@ public interface EmbeddingModel extends AutoCloseable {
     }
 
     /**
+     * A search query's vector and the query's token count as {@link #tokenCounter()} counts it (the
+     * query alone: no query prefix, no special tokens), or 0 when the model does not know it.
+     */
+    record QueryVector(float[] vector, int tokens) {}
+
+    /**
+     * As {@link #embedQueries}, each vector with its query's token count taken from the tokenization
+     * that fed the model, so that a caller who needs the count too (the context budget) need not
+     * tokenise the query again. This default knows no counts (0).
+     */
+    default List<QueryVector> embedQueriesCounted(List<String> queries) {
+        return embedQueries(queries).stream().map(v -> new QueryVector(v, 0)).toList();
+    }
+
+    /**
      * Whether a call over several texts embeds them together (one padded batch); false for a model
      * that runs a list as one call per text, whose callers may as well spread the texts over calls.
      */

@@ -148,8 +148,10 @@ public final class HfTokenizer implements TokenCounter, AutoCloseable {
         long[] ids = new long[texts.size() * width];
         long[] mask = new long[texts.size() * width];
         long[] types = new long[texts.size() * width];
+        int[] whole = new int[rows.length];
         for (int row = 0; row < rows.length; row++) {
             long[] rowIds = rows[row];
+            whole[row] = rowIds.length;
             int length = Math.min(rowIds.length, width);
             System.arraycopy(rowIds, 0, ids, row * width, length);
             if (rowIds.length > width) {
@@ -158,7 +160,7 @@ public final class HfTokenizer implements TokenCounter, AutoCloseable {
             }
             java.util.Arrays.fill(mask, row * width, row * width + length, 1L);
         }
-        return new Batch(texts.size(), width, ids, mask, types);
+        return new Batch(texts.size(), width, ids, mask, types, whole);
     }
 
     /** The ids of each text with special tokens added, from one native batch (as {@link #ids}). */
@@ -178,8 +180,19 @@ public final class HfTokenizer implements TokenCounter, AutoCloseable {
         return rows;
     }
 
-    /** Row-major token ids, attention mask and token type ids of a padded batch. */
-    public record Batch(int rows, int width, long[] ids, long[] attentionMask, long[] typeIds) {}
+    /**
+     * Row-major token ids, attention mask and token type ids of a padded batch, and each text's
+     * token count before it was cut to the model's maximum (special tokens included).
+     */
+    public record Batch(int rows, int width, long[] ids, long[] attentionMask, long[] typeIds, int[] wholeLengths) {}
+
+    /**
+     * The special tokens {@link #encodeBatch} adds to each text ({@code [CLS]} and {@code [SEP]}: 2 for
+     * BERT's tokenizers), so that a text's count is its whole length less these.
+     */
+    public int addedSpecialTokens() {
+        return ids("probe", true).length - ids("probe", false).length;
+    }
 
     @Override
     public void close() {

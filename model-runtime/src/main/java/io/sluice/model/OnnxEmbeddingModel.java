@@ -62,6 +62,11 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
      * one length (docs/BENCHMARKS.md).
      */
     private final boolean rowsIndependent;
+    /**
+     * What to take off a query's whole token count (special tokens and the query prefix) to get the
+     * query's own count; -1 when that difference is not the query's count (see {@link #queryCountOffset}).
+     */
+    private final int queryCountOffset;
 
     private OnnxEmbeddingModel(ModelCard card, HfTokenizer tokenizer, ZooModel<NDList, NDList> model,
             boolean rowsIndependent) {
@@ -69,6 +74,22 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
         this.tokenizer = tokenizer;
         this.model = model;
         this.rowsIndependent = rowsIndependent;
+        this.queryCountOffset = queryCountOffset(card, tokenizer);
+    }
+
+    /**
+     * The tokens of a query's whole encoding that are not the query's: the special tokens and the
+     * query prefix. Only when counts add up over whitespace and the prefix ends at a whitespace is
+     * the prefix's count the same inside the query as alone; otherwise -1, and queries are counted
+     * by their callers.
+     */
+    private static int queryCountOffset(ModelCard card, HfTokenizer tokenizer) {
+        String prefix = card.queryPrefix();
+        if (!tokenizer.countsAddUpOverLines()
+                || (!prefix.isEmpty() && !Character.isWhitespace(prefix.charAt(prefix.length() - 1)))) {
+            return -1;
+        }
+        return tokenizer.addedSpecialTokens() + tokenizer.count(prefix);
     }
 
     /** Whether a batch's rows are independent, so texts are embedded in batches; else one per call. */
@@ -79,9 +100,10 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
 
     /** This model, embedding one text per call if a batch changes the vectors of its rows. */
     private static OnnxEmbeddingModel probed(OnnxEmbeddingModel batching) {
-        List<float[]> together = batching.embedBatch(PROBE);
+        List<Embedded> together = batching.embedBatch(PROBE);
         for (int i = 0; i < PROBE.size(); i++) {
-            if (!java.util.Arrays.equals(together.get(i), batching.embedBatch(PROBE.subList(i, i + 1)).get(0))) {
+            if (!java.util.Arrays.equals(together.get(i).vector(),
+                    batching.embedBatch(PROBE.subList(i, i + 1)).get(0).vector())) {
                 LOG.info("Embedding model {}: a text's vector depends on the other texts of its batch (dynamically "
                         + "quantised activations); embedding one text per call", batching.card.qualifiedId());
                 return new OnnxEmbeddingModel(batching.card, batching.tokenizer, batching.model, false);
@@ -171,18 +193,36 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
 
     @Override
     public List<float[]> embed(List<String> texts) {
+        return embedCounted(texts).stream().map(Embedded::vector).toList();
+    }
+
+    @Override
+    public List<QueryVector> embedQueriesCounted(List<String> queries) {
+        List<Embedded> whole = embedCounted(card.queryPrefix().isEmpty() ? queries
+                : queries.stream().map(card::asQuery).toList());
+        List<QueryVector> out = new ArrayList<>(whole.size());
+        for (Embedded e : whole) {
+            out.add(new QueryVector(e.vector(), queryCountOffset < 0 ? 0 : Math.max(0, e.wholeTokens() - queryCountOffset)));
+        }
+        return out;
+    }
+
+    /** A text's vector and its whole token count: special tokens included, before truncation. */
+    private record Embedded(float[] vector, int wholeTokens) {}
+
+    private List<Embedded> embedCounted(List<String> texts) {
         if (rowsIndependent || texts.size() < 2) {
             return embedBatch(texts);
         }
-        List<float[]> vectors = new ArrayList<>(texts.size());
+        List<Embedded> vectors = new ArrayList<>(texts.size());
         for (String text : texts) {
             vectors.add(embedBatch(List.of(text)).get(0));
         }
         return vectors;
     }
 
-    /** The texts' vectors from one run of the model over them as one padded batch. */
-    private List<float[]> embedBatch(List<String> texts) {
+    /** The texts' vectors from one run of the model over them as one padded batch, with their whole counts. */
+    private List<Embedded> embedBatch(List<String> texts) {
         if (texts.isEmpty()) {
             return List.of();
         }
@@ -206,7 +246,7 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
         }
     }
 
-    private List<float[]> pool(FloatBuffer hidden, HfTokenizer.Batch batch) {
+    private List<Embedded> pool(FloatBuffer hidden, HfTokenizer.Batch batch) {
         int dim = card.dimension();
         if (hidden.remaining() != batch.rows() * batch.width() * dim) {
             throw new IllegalStateException("Model " + card.qualifiedId() + " returned "
@@ -214,7 +254,7 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
                     + batch.rows() + " x " + batch.width() + " x " + dim
                     + " (is the dimension in the model card right?)");
         }
-        List<float[]> vectors = new ArrayList<>(batch.rows());
+        List<Embedded> vectors = new ArrayList<>(batch.rows());
         for (int row = 0; row < batch.rows(); row++) {
             float[] v = new float[dim];
             int base = row * batch.width();
@@ -236,7 +276,7 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
                     v[d] /= Math.max(1, used);
                 }
             }
-            vectors.add(Vectors.normalize(v));
+            vectors.add(new Embedded(Vectors.normalize(v), batch.wholeLengths()[row]));
         }
         return vectors;
     }

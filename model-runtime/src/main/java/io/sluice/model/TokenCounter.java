@@ -12,7 +12,8 @@ public interface TokenCounter {
      * texts {@code a} and {@code b}. True of tokenizers that split at whitespace before anything
      * else and never join tokens across it (BERT's WordPiece); then a text made of blocks on lines of
      * their own can be counted block by block, and a block seen before need not be counted again.
-     * False (the default) when in doubt.
+     * Such tokenizers split at a space as at a newline, so the count of a query behind a prefix that
+     * ends in a space is the query's own plus the prefix's. False (the default) when in doubt.
      */
     default boolean countsAddUpOverLines() {
         return false;

@@ -20,7 +20,7 @@ class HfTokenizerTest {
     private static final String ALPHABET = "abcXYZ019 .,;:!?'\"()[]{}<>&/#=-_\t\n\r\u00a0éüñß中文字ΩЖ\u2028";
 
     @Test
-    void theBundledTokenizersCountsAddUpOverLinesForAnyTexts() {
+    void theBundledTokenizersCountsAddUpOverLinesAndSpacesForAnyTexts() {
         long seed = new Random().nextLong();
         System.out.println("HfTokenizerTest seed " + seed);
         Random random = new Random(seed);
@@ -32,6 +32,9 @@ class HfTokenizerTest {
                     String a = text(random);
                     String b = text(random);
                     assertThat(tokenizer.count(a + "\n" + b)).as("seed %d: %s | %s", seed, a, b)
+                            .isEqualTo(tokenizer.count(a) + tokenizer.count(b));
+                    // Any whitespace splits alike (a query prefix ends in a space).
+                    assertThat(tokenizer.count(a + " " + b)).as("seed %d: %s | %s", seed, a, b)
                             .isEqualTo(tokenizer.count(a) + tokenizer.count(b));
                 }
             }
@@ -65,6 +68,8 @@ class HfTokenizerTest {
                     long[] ids = expected[row].getIds();
                     assertThat(Arrays.copyOfRange(batch.ids(), row * batch.width(), row * batch.width() + ids.length))
                             .as("seed %d: %s", seed, texts.get(row)).containsExactly(ids);
+                    assertThat(batch.wholeLengths()[row]).isEqualTo(ids.length)
+                            .isEqualTo(tokenizer.count(texts.get(row)) + tokenizer.addedSpecialTokens());
                 }
             }
         }

@@ -108,6 +108,34 @@ class OnnxEmbeddingModelTest {
         assertThat(model.embedQueries(List.of("same input")).get(0)).containsExactly(model.embed("same input"));
     }
 
+    /**
+     * The count that comes with a query's vector is what the context budget would count for the
+     * query: without bge's instruction and the special tokens, and the whole query where the model
+     * reads only its first 512 (or 256) tokens. The vectors are those of {@code embedQueries}, also
+     * through the concurrent calls the embed stage makes.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {EmbeddingModels.BUNDLED_MINILM_QUANTIZED, EmbeddingModels.BUNDLED_BGE_SMALL_QUANTIZED})
+    void aQueryVectorComesWithTheQuerysOwnTokenCount(String bundled) {
+        String longQuestion = "Which of these words matter most to the answer: "
+                + "checkpoint barrier watermark savepoint ".repeat(120) + "?";
+        List<String> questions = List.of("Where does Flink keep large keyed state?", "Short", longQuestion,
+                "A question, with punctuation; numbers 1,234 and résumé-style accents!");
+        try (EmbeddingModel m = EmbeddingModels.open(bundled, 1);
+                EmbeddingModel concurrent = new ConcurrentEmbedding(m, () -> { }, 2)) {
+            TokenCounter tokens = m.tokenCounter();
+            assertThat(tokens.count(longQuestion)).isGreaterThan(m.card().maxTokens());
+            for (EmbeddingModel model : List.of(m, concurrent)) {
+                List<EmbeddingModel.QueryVector> counted = model.embedQueriesCounted(questions);
+                List<float[]> vectors = m.embedQueries(questions);
+                for (int i = 0; i < questions.size(); i++) {
+                    assertThat(counted.get(i).tokens()).as(questions.get(i)).isEqualTo(tokens.count(questions.get(i)));
+                    assertThat(counted.get(i).vector()).containsExactly(vectors.get(i));
+                }
+            }
+        }
+    }
+
     @Test
     void aModelDirectoryCardMayNameAQueryPrefix(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {

@@ -178,6 +178,36 @@ class RecordCodecsTest {
         assertThat(embedded.reused()).isTrue();
     }
 
+    /**
+     * Version 9 of the embedded and retrieved requests adds the question's token count after a request
+     * of layout 8; what version 8 wrote reads back with the count not known (0).
+     */
+    @Test
+    void questionTokenCountsRoundTripAndRecordsWrittenBeforeThemReadAsNotKnown() throws IOException {
+        ChatRequest traced = REQUEST.withTraceParent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        EmbeddedRequest embedded = new EmbeddedRequest(traced, "m@1", new float[] {1f, 0f}, 9L, 17);
+        assertThat(roundTrip(EmbeddedRequest.TYPE, embedded).questionTokens()).isEqualTo(17);
+        RetrievedRequest retrieved = new RetrievedRequest(traced, "snap", "m@1", List.of(CHUNK), 1L, 2L, 17);
+        assertThat(roundTrip(RetrievedRequest.TYPE, retrieved)).isEqualTo(retrieved);
+
+        DataOutputSerializer out = new DataOutputSerializer(256);
+        new EmbeddedRequest.Codec().write(embedded, out);
+        byte[] v9 = out.getCopyOfBuffer();
+        EmbeddedRequest v8 = new EmbeddedRequest.Codec().read(8,
+                new DataInputDeserializer(java.util.Arrays.copyOf(v9, v9.length - 4)));
+        assertThat(v8.request()).isEqualTo(traced);
+        assertThat(v8.embedMicros()).isEqualTo(9L);
+        assertThat(v8.questionTokens()).isZero();
+
+        out.clear();
+        new RetrievedRequest.Codec().write(retrieved, out);
+        byte[] r9 = out.getCopyOfBuffer();
+        RetrievedRequest r8 = new RetrievedRequest.Codec().read(8,
+                new DataInputDeserializer(java.util.Arrays.copyOf(r9, r9.length - 4)));
+        assertThat(r8).isEqualTo(new RetrievedRequest(traced, "snap", "m@1", List.of(CHUNK), 1L, 2L));
+        assertThat(r8.questionTokens()).isZero();
+    }
+
     @Test
     void requestsWrittenBeforeAnswerModelsReadAsExtractive() throws IOException {
         // The version-1 layout of a request: no answer model after the offset.

@@ -110,8 +110,8 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     public List<EmbeddedRequest> apply(List<ChatRequest> batch) {
         long start = System.nanoTime();
         String modelId = model.card().qualifiedId();
-        List<float[]> vectors = embeddings == null
-                ? model.embedQueries(batch.stream().map(ChatRequest::message).toList())
+        List<EmbeddingModel.QueryVector> vectors = embeddings == null
+                ? model.embedQueriesCounted(batch.stream().map(ChatRequest::message).toList())
                 : cachedOrEmbedded(modelId, batch);
         long micros = (System.nanoTime() - start) / 1000;
         List<EmbeddedRequest> out = new ArrayList<>(batch.size());
@@ -122,7 +122,8 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
             Long since = joined == null ? null : joined.remove(request.position());
             Tracing.StageSpan span = tracing.start(STAGE, request, since == null ? Tracing.nowMicros() - micros : since)
                     .attribute("sluice.batch_size", batch.size());
-            out.add(new EmbeddedRequest(span.on(request), modelId, vectors.get(i), micros));
+            EmbeddingModel.QueryVector v = vectors.get(i);
+            out.add(new EmbeddedRequest(span.on(request), modelId, v.vector(), micros, v.tokens()));
             span.end();
         }
         return out;
@@ -149,8 +150,11 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
         return embeddings == null ? 0 : embeddings.stats().hits();
     }
 
-    /** The batch's vectors: those in the cache, and the rest embedded in one call and cached. */
-    private List<float[]> cachedOrEmbedded(String modelId, List<ChatRequest> batch) {
+    /**
+     * The batch's vectors: those in the cache (their questions' token counts not known), and the rest
+     * embedded in one call and cached.
+     */
+    private List<EmbeddingModel.QueryVector> cachedOrEmbedded(String modelId, List<ChatRequest> batch) {
         // Lookups started when the questions joined the batch, waited for here (the batch's thread) at
         // most the cache's timeout; a question applied alone after its batch failed has none left: it
         // is embedded.
@@ -158,15 +162,20 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
         List<Integer> at = embeddings.fill(lookups.take(batch),
                 java.util.stream.IntStream.range(0, batch.size()).boxed().toList(), model.card().dimension(),
                 vectors);
+        EmbeddingModel.QueryVector[] out = new EmbeddingModel.QueryVector[batch.size()];
+        for (int i = 0; i < vectors.length; i++) {
+            out[i] = vectors[i] == null ? null : new EmbeddingModel.QueryVector(vectors[i], 0);
+        }
         if (!at.isEmpty()) {
             List<EmbeddingCache.Entry> missing = at.stream().map(i -> entry(batch.get(i), model.card())).toList();
-            List<float[]> computed = model.embed(missing.stream().map(EmbeddingCache.Entry::text).toList());
+            List<EmbeddingModel.QueryVector> computed = model.embedQueriesCounted(
+                    at.stream().map(i -> batch.get(i).message()).toList());
             for (int j = 0; j < at.size(); j++) {
-                vectors[at.get(j)] = computed.get(j);
+                out[at.get(j)] = computed.get(j);
             }
-            embeddings.store(modelId, missing, computed);
+            embeddings.store(modelId, missing, computed.stream().map(EmbeddingModel.QueryVector::vector).toList());
         }
-        return java.util.Arrays.asList(vectors);
+        return java.util.Arrays.asList(out);
     }
 
     /**

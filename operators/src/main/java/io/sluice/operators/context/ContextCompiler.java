@@ -40,7 +40,10 @@ import java.util.Map;
  * TokenCounter#countsAddUpOverLines()}, as BERT's do), the exact count is the sum of its blocks'
  * counts, each block (a numbered source, a turn) is counted once and remembered (a bounded LRU of
  * {@value #REMEMBERED_BLOCKS} blocks: the same sources and turns come back request after request),
- * and the text is not counted as a whole. Instances are not thread-safe; an operator has its own.
+ * and the text is not counted as a whole. Then the question need not be counted either when its
+ * count comes with it from the embed stage, which tokenised it for the model (a count from the same
+ * model, {@code countsOf}, and of a question that escaping leaves as it is). Instances are not
+ * thread-safe; an operator has its own.
  */
 public final class ContextCompiler {
 
@@ -55,7 +58,10 @@ public final class ContextCompiler {
     static final int REMEMBERED_BLOCKS = 4096;
 
     private final TokenCounter tokens;
+    /** The qualified id of the model whose tokenizer {@link #tokens} is; null: counts from elsewhere are not used. */
+    private final String countsOf;
     private final double sourceShare;
+    private final int questionTagTokens;
     private final int sourceTagTokens;
     private final int headerTokens;
     private final int historyTagTokens;
@@ -64,15 +70,29 @@ public final class ContextCompiler {
     private final Map<String, Integer> blockCounts;
 
     public ContextCompiler(TokenCounter tokens) {
-        this(tokens, 0.75);
+        this(tokens, null, 0.75);
     }
 
     public ContextCompiler(TokenCounter tokens, double sourceShare) {
+        this(tokens, null, sourceShare);
+    }
+
+    /**
+     * @param countsOf the qualified id ({@code id@version}) of the embedding model whose tokenizer
+     *     {@code tokens} is: a question's count by that model comes with it and is used as it is
+     */
+    public ContextCompiler(TokenCounter tokens, String countsOf) {
+        this(tokens, countsOf, 0.75);
+    }
+
+    private ContextCompiler(TokenCounter tokens, String countsOf, double sourceShare) {
         if (sourceShare < 0 || sourceShare > 1) {
             throw new IllegalArgumentException("sourceShare must be in [0, 1]");
         }
         this.tokens = tokens;
+        this.countsOf = countsOf;
         this.sourceShare = sourceShare;
+        this.questionTagTokens = tokens.count(QUESTION_OPEN + "\n" + QUESTION_CLOSE);
         // The tags around a source; its number rarely changes the count, and the final count is exact.
         this.sourceTagTokens = tokens.count(renderSource(1, "", ""));
         this.sourcesTagTokens = tokens.count(SOURCES_OPEN + "\n" + SOURCES_CLOSE);
@@ -83,8 +103,22 @@ public final class ContextCompiler {
 
     public CompiledContext compile(String question, List<ConversationTurn> history,
             List<RetrievedChunk> ranked, int budget) {
-        String questionSection = QUESTION_OPEN + "\n" + escape(question) + "\n" + QUESTION_CLOSE;
-        int used = tokens.count(questionSection);
+        return compile(question, 0, null, history, ranked, budget);
+    }
+
+    /**
+     * As {@link #compile(String, List, List, int)}, with the question's token count
+     * {@code questionTokens} by the tokenizer of model {@code countedBy} (0 or null: not known).
+     */
+    public CompiledContext compile(String question, int questionTokens, String countedBy,
+            List<ConversationTurn> history, List<RetrievedChunk> ranked, int budget) {
+        String escaped = escape(question);
+        String questionSection = QUESTION_OPEN + "\n" + escaped + "\n" + QUESTION_CLOSE;
+        // The section's count is the sum of its lines' when counts add up over lines; escaping returns
+        // the question itself when it changes nothing, and only then is the model's count the text's.
+        boolean known = questionTokens > 0 && blockCounts != null && countsOf != null && countsOf.equals(countedBy)
+                && escaped == question;
+        int used = known ? questionTagTokens + questionTokens : tokens.count(questionSection);
 
         int remaining = budget - used - headerTokens;
 

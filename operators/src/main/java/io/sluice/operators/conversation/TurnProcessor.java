@@ -153,7 +153,8 @@ public final class TurnProcessor {
             sources = sources.subList(0, Math.min(1, sources.size()));
             turns = turns.subList(Math.max(0, turns.size() - 1), turns.size());
         }
-        CompiledContext context = compiler.compile(request.message(), turns, sources, request.contextTokens());
+        CompiledContext context = compiler.compile(request.message(), retrieved.questionTokens(),
+                retrieved.embeddingModel(), turns, sources, request.contextTokens());
         return new PreparedTurn(retrieved, context, (System.nanoTime() - t0) / 1000, screened.injection(), routing,
                 null);
     }

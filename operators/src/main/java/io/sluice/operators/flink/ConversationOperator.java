@@ -396,7 +396,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         refuseStateKeyedByConversationAlone();
         turns = new TurnQueue(settings.maxPendingTurns(), settings.duplicateWindowIds(), settings.duplicateWindow());
         tokenizer = EmbeddingModels.tokenizer(settings.embeddingModel());
-        processor = new TurnProcessor(new ContextCompiler(tokenizer),
+        processor = new TurnProcessor(new ContextCompiler(tokenizer,
+                EmbeddingModels.card(settings.embeddingModel()).qualifiedId()),
                 new ExtractiveAnswerer(IndexFields.analyzer(), 3, 0.3), settings.prices(), settings.unredactedTenants(),
                 settings.flagOnlyTenants());
         chatModels = new HashMap<>();

@@ -95,7 +95,7 @@ public final class RetrieveFunction extends ProcessFunction<EmbeddedRequest, Ret
         metrics.latency(micros);
         metrics.passed();
         out.collect(new RetrievedRequest(span.on(request), searcher.snapshotId(), embedded.embeddingModel(), chunks,
-                embedded.embedMicros(), micros));
+                embedded.embedMicros(), micros, embedded.questionTokens()));
         span.end();
     }
 
