@@ -22,6 +22,22 @@ class ContextCompilerTest {
         return new ConversationTurn(id, 0L, q, "answer to " + q);
     }
 
+    /** {@code tokens}, counting its calls in {@code calls}. */
+    private static TokenCounter counting(TokenCounter tokens, java.util.concurrent.atomic.AtomicInteger calls) {
+        return new TokenCounter() {
+            @Override
+            public int count(String text) {
+                calls.incrementAndGet();
+                return tokens.count(text);
+            }
+
+            @Override
+            public boolean countsAddUpOverLines() {
+                return tokens.countsAddUpOverLines();
+            }
+        };
+    }
+
     @Test
     void staysWithinBudgetAndKeepsTheQuestion() {
         var ctx = new ContextCompiler(WORDS).compile("what is it",
@@ -103,18 +119,7 @@ class ContextCompilerTest {
         java.util.Random random = new java.util.Random(seed);
         try (var tokenizer = io.sluice.model.EmbeddingModels.bundledMiniLmTokenizer()) {
             java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
-            TokenCounter counting = new TokenCounter() {
-                @Override
-                public int count(String text) {
-                    calls.incrementAndGet();
-                    return tokenizer.count(text);
-                }
-
-                @Override
-                public boolean countsAddUpOverLines() {
-                    return tokenizer.countsAddUpOverLines();
-                }
-            };
+            TokenCounter counting = counting(tokenizer, calls);
             var compiler = new ContextCompiler(counting);
             List<String> words = List.of("snapshot", "pinned", "<b>", "&amp;", "tenant's", "état", "中文", "x=1;", "\"q\"");
             for (int round = 0; round < 200; round++) {
@@ -161,18 +166,7 @@ class ContextCompilerTest {
     void aQuestionsCountFromTheSameModelIsUsedAsItIs() {
         try (var tokenizer = io.sluice.model.EmbeddingModels.bundledMiniLmTokenizer()) {
             java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
-            TokenCounter counting = new TokenCounter() {
-                @Override
-                public int count(String text) {
-                    calls.incrementAndGet();
-                    return tokenizer.count(text);
-                }
-
-                @Override
-                public boolean countsAddUpOverLines() {
-                    return tokenizer.countsAddUpOverLines();
-                }
-            };
+            TokenCounter counting = counting(tokenizer, calls);
             var compiler = new ContextCompiler(counting, "minilm@1");
             List<RetrievedChunk> ranked = List.of(new RetrievedChunk("d#0", "d", "Snapshots",
                     "A serving job pins one snapshot id at start.", 1, 1, 1, 12));
