@@ -64,7 +64,7 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
     private final boolean rowsIndependent;
     /**
      * What to take off a query's whole token count (special tokens and the query prefix) to get the
-     * query's own count; -1 when that difference is not the query's count (see {@link #queryCountOffset}).
+     * query's own count; -1 when that difference is not the query's count (see {@link #queryCountOffset(ModelCard, HfTokenizer)}).
      */
     private final int queryCountOffset;
 
