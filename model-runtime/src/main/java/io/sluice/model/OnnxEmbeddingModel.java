@@ -64,7 +64,8 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
     private final boolean rowsIndependent;
     /**
      * What to take off a query's whole token count (special tokens and the query prefix) to get the
-     * query's own count; -1 when that difference is not the query's count (see {@link #queryCountOffset(ModelCard, HfTokenizer)}).
+     * query's own count; -1 when that difference is not the query's count
+     * (see {@link #queryCountOffset(ModelCard, HfTokenizer)}).
      */
     private final int queryCountOffset;
 
@@ -202,7 +203,8 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
                 : queries.stream().map(card::asQuery).toList());
         List<QueryVector> out = new ArrayList<>(whole.size());
         for (Embedded e : whole) {
-            out.add(new QueryVector(e.vector(), queryCountOffset < 0 ? 0 : Math.max(0, e.wholeTokens() - queryCountOffset)));
+            int tokens = queryCountOffset < 0 ? 0 : Math.max(0, e.wholeTokens() - queryCountOffset);
+            out.add(new QueryVector(e.vector(), tokens));
         }
         return out;
     }
