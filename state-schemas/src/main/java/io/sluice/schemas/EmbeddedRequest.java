@@ -30,8 +30,9 @@ public record EmbeddedRequest(ChatRequest request, String embeddingModel, float[
 
     /**
      * Versions up to 8 hold a request of that layout: 8 with its trace context, 7 with its priority and
-     * budget left, 6 with its API key id, 5 with its redaction counts, 4 with its client history, 3 with its reply partition, 2 with its
-     * answer model, 1 without either. Version 9 holds a request of layout 8 and the question's token count.
+     * budget left, 6 with its API key id, 5 with its redaction counts, 4 with its client history, 3
+     * with its reply partition, 2 with its answer model, 1 without either. Version 9 holds a request
+     * of layout 8 and the question's token count.
      */
     public static final class Codec implements RecordCodec<EmbeddedRequest> {
         @Override
