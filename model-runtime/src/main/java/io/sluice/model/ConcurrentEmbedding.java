@@ -98,7 +98,7 @@ public final class ConcurrentEmbedding implements EmbeddingModel {
                 parts.add(pool.submit(() -> call.apply(part)));
             }
         }
-        List<T> vectors = new ArrayList<>(texts.size());
+        List<T> results = new ArrayList<>(texts.size());
         RuntimeException failure = null;
         // Every part is waited for, also after a failure: a batch that failed is applied again question
         // by question, and no call of the failed batch may still be running then.
@@ -108,7 +108,7 @@ public final class ConcurrentEmbedding implements EmbeddingModel {
                 try {
                     List<T> done = part.get();
                     if (failure == null) {
-                        vectors.addAll(done);
+                        results.addAll(done);
                     }
                     break;
                 } catch (InterruptedException e) {
@@ -128,7 +128,7 @@ public final class ConcurrentEmbedding implements EmbeddingModel {
         if (failure != null) {
             throw failure;
         }
-        return vectors;
+        return results;
     }
 
     @Override

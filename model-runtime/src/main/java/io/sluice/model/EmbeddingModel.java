@@ -21,8 +21,7 @@ public interface EmbeddingModel extends AutoCloseable {
      * which asymmetric models (bge) need before a query and not before an indexed passage.
      */
     default List<float[]> embedQueries(List<String> queries) {
-        ModelCard card = card();
-        return embed(card.queryPrefix().isEmpty() ? queries : queries.stream().map(card::asQuery).toList());
+        return embed(card().asQueries(queries));
     }
 
     /**

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Properties;
 
 /**
@@ -50,6 +51,11 @@ public record ModelCard(String id, String version, int dimension, int maxTokens,
     /** A search query as this model is given it: behind its {@link #queryPrefix()}. */
     public String asQuery(String text) {
         return queryPrefix + text;
+    }
+
+    /** Search queries as this model is given them ({@link #asQuery}); the list itself without a prefix. */
+    public List<String> asQueries(List<String> texts) {
+        return queryPrefix.isEmpty() ? texts : texts.stream().map(this::asQuery).toList();
     }
 
     /** The key under which index snapshots and audit rows name this model. */

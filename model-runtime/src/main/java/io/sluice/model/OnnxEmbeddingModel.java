@@ -199,8 +199,7 @@ public final class OnnxEmbeddingModel implements EmbeddingModel {
 
     @Override
     public List<QueryVector> embedQueriesCounted(List<String> queries) {
-        List<Embedded> whole = embedCounted(card.queryPrefix().isEmpty() ? queries
-                : queries.stream().map(card::asQuery).toList());
+        List<Embedded> whole = embedCounted(card.asQueries(queries));
         List<QueryVector> out = new ArrayList<>(whole.size());
         for (Embedded e : whole) {
             int tokens = queryCountOffset < 0 ? 0 : Math.max(0, e.wholeTokens() - queryCountOffset);
