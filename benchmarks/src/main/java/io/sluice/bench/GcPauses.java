@@ -29,7 +29,13 @@ import javax.management.openmbean.CompositeData;
  */
 final class GcPauses implements AutoCloseable {
 
-    private final List<Long> millis = Collections.synchronizedList(new ArrayList<>());
+    /** A pause: when it began (epoch ms, this JVM's clock) and how long it took (ms). */
+    record Pause(long startEpochMillis, long millis) {}
+
+    /** When this JVM started (epoch ms): the collectors time their pauses from it. */
+    private static final long JVM_START = ManagementFactory.getRuntimeMXBean().getStartTime();
+
+    private final List<Pause> pauses = Collections.synchronizedList(new ArrayList<>());
     private final Set<String> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
             .filter(pool -> pool.getType() == MemoryType.HEAP).map(MemoryPoolMXBean::getName)
             .collect(Collectors.toSet());
@@ -42,7 +48,7 @@ final class GcPauses implements AutoCloseable {
                     - heapUsed(info.getGcInfo().getMemoryUsageAfterGc()));
             // ZGC and Shenandoah report their concurrent cycles beside their pauses; a cycle stops no thread.
             if (!info.getGcName().endsWith(" Cycles")) {
-                millis.add(info.getGcInfo().getDuration());
+                pauses.add(new Pause(JVM_START + info.getGcInfo().getStartTime(), info.getGcInfo().getDuration()));
             }
         }
     };
@@ -59,7 +65,7 @@ final class GcPauses implements AutoCloseable {
 
     /** Forgets the pauses and the allocation so far. */
     void clear() {
-        millis.clear();
+        pauses.clear();
         freed.set(0);
         usedAtClear = heapUsed();
     }
@@ -83,12 +89,19 @@ final class GcPauses implements AutoCloseable {
     }
 
     int count() {
-        return millis.size();
+        return pauses.size();
     }
 
     double longestMillis() {
-        synchronized (millis) {
-            return millis.stream().mapToLong(Long::longValue).max().orElse(0);
+        synchronized (pauses) {
+            return pauses.stream().mapToLong(Pause::millis).max().orElse(0);
+        }
+    }
+
+    /** The pauses since the last clear, in the order they were reported. */
+    List<Pause> pauses() {
+        synchronized (pauses) {
+            return List.copyOf(pauses);
         }
     }
 

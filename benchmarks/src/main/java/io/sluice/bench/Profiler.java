@@ -27,7 +27,12 @@ final class Profiler {
         /** CPU time, by interval timer, one sample per millisecond. */
         cpu("event=itimer,interval=1ms"),
         /** Heap allocations, sampled where a thread takes a new allocation buffer (so roughly by bytes). */
-        alloc("event=alloc");
+        alloc("event=alloc"),
+        /**
+         * Wall-clock time of every thread, running or not, every 5 ms, per thread: where a task's
+         * thread waits (a checkpoint's synchronous part, a lock), which CPU samples do not show.
+         */
+        wall("event=wall,interval=5ms,threads");
 
         private final String arguments;
 

@@ -118,7 +118,8 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
 
     @Option(names = "--profile-event", description = "What --profile samples: ${COMPLETION-CANDIDATES} (cpu: "
             + "where the time goes; alloc: where the heap is allocated, which is what the garbage collector's "
-            + "pauses grow with; default: ${DEFAULT-VALUE}).")
+            + "pauses grow with; wall: where each thread spends its time, waiting included, by thread; "
+            + "default: ${DEFAULT-VALUE}).")
     Profiler.Event profileEvent = Profiler.Event.cpu;
 
     @Option(names = "--kafka-jvm", description = "Where the Kafka broker runs: ${COMPLETION-CANDIDATES} (own: a "
@@ -148,7 +149,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
      * meanwhile (the job, the broker and the load generator all run in it), and the CPU time the run took.
      */
     record Latencies(int sent, List<Double> endToEnd, List<Double> inModels, List<Double> retrieval,
-            Stalls.Summary stalled, CpuUse.Spent cpu) {
+            Stalls.Summary stalled, CpuUse.Spent cpu, TailEpisodes.Summary tail) {
         int answered() {
             return endToEnd.size();
         }
@@ -189,6 +190,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 conf.set(io.sluice.jobs.config.ServingOptions.TENANTS_FILE, tenantsFile.toAbsolutePath().toString());
             }
             settings.forEach(conf::setString);
+            CheckpointSpans.reportTo(conf); // for where the slowest requests came from
             if (cache) {
                 conf.set(io.sluice.jobs.config.ServingOptions.CACHE_REDIS_URI, stack.redisUri());
             }
@@ -199,11 +201,13 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                     conf.get(io.sluice.jobs.config.ServingOptions.EMBEDDING_CONCURRENT_CALLS));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
             ServingJob.fromConfiguration(conf).build(env);
+            CheckpointSpans.nameTasks(env);
             JobClient job = env.executeAsync("serving-latency-benchmark");
             JobClient baseline = null;
             if (passThrough) {
                 Configuration baselineConf = new Configuration(conf);
                 baselineConf.set(org.apache.flink.configuration.RestOptions.BIND_PORT, "0"); // beside the serving job's
+                CheckpointSpans.notFrom(baselineConf);
                 StreamExecutionEnvironment baselineEnv = StreamExecutionEnvironment.getExecutionEnvironment(baselineConf);
                 PassThroughJob.build(baselineEnv, stack.bootstrapServers());
                 baseline = baselineEnv.executeAsync("pass-through-baseline");
@@ -258,8 +262,9 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 + "| requests/s ÷ bare embedding | retrieval p50 / p99 ms | GC pauses: count / longest ms "
                 + "| heap allocated per request, kB "
                 + "| hiccups p99 / longest ms | CPU per request ms: machine / this JVM (pass-through: machine) | cores busy "
-                + "| JIT compiling, % of the run |\n");
-        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "| JIT compiling, % of the run | requests at or above p99: episodes / overlapping a checkpoint "
+                + "(expected by chance) |\n");
+        table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         rows.forEach(table::append);
         BenchServing.publish(table.toString(), output, spec.commandLine().getOut(), log);
         return 0;
@@ -277,7 +282,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             baselineCpu = String.format(Locale.ROOT, " (%.2f)", direct.cpu().machinePer(direct.sent()));
         }
         return String.format(Locale.ROOT, "| %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.1f | %s | %s | %.2f "
-                        + "| %.1f / %.1f | %d / %.0f | %.0f | %.1f / %.1f | %.2f / %.2f%s | %.2f | %.0f |%n", rate,
+                        + "| %.1f / %.1f | %d / %.0f | %.0f | %.1f / %.1f | %.2f / %.2f%s | %.2f | %.0f | %s |%n", rate,
                 serving.sent(), serving.answered(), percentile(serving.inModels(), 50),
                 percentile(serving.inModels(), 99), percentile(serving.endToEnd(), 50),
                 percentile(serving.endToEnd(), 99), overhead, baseline, ratio, rate / bare.rate(),
@@ -286,7 +291,8 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 serving.stalled().allocatedBytes() / 1024.0 / serving.sent(), serving.stalled().hiccupP99(),
                 serving.stalled().longestHiccup(), serving.cpu().machinePer(serving.sent()),
                 serving.cpu().processPer(serving.sent()), baselineCpu,
-                serving.cpu().machineMillis() / serving.cpu().wallMillis(), 100 * serving.cpu().jitShare());
+                serving.cpu().machineMillis() / serving.cpu().wallMillis(), 100 * serving.cpu().jitShare(),
+                serving.tail().cell());
     }
 
     /**
@@ -395,6 +401,9 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             recorded.incrementAndGet();
         });
         long interval = 1_000_000_000L / rate;
+        // The checkpoints' and GC pauses' times are the wall clock's: the sending times are set on it.
+        long wallAtStart = System.currentTimeMillis();
+        long nanosAtStart = System.nanoTime();
         Profiler profiler = profiled ? Profiler.start(profileEvent, log) : null;
         stalls.clear();
         CpuUse cpuBefore = CpuUse.now();
@@ -415,28 +424,44 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         CpuUse.Spent cpu = cpuBefore.until(CpuUse.now());
         if (profiler != null) {
             profiler.stop(profile);
-            log.printf("%s profile of %s written to %s; where its samples went:%n%s", profileEvent, prefix, profile,
-                    ProfileSummary.read(profile).table());
+            if (profileEvent == Profiler.Event.wall) {
+                // Idle threads fill a wall-clock profile: shares by component would say nothing.
+                log.printf("wall profile of %s written to %s, one stack per thread (its name first)%n", prefix, profile);
+            } else {
+                log.printf("%s profile of %s written to %s; where its samples went:%n%s", profileEvent, prefix,
+                        profile, ProfileSummary.read(profile).table());
+            }
             log.flush();
         }
         List<Double> inModels = new ArrayList<>();
         List<Double> retrieval = new ArrayList<>();
         List<Double> endToEnd = new ArrayList<>();
+        double[] sentWall = new double[total];
+        double[] latency = new double[total];
+        double lastAnswer = wallAtStart;
         for (int i = 0; i < total; i++) {
             var arrival = chat.firstArrivalNanos(prefix + "-" + i);
+            sentWall[i] = wallAtStart + (sentAt[i] - nanosAtStart) / 1e6;
+            latency[i] = Double.NaN;
             if (!Double.isNaN(inModel[i]) && arrival.isPresent()) {
                 inModels.add(inModel[i]);
                 retrieval.add(retrieved[i]);
-                endToEnd.add((arrival.get() - sentAt[i]) / 1e6);
+                latency[i] = (arrival.get() - sentAt[i]) / 1e6;
+                endToEnd.add(latency[i]);
+                lastAnswer = Math.max(lastAnswer, sentWall[i] + latency[i]);
             }
         }
+        TailEpisodes.Summary tail = TailEpisodes.of(sentWall, latency, percentile(endToEnd, 99), sentWall[0],
+                lastAnswer, CheckpointSpans.between(wallAtStart, (long) lastAnswer + 1), stalls.gc.pauses(),
+                stalls.timeline::over);
+        log.print(prefix + ": " + tail.describe(sentWall[0]));
         log.printf(Locale.ROOT, "%s: %d sent, %d answered, end to end p50 %.1f ms, p99 %.1f ms; CPU per request "
                         + "%.2f ms (machine), %.2f ms (this JVM); %.0f kB of heap allocated per request (this JVM); "
                         + "JIT compiling %.0f %% of the time%n", prefix, total, endToEnd.size(), percentile(endToEnd, 50),
                 percentile(endToEnd, 99), cpu.machinePer(total), cpu.processPer(total),
                 stalled.allocatedBytes() / 1024.0 / total, 100 * cpu.jitShare());
         log.flush();
-        return new Latencies(total, endToEnd, inModels, retrieval, stalled, cpu);
+        return new Latencies(total, endToEnd, inModels, retrieval, stalled, cpu, tail);
     }
 
     static double percentile(List<Double> values, double p) {

@@ -2,11 +2,17 @@ package io.sluice.bench;
 
 /**
  * What stops the threads of this JVM that is not their own work: garbage-collection pauses and
- * hiccups (how late an idle thread woke from 1 ms sleeps), both counted from the last {@link #clear()}.
+ * hiccups (how late an idle thread woke from 1 ms sleeps), both counted from the last {@link #clear()},
+ * and the machine's load over time (cores busy and stolen, the JIT compiling), for the slowest
+ * requests' episodes.
  */
 final class Stalls implements AutoCloseable {
+    /** How often the timeline samples: /proc/stat counts in hundredths of a second. */
+    private static final long TIMELINE_PERIOD_MILLIS = 50;
+
     final GcPauses gc = GcPauses.start();
     final Hiccups hiccups = Hiccups.start();
+    final Timeline timeline = Timeline.start(TIMELINE_PERIOD_MILLIS);
 
     /**
      * The stalls since the last clear: GC pauses (count, longest) and hiccups (p99, longest), in ms,
@@ -17,6 +23,7 @@ final class Stalls implements AutoCloseable {
     void clear() {
         gc.clear();
         hiccups.clear();
+        timeline.clear();
     }
 
     Summary summary() {
@@ -28,5 +35,6 @@ final class Stalls implements AutoCloseable {
     public void close() throws Exception {
         gc.close();
         hiccups.close();
+        timeline.close();
     }
 }

@@ -1,0 +1,118 @@
+package io.sluice.bench;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.TraceOptions;
+import org.apache.flink.metrics.MetricConfig;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.traces.Span;
+import org.apache.flink.traces.reporter.TraceReporter;
+import org.apache.flink.traces.reporter.TraceReporterFactory;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * When each checkpoint of the serving job ran, and how long it held up each task: from the
+ * "Checkpoint" spans that Flink's checkpoint statistics report to trace reporters (from the trigger
+ * to the last acknowledgement), with a child span per task. The benchmark's jobs run in MiniClusters
+ * in its own JVM, so the reporter Flink creates there hands its spans to this class's one list.
+ */
+public final class CheckpointSpans implements TraceReporter {
+
+    /**
+     * A checkpoint's span: trigger to completion (or failure), epoch ms of the JobManager's clock,
+     * with the longest synchronous part of any subtask's snapshot and their sum over the tasks (ms;
+     * -1 when not reported): the time the tasks' threads spent on it instead of on records. Per task,
+     * the tasks whose synchronous part took a millisecond or more, longest first ("admission 12 ms,
+     * ..."; tasks by their names in {@link #nameTasks}, empty when not reported).
+     */
+    record Window(long startEpochMillis, long endEpochMillis, String id, long longestSyncMillis,
+            long totalSyncMillis, String syncMillisPerTask) {
+        Window(long startEpochMillis, long endEpochMillis, String id) {
+            this(startEpochMillis, endEpochMillis, id, -1, -1, "");
+        }
+
+        long millis() {
+            return endEpochMillis - startEpochMillis;
+        }
+    }
+
+    private static final String FACTORY_KEY = "traces.reporter.sluice-bench-checkpoints.factory.class";
+    /** Flink names a checkpoint span's aggregates by the aggregation ("max", "sum") and this metric. */
+    private static final String SYNC = "SyncCheckpointDurationMs";
+
+    private static final List<Window> WINDOWS = Collections.synchronizedList(new ArrayList<>());
+    private static final Map<String, String> TASK_NAMES = new ConcurrentHashMap<>();
+
+    /** Has the job configured by {@code conf} report its checkpoints here. */
+    static void reportTo(Configuration conf) {
+        conf.setString(FACTORY_KEY, Factory.class.getName());
+        conf.set(TraceOptions.CHECKPOINT_SPAN_DETAIL_LEVEL,
+                TraceOptions.CheckpointSpanDetailLevel.CHILDREN_SPANS_PER_TASK);
+    }
+
+    /** Undoes {@link #reportTo} on a copy of a configuration, for a job whose checkpoints must not mix in. */
+    static void notFrom(Configuration conf) {
+        conf.removeKey(FACTORY_KEY);
+    }
+
+    /** Names the tasks of {@code env}'s job graph, for the per-task figures; call before it runs. */
+    static void nameTasks(StreamExecutionEnvironment env) {
+        for (var vertex : env.getStreamGraph(false).getJobGraph().getVertices()) {
+            TASK_NAMES.put(vertex.getID().toString(), vertex.getName());
+        }
+    }
+
+    /** The checkpoints whose span overlaps [from, to] (epoch ms), by start. */
+    static List<Window> between(long fromEpochMillis, long toEpochMillis) {
+        synchronized (WINDOWS) {
+            return WINDOWS.stream()
+                    .filter(w -> w.endEpochMillis() >= fromEpochMillis && w.startEpochMillis() <= toEpochMillis)
+                    .sorted(Comparator.comparingLong(Window::startEpochMillis)).toList();
+        }
+    }
+
+    @Override
+    public void notifyOfAddedSpan(Span span) {
+        if ("Checkpoint".equals(span.getName())) {
+            Map<String, Object> attributes = span.getAttributes();
+            WINDOWS.add(new Window(span.getStartTsMillis(), span.getEndTsMillis(),
+                    String.valueOf(attributes.get("checkpointId")), number(attributes, "max" + SYNC),
+                    number(attributes, "sum" + SYNC), perTask(span.getChildren())));
+        }
+    }
+
+    private static String perTask(List<Span> tasks) {
+        return tasks.stream().filter(t -> number(t.getAttributes(), "max" + SYNC) > 0)
+                .sorted(Comparator.comparingLong((Span t) -> -number(t.getAttributes(), "max" + SYNC)))
+                .map(t -> {
+                    String id = String.valueOf(t.getAttributes().get("jobVertexId"));
+                    return TASK_NAMES.getOrDefault(id, id) + " " + number(t.getAttributes(), "max" + SYNC) + " ms";
+                })
+                .collect(Collectors.joining(", "));
+    }
+
+    private static long number(Map<String, Object> attributes, String name) {
+        return attributes.get(name) instanceof Number n ? n.longValue() : -1;
+    }
+
+    @Override
+    public void open(MetricConfig config) {}
+
+    @Override
+    public void close() {}
+
+    /** Found by Flink through {@code META-INF/services}, named in the configuration by {@link #reportTo}. */
+    public static final class Factory implements TraceReporterFactory {
+        @Override
+        public TraceReporter createTraceReporter(Properties properties) {
+            return new CheckpointSpans();
+        }
+    }
+}
