@@ -426,7 +426,8 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             profiler.stop(profile);
             if (profileEvent == Profiler.Event.wall) {
                 // Idle threads fill a wall-clock profile: shares by component would say nothing.
-                log.printf("wall profile of %s written to %s, one stack per thread (its name first)%n", prefix, profile);
+                log.printf("wall profile of %s written to %s, one stack per thread (its name first)%n", prefix,
+                        profile);
             } else {
                 log.printf("%s profile of %s written to %s; where its samples went:%n%s", profileEvent, prefix,
                         profile, ProfileSummary.read(profile).table());
