@@ -59,6 +59,9 @@ final class TailEpisodes {
                 for (CheckpointSpans.Window w : e.checkpoints()) {
                     out.append(String.format(Locale.ROOT, "; checkpoint %s from %+.0f ms for %d ms", w.id(),
                             w.startEpochMillis() - e.firstSent(), w.millis()));
+                    if (w.checkpointedBytes() >= 0) {
+                        out.append(String.format(Locale.ROOT, ", %.1f MB written", w.checkpointedBytes() / 1e6));
+                    }
                     if (w.longestSyncMillis() >= 0) {
                         out.append(String.format(Locale.ROOT, " (synchronous parts: longest %d ms, all tasks %d ms%s)",
                                 w.longestSyncMillis(), w.totalSyncMillis(),

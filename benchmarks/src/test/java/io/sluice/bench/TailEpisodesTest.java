@@ -23,7 +23,8 @@ class TailEpisodesTest {
         latency[22] = 280;
         latency[70] = 250; // sent at 700 ms: an episode of its own
         latency[50] = Double.NaN; // not answered: never slow
-        var checkpoint = new CheckpointSpans.Window(150, 260, "7");
+        var checkpoint = new CheckpointSpans.Window(150, 260, "7", 41, 56, "conversation 41 ms, admission 15 ms",
+                2_500_000);
         var far = new CheckpointSpans.Window(2_000, 2_100, "8");
         var pause = new GcPauses.Pause(720, 15);
 
@@ -52,7 +53,10 @@ class TailEpisodesTest {
         assertThat(summary.describe(0)).startsWith("slowest requests (4 at or above p99 250.0 ms) in 2 episodes; "
                 + "1 overlap one of the run's 2 checkpoints");
         assertThat(summary.describe(0)).contains("+0.20 s: 3 requests over 300 ms, worst 300 ms; "
-                + "checkpoint 7 from -50 ms for 110 ms").contains("GC pause at +20 ms for 15 ms");
+                + "checkpoint 7 from -50 ms for 110 ms, 2.5 MB written (synchronous parts: longest 41 ms, all tasks "
+                + "56 ms: conversation 41 ms, admission 15 ms)")
+                .contains("+0.70 s: 1 requests over 250 ms, worst 250 ms; 1.90 cores busy (0.40 stolen), the JIT "
+                        + "compiling 30 ms; after checkpoint 7, which ended 440 ms before; GC pause at +20 ms for 15 ms");
     }
 
     @Test
