@@ -30,8 +30,9 @@ public final class CheckpointSpans implements TraceReporter {
      * with the longest synchronous part of any subtask's snapshot and their sum over the tasks (ms;
      * -1 when not reported): the time the tasks' threads spent on it instead of on records. Per task,
      * the tasks whose synchronous part took a millisecond or more, longest first ("admission 12 ms,
-     * ..."; tasks by their names in {@link #nameTasks}, empty when not reported). The bytes it
-     * wrote (for incremental snapshots, the new files only; -1 when not reported).
+     * ..."; tasks by their names in {@link #nameTasks}, else by their vertex ids; empty when not
+     * reported). And the bytes it wrote (for incremental snapshots, the new files only; -1 when not
+     * reported).
      */
     record Window(long startEpochMillis, long endEpochMillis, String id, long longestSyncMillis,
             long totalSyncMillis, String syncMillisPerTask, long checkpointedBytes) {
