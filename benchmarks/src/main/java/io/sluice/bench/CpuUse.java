@@ -16,15 +16,37 @@ import java.util.List;
  * minutes after a job starts.
  */
 record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long machineTotalTicks, int machineCpus,
-        long jitMillis) {
+        long jitMillis, long machineStealTicks) {
+
+    /** A moment whose stolen ticks are not known. */
+    CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long machineTotalTicks, int machineCpus,
+            long jitMillis) {
+        this(wallNanos, processNanos, machineBusyTicks, machineTotalTicks, machineCpus, jitMillis, -1);
+    }
 
     private static final Path PROC_STAT = Path.of("/proc/stat");
 
     /**
-     * What a run cost: its wall time, this JVM's CPU time, the machine's (NaN where unknown) and the
-     * time this JVM's JIT compilers spent compiling (NaN where not monitored), in ms.
+     * What a run cost: its wall time, this JVM's CPU time, the machine's (NaN where unknown), the
+     * time this JVM's JIT compilers spent compiling (NaN where not monitored), and the part of the
+     * machine's CPU time the hypervisor gave to other guests (NaN where unknown), in ms.
      */
-    record Spent(double wallMillis, double processMillis, double machineMillis, double jitMillis) {
+    record Spent(double wallMillis, double processMillis, double machineMillis, double jitMillis,
+            double stolenMillis) {
+        Spent(double wallMillis, double processMillis, double machineMillis, double jitMillis) {
+            this(wallMillis, processMillis, machineMillis, jitMillis, Double.NaN);
+        }
+
+        /** How many of the machine's cores were busy on average (stolen ones included). */
+        double coresBusy() {
+            return machineMillis / wallMillis;
+        }
+
+        /** How many of the machine's cores were, on average, given to other guests. */
+        double coresStolen() {
+            return stolenMillis / wallMillis;
+        }
+
         /** The machine's CPU time per {@code units} (requests, questions), in ms. */
         double machinePer(long units) {
             return machineMillis / units;
@@ -51,7 +73,7 @@ record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long mac
             List<String> lines = Files.readAllLines(PROC_STAT);
             long[] ticks = busyAndTotal(lines.get(0));
             int cpus = (int) lines.stream().filter(l -> l.matches("cpu\\d+ .*")).count();
-            return new CpuUse(wall, process, ticks[0], ticks[1], cpus, jit);
+            return new CpuUse(wall, process, ticks[0], ticks[1], cpus, jit, steal(lines.get(0)));
         } catch (IOException | RuntimeException e) {
             return new CpuUse(wall, process, -1, -1, 0, jit); // not Linux, or no /proc: the machine's share unknown
         }
@@ -75,14 +97,26 @@ record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long mac
         return new long[] {total - idle, total};
     }
 
+    /** The steal ticks of {@code /proc/stat}'s total line: its eighth number. */
+    static long steal(String cpuLine) {
+        return Long.parseLong(cpuLine.trim().split("\\s+")[8]);
+    }
+
     /** What has been used from this moment to {@code later}. */
     Spent until(CpuUse later) {
         double wall = (later.wallNanos - wallNanos) / 1e6;
         long total = later.machineTotalTicks - machineTotalTicks;
         // The busy share of all the machine's CPUs over the interval, times the CPU time they had in it.
-        double machine = machineTotalTicks < 0 || later.machineTotalTicks < 0 || total <= 0 ? Double.NaN
-                : (double) (later.machineBusyTicks - machineBusyTicks) / total * wall * machineCpus;
+        boolean ticked = machineTotalTicks >= 0 && later.machineTotalTicks >= 0 && total > 0;
+        double machine = ticked ? share(later.machineBusyTicks - machineBusyTicks, total, wall) : Double.NaN;
+        double stolen = ticked && machineStealTicks >= 0 && later.machineStealTicks >= 0
+                ? share(later.machineStealTicks - machineStealTicks, total, wall) : Double.NaN;
         double jit = jitMillis < 0 || later.jitMillis < 0 ? Double.NaN : later.jitMillis - jitMillis;
-        return new Spent(wall, (later.processNanos - processNanos) / 1e6, machine, jit);
+        return new Spent(wall, (later.processNanos - processNanos) / 1e6, machine, jit, stolen);
+    }
+
+    /** {@code ticks} of {@code total} as CPU time over {@code wallMillis}: their share of every CPU. */
+    private double share(long ticks, long total, double wallMillis) {
+        return (double) ticks / total * wallMillis * machineCpus;
     }
 }

@@ -291,7 +291,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 serving.stalled().allocatedBytes() / 1024.0 / serving.sent(), serving.stalled().hiccupP99(),
                 serving.stalled().longestHiccup(), serving.cpu().machinePer(serving.sent()),
                 serving.cpu().processPer(serving.sent()), baselineCpu,
-                serving.cpu().machineMillis() / serving.cpu().wallMillis(), 100 * serving.cpu().jitShare(),
+                serving.cpu().coresBusy(), 100 * serving.cpu().jitShare(),
                 serving.tail().cell());
     }
 

@@ -25,11 +25,11 @@ final class TailEpisodes {
      * One burst of slow requests, times in epoch ms: the checkpoints and GC pauses that overlap it,
      * and the last checkpoint that ended before it began (what completing a checkpoint sets off, the
      * audit rows' write to PostgreSQL and the transactions' commits, comes right after it), and the
-     * machine's load over it (null when unknown).
+     * machine's load over it (null when not sampled; its machine figures NaN where unknown).
      */
     record Episode(double firstSent, double lastAnswered, int requests, double worstMillis,
             List<CheckpointSpans.Window> checkpoints, List<GcPauses.Pause> pauses,
-            Optional<CheckpointSpans.Window> previous, Timeline.Load load) {
+            Optional<CheckpointSpans.Window> previous, CpuUse.Spent load) {
         double spanMillis() {
             return lastAnswered - firstSent;
         }
@@ -52,7 +52,7 @@ final class TailEpisodes {
             for (Episode e : episodes) {
                 out.append(String.format(Locale.ROOT, "  +%.2f s: %d requests over %.0f ms, worst %.0f ms",
                         (e.firstSent() - runStart) / 1000, e.requests(), e.spanMillis(), e.worstMillis()));
-                if (e.load() != null) {
+                if (e.load() != null && !Double.isNaN(e.load().coresBusy())) {
                     out.append(String.format(Locale.ROOT, "; %.2f cores busy (%.2f stolen), the JIT compiling %.0f ms",
                             e.load().coresBusy(), e.load().coresStolen(), e.load().jitMillis()));
                 }
@@ -93,7 +93,7 @@ final class TailEpisodes {
      */
     static Summary of(double[] sent, double[] latency, double thresholdMillis, double runStart, double runEnd,
             List<CheckpointSpans.Window> checkpoints, List<GcPauses.Pause> pauses,
-            BiFunction<Double, Double, Timeline.Load> loadOver) {
+            BiFunction<Double, Double, CpuUse.Spent> loadOver) {
         Integer[] slow = IntStream.range(0, sent.length)
                 .filter(i -> !Double.isNaN(latency[i]) && latency[i] >= thresholdMillis).boxed()
                 .sorted(Comparator.comparingDouble(i -> sent[i])).toArray(Integer[]::new);
@@ -114,7 +114,7 @@ final class TailEpisodes {
 
     private static Episode episode(Integer[] members, double[] sent, double[] latency,
             List<CheckpointSpans.Window> checkpoints, List<GcPauses.Pause> pauses,
-            BiFunction<Double, Double, Timeline.Load> loadOver) {
+            BiFunction<Double, Double, CpuUse.Spent> loadOver) {
         double first = sent[members[0]];
         double last = first;
         double worst = 0;

@@ -36,6 +36,24 @@ class CpuUseTest {
     }
 
     @Test
+    void coresBusyAndStolenAreTheTicksSharesOfEveryCpu() {
+        CpuUse first = new CpuUse(0, 0, 500, 2_000, 2, 100, 20);
+        // 100 ms later, 20 ticks of 2 CPUs: 15 busy, 4 of them stolen; the JIT compiled 30 ms meanwhile.
+        CpuUse.Spent spent = first.until(new CpuUse(100_000_000L, 0, 515, 2_020, 2, 130, 24));
+        assertThat(spent.coresBusy()).isCloseTo(1.5, within(1e-9));
+        assertThat(spent.coresStolen()).isCloseTo(0.4, within(1e-9));
+        assertThat(spent.jitMillis()).isEqualTo(30);
+        // A moment whose stolen ticks are not known leaves the stolen share unknown.
+        assertThat(new CpuUse(0, 0, 500, 2_000, 2, 100).until(new CpuUse(100_000_000L, 0, 515, 2_020, 2, 130))
+                .coresStolen()).isNaN();
+    }
+
+    @Test
+    void stealIsTheEighthNumberOfTheTotalLine() {
+        assertThat(CpuUse.steal("cpu  100 2 30 400 5 6 7 81 0 0")).isEqualTo(81);
+    }
+
+    @Test
     void withoutProcStatOrJitMonitoringTheirSharesAreUnknownNotZero() {
         CpuUse.Spent spent = new CpuUse(0, 0, -1, -1, 0, -1).until(new CpuUse(1_000_000, 500_000, -1, -1, 0, -1));
         assertThat(spent.machineMillis()).isNaN();

@@ -29,7 +29,8 @@ class TailEpisodesTest {
         var pause = new GcPauses.Pause(720, 15);
 
         // The machine's load is known over the second episode only.
-        var load = new Timeline.Load(1.9, 0.4, 30);
+        // 100 ms in which 1.9 cores were busy, 0.4 of them stolen, and the JIT compiled 30 ms.
+        var load = new CpuUse.Spent(100, 0, 190, 30, 40);
         TailEpisodes.Summary summary = TailEpisodes.of(sent, latency, 250, 0, 1_010, List.of(checkpoint, far),
                 List.of(pause), (from, to) -> from >= 700 ? load : null);
 
