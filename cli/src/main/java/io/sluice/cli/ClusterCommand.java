@@ -81,7 +81,8 @@ final class ClusterCommand implements Runnable {
         @Option(names = "--parallelism", description = "Job parallelism (default: the cluster's).")
         Integer parallelism;
 
-        @Option(names = "--from-savepoint", description = "Start from this savepoint.")
+        @Option(names = "--from-savepoint", description = "Start from this savepoint, claiming it: the job deletes it "
+                + "once newer checkpoints replace it (the changelog state backend restores no other way).")
         String savepoint;
 
         @Parameters(description = "Arguments of the job.")
@@ -102,7 +103,9 @@ final class ClusterCommand implements Runnable {
                 options.addAll(List.of("--parallelism", parallelism.toString()));
             }
             if (savepoint != null) {
-                options.addAll(List.of("--fromSavepoint", savepoint));
+                // The changelog state backend restores only by claiming (config.yaml); flink run
+                // does not take the claim mode from the configuration.
+                options.addAll(List.of("--fromSavepoint", savepoint, "--claimMode", "claim"));
             }
             LocalCluster cluster = LocalCluster.attach(WORK_DIR, root().resolve("flink-conf"), classpath());
             spec.commandLine().getOut().println("Submitted job " + cluster.submit(jar, options, args));

@@ -22,6 +22,10 @@ public final class FlinkConf {
         Configuration conf = new Configuration();
         // Defaults matching flink-conf/config.yaml, for runs outside a checkout.
         conf.setString("state.backend.type", "rocksdb");
+        conf.setString("state.changelog.enabled", "true");
+        conf.setString("state.changelog.storage", "filesystem");
+        conf.setString("state.changelog.dstl.dfs.base-path", "file:///tmp/sluice/changelog");
+        conf.setString("execution.state-recovery.claim-mode", "CLAIM");
         conf.setString("execution.checkpointing.interval", "2 s");
         conf.setString("execution.checkpointing.mode", "EXACTLY_ONCE");
         conf.setString("execution.checkpointing.tolerable-failed-checkpoints", "10");

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
+import org.apache.flink.changelog.fs.FsStateChangelogOptions;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.JobManagerOptions;
@@ -312,7 +313,7 @@ class DockerComposeTest {
 
         Set<String> flinkKeys = new HashSet<>();
         for (Class<?> c : List.of(JobManagerOptions.class, RestOptions.class, TaskManagerOptions.class,
-                CheckpointingOptions.class)) {
+                CheckpointingOptions.class, FsStateChangelogOptions.class)) {
             flinkKeys.addAll(keys(c));
         }
         for (String service : List.of("jobmanager", "taskmanager")) {
@@ -322,6 +323,13 @@ class DockerComposeTest {
             }
             assertThat(service(service).path("environment").path("FLINK_CONF_DIR").asText())
                     .isEqualTo("/opt/sluice/flink-conf");
+            // What a checkpoint is made of must outlive the container: config.yaml's /tmp paths are
+            // replaced by paths on the shared volume.
+            assertThat(service(service).path("volumes").toString()).contains("sluice-data:/sluice");
+            for (String key : List.of(CheckpointingOptions.CHECKPOINTS_DIRECTORY.key(),
+                    FsStateChangelogOptions.BASE_PATH.key())) {
+                assertThat(command(service)).as("%s of %s", key, service).contains("-D " + key + "=file:///sluice/");
+            }
         }
 
         // The backfill command parses with the CLI it runs.

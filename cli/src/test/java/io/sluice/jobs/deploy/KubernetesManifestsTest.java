@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
+import org.apache.flink.changelog.fs.FsStateChangelogOptions;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.CoreOptions;
@@ -16,6 +17,8 @@ import org.apache.flink.configuration.HighAvailabilityOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.StateChangelogOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -133,7 +136,7 @@ class KubernetesManifestsTest {
         flatten("", YAML.readTree(ROOT.resolve("flink-conf/config.yaml").toFile()), standalone);
         Set<String> known = new HashSet<>();
         for (Class<?> c : List.of(CheckpointingOptions.class,
-                StateBackendOptions.class, HighAvailabilityOptions.class, CoreOptions.class, PipelineOptions.class,
+                StateBackendOptions.class, StateChangelogOptions.class, FsStateChangelogOptions.class, StateRecoveryOptions.class, HighAvailabilityOptions.class, CoreOptions.class, PipelineOptions.class,
                 RestartStrategyOptions.class, TaskManagerOptions.class,
                 org.apache.flink.configuration.ExecutionOptions.class)) {
             known.addAll(keys(c));
@@ -147,12 +150,14 @@ class KubernetesManifestsTest {
             }
             // Paths and the reporter's port differ by design (a volume; one process per pod).
             if (standalone.containsKey(key) && !key.endsWith(".dir") && !key.endsWith("savepoint-dir")
+                    && !key.equals(FsStateChangelogOptions.BASE_PATH.key())
                     && !key.equals("metrics.reporter.prom.port")) {
                 assertThat(e.getValue().replaceAll("\\s+", " ")).as(key).isEqualTo(standalone.get(key));
             }
         }
         // What makes the job correct on any cluster is set here too.
-        for (String key : List.of("state.backend.type", "execution.checkpointing.mode",
+        for (String key : List.of("state.backend.type", "state.changelog.enabled", "state.changelog.storage",
+                "execution.state-recovery.claim-mode", "execution.checkpointing.mode",
                 "execution.checkpointing.incremental", "execution.checkpointing.externalized-checkpoint-retention",
                 "classloader.parent-first-patterns.additional", "pipeline.generic-types", "env.java.opts.all",
                 "metrics.reporter.prom.factory.class", "execution.buffer-timeout.interval")) {
@@ -167,7 +172,7 @@ class KubernetesManifestsTest {
         container.path("volumeMounts").forEach(m -> mounts.add(m.path("mountPath").asText()));
         String data = container.path("volumeMounts").get(0).path("mountPath").asText();
         for (String key : List.of("execution.checkpointing.dir", "execution.checkpointing.savepoint-dir",
-                "high-availability.storageDir")) {
+                FsStateChangelogOptions.BASE_PATH.key(), "high-availability.storageDir")) {
             assertThat(conf.get(key)).as(key).startsWith("file://" + data + "/");
         }
         // Metrics: the reporter's port is a named container port and the scrape annotation.

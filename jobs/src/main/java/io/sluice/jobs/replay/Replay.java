@@ -18,11 +18,13 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FilterFunction;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.StateChangelogOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.RecoveryClaimMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.CloseableIterator;
@@ -159,6 +161,11 @@ public final class Replay {
                 AuditJournal.cacheHits(journal), AuditJournal.degradations(journal));
 
         conf.set(StateRecoveryOptions.SAVEPOINT_PATH, options.savepoint().toUri().toString());
+        // A replay reads the savepoint and leaves it as it was, to be replayed again: it never
+        // claims it. Without checkpoints the changelog state backend would only buffer changes, and
+        // it cannot restore without claiming, so replay runs on the backend beneath it.
+        conf.set(StateRecoveryOptions.RESTORE_MODE, RecoveryClaimMode.NO_CLAIM);
+        conf.set(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG, false);
         // The live job's source, sinks and audit writer have no counterpart here.
         conf.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, true);
         conf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.STREAMING);

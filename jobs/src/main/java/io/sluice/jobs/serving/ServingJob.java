@@ -57,10 +57,13 @@ import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.configuration.StateChangelogOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.RecoveryClaimMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -453,6 +456,26 @@ public final class ServingJob {
         return settings;
     }
 
+    /**
+     * Refuses to restore with the changelog state backend without claiming the snapshot. Flink would
+     * accept the job and then fail it at its first checkpoint, and at every restart after (the
+     * backend cannot take the full checkpoint that leaves the snapshot alone); a clear error at
+     * submission is better. {@code flink run -s} restores without claiming unless given
+     * {@code --claimMode claim}, whatever the configuration says.
+     */
+    static void refuseUnclaimedChangelogRestore(ReadableConfig conf) {
+        if (conf.get(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG)
+                && conf.getOptional(StateRecoveryOptions.SAVEPOINT_PATH).isPresent()
+                && conf.get(StateRecoveryOptions.RESTORE_MODE) != RecoveryClaimMode.CLAIM) {
+            throw new IllegalArgumentException("The changelog state backend (state.changelog.enabled) restores "
+                    + "only by claiming the snapshot, and " + conf.get(StateRecoveryOptions.SAVEPOINT_PATH)
+                    + " would be restored in " + conf.get(StateRecoveryOptions.RESTORE_MODE) + " mode. Restore with "
+                    + "`flink run -s <path> --claimMode claim` (or execution.state-recovery.claim-mode: CLAIM), "
+                    + "which lets the job delete the snapshot once newer checkpoints replace it: copy it first to "
+                    + "keep it. Or set state.changelog.enabled: false.");
+        }
+    }
+
     /** Adds the dataflow to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
         if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
@@ -460,6 +483,7 @@ public final class ServingJob {
                     + "exactly-once responses are committed on checkpoints. Set "
                     + "execution.checkpointing.interval (flink-conf/config.yaml sets it).");
         }
+        refuseUnclaimedChangelogRestore(env.getConfiguration());
         Configuration noKryo = new Configuration();
         noKryo.set(PipelineOptions.GENERIC_TYPES, false);
         env.configure(noKryo);

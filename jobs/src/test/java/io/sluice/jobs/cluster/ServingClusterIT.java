@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -104,6 +105,7 @@ class ServingClusterIT {
                         classpath, 2, Map.of(
                                 "execution.checkpointing.dir", work.resolve("checkpoints").toUri().toString(),
                                 "execution.checkpointing.savepoint-dir", work.resolve("savepoints").toUri().toString(),
+                                "state.changelog.dstl.dfs.base-path", work.resolve("changelog").toUri().toString(),
                                 "execution.checkpointing.interval", "1 s",
                                 // One slot each: the job's two subtasks run on both TaskManagers.
                                 "taskmanager.numberOfTaskSlots", "1",
@@ -138,10 +140,22 @@ class ServingClusterIT {
                         () -> turns(0, 5).stream().allMatch(r -> !reader.responses(r).isEmpty()));
                 JsonNode details = ResponseJson.parse(get(rest + "/jobs/" + job));
                 assertThat(details.path("timestamps").path("RESTARTING").asLong()).as("the job restarted").isPositive();
+                // config.yaml's changelog state backend is what the cluster runs: its log has files.
+                Path log = work.resolve("changelog").resolve(job).resolve("dstl");
+                Await.until("changelog files in " + log, WAIT, () -> {
+                    try (Stream<Path> files = Files.list(log)) {
+                        return files.findAny().isPresent();
+                    } catch (java.nio.file.NoSuchFileException e) {
+                        return false;
+                    }
+                });
 
                 String savepoint = cluster.stopWithSavepoint(job, work.resolve("savepoints"));
+                // The restored job claims the savepoint (config.yaml) and deletes it once newer
+                // checkpoints replace it: an operator who wants to replay from it keeps a copy.
+                Path kept = copy(Path.of(URI.create(savepoint)), work.resolve("kept-savepoint"));
                 sendTurn(reader, 5); // while no job runs
-                String rescaled = cluster.submit(jar, List.of("--fromSavepoint", savepoint, "--parallelism", "1"), args);
+                String rescaled = cluster.submit(jar, List.of("--fromSavepoint", savepoint, "--claimMode", "claim", "--parallelism", "1"), args);
                 Await.until("answers of turn 5 after the restart", WAIT,
                         () -> turns(5, 6).stream().allMatch(r -> !reader.responses(r).isEmpty()));
 
@@ -175,17 +189,30 @@ class ServingClusterIT {
                 assertThat(chains.breaks()).isEmpty();
                 assertThat(chains.conversations()).isEqualTo(CONVERSATIONS);
                 assertThat(get(rest + "/jobs/" + rescaled)).contains("\"state\":\"RUNNING\"");
+                Path claimed = Path.of(URI.create(savepoint));
+                Await.until("the restored job to delete the savepoint it claimed", WAIT,
+                        () -> !Files.exists(claimed.resolve("_metadata")));
 
                 // The cluster's savepoint replays locally: the turns after it, identical to the audit trail.
                 Configuration serving = new Configuration();
                 for (int i = 0; i < args.size(); i += 2) {
                     serving.setString(args.get(i).substring(2), args.get(i + 1));
                 }
-                Replay.Result replayed = Replay.run(serving, Replay.Options.of(Path.of(URI.create(savepoint))), p -> {});
+                Replay.Result replayed = Replay.run(serving, Replay.Options.of(kept), p -> {});
                 assertThat(replayed.report().divergences()).isEmpty();
                 assertThat(replayed.report().missing()).isEmpty();
                 assertThat(replayed.report().identical()).isEqualTo(CONVERSATIONS);
             }
         }
+    }
+
+    /** A copy of the directory {@code from} at {@code to}. */
+    private static Path copy(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(from.relativize(f).toString()));
+            }
+        }
+        return to;
     }
 }

@@ -8,6 +8,9 @@ import io.sluice.operators.retrieve.SearchSettings;
 import io.sluice.operators.retrieve.SnapshotManifest;
 
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateChangelogOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.RecoveryClaimMode;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -96,6 +99,23 @@ class ServingSettingsTest {
         c.setString("sluice.retrieval.fusion", "convex:0.5");
         c.setString("sluice.retrieval.bm25-b", "1.5");
         assertThatThrownBy(() -> ServingJob.Settings.from(c)).hasMessageContaining("b in [0, 1]");
+    }
+
+    @Test
+    void refusesToRestoreWithTheChangelogUnlessItClaimsTheSnapshot() {
+        Configuration conf = new Configuration();
+        conf.set(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG, true);
+        ServingJob.refuseUnclaimedChangelogRestore(conf); // a fresh start restores nothing
+        conf.set(StateRecoveryOptions.SAVEPOINT_PATH, "file:///savepoints/savepoint-1");
+        assertThatThrownBy(() -> ServingJob.refuseUnclaimedChangelogRestore(conf))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("file:///savepoints/savepoint-1 would be restored in NO_CLAIM mode")
+                .hasMessageContaining("--claimMode claim");
+        conf.set(StateRecoveryOptions.RESTORE_MODE, RecoveryClaimMode.CLAIM);
+        ServingJob.refuseUnclaimedChangelogRestore(conf);
+        conf.set(StateRecoveryOptions.RESTORE_MODE, RecoveryClaimMode.NO_CLAIM);
+        conf.set(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG, false);
+        ServingJob.refuseUnclaimedChangelogRestore(conf); // RocksDB alone takes the full first checkpoint
     }
 
     @Test

@@ -8,15 +8,26 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
+import java.nio.file.Path;
+
 /** MiniCluster settings the integration tests share. */
 public final class TestClusters {
 
     private TestClusters() {}
 
-    /** RocksDB keyed state, as the serving job runs in production. */
+    /** Where the test clusters' changelog goes: a job's files are under {@code <job id>/dstl}. */
+    public static final Path CHANGELOG = Path.of(System.getProperty("java.io.tmpdir"), "sluice-test-changelog");
+
+    /**
+     * RocksDB keyed state behind the changelog state backend, as the serving job runs in production
+     * (flink-conf/config.yaml), so that recovery and replay are tested on what ships.
+     */
     public static Configuration rocksDb() {
         Configuration conf = new Configuration();
         conf.setString("state.backend.type", "rocksdb");
+        conf.setString("state.changelog.enabled", "true");
+        conf.setString("state.changelog.storage", "filesystem");
+        conf.setString("state.changelog.dstl.dfs.base-path", CHANGELOG.toUri().toString());
         return conf;
     }
 
