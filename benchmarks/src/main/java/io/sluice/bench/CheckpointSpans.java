@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
@@ -78,6 +79,26 @@ public final class CheckpointSpans implements TraceReporter {
                     .filter(w -> w.endEpochMillis() >= fromEpochMillis && w.startEpochMillis() <= toEpochMillis)
                     .sorted(Comparator.comparingLong(Window::startEpochMillis)).toList();
         }
+    }
+
+    /**
+     * What {@code windows}' checkpoints cost, for the log: how many, the longest synchronous part of
+     * each (its median and maximum over the checkpoints) and the bytes each wrote (median, maximum).
+     * Checkpoints that did not report a figure are left out of it.
+     */
+    static String summarize(List<Window> windows) {
+        long[] sync = windows.stream().mapToLong(Window::longestSyncMillis).filter(v -> v >= 0).sorted().toArray();
+        long[] bytes = windows.stream().mapToLong(Window::checkpointedBytes).filter(v -> v >= 0).sorted().toArray();
+        StringBuilder out = new StringBuilder(windows.size() + (windows.size() == 1 ? " checkpoint" : " checkpoints"));
+        if (sync.length > 0) {
+            out.append(String.format(Locale.ROOT, "; longest synchronous part median %d ms, max %d ms",
+                    sync[(sync.length - 1) / 2], sync[sync.length - 1]));
+        }
+        if (bytes.length > 0) {
+            out.append(String.format(Locale.ROOT, "; written median %.0f kB, max %.0f kB",
+                    bytes[(bytes.length - 1) / 2] / 1e3, bytes[bytes.length - 1] / 1e3));
+        }
+        return out.toString();
     }
 
     @Override

@@ -452,9 +452,10 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 lastAnswer = Math.max(lastAnswer, sentWall[i] + latency[i]);
             }
         }
+        List<CheckpointSpans.Window> checkpoints = CheckpointSpans.between(wallAtStart, (long) lastAnswer + 1);
         TailEpisodes.Summary tail = TailEpisodes.of(sentWall, latency, percentile(endToEnd, 99), sentWall[0],
-                lastAnswer, CheckpointSpans.between(wallAtStart, (long) lastAnswer + 1), stalls.gc.pauses(),
-                stalls.timeline::over);
+                lastAnswer, checkpoints, stalls.gc.pauses(), stalls.timeline::over);
+        log.println(prefix + ": " + CheckpointSpans.summarize(checkpoints));
         log.print(prefix + ": " + tail.describe(sentWall[0]));
         log.printf(Locale.ROOT, "%s: %d sent, %d answered, end to end p50 %.1f ms, p99 %.1f ms; CPU per request "
                         + "%.2f ms (machine), %.2f ms (this JVM); %.0f kB of heap allocated per request (this JVM); "

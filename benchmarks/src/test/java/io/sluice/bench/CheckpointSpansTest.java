@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.apache.flink.traces.Span;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 /**
  * The checkpoint spans as Flink 2.2's checkpoint statistics build them: the attribute names are
  * Flink's ("max"/"sum" + the metric, "checkpointedSize"), so an upgrade that renames them fails here.
@@ -37,5 +39,18 @@ class CheckpointSpansTest {
         assertThat(CheckpointSpans.between(900, 1_050)).containsExactly(new CheckpointSpans.Window(1_000, 1_130,
                 "17", 41, 53, "v-conversation 41 ms, v-admission 12 ms", 1_300_000));
         assertThat(CheckpointSpans.between(1_131, 1_500)).isEmpty();
+    }
+
+    @Test
+    void summarizesWhatTheCheckpointsCost() {
+        assertThat(CheckpointSpans.summarize(List.of(
+                new CheckpointSpans.Window(0, 10, "1", 30, 40, "conversation 30 ms", 2_000_000),
+                new CheckpointSpans.Window(20, 30, "2", 4, 5, "", 500_000),
+                new CheckpointSpans.Window(40, 50, "3", 90, 95, "conversation 90 ms", 1_000_000),
+                new CheckpointSpans.Window(60, 70, "4"))))
+                .isEqualTo("4 checkpoints; longest synchronous part median 30 ms, max 90 ms; "
+                        + "written median 1000 kB, max 2000 kB");
+        assertThat(CheckpointSpans.summarize(List.of(new CheckpointSpans.Window(60, 70, "4"))))
+                .isEqualTo("1 checkpoint");
     }
 }
