@@ -15,7 +15,6 @@ import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.RecoveryClaimMode;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -73,7 +72,7 @@ class ChangelogSwitchITCase {
                         // As flink-conf/config.yaml sets it: the changelog cannot restore otherwise.
                         leg.set(StateRecoveryOptions.RESTORE_MODE, RecoveryClaimMode.CLAIM);
                     }
-                    JobClient job = serve(leg, "changelog-" + changelog + "-" + format);
+                    JobClient job = TestClusters.serve(leg, "changelog-" + changelog + "-" + format);
                     try {
                         // Two turns per leg, so that each leg writes history as well as reading it.
                         for (int t = 0; t < 2; t++, turn++) {
@@ -96,15 +95,6 @@ class ChangelogSwitchITCase {
                 }
             }
         }
-    }
-
-    private static JobClient serve(Configuration conf, String name) throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.configure(conf);
-        env.enableCheckpointing(300);
-        env.setParallelism(2);
-        ServingJob.fromConfiguration(conf).build(env);
-        return env.executeAsync(name);
     }
 
     /** Turn {@code turn} of every conversation; each answer must have seen the turns before it. */
