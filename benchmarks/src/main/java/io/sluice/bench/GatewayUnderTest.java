@@ -101,7 +101,7 @@ interface GatewayUnderTest extends AutoCloseable {
     /** The gateway in this JVM. */
     final class InProcess implements GatewayUnderTest {
         private final Gateway gateway;
-        private final Stalls stalls = new Stalls();
+        private final Stalls stalls = new Stalls(false);
 
         InProcess(Gateway gateway) {
             this.gateway = gateway;
@@ -194,7 +194,7 @@ interface GatewayUnderTest extends AutoCloseable {
         PrintStream out = System.out;
         System.setOut(System.err); // standard output carries the answers, and nothing else
         try (Gateway gateway = Settings.of(args).start()) {
-            Stalls stalls = new Stalls();
+            Stalls stalls = new Stalls(false);
             out.println("port " + gateway.port());
             out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

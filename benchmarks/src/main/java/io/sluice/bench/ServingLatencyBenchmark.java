@@ -212,7 +212,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 PassThroughJob.build(baselineEnv, stack.bootstrapServers());
                 baseline = baselineEnv.executeAsync("pass-through-baseline");
             }
-            try (Stalls stalls = new Stalls();
+            try (Stalls stalls = new Stalls(true);
                     ChatClient chat = stack.client(false, false);
                     ChatClient echo = new ChatClient(stack.bootstrapServers(), PassThroughJob.IN_TOPIC,
                             PassThroughJob.OUT_TOPIC, PassThroughJob.UNUSED_TOPIC, false, false)) {

@@ -3,8 +3,8 @@ package io.sluice.bench;
 /**
  * What stops the threads of this JVM that is not their own work: garbage-collection pauses and
  * hiccups (how late an idle thread woke from 1 ms sleeps), both counted from the last {@link #clear()},
- * and the machine's load over time (cores busy and stolen, the JIT compiling), for the slowest
- * requests' episodes.
+ * and, for a benchmark that looks at its slowest requests' episodes, the machine's load over time
+ * (cores busy and stolen, the JIT compiling).
  */
 final class Stalls implements AutoCloseable {
     /** How often the timeline samples: /proc/stat counts in hundredths of a second. */
@@ -12,7 +12,12 @@ final class Stalls implements AutoCloseable {
 
     final GcPauses gc = GcPauses.start();
     final Hiccups hiccups = Hiccups.start();
-    final Timeline timeline = Timeline.start(TIMELINE_PERIOD_MILLIS);
+    /** Null unless asked for: it samples /proc/stat on a thread of its own. */
+    final Timeline timeline;
+
+    Stalls(boolean sampleTheMachine) {
+        timeline = sampleTheMachine ? Timeline.start(TIMELINE_PERIOD_MILLIS) : null;
+    }
 
     /**
      * The stalls since the last clear: GC pauses (count, longest) and hiccups (p99, longest), in ms,
@@ -23,7 +28,9 @@ final class Stalls implements AutoCloseable {
     void clear() {
         gc.clear();
         hiccups.clear();
-        timeline.clear();
+        if (timeline != null) {
+            timeline.clear();
+        }
     }
 
     Summary summary() {
@@ -35,6 +42,8 @@ final class Stalls implements AutoCloseable {
     public void close() throws Exception {
         gc.close();
         hiccups.close();
-        timeline.close();
+        if (timeline != null) {
+            timeline.close();
+        }
     }
 }
