@@ -135,9 +135,9 @@ class KubernetesManifestsTest {
         Map<String, String> standalone = new HashMap<>();
         flatten("", YAML.readTree(ROOT.resolve("flink-conf/config.yaml").toFile()), standalone);
         Set<String> known = new HashSet<>();
-        for (Class<?> c : List.of(CheckpointingOptions.class,
-                StateBackendOptions.class, StateChangelogOptions.class, FsStateChangelogOptions.class, StateRecoveryOptions.class, HighAvailabilityOptions.class, CoreOptions.class, PipelineOptions.class,
-                RestartStrategyOptions.class, TaskManagerOptions.class,
+        for (Class<?> c : List.of(CheckpointingOptions.class, StateBackendOptions.class, StateChangelogOptions.class,
+                FsStateChangelogOptions.class, StateRecoveryOptions.class, HighAvailabilityOptions.class,
+                CoreOptions.class, PipelineOptions.class, RestartStrategyOptions.class, TaskManagerOptions.class,
                 org.apache.flink.configuration.ExecutionOptions.class)) {
             known.addAll(keys(c));
         }

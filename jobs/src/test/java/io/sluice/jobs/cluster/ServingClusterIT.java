@@ -7,12 +7,14 @@ import io.sluice.local.LocalStack;
 import io.sluice.jobs.replay.Replay;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.AuditRows;
+import io.sluice.jobs.testing.TestClusters;
 import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.operators.audit.AuditVerifier;
 import io.sluice.schemas.json.ResponseJson;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import org.apache.flink.changelog.fs.FsStateChangelogOptions;
 import org.apache.flink.configuration.Configuration;
 
 import org.junit.jupiter.api.io.TempDir;
@@ -105,7 +107,7 @@ class ServingClusterIT {
                         classpath, 2, Map.of(
                                 "execution.checkpointing.dir", work.resolve("checkpoints").toUri().toString(),
                                 "execution.checkpointing.savepoint-dir", work.resolve("savepoints").toUri().toString(),
-                                "state.changelog.dstl.dfs.base-path", work.resolve("changelog").toUri().toString(),
+                                FsStateChangelogOptions.BASE_PATH.key(), work.resolve("changelog").toUri().toString(),
                                 "execution.checkpointing.interval", "1 s",
                                 // One slot each: the job's two subtasks run on both TaskManagers.
                                 "taskmanager.numberOfTaskSlots", "1",
@@ -141,21 +143,16 @@ class ServingClusterIT {
                 JsonNode details = ResponseJson.parse(get(rest + "/jobs/" + job));
                 assertThat(details.path("timestamps").path("RESTARTING").asLong()).as("the job restarted").isPositive();
                 // config.yaml's changelog state backend is what the cluster runs: its log has files.
-                Path log = work.resolve("changelog").resolve(job).resolve("dstl");
-                Await.until("changelog files in " + log, WAIT, () -> {
-                    try (Stream<Path> files = Files.list(log)) {
-                        return files.findAny().isPresent();
-                    } catch (java.nio.file.NoSuchFileException e) {
-                        return false;
-                    }
-                });
+                Await.until("files in the changelog of " + job, WAIT,
+                        () -> !TestClusters.changelogFiles(work.resolve("changelog"), job).isEmpty());
 
                 String savepoint = cluster.stopWithSavepoint(job, work.resolve("savepoints"));
                 // The restored job claims the savepoint (config.yaml) and deletes it once newer
                 // checkpoints replace it: an operator who wants to replay from it keeps a copy.
                 Path kept = copy(Path.of(URI.create(savepoint)), work.resolve("kept-savepoint"));
                 sendTurn(reader, 5); // while no job runs
-                String rescaled = cluster.submit(jar, List.of("--fromSavepoint", savepoint, "--claimMode", "claim", "--parallelism", "1"), args);
+                String rescaled = cluster.submit(jar,
+                        List.of("--fromSavepoint", savepoint, "--claimMode", "claim", "--parallelism", "1"), args);
                 Await.until("answers of turn 5 after the restart", WAIT,
                         () -> turns(5, 6).stream().allMatch(r -> !reader.responses(r).isEmpty()));
 

@@ -22,16 +22,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.io.IOException;
-import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -80,7 +75,8 @@ class ChangelogSwitchITCase {
                         }
                         // A checkpoint has completed since the last turn (its audit rows are in), and
                         // with the changelog on it refers to the log's files.
-                        List<Path> log = changelogFiles(job);
+                        List<Path> log = TestClusters.changelogFiles(TestClusters.CHANGELOG,
+                                job.getJobID().toHexString());
                         if (changelog) {
                             assertThat(log).as("the changelog of a leg with it on").isNotEmpty();
                         } else {
@@ -113,15 +109,5 @@ class ChangelogSwitchITCase {
         }
         // The audit rows commit on a checkpoint: a savepoint before them would leave them to the next leg.
         Await.until("the audit rows of turn " + turn, WAIT, () -> AuditRows.read(db).keySet().containsAll(ids));
-    }
-
-    /** The files of the job's changelog. */
-    private static List<Path> changelogFiles(JobClient job) throws IOException {
-        Path dir = TestClusters.CHANGELOG.resolve(job.getJobID().toHexString()).resolve("dstl");
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.toList();
-        } catch (NoSuchFileException e) {
-            return List.of();
-        }
     }
 }

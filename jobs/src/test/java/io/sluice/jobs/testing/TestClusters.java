@@ -2,13 +2,20 @@ package io.sluice.jobs.testing;
 
 import io.sluice.jobs.serving.ServingJob;
 
+import org.apache.flink.changelog.fs.FsStateChangelogOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateChangelogOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 
 /** MiniCluster settings the integration tests share. */
 public final class TestClusters {
@@ -25,10 +32,22 @@ public final class TestClusters {
     public static Configuration rocksDb() {
         Configuration conf = new Configuration();
         conf.setString("state.backend.type", "rocksdb");
-        conf.setString("state.changelog.enabled", "true");
-        conf.setString("state.changelog.storage", "filesystem");
-        conf.setString("state.changelog.dstl.dfs.base-path", CHANGELOG.toUri().toString());
+        conf.set(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG, true);
+        conf.set(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE, "filesystem");
+        conf.set(FsStateChangelogOptions.BASE_PATH, CHANGELOG.toUri().toString());
         return conf;
+    }
+
+    /**
+     * The files of job {@code jobId}'s changelog under the base path {@code base}; none while it has
+     * written nothing (its directory appears with its first upload).
+     */
+    public static List<Path> changelogFiles(Path base, String jobId) throws IOException {
+        try (Stream<Path> files = Files.list(base.resolve(jobId).resolve("dstl"))) {
+            return files.toList();
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
     }
 
     /** A MiniCluster of one TaskManager with two slots and RocksDB, for {@code @RegisterExtension}. */
