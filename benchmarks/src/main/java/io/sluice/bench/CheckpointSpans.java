@@ -32,13 +32,18 @@ public final class CheckpointSpans implements TraceReporter {
      * -1 when not reported): the time the tasks' threads spent on it instead of on records. Per task,
      * the tasks whose synchronous part took a millisecond or more, longest first ("admission 12 ms,
      * ..."; tasks by their names in {@link #nameTasks}, else by their vertex ids; empty when not
-     * reported). And the bytes it wrote (for incremental snapshots, the new files only; -1 when not
-     * reported).
+     * reported). And the bytes it wrote (for incremental snapshots, the new files only; with the
+     * changelog, the log's uploads too; -1 when not reported), in all and per task (summed over its
+     * subtasks; tasks that report none left out), which says whose state the bytes are.
      */
     record Window(long startEpochMillis, long endEpochMillis, String id, long longestSyncMillis,
-            long totalSyncMillis, String syncMillisPerTask, long checkpointedBytes) {
+            long totalSyncMillis, String syncMillisPerTask, long checkpointedBytes, Map<String, Long> bytesPerTask) {
         Window(long startEpochMillis, long endEpochMillis, String id) {
-            this(startEpochMillis, endEpochMillis, id, -1, -1, "", -1);
+            this(startEpochMillis, endEpochMillis, id, -1, -1, "", -1, Map.of());
+        }
+
+        Window {
+            bytesPerTask = Map.copyOf(bytesPerTask);
         }
 
         long millis() {
@@ -49,6 +54,8 @@ public final class CheckpointSpans implements TraceReporter {
     private static final String FACTORY_KEY = "traces.reporter.sluice-bench-checkpoints.factory.class";
     /** Flink names a checkpoint span's aggregates by the aggregation ("max", "sum") and this metric. */
     private static final String SYNC = "SyncCheckpointDurationMs";
+    /** A task span's bytes written, summed over its subtasks (the checkpoint span names its total "checkpointedSize"). */
+    private static final String TASK_BYTES = "sumCheckpointedSizeBytes";
 
     private static final List<Window> WINDOWS = Collections.synchronizedList(new ArrayList<>());
     private static final Map<String, String> TASK_NAMES = new ConcurrentHashMap<>();
@@ -83,7 +90,8 @@ public final class CheckpointSpans implements TraceReporter {
 
     /**
      * What {@code windows}' checkpoints cost, for the log: how many, the longest synchronous part of
-     * each (its median and maximum over the checkpoints) and the bytes each wrote (median, maximum).
+     * each (its median and maximum over the checkpoints), the bytes each wrote (median, maximum) and
+     * each task's median share of them, largest first (tasks with a median under 1 kB left out).
      * Checkpoints that did not report a figure are left out of it.
      */
     static String summarize(List<Window> windows) {
@@ -98,6 +106,19 @@ public final class CheckpointSpans implements TraceReporter {
             out.append(String.format(Locale.ROOT, "; written median %.0f kB, max %.0f kB",
                     bytes[(bytes.length - 1) / 2] / 1e3, bytes[bytes.length - 1] / 1e3));
         }
+        Map<String, long[]> perTask = new java.util.TreeMap<>();
+        windows.stream().flatMap(w -> w.bytesPerTask().keySet().stream()).distinct().forEach(task ->
+                perTask.put(task, windows.stream().map(w -> w.bytesPerTask().get(task)).filter(v -> v != null)
+                        .mapToLong(Long::longValue).sorted().toArray()));
+        String tasks = perTask.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue()[(e.getValue().length - 1) / 2]))
+                .filter(e -> e.getValue() >= 1_000)
+                .sorted(Comparator.comparingLong((Map.Entry<String, Long> e) -> -e.getValue()))
+                .map(e -> String.format(Locale.ROOT, "%s %.0f kB", e.getKey(), e.getValue() / 1e3))
+                .collect(Collectors.joining(", "));
+        if (!tasks.isEmpty()) {
+            out.append("; written per task, median: ").append(tasks);
+        }
         return out.toString();
     }
 
@@ -108,7 +129,7 @@ public final class CheckpointSpans implements TraceReporter {
             WINDOWS.add(new Window(span.getStartTsMillis(), span.getEndTsMillis(),
                     String.valueOf(attributes.get("checkpointId")), number(attributes, "max" + SYNC),
                     number(attributes, "sum" + SYNC), perTask(span.getChildren()),
-                    number(attributes, "checkpointedSize")));
+                    number(attributes, "checkpointedSize"), bytesPerTask(span.getChildren())));
         }
     }
 
@@ -120,6 +141,18 @@ public final class CheckpointSpans implements TraceReporter {
                     return TASK_NAMES.getOrDefault(id, id) + " " + number(t.getAttributes(), "max" + SYNC) + " ms";
                 })
                 .collect(Collectors.joining(", "));
+    }
+
+    private static Map<String, Long> bytesPerTask(List<Span> tasks) {
+        Map<String, Long> bytes = new java.util.HashMap<>();
+        for (Span t : tasks) {
+            long written = number(t.getAttributes(), TASK_BYTES);
+            if (written >= 0) {
+                String id = String.valueOf(t.getAttributes().get("jobVertexId"));
+                bytes.merge(TASK_NAMES.getOrDefault(id, id), written, Long::sum);
+            }
+        }
+        return bytes;
     }
 
     private static long number(Map<String, Object> attributes, String name) {

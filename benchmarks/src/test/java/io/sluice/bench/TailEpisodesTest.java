@@ -24,7 +24,7 @@ class TailEpisodesTest {
         latency[70] = 250; // sent at 700 ms: an episode of its own
         latency[50] = Double.NaN; // not answered: never slow
         var checkpoint = new CheckpointSpans.Window(150, 260, "7", 41, 56, "conversation 41 ms, admission 15 ms",
-                2_500_000);
+                2_500_000, java.util.Map.of());
         var far = new CheckpointSpans.Window(2_000, 2_100, "8");
         var pause = new GcPauses.Pause(720, 15);
 
