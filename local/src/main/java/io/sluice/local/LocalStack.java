@@ -3,6 +3,8 @@ package io.sluice.local;
 import io.sluice.operators.audit.AuditConnection;
 import io.sluice.operators.retrieve.IndexStore;
 
+import org.apache.flink.changelog.fs.FsStateChangelogOptions;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 
 import org.slf4j.Logger;
@@ -166,7 +168,12 @@ public final class LocalStack implements AutoCloseable {
         return new AuditConnection(jdbcUrl, jdbcUser, jdbcPasswordFile, java.time.Duration.ofSeconds(60));
     }
 
-    /** The serving job's settings for these services and {@code indexDir}. */
+    /**
+     * The serving job's settings for these services and {@code indexDir}. Its checkpoints and the
+     * changelog, which is part of them, are kept under this stack's directory. The changelog's path
+     * counts only where this configuration starts the MiniCluster too (demo, serve, benchmarks): a
+     * TaskManager takes it from its own configuration, not the job's.
+     */
     public Configuration servingConfig(Path indexDir) {
         Configuration conf = new Configuration();
         conf.setString(BOOTSTRAP_SERVERS_KEY, bootstrapServers);
@@ -177,7 +184,8 @@ public final class LocalStack implements AutoCloseable {
         }
         conf.setString(INDEX_DIR_KEY, indexDir.toAbsolutePath().toString());
         conf.setString(REDIS_URI_KEY, redisUri);
-        conf.setString("execution.checkpointing.dir", workDir.resolve("checkpoints").toUri().toString());
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, workDir.resolve("checkpoints").toUri().toString());
+        conf.set(FsStateChangelogOptions.BASE_PATH, workDir.resolve("changelog").toUri().toString());
         return conf;
     }
 
