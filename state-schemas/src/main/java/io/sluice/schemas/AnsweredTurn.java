@@ -116,9 +116,14 @@ public record AnsweredTurn(
 
     /** This turn with its request in trace context {@code traceParent} (the span that answered it). */
     public AnsweredTurn withTraceParent(String traceParent) {
-        return new AnsweredTurn(request.withTraceParent(traceParent), snapshotId, embeddingModel, retrieved,
-                contextHash, contextTokens, historyTurns, modelId, answer, citations, call, audit, timings, grounding,
-                cost, answerRedacted, injection, routing, cache);
+        return withInputs(request.withTraceParent(traceParent), retrieved);
+    }
+
+    /** This turn, answered for {@code request} from {@code retrieved}: everything else as it is. */
+    public AnsweredTurn withInputs(ChatRequest request, List<RetrievedChunk> retrieved) {
+        return new AnsweredTurn(request, snapshotId, embeddingModel, retrieved, contextHash, contextTokens,
+                historyTurns, modelId, answer, citations, call, audit, timings, grounding, cost, answerRedacted,
+                injection, routing, cache);
     }
 
     /** This turn with its place in the audit chain. */

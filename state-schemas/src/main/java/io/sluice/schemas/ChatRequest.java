@@ -124,6 +124,15 @@ public record ChatRequest(
                 offset, answerModel, replyPartition, clientHistory, redacted, apiKeyId, priority, budgetLeft, parent);
     }
 
+    /**
+     * This request with {@code history} as the turns it brought (null: it brought none, and names a
+     * conversation the job keeps).
+     */
+    public ChatRequest withClientHistory(ConversationHistory history) {
+        return new ChatRequest(requestId, tenantId, conversationId, message, topK, contextTokens, eventTime, partition,
+                offset, answerModel, replyPartition, history, redacted, apiKeyId, priority, budgetLeft, traceParent);
+    }
+
     /** The kinds of personal data redacted, with their counts, in name order; read-only. */
     @Override
     public SortedMap<String, Integer> redacted() {

@@ -34,6 +34,11 @@ public record RetrievedChunk(
         this(chunkId, documentId, title, text, score, bm25Rank, vectorRank, 0);
     }
 
+    /** This chunk without its title and text, which its snapshot (named by the turn) still holds. */
+    public RetrievedChunk withoutText() {
+        return new RetrievedChunk(chunkId, documentId, null, "", score, bm25Rank, vectorRank, tokens);
+    }
+
     static void write(RetrievedChunk v, DataOutputView out) throws IOException {
         Fields.writeString(out, v.chunkId);
         Fields.writeString(out, v.documentId);

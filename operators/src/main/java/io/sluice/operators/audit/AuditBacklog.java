@@ -55,15 +55,20 @@ public final class AuditBacklog {
         this.clock = clock;
     }
 
-    /** A row of the current checkpoint interval. */
-    public void add(AnsweredTurn row) {
+    /** A row of the current checkpoint interval, kept as its row alone ({@link AuditRecord#rowOnly}). */
+    public void add(AnsweredTurn turn) {
+        AnsweredTurn row = AuditRecord.rowOnly(turn);
         current.add(row);
         bytes += estimatedBytes(row);
     }
 
-    /** Rows restored from a checkpoint: ready to be written. */
+    /**
+     * Rows restored from a checkpoint: ready to be written. A checkpoint of an earlier build may
+     * hold whole turns; they are cut to their rows too.
+     */
     public void restore(Iterable<AnsweredTurn> rows) {
-        for (AnsweredTurn row : rows) {
+        for (AnsweredTurn turn : rows) {
+            AnsweredTurn row = AuditRecord.rowOnly(turn);
             ready.add(row);
             bytes += estimatedBytes(row);
         }

@@ -5,6 +5,7 @@ import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.Citation;
+import io.sluice.schemas.ConversationHistory;
 import io.sluice.schemas.ModelCall;
 import io.sluice.schemas.RetrievedChunk;
 import io.sluice.schemas.TraceParent;
@@ -148,6 +149,20 @@ public final class AuditRecord {
             throw new IllegalArgumentException("turn " + turn.request().requestId() + " has no audit link");
         }
         return of(turn, link.sequence(), link.previousHash());
+    }
+
+    /**
+     * {@code turn} with no more than its row is made of, for a writer that keeps turns in
+     * checkpointed state until they are committed: its retrieved chunks without their titles and
+     * texts (the row names chunks by id, and the snapshot it names holds them), and a request that
+     * brought its own history without those turns (the row keeps the message alone). The source
+     * texts were most of a turn's bytes. Its record, and so its hash, stay the same.
+     */
+    public static AnsweredTurn rowOnly(AnsweredTurn turn) {
+        ChatRequest request = turn.request();
+        return turn.withInputs(
+                request.historyFromClient() ? request.withClientHistory(ConversationHistory.EMPTY) : request,
+                turn.retrieved().stream().map(RetrievedChunk::withoutText).toList());
     }
 
     /** Links {@code turn} after {@code previous} (null for a conversation's first turn). */

@@ -4,6 +4,7 @@ import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.ModelCall;
+import io.sluice.schemas.RetrievedChunk;
 import io.sluice.schemas.StageTimings;
 
 import org.junit.jupiter.api.Test;
@@ -45,6 +46,23 @@ class AuditBacklogTest {
         backlog.checkpointCompleted(2); // and anything before it
         assertThat(ids(backlog.nextBatch(10))).containsExactly("r2");
         assertThat(backlog.rows()).isEqualTo(2); // r2 in flight, r3 current
+    }
+
+    @Test
+    void rowsAreKeptWithoutTheirSourcesTexts() {
+        AuditBacklog backlog = new AuditBacklog(100, 1L << 20, clock::get);
+        List<RetrievedChunk> sources = List.of(new RetrievedChunk("d#0", "d", "T", "A sentence. ".repeat(500), 1, 1, 1));
+        AnsweredTurn current = row("r1", "q");
+        current = current.withInputs(current.request(), sources);
+        AnsweredTurn restored = row("r2", "q");
+        restored = restored.withInputs(restored.request(), sources); // a checkpoint of a build that kept them
+        backlog.restore(List.of(restored));
+        backlog.add(current);
+        backlog.checkpoint(1);
+
+        assertThat(backlog.unwritten()).flatExtracting(AnsweredTurn::retrieved).extracting(RetrievedChunk::text)
+                .containsExactly("", "");
+        assertThat(backlog.bytes()).isLessThan(AuditBacklog.estimatedBytes(current));
     }
 
     @Test

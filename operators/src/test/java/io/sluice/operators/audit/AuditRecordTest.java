@@ -3,10 +3,16 @@ package io.sluice.operators.audit;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.Citation;
+import io.sluice.schemas.ConversationHistory;
+import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.ModelCall;
+import io.sluice.schemas.RetrievedChunk;
 import io.sluice.schemas.RoutingDecision;
 import io.sluice.schemas.StageTimings;
 
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -19,6 +25,39 @@ class AuditRecordTest {
         ChatRequest request = new ChatRequest(id, "acme", "c", "q", 3, 512, 1L, 0, 0L);
         return new AnsweredTurn(request, "snap", "m@1", List.of(), "h", 1, 0, "extractive@1", answer, List.of(),
                 ModelCall.local("extractive@1"), AuditLink.UNLINKED, new StageTimings(embedMicros, 0, 0, 0));
+    }
+
+    @Test
+    void aTurnCutToItsRowKeepsItsRecordAndDropsTheSourcesTexts() throws Exception {
+        ConversationHistory brought = new ConversationHistory(List.of(
+                new ConversationTurn("", 0, "An earlier question? ".repeat(50), "An earlier answer. ".repeat(100))));
+        ChatRequest request = new ChatRequest("r1", "acme", ChatRequest.clientConversationId(0, 7), "q", 3, 512, 1L,
+                0, 7L, "extractive", 0, brought);
+        List<RetrievedChunk> chunks = List.of(
+                new RetrievedChunk("d1#0", "d1", "A title", "A source sentence. ".repeat(100), 0.5, 1, 2, 400),
+                new RetrievedChunk("d2#3", "d2", null, "Another source. ".repeat(100), 0.25, 0, 1, 300));
+        AnsweredTurn whole = AuditRecord.link(new AnsweredTurn(request, "snap", "m@1", chunks, "h", 700, 1,
+                "extractive@1", "An answer [1].", List.of(new Citation(1, "d1#0", "d1", "A title")),
+                ModelCall.local("extractive@1"), AuditLink.UNLINKED, new StageTimings(1, 2, 3, 4)), null);
+
+        AnsweredTurn row = AuditRecord.rowOnly(whole);
+
+        assertThat(AuditRecord.of(row).text()).isEqualTo(AuditRecord.of(whole).text());
+        assertThat(row.audit()).isEqualTo(whole.audit());
+        assertThat(row.retrieved()).extracting(RetrievedChunk::chunkId).containsExactly("d1#0", "d2#3");
+        assertThat(row.retrieved()).extracting(RetrievedChunk::text).containsOnly("");
+        assertThat(row.request().historyFromClient()).isTrue();
+        assertThat(row.request().clientHistory().turns()).isEmpty();
+        int wholeBytes = stateBytes(whole);
+        int rowBytes = stateBytes(row);
+        System.out.printf("a turn in the audit writer's state: %d bytes whole, %d as its row%n", wholeBytes, rowBytes);
+        assertThat(rowBytes).isLessThan(wholeBytes / 5);
+    }
+
+    private static int stateBytes(AnsweredTurn turn) throws Exception {
+        DataOutputSerializer out = new DataOutputSerializer(1024);
+        AnsweredTurn.TYPE.createSerializer(new SerializerConfigImpl()).serialize(turn, out);
+        return out.length();
     }
 
     @Test
