@@ -92,8 +92,9 @@ class DemoCommandITCase {
         assertThat(err.toString()).containsPattern("OpenAI-compatible gateway on http://127\\.0\\.0\\.1:\\d+/v1, demo "
                 + "API key sk-sluice-[0-9a-f]{12}-[0-9a-f]{40}")
                 .containsPattern("Chat page: http://127\\.0\\.0\\.1:\\d+/chat/");
-        // The changelog is part of the checkpoints, so it is beside them in the demo's directory. The
-        // serving job checkpointed (every 2 s) while the replay ran, after its two turns had changed state.
+        // The changelog is part of the checkpoints, so it is beside them in the demo's directory. It has
+        // files: the second turn's audit row, which the replay found, commits only with a checkpoint
+        // after that turn changed the conversation's state.
         assertThat(work.resolve("changelog")).isDirectoryRecursivelyContaining(java.nio.file.Files::isRegularFile);
     }
 }
