@@ -54,7 +54,10 @@ public final class CheckpointSpans implements TraceReporter {
     private static final String FACTORY_KEY = "traces.reporter.sluice-bench-checkpoints.factory.class";
     /** Flink names a checkpoint span's aggregates by the aggregation ("max", "sum") and this metric. */
     private static final String SYNC = "SyncCheckpointDurationMs";
-    /** A task span's bytes written, summed over its subtasks (the checkpoint span names its total "checkpointedSize"). */
+    /**
+     * A task span's bytes written, summed over its subtasks (the checkpoint span names its total
+     * "checkpointedSize").
+     */
     private static final String TASK_BYTES = "sumCheckpointedSizeBytes";
 
     private static final List<Window> WINDOWS = Collections.synchronizedList(new ArrayList<>());
@@ -100,20 +103,17 @@ public final class CheckpointSpans implements TraceReporter {
         StringBuilder out = new StringBuilder(windows.size() + (windows.size() == 1 ? " checkpoint" : " checkpoints"));
         if (sync.length > 0) {
             out.append(String.format(Locale.ROOT, "; longest synchronous part median %d ms, max %d ms",
-                    sync[(sync.length - 1) / 2], sync[sync.length - 1]));
+                    median(sync), sync[sync.length - 1]));
         }
         if (bytes.length > 0) {
             out.append(String.format(Locale.ROOT, "; written median %.0f kB, max %.0f kB",
-                    bytes[(bytes.length - 1) / 2] / 1e3, bytes[bytes.length - 1] / 1e3));
+                    median(bytes) / 1e3, bytes[bytes.length - 1] / 1e3));
         }
-        Map<String, long[]> perTask = new java.util.TreeMap<>();
-        windows.stream().flatMap(w -> w.bytesPerTask().keySet().stream()).distinct().forEach(task ->
-                perTask.put(task, windows.stream().map(w -> w.bytesPerTask().get(task)).filter(v -> v != null)
-                        .mapToLong(Long::longValue).sorted().toArray()));
-        String tasks = perTask.entrySet().stream()
-                .map(e -> Map.entry(e.getKey(), e.getValue()[(e.getValue().length - 1) / 2]))
+        String tasks = windows.stream().flatMap(w -> w.bytesPerTask().keySet().stream()).distinct()
+                .map(task -> Map.entry(task, median(windows.stream().map(w -> w.bytesPerTask().get(task))
+                        .filter(v -> v != null).mapToLong(Long::longValue).sorted().toArray())))
                 .filter(e -> e.getValue() >= 1_000)
-                .sorted(Comparator.comparingLong((Map.Entry<String, Long> e) -> -e.getValue()))
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
                 .map(e -> String.format(Locale.ROOT, "%s %.0f kB", e.getKey(), e.getValue() / 1e3))
                 .collect(Collectors.joining(", "));
         if (!tasks.isEmpty()) {
@@ -136,10 +136,7 @@ public final class CheckpointSpans implements TraceReporter {
     private static String perTask(List<Span> tasks) {
         return tasks.stream().filter(t -> number(t.getAttributes(), "max" + SYNC) > 0)
                 .sorted(Comparator.comparingLong((Span t) -> -number(t.getAttributes(), "max" + SYNC)))
-                .map(t -> {
-                    String id = String.valueOf(t.getAttributes().get("jobVertexId"));
-                    return TASK_NAMES.getOrDefault(id, id) + " " + number(t.getAttributes(), "max" + SYNC) + " ms";
-                })
+                .map(t -> taskName(t) + " " + number(t.getAttributes(), "max" + SYNC) + " ms")
                 .collect(Collectors.joining(", "));
     }
 
@@ -148,11 +145,21 @@ public final class CheckpointSpans implements TraceReporter {
         for (Span t : tasks) {
             long written = number(t.getAttributes(), TASK_BYTES);
             if (written >= 0) {
-                String id = String.valueOf(t.getAttributes().get("jobVertexId"));
-                bytes.merge(TASK_NAMES.getOrDefault(id, id), written, Long::sum);
+                bytes.merge(taskName(t), written, Long::sum);
             }
         }
         return bytes;
+    }
+
+    /** A task span's task, by its name in {@link #nameTasks}, else by its vertex id. */
+    private static String taskName(Span task) {
+        String id = String.valueOf(task.getAttributes().get("jobVertexId"));
+        return TASK_NAMES.getOrDefault(id, id);
+    }
+
+    /** The median of sorted, non-empty {@code values} (the lower one of an even count). */
+    private static long median(long[] values) {
+        return values[(values.length - 1) / 2];
     }
 
     private static long number(Map<String, Object> attributes, String name) {
