@@ -57,9 +57,7 @@ public final class AuditBacklog {
 
     /** A row of the current checkpoint interval, kept as its row alone ({@link AuditRecord#rowOnly}). */
     public void add(AnsweredTurn turn) {
-        AnsweredTurn row = AuditRecord.rowOnly(turn);
-        current.add(row);
-        bytes += estimatedBytes(row);
+        current.add(kept(turn));
     }
 
     /**
@@ -68,10 +66,15 @@ public final class AuditBacklog {
      */
     public void restore(Iterable<AnsweredTurn> rows) {
         for (AnsweredTurn turn : rows) {
-            AnsweredTurn row = AuditRecord.rowOnly(turn);
-            ready.add(row);
-            bytes += estimatedBytes(row);
+            ready.add(kept(turn));
         }
+    }
+
+    /** {@code turn} as the backlog keeps it, cut to its row, and counted in the backlog's bytes. */
+    private AnsweredTurn kept(AnsweredTurn turn) {
+        AnsweredTurn row = AuditRecord.rowOnly(turn);
+        bytes += estimatedBytes(row);
+        return row;
     }
 
     /** At checkpoint {@code id}'s barrier: the current rows wait for it to complete. */
