@@ -103,6 +103,11 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
     @Option(names = "--questions", description = "Distinct questions, sent in turn (default: ${DEFAULT-VALUE}).")
     int questions = 64;
 
+    @Option(names = "--conversations", description = "Conversations each load's requests take turns in "
+            + "(default: ${DEFAULT-VALUE}); fewer make longer conversations, whose history and duplicate window "
+            + "fill up.")
+    int conversations = 500;
+
     @Option(names = "--cache", description = "Keep the Redis caches on (repeated questions hit the embedding "
             + "cache; default: off, every question is embedded).")
     boolean cache;
@@ -166,9 +171,9 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (warmupRate < 1 || seconds < 1 || rates.stream().anyMatch(r -> r < 1)) {
+        if (warmupRate < 1 || seconds < 1 || conversations < 1 || rates.stream().anyMatch(r -> r < 1)) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--rates, --warmup-rate and --seconds must be at least 1");
+                    "--rates, --warmup-rate, --seconds and --conversations must be at least 1");
         }
         PrintWriter log = spec.commandLine().getErr();
         List<String> asked = EmbeddingBenchmark.sentences(questions);
@@ -415,7 +420,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 TimeUnit.NANOSECONDS.sleep(wait); // pacing an open-loop generator, not synchronisation
             }
             sentAt[i] = System.nanoTime();
-            chat.submit(prefix + "-" + i, "default", prefix + "-conv-" + (i % 500), questions.get(i % questions.size()));
+            chat.submit(prefix + "-" + i, "default", prefix + "-conv-" + (i % conversations), questions.get(i % questions.size()));
         }
         // Requests spread over two partitions, so the last one sent is not necessarily the last one
         // answered: wait for every answer (or give up after two minutes and report what arrived).
