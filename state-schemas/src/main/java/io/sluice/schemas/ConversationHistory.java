@@ -35,11 +35,12 @@ public record ConversationHistory(List<ConversationTurn> turns) {
     }
 
     /**
-     * Whether the conversation went idle for longer than {@code ttl} before {@code eventTime}:
-     * measured between event times, so the answer never depends on when it is computed.
+     * The turns said at most {@code ttl} before {@code eventTime}: measured between event times, so
+     * the answer never depends on when it is computed. An idle conversation's history is empty.
      */
-    public boolean idleLongerThan(java.time.Duration ttl, long eventTime) {
-        return !turns.isEmpty() && eventTime - turns.get(turns.size() - 1).eventTime() > ttl.toMillis();
+    public ConversationHistory within(java.time.Duration ttl, long eventTime) {
+        List<ConversationTurn> kept = turns.stream().filter(t -> eventTime - t.eventTime() <= ttl.toMillis()).toList();
+        return kept.size() == turns.size() ? this : new ConversationHistory(kept);
     }
 
     public boolean answered(String requestId) {
@@ -63,20 +64,13 @@ public record ConversationHistory(List<ConversationTurn> turns) {
 
         @Override
         public void write(ConversationHistory v, DataOutputView out) throws IOException {
-            Fields.writeList(out, v.turns, (t, o) -> {
-                Fields.writeString(o, t.requestId());
-                o.writeLong(t.eventTime());
-                Fields.writeString(o, t.question());
-                Fields.writeString(o, t.answer());
-                o.writeInt(t.tokens());
-            });
+            ConversationTurn.Codec turn = new ConversationTurn.Codec();
+            Fields.writeList(out, v.turns, turn::write);
         }
 
         @Override
         public ConversationHistory read(int version, DataInputView in) throws IOException {
-            return new ConversationHistory(Fields.readList(in, i -> new ConversationTurn(
-                    Fields.readString(i), i.readLong(), Fields.readString(i),
-                    Fields.readString(i), version >= 2 ? i.readInt() : 0)));
+            return new ConversationHistory(Fields.readList(in, i -> ConversationTurn.Codec.read(i, version >= 2)));
         }
     }
 }

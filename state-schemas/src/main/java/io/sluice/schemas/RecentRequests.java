@@ -21,7 +21,11 @@ import java.util.List;
 public record RecentRequests(List<Seen> seen) {
 
     /** One request id and the event time it was received at. */
-    public record Seen(String requestId, long eventTime) {}
+    public record Seen(String requestId, long eventTime) {
+
+        /** One id alone, as the conversation operator keeps each id of the window in an entry of its own. */
+        public static final TypeInformation<Seen> TYPE = new RecordTypeInfo<>(new SeenCodec());
+    }
 
     public static final RecentRequests EMPTY = new RecentRequests(List.of());
 
@@ -76,15 +80,38 @@ public record RecentRequests(List<Seen> seen) {
 
         @Override
         public void write(RecentRequests v, DataOutputView out) throws IOException {
-            Fields.writeList(out, v.seen, (s, o) -> {
-                Fields.writeString(o, s.requestId);
-                o.writeLong(s.eventTime);
-            });
+            SeenCodec seen = new SeenCodec();
+            Fields.writeList(out, v.seen, seen::write);
         }
 
         @Override
         public RecentRequests read(int version, DataInputView in) throws IOException {
-            return new RecentRequests(Fields.readList(in, i -> new Seen(Fields.readString(i), i.readLong())));
+            SeenCodec seen = new SeenCodec();
+            return new RecentRequests(Fields.readList(in, i -> seen.read(1, i)));
+        }
+    }
+
+    /** Version 1: (requestId, eventTime), as an element of the list of {@link Codec} version 1. */
+    public static final class SeenCodec implements RecordCodec<Seen> {
+        @Override
+        public int version() {
+            return 1;
+        }
+
+        @Override
+        public Class<Seen> typeClass() {
+            return Seen.class;
+        }
+
+        @Override
+        public void write(Seen v, DataOutputView out) throws IOException {
+            Fields.writeString(out, v.requestId);
+            out.writeLong(v.eventTime);
+        }
+
+        @Override
+        public Seen read(int version, DataInputView in) throws IOException {
+            return new Seen(Fields.readString(in), in.readLong());
         }
     }
 }

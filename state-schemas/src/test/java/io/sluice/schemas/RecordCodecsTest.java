@@ -120,6 +120,10 @@ class RecordCodecsTest {
                 .append(new ConversationTurn("r-0", 1L, "q", "a"), 8)
                 .append(new ConversationTurn("r-1", 2L, "q2", null), 8);
         assertThat(roundTrip(ConversationHistory.TYPE, history)).isEqualTo(history);
+        for (ConversationTurn t : history.turns()) {
+            assertThat(roundTrip(ConversationTurn.TYPE, t.withTokens(12))).isEqualTo(t.withTokens(12));
+        }
+        assertThat(roundTrip(RecentRequests.Seen.TYPE, recent.seen().get(0))).isEqualTo(recent.seen().get(0));
         AnsweredTurn turn = new AnsweredTurn(REQUEST, "snap", "m@1", List.of(CHUNK), "hash", 100, 2, "extractive@1",
                 "answer [1]", List.of(new Citation(1, "d#0", "d", "T")),
                 new ModelCall("qwen; prompt v1", 0.7, 0.9, 256, 12345L, 40, 12, "stop", 11),
@@ -313,6 +317,11 @@ class RecordCodecsTest {
         assertThat(h.turns()).extracting(ConversationTurn::requestId).containsExactly("r2", "r3", "r4");
         assertThat(h.answered("r3")).isTrue();
         assertThat(h.answered("r1")).isFalse();
+        // Each turn leaves the history once it is older than the time to live (event time), not all at once.
+        java.time.Duration ttl = java.time.Duration.ofMillis(3);
+        assertThat(h.within(ttl, 5L).turns()).extracting(ConversationTurn::requestId).containsExactly("r2", "r3", "r4");
+        assertThat(h.within(ttl, 6L).turns()).extracting(ConversationTurn::requestId).containsExactly("r3", "r4");
+        assertThat(h.within(ttl, 8L).turns()).isEmpty();
     }
 
     @Test

@@ -202,7 +202,8 @@ public final class ServingOptions {
 
     public static final ConfigOption<Duration> CONVERSATION_TTL =
             ConfigOptions.key("sluice.conversation.ttl").durationType().defaultValue(Duration.ofDays(7))
-                    .withDescription("Idle time after which a conversation's history expires; 0 keeps it forever.");
+                    .withDescription("How long a turn stays in its conversation's history, in event time: a turn said "
+                            + "longer ago is not in a request's context; 0 keeps turns forever.");
 
     public static final ConfigOption<Duration> CONVERSATION_DUPLICATE_WINDOW =
             ConfigOptions.key("sluice.conversation.duplicate-window").durationType()

@@ -20,6 +20,7 @@ import io.sluice.operators.cache.RedisCache;
 import io.sluice.operators.cache.ResponseCache;
 import io.sluice.operators.context.ContextCompiler;
 import io.sluice.operators.conversation.AnswerStream;
+import io.sluice.operators.conversation.EntryList;
 import io.sluice.operators.conversation.GenerationSlots;
 import io.sluice.operators.conversation.ParkedTurns;
 import io.sluice.operators.conversation.SharedAnswers;
@@ -39,6 +40,7 @@ import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.Bounds;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.ConversationHistory;
+import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.RecentRequests;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
@@ -51,9 +53,13 @@ import io.sluice.schemas.tenants.TenantRegistry;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.VoidNamespace;
@@ -114,10 +120,12 @@ import java.util.stream.Collectors;
  * of its own turn alone. A generative turn sits in {@code pending} while it is answered, as every
  * turn does, so that a restore asks again.
  *
- * <p>History expires by event time: a request that arrives more than {@code historyTtl} after the
- * conversation's last turn (in Kafka record time) starts with an empty history, whenever and however
- * often it is processed. Flink's state TTL, set to the same duration, only frees storage of idle
- * conversations; it is processing-time based, so replay runs with it off.
+ * <p>History is kept one turn per entry ({@link EntryList}), so a turn writes itself and removes the
+ * turn it pushes out, not the whole history. It expires turn by turn, by event time: a turn said
+ * more than {@code historyTtl} before a request (in Kafka record time) is not in that request's
+ * history, whenever and however often it is processed; a request after an idle {@code historyTtl}
+ * starts with an empty one. Flink's state TTL, set to the same duration on each entry, only frees
+ * the storage of such turns; it is processing-time based, so replay runs with it off.
  *
  * <p><b>Failures.</b> A failure caused by the turn (see {@link RecordFailures}) rejects that turn as
  * {@code STAGE_FAILED}, forgets its request id and moves on to the conversation's next turn; a
@@ -134,10 +142,16 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     /** The span of one model call of a turn (each attempt of a failover has its own), a child of the turn's. */
     public static final String MODEL_SPAN = "model";
 
+    /** The history as one value, as builds before {@link #HISTORY_TURNS_STATE} kept it; moved on first use. */
     static final String HISTORY_STATE = "history";
+    /** The history one turn per entry ({@link EntryList}). */
+    static final String HISTORY_TURNS_STATE = "history-turns";
     static final String PENDING_STATE = "pending";
     static final String AUDIT_CHAIN_STATE = "audit-chain";
+    /** The duplicate window as one value, as builds before {@link #RECENT_IDS_STATE} kept it; moved on first use. */
     static final String RECENT_REQUESTS_STATE = "recent-requests";
+    /** The duplicate window one request id per entry ({@link EntryList}). */
+    static final String RECENT_IDS_STATE = "recent-request-ids";
 
     /**
      * What a replay takes from the audit trail instead of deciding it live, each by the position of a
@@ -162,7 +176,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      * What the stage is configured with.
      *
      * @param maxTurns recent turns the history keeps
-     * @param historyTtl idle time after which a history expires (event time); zero keeps it
+     * @param historyTtl how long a turn stays in its conversation's history (event time); zero keeps it
      * @param embeddingModel the model whose tokenizer counts context tokens
      * @param answerModels the answer models requests may name
      * @param maxInFlight generations one subtask runs at once, per answer model
@@ -342,10 +356,12 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private final Settings settings;
     private final transient MailboxExecutor mailbox;
 
-    private transient ValueState<ConversationHistory> history;
+    private transient ValueState<ConversationHistory> historyValue;
+    private transient EntryList.Entries<ConversationTurn> history;
     private transient ListState<RetrievedRequest> pending;
     private transient ValueState<AuditLink> auditChain;
-    private transient ValueState<RecentRequests> recent;
+    private transient ValueState<RecentRequests> recentValue;
+    private transient EntryList.Entries<RecentRequests.Seen> recent;
     private transient HfTokenizer tokenizer;
     private transient TurnProcessor processor;
     private transient TurnQueue turns;
@@ -386,10 +402,17 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     @Override
     public void open() throws Exception {
         super.open();
-        history = getRuntimeContext().getState(withStorageTtl(
+        historyValue = getRuntimeContext().getState(withStorageTtl(
                 new ValueStateDescriptor<>(HISTORY_STATE, ConversationHistory.TYPE)));
-        recent = getRuntimeContext().getState(withStorageTtl(
+        history = entries(getRuntimeContext().getMapState(withStorageTtl(
+                new MapStateDescriptor<>(HISTORY_TURNS_STATE, Types.LONG, ConversationTurn.TYPE))));
+        recentValue = getRuntimeContext().getState(withStorageTtl(
                 new ValueStateDescriptor<>(RECENT_REQUESTS_STATE, RecentRequests.TYPE)));
+        // An id is kept for the window even where the history's time to live is shorter (replay keeps
+        // it that long too).
+        recent = entries(getRuntimeContext().getMapState(withStorageTtl(
+                new MapStateDescriptor<>(RECENT_IDS_STATE, Types.LONG, RecentRequests.Seen.TYPE),
+                settings.duplicateWindow())));
         pending = getRuntimeContext().getListState(new ListStateDescriptor<>(PENDING_STATE, RetrievedRequest.TYPE));
         // No TTL: the chain must continue however long a conversation is idle (one link per conversation).
         auditChain = getRuntimeContext().getState(new ValueStateDescriptor<>(AUDIT_CHAIN_STATE, AuditLink.TYPE));
@@ -465,9 +488,15 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     }
 
     /** Idle conversations' storage is freed after the history's time to live (see the class comment). */
-    private <T> ValueStateDescriptor<T> withStorageTtl(ValueStateDescriptor<T> descriptor) {
+    private <D extends StateDescriptor<?, ?>> D withStorageTtl(D descriptor) {
+        return withStorageTtl(descriptor, Duration.ZERO);
+    }
+
+    /** As {@link #withStorageTtl(StateDescriptor)}, keeping each entry for at least {@code atLeast}. */
+    private <D extends StateDescriptor<?, ?>> D withStorageTtl(D descriptor, Duration atLeast) {
         if (!settings.historyTtl().isZero()) {
-            descriptor.enableTimeToLive(StateTtlConfig.newBuilder(settings.stateTtl())
+            Duration ttl = settings.stateTtl().compareTo(atLeast) >= 0 ? settings.stateTtl() : atLeast;
+            descriptor.enableTimeToLive(StateTtlConfig.newBuilder(ttl)
                     .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                     .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
                     .build());
@@ -520,17 +549,17 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         List<RetrievedRequest> queue = pendingTurns();
         ConversationHistory current = currentHistory(request);
-        RecentRequests seen = recentRequests();
-        TurnQueue.Admission admission = turns.admit(request, queue, current, seen);
+        EntryList.Stored<RecentRequests.Seen> window = storedWindow();
+        TurnQueue.Admission admission = turns.admit(request, queue, current, new RecentRequests(window.items()));
         switch (admission.decision()) {
             case DUPLICATE -> reject(request, RejectReason.DUPLICATE_REQUEST, admission.detail());
             case BUSY -> reject(request, RejectReason.CONVERSATION_BUSY, admission.detail());
             case WAIT -> {
-                remember(seen, request);
+                remember(window, request);
                 pending.add(retrieved); // answered when the turns before it are
             }
             case ANSWER -> {
-                remember(seen, request);
+                remember(window, request);
                 // Unknown models and turns no profile can take are refused where the queue is handled (start).
                 AnswerModels models = models(request);
                 RoutingDecision routing = models.contains(request.answerModel())
@@ -589,6 +618,13 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     @org.apache.flink.annotation.VisibleForTesting
     long degradedTurns() {
         return degraded.getCount();
+    }
+
+    /** The entries {@code key}'s history ({@link #HISTORY_TURNS_STATE}) or duplicate window holds; for tests. */
+    int storedEntries(Object key, String state) throws Exception {
+        setCurrentKey(key);
+        return HISTORY_TURNS_STATE.equals(state) ? EntryList.read(history).items().size()
+                : EntryList.read(recent).items().size();
     }
 
     /** Answers the head of the conversation's queue; the current key is its conversation. */
@@ -969,7 +1005,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     /**
      * Links an answered turn into the conversation's audit chain, appends it to the history and
      * emits its answer record after {@code pieces} streamed pieces. {@code current} is the history
-     * the turn was answered with (read once per turn: it is the largest value in this state).
+     * the turn was answered with.
      */
     private void deliver(AnsweredTurn answered, int pieces, long micros, ConversationHistory current)
             throws Exception {
@@ -979,7 +1015,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         } else {
             turn = AuditRecord.link(answered, auditChain.value());
             auditChain.update(turn.audit());
-            history.update(current.append(processor.historyTurn(turn), settings.maxTurns()));
+            // The stored turns the history no longer keeps (the oldest, or those past its time to live) go.
+            EntryList.write(history, storedHistory(),
+                    current.append(processor.historyTurn(turn), settings.maxTurns()).turns());
         }
         metrics.latency(micros);
         metrics.passed();
@@ -1014,24 +1052,64 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         if (request.historyFromClient()) {
             return request.clientHistory();
         }
-        ConversationHistory current = history.value();
+        ConversationHistory stored = new ConversationHistory(storedHistory().items());
         Duration ttl = settings.historyTtl();
-        if (current == null || (!ttl.isZero() && current.idleLongerThan(ttl, request.eventTime()))) {
-            return ConversationHistory.EMPTY;
+        return ttl.isZero() ? stored : stored.within(ttl, request.eventTime());
+    }
+
+    /**
+     * The conversation's stored turns, oldest first. A history that a build before
+     * {@link #HISTORY_TURNS_STATE} kept as one value is moved into entries here, the first time its
+     * conversation is seen.
+     */
+    private EntryList.Stored<ConversationTurn> storedHistory() throws Exception {
+        return EntryList.read(history, () -> take(historyValue, ConversationHistory::turns));
+    }
+
+    /**
+     * The request ids in the conversation's duplicate window, oldest first; a window a build before
+     * {@link #RECENT_IDS_STATE} kept as one value is moved into entries here.
+     */
+    private EntryList.Stored<RecentRequests.Seen> storedWindow() throws Exception {
+        return EntryList.read(recent, () -> take(recentValue, RecentRequests::seen));
+    }
+
+    /** The items of {@code state}'s value, which is cleared; null if it has none. */
+    private static <V, T> List<T> take(ValueState<V> state, java.util.function.Function<V, List<T>> items)
+            throws Exception {
+        V value = state.value();
+        if (value == null) {
+            return null;
         }
-        return current;
+        state.clear();
+        return items.apply(value);
+    }
+
+    /** {@code state} of the current key as the entries of an {@link EntryList}. */
+    private static <T> EntryList.Entries<T> entries(MapState<Long, T> state) {
+        return new EntryList.Entries<>() {
+            @Override
+            public Iterable<Map.Entry<Long, T>> entries() throws Exception {
+                return state.entries();
+            }
+
+            @Override
+            public void put(long position, T item) throws Exception {
+                state.put(position, item);
+            }
+
+            @Override
+            public void remove(long position) throws Exception {
+                state.remove(position);
+            }
+        };
     }
 
     /** Puts an admitted request in the duplicate window of its conversation, if the job keeps one. */
-    private void remember(RecentRequests seen, ChatRequest request) throws Exception {
+    private void remember(EntryList.Stored<RecentRequests.Seen> window, ChatRequest request) throws Exception {
         if (!request.historyFromClient()) {
-            recent.update(turns.remember(seen, request));
+            EntryList.write(recent, window, turns.remember(new RecentRequests(window.items()), request).seen());
         }
-    }
-
-    private RecentRequests recentRequests() throws Exception {
-        RecentRequests seen = recent.value();
-        return seen == null ? RecentRequests.EMPTY : seen;
     }
 
     private List<RetrievedRequest> pendingTurns() throws Exception {
@@ -1066,7 +1144,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private void unanswered(ChatRequest request, RejectReason reason, String detail) throws Exception {
         reject(request, reason, detail);
         if (!request.historyFromClient()) {
-            recent.update(turns.forget(recentRequests(), request));
+            EntryList.Stored<RecentRequests.Seen> window = storedWindow();
+            EntryList.write(recent, window, turns.forget(new RecentRequests(window.items()), request).seen());
         }
     }
 

@@ -178,6 +178,40 @@ class ConversationOperatorTest {
     }
 
     @Test
+    void eachTurnLeavesTheHistoryWhenItIsOlderThanTheTimeToLive() throws Exception {
+        long hour = Duration.ofHours(1).toMillis();
+        String model = ChatRequest.DEFAULT_ANSWER_MODEL;
+        try (var h = extractive()) {
+            h.open();
+            h.processElement(turn("r1", "c1", "How do savepoints restore state?", 0L, model));
+            h.processElement(turn("r2", "c1", "Half an hour later", hour / 2, model));
+            // r1 was said 75 minutes before r3 and left the history, although r2 was 45 minutes before.
+            h.processElement(turn("r3", "c1", "Forty-five minutes later", hour / 2 + 3 * hour / 4, model));
+            h.processElement(turn("r4", "c1", "Right after", hour / 2 + 3 * hour / 4 + 1, model));
+            assertThat(answers(h)).extracting(AnsweredTurn::historyTurns).containsExactly(0, 1, 1, 2);
+        }
+    }
+
+    @Test
+    void aTurnWritesItselfAndRemovesWhatLeftTheHistory() throws Exception {
+        try (var h = extractive()) { // at most 2 turns
+            h.open();
+            for (int i = 1; i <= 5; i++) {
+                h.processElement(turn("r" + i, "c1", "Question " + i + " about savepoints"));
+            }
+            assertThat(answers(h)).extracting(AnsweredTurn::historyTurns).containsExactly(0, 1, 2, 2, 2);
+            ConversationOperator operator = (ConversationOperator) h.getOperator();
+            String key = turn("r1", "c1", "").getValue().request().conversationKey();
+            // Turns pushed out of the history are removed from state, not only left unread.
+            assertThat(operator.storedEntries(key, ConversationOperator.HISTORY_TURNS_STATE)).isEqualTo(2);
+            // The duplicate window keeps all five ids.
+            assertThat(operator.storedEntries(key, ConversationOperator.RECENT_IDS_STATE)).isEqualTo(5);
+            assertThat(keysOf(h, ConversationOperator.HISTORY_STATE)).isEmpty();
+            assertThat(keysOf(h, ConversationOperator.RECENT_REQUESTS_STATE)).isEmpty();
+        }
+    }
+
+    @Test
     void aRepeatedRequestIdIsRejectedNotAnsweredTwice() throws Exception {
         try (var h = extractive()) {
             h.open();
@@ -558,8 +592,8 @@ class ConversationOperatorTest {
             snapshot = h.snapshot(1L, 1L);
             // Only the named conversation keeps history, request ids and a chain; k2 waits for its answer.
             String named = ChatRequest.conversationKey("acme", "c1");
-            assertThat(keysOf(h, ConversationOperator.HISTORY_STATE)).containsExactly(named);
-            assertThat(keysOf(h, ConversationOperator.RECENT_REQUESTS_STATE)).containsExactly(named);
+            assertThat(keysOf(h, ConversationOperator.HISTORY_TURNS_STATE)).containsExactly(named);
+            assertThat(keysOf(h, ConversationOperator.RECENT_IDS_STATE)).containsExactly(named);
             assertThat(keysOf(h, ConversationOperator.AUDIT_CHAIN_STATE)).containsExactly(named);
             assertThat(keysOf(h, ConversationOperator.PENDING_STATE)).containsExactly(
                     ChatRequest.conversationKey("acme", ChatRequest.clientConversationId(0, 8L)));
@@ -579,7 +613,7 @@ class ConversationOperatorTest {
                 assertThat(t.audit().sequence()).isEqualTo(1L);
             });
             assertThat(keysOf(h, ConversationOperator.PENDING_STATE)).isEmpty();
-            assertThat(keysOf(h, ConversationOperator.RECENT_REQUESTS_STATE)).hasSize(1);
+            assertThat(keysOf(h, ConversationOperator.RECENT_IDS_STATE)).hasSize(1);
         }
     }
 

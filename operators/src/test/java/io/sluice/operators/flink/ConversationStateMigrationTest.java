@@ -3,6 +3,7 @@ package io.sluice.operators.flink;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.ChatRequest;
+import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.RetrievedChunk;
 import io.sluice.schemas.ResponseEvent;
 import io.sluice.schemas.RetrievedRequest;
@@ -36,7 +37,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  *       conversationId alone (written with the heap backend and with RocksDB). Refused: such state
  *       cannot be split by tenant.
  *   <li>{@code conversation-state-tenant-keys[-rocksdb].snapshot}: history codec version 2, keys by
- *       tenant and conversation, the duplicate window in state. Restores.
+ *       tenant and conversation, the duplicate window in state, the history and the window each one
+ *       value. Restores, and both move into entries of their own.
  * </ul>
  *
  * Before a state layout changes again, keep the state of the layout being replaced: run
@@ -133,6 +135,39 @@ class ConversationStateMigrationTest {
             assertThat(answers(h).get(0).contextTokens()).isPositive();
             // A requestId answered before the restore is still known.
             assertThat(h.getSideOutput(Rejections.TAG)).hasSize(1);
+            // The history moved into entries: the next turn sees both earlier turns and the new one.
+            h.processElement(turn("new-3", "c-1", "One more about savepoints.", 7_000L));
+            assertThat(answers(h).get(2).historyTurns()).isEqualTo(3);
+            // Both conversations were seen, so nothing is left in the values of the earlier layout.
+            var backend = ((org.apache.flink.streaming.api.operators.AbstractStreamOperator<?>) h.getOperator())
+                    .getKeyedStateBackend();
+            for (String state : List.of(ConversationOperator.HISTORY_STATE, ConversationOperator.RECENT_REQUESTS_STATE)) {
+                try (var keys = backend.getKeys(state, org.apache.flink.runtime.state.VoidNamespace.INSTANCE)) {
+                    assertThat(keys).as(state).isEmpty();
+                }
+            }
+        }
+    }
+
+    /** The duplicate window of the earlier layout moves too: an id no longer in the history is still a duplicate. */
+    @ParameterizedTest(name = "rocksDb={0}")
+    @ValueSource(booleans = {false, true})
+    void restoredDuplicateWindowStillKnowsItsIds(boolean rocksDb) throws Exception {
+        var h = new KeyedOneInputStreamOperatorTestHarness<>(new ConversationOperatorFactory(
+                ConversationOperator.Settings.extractive(1, Duration.ofDays(7), EmbeddingModels.BUNDLED_MINILM)),
+                (RetrievedRequest r) -> r.request().conversationKey(), Types.STRING);
+        if (rocksDb) {
+            h.setStateBackend(new EmbeddedRocksDBStateBackend());
+        }
+        try (h) {
+            h.initializeState(fixture(rocksDb ? TENANT_KEYS_ROCKSDB : TENANT_KEYS));
+            h.open();
+            h.processElement(turn("new-1", "c-1", "And what about savepoints?", 4_000L));
+            // The history keeps one turn now (new-1); v1-a, answered before the restore, is only in the window.
+            h.processElement(turn("v1-a", "c-1", "How do savepoints restore state?", 5_000L));
+            assertThat(answers(h)).hasSize(1);
+            assertThat(h.getSideOutput(Rejections.TAG)).singleElement()
+                    .satisfies(r -> assertThat(r.getValue().reason()).isEqualTo(RejectReason.DUPLICATE_REQUEST));
         }
     }
 }
