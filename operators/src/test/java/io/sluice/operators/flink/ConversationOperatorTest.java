@@ -164,31 +164,20 @@ class ConversationOperatorTest {
     }
 
     @Test
-    void historyExpiresByEventTimeNotByTheClock() throws Exception {
+    void historyExpiresTurnByTurnByEventTimeNotByTheClock() throws Exception {
         long hour = Duration.ofHours(1).toMillis();
+        long r3 = hour / 2 + 3 * hour / 4;
         String model = ChatRequest.DEFAULT_ANSWER_MODEL;
-        try (var h = extractive()) {
-            h.open();
-            h.processElement(turn("r1", "c1", "How do savepoints restore state?", 0L, model));
-            h.processElement(turn("r2", "c1", "Still within the hour", hour, model));
-            h.processElement(turn("r3", "c1", "A day later", hour + 24 * hour, model));
-            h.processElement(turn("r4", "c1", "Right after", hour + 24 * hour + 1, model));
-            assertThat(answers(h)).extracting(AnsweredTurn::historyTurns).containsExactly(0, 1, 0, 1);
-        }
-    }
-
-    @Test
-    void eachTurnLeavesTheHistoryWhenItIsOlderThanTheTimeToLive() throws Exception {
-        long hour = Duration.ofHours(1).toMillis();
-        String model = ChatRequest.DEFAULT_ANSWER_MODEL;
-        try (var h = extractive()) {
+        try (var h = extractive()) { // a time to live of one hour
             h.open();
             h.processElement(turn("r1", "c1", "How do savepoints restore state?", 0L, model));
             h.processElement(turn("r2", "c1", "Half an hour later", hour / 2, model));
             // r1 was said 75 minutes before r3 and left the history, although r2 was 45 minutes before.
-            h.processElement(turn("r3", "c1", "Forty-five minutes later", hour / 2 + 3 * hour / 4, model));
-            h.processElement(turn("r4", "c1", "Right after", hour / 2 + 3 * hour / 4 + 1, model));
-            assertThat(answers(h)).extracting(AnsweredTurn::historyTurns).containsExactly(0, 1, 1, 2);
+            h.processElement(turn("r3", "c1", "Forty-five minutes later", r3, model));
+            h.processElement(turn("r4", "c1", "Right after", r3 + 1, model));
+            h.processElement(turn("r5", "c1", "A day later", r3 + 24 * hour, model));
+            h.processElement(turn("r6", "c1", "Right after", r3 + 24 * hour + 1, model));
+            assertThat(answers(h)).extracting(AnsweredTurn::historyTurns).containsExactly(0, 1, 1, 2, 0, 1);
         }
     }
 
