@@ -9,14 +9,12 @@ import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
 import java.io.IOException;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The request ids a conversation received recently, oldest first, each with its event time: the
- * window in which a repeated request id is a duplicate. Bounded in count and in age, both measured
- * in event time, so the same input always gives the same decision.
+ * A conversation's duplicate window as builds before its entries (the conversation operator's
+ * {@code recent-request-ids}) kept it: one list of request ids, oldest first, each with its event
+ * time. Read only to move such state into entries; {@link Seen} is what those entries hold.
  */
 public record RecentRequests(List<Seen> seen) {
 
@@ -31,37 +29,6 @@ public record RecentRequests(List<Seen> seen) {
 
     public RecentRequests {
         seen = List.copyOf(seen);
-    }
-
-    /** Whether {@code requestId} was received within {@code window} before {@code eventTime}. */
-    public boolean contains(String requestId, long eventTime, Duration window) {
-        for (Seen s : seen) {
-            if (s.requestId.equals(requestId) && eventTime - s.eventTime <= window.toMillis()) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * These ids and {@code requestId}, without the ones older than {@code window} before
-     * {@code eventTime} and, beyond {@code maxIds}, the oldest.
-     */
-    public RecentRequests add(String requestId, long eventTime, int maxIds, Duration window) {
-        List<Seen> next = new ArrayList<>(seen.size() + 1);
-        for (Seen s : seen) {
-            if (eventTime - s.eventTime <= window.toMillis()) {
-                next.add(s);
-            }
-        }
-        next.add(new Seen(requestId, eventTime));
-        int drop = Math.max(0, next.size() - maxIds);
-        return new RecentRequests(next.subList(drop, next.size()));
-    }
-
-    /** These ids without {@code requestId} (a turn that produced no answer may be sent again). */
-    public RecentRequests remove(String requestId) {
-        return new RecentRequests(seen.stream().filter(s -> !s.requestId.equals(requestId)).toList());
     }
 
     public static final TypeInformation<RecentRequests> TYPE = new RecordTypeInfo<>(new Codec());

@@ -2,23 +2,19 @@ package io.sluice.operators.conversation;
 
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.ConversationHistory;
-import io.sluice.schemas.RecentRequests;
 import io.sluice.schemas.RetrievedRequest;
 
-import java.time.Duration;
 import java.util.List;
 
 /**
  * The order of one conversation's turns: which arriving request is a duplicate, which must wait for
  * the turn being answered, which may be answered now, and which turn comes next. The caller keeps
- * the state (the pending turns, head first, the head being answered; the recent request ids) and
+ * the state (the pending turns, head first, the head being answered; the duplicate window) and
  * applies the decisions; this class keeps none, and every decision depends only on the requests'
  * ids and event times, so replay decides the same.
  *
  * <p>A request is a duplicate when its id is waiting in this conversation, is in the kept history,
- * or was received within the duplicate window (at most {@code windowIds} ids and at most
- * {@code window} of event time back). Ids are remembered when a request is admitted and forgotten
- * when its turn produced no answer, so a client may send a failed request again.
+ * or was received within the duplicate window ({@link DuplicateWindow}, which the caller asks).
  */
 public final class TurnQueue {
 
@@ -38,22 +34,19 @@ public final class TurnQueue {
     public record Admission(Decision decision, String detail) {}
 
     private final int maxPendingTurns;
-    private final int windowIds;
-    private final Duration window;
 
-    public TurnQueue(int maxPendingTurns, int windowIds, Duration window) {
-        if (maxPendingTurns < 1 || windowIds < 1 || window.isNegative()) {
-            throw new IllegalArgumentException("max pending turns and window ids must be positive, the window not negative");
+    public TurnQueue(int maxPendingTurns) {
+        if (maxPendingTurns < 1) {
+            throw new IllegalArgumentException("max pending turns must be positive");
         }
         this.maxPendingTurns = maxPendingTurns;
-        this.windowIds = windowIds;
-        this.window = window;
     }
 
+    /** What to do with {@code request}; {@code inWindow}: whether the duplicate window holds its id. */
     public Admission admit(ChatRequest request, List<RetrievedRequest> pending, ConversationHistory history,
-            RecentRequests recent) {
+            boolean inWindow) {
         String id = request.requestId();
-        if (recent.contains(id, request.eventTime(), window) || history.answered(id)
+        if (inWindow || history.answered(id)
                 || pending.stream().anyMatch(p -> p.request().requestId().equals(id))) {
             return new Admission(Decision.DUPLICATE, "request '" + id + "' was already received in this conversation");
         }
@@ -66,16 +59,6 @@ public final class TurnQueue {
             return new Admission(Decision.WAIT, null);
         }
         return new Admission(Decision.ANSWER, null);
-    }
-
-    /** The recent ids once {@code request} is admitted. */
-    public RecentRequests remember(RecentRequests recent, ChatRequest request) {
-        return recent.add(request.requestId(), request.eventTime(), windowIds, window);
-    }
-
-    /** The recent ids once {@code request}'s turn ended without an answer. */
-    public RecentRequests forget(RecentRequests recent, ChatRequest request) {
-        return recent.remove(request.requestId());
     }
 
     /** The pending turns once the head is answered (or failed); its head, if any, is answered next. */

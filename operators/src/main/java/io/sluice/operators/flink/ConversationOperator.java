@@ -20,6 +20,7 @@ import io.sluice.operators.cache.RedisCache;
 import io.sluice.operators.cache.ResponseCache;
 import io.sluice.operators.context.ContextCompiler;
 import io.sluice.operators.conversation.AnswerStream;
+import io.sluice.operators.conversation.DuplicateWindow;
 import io.sluice.operators.conversation.EntryList;
 import io.sluice.operators.conversation.GenerationSlots;
 import io.sluice.operators.conversation.ParkedTurns;
@@ -87,8 +88,8 @@ import java.util.stream.Collectors;
  * {@link ChatRequest#conversationKey()}: compiles each turn's context from the conversation's recent
  * turns, answers it with the request's answer model, appends the turn to the history in keyed state
  * and emits {@link ResponseEvent}s: streamed pieces, then the answer. Which request waits, which is
- * a duplicate and which comes next is {@link TurnQueue}'s decision; this operator keeps the state,
- * the mailbox and the metrics.
+ * a duplicate and which comes next is {@link TurnQueue}'s decision, with the request ids of the
+ * {@link DuplicateWindow}; this operator keeps the state, the mailbox and the metrics.
  *
  * <p><b>Turn order with asynchronous answers.</b> A generative model answers over the network or on
  * another thread, yet a conversation's next turn must see the previous answer in its history. So a
@@ -150,8 +151,12 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     static final String AUDIT_CHAIN_STATE = "audit-chain";
     /** The duplicate window as one value, as builds before {@link #RECENT_IDS_STATE} kept it; moved on first use. */
     static final String RECENT_REQUESTS_STATE = "recent-requests";
-    /** The duplicate window one request id per entry ({@link EntryList}). */
+    /** The duplicate window ({@link DuplicateWindow}): each id's position, by request id. */
     static final String RECENT_IDS_STATE = "recent-request-ids";
+    /** The duplicate window: the ids by the position they were admitted at. */
+    static final String RECENT_ORDER_STATE = "recent-request-order";
+    /** The duplicate window: the position of the next id admitted. */
+    static final String RECENT_NEXT_STATE = "recent-request-next";
 
     /**
      * What a replay takes from the audit trail instead of deciding it live, each by the position of a
@@ -361,7 +366,10 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private transient ListState<RetrievedRequest> pending;
     private transient ValueState<AuditLink> auditChain;
     private transient ValueState<RecentRequests> recentValue;
-    private transient EntryList.Entries<RecentRequests.Seen> recent;
+    private transient MapState<String, Long> recentIds;
+    private transient MapState<Long, RecentRequests.Seen> recentOrder;
+    private transient DuplicateWindow.Store recent;
+    private transient DuplicateWindow window;
     private transient HfTokenizer tokenizer;
     private transient TurnProcessor processor;
     private transient TurnQueue turns;
@@ -409,15 +417,20 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         recentValue = getRuntimeContext().getState(withStorageTtl(
                 new ValueStateDescriptor<>(RECENT_REQUESTS_STATE, RecentRequests.TYPE)));
         // An id is kept for the window even where the history's time to live is shorter (replay keeps
-        // it that long too).
-        recent = entries(getRuntimeContext().getMapState(withStorageTtl(
-                new MapStateDescriptor<>(RECENT_IDS_STATE, Types.LONG, RecentRequests.Seen.TYPE),
-                settings.duplicateWindow())));
+        // it that long too); the next position lives as long as the ids written with it.
+        recentIds = getRuntimeContext().getMapState(withStorageTtl(
+                new MapStateDescriptor<>(RECENT_IDS_STATE, Types.STRING, Types.LONG), settings.duplicateWindow()));
+        recentOrder = getRuntimeContext().getMapState(withStorageTtl(
+                new MapStateDescriptor<>(RECENT_ORDER_STATE, Types.LONG, RecentRequests.Seen.TYPE),
+                settings.duplicateWindow()));
+        recent = windowStore(recentIds, recentOrder, getRuntimeContext().getState(withStorageTtl(
+                new ValueStateDescriptor<>(RECENT_NEXT_STATE, Types.LONG), settings.duplicateWindow())));
+        window = new DuplicateWindow(settings.duplicateWindowIds(), settings.duplicateWindow());
         pending = getRuntimeContext().getListState(new ListStateDescriptor<>(PENDING_STATE, RetrievedRequest.TYPE));
         // No TTL: the chain must continue however long a conversation is idle (one link per conversation).
         auditChain = getRuntimeContext().getState(new ValueStateDescriptor<>(AUDIT_CHAIN_STATE, AuditLink.TYPE));
         refuseStateKeyedByConversationAlone();
-        turns = new TurnQueue(settings.maxPendingTurns(), settings.duplicateWindowIds(), settings.duplicateWindow());
+        turns = new TurnQueue(settings.maxPendingTurns());
         tokenizer = EmbeddingModels.tokenizer(settings.embeddingModel());
         processor = new TurnProcessor(new ContextCompiler(tokenizer,
                 EmbeddingModels.card(settings.embeddingModel()).qualifiedId()),
@@ -549,17 +562,19 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         List<RetrievedRequest> queue = pendingTurns();
         ConversationHistory current = currentHistory(request);
-        EntryList.Stored<RecentRequests.Seen> window = storedWindow();
-        TurnQueue.Admission admission = turns.admit(request, queue, current, new RecentRequests(window.items()));
+        // A window a build before this layout kept as one value moves in first.
+        window.moveIn(recent, () -> take(recentValue, RecentRequests::seen));
+        TurnQueue.Admission admission = turns.admit(request, queue, current,
+                window.contains(recent, request.requestId(), request.eventTime()));
         switch (admission.decision()) {
             case DUPLICATE -> reject(request, RejectReason.DUPLICATE_REQUEST, admission.detail());
             case BUSY -> reject(request, RejectReason.CONVERSATION_BUSY, admission.detail());
             case WAIT -> {
-                remember(window, request);
+                remember(request);
                 pending.add(retrieved); // answered when the turns before it are
             }
             case ANSWER -> {
-                remember(window, request);
+                remember(request);
                 // Unknown models and turns no profile can take are refused where the queue is handled (start).
                 AnswerModels models = models(request);
                 RoutingDecision routing = models.contains(request.answerModel())
@@ -620,11 +635,21 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         return degraded.getCount();
     }
 
-    /** The entries {@code key}'s history ({@link #HISTORY_TURNS_STATE}) or duplicate window holds; for tests. */
+    /**
+     * The entries {@code key}'s history ({@link #HISTORY_TURNS_STATE}) or duplicate window
+     * ({@link #RECENT_IDS_STATE}, {@link #RECENT_ORDER_STATE}) holds; for tests.
+     */
     int storedEntries(Object key, String state) throws Exception {
         setCurrentKey(key);
-        return HISTORY_TURNS_STATE.equals(state) ? EntryList.read(history).items().size()
-                : EntryList.read(recent).items().size();
+        if (HISTORY_TURNS_STATE.equals(state)) {
+            return EntryList.read(history).items().size();
+        }
+        Iterable<?> entries = RECENT_IDS_STATE.equals(state) ? recentIds.keys() : recentOrder.keys();
+        int count = 0;
+        for (Object ignored : entries) {
+            count++;
+        }
+        return count;
     }
 
     /** Answers the head of the conversation's queue; the current key is its conversation. */
@@ -1066,14 +1091,6 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         return EntryList.read(history, () -> take(historyValue, ConversationHistory::turns));
     }
 
-    /**
-     * The request ids in the conversation's duplicate window, oldest first; a window a build before
-     * {@link #RECENT_IDS_STATE} kept as one value is moved into entries here.
-     */
-    private EntryList.Stored<RecentRequests.Seen> storedWindow() throws Exception {
-        return EntryList.read(recent, () -> take(recentValue, RecentRequests::seen));
-    }
-
     /** The items of {@code state}'s value, which is cleared; null if it has none. */
     private static <V, T> List<T> take(ValueState<V> state, java.util.function.Function<V, List<T>> items)
             throws Exception {
@@ -1105,10 +1122,56 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         };
     }
 
+    /** The duplicate window of the current key in these states. */
+    private static DuplicateWindow.Store windowStore(MapState<String, Long> ids, MapState<Long, RecentRequests.Seen> order,
+            ValueState<Long> next) {
+        return new DuplicateWindow.Store() {
+            @Override
+            public Long positionOf(String requestId) throws Exception {
+                return ids.get(requestId);
+            }
+
+            @Override
+            public void putPosition(String requestId, long position) throws Exception {
+                ids.put(requestId, position);
+            }
+
+            @Override
+            public void removePosition(String requestId) throws Exception {
+                ids.remove(requestId);
+            }
+
+            @Override
+            public RecentRequests.Seen at(long position) throws Exception {
+                return order.get(position);
+            }
+
+            @Override
+            public void putAt(long position, RecentRequests.Seen seen) throws Exception {
+                order.put(position, seen);
+            }
+
+            @Override
+            public void removeAt(long position) throws Exception {
+                order.remove(position);
+            }
+
+            @Override
+            public Long next() throws Exception {
+                return next.value();
+            }
+
+            @Override
+            public void setNext(long position) throws Exception {
+                next.update(position);
+            }
+        };
+    }
+
     /** Puts an admitted request in the duplicate window of its conversation, if the job keeps one. */
-    private void remember(EntryList.Stored<RecentRequests.Seen> window, ChatRequest request) throws Exception {
+    private void remember(ChatRequest request) throws Exception {
         if (!request.historyFromClient()) {
-            EntryList.write(recent, window, turns.remember(new RecentRequests(window.items()), request).seen());
+            window.remember(recent, request.requestId(), request.eventTime());
         }
     }
 
@@ -1144,8 +1207,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private void unanswered(ChatRequest request, RejectReason reason, String detail) throws Exception {
         reject(request, reason, detail);
         if (!request.historyFromClient()) {
-            EntryList.Stored<RecentRequests.Seen> window = storedWindow();
-            EntryList.write(recent, window, turns.forget(new RecentRequests(window.items()), request).seen());
+            window.forget(recent, request.requestId());
         }
     }
 

@@ -195,6 +195,7 @@ class ConversationOperatorTest {
             assertThat(operator.storedEntries(key, ConversationOperator.HISTORY_TURNS_STATE)).isEqualTo(2);
             // The duplicate window keeps all five ids.
             assertThat(operator.storedEntries(key, ConversationOperator.RECENT_IDS_STATE)).isEqualTo(5);
+            assertThat(operator.storedEntries(key, ConversationOperator.RECENT_ORDER_STATE)).isEqualTo(5);
             assertThat(keysOf(h, ConversationOperator.HISTORY_STATE)).isEmpty();
             assertThat(keysOf(h, ConversationOperator.RECENT_REQUESTS_STATE)).isEmpty();
         }
