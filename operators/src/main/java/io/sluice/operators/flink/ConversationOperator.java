@@ -562,10 +562,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         }
         List<RetrievedRequest> queue = pendingTurns();
         ConversationHistory current = currentHistory(request);
-        // A window a build before this layout kept as one value moves in first.
-        window.moveIn(recent, () -> take(recentValue, RecentRequests::seen));
         TurnQueue.Admission admission = turns.admit(request, queue, current,
-                window.contains(recent, request.requestId(), request.eventTime()));
+                window.contains(currentWindow(), request.requestId(), request.eventTime()));
         switch (admission.decision()) {
             case DUPLICATE -> reject(request, RejectReason.DUPLICATE_REQUEST, admission.detail());
             case BUSY -> reject(request, RejectReason.CONVERSATION_BUSY, admission.detail());
@@ -1122,6 +1120,16 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         };
     }
 
+    /**
+     * The duplicate window of the current key. One that a build before this layout kept as one value
+     * moves in first, also where a turn restored from such a build fails before its conversation
+     * sees another request.
+     */
+    private DuplicateWindow.Store currentWindow() throws Exception {
+        window.moveIn(recent, () -> take(recentValue, RecentRequests::seen));
+        return recent;
+    }
+
     /** The duplicate window of the current key in these states. */
     private static DuplicateWindow.Store windowStore(MapState<String, Long> ids, MapState<Long, RecentRequests.Seen> order,
             ValueState<Long> next) {
@@ -1207,7 +1215,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private void unanswered(ChatRequest request, RejectReason reason, String detail) throws Exception {
         reject(request, reason, detail);
         if (!request.historyFromClient()) {
-            window.forget(recent, request.requestId());
+            window.forget(currentWindow(), request.requestId());
         }
     }
 
