@@ -25,8 +25,6 @@ public record RecentRequests(List<Seen> seen) {
         public static final TypeInformation<Seen> TYPE = new RecordTypeInfo<>(new SeenCodec());
     }
 
-    public static final RecentRequests EMPTY = new RecentRequests(List.of());
-
     public RecentRequests {
         seen = List.copyOf(seen);
     }
