@@ -319,6 +319,28 @@ class AuditTrailITCase {
     }
 
     @Test
+    @Order(8)
+    void analyzeGathersStatisticsForTheSearchedColumnsOnly() throws Exception {
+        try (Connection w = writer()) {
+            AuditStore.insert(w, conversation("acme", "c-stats", "stats-", 20));
+        }
+        try (Connection o = owner(); Statement st = o.createStatement()) {
+            st.execute("ANALYZE audit_turns");
+            List<String> columns = new ArrayList<>();
+            try (var rs = st.executeQuery("SELECT attname FROM pg_stats WHERE tablename = 'audit_turns'")) {
+                while (rs.next()) {
+                    columns.add(rs.getString(1));
+                }
+            }
+            // What sluice usage, audit verify and replay filter, group and sort on (V6).
+            assertThat(columns).contains("tenant_id", "conversation_id", "event_time", "chain_seq", "request_id",
+                    "answer_model");
+            assertThat(columns).doesNotContain("message", "retrieved", "answer", "citations", "model_call", "content",
+                    "context_hash", "prev_hash", "row_hash");
+        }
+    }
+
+    @Test
     @Order(7)
     void rowsThatPredateTheChainMakeVerifyFail() throws Exception {
         try (Connection o = owner(); Statement st = o.createStatement()) {

@@ -20,7 +20,8 @@ public final class AuditMigrations {
 
     /** Every migration this build knows, in order. Add new ones at the end; never edit old ones. */
     static final List<String> FILES = List.of("V1__audit_turns.sql", "V2__hash_chain.sql", "V3__append_only.sql",
-            "V4__tenant_keys_and_quarantine.sql", "V5__tenant_time_index.sql");
+            "V4__tenant_keys_and_quarantine.sql", "V5__tenant_time_index.sql",
+            "V6__payload_without_statistics.sql");
 
     /** Serialises concurrent migrations across subtasks and processes ("sluice" in ASCII). */
     private static final long LOCK = 0x736c75696365L;
