@@ -13,15 +13,23 @@ import java.util.List;
  * machine's CPU per request says how far its cores carry the load at all: everything co-located
  * (broker, PostgreSQL, the load generator) counts, as it takes the same cores. The JIT's share says
  * whether the run measured compiled code: on two cores the compilers take the same cores for
- * minutes after a job starts.
+ * minutes after a job starts. Where the benchmark runs PostgreSQL, its processes' CPU time too
+ * ({@link ProcessTreeCpu}): autovacuum works in bursts that take a core's share for seconds.
  */
 record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long machineTotalTicks, int machineCpus,
-        long jitMillis, long machineStealTicks) {
+        long jitMillis, long machineStealTicks, long postgresTicks) {
 
-    /** A moment whose stolen ticks are not known. */
+    /** A moment whose stolen ticks and PostgreSQL's are not known. */
     CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long machineTotalTicks, int machineCpus,
             long jitMillis) {
         this(wallNanos, processNanos, machineBusyTicks, machineTotalTicks, machineCpus, jitMillis, -1);
+    }
+
+    /** A moment whose PostgreSQL ticks are not known. */
+    CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long machineTotalTicks, int machineCpus,
+            long jitMillis, long machineStealTicks) {
+        this(wallNanos, processNanos, machineBusyTicks, machineTotalTicks, machineCpus, jitMillis, machineStealTicks,
+                -1);
     }
 
     private static final Path PROC_STAT = Path.of("/proc/stat");
@@ -29,12 +37,17 @@ record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long mac
     /**
      * What a run cost: its wall time, this JVM's CPU time, the machine's (NaN where unknown), the
      * time this JVM's JIT compilers spent compiling (NaN where not monitored), and the part of the
-     * machine's CPU time the hypervisor gave to other guests (NaN where unknown), in ms.
+     * machine's CPU time the hypervisor gave to other guests (NaN where unknown), and PostgreSQL's
+     * (NaN where not watched), in ms.
      */
     record Spent(double wallMillis, double processMillis, double machineMillis, double jitMillis,
-            double stolenMillis) {
+            double stolenMillis, double postgresMillis) {
         Spent(double wallMillis, double processMillis, double machineMillis, double jitMillis) {
-            this(wallMillis, processMillis, machineMillis, jitMillis, Double.NaN);
+            this(wallMillis, processMillis, machineMillis, jitMillis, Double.NaN, Double.NaN);
+        }
+
+        Spent(double wallMillis, double processMillis, double machineMillis, double jitMillis, double stolenMillis) {
+            this(wallMillis, processMillis, machineMillis, jitMillis, stolenMillis, Double.NaN);
         }
 
         /** How many of the machine's cores were busy on average (stolen ones included). */
@@ -56,6 +69,15 @@ record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long mac
             return processMillis / units;
         }
 
+        /** How many cores PostgreSQL's processes kept busy on average. */
+        double postgresCores() {
+            return postgresMillis / wallMillis;
+        }
+
+        double postgresPer(long units) {
+            return postgresMillis / units;
+        }
+
         /** The JIT's compile time as a share of the wall time (0.5: half a core compiling throughout). */
         double jitShare() {
             return jitMillis / wallMillis;
@@ -63,6 +85,12 @@ record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long mac
     }
 
     static CpuUse now() {
+        return now(null);
+    }
+
+    /** This moment, with the CPU time of {@code postgres}'s processes unless it is null. */
+    static CpuUse now(ProcessTreeCpu postgres) {
+        long pg = postgres == null ? -1 : postgres.ticks();
         long process = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
         long wall = System.nanoTime();
@@ -73,9 +101,9 @@ record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long mac
             List<String> lines = Files.readAllLines(PROC_STAT);
             long[] ticks = busyAndTotal(lines.get(0));
             int cpus = (int) lines.stream().filter(l -> l.matches("cpu\\d+ .*")).count();
-            return new CpuUse(wall, process, ticks[0], ticks[1], cpus, jit, steal(lines.get(0)));
+            return new CpuUse(wall, process, ticks[0], ticks[1], cpus, jit, steal(lines.get(0)), pg);
         } catch (IOException | RuntimeException e) {
-            return new CpuUse(wall, process, -1, -1, 0, jit); // not Linux, or no /proc: the machine's share unknown
+            return new CpuUse(wall, process, -1, -1, 0, jit, -1, pg); // not Linux, or no /proc: the machine's share unknown
         }
     }
 
@@ -112,7 +140,9 @@ record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long mac
         double stolen = ticked && machineStealTicks >= 0 && later.machineStealTicks >= 0
                 ? share(later.machineStealTicks - machineStealTicks, total, wall) : Double.NaN;
         double jit = jitMillis < 0 || later.jitMillis < 0 ? Double.NaN : later.jitMillis - jitMillis;
-        return new Spent(wall, (later.processNanos - processNanos) / 1e6, machine, jit, stolen);
+        double postgres = postgresTicks < 0 || later.postgresTicks < 0 ? Double.NaN
+                : (later.postgresTicks - postgresTicks) * ProcessTreeCpu.MILLIS_PER_TICK;
+        return new Spent(wall, (later.processNanos - processNanos) / 1e6, machine, jit, stolen, postgres);
     }
 
     /** {@code ticks} of {@code total} as CPU time over {@code wallMillis}: their share of every CPU. */

@@ -148,6 +148,9 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The embedded PostgreSQL's processes, whose CPU time each rate reports; null when not known. */
+    private ProcessTreeCpu postgres;
+
     /**
      * What one load run measured, in milliseconds per answered request (the time inside model calls
      * and in hybrid retrieval as the responses report them), what stopped this JVM's threads
@@ -217,7 +220,8 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 PassThroughJob.build(baselineEnv, stack.bootstrapServers());
                 baseline = baselineEnv.executeAsync("pass-through-baseline");
             }
-            try (Stalls stalls = new Stalls(true);
+            postgres = postgresOf(stack);
+            try (Stalls stalls = new Stalls(true, postgres);
                     ChatClient chat = stack.client(false, false);
                     ChatClient echo = new ChatClient(stack.bootstrapServers(), PassThroughJob.IN_TOPIC,
                             PassThroughJob.OUT_TOPIC, PassThroughJob.UNUSED_TOPIC, false, false)) {
@@ -298,6 +302,21 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 serving.cpu().processPer(serving.sent()), baselineCpu,
                 serving.cpu().coresBusy(), 100 * serving.cpu().jitShare(),
                 serving.tail().cell());
+    }
+
+    /**
+     * The embedded PostgreSQL's processes, or null when the stack's database is elsewhere (or its
+     * postmaster cannot be found): their CPU time then goes unreported.
+     */
+    private static ProcessTreeCpu postgresOf(LocalStack stack) {
+        if (stack.embeddedPostgres() == null) {
+            return null;
+        }
+        try {
+            return new ProcessTreeCpu(stack.embeddedPostgres().processes().get(0).pid());
+        } catch (java.io.IOException e) {
+            return null;
+        }
     }
 
     /**
@@ -411,7 +430,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         long nanosAtStart = System.nanoTime();
         Profiler profiler = profiled ? Profiler.start(profileEvent, log) : null;
         stalls.clear();
-        CpuUse cpuBefore = CpuUse.now();
+        CpuUse cpuBefore = CpuUse.now(postgres);
         long start = System.nanoTime();
         for (int i = 0; i < total; i++) {
             long due = start + i * interval;
@@ -426,7 +445,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         // answered: wait for every answer (or give up after two minutes and report what arrived).
         chat.awaitCondition(() -> recorded.get() == total, Duration.ofSeconds(120));
         Stalls.Summary stalled = stalls.summary();
-        CpuUse.Spent cpu = cpuBefore.until(CpuUse.now());
+        CpuUse.Spent cpu = cpuBefore.until(CpuUse.now(postgres));
         if (profiler != null) {
             profiler.stop(profile);
             if (profileEvent == Profiler.Event.wall) {
@@ -463,9 +482,11 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         log.println(prefix + ": " + CheckpointSpans.summarize(checkpoints));
         log.print(prefix + ": " + tail.describe(sentWall[0]));
         log.printf(Locale.ROOT, "%s: %d sent, %d answered, end to end p50 %.1f ms, p99 %.1f ms; CPU per request "
-                        + "%.2f ms (machine), %.2f ms (this JVM); %.0f kB of heap allocated per request (this JVM); "
+                        + "%.2f ms (machine), %.2f ms (this JVM)%s; %.0f kB of heap allocated per request (this JVM); "
                         + "JIT compiling %.0f %% of the time%n", prefix, total, endToEnd.size(), percentile(endToEnd, 50),
                 percentile(endToEnd, 99), cpu.machinePer(total), cpu.processPer(total),
+                Double.isNaN(cpu.postgresMillis()) ? ""
+                        : String.format(Locale.ROOT, ", %.2f ms (PostgreSQL)", cpu.postgresPer(total)),
                 stalled.allocatedBytes() / 1024.0 / total, 100 * cpu.jitShare());
         log.flush();
         return new Latencies(total, endToEnd, inModels, retrieval, stalled, cpu, tail);

@@ -16,7 +16,12 @@ final class Stalls implements AutoCloseable {
     final Timeline timeline;
 
     Stalls(boolean sampleTheMachine) {
-        timeline = sampleTheMachine ? Timeline.start(TIMELINE_PERIOD_MILLIS) : null;
+        this(sampleTheMachine, null);
+    }
+
+    /** The same, the timeline sampling PostgreSQL's processes too unless {@code postgres} is null. */
+    Stalls(boolean sampleTheMachine, ProcessTreeCpu postgres) {
+        timeline = sampleTheMachine ? Timeline.start(TIMELINE_PERIOD_MILLIS, postgres) : null;
     }
 
     /**

@@ -55,6 +55,9 @@ final class TailEpisodes {
                 if (e.load() != null && !Double.isNaN(e.load().coresBusy())) {
                     out.append(String.format(Locale.ROOT, "; %.2f cores busy (%.2f stolen), the JIT compiling %.0f ms",
                             e.load().coresBusy(), e.load().coresStolen(), e.load().jitMillis()));
+                    if (!Double.isNaN(e.load().postgresCores())) {
+                        out.append(String.format(Locale.ROOT, ", PostgreSQL %.2f cores", e.load().postgresCores()));
+                    }
                 }
                 for (CheckpointSpans.Window w : e.checkpoints()) {
                     out.append(String.format(Locale.ROOT, "; checkpoint %s from %+.0f ms for %d ms", w.id(),

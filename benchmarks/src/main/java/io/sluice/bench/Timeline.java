@@ -6,9 +6,10 @@ import java.util.List;
 /**
  * The machine's load over short intervals of a run: every {@code period} it takes a {@link CpuUse}
  * (the whole machine's busy and stolen ticks from Linux's {@code /proc/stat}, and this JVM's JIT
- * compile time), so that a burst of slow requests can be set beside what the cores were doing
- * meanwhile: full (the machine's own work), stolen (the hypervisor gave them to another guest), or
- * the JIT compiling. Elsewhere than Linux the machine's figures are unknown (NaN).
+ * compile time, and PostgreSQL's processes' CPU time where it is watched), so that a burst of slow
+ * requests can be set beside what the cores were doing meanwhile: full (the machine's own work),
+ * stolen (the hypervisor gave them to another guest), the JIT compiling, or PostgreSQL (autovacuum).
+ * Elsewhere than Linux the machine's figures are unknown (NaN).
  */
 final class Timeline implements AutoCloseable {
 
@@ -19,10 +20,10 @@ final class Timeline implements AutoCloseable {
     private final Thread sampler;
     private volatile boolean stopped;
 
-    private Timeline(long periodMillis) {
+    private Timeline(long periodMillis, ProcessTreeCpu postgres) {
         sampler = new Thread(() -> {
             while (!stopped) {
-                Sample s = new Sample(System.currentTimeMillis(), CpuUse.now());
+                Sample s = new Sample(System.currentTimeMillis(), CpuUse.now(postgres));
                 synchronized (samples) {
                     samples.add(s);
                 }
@@ -37,7 +38,12 @@ final class Timeline implements AutoCloseable {
     }
 
     static Timeline start(long periodMillis) {
-        Timeline timeline = new Timeline(periodMillis);
+        return start(periodMillis, null);
+    }
+
+    /** Samples every {@code periodMillis}, PostgreSQL's processes too unless {@code postgres} is null. */
+    static Timeline start(long periodMillis, ProcessTreeCpu postgres) {
+        Timeline timeline = new Timeline(periodMillis, postgres);
         timeline.sampler.start();
         return timeline;
     }

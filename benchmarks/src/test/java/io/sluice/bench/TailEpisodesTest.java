@@ -29,8 +29,8 @@ class TailEpisodesTest {
         var pause = new GcPauses.Pause(720, 15);
 
         // The machine's load is known over the second episode only.
-        // 100 ms in which 1.9 cores were busy, 0.4 of them stolen, and the JIT compiled 30 ms.
-        var load = new CpuUse.Spent(100, 0, 190, 30, 40);
+        // 100 ms in which 1.9 cores were busy, 0.4 of them stolen, the JIT compiled 30 ms and PostgreSQL used 55 ms.
+        var load = new CpuUse.Spent(100, 0, 190, 30, 40, 55);
         TailEpisodes.Summary summary = TailEpisodes.of(sent, latency, 250, 0, 1_010, List.of(checkpoint, far),
                 List.of(pause), (from, to) -> from >= 700 ? load : null);
 
@@ -57,7 +57,7 @@ class TailEpisodesTest {
                 + "checkpoint 7 from -50 ms for 110 ms, 2.5 MB written (synchronous parts: longest 41 ms, all tasks "
                 + "56 ms: conversation 41 ms, admission 15 ms)")
                 .contains("+0.70 s: 1 requests over 250 ms, worst 250 ms; 1.90 cores busy (0.40 stolen), the JIT "
-                        + "compiling 30 ms; after checkpoint 7, which ended 440 ms before; GC pause at +20 ms for 15 ms");
+                        + "compiling 30 ms, PostgreSQL 0.55 cores; after checkpoint 7, which ended 440 ms before; GC pause at +20 ms for 15 ms");
     }
 
     @Test
