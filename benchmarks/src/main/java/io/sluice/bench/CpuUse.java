@@ -46,10 +46,6 @@ record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long mac
             this(wallMillis, processMillis, machineMillis, jitMillis, Double.NaN, Double.NaN);
         }
 
-        Spent(double wallMillis, double processMillis, double machineMillis, double jitMillis, double stolenMillis) {
-            this(wallMillis, processMillis, machineMillis, jitMillis, stolenMillis, Double.NaN);
-        }
-
         /** How many of the machine's cores were busy on average (stolen ones included). */
         double coresBusy() {
             return machineMillis / wallMillis;

@@ -37,10 +37,6 @@ final class Timeline implements AutoCloseable {
         sampler.setDaemon(true);
     }
 
-    static Timeline start(long periodMillis) {
-        return start(periodMillis, null);
-    }
-
     /** Samples every {@code periodMillis}, PostgreSQL's processes too unless {@code postgres} is null. */
     static Timeline start(long periodMillis, ProcessTreeCpu postgres) {
         Timeline timeline = new Timeline(periodMillis, postgres);

@@ -8,7 +8,7 @@ class TimelineTest {
 
     @Test
     void saysNothingOfAnIntervalItsSamplesDoNotCover() throws Exception {
-        try (Timeline timeline = Timeline.start(10)) {
+        try (Timeline timeline = Timeline.start(10, null)) {
             double now = System.currentTimeMillis();
             // Before its first sample: not covered, whatever the machine.
             assertThat(timeline.over(now - 60_000, now - 59_000)).isNull();
