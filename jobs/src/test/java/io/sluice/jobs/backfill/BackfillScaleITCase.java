@@ -57,7 +57,7 @@ class BackfillScaleITCase {
 
         // Killed once its first shard is in the store: the next run builds only the others.
         Path index = work.resolve("index-killed");
-        Process killed = start(index, model, 2);
+        Process killed = start(index, model, 2).process();
         IndexStore store = new IndexStore(index);
         try {
             Await.until("a first finished shard", Duration.ofMinutes(5), () -> finishedShards(store) >= 1
@@ -86,7 +86,10 @@ class BackfillScaleITCase {
         }
     }
 
-    private Process start(Path index, Path model, int parallelism) throws IOException {
+    /** A backfill JVM and the file its output goes to. */
+    private record Backfill(Process process, Path log) {}
+
+    private Backfill start(Path index, Path model, int parallelism) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 HEAP, "-XX:+UseSerialGC", "-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true"));
         // Extra JVM options, to profile a run say (-Dsluice.scale.jvm-args="-XX:StartFlightRecording=...").
@@ -100,19 +103,22 @@ class BackfillScaleITCase {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), ScaleBackfillMain.class.getName(),
                 work.resolve("docs").toString(), index.toString(), model.toString(), Integer.toString(parallelism),
                 Integer.toString(SHARDS)));
-        Path out = work.resolve("backfill-" + index.getFileName() + "-" + System.nanoTime() + ".log");
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        // Numbered per index: the killed run and the one that resumes it write to different files.
+        Path log;
+        int attempt = 0;
+        do {
+            log = work.resolve("backfill-" + index.getFileName() + "-" + ++attempt + ".log");
+        } while (Files.exists(log));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new Backfill(process, log);
     }
 
     private Map<String, String> run(Path index, Path model, int parallelism) throws Exception {
-        Process p = start(index, model, parallelism);
-        int exit = p.waitFor();
-        Path log;
-        try (var logs = Files.list(work)) {
-            log = logs.filter(f -> f.getFileName().toString().startsWith("backfill-" + index.getFileName() + "-"))
-                    .max(java.util.Comparator.comparing(f -> f.getFileName().toString())).orElseThrow();
-        }
-        String text = Files.readString(log);
+        // This run's own log, not the newest-looking one: picking the killed run's log by name once
+        // made a resumed run that had succeeded look as if it printed no RESULT.
+        Backfill backfill = start(index, model, parallelism);
+        int exit = backfill.process().waitFor();
+        String text = Files.readString(backfill.log());
         text.lines().filter(l -> l.startsWith("backfill:") || l.startsWith("RESULT")).forEach(System.out::println);
         Matcher m = RESULT.matcher(text);
         assertThat(exit).as("exit code; log:%n%s", tail(text)).isZero();
