@@ -22,14 +22,7 @@ record CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long mac
     /** A moment whose stolen ticks and PostgreSQL's are not known. */
     CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long machineTotalTicks, int machineCpus,
             long jitMillis) {
-        this(wallNanos, processNanos, machineBusyTicks, machineTotalTicks, machineCpus, jitMillis, -1);
-    }
-
-    /** A moment whose PostgreSQL ticks are not known. */
-    CpuUse(long wallNanos, long processNanos, long machineBusyTicks, long machineTotalTicks, int machineCpus,
-            long jitMillis, long machineStealTicks) {
-        this(wallNanos, processNanos, machineBusyTicks, machineTotalTicks, machineCpus, jitMillis, machineStealTicks,
-                -1);
+        this(wallNanos, processNanos, machineBusyTicks, machineTotalTicks, machineCpus, jitMillis, -1, -1);
     }
 
     private static final Path PROC_STAT = Path.of("/proc/stat");

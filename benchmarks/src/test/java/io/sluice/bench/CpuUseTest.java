@@ -37,9 +37,9 @@ class CpuUseTest {
 
     @Test
     void coresBusyAndStolenAreTheTicksSharesOfEveryCpu() {
-        CpuUse first = new CpuUse(0, 0, 500, 2_000, 2, 100, 20);
+        CpuUse first = new CpuUse(0, 0, 500, 2_000, 2, 100, 20, -1);
         // 100 ms later, 20 ticks of 2 CPUs: 15 busy, 4 of them stolen; the JIT compiled 30 ms meanwhile.
-        CpuUse.Spent spent = first.until(new CpuUse(100_000_000L, 0, 515, 2_020, 2, 130, 24));
+        CpuUse.Spent spent = first.until(new CpuUse(100_000_000L, 0, 515, 2_020, 2, 130, 24, -1));
         assertThat(spent.coresBusy()).isCloseTo(1.5, within(1e-9));
         assertThat(spent.coresStolen()).isCloseTo(0.4, within(1e-9));
         assertThat(spent.jitMillis()).isEqualTo(30);
