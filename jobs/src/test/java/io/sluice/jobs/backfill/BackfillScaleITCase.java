@@ -37,6 +37,9 @@ class BackfillScaleITCase {
     @TempDir
     Path work;
 
+    /** Backfill JVMs this test has started, which numbers their logs. */
+    private int backfills;
+
     @Test
     void twoHundredThousandDocumentsInBoundedMemoryScalingAndResuming() throws Exception {
         long seed = Long.getLong("sluice.scale.seed", 20261203L);
@@ -103,12 +106,8 @@ class BackfillScaleITCase {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), ScaleBackfillMain.class.getName(),
                 work.resolve("docs").toString(), index.toString(), model.toString(), Integer.toString(parallelism),
                 Integer.toString(SHARDS)));
-        // Numbered per index: the killed run and the one that resumes it write to different files.
-        Path log;
-        int attempt = 0;
-        do {
-            log = work.resolve("backfill-" + index.getFileName() + "-" + ++attempt + ".log");
-        } while (Files.exists(log));
+        // Numbered in start order: the killed run and the one that resumes it write to different files.
+        Path log = work.resolve("backfill-" + ++backfills + "-" + index.getFileName() + ".log");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new Backfill(process, log);
     }
