@@ -51,7 +51,7 @@ class BackfillOptionsCliTest {
         Backfill.Settings s = settings("--docs-topic", "documents", "--bootstrap-servers", "kafka:9092",
                 "--index-dir", "/data/index");
         assertThat(s.docs()).isNull();
-        assertThat(s.kafka()).isEqualTo(new Backfill.KafkaInput("kafka:9092", "documents"));
+        assertThat(s.kafka()).isEqualTo(new Backfill.KafkaInput("kafka:9092", "documents", java.util.Map.of()));
         assertThat(s.embeddingCache()).isNull();
         assertThat(s.runtime().intraOpThreads()).isEqualTo(1);
         assertThat(s.concurrentCalls()).as("the CLI's own default: a backfill has the machine").isEqualTo(2);

@@ -38,17 +38,38 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final KafkaConfig config;
     private KafkaRaftServer server;
     private final String bootstrapServers;
+    private final String saslBootstrapServers;
 
-    private EmbeddedKafka(KafkaConfig config, KafkaRaftServer server, String bootstrapServers) {
+    private EmbeddedKafka(KafkaConfig config, KafkaRaftServer server, String bootstrapServers,
+            String saslBootstrapServers) {
         this.config = config;
         this.server = server;
         this.bootstrapServers = bootstrapServers;
+        this.saslBootstrapServers = saslBootstrapServers;
     }
+
+    /** A user and password the broker's SASL/PLAIN listener accepts. */
+    public record PlainLogin(String user, String password) {}
 
     /** Formats {@code dataDir} and starts a broker with its own free ports. */
     public static EmbeddedKafka start(Path dataDir) throws Exception {
+        return start(dataDir, null);
+    }
+
+    /**
+     * As {@link #start(Path)}, with a second listener that authenticates clients with SASL/PLAIN
+     * and accepts only {@code login}: a secured cluster's front door, for testing that clients
+     * configured with its {@code security.protocol} and {@code sasl.*} properties get through
+     * ({@link #saslBootstrapServers}). The plaintext listener stays for the broker itself and for
+     * setting up topics.
+     */
+    public static EmbeddedKafka startWithSaslPlain(Path dataDir, PlainLogin login) throws Exception {
+        return start(dataDir, java.util.Objects.requireNonNull(login));
+    }
+
+    private static EmbeddedKafka start(Path dataDir, PlainLogin login) throws Exception {
         Files.createDirectories(dataDir);
-        int[] ports = freePorts(2);
+        int[] ports = freePorts(login == null ? 2 : 3);
         int brokerPort = ports[0];
         int controllerPort = ports[1];
         String logDir = dataDir.toAbsolutePath().toString();
@@ -56,11 +77,23 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("process.roles", "broker,controller");
         p.put("node.id", "1");
         p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        String listeners = "PLAINTEXT://127.0.0.1:" + brokerPort;
+        String protocols = "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT";
+        String saslBootstrapServers = null;
+        if (login != null) {
+            saslBootstrapServers = "127.0.0.1:" + ports[2];
+            listeners += ",SASL_PLAINTEXT://" + saslBootstrapServers;
+            protocols += ",SASL_PLAINTEXT:SASL_PLAINTEXT";
+            p.put("sasl.enabled.mechanisms", "PLAIN");
+            p.put("listener.name.sasl_plaintext.plain.sasl.jaas.config",
+                    "org.apache.kafka.common.security.plain.PlainLoginModule required user_" + login.user()
+                            + "=\"" + login.password() + "\";");
+        }
+        p.put("listeners", listeners + ",CONTROLLER://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", listeners);
         p.put("controller.listener.names", "CONTROLLER");
         p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("listener.security.protocol.map", protocols);
         p.put("log.dirs", logDir);
         p.put("num.partitions", "2");
         p.put("offsets.topic.replication.factor", "1");
@@ -89,7 +122,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
-        EmbeddedKafka kafka = new EmbeddedKafka(config, server, "127.0.0.1:" + brokerPort);
+        EmbeddedKafka kafka = new EmbeddedKafka(config, server, "127.0.0.1:" + brokerPort, saslBootstrapServers);
         kafka.awaitReady();
         LOG.info("Kafka (KRaft) listening on {}", kafka.bootstrapServers);
         return kafka;
@@ -97,6 +130,11 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     public String bootstrapServers() {
         return bootstrapServers;
+    }
+
+    /** The SASL/PLAIN listener's address, or null when the broker was started without one. */
+    public String saslBootstrapServers() {
+        return saslBootstrapServers;
     }
 
     /** Creates topics that do not exist yet. */

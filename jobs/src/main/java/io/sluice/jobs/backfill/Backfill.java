@@ -1,6 +1,7 @@
 package io.sluice.jobs.backfill;
 
 import io.sluice.jobs.config.BackfillOptions;
+import io.sluice.jobs.config.KafkaClientProperties;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.model.ConcurrentEmbedding;
 import io.sluice.model.EmbeddingModels;
@@ -154,7 +155,8 @@ public final class Backfill {
                     .withShards(conf.get(BackfillOptions.SHARDS))
                     .withConcurrentCalls(conf.get(ServingOptions.EMBEDDING_CONCURRENT_CALLS));
             if (!topic.isEmpty()) {
-                settings = settings.withKafka(new KafkaInput(conf.get(ServingOptions.KAFKA_BOOTSTRAP_SERVERS), topic));
+                settings = settings.withKafka(new KafkaInput(conf.get(ServingOptions.KAFKA_BOOTSTRAP_SERVERS), topic,
+                        KafkaClientProperties.from(conf)));
             }
             String redis = conf.get(ServingOptions.CACHE_REDIS_URI);
             Duration ttl = conf.get(ServingOptions.CACHE_EMBEDDING_TTL);
@@ -167,7 +169,17 @@ public final class Backfill {
     public static final Duration CACHE_WAIT = Duration.ofMillis(50);
 
     /** A topic of document upserts and deletes, read from its start to the end it has when the backfill starts. */
-    public record KafkaInput(String bootstrapServers, String topic) {}
+    /**
+     * Documents from a Kafka topic.
+     *
+     * @param properties Kafka client properties ({@code sluice.kafka.properties.*}), e.g. a secured
+     *     cluster's; see {@link KafkaClientProperties}
+     */
+    public record KafkaInput(String bootstrapServers, String topic, Map<String, String> properties) {
+        public KafkaInput {
+            properties = Map.copyOf(properties);
+        }
+    }
 
     /** What a backfill produced. {@code builtShards} of its shards were built by this run, the others taken from the store. */
     public record Result(String snapshotId, boolean upToDate, SnapshotManifest manifest, int fromCache,

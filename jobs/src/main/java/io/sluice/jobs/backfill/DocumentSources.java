@@ -36,6 +36,7 @@ final class DocumentSources {
                     .setProperty("commit.offsets.on.checkpoint", "false")
                     .setStartingOffsets(OffsetsInitializer.earliest())
                     .setDeserializer(new DocumentDeserializer(settings.defaultTenant()));
+            settings.kafka().properties().forEach(source::setProperty);
             if (follow == null) {
                 source.setBounded(OffsetsInitializer.latest());
             }

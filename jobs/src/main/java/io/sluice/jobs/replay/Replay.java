@@ -1,5 +1,6 @@
 package io.sluice.jobs.replay;
 
+import io.sluice.jobs.config.KafkaClientProperties;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.serving.JsonRecordSerializer;
 import io.sluice.jobs.serving.RequestDeserializer;
@@ -180,15 +181,16 @@ public final class Replay {
                 startOffsets.put(tp, offset);
             }
         });
-        KafkaSource<RequestEnvelope> source = KafkaSource.<RequestEnvelope>builder()
+        var requests = KafkaSource.<RequestEnvelope>builder()
                 .setBootstrapServers(conf.get(ServingOptions.KAFKA_BOOTSTRAP_SERVERS))
                 .setTopics(topic)
                 .setGroupId(conf.get(ServingOptions.KAFKA_GROUP_ID) + "-replay")
                 .setProperty("commit.offsets.on.checkpoint", "false")
                 .setStartingOffsets(OffsetsInitializer.offsets(startOffsets, OffsetResetStrategy.EARLIEST))
                 .setBounded(stoppingOffsets(options, topic))
-                .setDeserializer(new RequestDeserializer())
-                .build();
+                .setDeserializer(new RequestDeserializer());
+        KafkaClientProperties.from(conf).forEach(requests::setProperty);
+        KafkaSource<RequestEnvelope> source = requests.build();
         String conversation = options.conversation();
         String tenant = options.tenant();
         FilterFunction<ChatRequest> select = conversation == null && tenant == null ? null
@@ -245,12 +247,12 @@ public final class Replay {
         if (live.contains(topic)) {
             throw new IllegalArgumentException("--fork must name a topic of its own, not the live " + topic);
         }
-        events.sinkTo(KafkaSink.<ResponseEvent>builder()
-                        .setBootstrapServers(conf.get(ServingOptions.KAFKA_BOOTSTRAP_SERVERS))
-                        .setRecordSerializer(new JsonRecordSerializer<ResponseEvent>(topic, ResponseEvent::conversationId,
-                                ResponseJson::toJson))
-                        .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                        .build())
-                .uid("replay-fork").name(topic);
+        var fork = KafkaSink.<ResponseEvent>builder()
+                .setBootstrapServers(conf.get(ServingOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setRecordSerializer(new JsonRecordSerializer<ResponseEvent>(topic, ResponseEvent::conversationId,
+                        ResponseJson::toJson))
+                .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE);
+        KafkaClientProperties.from(conf).forEach(fork::setProperty);
+        events.sinkTo(fork.build()).uid("replay-fork").name(topic);
     }
 }

@@ -1,5 +1,6 @@
 package io.sluice.jobs.serving;
 
+import io.sluice.jobs.config.KafkaClientProperties;
 import io.sluice.jobs.config.ServingOptions;
 import io.sluice.model.EmbeddingModels;
 import io.sluice.model.RuntimeOptions;
@@ -350,30 +351,34 @@ public final class ServingJob {
      * One of admission's feedback topics, read {@code read_committed} from the group's committed
      * offsets, or from the earliest record for a new group.
      */
-    private static <T> KafkaSource<T> readCommitted(ReadableConfig conf, String topic, String groupSuffix,
+    private static <T> KafkaSource<T> readCommitted(ReadableConfig conf, Map<String, String> kafka, String topic,
+            String groupSuffix,
             org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema<T> records) {
-        return KafkaSource.<T>builder()
+        var source = KafkaSource.<T>builder()
                 .setBootstrapServers(conf.get(ServingOptions.KAFKA_BOOTSTRAP_SERVERS))
                 .setTopics(topic)
                 .setGroupId(conf.get(ServingOptions.KAFKA_GROUP_ID) + groupSuffix)
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setProperty("isolation.level", "read_committed")
-                .setDeserializer(records)
-                .build();
+                .setDeserializer(records);
+        kafka.forEach(source::setProperty);
+        return source.build();
     }
 
     /** The production wiring: Kafka source and sinks, PostgreSQL audit trail. */
     public static ServingJob fromConfiguration(ReadableConfig conf) {
         String servers = conf.get(ServingOptions.KAFKA_BOOTSTRAP_SERVERS);
-        KafkaSource<RequestEnvelope> source = KafkaSource.<RequestEnvelope>builder()
+        Map<String, String> kafka = KafkaClientProperties.from(conf);
+        var requests = KafkaSource.<RequestEnvelope>builder()
                 .setBootstrapServers(servers)
                 .setTopics(conf.get(ServingOptions.REQUESTS_TOPIC))
                 .setGroupId(conf.get(ServingOptions.KAFKA_GROUP_ID))
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
-                .setDeserializer(new RequestDeserializer())
-                .build();
+                .setDeserializer(new RequestDeserializer());
+        kafka.forEach(requests::setProperty);
+        KafkaSource<RequestEnvelope> source = requests.build();
         boolean exactlyOnce = conf.get(ServingOptions.RESPONSES_DELIVERY) == ServingOptions.Delivery.EXACTLY_ONCE;
-        KafkaSink<ResponseEvent> responses = KafkaSink.<ResponseEvent>builder()
+        var responses = KafkaSink.<ResponseEvent>builder()
                 .setBootstrapServers(servers)
                 .setRecordSerializer(new JsonRecordSerializer<ResponseEvent>(conf.get(ServingOptions.RESPONSES_TOPIC),
                         conf.get(ServingOptions.REPLIES_TOPIC), ResponseEvent::conversationId, ResponseJson::toJson,
@@ -382,37 +387,37 @@ public final class ServingJob {
                 .setTransactionalIdPrefix("sluice-" + conf.get(ServingOptions.KAFKA_GROUP_ID) + "-responses")
                 // Longer than a checkpoint interval plus a recovery, shorter than the broker's max.
                 .setProperty("transaction.timeout.ms", "600000")
-                .setProperty("linger.ms", "0")
-                .build();
-        KafkaSink<Rejection> rejected = KafkaSink.<Rejection>builder()
+                .setProperty("linger.ms", "0");
+        kafka.forEach(responses::setProperty);
+        var rejected = KafkaSink.<Rejection>builder()
                 .setBootstrapServers(servers)
                 .setRecordSerializer(new JsonRecordSerializer<Rejection>(conf.get(ServingOptions.REJECTED_TOPIC),
                         conf.get(ServingOptions.REPLIES_TOPIC), Rejection::conversationId, RejectionJson::toJson,
                         Rejection::replyPartition))
                 .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
-                .setProperty("linger.ms", "0")
-                .build();
+                .setProperty("linger.ms", "0");
+        kafka.forEach(rejected::setProperty);
         // The loop that settles token budgets: exactly once both ways, so that a settlement is read
         // back once its turn's checkpoint is complete, and never from a failed attempt.
-        KafkaSource<Settlement> usageIn = readCommitted(conf, conf.get(ServingOptions.USAGE_TOPIC), "-usage",
+        KafkaSource<Settlement> usageIn = readCommitted(conf, kafka, conf.get(ServingOptions.USAGE_TOPIC), "-usage",
                 new SettlementDeserializer());
-        KafkaSink<Settlement> usageOut = KafkaSink.<Settlement>builder()
+        var usageOut = KafkaSink.<Settlement>builder()
                 .setBootstrapServers(servers)
                 .setRecordSerializer(new JsonRecordSerializer<Settlement>(conf.get(ServingOptions.USAGE_TOPIC),
                         Settlement::tenantId, SettlementJson::toJson))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix("sluice-" + conf.get(ServingOptions.KAFKA_GROUP_ID) + "-usage")
                 .setProperty("transaction.timeout.ms", "600000")
-                .setProperty("linger.ms", "0")
-                .build();
-        ServingJob job = new ServingJob(Settings.from(conf), source, responses, rejected,
+                .setProperty("linger.ms", "0");
+        kafka.forEach(usageOut::setProperty);
+        ServingJob job = new ServingJob(Settings.from(conf), source, responses.build(), rejected.build(),
                 new AuditWriterOperatorFactory(new AuditWriterOperator.Settings(auditConnection(conf),
                         conf.get(ServingOptions.AUDIT_SCHEMA), conf.get(ServingOptions.AUDIT_MAX_BACKLOG_ROWS),
-                        conf.get(ServingOptions.AUDIT_MAX_BACKLOG_BYTES))), usageIn, usageOut);
+                        conf.get(ServingOptions.AUDIT_MAX_BACKLOG_BYTES))), usageIn, usageOut.build());
         String limitsTopic = conf.get(ServingOptions.TENANT_LIMITS_TOPIC);
         if (!limitsTopic.isBlank()) {
             // Every update from the first: a tenant's history is complete however late the job starts.
-            job.withLimitsUpdates(readCommitted(conf, limitsTopic, "-limits", new LimitsUpdateDeserializer()));
+            job.withLimitsUpdates(readCommitted(conf, kafka, limitsTopic, "-limits", new LimitsUpdateDeserializer()));
         }
         Map<String, String> shown = new TreeMap<>();
         conf.toMap().forEach((key, value) -> {

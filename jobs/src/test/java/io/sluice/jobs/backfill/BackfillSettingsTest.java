@@ -55,6 +55,7 @@ class BackfillSettingsTest {
     void everyKeyIsRead() {
         Backfill.Settings s = Backfill.Settings.from(conf("--sluice.backfill.documents-topic", "docs",
                 "--sluice.kafka.bootstrap-servers", "kafka:9092", "--sluice.index.dir", "/i",
+                "--sluice.kafka.properties.security.protocol", "SASL_SSL",
                 "--sluice.embedding.model", EmbeddingModels.BUNDLED_MINILM_QUANTIZED,
                 "--sluice.embedding.intra-op-threads", "2", "--sluice.embedding.concurrent-calls", "3",
                 "--sluice.backfill.chunk.max-tokens", "300",
@@ -62,7 +63,8 @@ class BackfillSettingsTest {
                 "--sluice.backfill.tenant", "acme", "--sluice.backfill.redact", "true",
                 "--sluice.backfill.embedding.batch-size", "16", "--parallelism.default", "3",
                 "--sluice.cache.redis-uri", "redis://r:6379", "--sluice.cache.embedding-ttl", "1 h"));
-        assertThat(s.kafka()).isEqualTo(new Backfill.KafkaInput("kafka:9092", "docs"));
+        assertThat(s.kafka()).isEqualTo(new Backfill.KafkaInput("kafka:9092", "docs",
+                java.util.Map.of("security.protocol", "SASL_SSL")));
         assertThat(s.docs()).isNull();
         assertThat(s.embeddingModel()).isEqualTo(EmbeddingModels.BUNDLED_MINILM_QUANTIZED);
         assertThat(s.runtime().intraOpThreads()).isEqualTo(2);

@@ -99,6 +99,6 @@ class KafkaBackfillITCase {
             throws Exception {
         return new Backfill(new Backfill.Settings(null, index, "default", new ChunkerSettings(64, 8),
                 EmbeddingModels.BUNDLED_MINILM_QUANTIZED, 8, RuntimeOptions.cpu(1), 2).withShards(2)
-                .withKafka(new Backfill.KafkaInput(kafka.bootstrapServers(), topic)), new PrintWriter(log, true)).run();
+                .withKafka(new Backfill.KafkaInput(kafka.bootstrapServers(), topic, java.util.Map.of())), new PrintWriter(log, true)).run();
     }
 }
