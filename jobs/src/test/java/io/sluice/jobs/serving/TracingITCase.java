@@ -167,11 +167,16 @@ class TracingITCase {
                 "conversation", "model", "model", "audit");
         // Each stage is the child of the one before; the first, of the caller's span.
         String parent = CALLER_SPAN;
+        long previousEnd = 0;
         for (String stage : List.of("validate", "admission", "embed", "retrieve", "conversation")) {
             SpanData span = only(trace, stage);
             assertThat(span.getParentSpanId()).as("parent of %s", stage).isEqualTo(parent);
             assertThat(span.getAttributes().asMap().toString()).contains("t-1");
+            // A stage's span ends when it hands the request on, before the next begins, even when
+            // the next is chained to it (retrieve and conversation): the gap between is the hand-over.
+            assertThat(span.getStartEpochNanos()).as("start of %s", stage).isGreaterThanOrEqualTo(previousEnd);
             parent = span.getSpanId();
+            previousEnd = span.getEndEpochNanos();
         }
         String conversation = parent;
         assertThat(only(trace, "audit").getParentSpanId()).isEqualTo(conversation);

@@ -1058,11 +1058,10 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         if (span != null) {
             turnSpans.remove(turn.request().position());
             turn = turn.withTraceParent(span.traceParent()); // the audit writer's span is its child
-        }
-        emit(ResponseEvent.answer(turn, pieces), turn.request());
-        if (span != null) {
+            // Ended before the hand-over: the sinks and the audit writer are chained here.
             span.end();
         }
+        emit(ResponseEvent.answer(turn, pieces), turn.request());
     }
 
     /** The span of the turn of {@code request}, started now if it has none (a turn resumed after a restore). */

@@ -94,9 +94,11 @@ public final class RetrieveFunction extends ProcessFunction<EmbeddedRequest, Ret
         long micros = (System.nanoTime() - start) / 1000;
         metrics.latency(micros);
         metrics.passed();
-        out.collect(new RetrievedRequest(span.on(request), searcher.snapshotId(), embedded.embeddingModel(), chunks,
-                embedded.embedMicros(), micros, embedded.questionTokens()));
+        RetrievedRequest retrieved = new RetrievedRequest(span.on(request), searcher.snapshotId(),
+                embedded.embeddingModel(), chunks, embedded.embedMicros(), micros, embedded.questionTokens());
+        // Ended before the hand-over: the conversation stage is chained here, and its work is its own span's.
         span.end();
+        out.collect(retrieved);
     }
 
     @Override

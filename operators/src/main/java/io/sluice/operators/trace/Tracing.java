@@ -55,9 +55,13 @@ public final class Tracing implements AutoCloseable {
         }
     }
 
-    /** The wall clock in microseconds, as spans are timed. */
+    /**
+     * The wall clock in microseconds, as spans are timed: to the microsecond, as the SDK ends them,
+     * so that a stage shorter than a millisecond is not stretched by a start rounded down to one.
+     */
     public static long nowMicros() {
-        return System.currentTimeMillis() * 1000;
+        java.time.Instant now = java.time.Instant.now();
+        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
     }
 
     /** Tracing that creates nothing. */
