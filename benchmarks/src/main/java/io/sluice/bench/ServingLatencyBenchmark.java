@@ -127,6 +127,17 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             + "default: ${DEFAULT-VALUE}).")
     Profiler.Event profileEvent = Profiler.Event.cpu;
 
+    @Option(names = "--pass-through-beside", paramLabel = "RATE", description = "While each serving rate runs, "
+            + "also load the pass-through job at RATE requests/s: the baseline's Kafka-to-Kafka path on a machine as "
+            + "busy as the serving job makes it, reported beside the baseline measured alone (default: 0, off).")
+    int passThroughBeside;
+
+    @Option(names = "--stages", description = "Trace the serving job (its own spans, kept in memory) and break "
+            + "each rate's latency down by stage: Kafka, each stage, the shuffles between them, the embed stage's "
+            + "wait for its model call and the call, for the median request and for the slowest 1 %% by overhead. "
+            + "Tracing costs CPU of its own: compare latencies of runs with it only to each other.")
+    boolean stages;
+
     @Option(names = "--kafka-jvm", description = "Where the Kafka broker runs: ${COMPLETION-CANDIDATES} (own: a "
             + "JVM of its own, as deployed, so its garbage and its collector's pauses stay out of the jobs' JVM; "
             + "shared: in the benchmark's JVM beside the jobs and the load generator; default: ${DEFAULT-VALUE}).")
@@ -157,7 +168,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
      * meanwhile (the job, the broker and the load generator all run in it), and the CPU time the run took.
      */
     record Latencies(int sent, List<Double> endToEnd, List<Double> inModels, List<Double> retrieval,
-            Stalls.Summary stalled, CpuUse.Spent cpu, TailEpisodes.Summary tail) {
+            Stalls.Summary stalled, CpuUse.Spent cpu, TailEpisodes.Summary tail, StageBreakdown.Summary stages) {
         int answered() {
             return endToEnd.size();
         }
@@ -182,8 +193,11 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         List<String> asked = EmbeddingBenchmark.sentences(questions);
         BareEmbedding bare = bareEmbeddingThroughput(asked, log);
         List<String> rows = new ArrayList<>();
+        StringBuilder breakdowns = new StringBuilder();
+        List<String> besideRows = new ArrayList<>();
         String warmed = "";
         String batching;
+        int parallelism;
         Path services = workDir.resolve("services");
         java.nio.file.Files.createDirectories(services);
         try (KafkaJvm broker = kafkaJvm == BrokerJvm.own
@@ -199,10 +213,14 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             }
             settings.forEach(conf::setString);
             CheckpointSpans.reportTo(conf); // for where the slowest requests came from
+            if (stages) {
+                StageSpans.enable(conf);
+            }
             if (cache) {
                 conf.set(io.sluice.jobs.config.ServingOptions.CACHE_REDIS_URI, stack.redisUri());
             }
             // What the job batches with, as configured (--set may change it), for the table's header.
+            parallelism = conf.get(org.apache.flink.configuration.CoreOptions.DEFAULT_PARALLELISM);
             batching = String.format(Locale.ROOT, "embed max-batch-size %d / max-wait %d ms / concurrent calls %d",
                     conf.get(io.sluice.jobs.config.ServingOptions.EMBEDDING_MAX_BATCH_SIZE),
                     conf.get(io.sluice.jobs.config.ServingOptions.EMBEDDING_MAX_WAIT).toMillis(),
@@ -221,6 +239,8 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 baseline = baselineEnv.executeAsync("pass-through-baseline");
             }
             postgres = postgresOf(stack);
+            java.util.concurrent.ExecutorService besideLoad = java.util.concurrent.Executors.newSingleThreadExecutor(
+                    r -> new Thread(r, "pass-through-beside"));
             try (Stalls stalls = new Stalls(true, postgres);
                     ChatClient chat = stack.client(false, false);
                     ChatClient echo = new ChatClient(stack.bootstrapServers(), PassThroughJob.IN_TOPIC,
@@ -228,7 +248,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 // Warm-up: models loaded, JIT warm, first checkpoints done.
                 warmed = warmUp(chat, asked, stalls, log);
                 if (passThrough) {
-                    load(echo, asked, "warmup-pt", warmupRate, warmupSeconds / 2, false, stalls, log);
+                    load(echo, asked, "warmup-pt", warmupRate, warmupSeconds / 2, false, false, stalls, log);
                 }
                 for (int r = 0; r < rates.size(); r++) {
                     int rate = rates.get(r);
@@ -236,13 +256,30 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                     // Request and conversation ids of a repeated rate must not be the earlier run's:
                     // the job would take them for duplicates.
                     String run = rates.subList(0, r).contains(rate) ? rate + "." + r : String.valueOf(rate);
-                    Latencies serving = load(chat, asked, "r" + run, rate, seconds, profiled, stalls, log);
-                    Latencies direct = passThrough ? load(echo, asked, "pt" + run, rate, seconds, false, stalls, log) : null;
+                    java.util.concurrent.Future<List<Double>> beside = passThrough && passThroughBeside > 0
+                            ? besideLoad.submit(() -> probe(echo, asked, "ptb" + run, passThroughBeside, seconds))
+                            : null;
+                    Latencies serving = load(chat, asked, "r" + run, rate, seconds, profiled, stages, stalls, log);
+                    List<Double> besides = beside == null ? null : beside.get();
+                    Latencies direct = passThrough
+                            ? load(echo, asked, "pt" + run, rate, seconds, false, false, stalls, log) : null;
                     rows.add(row(rate, serving, direct, bare));
+                    if (besides != null) {
+                        besideRows.add(besideRow(rate, serving, direct, besides));
+                        log.print("ptb" + run + ": " + besideRows.get(besideRows.size() - 1));
+                    }
+                    if (serving.stages() != null) {
+                        String breakdown = String.format(Locale.ROOT, "%nWhere the time went at %d requests/s (rate "
+                                + "r%s, %d requests traced):%n%n%s", rate, run, serving.stages().traced(),
+                                serving.stages().table());
+                        breakdowns.append(breakdown);
+                        log.print(breakdown);
+                    }
                     log.print("r" + run + ": " + rows.get(r));
                     log.flush();
                 }
             } finally {
+                besideLoad.shutdownNow();
                 job.cancel().get(30, TimeUnit.SECONDS);
                 if (baseline != null) {
                     baseline.cancel().get(30, TimeUnit.SECONDS);
@@ -250,7 +287,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             }
         }
         StringBuilder table = new StringBuilder();
-        table.append(String.format(Locale.ROOT, "Measured %s on %d cores, JDK %s: one serving job (parallelism 1, "
+        table.append(String.format(Locale.ROOT, "Measured %s on %d cores, JDK %s: one serving job (parallelism %d, "
                         + "%s, a snapshot in %d shard%s, ONNX Runtime intra-op threads %d, %s, caches %s), "
                         + "embedded Kafka (%s) and PostgreSQL on the same machine, %d s of open-loop load per rate over %d "
                         + "distinct questions after %s; the pass-through job under the same load right after each rate; bare "
@@ -261,7 +298,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                         + "machine's CPU time over the run's wall time; JIT compiling: the benchmark JVM's compile time over the "
                         + "run's wall time.%n%n",
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version"), embeddingModel, shards, shards == 1 ? "" : "s", threads, batching,
+                System.getProperty("java.version"), parallelism, embeddingModel, shards, shards == 1 ? "" : "s", threads, batching,
                 cache ? "on" : "off",
                 kafkaJvm == BrokerJvm.own ? "in a JVM of its own" : "in the benchmark's JVM", seconds,
                 questions, warmed, bare.onePerCall() ? ", which the model runs one question at a time" : "",
@@ -275,8 +312,54 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 + "(expected by chance) |\n");
         table.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         rows.forEach(table::append);
+        if (!besideRows.isEmpty()) {
+            table.append(String.format(Locale.ROOT, "%nThe pass-through job beside the serving job: loaded at %d "
+                    + "requests/s while each serving rate ran, on the machine the serving job keeps busy, against the "
+                    + "same job alone right after it:%n%n| requests/s | pipeline overhead p99 ms | pass-through alone "
+                    + "p99 ms | pass-through beside the serving job p50 / p99 ms | overhead ÷ pass-through beside "
+                    + "(p99) |%n|---:|---:|---:|---:|---:|%n", passThroughBeside));
+            besideRows.forEach(table::append);
+        }
+        table.append(breakdowns);
         BenchServing.publish(table.toString(), output, spec.commandLine().getOut(), log);
         return 0;
+    }
+
+    private static String besideRow(int rate, Latencies serving, Latencies alone, List<Double> beside) {
+        double overhead = percentile(serving.overhead(), 99);
+        double besideP99 = percentile(beside, 99);
+        return String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.1f / %.1f | %.2f |%n", rate, overhead,
+                percentile(alone.endToEnd(), 99), percentile(beside, 50), besideP99, overhead / besideP99);
+    }
+
+    /**
+     * Sends {@code rate} requests per second for {@code seconds} through {@code echo} (the
+     * pass-through job), paced as {@link #load} paces, and returns each one's latency (ms) once
+     * all have come back (or two minutes have passed).
+     */
+    private List<Double> probe(ChatClient echo, List<String> questions, String prefix, int rate, int seconds)
+            throws InterruptedException {
+        int total = rate * seconds;
+        long[] sentAt = new long[total];
+        long interval = 1_000_000_000L / rate;
+        long start = System.nanoTime();
+        for (int i = 0; i < total; i++) {
+            long wait = start + i * interval - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait); // pacing an open-loop generator, not synchronisation
+            }
+            sentAt[i] = System.nanoTime();
+            echo.submit(prefix + "-" + i, "default", prefix + "-conv-" + (i % conversations),
+                    questions.get(i % questions.size()));
+        }
+        echo.awaitCondition(() -> java.util.stream.IntStream.range(0, total)
+                .allMatch(i -> echo.firstArrivalNanos(prefix + "-" + i).isPresent()), Duration.ofSeconds(120));
+        List<Double> latencies = new ArrayList<>(total);
+        for (int i = 0; i < total; i++) {
+            int sent = i;
+            echo.firstArrivalNanos(prefix + "-" + i).ifPresent(at -> latencies.add((at - sentAt[sent]) / 1e6));
+        }
+        return latencies;
     }
 
     private static String row(int rate, Latencies serving, Latencies direct, BareEmbedding bare) {
@@ -364,10 +447,10 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
      * against 8.3 ms at 200 requests/s in one run), and a rate near capacity saturates.
      */
     private String warmUp(ChatClient chat, List<String> asked, Stalls stalls, PrintWriter log) throws Exception {
-        Latencies slice = load(chat, asked, "warmup", warmupRate, warmupSeconds, false, stalls, log);
+        Latencies slice = load(chat, asked, "warmup", warmupRate, warmupSeconds, false, false, stalls, log);
         int spent = warmupSeconds;
         for (int n = 1; warmsOn(slice.cpu(), spent, warmupJitShare, warmupMaxSeconds); n++) {
-            slice = load(chat, asked, "warmup." + n, warmupRate, WARMUP_SLICE_SECONDS, false, stalls, log);
+            slice = load(chat, asked, "warmup." + n, warmupRate, WARMUP_SLICE_SECONDS, false, false, stalls, log);
             spent += WARMUP_SLICE_SECONDS;
         }
         String warmed = String.format(Locale.ROOT, "a warm-up of %d s at %d requests/s, the JIT compiling %.0f %% of "
@@ -390,16 +473,18 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
 
     /**
      * Sends {@code rate} requests per second for {@code seconds} through {@code chat}, then waits for
-     * the answers (a pass-through job's copies count as answers; they carry no model time).
+     * the answers (a pass-through job's copies count as answers; they carry no model time); with
+     * {@code traced}, breaks their latencies down by the serving job's stage spans.
      */
     private Latencies load(ChatClient chat, List<String> questions, String prefix, int rate, int seconds,
-            boolean profiled, Stalls stalls, PrintWriter log) throws Exception {
+            boolean profiled, boolean traced, Stalls stalls, PrintWriter log) throws Exception {
         int total = rate * seconds;
         long[] sentAt = new long[total];
         // What each answer says about itself, taken as it arrives: the client keeps no records, so
         // that thousands of parsed answers do not outlive young collections beside the job's objects.
         double[] inModel = new double[total];
         double[] retrieved = new double[total];
+        double[] embedCall = new double[total];
         Arrays.fill(inModel, Double.NaN);
         // Counted after an answer's numbers are written, so that seeing the count means seeing them.
         java.util.concurrent.atomic.AtomicInteger recorded = new java.util.concurrent.atomic.AtomicInteger();
@@ -421,6 +506,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             // Extractive answers call one model, the question's embedding; a generative answer's call counts too.
             boolean generative = !answer.path("modelId").asText().equals(AnswerModels.EXTRACTIVE);
             retrieved[i] = timings.path("retrieveMs").asDouble();
+            embedCall[i] = timings.path("embedMs").asDouble();
             inModel[i] = timings.path("embedMs").asDouble() + (generative ? timings.path("answerMs").asDouble() : 0);
             recorded.incrementAndGet();
         });
@@ -428,6 +514,12 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         // The checkpoints' and GC pauses' times are the wall clock's: the sending times are set on it.
         long wallAtStart = System.currentTimeMillis();
         long nanosAtStart = System.nanoTime();
+        // The spans' clock is the wall clock to the microsecond: the sending times are set on it too.
+        long wallMicrosAtStart = io.sluice.operators.trace.Tracing.nowMicros();
+        long nanosAtWallMicros = System.nanoTime();
+        if (traced) {
+            StageSpans.clear();
+        }
         Profiler profiler = profiled ? Profiler.start(profileEvent, log) : null;
         stalls.clear();
         CpuUse cpuBefore = CpuUse.now(postgres);
@@ -489,7 +581,31 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                         : String.format(Locale.ROOT, ", %.2f ms (PostgreSQL)", cpu.postgresPer(total)),
                 stalled.allocatedBytes() / 1024.0 / total, 100 * cpu.jitShare());
         log.flush();
-        return new Latencies(total, endToEnd, inModels, retrieval, stalled, cpu, tail);
+        StageBreakdown.Summary breakdown = null;
+        if (traced) {
+            List<StageBreakdown.Request> answered = new ArrayList<>();
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < total; i++) {
+                if (!Double.isNaN(latency[i])) {
+                    ids.add(prefix + "-" + i);
+                }
+            }
+            // A span is exported after its stage ends, in batches: wait for the last answers' spans.
+            chat.awaitCondition(() -> ids.stream().allMatch(id -> {
+                StageTimes t = StageSpans.of(id);
+                return t != null && t.complete();
+            }), Duration.ofSeconds(10));
+            for (int i = 0; i < total; i++) {
+                if (!Double.isNaN(latency[i])) {
+                    long sent = wallMicrosAtStart + (sentAt[i] - nanosAtWallMicros) / 1000;
+                    long received = sent + Math.round(latency[i] * 1000);
+                    answered.add(new StageBreakdown.Request(sent, received, Math.round(embedCall[i] * 1000),
+                            StageSpans.of(prefix + "-" + i)));
+                }
+            }
+            breakdown = StageBreakdown.of(answered);
+        }
+        return new Latencies(total, endToEnd, inModels, retrieval, stalled, cpu, tail, breakdown);
     }
 
     static double percentile(List<Double> values, double p) {
