@@ -136,6 +136,13 @@ public final class ServingOptions {
                             + "while a batch runs start together as soon as it ends, whatever this is, so "
                             + "batches still fill under load (docs/BENCHMARKS.md: 0 against 5 ms).");
 
+    public static final ConfigOption<Boolean> EMBEDDING_OWN_TASK =
+            ConfigOptions.key("sluice.embedding.own-task").booleanType().defaultValue(true)
+                    .withDescription("Run the embed stage in a task of its own, retrieval and the conversation in "
+                            + "the next: the embed task's thread then only takes questions in and hands results "
+                            + "on. false: chained, one thread does all three, and a question or a finished batch "
+                            + "waits while it searches and answers (docs/BENCHMARKS.md).");
+
     public static final ConfigOption<Integer> RETRIEVAL_CANDIDATES =
             ConfigOptions.key("sluice.retrieval.candidates").intType().defaultValue(50)
                     .withDescription("Candidates each retriever (BM25, vector) contributes before fusion.");

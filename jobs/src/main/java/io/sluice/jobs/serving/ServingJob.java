@@ -115,6 +115,7 @@ public final class ServingJob {
             String snapshotId,
             boolean followPromotions,
             QuestionEmbedder.Settings embed,
+            boolean embedOwnTask,
             int candidates,
             SearchSettings search,
             int maxRequestBytes,
@@ -134,7 +135,8 @@ public final class ServingJob {
         public Settings forReplay(AnswerModels models, Map<String, ? extends java.util.Collection<String>> openBreakers,
                 Map<String, ResponseCache.Cached> cacheHits,
                 Map<String, io.sluice.schemas.RoutingDecision.Degradation> degradations) {
-            return new Settings(indexDir, snapshotId, followPromotions, embed.withCache(null), candidates, search,
+            return new Settings(indexDir, snapshotId, followPromotions, embed.withCache(null), embedOwnTask,
+                    candidates, search,
                     maxRequestBytes, signing, tenants, models,
                     conversation.forReplay(models, openBreakers, cacheHits, degradations));
         }
@@ -222,7 +224,7 @@ public final class ServingJob {
                                 conf.get(ServingOptions.CACHE_REDIS_URI), conf.get(ServingOptions.CACHE_EMBEDDING_TTL),
                                 conf.get(ServingOptions.CACHE_TIMEOUT)));
                 return new Settings(indexDir, snapshot, ServingOptions.followsPromotions(conf), embed,
-                        conf.get(ServingOptions.RETRIEVAL_CANDIDATES), ServingOptions.searchSettings(conf),
+                        conf.get(ServingOptions.EMBEDDING_OWN_TASK), conf.get(ServingOptions.RETRIEVAL_CANDIDATES), ServingOptions.searchSettings(conf),
                         conf.get(ServingOptions.REQUESTS_MAX_BYTES), ServingJob.signing(conf), tenants, answerModels,
                         conversation);
             } catch (IOException e) {
@@ -579,6 +581,12 @@ public final class ServingJob {
                         settings.search()))
                 .returns(RetrievedRequest.TYPE)
                 .uid(UID_RETRIEVE).name("retrieve");
+        if (settings.embedOwnTask()) {
+            // The embed task's thread takes questions in and hands the model's results on; chained,
+            // it would also search and answer each result, and meanwhile new questions and finished
+            // batches wait for it (docs/BENCHMARKS.md, "Where the overhead goes").
+            retrieved.startNewChain();
+        }
 
         // Conversation ids are the clients' own: only with the tenant do they name one conversation.
         // The requests were keyed by that key before embed, and embed and retrieve run forward at the
