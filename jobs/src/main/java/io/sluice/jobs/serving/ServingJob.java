@@ -136,8 +136,7 @@ public final class ServingJob {
                 Map<String, ResponseCache.Cached> cacheHits,
                 Map<String, io.sluice.schemas.RoutingDecision.Degradation> degradations) {
             return new Settings(indexDir, snapshotId, followPromotions, embed.withCache(null), embedOwnTask,
-                    candidates, search,
-                    maxRequestBytes, signing, tenants, models,
+                    candidates, search, maxRequestBytes, signing, tenants, models,
                     conversation.forReplay(models, openBreakers, cacheHits, degradations));
         }
 
@@ -224,9 +223,9 @@ public final class ServingJob {
                                 conf.get(ServingOptions.CACHE_REDIS_URI), conf.get(ServingOptions.CACHE_EMBEDDING_TTL),
                                 conf.get(ServingOptions.CACHE_TIMEOUT)));
                 return new Settings(indexDir, snapshot, ServingOptions.followsPromotions(conf), embed,
-                        conf.get(ServingOptions.EMBEDDING_OWN_TASK), conf.get(ServingOptions.RETRIEVAL_CANDIDATES), ServingOptions.searchSettings(conf),
-                        conf.get(ServingOptions.REQUESTS_MAX_BYTES), ServingJob.signing(conf), tenants, answerModels,
-                        conversation);
+                        conf.get(ServingOptions.EMBEDDING_OWN_TASK), conf.get(ServingOptions.RETRIEVAL_CANDIDATES),
+                        ServingOptions.searchSettings(conf), conf.get(ServingOptions.REQUESTS_MAX_BYTES),
+                        ServingJob.signing(conf), tenants, answerModels, conversation);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -210,6 +210,32 @@ class ServingSettingsTest {
                 .hasMessage("sluice.embedding.concurrent-calls must be at least 1, not 0");
     }
 
+    /**
+     * The embed stage gets a task of its own, retrieval and the conversation the next one; with
+     * {@code own-task} false the three are chained into one task, as before.
+     */
+    @Test
+    void theEmbedStageRunsInATaskOfItsOwnUnlessChainedByChoice(@TempDir Path index) throws Exception {
+        snapshot(index, "s1", EmbeddingModels.card(EmbeddingModels.DEFAULT).qualifiedId());
+        assertThat(taskNames(conf(index))).anySatisfy(t -> assertThat(t).isEqualTo("embed"))
+                .anySatisfy(t -> assertThat(t).startsWith("retrieve -> conversation"))
+                .noneSatisfy(t -> assertThat(t).contains("embed -> retrieve"));
+        Configuration chained = conf(index);
+        chained.set(ServingOptions.EMBEDDING_OWN_TASK, false);
+        assertThat(taskNames(chained)).anySatisfy(t -> assertThat(t).startsWith("embed -> retrieve -> conversation"));
+    }
+
+    /** The names of the tasks (chains of operators) of the serving job built from {@code conf}. */
+    private static List<String> taskNames(Configuration conf) {
+        conf.set(ServingOptions.AUDIT_JDBC_URL, "jdbc:postgresql://localhost/unused"); // building connects to nothing
+        var env = org.apache.flink.streaming.api.environment.StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.enableCheckpointing(1000);
+        ServingJob.fromConfiguration(conf).build(env);
+        List<String> names = new java.util.ArrayList<>();
+        env.getStreamGraph().getJobGraph().getVertices().forEach(v -> names.add(v.getName()));
+        return names;
+    }
+
     /** Every setting is in the README's configuration table, and the table names no other. */
     @Test
     void theReadmeDocumentsEverySettingAndNoOther() throws Exception {
