@@ -181,7 +181,7 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
         long[] sentAt = new long[total];
         List<CompletableFuture<Double>> viaGateway = new ArrayList<>();
         List<CompletableFuture<Double>> httpAlone = new ArrayList<>();
-        pace(rate, total, i -> {
+        OpenLoop.pace(rate, total, i -> {
             String question = questions.get(i % questions.size());
             String conversation = prefix + "-conv-" + (i % 500);
             if (i % 2 == 0) {
@@ -258,29 +258,6 @@ public final class GatewayLatencyBenchmark implements java.util.concurrent.Calla
                 System.err.println("request to the gateway failed: " + e);
                 return Double.NaN;
             });
-        }
-    }
-
-    private interface Send {
-        void send(int i) throws Exception;
-    }
-
-    /** Calls {@code send} {@code total} times at {@code rate} per second, on schedule (open loop). */
-    private static void pace(int rate, int total, Send send) throws InterruptedException {
-        long interval = 1_000_000_000L / rate;
-        long start = System.nanoTime();
-        for (int i = 0; i < total; i++) {
-            long wait = start + i * interval - System.nanoTime();
-            if (wait > 0) {
-                TimeUnit.NANOSECONDS.sleep(wait); // pacing an open-loop generator, not synchronisation
-            }
-            try {
-                send.send(i);
-            } catch (InterruptedException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IllegalStateException("request " + i + " could not be sent: " + e.getMessage(), e);
-            }
         }
     }
 

@@ -341,17 +341,11 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             throws InterruptedException {
         int total = rate * seconds;
         long[] sentAt = new long[total];
-        long interval = 1_000_000_000L / rate;
-        long start = System.nanoTime();
-        for (int i = 0; i < total; i++) {
-            long wait = start + i * interval - System.nanoTime();
-            if (wait > 0) {
-                TimeUnit.NANOSECONDS.sleep(wait); // pacing an open-loop generator, not synchronisation
-            }
+        OpenLoop.pace(rate, total, i -> {
             sentAt[i] = System.nanoTime();
             echo.submit(prefix + "-" + i, "default", prefix + "-conv-" + (i % conversations),
                     questions.get(i % questions.size()));
-        }
+        });
         echo.awaitCondition(() -> java.util.stream.IntStream.range(0, total)
                 .allMatch(i -> echo.firstArrivalNanos(prefix + "-" + i).isPresent()), Duration.ofSeconds(120));
         List<Double> latencies = new ArrayList<>(total);
@@ -510,7 +504,6 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             inModel[i] = timings.path("embedMs").asDouble() + (generative ? timings.path("answerMs").asDouble() : 0);
             recorded.incrementAndGet();
         });
-        long interval = 1_000_000_000L / rate;
         // The checkpoints' and GC pauses' times are the wall clock's: the sending times are set on it.
         long wallAtStart = System.currentTimeMillis();
         long nanosAtStart = System.nanoTime();
@@ -523,16 +516,10 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         Profiler profiler = profiled ? Profiler.start(profileEvent, log) : null;
         stalls.clear();
         CpuUse cpuBefore = CpuUse.now(postgres);
-        long start = System.nanoTime();
-        for (int i = 0; i < total; i++) {
-            long due = start + i * interval;
-            long wait = due - System.nanoTime();
-            if (wait > 0) {
-                TimeUnit.NANOSECONDS.sleep(wait); // pacing an open-loop generator, not synchronisation
-            }
+        OpenLoop.pace(rate, total, i -> {
             sentAt[i] = System.nanoTime();
             chat.submit(prefix + "-" + i, "default", prefix + "-conv-" + (i % conversations), questions.get(i % questions.size()));
-        }
+        });
         // Requests spread over two partitions, so the last one sent is not necessarily the last one
         // answered: wait for every answer (or give up after two minutes and report what arrived).
         chat.awaitCondition(() -> recorded.get() == total, Duration.ofSeconds(120));
