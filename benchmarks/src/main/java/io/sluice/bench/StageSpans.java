@@ -14,7 +14,6 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The serving job's own spans, kept by request id: when each request entered and left each stage.
@@ -29,7 +28,6 @@ public final class StageSpans implements ConfigurableSpanExporterProvider {
     static final String NAME = "sluice-bench-stages";
 
     private static final Map<String, StageTimes.Builder> BY_REQUEST = new ConcurrentHashMap<>();
-    private static final AtomicLong EXPORTED = new AtomicLong();
 
     /**
      * Turns the job's tracing on with this exporter, and sizes the SDK's span queue for a benchmark's
@@ -53,11 +51,6 @@ public final class StageSpans implements ConfigurableSpanExporterProvider {
         return b == null ? null : b.build();
     }
 
-    /** Spans exported since the JVM started. */
-    static long exported() {
-        return EXPORTED.get();
-    }
-
     @Override
     public String getName() {
         return NAME;
@@ -77,7 +70,6 @@ public final class StageSpans implements ConfigurableSpanExporterProvider {
                                 TimeUnit.NANOSECONDS.toMicros(span.getEndEpochNanos()));
                     }
                 }
-                EXPORTED.addAndGet(spans.size());
                 return CompletableResultCode.ofSuccess();
             }
 

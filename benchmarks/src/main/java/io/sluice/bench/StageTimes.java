@@ -39,14 +39,6 @@ record StageTimes(long[] startMicros, long[] endMicros) {
         }
     }
 
-    static StageTimes of(long... startEndPairs) {
-        Builder b = new Builder();
-        for (int i = 0; i + 1 < startEndPairs.length; i += 2) {
-            b.set(Stage.values()[i / 2], startEndPairs[i], startEndPairs[i + 1]);
-        }
-        return b.build();
-    }
-
     long start(Stage stage) {
         return startMicros[stage.ordinal()];
     }

@@ -19,8 +19,17 @@ class StageBreakdownTest {
      * {@code received}; everything shifted by {@code shift} after validate (a slow shuffle).
      */
     private static StageBreakdown.Request request(long received, long call, long shift) {
-        return new StageBreakdown.Request(0, received + shift, call, StageTimes.of(100, 300, 500 + shift,
+        return new StageBreakdown.Request(0, received + shift, call, stages(100, 300, 500 + shift,
                 600 + shift, 900 + shift, 4_900 + shift, 5_000 + shift, 5_400 + shift, 5_500 + shift, 6_000 + shift));
+    }
+
+    /** Stage times from (start, end) pairs in the stages' order; stages left out were not seen. */
+    private static StageTimes stages(long... startEndPairs) {
+        StageTimes.Builder b = new StageTimes.Builder();
+        for (int i = 0; i + 1 < startEndPairs.length; i += 2) {
+            b.set(StageTimes.Stage.values()[i / 2], startEndPairs[i], startEndPairs[i + 1]);
+        }
+        return b.build();
     }
 
     @Test
@@ -55,10 +64,10 @@ class StageBreakdownTest {
         for (int i = 0; i < 3; i++) {
             answered.add(request(7_000, 3_000, 20_000));
         }
-        answered.add(new StageBreakdown.Request(0, 27_000, 23_000, StageTimes.of(100, 300, 500, 600, 900, 24_900,
+        answered.add(new StageBreakdown.Request(0, 27_000, 23_000, stages(100, 300, 500, 600, 900, 24_900,
                 25_000, 25_400, 25_500, 26_000)));
         // One whose conversation span was not exported.
-        answered.add(new StageBreakdown.Request(0, 7_000, 3_000, StageTimes.of(100, 300, 500, 600, 900, 4_900,
+        answered.add(new StageBreakdown.Request(0, 7_000, 3_000, stages(100, 300, 500, 600, 900, 4_900,
                 5_000, 5_400)));
 
         StageBreakdown.Summary s = StageBreakdown.of(answered);
