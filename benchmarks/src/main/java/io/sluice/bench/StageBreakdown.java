@@ -88,9 +88,10 @@ final class StageBreakdown {
             }
             for (Part p : Part.values()) {
                 double mean = tailMeans[p.ordinal()];
+                String share = p == Part.EMBED_CALL ? "(model time)"
+                        : String.format(Locale.ROOT, "%.0f %%", 100 * mean / tailOverhead);
                 out.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.2f | %s |%n", p.label,
-                        medians[p.ordinal()], p99s[p.ordinal()], mean, p == Part.EMBED_CALL ? "(model time)" : String.format(Locale.ROOT, "%.0f %%",
-                                100 * mean / tailOverhead)));
+                        medians[p.ordinal()], p99s[p.ordinal()], mean, share));
             }
             out.append(String.format(Locale.ROOT, "%nKafka's two legs alone (to validate, and from conversation to "
                     + "the client: the path a pass-through job has), p99 %.2f ms.%n", kafkaP99));

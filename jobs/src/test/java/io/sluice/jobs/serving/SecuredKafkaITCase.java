@@ -29,17 +29,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The serving job against a broker that authenticates its clients (SASL/PLAIN), configured only
- * through {@code sluice.kafka.properties.*}, the password read by Kafka's file config provider. The job is given the SASL listener alone, and a client
- * that did not get the properties would speak plaintext to it and be refused; so the broker's own
- * count of failed authentications on that listener says whether every source and sink of the job
- * got them.
+ * through {@code sluice.kafka.properties.*}, the password read by Kafka's file config provider.
+ * The job is given the SASL listener alone, and a client that did not get the properties would
+ * speak plaintext to it and be refused; so the broker's own count of failed authentications on that
+ * listener says whether every source and sink of the job got them.
  */
 class SecuredKafkaITCase {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = TestClusters.oneTaskManager();
 
-    private static final EmbeddedKafka.PlainLogin LOGIN = new EmbeddedKafka.PlainLogin("sluice-job", "s3cret-for-tests");
+    private static final EmbeddedKafka.PlainLogin LOGIN =
+            new EmbeddedKafka.PlainLogin("sluice-job", "s3cret-for-tests");
     private static final Duration WAIT = Duration.ofSeconds(90);
 
     @TempDir
