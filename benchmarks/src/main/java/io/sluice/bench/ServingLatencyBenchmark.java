@@ -504,12 +504,11 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
             inModel[i] = timings.path("embedMs").asDouble() + (generative ? timings.path("answerMs").asDouble() : 0);
             recorded.incrementAndGet();
         });
-        // The checkpoints' and GC pauses' times are the wall clock's: the sending times are set on it.
-        long wallAtStart = System.currentTimeMillis();
-        long nanosAtStart = System.nanoTime();
-        // The spans' clock is the wall clock to the microsecond: the sending times are set on it too.
+        // The checkpoints', GC pauses' and spans' times are the wall clock's: the sending times are
+        // set on it, to the microsecond as the spans are.
         long wallMicrosAtStart = io.sluice.operators.trace.Tracing.nowMicros();
-        long nanosAtWallMicros = System.nanoTime();
+        long nanosAtStart = System.nanoTime();
+        long wallAtStart = wallMicrosAtStart / 1000;
         if (traced) {
             StageSpans.clear();
         }
@@ -545,7 +544,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         double lastAnswer = wallAtStart;
         for (int i = 0; i < total; i++) {
             var arrival = chat.firstArrivalNanos(prefix + "-" + i);
-            sentWall[i] = wallAtStart + (sentAt[i] - nanosAtStart) / 1e6;
+            sentWall[i] = wallMicrosAtStart / 1e3 + (sentAt[i] - nanosAtStart) / 1e6;
             latency[i] = Double.NaN;
             if (!Double.isNaN(inModel[i]) && arrival.isPresent()) {
                 inModels.add(inModel[i]);
@@ -570,27 +569,22 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         log.flush();
         StageBreakdown.Summary breakdown = null;
         if (traced) {
-            List<StageBreakdown.Request> answered = new ArrayList<>();
-            List<String> ids = new ArrayList<>();
+            List<Integer> answered = new ArrayList<>();
             for (int i = 0; i < total; i++) {
                 if (!Double.isNaN(latency[i])) {
-                    ids.add(prefix + "-" + i);
+                    answered.add(i);
                 }
             }
             // A span is exported after its stage ends, in batches: wait for the last answers' spans.
-            chat.awaitCondition(() -> ids.stream().allMatch(id -> {
-                StageTimes t = StageSpans.of(id);
+            chat.awaitCondition(() -> answered.stream().allMatch(i -> {
+                StageTimes t = StageSpans.of(prefix + "-" + i);
                 return t != null && t.complete();
             }), Duration.ofSeconds(10));
-            for (int i = 0; i < total; i++) {
-                if (!Double.isNaN(latency[i])) {
-                    long sent = wallMicrosAtStart + (sentAt[i] - nanosAtWallMicros) / 1000;
-                    long received = sent + Math.round(latency[i] * 1000);
-                    answered.add(new StageBreakdown.Request(sent, received, Math.round(embedCall[i] * 1000),
-                            StageSpans.of(prefix + "-" + i)));
-                }
-            }
-            breakdown = StageBreakdown.of(answered);
+            breakdown = StageBreakdown.of(answered.stream().map(i -> {
+                long sent = wallMicrosAtStart + (sentAt[i] - nanosAtStart) / 1000;
+                return new StageBreakdown.Request(sent, sent + Math.round(latency[i] * 1000),
+                        Math.round(embedCall[i] * 1000), StageSpans.of(prefix + "-" + i));
+            }).toList());
         }
         return new Latencies(total, endToEnd, inModels, retrieval, stalled, cpu, tail, breakdown);
     }

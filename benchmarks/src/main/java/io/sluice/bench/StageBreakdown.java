@@ -48,10 +48,8 @@ final class StageBreakdown {
             us[Part.TO_ADMISSION.ordinal()] = stages.start(Stage.ADMISSION) - stages.end(Stage.VALIDATE);
             us[Part.ADMISSION.ordinal()] = stages.end(Stage.ADMISSION) - stages.start(Stage.ADMISSION);
             us[Part.TO_EMBED.ordinal()] = stages.start(Stage.EMBED) - stages.end(Stage.ADMISSION);
-            long embed = stages.end(Stage.EMBED) - stages.start(Stage.EMBED);
-            // The span covers the question's wait and its batch's call; the answer says how long the call took.
-            long call = Math.min(embedCallMicros, embed);
-            us[Part.EMBED_WAIT.ordinal()] = embed - call;
+            long call = callMicros();
+            us[Part.EMBED_WAIT.ordinal()] = stages.end(Stage.EMBED) - stages.start(Stage.EMBED) - call;
             us[Part.EMBED_CALL.ordinal()] = call;
             us[Part.TO_RETRIEVE.ordinal()] = stages.start(Stage.RETRIEVE) - stages.end(Stage.EMBED);
             us[Part.RETRIEVE.ordinal()] = stages.end(Stage.RETRIEVE) - stages.start(Stage.RETRIEVE);
@@ -62,8 +60,15 @@ final class StageBreakdown {
         }
 
         double overheadMillis() {
-            return (receivedMicros - sentMicros - Math.min(embedCallMicros,
-                    stages.end(Stage.EMBED) - stages.start(Stage.EMBED))) / 1000.0;
+            return (receivedMicros - sentMicros - callMicros()) / 1000.0;
+        }
+
+        /**
+         * The model call inside the embed span: the span covers the question's wait and its batch's
+         * call, and the answer says how long the call took, on another clock, so never longer than the span.
+         */
+        private long callMicros() {
+            return Math.min(embedCallMicros, stages.end(Stage.EMBED) - stages.start(Stage.EMBED));
         }
     }
 
@@ -123,6 +128,7 @@ final class StageBreakdown {
             return new Summary(0, answered.size(), Double.NaN, 0, medians, p99s, tailMeans, Double.NaN);
         }
         List<double[]> all = traced.stream().map(Request::parts).toList();
+        List<Double> overheads = traced.stream().map(Request::overheadMillis).toList();
         for (int p = 0; p < parts; p++) {
             int part = p;
             List<Double> values = all.stream().map(a -> a[part]).toList();
@@ -131,10 +137,14 @@ final class StageBreakdown {
         }
         double kafkaP99 = ServingLatencyBenchmark.percentile(all.stream()
                 .map(a -> a[Part.TO_VALIDATE.ordinal()] + a[Part.TO_CLIENT.ordinal()]).toList(), 99);
-        double p99 = ServingLatencyBenchmark.percentile(traced.stream().map(Request::overheadMillis).toList(), 99);
-        List<Request> tail = traced.stream().filter(r -> r.overheadMillis() >= p99).toList();
-        for (Request r : tail) {
-            double[] a = r.parts();
+        double p99 = ServingLatencyBenchmark.percentile(overheads, 99);
+        List<double[]> tail = new ArrayList<>();
+        for (int r = 0; r < traced.size(); r++) {
+            if (overheads.get(r) >= p99) {
+                tail.add(all.get(r));
+            }
+        }
+        for (double[] a : tail) {
             for (int p = 0; p < parts; p++) {
                 tailMeans[p] += a[p] / tail.size();
             }
