@@ -21,6 +21,9 @@ final class GatewayCommand implements Callable<Integer> {
     @CommandLine.Mixin
     AuditCommand.Database db;
 
+    @CommandLine.Mixin
+    KafkaPropertiesMixin kafkaProperties;
+
     @Option(names = "--bootstrap-servers", required = true, description = "Kafka brokers of the chat topics.")
     String bootstrapServers;
 
@@ -110,6 +113,7 @@ final class GatewayCommand implements Callable<Integer> {
                 .signingKeyFile(signingKeyFile).models(models).maxBodyBytes(maxBodyBytes).answerTimeout(answerTimeout)
                 .keyCacheTtl(keyCacheTtl).corsOrigins(corsOrigins).tls(keystore, keystorePasswordFile).tenantsFile(tenantsFile)
                 .tracing(tracingExporter, otlpEndpoint)
+                .kafkaProperties(kafkaProperties.read(Gateway.OWNED_KAFKA_PROPERTIES, spec.commandLine()))
                 .jwt(new JwtAuth.Settings(jwksFile, jwksUrl, hs256SecretFile, jwtIssuer, jwtAudience, jwtTenantClaim))
                 .build());
         CountDownLatch stopped = new CountDownLatch(1);

@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +29,15 @@ import java.util.concurrent.TimeUnit;
                 + "budgets and maxInFlight, written as in the tenants file. They replace the tenant's limits whole, "
                 + "for requests from --effective-at on.")
 final class LimitsCommand implements Callable<Integer> {
+
+    /** The producer's properties that {@code --kafka-properties} cannot set, and why. */
+    private static final Map<String, String> OWNED_KAFKA_PROPERTIES = Map.of(
+            "bootstrap.servers", "give the brokers as --bootstrap-servers",
+            "acks", "an update is published only once every in-sync replica has it (acks=all)",
+            "enable.idempotence", "a send the producer retries must not publish the update twice",
+            "transactional.id", "the update is one record, published without a transaction",
+            "key.serializer", "the update's record has the serving job's format",
+            "value.serializer", "the update's record has the serving job's format");
 
     @Option(names = "--tenant", required = true, description = "The tenant.")
     String tenant;
@@ -57,6 +67,9 @@ final class LimitsCommand implements Callable<Integer> {
     @Option(names = "--topic", description = "The topic (default: the serving job's, ${DEFAULT-VALUE}).")
     String topic = ServingOptions.TENANT_LIMITS_TOPIC.defaultValue();
 
+    @CommandLine.Mixin
+    KafkaPropertiesMixin kafkaProperties;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -73,11 +86,14 @@ final class LimitsCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(cli, "not a valid limits update: " + e.getMessage());
         }
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+        Map<String, Object> config = new HashMap<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true",
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000"), new StringSerializer(), new StringSerializer())) {
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, "30000"));
+        config.putAll(kafkaProperties.read(OWNED_KAFKA_PROPERTIES, cli));
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(config, new StringSerializer(),
+                new StringSerializer())) {
             var sent = producer.send(new ProducerRecord<>(topic, update.tenantId(), update.toJson()))
                     .get(30, TimeUnit.SECONDS);
             cli.getOut().printf("published limits of tenant %s, version %d, from %s, to %s (partition %d, offset %d):"

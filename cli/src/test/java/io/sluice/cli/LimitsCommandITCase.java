@@ -4,7 +4,9 @@ import io.sluice.jobs.config.ServingOptions;
 import io.sluice.jobs.serving.ServingJob;
 import io.sluice.jobs.testing.TestClusters;
 import io.sluice.jobs.testing.TestCorpus;
+import io.sluice.jobs.testing.Await;
 import io.sluice.local.ChatClient;
+import io.sluice.local.EmbeddedKafka;
 import io.sluice.local.LocalStack;
 
 import org.apache.flink.configuration.Configuration;
@@ -12,8 +14,12 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import org.junit.jupiter.api.Test;
@@ -37,7 +43,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * a time it takes effect, and requests from that event time on are held to it — no restart. The
  * tenants file gives acme a burst of 2 that refills one request a minute; the update raises the
  * burst to 5. Ten minutes later (event time) the bucket has refilled to its capacity: 5 requests are
- * admitted, not the file's 2.
+ * admitted, not the file's 2. And it publishes to a broker that authenticates its clients, given the
+ * login in a {@code --kafka-properties} file, which may not set what the command decides.
  */
 class LimitsCommandITCase {
 
@@ -110,6 +117,51 @@ class LimitsCommandITCase {
                 job.cancel().get();
             }
         }
+    }
+
+    @Test
+    void publishesThroughASecuredListenerWithTheKafkaPropertiesFile() throws Exception {
+        EmbeddedKafka.PlainLogin login = new EmbeddedKafka.PlainLogin("sluice-operator", "s3cret-for-tests");
+        try (EmbeddedKafka kafka = EmbeddedKafka.startWithSaslPlain(work.resolve("kafka"), login)) {
+            String topic = ServingOptions.TENANT_LIMITS_TOPIC.defaultValue();
+            kafka.createTopics(List.of(topic), 1);
+            Path properties = Files.writeString(work.resolve("client.properties"), "security.protocol=SASL_PLAINTEXT\n"
+                    + "sasl.mechanism=PLAIN\nsasl.jaas.config=" + login.jaasConfig() + "\n");
+            StringWriter out = new StringWriter();
+            int code = SluiceCli.commandLine().setOut(new PrintWriter(out)).execute("limits", "--tenant",
+                    TestCorpus.ACME, "--limits", "{}", "--update-version", "7", "--bootstrap-servers",
+                    kafka.saslBootstrapServers(), "--kafka-properties", properties.toString());
+            assertThat(code).as("exit code; printed:%n%s", out).isZero();
+
+            // Read back through the plaintext listener.
+            TopicPartition partition = new TopicPartition(topic, 0);
+            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers",
+                    kafka.bootstrapServers()), new StringDeserializer(), new StringDeserializer())) {
+                consumer.assign(List.of(partition));
+                consumer.seekToBeginning(List.of(partition));
+                List<ConsumerRecord<String, String>> read = new ArrayList<>();
+                Await.until("the update on " + topic, WAIT, () -> {
+                    consumer.poll(Duration.ofMillis(200)).forEach(read::add);
+                    return !read.isEmpty();
+                });
+                assertThat(read).singleElement().satisfies(r -> {
+                    assertThat(r.key()).isEqualTo(TestCorpus.ACME);
+                    assertThat(r.value()).contains("\"version\":7");
+                });
+            }
+            assertThat(kafka.saslAuthentications(false)).as("connections the SASL listener refused").isZero();
+        }
+    }
+
+    @Test
+    void aKafkaPropertyTheCommandDecidesIsAUsageError() throws Exception {
+        Path properties = Files.writeString(work.resolve("client.properties"), "linger.ms=5\nacks=1\n");
+        StringWriter err = new StringWriter();
+        int code = SluiceCli.commandLine().setErr(new PrintWriter(err)).execute("limits", "--tenant", "acme",
+                "--limits", "{}", "--kafka-properties", properties.toString());
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--kafka-properties: acks cannot be set: an update is published only "
+                + "once every in-sync replica has it (acks=all)");
     }
 
     /** Each request's outcome, in order: answered, or its rejection's reason. */

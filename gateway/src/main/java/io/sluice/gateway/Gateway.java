@@ -1,5 +1,6 @@
 package io.sluice.gateway;
 
+import io.sluice.schemas.KafkaProperties;
 import io.sluice.schemas.RequestSignature;
 import io.sluice.schemas.TraceParent;
 import io.sluice.schemas.Secrets;
@@ -33,6 +34,7 @@ import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -73,6 +75,24 @@ public final class Gateway implements AutoCloseable {
     public static final String DATABASE_PASSWORD_ENV = "SLUICE_GATEWAY_PASSWORD";
 
     /**
+     * The Kafka client properties the gateway decides, and why: a request it accepted reaches the
+     * job once (an idempotent producer, acknowledged by every in-sync replica), and each instance
+     * reads its own reply partition from its end, with no consumer group.
+     */
+    public static final Map<String, String> OWNED_KAFKA_PROPERTIES = Map.ofEntries(
+            Map.entry("bootstrap.servers", "give the brokers as the gateway's bootstrap servers (--bootstrap-servers)"),
+            Map.entry("acks", "a request is accepted only once every in-sync replica has it (acks=all)"),
+            Map.entry("enable.idempotence", "a send the producer retries must not write the request twice"),
+            Map.entry("transactional.id", "the gateway's producer is not transactional"),
+            Map.entry("group.id", "each instance reads its own reply partition, assigned, with no consumer group"),
+            Map.entry("enable.auto.commit", "each instance reads its own reply partition, with no consumer group"),
+            Map.entry("auto.offset.reset", "each instance reads its reply partition from its end at start"),
+            Map.entry("key.serializer", "the gateway's records have a format of their own"),
+            Map.entry("value.serializer", "the gateway's records have a format of their own"),
+            Map.entry("key.deserializer", "the gateway's records have a format of their own"),
+            Map.entry("value.deserializer", "the gateway's records have a format of their own"));
+
+    /**
      * How an instance is set up; {@link #builder} fills in the defaults.
      *
      * @param replyPartition this instance's partition of the replies topic (unique per instance)
@@ -92,15 +112,20 @@ public final class Gateway implements AutoCloseable {
      * @param tenantsFile the serving job's tenants file, for the models each tenant may use; null:
      *     every tenant may use every model (the job still refuses what its own file does not allow)
      * @param tracing where the gateway's spans go ({@link GatewayTracing}); off by default
+     * @param kafkaProperties Kafka client properties for the gateway's producer and consumer (a
+     *     secured cluster's {@code security.protocol}, {@code sasl.*}, {@code ssl.*}; tuning), set
+     *     after the gateway's own, so they override those; none of {@link #OWNED_KAFKA_PROPERTIES}
      */
     public record Config(String host, int port, int replyPartition, String bootstrapServers, String requestsTopic,
             String repliesTopic, String jdbcUrl, String jdbcUser, String jdbcPasswordFile, String jdbcPasswordEnv,
             String signingKeyFile, List<String> models, int maxBodyBytes, Duration answerTimeout, Duration keyCacheTtl,
             List<String> corsOrigins, JwtAuth.Settings jwt, String keystore, String keystorePasswordFile,
-            String demoKey, String tenantsFile, GatewayTracing.Settings tracing) {
+            String demoKey, String tenantsFile, GatewayTracing.Settings tracing, Map<String, String> kafkaProperties) {
 
         public Config {
             tracing = tracing == null ? GatewayTracing.Settings.OFF : tracing;
+            kafkaProperties = KafkaProperties.withoutOwned(kafkaProperties, OWNED_KAFKA_PROPERTIES,
+                    "the gateway's Kafka client property ");
             models = List.copyOf(models);
             corsOrigins = List.copyOf(corsOrigins);
             if (models.isEmpty()) {
@@ -150,6 +175,7 @@ public final class Gateway implements AutoCloseable {
         private String demoKey;
         private String tenantsFile;
         private GatewayTracing.Settings tracing = GatewayTracing.Settings.OFF;
+        private Map<String, String> kafkaProperties = Map.of();
 
         private Builder(String bootstrapServers, String jdbcUrl) {
             this.bootstrapServers = bootstrapServers;
@@ -243,10 +269,17 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
+        /** Kafka client properties for the gateway's producer and consumer ({@link Config#kafkaProperties}). */
+        public Builder kafkaProperties(Map<String, String> kafkaProperties) {
+            this.kafkaProperties = kafkaProperties;
+            return this;
+        }
+
         public Config build() {
             return new Config(host, port, replyPartition, bootstrapServers, requestsTopic, repliesTopic, jdbcUrl,
                     jdbcUser, jdbcPasswordFile, jdbcPasswordEnv, signingKeyFile, models, maxBodyBytes, answerTimeout,
-                    keyCacheTtl, corsOrigins, jwt, keystore, keystorePasswordFile, demoKey, tenantsFile, tracing);
+                    keyCacheTtl, corsOrigins, jwt, keystore, keystorePasswordFile, demoKey, tenantsFile, tracing,
+                    kafkaProperties);
         }
     }
 
@@ -309,16 +342,18 @@ public final class Gateway implements AutoCloseable {
             opened.push(keysDb);
             GatewayTracing tracing = GatewayTracing.open(config.tracing());
             opened.push(tracing);
-            KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+            Map<String, Object> producerConfig = new HashMap<>(Map.of(
                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                     ProducerConfig.ACKS_CONFIG, "all",
                     ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                     ProducerConfig.LINGER_MS_CONFIG, 0,
-                    ProducerConfig.CLIENT_ID_CONFIG, "sluice-gateway-" + config.replyPartition()),
+                    ProducerConfig.CLIENT_ID_CONFIG, "sluice-gateway-" + config.replyPartition()));
+            producerConfig.putAll(config.kafkaProperties());
+            KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig,
                     new ByteArraySerializer(), new ByteArraySerializer());
             opened.push(() -> producer.close(Duration.ofSeconds(5)));
-            Replies replies = new Replies(config.bootstrapServers(), config.repliesTopic(), config.replyPartition(),
-                    10_000);
+            Replies replies = new Replies(config.bootstrapServers(), config.kafkaProperties(), config.repliesTopic(),
+                    config.replyPartition(), 10_000);
             opened.push(replies);
             Vertx vertx = Vertx.vertx();
             opened.push(() -> vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));

@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,12 +46,15 @@ public final class Replies implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    public Replies(String bootstrapServers, String topic, int partition, int recentAnswers) {
-        this.consumer = new KafkaConsumer<>(Map.of(
+    /** @param kafkaProperties the user's Kafka client properties, set after the consumer's own */
+    public Replies(String bootstrapServers, Map<String, String> kafkaProperties, String topic, int partition,
+            int recentAnswers) {
+        Map<String, Object> config = new HashMap<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.CLIENT_ID_CONFIG, "sluice-gateway-replies-" + partition),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
+                ConsumerConfig.CLIENT_ID_CONFIG, "sluice-gateway-replies-" + partition));
+        config.putAll(kafkaProperties);
+        this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         int partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).size();
         if (partition < 0 || partition >= partitions) {
             consumer.close();

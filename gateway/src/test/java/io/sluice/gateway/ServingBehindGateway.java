@@ -47,7 +47,12 @@ final class ServingBehindGateway implements AutoCloseable {
 
     /** Starts everything under {@code work}; {@code replyPartitions} is how many gateways may run. */
     static ServingBehindGateway start(Path work, int replyPartitions) throws Exception {
-        LocalStack stack = LocalStack.start(work.resolve("services"), LocalStack.External.NONE, replyPartitions);
+        return start(work, replyPartitions, LocalStack.External.NONE);
+    }
+
+    /** As {@link #start(Path, int)}, with the services of {@code external} that are given instead of embedded ones. */
+    static ServingBehindGateway start(Path work, int replyPartitions, LocalStack.External external) throws Exception {
+        LocalStack stack = LocalStack.start(work.resolve("services"), external, replyPartitions);
         OpenAiStandInServer remote = new OpenAiStandInServer();
         TestCorpus.backfill(work);
         Path signingKey = Files.writeString(work.resolve("signing-key"), "shared by the gateways and the job");
@@ -77,7 +82,12 @@ final class ServingBehindGateway implements AutoCloseable {
 
     /** A gateway set up for this job on {@code replyPartition}, on a free port; the rest is the caller's. */
     Gateway.Builder gateway(int replyPartition) {
-        return Gateway.Config.builder(stack.bootstrapServers(), stack.jdbcUrl()).listen("127.0.0.1", 0)
+        return gateway(replyPartition, stack.bootstrapServers());
+    }
+
+    /** As {@link #gateway(int)}, through the brokers' listener at {@code bootstrapServers}. */
+    Gateway.Builder gateway(int replyPartition, String bootstrapServers) {
+        return Gateway.Config.builder(bootstrapServers, stack.jdbcUrl()).listen("127.0.0.1", 0)
                 .replyPartition(replyPartition).topics(LocalStack.REQUESTS_TOPIC, LocalStack.REPLIES_TOPIC)
                 .database(stack.auditConnection().user(), null).signingKeyFile(signingKey.toString())
                 .models(List.of("extractive", "remote")).tenantsFile(tenantsFile.toString())

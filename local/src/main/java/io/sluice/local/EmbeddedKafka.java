@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 
 /**
  * A real single-node Kafka broker in KRaft mode (broker and controller in one server), from
@@ -49,7 +53,33 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /** A user and password the broker's SASL/PLAIN listener accepts. */
-    public record PlainLogin(String user, String password) {}
+    public record PlainLogin(String user, String password) {
+
+        /** The JAAS line a client logs in with ({@code sasl.jaas.config}); it holds the password. */
+        public String jaasConfig() {
+            return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user
+                    + "\" password=\"" + password + "\";";
+        }
+    }
+
+    /**
+     * How often the SASL listener authenticated a client ({@code successful}) or refused one, by
+     * the broker's own count over the listener's network threads. A client that was not given the
+     * listener's {@code security.protocol} speaks plaintext to it and counts as a refusal.
+     */
+    public double saslAuthentications(boolean successful) throws Exception {
+        if (saslBootstrapServers == null) {
+            throw new IllegalStateException("this broker was started without a SASL listener");
+        }
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        String attribute = successful ? "successful-authentication-total" : "failed-authentication-total";
+        double total = 0;
+        for (ObjectName name : server.queryNames(new ObjectName(
+                "kafka.server:type=socket-server-metrics,listener=SASL_PLAINTEXT,networkProcessor=*"), null)) {
+            total += ((Number) server.getAttribute(name, attribute)).doubleValue();
+        }
+        return total;
+    }
 
     /** Formats {@code dataDir} and starts a broker with its own free ports. */
     public static EmbeddedKafka start(Path dataDir) throws Exception {

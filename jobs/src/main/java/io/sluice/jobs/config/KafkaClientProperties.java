@@ -1,5 +1,7 @@
 package io.sluice.jobs.config;
 
+import io.sluice.schemas.KafkaProperties;
+
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -7,7 +9,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.provider.FileConfigProvider;
 
-import java.util.Collections;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -81,19 +82,19 @@ public final class KafkaClientProperties {
             if (name.isBlank()) {
                 throw new IllegalArgumentException(key + " names no Kafka property: write " + PREFIX + "<name>");
             }
-            String owned = OWNED.get(name);
-            if (owned != null) {
-                throw new IllegalArgumentException(key + " cannot be set: " + owned);
-            }
+            properties.put(name, value);
+        });
+        Map<String, String> checked = KafkaProperties.withoutOwned(properties, OWNED, PREFIX);
+        checked.forEach((name, value) -> {
             if (PASSWORDS.contains(name) && !PROVIDED.matcher(value).matches()) {
+                String key = PREFIX + name;
                 throw new IllegalArgumentException(key + " holds a secret, and the configuration shows in Flink's "
                         + "web UI, its REST API and process lists. Put it in a file and refer to it through a Kafka "
                         + "config provider: " + key + "=${file:/path/to/kafka.properties:" + name + "} with "
                         + PREFIX + "config.providers=file and " + PREFIX + "config.providers.file.class="
                         + FileConfigProvider.class.getName());
             }
-            properties.put(name, value);
         });
-        return Collections.unmodifiableMap(properties);
+        return checked;
     }
 }

@@ -16,14 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-
-import javax.management.MBeanServer;
-import javax.management.ObjectName;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -58,9 +54,7 @@ class SecuredKafkaITCase {
             conf.setString(KafkaClientProperties.PREFIX + "security.protocol", "SASL_PLAINTEXT");
             conf.setString(KafkaClientProperties.PREFIX + "sasl.mechanism", "PLAIN");
             // The password stays out of Flink's configuration: the clients read it from a file.
-            Path secrets = Files.writeString(work.resolve("kafka-client.properties"), "login="
-                    + "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
-                    + LOGIN.user() + "\" password=\"" + LOGIN.password() + "\";\n");
+            Path secrets = Files.writeString(work.resolve("kafka-client.properties"), "login=" + LOGIN.jaasConfig());
             conf.setString(KafkaClientProperties.PREFIX + "config.providers", "file");
             conf.setString(KafkaClientProperties.PREFIX + "config.providers.file.class",
                     "org.apache.kafka.common.config.provider.FileConfigProvider");
@@ -79,20 +73,8 @@ class SecuredKafkaITCase {
             } finally {
                 job.cancel().get();
             }
-            assertThat(saslListener("successful-authentication-total")).as("authenticated connections").isPositive();
-            assertThat(saslListener("failed-authentication-total")).as("connections refused by the SASL listener")
-                    .isZero();
+            assertThat(kafka.saslAuthentications(true)).as("authenticated connections").isPositive();
+            assertThat(kafka.saslAuthentications(false)).as("connections refused by the SASL listener").isZero();
         }
-    }
-
-    /** The broker's count {@code attribute} over the SASL listener's network threads. */
-    private static double saslListener(String attribute) throws Exception {
-        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        double total = 0;
-        for (ObjectName name : server.queryNames(new ObjectName(
-                "kafka.server:type=socket-server-metrics,listener=SASL_PLAINTEXT,networkProcessor=*"), null)) {
-            total += ((Number) server.getAttribute(name, attribute)).doubleValue();
-        }
-        return total;
     }
 }
