@@ -8,6 +8,7 @@ import io.sluice.local.LocalStack;
 import io.sluice.model.ConcurrentEmbedding;
 import io.sluice.model.EmbeddingModel;
 import io.sluice.model.EmbeddingModels;
+import io.sluice.model.ModelThreads;
 import io.sluice.model.OnnxEmbeddingModel;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.operators.answer.AnswerModels;
@@ -288,7 +289,8 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
         }
         StringBuilder table = new StringBuilder();
         table.append(String.format(Locale.ROOT, "Measured %s on %d cores, JDK %s: one serving job (parallelism %d, "
-                        + "%s, a snapshot in %d shard%s, ONNX Runtime intra-op threads %d, %s, caches %s), "
+                        + "%s, a snapshot in %d shard%s, ONNX Runtime intra-op threads %d, %s, caches %s, model "
+                        + "threads %s), "
                         + "embedded Kafka (%s) and PostgreSQL on the same machine, %d s of open-loop load per rate over %d "
                         + "distinct questions after %s; the pass-through job under the same load right after each rate; bare "
                         + "embedding throughput of the same model and threads (calls of 32%s): %.0f questions/s, "
@@ -300,6 +302,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), parallelism, embeddingModel, shards, shards == 1 ? "" : "s", threads, batching,
                 cache ? "on" : "off",
+                ModelThreads.PRIORITIES_HONOURED ? "at nice 4" : "at the others' priority (no ThreadPriorityPolicy=1)",
                 kafkaJvm == BrokerJvm.own ? "in a JVM of its own" : "in the benchmark's JVM", seconds,
                 questions, warmed, bare.onePerCall() ? ", which the model runs one question at a time" : "",
                 bare.rate(), bare.cpuPerQuestion(), settings.isEmpty() ? "" : "; settings " + settings));

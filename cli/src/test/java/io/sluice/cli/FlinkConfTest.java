@@ -1,5 +1,7 @@
 package io.sluice.cli;
 
+import io.sluice.model.ModelThreads;
+
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
 
@@ -30,6 +32,17 @@ class FlinkConfTest {
                 assertThat(file.get(key)).as(key).isEqualTo(value);
             }
         });
+    }
+
+    @Test
+    void modelThreadsYieldWhereverAJobRuns() throws Exception {
+        // A cluster's TaskManagers, the sluice script's JVM (local jobs), and the tests' JVMs.
+        Map<String, String> file = GlobalConfiguration.loadConfiguration(CONFIG_YAML_DIR.toString()).toMap();
+        assertThat(file.get("env.java.opts.taskmanager")).isEqualTo(ModelThreads.JVM_FLAGS);
+        assertThat(Files.readString(Path.of("..", "sluice"))).contains("priorities=\"" + ModelThreads.JVM_FLAGS + "\"");
+        assertThat(Files.readString(Path.of("..", "pom.xml")))
+                .contains("<sluice.jvm.priorities>" + ModelThreads.JVM_FLAGS + "</sluice.jvm.priorities>");
+        assertThat(ModelThreads.PRIORITIES_HONOURED).as("this JVM has the flags").isTrue();
     }
 
     @Test

@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code calls} threads, first asked, first run, so the model never runs more calls at once than it
  * was given, and an earlier batch's calls all start before a later one's (contiguous parts of two
  * batches taking turns for the threads finished both late). A text's vector never depends on its
- * batch ({@link EmbeddingModel}), so how a batch is split changes no bit of any vector.
+ * batch ({@link EmbeddingModel}), so how a batch is split changes no bit of any vector. The threads
+ * are {@link ModelThreads}: the rest of the process comes first when the cores are short.
  */
 public final class ConcurrentEmbedding implements EmbeddingModel {
 
@@ -44,11 +45,8 @@ public final class ConcurrentEmbedding implements EmbeddingModel {
         this.calls = requireCalls(calls);
         int id = POOLS.incrementAndGet();
         AtomicInteger threads = new AtomicInteger();
-        this.pool = Executors.newFixedThreadPool(calls, task -> {
-            Thread t = new Thread(task, "sluice-embed-" + id + "-call-" + threads.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.pool = Executors.newFixedThreadPool(calls,
+                task -> ModelThreads.newThread(task, "sluice-embed-" + id + "-call-" + threads.incrementAndGet()));
     }
 
     /** {@code calls}, if it is a number of model calls at once (at least 1). */

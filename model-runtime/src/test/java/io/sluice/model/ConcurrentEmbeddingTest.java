@@ -2,6 +2,8 @@ package io.sluice.model;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -16,6 +18,7 @@ import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class ConcurrentEmbeddingTest {
 
@@ -84,6 +87,37 @@ class ConcurrentEmbeddingTest {
             for (int i = 0; i < texts.size(); i++) {
                 assertThat(split.get(i)).as("text %d", i).containsExactly(onnx.embed(texts.get(i)));
             }
+        }
+    }
+
+    @Test
+    void theCallsRunBelowTheCallerInTheOperatingSystemsPriority() throws Exception {
+        assertThat(ModelThreads.PRIORITIES_HONOURED).as("the tests' JVM has pom.xml's sluice.jvm.priorities").isTrue();
+        Path self = Path.of("/proc/thread-self/stat");
+        assumeTrue(Files.isReadable(self), "a thread's nice value is read from Linux's /proc, which this OS lacks");
+        int callers = niceOf(self);
+        assumeTrue(callers == 0, "the tests run at nice " + callers + ", and Java's priorities map to nice values "
+                + "from 0");
+        Set<Integer> nice = ConcurrentHashMap.newKeySet();
+        Scripted scripted = new Scripted(texts -> {
+            nice.add(niceOf(self));
+            return lengths(texts);
+        }, false);
+        try (ConcurrentEmbedding model = new ConcurrentEmbedding(scripted, scripted, 2)) {
+            model.embed(texts(4));
+        }
+        // Java's lowest priority is nice 4 under ThreadPriorityPolicy=1.
+        assertThat(nice).containsExactly(4);
+    }
+
+    /** The nice value in {@code /proc/thread-self/stat} of the thread that reads it (field 19). */
+    private static int niceOf(Path stat) {
+        try {
+            String line = Files.readString(stat);
+            // The name, field 2, is in parentheses and may hold spaces: count from after it.
+            return Integer.parseInt(line.substring(line.lastIndexOf(')') + 2).split(" ")[16]);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -160,6 +160,7 @@ class KubernetesManifestsTest {
                 "execution.state-recovery.claim-mode", "execution.checkpointing.mode",
                 "execution.checkpointing.incremental", "execution.checkpointing.externalized-checkpoint-retention",
                 "classloader.parent-first-patterns.additional", "pipeline.generic-types", "env.java.opts.all",
+                "env.java.opts.taskmanager",
                 "metrics.reporter.prom.factory.class", "execution.buffer-timeout.interval")) {
             assertThat(conf).as("flinkConfiguration").containsKey(key);
         }

@@ -1,5 +1,6 @@
 package io.sluice.model.decoder;
 
+import io.sluice.model.ModelThreads;
 import io.sluice.model.RuntimeOptions;
 import io.sluice.model.chat.ChatModel;
 import io.sluice.model.chat.Generation;
@@ -45,8 +46,7 @@ public final class OnnxDecoderChatModel implements ChatModel {
         }
         this.decoder = decoder;
         this.maxBatchSize = maxBatchSize;
-        this.worker = new Thread(this::decodeLoop, "sluice-decoder-" + decoder.card().id());
-        this.worker.setDaemon(true);
+        this.worker = ModelThreads.newThread(this::decodeLoop, "sluice-decoder-" + decoder.card().id());
         this.worker.start();
     }
 

@@ -3,6 +3,7 @@ package io.sluice.operators.flink;
 import io.sluice.operators.batch.BatchQueue;
 import io.sluice.operators.batch.BatchFunction;
 import io.sluice.operators.batch.RecordRejector;
+import io.sluice.model.ModelThreads;
 import io.sluice.operators.failure.RecordFailures;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
@@ -58,7 +59,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * so the records held stay bounded even behind a slow batch. While a full batch waits for a slot,
  * the task stops taking input (backpressure). Because the function runs beside the task thread, the
  * operators chained after this one (retrieval and the conversation, in serving) work on one batch's
- * results while the model computes the next.
+ * results while the model computes the next. The function's threads are {@link ModelThreads}, below
+ * the task threads in priority.
  *
  * <p>Why more than one batch at once: a model that embeds one text per call runs a batch as a loop
  * of calls, so a record that finds the function idle runs alone on one core; with one batch at a
@@ -244,8 +246,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         AtomicInteger threads = new AtomicInteger();
         caller = Executors.newFixedThreadPool(concurrentBatches, r -> {
             int n = threads.getAndIncrement();
-            Thread t = new Thread(r, n == 0 ? threadName : threadName + "-" + n);
-            t.setDaemon(true);
+            Thread t = ModelThreads.newThread(r, n == 0 ? threadName : threadName + "-" + n);
             t.setContextClassLoader(userCode);
             return t;
         });

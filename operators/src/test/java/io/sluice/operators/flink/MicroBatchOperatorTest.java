@@ -94,6 +94,24 @@ class MicroBatchOperatorTest {
     }
 
     @Test
+    void theFunctionRunsAtTheLowestPriority() throws Exception {
+        List<Integer> priorities = new CopyOnWriteArrayList<>();
+        BatchFunction<Integer, Integer> fn = new BatchFunction<>() {
+            @Override
+            public List<Integer> apply(List<Integer> batch) {
+                priorities.add(Thread.currentThread().getPriority());
+                return batch;
+            }
+        };
+        try (var h = harness(fn, 32, 0, null)) {
+            h.processElement(new StreamRecord<>(1));
+            awaitBatch(h);
+            assertThat(priorities).containsExactly(Thread.MIN_PRIORITY);
+            assertThat(Thread.currentThread().getPriority()).isEqualTo(Thread.NORM_PRIORITY);
+        }
+    }
+
+    @Test
     void recordsThatArriveWhileABatchRunsStartTogetherWhenItEnds() throws Exception {
         TimesTen fn = new TimesTen(true);
         try (var h = harness(fn, 32, 0)) {
