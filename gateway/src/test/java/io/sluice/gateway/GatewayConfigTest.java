@@ -20,6 +20,11 @@ class GatewayConfigTest {
         assertThat(config.kafkaProperties()).containsExactly(Map.entry("linger.ms", "1"),
                 Map.entry("security.protocol", "SASL_SSL"));
         assertThat(builder().build().kafkaProperties()).isEmpty();
+        // A login's password may be among them, and a record prints its fields.
+        Gateway.Config secured = builder().kafkaProperties(Map.of("sasl.jaas.config", "... password=\"s3cret\";"))
+                .build();
+        assertThat(secured.toString()).contains("kafkaProperties=[sasl.jaas.config] (values not shown)")
+                .doesNotContain("s3cret");
     }
 
     @Test

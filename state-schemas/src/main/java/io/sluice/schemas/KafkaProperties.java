@@ -22,6 +22,24 @@ public final class KafkaProperties {
     private KafkaProperties() {}
 
     /**
+     * The properties, sorted, whose {@code toString()} names them without their values: a login's
+     * password may be among them, and whatever holds them (a record's {@code toString()}, an
+     * exception's message) can end up in a log.
+     */
+    private static final class Named extends TreeMap<String, String> {
+        private static final long serialVersionUID = 1L;
+
+        Named(Map<String, String> properties) {
+            super(properties);
+        }
+
+        @Override
+        public String toString() {
+            return keySet() + " (values not shown)";
+        }
+    }
+
+    /**
      * The properties in {@code file}, a Java properties file as Kafka's own tools take
      * ({@code --command-config}), read as UTF-8.
      *
@@ -34,7 +52,7 @@ public final class KafkaProperties {
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("Cannot read Kafka client properties from " + file + ": " + e, e);
         }
-        Map<String, String> properties = new TreeMap<>();
+        Map<String, String> properties = new Named(Map.of());
         loaded.forEach((name, value) -> {
             if (value.toString().isBlank()) {
                 throw new IllegalArgumentException("The Kafka client property " + name + " in " + file
@@ -46,7 +64,7 @@ public final class KafkaProperties {
     }
 
     /**
-     * {@code properties}, sorted and unmodifiable, after checking that none is one the client
+     * {@code properties}, sorted, unmodifiable and shown without their values, after checking that none is one the client
      * decides.
      *
      * @param owned the properties the client decides, each with what to do instead (or why not)
@@ -56,7 +74,7 @@ public final class KafkaProperties {
      */
     public static Map<String, String> withoutOwned(Map<String, String> properties, Map<String, String> owned,
             String where) {
-        Map<String, String> sorted = new TreeMap<>(properties);
+        Map<String, String> sorted = new Named(properties);
         for (String name : sorted.keySet()) {
             String reason = owned.get(name);
             if (reason != null) {

@@ -35,6 +35,15 @@ class KafkaPropertiesTest {
     }
 
     @Test
+    void theirTextNamesThePropertiesWithoutTheirValues() {
+        Map<String, String> properties = KafkaProperties.withoutOwned(Map.of("sasl.jaas.config",
+                "... password=\"s3cret\";", "security.protocol", "SASL_SSL"), Map.of(), "");
+        assertThat(properties.toString()).isEqualTo("[sasl.jaas.config, security.protocol] (values not shown)");
+        assertThat(properties).isEqualTo(Map.of("sasl.jaas.config", "... password=\"s3cret\";",
+                "security.protocol", "SASL_SSL"));
+    }
+
+    @Test
     void aMissingFileOrAnEmptyValueIsRefusedByName() throws Exception {
         Path missing = dir.resolve("missing.properties");
         assertThatThrownBy(() -> KafkaProperties.read(missing)).isInstanceOf(IllegalArgumentException.class)
