@@ -302,7 +302,7 @@ public final class ServingLatencyBenchmark implements Callable<Integer> {
                 LocalDate.now(java.time.ZoneOffset.UTC), Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"), parallelism, embeddingModel, shards, shards == 1 ? "" : "s", threads, batching,
                 cache ? "on" : "off",
-                ModelThreads.PRIORITIES_HONOURED ? "at nice 4" : "at the others' priority (no ThreadPriorityPolicy=1)",
+                ModelThreads.prioritiesHonoured() ? "at nice 4" : "at the others' priority (no ThreadPriorityPolicy=1)",
                 kafkaJvm == BrokerJvm.own ? "in a JVM of its own" : "in the benchmark's JVM", seconds,
                 questions, warmed, bare.onePerCall() ? ", which the model runs one question at a time" : "",
                 bare.rate(), bare.cpuPerQuestion(), settings.isEmpty() ? "" : "; settings " + settings));

@@ -42,7 +42,7 @@ class FlinkConfTest {
         assertThat(Files.readString(Path.of("..", "sluice"))).contains("priorities=\"" + ModelThreads.JVM_FLAGS + "\"");
         assertThat(Files.readString(Path.of("..", "pom.xml")))
                 .contains("<sluice.jvm.priorities>" + ModelThreads.JVM_FLAGS + "</sluice.jvm.priorities>");
-        assertThat(ModelThreads.PRIORITIES_HONOURED).as("this JVM has the flags").isTrue();
+        assertThat(ModelThreads.prioritiesHonoured()).as("this JVM has the flags").isTrue();
     }
 
     @Test

@@ -13,7 +13,7 @@ import java.lang.management.ManagementFactory;
  * (docs/BENCHMARKS.md, "The model threads yield").
  *
  * <p>The JVM passes Java priorities to Linux only with {@code -XX:ThreadPriorityPolicy=1}
- * ({@link #PRIORITIES_HONOURED}; Sluice's {@code env.java.opts.taskmanager} and the {@code sluice}
+ * ({@link #prioritiesHonoured()}; Sluice's {@code env.java.opts.taskmanager} and the {@code sluice}
  * script set it). Priority 1 is then nice 4, which any user may set on their own threads; without
  * the flag the priority changes nothing. ONNX Runtime's own intra-op threads, when a session has
  * more than one, keep the priority of the thread that created the session.
@@ -30,12 +30,14 @@ public final class ModelThreads {
             + "-XX:JavaPriority7_To_OSPriority=0 -XX:JavaPriority8_To_OSPriority=0 "
             + "-XX:JavaPriority9_To_OSPriority=0 -XX:JavaPriority10_To_OSPriority=0";
 
-    /** Whether this JVM passes thread priorities to the operating system. */
-    public static final boolean PRIORITIES_HONOURED = honoured();
-
     private ModelThreads() {}
 
-    private static boolean honoured() {
+    /**
+     * Whether this JVM passes thread priorities to the operating system. Asked by whoever reports
+     * it (a benchmark's header, a test), not when a model thread starts: the answer changes nothing
+     * a thread does.
+     */
+    public static boolean prioritiesHonoured() {
         var vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
         try {
             return vm != null && "true".equals(vm.getVMOption("UseThreadPriorities").getValue())

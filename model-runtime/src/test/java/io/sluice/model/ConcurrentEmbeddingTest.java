@@ -92,7 +92,7 @@ class ConcurrentEmbeddingTest {
 
     @Test
     void theCallsRunBelowTheCallerInTheOperatingSystemsPriority() throws Exception {
-        assertThat(ModelThreads.PRIORITIES_HONOURED).as("the tests' JVM has pom.xml's sluice.jvm.priorities").isTrue();
+        assertThat(ModelThreads.prioritiesHonoured()).as("the tests' JVM has pom.xml's sluice.jvm.priorities").isTrue();
         Path self = Path.of("/proc/thread-self/stat");
         assumeTrue(Files.isReadable(self), "a thread's nice value is read from Linux's /proc, which this OS lacks");
         int callers = niceOf(self);
