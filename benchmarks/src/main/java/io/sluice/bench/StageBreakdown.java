@@ -9,8 +9,9 @@ import java.util.Locale;
 
 /**
  * Where a request's time went, stage by stage, from when the load generator sent it to when it
- * read the answer: the stages' own spans, the gaps between them (Kafka, the shuffles, the mailbox),
- * and the embed stage split into the wait for its model call and the call itself. The parts add up
+ * read the answer: the stages' own spans, the gaps between them (Kafka, the shuffles, a task's
+ * input queue), and the embed stage split into the wait for its model call, the call itself, and the
+ * wait to be handed on after it. The parts add up
  * to the end-to-end latency, and all but the model call to the pipeline overhead. Set side by side
  * for the median request and for the slowest 1 % by overhead, they say which part makes the tail.
  */
@@ -25,7 +26,8 @@ final class StageBreakdown {
         TO_EMBED("admission to embed (keyBy conversation)"),
         EMBED_WAIT("embed: waiting for its model call"),
         EMBED_CALL("embed: model call"),
-        TO_RETRIEVE("embed to retrieve (results back through the mailbox)"),
+        EMBED_HAND_ON("embed: from the call's end to handing it on (the task's mailbox, earlier batches)"),
+        TO_RETRIEVE("embed to retrieve (the hop, and the wait behind earlier requests)"),
         RETRIEVE("retrieve"),
         TO_CONVERSATION("retrieve to conversation"),
         CONVERSATION("conversation (history, compile, answer)"),
@@ -49,8 +51,14 @@ final class StageBreakdown {
             us[Part.ADMISSION.ordinal()] = stages.end(Stage.ADMISSION) - stages.start(Stage.ADMISSION);
             us[Part.TO_EMBED.ordinal()] = stages.start(Stage.EMBED) - stages.end(Stage.ADMISSION);
             long call = callMicros();
-            us[Part.EMBED_WAIT.ordinal()] = stages.end(Stage.EMBED) - stages.start(Stage.EMBED) - call;
+            // The call's end is the model thread's clock, the call's length the answer's: clamped so
+            // that no part goes below zero. A span without it counts all its waiting before the call.
+            long callEnded = stages.embedCallEndedMicros() == 0 ? stages.end(Stage.EMBED)
+                    : Math.min(Math.max(stages.embedCallEndedMicros(), stages.start(Stage.EMBED) + call),
+                            stages.end(Stage.EMBED));
+            us[Part.EMBED_WAIT.ordinal()] = callEnded - stages.start(Stage.EMBED) - call;
             us[Part.EMBED_CALL.ordinal()] = call;
+            us[Part.EMBED_HAND_ON.ordinal()] = stages.end(Stage.EMBED) - callEnded;
             us[Part.TO_RETRIEVE.ordinal()] = stages.start(Stage.RETRIEVE) - stages.end(Stage.EMBED);
             us[Part.RETRIEVE.ordinal()] = stages.end(Stage.RETRIEVE) - stages.start(Stage.RETRIEVE);
             us[Part.TO_CONVERSATION.ordinal()] = stages.start(Stage.CONVERSATION) - stages.end(Stage.RETRIEVE);

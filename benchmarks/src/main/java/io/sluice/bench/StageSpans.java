@@ -1,10 +1,12 @@
 package io.sluice.bench;
 
+import io.sluice.operators.batch.QuestionEmbedder;
 import io.sluice.operators.trace.Tracing;
 
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.autoconfigure.spi.traces.ConfigurableSpanExporterProvider;
 import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.trace.data.EventData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 
@@ -19,9 +21,9 @@ import java.util.concurrent.TimeUnit;
  * The serving job's own spans, kept by request id: when each request entered and left each stage.
  * The job traces as any deployment does ({@code sluice.tracing.exporter}); this exporter, found by
  * OpenTelemetry's autoconfiguration through this module's {@code META-INF/services}, keeps only the
- * stage spans' times (no attributes, no trace tree), so that a run of thousands of requests stays
- * small. The benchmark's jobs run in its own JVM, so the exporter the job's SDK creates there hands
- * its times to this class's one map.
+ * stage spans' times and when the embedding call returned (no attributes, no trace tree), so that a
+ * run of thousands of requests stays small. The benchmark's jobs run in its own JVM, so the
+ * exporter the job's SDK creates there hands its times to this class's one map.
  */
 public final class StageSpans implements ConfigurableSpanExporterProvider {
 
@@ -65,9 +67,14 @@ public final class StageSpans implements ConfigurableSpanExporterProvider {
                     String requestId = span.getAttributes().get(Tracing.REQUEST_ID);
                     StageTimes.Stage stage = StageTimes.Stage.named(span.getName());
                     if (requestId != null && stage != null) {
-                        BY_REQUEST.computeIfAbsent(requestId, id -> new StageTimes.Builder()).set(stage,
-                                TimeUnit.NANOSECONDS.toMicros(span.getStartEpochNanos()),
-                                TimeUnit.NANOSECONDS.toMicros(span.getEndEpochNanos()));
+                        StageTimes.Builder times = BY_REQUEST.computeIfAbsent(requestId, id -> new StageTimes.Builder())
+                                .set(stage, TimeUnit.NANOSECONDS.toMicros(span.getStartEpochNanos()),
+                                        TimeUnit.NANOSECONDS.toMicros(span.getEndEpochNanos()));
+                        for (EventData e : span.getEvents()) {
+                            if (e.getName().equals(QuestionEmbedder.CALL_ENDED)) {
+                                times.embedCallEnded(TimeUnit.NANOSECONDS.toMicros(e.getEpochNanos()));
+                            }
+                        }
                     }
                 }
                 return CompletableResultCode.ofSuccess();

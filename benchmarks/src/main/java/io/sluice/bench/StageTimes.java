@@ -10,9 +10,10 @@ import java.util.Arrays;
 
 /**
  * When one request entered and left each stage of the serving job that traces it, from the stages'
- * spans: epoch microseconds, 0 for a stage whose span was not seen.
+ * spans, and when its embedding call returned (the embed span's {@link QuestionEmbedder#CALL_ENDED}
+ * event): epoch microseconds, 0 for what was not seen.
  */
-record StageTimes(long[] startMicros, long[] endMicros) {
+record StageTimes(long[] startMicros, long[] endMicros, long embedCallEndedMicros) {
 
     /** The stages a request passes in order, by their span names. */
     enum Stage {
@@ -56,6 +57,7 @@ record StageTimes(long[] startMicros, long[] endMicros) {
     static final class Builder {
         private final long[] start = new long[Stage.values().length];
         private final long[] end = new long[Stage.values().length];
+        private long embedCallEnded;
 
         synchronized Builder set(Stage stage, long startMicros, long endMicros) {
             if (start[stage.ordinal()] == 0) { // a stage run again after a recovery: its first run counts
@@ -65,8 +67,15 @@ record StageTimes(long[] startMicros, long[] endMicros) {
             return this;
         }
 
+        synchronized Builder embedCallEnded(long micros) {
+            if (embedCallEnded == 0) {
+                embedCallEnded = micros;
+            }
+            return this;
+        }
+
         synchronized StageTimes build() {
-            return new StageTimes(start.clone(), end.clone());
+            return new StageTimes(start.clone(), end.clone(), embedCallEnded);
         }
     }
 }

@@ -25,11 +25,20 @@ class StageBreakdownTest {
 
     /** Stage times from (start, end) pairs in the stages' order; stages left out were not seen. */
     private static StageTimes stages(long... startEndPairs) {
+        return builder(startEndPairs).build();
+    }
+
+    /** As above, with the embed call's end at {@code callEnded}. */
+    private static StageTimes stagesCalledAt(long callEnded, long... startEndPairs) {
+        return builder(startEndPairs).embedCallEnded(callEnded).build();
+    }
+
+    private static StageTimes.Builder builder(long... startEndPairs) {
         StageTimes.Builder b = new StageTimes.Builder();
         for (int i = 0; i + 1 < startEndPairs.length; i += 2) {
             b.set(StageTimes.Stage.values()[i / 2], startEndPairs[i], startEndPairs[i + 1]);
         }
-        return b.build();
+        return b;
     }
 
     @Test
@@ -43,6 +52,24 @@ class StageBreakdownTest {
         assertThat(parts[Part.EMBED_CALL.ordinal()]).isEqualTo(3.0);
         assertThat(parts[Part.TO_CLIENT.ordinal()]).isEqualTo(1.0);
         assertThat(r.overheadMillis()).isEqualTo(4.0);
+    }
+
+    @Test
+    void theCallsEndSplitsTheWaitBeforeItFromTheWaitToBeHandedOn() {
+        // Embed spans 900-4,900 µs; its call of 3,000 µs returned at 4,400: 500 before, 500 after.
+        StageBreakdown.Request r = new StageBreakdown.Request(0, 7_000, 3_000, stagesCalledAt(4_400, 100, 300, 500, 600,
+                900, 4_900, 5_000, 5_400, 5_500, 6_000));
+        double[] parts = r.parts();
+        assertThat(parts[Part.EMBED_WAIT.ordinal()]).isEqualTo(0.5);
+        assertThat(parts[Part.EMBED_CALL.ordinal()]).isEqualTo(3.0);
+        assertThat(parts[Part.EMBED_HAND_ON.ordinal()]).isEqualTo(0.5);
+        assertThat(parts[Part.TO_RETRIEVE.ordinal()]).isEqualTo(0.1);
+        assertThat(Arrays.stream(parts).sum()).isCloseTo(7.0, within(1e-9));
+        // An end the clocks put before the call could have ended leaves no negative wait.
+        parts = new StageBreakdown.Request(0, 7_000, 3_000, stagesCalledAt(3_000, 100, 300, 500, 600, 900, 4_900, 5_000,
+                5_400, 5_500, 6_000)).parts();
+        assertThat(parts[Part.EMBED_WAIT.ordinal()]).isZero();
+        assertThat(parts[Part.EMBED_HAND_ON.ordinal()]).isEqualTo(1.0);
     }
 
     @Test

@@ -8,6 +8,7 @@ import io.sluice.jobs.testing.TestCorpus;
 import io.sluice.local.ChatClient;
 import io.sluice.local.LocalStack;
 import io.sluice.model.chat.OpenAiStandInServer;
+import io.sluice.operators.batch.QuestionEmbedder;
 import io.sluice.schemas.TraceParent;
 
 import io.opentelemetry.api.trace.StatusCode;
@@ -178,6 +179,12 @@ class TracingITCase {
             parent = span.getSpanId();
             previousEnd = span.getEndEpochNanos();
         }
+        // The embed span goes on past its model call until the question is handed on.
+        SpanData embed = only(trace, "embed");
+        assertThat(embed.getEvents()).singleElement().satisfies(e -> {
+            assertThat(e.getName()).isEqualTo(QuestionEmbedder.CALL_ENDED);
+            assertThat(e.getEpochNanos()).isBetween(embed.getStartEpochNanos(), embed.getEndEpochNanos());
+        });
         String conversation = parent;
         assertThat(only(trace, "audit").getParentSpanId()).isEqualTo(conversation);
         // The failover: the first call failed, the fallback finished the answer; both under the turn.

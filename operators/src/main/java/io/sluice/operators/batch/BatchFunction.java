@@ -31,5 +31,12 @@ public abstract class BatchFunction<IN, OUT> implements Serializable {
      */
     public abstract List<OUT> apply(List<IN> batch) throws Exception;
 
+    /**
+     * {@code result} goes to the next operator now, on the task thread: after the task's mailbox
+     * handed its batch back, and after any earlier batch (results leave in input order). Not called
+     * for a record rejected instead.
+     */
+    public void handedOn(OUT result) {}
+
     public void close() throws Exception {}
 }

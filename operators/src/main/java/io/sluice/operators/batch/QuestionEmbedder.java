@@ -34,6 +34,8 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     private static final long serialVersionUID = 1L;
 
     public static final String STAGE = "embed";
+    /** The event on a question's span when its batch's model call returned. */
+    public static final String CALL_ENDED = "model call ended";
 
     /**
      * The embed stage's settings.
@@ -80,6 +82,11 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
      * task thread while {@link #apply} reads it on the batch thread.
      */
     private transient Map<String, Long> joined;
+    /**
+     * The spans of the questions embedded and not yet handed on, by position: put on the batch
+     * thread, ended on the task thread when the question leaves the stage.
+     */
+    private transient Map<String, Tracing.StageSpan> handingOn;
 
     public QuestionEmbedder(Settings settings) {
         this.settings = settings;
@@ -90,6 +97,7 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
         open(context.getMetricGroup());
         tracing = Tracing.open(TracingOptions.settings(context.getGlobalJobParameters()));
         joined = new ConcurrentHashMap<>();
+        handingOn = new ConcurrentHashMap<>();
     }
 
     /** Opens the model and the cache, with the cache's gauges in {@code metrics}. */
@@ -114,19 +122,33 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
                 ? model.embedQueriesCounted(batch.stream().map(ChatRequest::message).toList())
                 : cachedOrEmbedded(modelId, batch);
         long micros = (System.nanoTime() - start) / 1000;
+        long ended = Tracing.nowMicros();
         List<EmbeddedRequest> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             ChatRequest request = batch.get(i);
             // A question's span covers its wait for the batch too; one applied again alone after its
-            // batch failed has no join time left and spans its own call.
+            // batch failed has no join time left and spans its own call. It ends when the question
+            // is handed on, as every stage's does, so that what follows the call (the task's
+            // mailbox, earlier batches) is the stage's, and the gap after it is the hop.
             Long since = joined == null ? null : joined.remove(request.position());
-            Tracing.StageSpan span = tracing.start(STAGE, request, since == null ? Tracing.nowMicros() - micros : since)
-                    .attribute("sluice.batch_size", batch.size());
+            Tracing.StageSpan span = tracing.start(STAGE, request, since == null ? ended - micros : since)
+                    .attribute("sluice.batch_size", batch.size()).event(CALL_ENDED, ended);
             EmbeddingModel.QueryVector v = vectors.get(i);
             out.add(new EmbeddedRequest(span.on(request), modelId, v.vector(), micros, v.tokens()));
-            span.end();
+            if (tracing.enabled()) {
+                handingOn.put(request.position(), span);
+            }
         }
         return out;
+    }
+
+    /** Ends the question's span: it leaves the stage. */
+    @Override
+    public void handedOn(EmbeddedRequest result) {
+        Tracing.StageSpan span = handingOn == null ? null : handingOn.remove(result.request().position());
+        if (span != null) {
+            span.end(Tracing.nowMicros()); // the clock of its start and its event
+        }
     }
 
     /** Starts the question's cache lookup, read when its batch runs. */

@@ -469,7 +469,9 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
                 batches.inc();
                 batchSize.update(1);
             }
-            output.collect(record(batch.results.get(i), p.timestamp()));
+            OUT result = batch.results.get(i);
+            function.handedOn(result);
+            output.collect(record(result, p.timestamp()));
         }
     }
 

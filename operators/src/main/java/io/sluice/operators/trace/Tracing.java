@@ -237,6 +237,14 @@ public final class Tracing implements AutoCloseable {
             return this;
         }
 
+        /** Marks the moment {@code name} happened inside the span, at {@code epochMicros}. */
+        public StageSpan event(String name, long epochMicros) {
+            if (span != null) {
+                span.addEvent(name, epochMicros, TimeUnit.MICROSECONDS);
+            }
+            return this;
+        }
+
         /** Ends the span now. */
         public void end() {
             if (span != null) {

@@ -421,6 +421,8 @@ class MicroBatchOperatorTest {
         final java.util.Map<Integer, java.util.concurrent.CountDownLatch> gates =
                 new java.util.concurrent.ConcurrentHashMap<>();
         final List<Integer> began = new CopyOnWriteArrayList<>();
+        /** The results handed on, in order (the task thread's). */
+        final List<Integer> handedOn = new CopyOnWriteArrayList<>();
 
         void hold(int... firsts) {
             for (int x : firsts) {
@@ -443,6 +445,11 @@ class MicroBatchOperatorTest {
                 throw new IllegalArgumentException("negative input");
             }
             return batch.stream().map(x -> x * 10).toList();
+        }
+
+        @Override
+        public void handedOn(Integer result) {
+            handedOn.add(result);
         }
     }
 
@@ -546,6 +553,33 @@ class MicroBatchOperatorTest {
                 assertThat(r.getValue().requestId()).isEqualTo("r-2");
                 assertThat(r.getTimestamp()).isEqualTo(200L);
             });
+        }
+    }
+
+    @Test
+    void theFunctionHearsOfEachResultAsItLeavesNotWhenItsCallReturns() throws Exception {
+        Gated fn = new Gated();
+        fn.hold(1);
+        try (var h = twoAtOnce(fn, 32, 0)) {
+            h.processElement(new StreamRecord<>(1, 100L));
+            awaitCalls(fn, 1);
+            h.processElement(new StreamRecord<>(-2, 200L)); // rejected: the function does not hear of it
+            awaitCalls(fn, 3); // its batch, then itself alone
+            awaitBatch(h);
+            fn.release(1);
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (!h.getTaskMailbox().hasMail()) { // 1's call has returned once its mail is in
+                assertThat(System.nanoTime()).as("1's call returned").isLessThan(deadline);
+                Thread.sleep(1);
+            }
+            assertThat(fn.handedOn).as("not when 1's call returns").isEmpty();
+            awaitBatch(h);
+            assertThat(fn.handedOn).containsExactly(10);
+            h.processElement(new StreamRecord<>(3, 300L));
+            awaitBatch(h);
+            assertThat(fn.handedOn).containsExactly(10, 30);
+            assertThat(h.extractOutputValues()).isEqualTo(fn.handedOn);
+            assertThat(h.getSideOutput(Rejections.TAG)).hasSize(1);
         }
     }
 }
