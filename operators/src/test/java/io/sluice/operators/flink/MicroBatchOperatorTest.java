@@ -464,9 +464,15 @@ class MicroBatchOperatorTest {
 
     /** Waits until {@code fn} has begun {@code calls} calls (they begin on the operator's threads). */
     private static void awaitCalls(Gated fn, int calls) throws InterruptedException {
+        await(() -> fn.began.size() >= calls, () -> fn.began.size() + " calls begun, not " + calls);
+    }
+
+    /** Waits up to 30 s for {@code done}, which the operator's threads bring about. */
+    private static void await(java.util.function.BooleanSupplier done, java.util.function.Supplier<String> what)
+            throws InterruptedException {
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
-        while (fn.began.size() < calls) {
-            assertThat(System.nanoTime()).as("%d calls begun, not %d", fn.began.size(), calls).isLessThan(deadline);
+        while (!done.getAsBoolean()) {
+            assertThat(System.nanoTime()).as(what.get()).isLessThan(deadline);
             Thread.sleep(1);
         }
     }
@@ -567,11 +573,7 @@ class MicroBatchOperatorTest {
             awaitCalls(fn, 3); // its batch, then itself alone
             awaitBatch(h);
             fn.release(1);
-            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
-            while (!h.getTaskMailbox().hasMail()) { // 1's call has returned once its mail is in
-                assertThat(System.nanoTime()).as("1's call returned").isLessThan(deadline);
-                Thread.sleep(1);
-            }
+            await(() -> h.getTaskMailbox().hasMail(), () -> "1's call returned"); // its mail is in
             assertThat(fn.handedOn).as("not when 1's call returns").isEmpty();
             awaitBatch(h);
             assertThat(fn.handedOn).containsExactly(10);
