@@ -64,8 +64,8 @@ public final class KafkaProperties {
     }
 
     /**
-     * {@code properties}, sorted, unmodifiable and shown without their values, after checking that none is one the client
-     * decides.
+     * {@code properties}, sorted, unmodifiable and shown without their values, after checking that
+     * none is one the client decides.
      *
      * @param owned the properties the client decides, each with what to do instead (or why not)
      * @param where what the message puts before a refused property's name: the prefix of its

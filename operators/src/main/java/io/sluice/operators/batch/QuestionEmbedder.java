@@ -145,7 +145,10 @@ public final class QuestionEmbedder extends BatchFunction<ChatRequest, EmbeddedR
     /** Ends the question's span: it leaves the stage. */
     @Override
     public void handedOn(EmbeddedRequest result) {
-        Tracing.StageSpan span = handingOn == null ? null : handingOn.remove(result.request().position());
+        if (!tracing.enabled()) {
+            return; // no span to end, and no position to spell out for every question
+        }
+        Tracing.StageSpan span = handingOn.remove(result.request().position());
         if (span != null) {
             span.end(Tracing.nowMicros()); // the clock of its start and its event
         }
