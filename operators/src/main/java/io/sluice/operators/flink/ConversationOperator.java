@@ -19,10 +19,10 @@ import io.sluice.operators.answer.ModelProfile;
 import io.sluice.operators.cache.RedisCache;
 import io.sluice.operators.cache.ResponseCache;
 import io.sluice.operators.context.ContextCompiler;
-import io.sluice.operators.conversation.AnswerStream;
 import io.sluice.operators.conversation.DuplicateWindow;
 import io.sluice.operators.conversation.EntryList;
 import io.sluice.operators.conversation.GenerationSlots;
+import io.sluice.operators.conversation.GenerativeTurn;
 import io.sluice.operators.conversation.ParkedTurns;
 import io.sluice.operators.conversation.SharedAnswers;
 import io.sluice.operators.conversation.StreamedText;
@@ -380,7 +380,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     /** Profiles whose breaker has gauges already. */
     private transient java.util.Set<String> breakerGauges;
     /** Response-cache keys whose answer a turn of this subtask is computing, with the turns waiting for it. */
-    private transient SharedAnswers<Answering> shared;
+    private transient SharedAnswers<GenerativeTurn> shared;
     /** Where answers are cached: Redis when serving, the journal when replaying; null without a cache. */
     private transient ResponseCache.Store responses;
     private transient SharedModels.Lease<RedisCache> redis;
@@ -695,88 +695,46 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             advance(request.conversationKey());
             return;
         }
-        Answering answering = new Answering(turn, new AnswerStream(turn.context().sources().size(),
-                processor.answerRedactor(request), Bounds.MAX_ANSWER_CHARS), System.nanoTime());
-        answering.cacheKey = cacheKey(turn, modelName);
+        GenerativeTurn answering = new GenerativeTurn(turn, processor.answerRedactor(request),
+                cacheKey(turn, modelName), System.nanoTime());
         if (!generate(answering)) {
             advance(request.conversationKey());
         }
     }
 
     /**
-     * A generative turn being answered: its prepared context (whose routing names the profile
-     * answering now), the answer as it streams, when it started, and which attempt this is (the
-     * second and later continue after a failover).
+     * Asks the turn's current profile for the answer, or for its continuation after a failover.
+     * False when the call could not be made (the turn is refused).
      */
-    private static final class Answering {
-        PreparedTurn turn;
-        final AnswerStream stream;
-        final long startNanos;
-        int attempt = 1;
-        /** When the current attempt's model call started (epoch micros), for its span. */
-        long attemptStartMicros;
-        /** The response cache key of the turn; null when its answer is not cached. */
-        String cacheKey;
-        /** The cached answer it was given, or null (set before the generation's future completes). */
-        volatile ResponseCache.Cached cacheHit;
-
-        Answering(PreparedTurn turn, AnswerStream stream, long startNanos) {
-            this.turn = turn;
-            this.stream = stream;
-            this.startNanos = startNanos;
-        }
-    }
-
-    /**
-     * Asks the turn's current profile for the answer, or for its continuation after a failover
-     * (the answer so far as the start of the assistant's message, journaled under the turn's
-     * position and the attempt). False when the call could not be made (the turn is refused).
-     */
-    private boolean generate(Answering a) throws Exception {
-        ChatRequest request = a.turn.retrieved().request();
-        if (a.attempt == 1 && a.cacheKey != null && !shared.ask(a.cacheKey, a)) {
+    private boolean generate(GenerativeTurn a) throws Exception {
+        ChatRequest request = a.request();
+        if (a.asksCache() && !shared.ask(a.cacheKey(), a)) {
             return true; // answered when the turn asking first is (releaseWaiting)
         }
-        String profile = a.turn.routing().profile();
+        String profile = a.profile();
         AnswerModels models = models(request);
         ChatModel model = model(profile, models.generative(profile).orElseThrow());
-        a.attemptStartMicros = Tracing.nowMicros();
         GenerationParams params = models.params(profile, request.requestId());
         CompletableFuture<Generation> generation;
         try {
-            // Journaled under the turn's position, and a later attempt under its number too.
-            String key = a.attempt == 1 ? request.position() : request.position() + "#" + a.attempt;
-            GenerationRequest prompt = GenerativePrompt.request(a.turn.context(), params, key);
-            if (!a.stream.said().isEmpty()) {
-                prompt = prompt.continuing(a.stream.said(), key);
-            }
-            a.stream.nextModel();
+            GenerationRequest prompt = a.prompt(params, Tracing.nowMicros());
             io.sluice.model.chat.TokenListener listener = text -> {
-                StreamedText.Piece piece = a.stream.accept(text);
+                StreamedText.Piece piece = a.accept(text);
                 if (piece != null) {
                     toMailbox(() -> emit(ResponseEvent.piece(request, piece.sequence(), piece.text()), request),
                             "piece");
                 }
             };
-            if (a.attempt == 1 && a.cacheKey != null) {
-                GenerationRequest asked = prompt;
-                generation = responses.get(a.cacheKey, request.position()).thenCompose(cached -> {
-                    if (cached == null) {
-                        return model.generate(asked, listener);
-                    }
-                    a.cacheHit = cached;
-                    String text = cached.text();
-                    StreamedText.split(text, cached.pieces()).forEach(listener::onToken);
-                    // No tokens spent: the turn costs nothing and settles its whole reservation.
-                    return CompletableFuture.completedFuture(new Generation(text, 0, 0, cached.finishReason(),
-                            cached.modelVersion()));
-                });
+            if (a.asksCache()) {
+                generation = responses.get(a.cacheKey(), request.position()).thenCompose(cached -> cached == null
+                        ? model.generate(prompt, listener)
+                        : CompletableFuture.completedFuture(a.answerFromCache(cached, listener)));
             } else {
                 generation = model.generate(prompt, listener);
             }
         } catch (RuntimeException | StackOverflowError e) {
             unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
-            releaseWaiting(shared.done(a.cacheKey, a), null); // they ask for their own
+            releaseWaiting(shared.done(a.cacheKey(), a), null); // they ask for their own
             return false;
         }
         String backend = TurnPlanner.backend(models, profile);
@@ -797,14 +755,14 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      * has another profile that can take the turn, that one continues the answer; otherwise the turn
      * ends: answered, with the text held back flushed, or refused.
      */
-    private void generationEnded(Answering a, String profile, String modelId, GenerationParams params,
+    private void generationEnded(GenerativeTurn a, String profile, String modelId, GenerationParams params,
             Generation result, Throwable error) throws Exception {
-        ChatRequest request = a.turn.retrieved().request();
+        ChatRequest request = a.request();
         if (tracing.enabled()) {
-            Tracing.StageSpan call = tracing.child(turnSpan(request), MODEL_SPAN, a.attemptStartMicros)
+            Tracing.StageSpan call = tracing.child(turnSpan(request), MODEL_SPAN, a.attemptStartMicros())
                     .attribute("sluice.profile", profile).attribute("sluice.model", modelId)
-                    .attribute("sluice.attempt", a.attempt);
-            if (a.cacheHit != null) {
+                    .attribute("sluice.attempt", a.attempt());
+            if (a.cacheHit() != null) {
                 call.attribute("sluice.response_cache", "hit");
             }
             if (error != null) {
@@ -812,47 +770,32 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
             }
             call.end();
         }
-        List<Answering> waiting = shared.done(a.cacheKey, a);
+        List<GenerativeTurn> waiting = shared.done(a.cacheKey(), a);
         if (error instanceof GenerationException g && g.backendFault()) {
-            RoutingDecision next = planner.failover(models(request), request, a.turn.routing(),
-                    processor.failover(a.turn, profile, modelId, a.stream.said(), a.stream.currentPieces()),
-                    !a.stream.said().isEmpty(), breakerOpen(request));
+            RoutingDecision next = planner.failover(models(request), request, a.turn().routing(),
+                    processor.failover(a.turn(), profile, modelId, a.said(), a.currentPieces()),
+                    !a.said().isEmpty(), breakerOpen(request));
             if (next.profile() != null) {
                 failedOver.inc();
-                a.turn = a.turn.withRouting(next);
+                a.failOver(next);
                 if (!models(request).profile(next.profile()).orElseThrow().generative()) {
                     // Only before any text was sent (the router passes it over after): it answers afresh.
-                    answerLocally(a.turn.retrieved(), currentHistory(request), next);
+                    answerLocally(a.turn().retrieved(), currentHistory(request), next);
                     advance(request.conversationKey());
-                } else {
-                    a.attempt++;
-                    if (!generate(a)) {
-                        advance(request.conversationKey());
-                    }
+                } else if (!generate(a)) {
+                    advance(request.conversationKey());
                 }
                 releaseWaiting(waiting, null); // a failed-over answer is not the key's: they ask themselves
                 return;
             }
         }
-        if (a.cacheKey != null) {
-            ResponseCache.Cached hit = a.cacheHit;
-            a.turn = a.turn.withCache(hit == null ? io.sluice.schemas.CacheUse.miss(a.cacheKey)
-                    : new io.sluice.schemas.CacheUse(a.cacheKey, true, hit.from()));
+        GenerativeTurn.Ending end = a.end(error == null ? result : null);
+        if (end.rest() != null) {
+            emit(ResponseEvent.piece(request, end.rest().sequence(), end.rest().text()), request);
         }
-        if (error == null) {
-            StreamedText.Piece rest = a.stream.finish();
-            if (rest != null) {
-                emit(ResponseEvent.piece(request, rest.sequence(), rest.text()), request);
-            }
-            String before = a.stream.said().substring(0, a.stream.said().length() - a.stream.saidByCurrent().length());
-            if (!before.isEmpty()) {
-                result = new Generation(before + result.text(), result.promptTokens(), result.completionTokens(),
-                        result.finishReason(), result.modelVersion());
-            }
-        }
-        ResponseCache.Cached stored = finishGeneration(a.turn, profile, modelId, params, result, a.stream.emittedPieces(),
-                a.stream.currentPieces(), error, (System.nanoTime() - a.startNanos) / 1000);
-        releaseWaiting(waiting, a.cacheHit != null ? a.cacheHit : stored);
+        ResponseCache.Cached stored = finishGeneration(end.turn(), profile, modelId, params, end.answer(),
+                a.emittedPieces(), a.currentPieces(), error, a.micros(System.nanoTime()));
+        releaseWaiting(waiting, a.cacheHit() != null ? a.cacheHit() : stored);
     }
 
     /**
@@ -860,9 +803,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      * {@code answer} as a cache hit (it was reused; the audit row names the turn it came from), or,
      * without one (the first failed, or failed over), asks for its own.
      */
-    private void releaseWaiting(List<Answering> waiting, ResponseCache.Cached answer) throws Exception {
-        for (Answering w : waiting) {
-            ChatRequest r = w.turn.retrieved().request();
+    private void releaseWaiting(List<GenerativeTurn> waiting, ResponseCache.Cached answer) throws Exception {
+        for (GenerativeTurn w : waiting) {
+            ChatRequest r = w.request();
             setCurrentKey(r.conversationKey());
             if (answer == null) {
                 if (!generate(w)) {
@@ -870,20 +813,11 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 }
                 continue;
             }
-            w.cacheHit = answer;
-            w.stream.nextModel();
-            String text = answer.text();
-            for (String part : StreamedText.split(text, answer.pieces())) {
-                StreamedText.Piece piece = w.stream.accept(part);
-                if (piece != null) {
-                    emit(ResponseEvent.piece(r, piece.sequence(), piece.text()), r);
-                }
-            }
-            String profile = w.turn.routing().profile();
+            Generation reused = w.reuse(answer, piece -> emit(ResponseEvent.piece(r, piece.sequence(), piece.text()), r));
+            String profile = w.profile();
             AnswerModels models = models(r);
             generationEnded(w, profile, model(profile, models.generative(profile).orElseThrow()).modelId(),
-                    models.params(profile, r.requestId()), new Generation(text, 0, 0, answer.finishReason(),
-                            answer.modelVersion()), null);
+                    models.params(profile, r.requestId()), reused, null);
         }
     }
 
