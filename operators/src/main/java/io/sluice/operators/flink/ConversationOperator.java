@@ -11,7 +11,6 @@ import io.sluice.model.chat.GenerationException;
 import io.sluice.model.chat.GenerationParams;
 import io.sluice.model.chat.GenerationRequest;
 import io.sluice.operators.answer.AnswerModels;
-import io.sluice.operators.audit.AuditRecord;
 import io.sluice.operators.answer.ChatModelSpec;
 import io.sluice.operators.answer.ExtractiveAnswerer;
 import io.sluice.operators.answer.GenerativePrompt;
@@ -37,12 +36,9 @@ import io.sluice.operators.routing.DegradationLadder;
 import io.sluice.operators.trace.Tracing;
 import io.sluice.operators.trace.TracingOptions;
 import io.sluice.schemas.AnsweredTurn;
-import io.sluice.schemas.AuditLink;
 import io.sluice.schemas.Bounds;
 import io.sluice.schemas.ChatRequest;
 import io.sluice.schemas.ConversationHistory;
-import io.sluice.schemas.ConversationTurn;
-import io.sluice.schemas.RecentRequests;
 import io.sluice.schemas.RejectReason;
 import io.sluice.schemas.Rejection;
 import io.sluice.schemas.ResponseEvent;
@@ -52,15 +48,6 @@ import io.sluice.schemas.tenants.Tenant;
 import io.sluice.schemas.tenants.TenantRegistry;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.StateDescriptor;
-import org.apache.flink.api.common.state.StateTtlConfig;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.VoidNamespace;
@@ -89,7 +76,9 @@ import java.util.stream.Collectors;
  * turns, answers it with the request's answer model, appends the turn to the history in keyed state
  * and emits {@link ResponseEvent}s: streamed pieces, then the answer. Which request waits, which is
  * a duplicate and which comes next is {@link TurnQueue}'s decision, with the request ids of the
- * {@link DuplicateWindow}; this operator keeps the state, the mailbox and the metrics.
+ * {@link DuplicateWindow}; a generative turn's course across models is {@link GenerativeTurn}'s. This
+ * operator carries the decisions out with the keyed state ({@link ConversationState}), the mailbox,
+ * the metrics and the spans.
  *
  * <p><b>Turn order with asynchronous answers.</b> A generative model answers over the network or on
  * another thread, yet a conversation's next turn must see the previous answer in its history. So a
@@ -142,21 +131,6 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
 
     /** The span of one model call of a turn (each attempt of a failover has its own), a child of the turn's. */
     public static final String MODEL_SPAN = "model";
-
-    /** The history as one value, as builds before {@link #HISTORY_TURNS_STATE} kept it; moved on first use. */
-    static final String HISTORY_STATE = "history";
-    /** The history one turn per entry ({@link EntryList}). */
-    static final String HISTORY_TURNS_STATE = "history-turns";
-    static final String PENDING_STATE = "pending";
-    static final String AUDIT_CHAIN_STATE = "audit-chain";
-    /** The duplicate window as one value, as builds before {@link #RECENT_IDS_STATE} kept it; moved on first use. */
-    static final String RECENT_REQUESTS_STATE = "recent-requests";
-    /** The duplicate window ({@link DuplicateWindow}): each id's position, by request id. */
-    static final String RECENT_IDS_STATE = "recent-request-ids";
-    /** The duplicate window: the ids by the position they were admitted at. */
-    static final String RECENT_ORDER_STATE = "recent-request-order";
-    /** The duplicate window: the position of the next id admitted. */
-    static final String RECENT_NEXT_STATE = "recent-request-next";
 
     /**
      * What a replay takes from the audit trail instead of deciding it live, each by the position of a
@@ -361,15 +335,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     private final Settings settings;
     private final transient MailboxExecutor mailbox;
 
-    private transient ValueState<ConversationHistory> historyValue;
-    private transient EntryList.Entries<ConversationTurn> history;
-    private transient ListState<RetrievedRequest> pending;
-    private transient ValueState<AuditLink> auditChain;
-    private transient ValueState<RecentRequests> recentValue;
-    private transient MapState<String, Long> recentIds;
-    private transient MapState<Long, RecentRequests.Seen> recentOrder;
-    private transient DuplicateWindow.Store recent;
-    private transient DuplicateWindow window;
+    private transient ConversationState state;
     private transient HfTokenizer tokenizer;
     private transient TurnProcessor processor;
     private transient TurnQueue turns;
@@ -410,25 +376,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     @Override
     public void open() throws Exception {
         super.open();
-        historyValue = getRuntimeContext().getState(withStorageTtl(
-                new ValueStateDescriptor<>(HISTORY_STATE, ConversationHistory.TYPE)));
-        history = entries(getRuntimeContext().getMapState(withStorageTtl(
-                new MapStateDescriptor<>(HISTORY_TURNS_STATE, Types.LONG, ConversationTurn.TYPE))));
-        recentValue = getRuntimeContext().getState(withStorageTtl(
-                new ValueStateDescriptor<>(RECENT_REQUESTS_STATE, RecentRequests.TYPE)));
-        // An id is kept for the window even where the history's time to live is shorter (replay keeps
-        // it that long too); the next position lives as long as the ids written with it.
-        recentIds = getRuntimeContext().getMapState(withStorageTtl(
-                new MapStateDescriptor<>(RECENT_IDS_STATE, Types.STRING, Types.LONG), settings.duplicateWindow()));
-        recentOrder = getRuntimeContext().getMapState(withStorageTtl(
-                new MapStateDescriptor<>(RECENT_ORDER_STATE, Types.LONG, RecentRequests.Seen.TYPE),
-                settings.duplicateWindow()));
-        recent = windowStore(recentIds, recentOrder, getRuntimeContext().getState(withStorageTtl(
-                new ValueStateDescriptor<>(RECENT_NEXT_STATE, Types.LONG), settings.duplicateWindow())));
-        window = new DuplicateWindow(settings.duplicateWindowIds(), settings.duplicateWindow());
-        pending = getRuntimeContext().getListState(new ListStateDescriptor<>(PENDING_STATE, RetrievedRequest.TYPE));
-        // No TTL: the chain must continue however long a conversation is idle (one link per conversation).
-        auditChain = getRuntimeContext().getState(new ValueStateDescriptor<>(AUDIT_CHAIN_STATE, AuditLink.TYPE));
+        state = new ConversationState(getRuntimeContext(), settings);
         refuseStateKeyedByConversationAlone();
         turns = new TurnQueue(settings.maxPendingTurns());
         tokenizer = EmbeddingModels.tokenizer(settings.embeddingModel());
@@ -500,23 +448,6 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         return settings.answerModels().at(request.eventTime());
     }
 
-    /** Idle conversations' storage is freed after the history's time to live (see the class comment). */
-    private <D extends StateDescriptor<?, ?>> D withStorageTtl(D descriptor) {
-        return withStorageTtl(descriptor, Duration.ZERO);
-    }
-
-    /** As {@link #withStorageTtl(StateDescriptor)}, keeping each entry for at least {@code atLeast}. */
-    private <D extends StateDescriptor<?, ?>> D withStorageTtl(D descriptor, Duration atLeast) {
-        if (!settings.historyTtl().isZero()) {
-            Duration ttl = settings.stateTtl().compareTo(atLeast) >= 0 ? settings.stateTtl() : atLeast;
-            descriptor.enableTimeToLive(StateTtlConfig.newBuilder(ttl)
-                    .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
-                    .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
-                    .build());
-        }
-        return descriptor;
-    }
-
     /**
      * Builds before tenant-scoped keys kept conversation state under the conversationId alone, where
      * two tenants using one id shared a history and an audit chain. Such state cannot be split by
@@ -524,7 +455,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      * key groups), so a job restored from it stops at once, without restarts, and says what to do.
      */
     private void refuseStateKeyedByConversationAlone() throws Exception {
-        for (String state : List.of(AUDIT_CHAIN_STATE, HISTORY_STATE, PENDING_STATE)) {
+        for (String state : ConversationState.KEYED_BY_CONVERSATION) {
             try (var keys = getKeyedStateBackend().getKeys(state, VoidNamespace.INSTANCE)) {
                 Object first = keys.findFirst().orElse(null);
                 if (first != null && first.toString().indexOf(ChatRequest.KEY_SEPARATOR) < 0) {
@@ -541,14 +472,14 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     /** After a restore: asks again for the answer of every conversation's oldest unanswered turn. */
     private void resumeUnansweredTurns() throws Exception {
         List<Object> keys;
-        try (var stream = getKeyedStateBackend().getKeys(PENDING_STATE, VoidNamespace.INSTANCE)) {
+        try (var stream = getKeyedStateBackend().getKeys(ConversationState.PENDING_STATE, VoidNamespace.INSTANCE)) {
             keys = stream.collect(Collectors.toList());
         }
         for (Object key : keys) {
             setCurrentKey(key);
-            List<RetrievedRequest> queue = pendingTurns();
+            List<RetrievedRequest> queue = state.pending();
             if (!queue.isEmpty()) {
-                start(queue.get(0), currentHistory(queue.get(0).request()));
+                start(queue.get(0), state.history(queue.get(0).request()));
             }
         }
     }
@@ -560,19 +491,19 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         if (tracing.enabled()) {
             turnSpan(request); // from its arrival: waiting for earlier turns and for a slot included
         }
-        List<RetrievedRequest> queue = pendingTurns();
-        ConversationHistory current = currentHistory(request);
+        List<RetrievedRequest> queue = state.pending();
+        ConversationHistory current = state.history(request);
         TurnQueue.Admission admission = turns.admit(request, queue, current,
-                window.contains(currentWindow(), request.requestId(), request.eventTime()));
+                state.isDuplicate(request));
         switch (admission.decision()) {
             case DUPLICATE -> reject(request, RejectReason.DUPLICATE_REQUEST, admission.detail());
             case BUSY -> reject(request, RejectReason.CONVERSATION_BUSY, admission.detail());
             case WAIT -> {
-                remember(request);
-                pending.add(retrieved); // answered when the turns before it are
+                state.remember(request);
+                state.addPending(retrieved); // answered when the turns before it are
             }
             case ANSWER -> {
-                remember(request);
+                state.remember(request);
                 // Unknown models and turns no profile can take are refused where the queue is handled (start).
                 AnswerModels models = models(request);
                 RoutingDecision routing = models.contains(request.answerModel())
@@ -591,7 +522,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                     }
                     setCurrentKey(key);
                 }
-                pending.add(retrieved);
+                state.addPending(retrieved);
                 start(retrieved, current); // or parked until the model has a generation free
             }
         }
@@ -633,21 +564,10 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         return degraded.getCount();
     }
 
-    /**
-     * The entries {@code key}'s history ({@link #HISTORY_TURNS_STATE}) or duplicate window
-     * ({@link #RECENT_IDS_STATE}, {@link #RECENT_ORDER_STATE}) holds; for tests.
-     */
-    int storedEntries(Object key, String state) throws Exception {
+    /** The entries {@code key}'s history or duplicate window holds ({@link ConversationState#storedEntries}); for tests. */
+    int storedEntries(Object key, String stateName) throws Exception {
         setCurrentKey(key);
-        if (HISTORY_TURNS_STATE.equals(state)) {
-            return EntryList.read(history).items().size();
-        }
-        Iterable<?> entries = RECENT_IDS_STATE.equals(state) ? recentIds.keys() : recentOrder.keys();
-        int count = 0;
-        for (Object ignored : entries) {
-            count++;
-        }
-        return count;
+        return state.storedEntries(stateName);
     }
 
     /** Answers the head of the conversation's queue; the current key is its conversation. */
@@ -780,7 +700,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 a.failOver(next);
                 if (!models(request).profile(next.profile()).orElseThrow().generative()) {
                     // Only before any text was sent (the router passes it over after): it answers afresh.
-                    answerLocally(a.turn().retrieved(), currentHistory(request), next);
+                    answerLocally(a.turn().retrieved(), state.history(request), next);
                     advance(request.conversationKey());
                 } else if (!generate(a)) {
                     advance(request.conversationKey());
@@ -867,7 +787,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         long now = now();
         for (ParkedTurns.Parked p : slots.parkedBy(now - settings.ladder().queueDelay().toMillis())) {
             setCurrentKey(p.key());
-            List<RetrievedRequest> queue = pendingTurns();
+            List<RetrievedRequest> queue = state.pending();
             if (queue.isEmpty()) {
                 continue;
             }
@@ -876,7 +796,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                 continue; // nothing cheaper to go to: it waits for its backend
             }
             if (slots.remove(p)) {
-                start(queue.get(0), currentHistory(request), Math.max(1, now - p.parkedAt()));
+                start(queue.get(0), state.history(request), Math.max(1, now - p.parkedAt()));
             }
         }
         if (slots.parked() > 0) {
@@ -892,9 +812,9 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         String key;
         while ((key = slots.next(backend)) != null) {
             setCurrentKey(key);
-            List<RetrievedRequest> queue = pendingTurns();
+            List<RetrievedRequest> queue = state.pending();
             if (!queue.isEmpty()) {
-                start(queue.get(0), currentHistory(queue.get(0).request()));
+                start(queue.get(0), state.history(queue.get(0).request()));
             }
         }
     }
@@ -916,7 +836,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
                             answered.call().finishReason(), modelPieces, request.position());
                     responses.put(turn.cache().key(), stored, tenantOf(request).responseCache().ttl());
                 }
-                deliver(answered, pieces, micros, currentHistory(request));
+                deliver(answered, pieces, micros, state.history(request));
             } catch (RuntimeException | StackOverflowError e) {
                 unanswered(request, RejectReason.STAGE_FAILED, RecordFailures.describeOrRethrow(e));
             }
@@ -928,17 +848,16 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     /** Drops the answered head of the queue and starts the next turn, if any. */
     private void advance(String conversationKey) throws Exception {
         setCurrentKey(conversationKey);
-        List<RetrievedRequest> queue = pendingTurns();
+        List<RetrievedRequest> queue = state.pending();
         if (queue.isEmpty()) {
             return;
         }
         List<RetrievedRequest> rest = TurnQueue.afterHead(queue);
+        state.setPending(rest);
         if (rest.isEmpty()) {
-            pending.clear();
             return;
         }
-        pending.update(rest);
-        start(rest.get(0), currentHistory(rest.get(0).request()));
+        start(rest.get(0), state.history(rest.get(0).request()));
     }
 
     private void answerLocally(RetrievedRequest retrieved, ConversationHistory current, RoutingDecision routing)
@@ -966,16 +885,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      */
     private void deliver(AnsweredTurn answered, int pieces, long micros, ConversationHistory current)
             throws Exception {
-        AnsweredTurn turn;
-        if (answered.request().historyFromClient()) {
-            turn = AuditRecord.link(answered, null); // a chain of its own; the client keeps the history
-        } else {
-            turn = AuditRecord.link(answered, auditChain.value());
-            auditChain.update(turn.audit());
-            // The stored turns the history no longer keeps (the oldest, or those past its time to live) go.
-            EntryList.write(history, storedHistory(),
-                    current.append(processor.historyTurn(turn), settings.maxTurns()).turns());
-        }
+        AnsweredTurn turn = state.record(answered, current, processor::historyTurn);
         metrics.latency(micros);
         metrics.passed();
         droppedMarkers.inc(turn.grounding().droppedMarkers());
@@ -1003,128 +913,6 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         return turnSpans.computeIfAbsent(request.position(), position -> tracing.start(STAGE, request));
     }
 
-    /** The history a turn is answered with: the one the request brought, else the conversation's. */
-    private ConversationHistory currentHistory(ChatRequest request) throws Exception {
-        if (request.historyFromClient()) {
-            return request.clientHistory();
-        }
-        ConversationHistory stored = new ConversationHistory(storedHistory().items());
-        Duration ttl = settings.historyTtl();
-        return ttl.isZero() ? stored : stored.within(ttl, request.eventTime());
-    }
-
-    /**
-     * The conversation's stored turns, oldest first. A history that a build before
-     * {@link #HISTORY_TURNS_STATE} kept as one value is moved into entries here, the first time its
-     * conversation is seen.
-     */
-    private EntryList.Stored<ConversationTurn> storedHistory() throws Exception {
-        return EntryList.read(history, () -> take(historyValue, ConversationHistory::turns));
-    }
-
-    /** The items of {@code state}'s value, which is cleared; null if it has none. */
-    private static <V, T> List<T> take(ValueState<V> state, java.util.function.Function<V, List<T>> items)
-            throws Exception {
-        V value = state.value();
-        if (value == null) {
-            return null;
-        }
-        state.clear();
-        return items.apply(value);
-    }
-
-    /** {@code state} of the current key as the entries of an {@link EntryList}. */
-    private static <T> EntryList.Entries<T> entries(MapState<Long, T> state) {
-        return new EntryList.Entries<>() {
-            @Override
-            public Iterable<Map.Entry<Long, T>> entries() throws Exception {
-                return state.entries();
-            }
-
-            @Override
-            public void put(long position, T item) throws Exception {
-                state.put(position, item);
-            }
-
-            @Override
-            public void remove(long position) throws Exception {
-                state.remove(position);
-            }
-        };
-    }
-
-    /**
-     * The duplicate window of the current key. One that a build before this layout kept as one value
-     * moves in first, also where a turn restored from such a build fails before its conversation
-     * sees another request.
-     */
-    private DuplicateWindow.Store currentWindow() throws Exception {
-        window.moveIn(recent, () -> take(recentValue, RecentRequests::seen));
-        return recent;
-    }
-
-    /** The duplicate window of the current key in these states. */
-    private static DuplicateWindow.Store windowStore(MapState<String, Long> ids, MapState<Long, RecentRequests.Seen> order,
-            ValueState<Long> next) {
-        return new DuplicateWindow.Store() {
-            @Override
-            public Long positionOf(String requestId) throws Exception {
-                return ids.get(requestId);
-            }
-
-            @Override
-            public void putPosition(String requestId, long position) throws Exception {
-                ids.put(requestId, position);
-            }
-
-            @Override
-            public void removePosition(String requestId) throws Exception {
-                ids.remove(requestId);
-            }
-
-            @Override
-            public RecentRequests.Seen at(long position) throws Exception {
-                return order.get(position);
-            }
-
-            @Override
-            public void putAt(long position, RecentRequests.Seen seen) throws Exception {
-                order.put(position, seen);
-            }
-
-            @Override
-            public void removeAt(long position) throws Exception {
-                order.remove(position);
-            }
-
-            @Override
-            public Long next() throws Exception {
-                return next.value();
-            }
-
-            @Override
-            public void setNext(long position) throws Exception {
-                next.update(position);
-            }
-        };
-    }
-
-    /** Puts an admitted request in the duplicate window of its conversation, if the job keeps one. */
-    private void remember(ChatRequest request) throws Exception {
-        if (!request.historyFromClient()) {
-            window.remember(recent, request.requestId(), request.eventTime());
-        }
-    }
-
-    private List<RetrievedRequest> pendingTurns() throws Exception {
-        List<RetrievedRequest> queue = new ArrayList<>();
-        Iterable<RetrievedRequest> stored = pending.get();
-        if (stored != null) {
-            stored.forEach(queue::add);
-        }
-        return queue;
-    }
-
     private void emit(ResponseEvent event, ChatRequest request) {
         if (!event.isAnswer()) {
             pieces.inc();
@@ -1147,9 +935,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
     /** Rejects an admitted turn that produced no answer; its request id may be sent again. */
     private void unanswered(ChatRequest request, RejectReason reason, String detail) throws Exception {
         reject(request, reason, detail);
-        if (!request.historyFromClient()) {
-            window.forget(currentWindow(), request.requestId());
-        }
+        state.forget(request);
     }
 
     /** Runs {@code action} on the task thread; after close, results of abandoned calls are dropped. */

@@ -192,12 +192,12 @@ class ConversationOperatorTest {
             ConversationOperator operator = (ConversationOperator) h.getOperator();
             String key = turn("r1", "c1", "").getValue().request().conversationKey();
             // Turns pushed out of the history are removed from state, not only left unread.
-            assertThat(operator.storedEntries(key, ConversationOperator.HISTORY_TURNS_STATE)).isEqualTo(2);
+            assertThat(operator.storedEntries(key, ConversationState.HISTORY_TURNS_STATE)).isEqualTo(2);
             // The duplicate window keeps all five ids.
-            assertThat(operator.storedEntries(key, ConversationOperator.RECENT_IDS_STATE)).isEqualTo(5);
-            assertThat(operator.storedEntries(key, ConversationOperator.RECENT_ORDER_STATE)).isEqualTo(5);
-            assertThat(keysOf(h, ConversationOperator.HISTORY_STATE)).isEmpty();
-            assertThat(keysOf(h, ConversationOperator.RECENT_REQUESTS_STATE)).isEmpty();
+            assertThat(operator.storedEntries(key, ConversationState.RECENT_IDS_STATE)).isEqualTo(5);
+            assertThat(operator.storedEntries(key, ConversationState.RECENT_ORDER_STATE)).isEqualTo(5);
+            assertThat(keysOf(h, ConversationState.HISTORY_STATE)).isEmpty();
+            assertThat(keysOf(h, ConversationState.RECENT_REQUESTS_STATE)).isEmpty();
         }
     }
 
@@ -582,10 +582,10 @@ class ConversationOperatorTest {
             snapshot = h.snapshot(1L, 1L);
             // Only the named conversation keeps history, request ids and a chain; k2 waits for its answer.
             String named = ChatRequest.conversationKey("acme", "c1");
-            assertThat(keysOf(h, ConversationOperator.HISTORY_TURNS_STATE)).containsExactly(named);
-            assertThat(keysOf(h, ConversationOperator.RECENT_IDS_STATE)).containsExactly(named);
-            assertThat(keysOf(h, ConversationOperator.AUDIT_CHAIN_STATE)).containsExactly(named);
-            assertThat(keysOf(h, ConversationOperator.PENDING_STATE)).containsExactly(
+            assertThat(keysOf(h, ConversationState.HISTORY_TURNS_STATE)).containsExactly(named);
+            assertThat(keysOf(h, ConversationState.RECENT_IDS_STATE)).containsExactly(named);
+            assertThat(keysOf(h, ConversationState.AUDIT_CHAIN_STATE)).containsExactly(named);
+            assertThat(keysOf(h, ConversationState.PENDING_STATE)).containsExactly(
                     ChatRequest.conversationKey("acme", ChatRequest.clientConversationId(0, 8L)));
         }
         ScriptedChatModel after = ScriptedChatModel.register("client");
@@ -602,8 +602,8 @@ class ConversationOperatorTest {
                 assertThat(t.historyTurns()).isEqualTo(2);
                 assertThat(t.audit().sequence()).isEqualTo(1L);
             });
-            assertThat(keysOf(h, ConversationOperator.PENDING_STATE)).isEmpty();
-            assertThat(keysOf(h, ConversationOperator.RECENT_IDS_STATE)).hasSize(1);
+            assertThat(keysOf(h, ConversationState.PENDING_STATE)).isEmpty();
+            assertThat(keysOf(h, ConversationState.RECENT_IDS_STATE)).hasSize(1);
         }
     }
 

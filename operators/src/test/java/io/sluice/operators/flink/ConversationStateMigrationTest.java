@@ -141,7 +141,7 @@ class ConversationStateMigrationTest {
             // Both conversations were seen, so nothing is left in the values of the earlier layout.
             var backend = ((org.apache.flink.streaming.api.operators.AbstractStreamOperator<?>) h.getOperator())
                     .getKeyedStateBackend();
-            for (String state : List.of(ConversationOperator.HISTORY_STATE, ConversationOperator.RECENT_REQUESTS_STATE)) {
+            for (String state : List.of(ConversationState.HISTORY_STATE, ConversationState.RECENT_REQUESTS_STATE)) {
                 try (var keys = backend.getKeys(state, org.apache.flink.runtime.state.VoidNamespace.INSTANCE)) {
                     assertThat(keys).as(state).isEmpty();
                 }
