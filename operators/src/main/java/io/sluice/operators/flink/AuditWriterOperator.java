@@ -46,9 +46,9 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>The JDBC work never runs on the task thread, which this operator shares with the conversation
  * stage (they are chained): a PostgreSQL that hangs holds up only the writer's thread until the
  * socket timeout, while answers flow. Results come back as mailbox actions. A database that is
- * unavailable fills the backlog (gauges {@code sluice.audit.backlogRows} and {@code backlogBytes})
+ * unavailable fills the backlog (gauges {@code sluice.audit.backlog_rows} and {@code backlog_bytes})
  * and is tried again with backoff; rows PostgreSQL refuses for their data are quarantined
- * ({@code sluice.audit.quarantinedRows}) and the rest are written. Beyond its bounds the backlog
+ * ({@code sluice.audit.quarantined_rows}) and the rest are written. Beyond its bounds the backlog
  * fails the job with the reason rather than grow without limit; the restarts that follow restore it
  * from the last checkpoint until the database is back.
  */
