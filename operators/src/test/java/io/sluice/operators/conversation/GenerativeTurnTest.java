@@ -2,21 +2,12 @@ package io.sluice.operators.conversation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.model.EmbeddingModels;
-import io.sluice.model.HfTokenizer;
 import io.sluice.model.chat.ChatMessage;
 import io.sluice.model.chat.Generation;
 import io.sluice.model.chat.GenerationParams;
 import io.sluice.model.chat.GenerationRequest;
-import io.sluice.operators.answer.ExtractiveAnswerer;
 import io.sluice.operators.cache.ResponseCache;
-import io.sluice.operators.context.ContextCompiler;
-import io.sluice.operators.retrieve.IndexFields;
 import io.sluice.schemas.CacheUse;
-import io.sluice.schemas.ChatRequest;
-import io.sluice.schemas.ConversationHistory;
-import io.sluice.schemas.RetrievedChunk;
-import io.sluice.schemas.RetrievedRequest;
 import io.sluice.schemas.RoutingDecision;
 
 import org.junit.jupiter.api.AfterAll;
@@ -25,7 +16,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /** What each model of a generative turn is asked, and what the turn's answer becomes, without Flink. */
@@ -35,31 +25,20 @@ class GenerativeTurnTest {
     private static final ResponseCache.Cached CACHED = new ResponseCache.Cached(
             "Savepoints restore the keyed state [1].", "model@1", "stop", 3, "acme/c0@chat.requests-0-7");
 
-    private static HfTokenizer tokenizer;
-    private static TurnProcessor processor;
+    private static TurnFixture fixture;
 
     @BeforeAll
     static void open() {
-        tokenizer = EmbeddingModels.bundledMiniLmTokenizer();
-        processor = new TurnProcessor(new ContextCompiler(tokenizer), new ExtractiveAnswerer(IndexFields.analyzer(),
-                3, 0.3), null, Set.of(), Set.of());
+        fixture = new TurnFixture();
     }
 
     @AfterAll
     static void close() {
-        tokenizer.close();
+        fixture.close();
     }
 
     private static GenerativeTurn turn(String cacheKey) {
-        ChatRequest request = new ChatRequest("r1", "acme", "c1", "How do savepoints work?", 3, 512, 1000L, 0, 1L,
-                "gen");
-        RetrievedRequest retrieved = new RetrievedRequest(request, "snap-1", "minilm@1", List.of(
-                new RetrievedChunk("doc#0", "doc", "Doc", "Savepoints restore the keyed state of a job.", 0.03, 1, 1),
-                new RetrievedChunk("doc#1", "doc", "Doc", "Snapshots are immutable once written.", 0.02, 2, 1)),
-                5L, 10L);
-        TurnProcessor.PreparedTurn prepared = processor.prepare(retrieved, ConversationHistory.EMPTY,
-                RoutingDecision.requested("gen"));
-        return new GenerativeTurn(prepared, null, cacheKey, 1_000_000L);
+        return new GenerativeTurn(fixture.prepared(RoutingDecision.requested("gen")), null, cacheKey, 1_000_000L);
     }
 
     private static String texts(List<StreamedText.Piece> pieces) {

@@ -2,20 +2,11 @@ package io.sluice.operators.conversation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.model.EmbeddingModels;
-import io.sluice.model.HfTokenizer;
 import io.sluice.model.chat.Generation;
 import io.sluice.model.chat.GenerationParams;
-import io.sluice.operators.answer.ExtractiveAnswerer;
 import io.sluice.operators.answer.GenerativePrompt;
-import io.sluice.operators.context.ContextCompiler;
-import io.sluice.operators.retrieve.IndexFields;
 import io.sluice.schemas.AnsweredTurn;
 import io.sluice.schemas.Bounds;
-import io.sluice.schemas.ChatRequest;
-import io.sluice.schemas.ConversationHistory;
-import io.sluice.schemas.RetrievedChunk;
-import io.sluice.schemas.RetrievedRequest;
 import io.sluice.schemas.RoutingDecision;
 
 import org.junit.jupiter.api.AfterAll;
@@ -23,36 +14,28 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
-import java.util.Set;
 
 /** What a generative model's answer becomes, and what a failed profile leaves behind, without Flink. */
 class TurnProcessorTest {
 
-    private static HfTokenizer tokenizer;
+    private static final GenerationParams PARAMS = new GenerationParams(0.7, 0.9, 64, 0, List.of());
+
+    private static TurnFixture fixture;
     private static TurnProcessor processor;
 
     @BeforeAll
     static void open() {
-        tokenizer = EmbeddingModels.bundledMiniLmTokenizer();
-        processor = new TurnProcessor(new ContextCompiler(tokenizer), new ExtractiveAnswerer(IndexFields.analyzer(),
-                3, 0.3), null, Set.of("acme"), Set.of());
+        fixture = new TurnFixture();
+        processor = fixture.processor;
     }
 
     @AfterAll
     static void close() {
-        tokenizer.close();
+        fixture.close();
     }
 
-    private static final GenerationParams PARAMS = new GenerationParams(0.7, 0.9, 64, 0, List.of());
-
     private static TurnProcessor.PreparedTurn prepared(RoutingDecision routing) {
-        ChatRequest request = new ChatRequest("r1", "acme", "c1", "How do savepoints work?", 3, 512, 1000L, 0, 1L,
-                "gen");
-        RetrievedRequest retrieved = new RetrievedRequest(request, "snap-1", "minilm@1", List.of(
-                new RetrievedChunk("doc#0", "doc", "Doc", "Savepoints restore the keyed state of a job.", 0.03, 1, 1),
-                new RetrievedChunk("doc#1", "doc", "Doc", "Snapshots are immutable once written.", 0.02, 2, 1)),
-                5L, 10L);
-        return processor.prepare(retrieved, ConversationHistory.EMPTY, routing);
+        return fixture.prepared(routing);
     }
 
     @Test
