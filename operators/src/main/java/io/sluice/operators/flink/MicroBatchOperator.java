@@ -1,5 +1,6 @@
 package io.sluice.operators.flink;
 
+import io.sluice.operators.batch.BatchOutcome;
 import io.sluice.operators.batch.BatchQueue;
 import io.sluice.operators.batch.BatchFunction;
 import io.sluice.operators.batch.RecordRejector;
@@ -84,7 +85,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link RecordFailures}) is run again record by record on the batch's thread: the records that fail
  * alone become rejections on {@link Rejections#TAG} (counted as {@code rejected.reason.turns}, reason
  * {@code stage_failed}), the others go on in order. Without one, or for a failure of the
- * environment, the failure fails the job over.
+ * environment, the failure fails the job over ({@link BatchOutcome} decides which).
  */
 public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OUT>
         implements OneInputStreamOperator<IN, OUT>, BoundedOneInput, ProcessingTimeCallback {
@@ -131,12 +132,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         final List<BatchQueue.Pending<IN>> records;
         /** Set on the task thread once the call has returned. */
         boolean done;
-        /** One per record; after a record-by-record run, null where the record failed alone. */
-        List<OUT> results;
-        /** After a record-by-record run, why each record that failed alone failed (else null). */
-        String[] failures;
-        /** A failure that fails the job (the environment's, or any without a rejector). */
-        Throwable fatal;
+        BatchOutcome<OUT> outcome;
         long micros;
 
         Started(List<BatchQueue.Pending<IN>> records) {
@@ -365,7 +361,7 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         }
         caller.execute(() -> {
             long began = System.nanoTime();
-            run(batch, values);
+            batch.outcome = BatchOutcome.of(function, values, rejector != null, stage);
             batch.micros = (System.nanoTime() - began) / 1000;
             if (!closed) {
                 try {
@@ -377,63 +373,19 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
         });
     }
 
-    /**
-     * On the batch's thread: the function's results, or, when the call failed because of its records,
-     * each record's alone, so that only the bad ones are rejected.
-     */
-    private void run(Started<IN, OUT> batch, List<IN> values) {
-        Throwable failure;
-        try {
-            batch.results = function.apply(values);
-            return;
-        } catch (Throwable t) {
-            failure = t;
-        }
-        if (!(failure instanceof Exception || failure instanceof StackOverflowError) || rejector == null
-                || RecordFailures.isEnvironmental(failure)) {
-            batch.fatal = failure;
-            return;
-        }
-        List<OUT> results = new ArrayList<>(values.size());
-        String[] failures = new String[values.size()];
-        for (int i = 0; i < values.size(); i++) {
-            List<OUT> alone;
-            try {
-                alone = function.apply(List.of(values.get(i)));
-            } catch (Exception | StackOverflowError e) {
-                if (RecordFailures.isEnvironmental(e)) {
-                    batch.fatal = e;
-                    return;
-                }
-                results.add(null);
-                failures[i] = RecordFailures.describeOrRethrow(e);
-                continue;
-            }
-            batch.fatal = wrongSize(alone, 1);
-            if (batch.fatal != null) {
-                return;
-            }
-            results.add(alone.get(0));
-        }
-        batch.results = results;
-        batch.failures = failures;
-    }
-
     /** On the task thread: {@code batch}'s call has returned; the done batches at the head go out. */
     private void ended(Started<IN, OUT> batch) throws Exception {
         batch.done = true;
-        if (batch.fatal == null) {
-            batch.fatal = wrongSize(batch.results, batch.records.size());
-        }
-        if (batch.fatal != null) {
+        Throwable fatal = batch.outcome.fatal();
+        if (fatal != null) {
             // The job fails over; the batch's records are in the last checkpoint. Its slot is given
             // back, so that closing the operator does not wait for it.
             started.remove(batch);
             queue.finished();
             heldCount.addAndGet(-batch.records.size());
-            throw batch.fatal instanceof Exception e ? e : new RuntimeException(batch.fatal);
+            throw fatal instanceof Exception e ? e : new RuntimeException(fatal);
         }
-        if (batch.failures == null) {
+        if (!batch.outcome.recordByRecord()) {
             latencyMicros.update(batch.micros);
         }
         List<Started<IN, OUT>> out = new ArrayList<>(concurrentBatches);
@@ -453,33 +405,27 @@ public final class MicroBatchOperator<IN, OUT> extends AbstractStreamOperator<OU
     /** The results of a batch whose call has returned, and the rejections of the records that failed alone. */
     private void emit(Started<IN, OUT> batch) {
         heldCount.addAndGet(-batch.records.size()); // all go out (or are rejected) before this returns
-        boolean recordByRecord = batch.failures != null;
+        boolean recordByRecord = batch.outcome.recordByRecord();
         if (!recordByRecord) {
             batches.inc();
             batchSize.update(batch.records.size());
         }
         for (int i = 0; i < batch.records.size(); i++) {
             BatchQueue.Pending<IN> p = batch.records.get(i);
-            if (recordByRecord && batch.failures[i] != null) {
+            String failure = batch.outcome.failure(i);
+            if (failure != null) {
                 stageFailures.inc();
-                output.collect(Rejections.TAG, record(rejector.reject(p.value(), batch.failures[i]), p.timestamp()));
+                output.collect(Rejections.TAG, record(rejector.reject(p.value(), failure), p.timestamp()));
                 continue;
             }
             if (recordByRecord) {
                 batches.inc();
                 batchSize.update(1);
             }
-            OUT result = batch.results.get(i);
+            OUT result = batch.outcome.result(i);
             function.handedOn(result);
             output.collect(record(result, p.timestamp()));
         }
-    }
-
-    /** The failure of a function that broke its contract (one result per input), or null. */
-    private IllegalStateException wrongSize(List<OUT> results, int inputs) {
-        return results != null && results.size() == inputs ? null : new IllegalStateException("Batch function of stage "
-                + stage + " returned " + (results == null ? "no list" : results.size() + " results") + " for "
-                + inputs + " inputs");
     }
 
     /** Records taken in and not yet out: the {@code held} gauge. */
