@@ -7,7 +7,6 @@ import io.sluice.operators.batch.RecordRejector;
 import io.sluice.model.ModelThreads;
 import io.sluice.operators.failure.RecordFailures;
 import io.sluice.schemas.RejectReason;
-import io.sluice.schemas.Rejection;
 
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.operators.ProcessingTimeService.ProcessingTimeCallback;
