@@ -101,16 +101,21 @@ public final class GenerativeTurn {
         return cacheHit;
     }
 
-    /** When the current attempt's call started (epoch micros), for its span. */
+    /** When the current attempt started (epoch micros), for its span. */
     public long attemptStartMicros() {
         return attemptStartMicros;
     }
 
     /**
-     * What the current attempt asks its model with {@code params}; it starts at {@code nowMicros}.
-     * From here the pieces count as this model's.
+     * The current attempt starts at {@code nowMicros} (epoch): its model call, or, for a turn that
+     * waits for another turn's answer to the same cache key, that wait.
      */
-    public GenerationRequest prompt(GenerationParams params, long nowMicros) {
+    public void attemptStarts(long nowMicros) {
+        attemptStartMicros = nowMicros;
+    }
+
+    /** What the current attempt asks its model with {@code params}. From here the pieces count as this model's. */
+    public GenerationRequest prompt(GenerationParams params) {
         String position = request().position();
         String key = attempt == 1 ? position : position + "#" + attempt;
         GenerationRequest prompt = GenerativePrompt.request(turn.context(), params, key);
@@ -119,7 +124,6 @@ public final class GenerativeTurn {
             prompt = prompt.continuing(said, key);
         }
         stream.nextModel();
-        attemptStartMicros = nowMicros;
         return prompt;
     }
 

@@ -628,6 +628,8 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
      */
     private boolean generate(GenerativeTurn a) throws Exception {
         ChatRequest request = a.request();
+        // Also for a turn that waits for another's answer: its model span is that wait.
+        a.attemptStarts(Tracing.nowMicros());
         if (a.asksCache() && !shared.ask(a.cacheKey(), a)) {
             return true; // answered when the turn asking first is (releaseWaiting)
         }
@@ -637,7 +639,7 @@ public final class ConversationOperator extends AbstractStreamOperator<ResponseE
         GenerationParams params = models.params(profile, request.requestId());
         CompletableFuture<Generation> generation;
         try {
-            GenerationRequest prompt = a.prompt(params, Tracing.nowMicros());
+            GenerationRequest prompt = a.prompt(params);
             io.sluice.model.chat.TokenListener listener = text -> {
                 StreamedText.Piece piece = a.accept(text);
                 if (piece != null) {

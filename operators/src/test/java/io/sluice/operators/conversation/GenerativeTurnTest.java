@@ -65,15 +65,16 @@ class GenerativeTurnTest {
         String position = turn.request().position();
         assertThat(turn.asksCache()).isTrue();
 
-        GenerationRequest first = turn.prompt(PARAMS, 10);
+        turn.attemptStarts(10);
+        GenerationRequest first = turn.prompt(PARAMS);
         assertThat(first.journalKey()).isEqualTo(position);
         assertThat(first.continues()).isFalse();
-        assertThat(turn.attemptStartMicros()).isEqualTo(10);
         List<StreamedText.Piece> emitted = new ArrayList<>();
         say(turn, emitted, "Savepoints ", "restore ");
 
         turn.failOver(RoutingDecision.requested("fallback"));
-        GenerationRequest second = turn.prompt(PARAMS, 20);
+        turn.attemptStarts(20);
+        GenerationRequest second = turn.prompt(PARAMS);
         assertThat(turn.attempt()).isEqualTo(2);
         assertThat(turn.profile()).isEqualTo("fallback");
         // The answer a second model finishes belongs to no cache key: it neither asks nor shares.
@@ -82,7 +83,6 @@ class GenerativeTurnTest {
         assertThat(second.continues()).isTrue();
         assertThat(second.messages().get(second.messages().size() - 1))
                 .isEqualTo(ChatMessage.assistant("Savepoints restore "));
-        assertThat(turn.attemptStartMicros()).isEqualTo(20);
         say(turn, emitted, "the keyed ", "state [1].");
         assertThat(turn.currentPieces()).isEqualTo(2);
 
@@ -108,7 +108,7 @@ class GenerativeTurnTest {
     void aFailedTurnFlushesNothingAndRecordsNoAnswer() {
         GenerativeTurn turn = turn(null);
         assertThat(turn.asksCache()).isFalse();
-        turn.prompt(PARAMS, 10);
+        turn.prompt(PARAMS);
         turn.accept("Savepoints [");
 
         GenerativeTurn.Ending end = turn.end(null);
@@ -122,7 +122,7 @@ class GenerativeTurnTest {
     @Test
     void aCachedAnswerStreamsInItsFirstPiecesCostsNoTokensAndIsRecordedAsAHit() {
         GenerativeTurn turn = turn("key-1");
-        turn.prompt(PARAMS, 10);
+        turn.prompt(PARAMS);
         List<String> tokens = new ArrayList<>();
 
         Generation generation = turn.answerFromCache(CACHED, tokens::add);

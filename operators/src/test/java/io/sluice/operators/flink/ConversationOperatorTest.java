@@ -936,6 +936,16 @@ class ConversationOperatorTest {
         }
     }
 
+    /** The model span of the turn of request {@code requestId}, among the spans {@link HarnessSpans} holds. */
+    private static io.opentelemetry.sdk.trace.data.SpanData modelSpanOf(String requestId) {
+        List<io.opentelemetry.sdk.trace.data.SpanData> spans = HarnessSpans.all();
+        String turn = spans.stream().filter(s -> s.getName().equals(ConversationOperator.STAGE)
+                && requestId.equals(s.getAttributes().get(io.sluice.operators.trace.Tracing.REQUEST_ID)))
+                .findFirst().orElseThrow().getSpanId();
+        return spans.stream().filter(s -> s.getName().equals(ConversationOperator.MODEL_SPAN)
+                && s.getParentSpanId().equals(turn)).findFirst().orElseThrow();
+    }
+
     @Test
     void aRepeatedTurnIsAnsweredFromTheResponseCacheAndReplayServesTheSameHit() throws Exception {
         redis.embedded.RedisServer server;
@@ -961,6 +971,7 @@ class ConversationOperatorTest {
             try (var h = harness(settings);
                     var client = io.lettuce.core.RedisClient.create("redis://127.0.0.1:" + port);
                     var redisConnection = client.connect()) {
+                HarnessSpans.traced(h.getExecutionConfig());
                 h.open();
                 h.processElement(turn("r1", "c1", "How do savepoints work?", 1000L, MODEL));
                 awaitCalls(model, 1); // asked once the cache lookup missed, on Redis's thread
@@ -1012,6 +1023,13 @@ class ConversationOperatorTest {
                 runMailbox(h);
                 assertThat(answers(h).get(4).cache()).isNull();
             }
+            // The model span of the turn that reused r4's answer is its wait for it: it starts while
+            // r4's call runs, not when the answer came (the spans were flushed when the operator closed).
+            io.opentelemetry.sdk.trace.data.SpanData r4 = modelSpanOf("r4");
+            io.opentelemetry.sdk.trace.data.SpanData r5 = modelSpanOf("r5");
+            assertThat(r5.getStartEpochNanos()).isBetween(r4.getStartEpochNanos(), r4.getEndEpochNanos());
+            assertThat(r5.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey(
+                    "sluice.response_cache"))).isEqualTo("hit");
 
             // Replay: Redis holds nothing it needs; the journaled hit is served again, no model asked.
             ScriptedChatModel again = ScriptedChatModel.register("cached");
