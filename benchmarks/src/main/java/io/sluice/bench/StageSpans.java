@@ -5,7 +5,6 @@ import io.sluice.operators.trace.Tracing;
 
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.autoconfigure.spi.traces.ConfigurableSpanExporterProvider;
-import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.trace.data.EventData;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
@@ -60,35 +59,24 @@ public final class StageSpans implements ConfigurableSpanExporterProvider {
 
     @Override
     public SpanExporter createExporter(ConfigProperties config) {
-        return new SpanExporter() {
-            @Override
-            public CompletableResultCode export(Collection<SpanData> spans) {
-                for (SpanData span : spans) {
-                    String requestId = span.getAttributes().get(Tracing.REQUEST_ID);
-                    StageTimes.Stage stage = StageTimes.Stage.named(span.getName());
-                    if (requestId != null && stage != null) {
-                        StageTimes.Builder times = BY_REQUEST.computeIfAbsent(requestId, id -> new StageTimes.Builder())
-                                .set(stage, TimeUnit.NANOSECONDS.toMicros(span.getStartEpochNanos()),
-                                        TimeUnit.NANOSECONDS.toMicros(span.getEndEpochNanos()));
-                        for (EventData e : span.getEvents()) {
-                            if (e.getName().equals(QuestionEmbedder.CALL_ENDED)) {
-                                times.embedCallEnded(TimeUnit.NANOSECONDS.toMicros(e.getEpochNanos()));
-                            }
-                        }
+        return Tracing.exporterTo(StageSpans::keep);
+    }
+
+    /** Keeps each stage span's times under its request. */
+    private static void keep(Collection<SpanData> spans) {
+        for (SpanData span : spans) {
+            String requestId = span.getAttributes().get(Tracing.REQUEST_ID);
+            StageTimes.Stage stage = StageTimes.Stage.named(span.getName());
+            if (requestId != null && stage != null) {
+                StageTimes.Builder times = BY_REQUEST.computeIfAbsent(requestId, id -> new StageTimes.Builder())
+                        .set(stage, TimeUnit.NANOSECONDS.toMicros(span.getStartEpochNanos()),
+                                TimeUnit.NANOSECONDS.toMicros(span.getEndEpochNanos()));
+                for (EventData e : span.getEvents()) {
+                    if (e.getName().equals(QuestionEmbedder.CALL_ENDED)) {
+                        times.embedCallEnded(TimeUnit.NANOSECONDS.toMicros(e.getEpochNanos()));
                     }
                 }
-                return CompletableResultCode.ofSuccess();
             }
-
-            @Override
-            public CompletableResultCode flush() {
-                return CompletableResultCode.ofSuccess();
-            }
-
-            @Override
-            public CompletableResultCode shutdown() {
-                return CompletableResultCode.ofSuccess();
-            }
-        };
+        }
     }
 }

@@ -1,12 +1,12 @@
 package io.sluice.jobs.testing;
 
+import io.sluice.operators.trace.Tracing;
+
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.autoconfigure.spi.traces.ConfigurableSpanExporterProvider;
-import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 
-import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -40,25 +40,11 @@ public final class MemorySpans implements ConfigurableSpanExporterProvider {
     @Override
     public SpanExporter createExporter(ConfigProperties config) {
         // Shutting the SDK down (the job's end) must not lose what a later assertion reads.
-        return new SpanExporter() {
-            @Override
-            public CompletableResultCode export(Collection<SpanData> spans) {
-                SPANS.addAll(spans);
-                while (SPANS.size() > MAX_SPANS) {
-                    SPANS.poll(); // the oldest: long runs (a thousand requests) stay small
-                }
-                return CompletableResultCode.ofSuccess();
+        return Tracing.exporterTo(spans -> {
+            SPANS.addAll(spans);
+            while (SPANS.size() > MAX_SPANS) {
+                SPANS.poll(); // the oldest: long runs (a thousand requests) stay small
             }
-
-            @Override
-            public CompletableResultCode flush() {
-                return CompletableResultCode.ofSuccess();
-            }
-
-            @Override
-            public CompletableResultCode shutdown() {
-                return CompletableResultCode.ofSuccess();
-            }
-        };
+        });
     }
 }

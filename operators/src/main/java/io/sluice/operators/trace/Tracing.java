@@ -15,9 +15,13 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.trace.IdGenerator;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 
 import java.io.Serializable;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -98,6 +102,31 @@ public final class Tracing implements AutoCloseable {
      */
     public static IdGenerator idGenerator() {
         return DERIVED_ROOTS;
+    }
+
+    /**
+     * A span exporter that hands each batch of finished spans to {@code sink} and outlives the SDK's
+     * shutdown, for the exporter providers that keep spans in the process (tests, {@code bench
+     * serving --stages}): spans are flushed when a job's tracing closes, and are read after that.
+     */
+    public static SpanExporter exporterTo(java.util.function.Consumer<Collection<SpanData>> sink) {
+        return new SpanExporter() {
+            @Override
+            public CompletableResultCode export(Collection<SpanData> spans) {
+                sink.accept(spans);
+                return CompletableResultCode.ofSuccess();
+            }
+
+            @Override
+            public CompletableResultCode flush() {
+                return CompletableResultCode.ofSuccess();
+            }
+
+            @Override
+            public CompletableResultCode shutdown() {
+                return CompletableResultCode.ofSuccess();
+            }
+        };
     }
 
     /** Tracing through an SDK the caller owns (tests, the gateway's own). */
