@@ -25,6 +25,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * The request path's spans (OpenTelemetry): one per stage a request passes, each the child of the
@@ -109,7 +110,7 @@ public final class Tracing implements AutoCloseable {
      * shutdown, for the exporter providers that keep spans in the process (tests, {@code bench
      * serving --stages}): spans are flushed when a job's tracing closes, and are read after that.
      */
-    public static SpanExporter exporterTo(java.util.function.Consumer<Collection<SpanData>> sink) {
+    public static SpanExporter exporterTo(Consumer<Collection<SpanData>> sink) {
         return new SpanExporter() {
             @Override
             public CompletableResultCode export(Collection<SpanData> spans) {

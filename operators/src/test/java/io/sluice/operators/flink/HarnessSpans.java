@@ -1,6 +1,7 @@
 package io.sluice.operators.flink;
 
 import io.sluice.operators.trace.Tracing;
+import io.sluice.operators.trace.TracingOptions;
 
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.autoconfigure.spi.traces.ConfigurableSpanExporterProvider;
@@ -8,6 +9,7 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 
 import org.apache.flink.api.common.ExecutionConfig;
+import org.apache.flink.configuration.Configuration;
 
 import java.util.List;
 import java.util.Map;
@@ -30,14 +32,7 @@ public final class HarnessSpans implements ConfigurableSpanExporterProvider {
 
     /** Makes operators opened with {@code config} trace their requests into this exporter. */
     static void traced(ExecutionConfig config) {
-        config.setGlobalJobParameters(new ExecutionConfig.GlobalJobParameters() {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            public Map<String, String> toMap() {
-                return Map.of("sluice.tracing.exporter", NAME);
-            }
-        });
+        config.setGlobalJobParameters(Configuration.fromMap(Map.of(TracingOptions.EXPORTER.key(), NAME)));
     }
 
     @Override
