@@ -57,6 +57,14 @@ final class GatewayCommand implements Callable<Integer> {
     @Option(names = "--max-body-bytes", description = "Largest request body (default: ${DEFAULT-VALUE}).")
     int maxBodyBytes = Gateway.Builder.DEFAULT_MAX_BODY_BYTES;
 
+    @Option(names = "--max-waiting", description = "Most chat completions waited for at once; more get 503 "
+            + "'overloaded' with Retry-After (default: ${DEFAULT-VALUE}).")
+    int maxWaiting = Gateway.Builder.DEFAULT_MAX_WAITING;
+
+    @Option(names = "--read-timeout", description = "How long a client has to send a whole request, from connecting "
+            + "or from its last response; slower connections are closed (default: ${DEFAULT-VALUE}).")
+    Duration readTimeout = Gateway.Builder.DEFAULT_READ_TIMEOUT;
+
     @Option(names = "--key-cache-ttl", description = "How long a key's tenant is remembered; a revoked key works "
             + "at most this long after (default: ${DEFAULT-VALUE}).")
     Duration keyCacheTtl = Gateway.Builder.DEFAULT_KEY_CACHE_TTL;
@@ -110,7 +118,8 @@ final class GatewayCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Gateway gateway = Gateway.start(Gateway.Config.builder(bootstrapServers, db.jdbcUrl).listen(host, port)
                 .replyPartition(replyPartition).topics(requestsTopic, repliesTopic).database(db.user, db.passwordFile)
-                .signingKeyFile(signingKeyFile).models(models).maxBodyBytes(maxBodyBytes).answerTimeout(answerTimeout)
+                .signingKeyFile(signingKeyFile).models(models).maxBodyBytes(maxBodyBytes).maxWaiting(maxWaiting)
+                .readTimeout(readTimeout).answerTimeout(answerTimeout)
                 .keyCacheTtl(keyCacheTtl).corsOrigins(corsOrigins).tls(keystore, keystorePasswordFile).tenantsFile(tenantsFile)
                 .tracing(tracingExporter, otlpEndpoint)
                 .kafkaProperties(kafkaProperties.read(Gateway.OWNED_KAFKA_PROPERTIES, spec.commandLine()))

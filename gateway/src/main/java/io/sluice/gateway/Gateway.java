@@ -97,6 +97,11 @@ public final class Gateway implements AutoCloseable {
      *
      * @param replyPartition this instance's partition of the replies topic (unique per instance)
      * @param models the answer models the serving job offers (what {@code model} may name)
+     * @param maxWaiting the most chat completions the instance waits for answers to at once; more are
+     *     refused with a 503 ({@code overloaded}) and {@code Retry-After}, so that a job that falls
+     *     behind, or a flood of requests, cannot grow what the instance holds without a bound
+     * @param readTimeout how long a client has to send a whole request, from connecting or from its
+     *     last response's end ({@link ReadDeadlines})
      * @param jdbcPasswordFile where the keys database's password is (else the variable {@code jdbcPasswordEnv})
      * @param jdbcPasswordEnv the environment variable the password is read from without a file
      *     ({@link #DATABASE_PASSWORD_ENV} unless the gateway shares another component's login)
@@ -118,8 +123,8 @@ public final class Gateway implements AutoCloseable {
      */
     public record Config(String host, int port, int replyPartition, String bootstrapServers, String requestsTopic,
             String repliesTopic, String jdbcUrl, String jdbcUser, String jdbcPasswordFile, String jdbcPasswordEnv,
-            String signingKeyFile, List<String> models, int maxBodyBytes, Duration answerTimeout, Duration keyCacheTtl,
-            List<String> corsOrigins, JwtAuth.Settings jwt, String keystore, String keystorePasswordFile,
+            String signingKeyFile, List<String> models, int maxBodyBytes, int maxWaiting, Duration readTimeout,
+            Duration answerTimeout, Duration keyCacheTtl, List<String> corsOrigins, JwtAuth.Settings jwt, String keystore, String keystorePasswordFile,
             String demoKey, String tenantsFile, GatewayTracing.Settings tracing, Map<String, String> kafkaProperties) {
 
         public Config {
@@ -131,9 +136,19 @@ public final class Gateway implements AutoCloseable {
             if (models.isEmpty()) {
                 throw new IllegalArgumentException("the gateway needs at least one answer model");
             }
+            if (maxWaiting < 1) {
+                throw new IllegalArgumentException("the gateway must wait for at least one answer at a time, not "
+                        + maxWaiting);
+            }
+            if (readTimeout.isNegative() || readTimeout.isZero()) {
+                throw new IllegalArgumentException("the read timeout must be positive, not " + readTimeout);
+            }
         }
 
-        /** The defaults: 127.0.0.1:8080, partition 0, Sluice's topics, extractive only, 256 KiB, 120 s. */
+        /**
+         * The defaults: 127.0.0.1:8080, partition 0, Sluice's topics, extractive only, bodies up to 256
+         * KiB, 4,096 answers waited for at once, 30 s to send a request, 120 s to wait for its answer.
+         */
         public static Builder builder(String bootstrapServers, String jdbcUrl) {
             return new Builder(bootstrapServers, jdbcUrl);
         }
@@ -150,6 +165,8 @@ public final class Gateway implements AutoCloseable {
         public static final String DEFAULT_REPLIES_TOPIC = "chat.replies";
         public static final List<String> DEFAULT_MODELS = List.of("extractive");
         public static final int DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+        public static final int DEFAULT_MAX_WAITING = 4_096;
+        public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
         public static final Duration DEFAULT_ANSWER_TIMEOUT = Duration.ofSeconds(120);
         public static final Duration DEFAULT_KEY_CACHE_TTL = Duration.ofSeconds(10);
 
@@ -166,6 +183,8 @@ public final class Gateway implements AutoCloseable {
         private String signingKeyFile;
         private List<String> models = DEFAULT_MODELS;
         private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+        private int maxWaiting = DEFAULT_MAX_WAITING;
+        private Duration readTimeout = DEFAULT_READ_TIMEOUT;
         private Duration answerTimeout = DEFAULT_ANSWER_TIMEOUT;
         private Duration keyCacheTtl = DEFAULT_KEY_CACHE_TTL;
         private List<String> corsOrigins = List.of();
@@ -227,6 +246,16 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
+        public Builder maxWaiting(int maxWaiting) {
+            this.maxWaiting = maxWaiting;
+            return this;
+        }
+
+        public Builder readTimeout(Duration readTimeout) {
+            this.readTimeout = readTimeout;
+            return this;
+        }
+
         public Builder answerTimeout(Duration answerTimeout) {
             this.answerTimeout = answerTimeout;
             return this;
@@ -277,8 +306,8 @@ public final class Gateway implements AutoCloseable {
 
         public Config build() {
             return new Config(host, port, replyPartition, bootstrapServers, requestsTopic, repliesTopic, jdbcUrl,
-                    jdbcUser, jdbcPasswordFile, jdbcPasswordEnv, signingKeyFile, models, maxBodyBytes, answerTimeout,
-                    keyCacheTtl, corsOrigins, jwt, keystore, keystorePasswordFile, demoKey, tenantsFile, tracing,
+                    jdbcUser, jdbcPasswordFile, jdbcPasswordEnv, signingKeyFile, models, maxBodyBytes, maxWaiting,
+                    readTimeout, answerTimeout, keyCacheTtl, corsOrigins, jwt, keystore, keystorePasswordFile, demoKey, tenantsFile, tracing,
                     kafkaProperties);
         }
     }
@@ -328,7 +357,8 @@ public final class Gateway implements AutoCloseable {
         }
         JwtAuth jwt = config.jwt() != null && config.jwt().enabled() ? new JwtAuth(config.jwt()) : null;
         TenantRegistry tenants = config.tenantsFile() == null ? null : TenantRegistry.load(Path.of(config.tenantsFile()));
-        HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port());
+        HttpServerOptions options = ReadDeadlines.http1(new HttpServerOptions()).setHost(config.host())
+                .setPort(config.port());
         if (config.keystore() != null) {
             String keystorePassword = Secrets.resolve(config.keystorePasswordFile(), KEYSTORE_PASSWORD_ENV);
             options.setSsl(true).setKeyCertOptions(new KeyStoreOptions().setPath(config.keystore())
@@ -360,13 +390,15 @@ public final class Gateway implements AutoCloseable {
             KeyCache keys = new KeyCache(config.keyCacheTtl(), 10_000, System::currentTimeMillis, keysDb);
             GatewayMetrics metrics = new GatewayMetrics();
             Gateway[] self = new Gateway[1];
-            Router router = router(config, vertx, metrics, self);
+            ReadDeadlines deadlines = new ReadDeadlines(vertx, config.readTimeout());
+            Router router = router(config, vertx, metrics, deadlines, self);
             if (config.demoKey() != null) {
                 LOG.warn("Demo login is on: the chat page hands out an API key to anyone who can reach {}:{}",
                         config.host(), config.port());
             }
-            HttpServer server = vertx.createHttpServer(options).requestHandler(router).listen().toCompletionStage()
-                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            HttpServer server = vertx.createHttpServer(options);
+            deadlines.watch(server);
+            server.requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             self[0] = new Gateway(config, vertx, server, producer, replies, keys, opened, key, jwt, tenants, metrics,
                     tracing);
             LOG.info("Gateway listening on {}://{}:{}, replies from {} partition {}", config.keystore() == null
@@ -401,7 +433,8 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** The routes; {@code self} holds the instance they call once it exists. */
-    private static Router router(Config config, Vertx vertx, GatewayMetrics metrics, Gateway[] self) {
+    private static Router router(Config config, Vertx vertx, GatewayMetrics metrics, ReadDeadlines deadlines,
+            Gateway[] self) {
         Router router = Router.router(vertx);
         router.route().handler(ctx -> {
             long arrived = System.nanoTime();
@@ -411,7 +444,7 @@ public final class Gateway implements AutoCloseable {
             // Once, when the response ends or its connection closes (a client gone mid-stream).
             ctx.addEndHandler(end -> metrics.ended(ctx.request().path(), ctx.response().getStatusCode(),
                     System.nanoTime() - arrived));
-            ctx.next();
+            deadlines.arrived(ctx);
         });
         // Prometheus scrapes it like the job's reporter; it holds counts and times, never tenant data.
         router.get("/metrics").handler(ctx -> ctx.response()
@@ -522,6 +555,15 @@ public final class Gateway implements AutoCloseable {
 
     private void completions(RoutingContext ctx) {
         authenticated(ctx, tenant -> {
+            // Refused before any work is spent on it. The check and the registration below run without a
+            // pause on the server's one event loop (it is not deployed as verticles): the count cannot pass it.
+            if (replies.waiting() >= config.maxWaiting()) {
+                metrics.shed();
+                sendError(ctx.response(), new ApiException(503, "api_error", "overloaded", "This gateway instance "
+                        + "waits for " + config.maxWaiting() + " answers already; try again shortly.")
+                        .retryingAfter(1_000));
+                return;
+            }
             OpenAiWire.Turn turn;
             try {
                 turn = OpenAiWire.parse(ctx.body().asString(), new LinkedHashSet<>(config.models()));
@@ -710,7 +752,7 @@ public final class Gateway implements AutoCloseable {
         if (response.ended() || response.closed()) {
             return;
         }
-        if (e.status() == 429) {
+        if (e.status() == 429 || e.retryAfterSeconds() > 0) {
             response.putHeader("Retry-After", Long.toString(Math.max(1, e.retryAfterSeconds())));
         }
         response.setStatusCode(e.status()).putHeader("Content-Type", "application/json").end(OpenAiWire.error(e));

@@ -25,6 +25,8 @@ import java.io.UncheckedIOException;
  *       what a user waits for, the latency objective's measure;
  *   <li>{@code sluice_gateway_added_seconds{part}}: the time the gateway adds, {@code inbound} (HTTP
  *       in to the Kafka producer) and {@code outbound} (reply polled to the HTTP response written);
+ *   <li>{@code sluice_gateway_overloaded_total}: chat completions refused with a 503
+ *       ({@code overloaded}) because the instance already waited for {@code --max-waiting} answers;
  *   <li>{@code sluice_gateway_in_flight}: requests being answered now.
  * </ul>
  * The {@link GatewayLatency} samples the gateway benchmark reads are kept beside.
@@ -48,6 +50,9 @@ public final class GatewayMetrics {
     private final Histogram firstTokenSeconds = Histogram.build("sluice_gateway_first_token_seconds",
             "Time from a chat completion's arrival to its first answer text written (the whole response unstreamed)")
             .buckets(SECONDS_BUCKETS).register(registry);
+    private final Counter overloaded = Counter.build("sluice_gateway_overloaded_total",
+            "Chat completions refused (503 overloaded) because the instance waited for --max-waiting answers")
+            .register(registry);
     private final Histogram addedSeconds = Histogram.build("sluice_gateway_added_seconds",
             "Time the gateway adds: inbound (HTTP in to Kafka producer), outbound (reply polled to HTTP out)")
             .labelNames("part").buckets(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5)
@@ -100,6 +105,11 @@ public final class GatewayMetrics {
     /** A chat completion's first answer text was written {@code nanos} after it arrived. */
     void firstToken(long nanos) {
         firstTokenSeconds.observe(nanos / 1e9);
+    }
+
+    /** A chat completion was refused: the instance waited for as many answers as it may. */
+    void shed() {
+        overloaded.inc();
     }
 
     /** HTTP in to the Kafka producer took {@code nanos}. */

@@ -2,6 +2,7 @@ package io.sluice.gateway;
 
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -34,5 +35,14 @@ class GatewayConfigTest {
                         + "cannot be set: a request is accepted only once every in-sync replica has it (acks=all)");
         assertThatThrownBy(() -> builder().kafkaProperties(Map.of("group.id", "edge")).build())
                 .hasMessageContaining("group.id cannot be set");
+    }
+
+    @Test
+    void limitsOnClientsMustLeaveRoomForOne() {
+        assertThat(builder().build().maxWaiting()).isEqualTo(Gateway.Builder.DEFAULT_MAX_WAITING);
+        assertThatThrownBy(() -> builder().maxWaiting(0).build()).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at least one answer");
+        assertThatThrownBy(() -> builder().readTimeout(Duration.ZERO).build())
+                .hasMessage("the read timeout must be positive, not PT0S");
     }
 }

@@ -3,6 +3,8 @@ package io.sluice.gateway;
 import io.sluice.jobs.testing.Await;
 import io.sluice.jobs.testing.TestClusters;
 import io.sluice.jobs.testing.TestCorpus;
+import io.sluice.local.EmbeddedKafka;
+import io.sluice.local.LocalStack;
 
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -51,6 +53,7 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -354,11 +357,43 @@ class GatewayITCase {
 
     private static HttpResponse<String> post(HttpClient http, Gateway gateway, String key, String conversation)
             throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/v1/chat/completions"))
+        return http.send(completion(gateway, key, conversation), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpRequest completion(Gateway gateway, String key, String conversation) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port() + "/v1/chat/completions"))
                 .header("Authorization", "Bearer " + key).header(Gateway.CONVERSATION_HEADER, conversation)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":[{\"role\":"
-                        + "\"user\",\"content\":\"What does the warranty cover?\"}]}")).build(),
-                HttpResponse.BodyHandlers.ofString());
+                        + "\"user\",\"content\":\"What does the warranty cover?\"}]}")).build();
+    }
+
+    /**
+     * An instance whose requests go to a topic no job reads: the answers it waits for never come, so
+     * it reaches its limit and refuses the next request at once, telling the client when to retry.
+     */
+    @Test
+    void anInstanceWaitingForAsManyAnswersAsItMayRefusesMoreWith503AndRetryAfter() throws Exception {
+        String unanswered = "chat.requests.unanswered";
+        EmbeddedKafka.createTopics(serving.stack.bootstrapServers(), List.of(unanswered), 1);
+        try (Gateway full = Gateway.start(serving.gateway(1).topics(unanswered, LocalStack.REPLIES_TOPIC)
+                .maxWaiting(2).build())) {
+            HttpClient http = HttpClient.newHttpClient();
+            List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                waiting.add(http.sendAsync(completion(full, acmeKey, "full-" + i), HttpResponse.BodyHandlers.ofString()));
+            }
+            Await.until("two requests waiting for answers", WAIT, () -> full.waiting() == 2);
+
+            HttpResponse<String> refused = post(http, full, acmeKey, "full-2");
+            assertThat(refused.statusCode()).as(refused.body()).isEqualTo(503);
+            assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+            assertThat(OpenAiWire.parse(refused.body()).path("error").path("code").asText()).isEqualTo("overloaded");
+            assertThat(full.waiting()).as("requests waiting after the refusal").isEqualTo(2);
+            assertThat(waiting).noneMatch(CompletableFuture::isDone);
+            String scraped = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + full.port() + "/metrics"))
+                    .build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(scraped).contains("sluice_gateway_overloaded_total 1.0");
+        }
     }
 
     private static HttpResponse<String> get(HttpClient http, Gateway gateway, String path) throws Exception {
