@@ -495,6 +495,11 @@ public final class Gateway implements AutoCloseable {
     private void authenticated(RoutingContext ctx, Consumer<String> then) {
         String bearer = bearer(ctx);
         boolean token = jwt != null && JwtAuth.looksLikeJwt(bearer);
+        if (!token && ApiKeys.keyIdOf(bearer) == null) {
+            // Shaped like neither: refused here, without a hop to a worker or an entry in the cache.
+            sendError(ctx.response(), ApiException.unauthorized());
+            return;
+        }
         Optional<Optional<String>> remembered = token ? Optional.empty() : keys.remembered(bearer);
         if (remembered.isPresent()) {
             // The common case answers on the event loop: no hop to a worker for a key seen recently.

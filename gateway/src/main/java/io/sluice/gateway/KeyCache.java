@@ -11,8 +11,10 @@ import java.util.function.LongSupplier;
 /**
  * Which tenant a presented API key names, remembered for a short time: a gateway asks PostgreSQL
  * once per key and time to live, and a revoked key stops working everywhere within that time,
- * without a restart. Unknown keys are remembered too, so a flood of bad keys does not reach the
- * database. Bounded; entries are keyed by the key's hash. Thread-safe; the clock is injected.
+ * without a restart. Unknown keys are remembered too, so a repeated bad key does not reach the
+ * database again, but apart from the keys that name a tenant: each kind has its own bound, so a
+ * flood of made-up keys pushes out only made-up keys, and the clients with real ones stay answered
+ * from memory. Entries are keyed by the key's hash. Thread-safe; the clock is injected.
  */
 public final class KeyCache {
 
@@ -25,20 +27,26 @@ public final class KeyCache {
     private record Entry(Optional<String> tenant, long expiresAtMillis) {}
 
     private final Duration ttl;
-    private final int maxEntries;
     private final LongSupplier clock;
     private final Lookup lookup;
-    private final Map<String, Entry> entries;
+    /** Keys that name a tenant, and keys that name none (unknown or revoked): bounded apart. */
+    private final Map<String, Entry> known;
+    private final Map<String, Entry> unknown;
 
     public KeyCache(Duration ttl, int maxEntries, LongSupplier clock, Lookup lookup) {
         this.ttl = ttl;
-        this.maxEntries = maxEntries;
         this.clock = clock;
         this.lookup = lookup;
-        this.entries = new LinkedHashMap<>(16, 0.75f, true) {
+        this.known = lru(maxEntries);
+        this.unknown = lru(maxEntries);
+    }
+
+    /** At most {@code maxEntries}, the least recently used going first. */
+    private static Map<String, Entry> lru(int maxEntries) {
+        return new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, Entry> eldest) {
-                return size() > KeyCache.this.maxEntries;
+                return size() > maxEntries;
             }
         };
     }
@@ -53,8 +61,11 @@ public final class KeyCache {
         }
         String id = Hashing.sha256Hex(key);
         long now = clock.getAsLong();
-        synchronized (entries) {
-            Entry e = entries.get(id);
+        synchronized (this) {
+            Entry e = known.get(id);
+            if (e == null) {
+                e = unknown.get(id);
+            }
             return e != null && now < e.expiresAtMillis() ? Optional.of(e.tenant()) : Optional.empty();
         }
     }
@@ -68,8 +79,10 @@ public final class KeyCache {
         String id = Hashing.sha256Hex(key);
         long now = clock.getAsLong();
         Optional<String> tenant = lookup.tenantOf(key);
-        synchronized (entries) {
-            entries.put(id, new Entry(tenant, now + ttl.toMillis()));
+        synchronized (this) {
+            // A key moves between the two when it is revoked, or created after a client tried it.
+            (tenant.isPresent() ? unknown : known).remove(id);
+            (tenant.isPresent() ? known : unknown).put(id, new Entry(tenant, now + ttl.toMillis()));
         }
         return tenant;
     }

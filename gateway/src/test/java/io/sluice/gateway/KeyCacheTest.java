@@ -51,4 +51,43 @@ class KeyCacheTest {
         assertThat(cache.remembered("good")).as("expired").isEmpty();
         assertThat(lookups).hasValue(2);
     }
+
+    @Test
+    void aFloodOfMadeUpKeysDoesNotPushOutTheKeysThatNameATenant() throws Exception {
+        AtomicLong clock = new AtomicLong();
+        AtomicInteger goodLookups = new AtomicInteger();
+        KeyCache cache = new KeyCache(Duration.ofSeconds(10), 100, clock::get, key -> {
+            if (key.startsWith("good")) {
+                goodLookups.incrementAndGet();
+                return Optional.of("acme");
+            }
+            return Optional.empty();
+        });
+        cache.tenantOf("good-1");
+        cache.tenantOf("good-2");
+        for (int i = 0; i < 1_000; i++) {
+            assertThat(cache.tenantOf("made-up-" + i)).isEmpty();
+        }
+        assertThat(cache.remembered("good-1")).contains(Optional.of("acme"));
+        assertThat(cache.remembered("good-2")).contains(Optional.of("acme"));
+        assertThat(cache.remembered("made-up-999")).as("the newest made-up key").contains(Optional.empty());
+        assertThat(cache.remembered("made-up-0")).as("pushed out by the others").isEmpty();
+        assertThat(goodLookups).hasValue(2);
+    }
+
+    @Test
+    void aKeyThatChangesKindIsRememberedAsItIsNow() throws Exception {
+        AtomicLong clock = new AtomicLong();
+        String[] tenant = {"acme"};
+        KeyCache cache = new KeyCache(Duration.ofSeconds(10), 100, clock::get, key -> Optional.ofNullable(tenant[0]));
+        assertThat(cache.tenantOf("k")).contains("acme");
+        tenant[0] = null; // revoked
+        clock.set(10_000);
+        assertThat(cache.tenantOf("k")).isEmpty();
+        assertThat(cache.remembered("k")).contains(Optional.empty());
+        tenant[0] = "globex"; // a key made later under the same text (as a test would)
+        clock.set(20_000);
+        assertThat(cache.tenantOf("k")).contains("globex");
+        assertThat(cache.remembered("k")).contains(Optional.of("globex"));
+    }
 }
