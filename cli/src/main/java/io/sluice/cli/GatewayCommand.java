@@ -61,6 +61,10 @@ final class GatewayCommand implements Callable<Integer> {
             + "'overloaded' with Retry-After (default: ${DEFAULT-VALUE}).")
     int maxWaiting = Gateway.Builder.DEFAULT_MAX_WAITING;
 
+    @Option(names = "--max-key-lookups", description = "Most bearers looked up at once (keys not in the cache, "
+            + "JWTs); more get 503 'keys_busy' with Retry-After (default: ${DEFAULT-VALUE}).")
+    int maxKeyLookups = Gateway.Builder.DEFAULT_MAX_KEY_LOOKUPS;
+
     @Option(names = "--read-timeout", description = "How long a client has to send a whole request, from connecting "
             + "or from its last response; slower connections are closed (default: ${DEFAULT-VALUE}).")
     Duration readTimeout = Gateway.Builder.DEFAULT_READ_TIMEOUT;
@@ -119,7 +123,7 @@ final class GatewayCommand implements Callable<Integer> {
         Gateway gateway = Gateway.start(Gateway.Config.builder(bootstrapServers, db.jdbcUrl).listen(host, port)
                 .replyPartition(replyPartition).topics(requestsTopic, repliesTopic).database(db.user, db.passwordFile)
                 .signingKeyFile(signingKeyFile).models(models).maxBodyBytes(maxBodyBytes).maxWaiting(maxWaiting)
-                .readTimeout(readTimeout).answerTimeout(answerTimeout)
+                .maxKeyLookups(maxKeyLookups).readTimeout(readTimeout).answerTimeout(answerTimeout)
                 .keyCacheTtl(keyCacheTtl).corsOrigins(corsOrigins).tls(keystore, keystorePasswordFile).tenantsFile(tenantsFile)
                 .tracing(tracingExporter, otlpEndpoint)
                 .kafkaProperties(kafkaProperties.read(Gateway.OWNED_KAFKA_PROPERTIES, spec.commandLine()))

@@ -100,6 +100,9 @@ public final class Gateway implements AutoCloseable {
      * @param maxWaiting the most chat completions the instance waits for answers to at once; more are
      *     refused with a 503 ({@code overloaded}) and {@code Retry-After}, so that a job that falls
      *     behind, or a flood of requests, cannot grow what the instance holds without a bound
+     * @param maxKeyLookups the most bearers the instance looks up at once (API keys not in its cache,
+     *     JWTs); more get a 503 ({@code keys_busy}) and {@code Retry-After}, so that a flood of made-up
+     *     keys queues no more work than this, while keys in the cache keep working
      * @param readTimeout how long a client has to send a whole request, from connecting or from its
      *     last response's end ({@link ReadDeadlines})
      * @param jdbcPasswordFile where the keys database's password is (else the variable {@code jdbcPasswordEnv})
@@ -123,7 +126,8 @@ public final class Gateway implements AutoCloseable {
      */
     public record Config(String host, int port, int replyPartition, String bootstrapServers, String requestsTopic,
             String repliesTopic, String jdbcUrl, String jdbcUser, String jdbcPasswordFile, String jdbcPasswordEnv,
-            String signingKeyFile, List<String> models, int maxBodyBytes, int maxWaiting, Duration readTimeout,
+            String signingKeyFile, List<String> models, int maxBodyBytes, int maxWaiting, int maxKeyLookups,
+            Duration readTimeout,
             Duration answerTimeout, Duration keyCacheTtl, List<String> corsOrigins, JwtAuth.Settings jwt, String keystore, String keystorePasswordFile,
             String demoKey, String tenantsFile, GatewayTracing.Settings tracing, Map<String, String> kafkaProperties) {
 
@@ -139,6 +143,10 @@ public final class Gateway implements AutoCloseable {
             if (maxWaiting < 1) {
                 throw new IllegalArgumentException("the gateway must wait for at least one answer at a time, not "
                         + maxWaiting);
+            }
+            if (maxKeyLookups < 1) {
+                throw new IllegalArgumentException("the gateway must look up at least one key at a time, not "
+                        + maxKeyLookups);
             }
             if (readTimeout.isNegative() || readTimeout.isZero()) {
                 throw new IllegalArgumentException("the read timeout must be positive, not " + readTimeout);
@@ -166,6 +174,7 @@ public final class Gateway implements AutoCloseable {
         public static final List<String> DEFAULT_MODELS = List.of("extractive");
         public static final int DEFAULT_MAX_BODY_BYTES = 256 * 1024;
         public static final int DEFAULT_MAX_WAITING = 4_096;
+        public static final int DEFAULT_MAX_KEY_LOOKUPS = 64;
         public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
         public static final Duration DEFAULT_ANSWER_TIMEOUT = Duration.ofSeconds(120);
         public static final Duration DEFAULT_KEY_CACHE_TTL = Duration.ofSeconds(10);
@@ -184,6 +193,7 @@ public final class Gateway implements AutoCloseable {
         private List<String> models = DEFAULT_MODELS;
         private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
         private int maxWaiting = DEFAULT_MAX_WAITING;
+        private int maxKeyLookups = DEFAULT_MAX_KEY_LOOKUPS;
         private Duration readTimeout = DEFAULT_READ_TIMEOUT;
         private Duration answerTimeout = DEFAULT_ANSWER_TIMEOUT;
         private Duration keyCacheTtl = DEFAULT_KEY_CACHE_TTL;
@@ -251,6 +261,11 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
+        public Builder maxKeyLookups(int maxKeyLookups) {
+            this.maxKeyLookups = maxKeyLookups;
+            return this;
+        }
+
         public Builder readTimeout(Duration readTimeout) {
             this.readTimeout = readTimeout;
             return this;
@@ -307,7 +322,7 @@ public final class Gateway implements AutoCloseable {
         public Config build() {
             return new Config(host, port, replyPartition, bootstrapServers, requestsTopic, repliesTopic, jdbcUrl,
                     jdbcUser, jdbcPasswordFile, jdbcPasswordEnv, signingKeyFile, models, maxBodyBytes, maxWaiting,
-                    readTimeout, answerTimeout, keyCacheTtl, corsOrigins, jwt, keystore, keystorePasswordFile, demoKey, tenantsFile, tracing,
+                    maxKeyLookups, readTimeout, answerTimeout, keyCacheTtl, corsOrigins, jwt, keystore, keystorePasswordFile, demoKey, tenantsFile, tracing,
                     kafkaProperties);
         }
     }
@@ -318,6 +333,8 @@ public final class Gateway implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final Replies replies;
     private final KeyCache keys;
+    /** Bearers being looked up now, or queued for a worker to; touched on the event loop only. */
+    private volatile int keyLookups;
     /** What {@link #close} closes after the HTTP server, in this order (the reverse of opening). */
     private final Deque<AutoCloseable> resources;
     private final byte[] signingKey;
@@ -478,6 +495,11 @@ public final class Gateway implements AutoCloseable {
         return metrics.latency();
     }
 
+    /** Bearers this instance is looking up now (API keys not in its cache, JWTs). */
+    public int keyLookups() {
+        return keyLookups;
+    }
+
     /** Requests this instance waits for an answer to now. */
     public int waiting() {
         return replies.waiting();
@@ -510,7 +532,14 @@ public final class Gateway implements AutoCloseable {
             }
             return;
         }
+        if (keyLookups >= config.maxKeyLookups()) {
+            sendError(ctx.response(), new ApiException(503, "api_error", "keys_busy", "The gateway is looking up "
+                    + config.maxKeyLookups() + " keys already; try again shortly.").retryingAfter(1_000));
+            return;
+        }
+        keyLookups++;
         vertx.executeBlocking(() -> token ? jwt.tenantOf(bearer) : keys.tenantOf(bearer), false).onComplete(ar -> {
+            keyLookups--;
             if (ar.failed()) {
                 LOG.warn("API key lookup failed: {}", ar.cause().toString());
                 sendError(ctx.response(), new ApiException(503, "api_error", "keys_unavailable",

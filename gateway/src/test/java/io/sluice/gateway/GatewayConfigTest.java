@@ -42,6 +42,7 @@ class GatewayConfigTest {
         assertThat(builder().build().maxWaiting()).isEqualTo(Gateway.Builder.DEFAULT_MAX_WAITING);
         assertThatThrownBy(() -> builder().maxWaiting(0).build()).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("at least one answer");
+        assertThatThrownBy(() -> builder().maxKeyLookups(0).build()).hasMessageContaining("at least one key");
         assertThatThrownBy(() -> builder().readTimeout(Duration.ZERO).build())
                 .hasMessage("the read timeout must be positive, not PT0S");
     }

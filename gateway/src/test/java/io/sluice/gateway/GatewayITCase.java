@@ -57,6 +57,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import javax.net.ssl.SSLContext;
@@ -365,6 +366,50 @@ class GatewayITCase {
                 .header("Authorization", "Bearer " + key).header(Gateway.CONVERSATION_HEADER, conversation)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"extractive\",\"messages\":[{\"role\":"
                         + "\"user\",\"content\":\"What does the warranty cover?\"}]}")).build();
+    }
+
+    /**
+     * Keys a flood makes up have the right shape, so each must be looked up: with the keys table
+     * locked the lookups hang, and past the bound the next is refused at once, while a real key in
+     * the cache still works.
+     */
+    @Test
+    void keysLookedUpAtOnceAreBoundedAndAKeyInTheCacheKeepsWorking() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        try (Gateway guarded = Gateway.start(serving.gateway(1).maxKeyLookups(2).keyCacheTtl(Duration.ofMinutes(5))
+                .build()); Connection owner = serving.stack.openAuditConnection()) {
+            assertThat(send(http, guarded, acmeKey, "/v1/models").statusCode()).isEqualTo(200);
+            List<CompletableFuture<HttpResponse<String>>> hanging = new ArrayList<>();
+            owner.setAutoCommit(false);
+            try (Statement lock = owner.createStatement()) {
+                lock.execute("LOCK TABLE sluice_api_keys IN ACCESS EXCLUSIVE MODE");
+                for (int i = 0; i < 2; i++) {
+                    hanging.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + guarded.port()
+                            + "/v1/models")).header("Authorization", "Bearer " + madeUpKey(i)).build(),
+                            HttpResponse.BodyHandlers.ofString()));
+                }
+                Await.until("two lookups hanging on the lock", WAIT, () -> guarded.keyLookups() == 2);
+
+                HttpResponse<String> busy = send(http, guarded, madeUpKey(2), "/v1/models");
+                assertThat(busy.statusCode()).as(busy.body()).isEqualTo(503);
+                assertThat(busy.headers().firstValue("Retry-After")).hasValue("1");
+                assertThat(OpenAiWire.parse(busy.body()).path("error").path("code").asText()).isEqualTo("keys_busy");
+                assertThat(send(http, guarded, acmeKey, "/v1/models").statusCode()).as("a key in the cache")
+                        .isEqualTo(200);
+                assertThat(hanging).noneMatch(CompletableFuture::isDone);
+            } finally {
+                owner.rollback();
+            }
+            for (CompletableFuture<HttpResponse<String>> made : hanging) {
+                assertThat(made.get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode()).isEqualTo(401);
+            }
+            assertThat(guarded.keyLookups()).isZero();
+        }
+    }
+
+    /** A key of Sluice's shape that no one created. */
+    private static String madeUpKey(int n) {
+        return String.format("sk-sluice-a%011d-%040d", n, n);
     }
 
     /**
