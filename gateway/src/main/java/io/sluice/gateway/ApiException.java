@@ -72,6 +72,11 @@ public final class ApiException extends Exception {
         return new ApiException(400, "invalid_request_error", null, message, param, null);
     }
 
+    /** A 503 for load the instance sheds: the client may try again in a second. */
+    public static ApiException busy(String code, String message) {
+        return new ApiException(503, "api_error", code, message).retryingAfter(1_000);
+    }
+
     public static ApiException unauthorized() {
         return new ApiException(401, "invalid_request_error", "invalid_api_key",
                 "Incorrect API key provided. Create one with `sluice keys create --tenant T`.");

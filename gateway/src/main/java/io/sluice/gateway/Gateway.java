@@ -127,9 +127,9 @@ public final class Gateway implements AutoCloseable {
     public record Config(String host, int port, int replyPartition, String bootstrapServers, String requestsTopic,
             String repliesTopic, String jdbcUrl, String jdbcUser, String jdbcPasswordFile, String jdbcPasswordEnv,
             String signingKeyFile, List<String> models, int maxBodyBytes, int maxWaiting, int maxKeyLookups,
-            Duration readTimeout,
-            Duration answerTimeout, Duration keyCacheTtl, List<String> corsOrigins, JwtAuth.Settings jwt, String keystore, String keystorePasswordFile,
-            String demoKey, String tenantsFile, GatewayTracing.Settings tracing, Map<String, String> kafkaProperties) {
+            Duration readTimeout, Duration answerTimeout, Duration keyCacheTtl, List<String> corsOrigins,
+            JwtAuth.Settings jwt, String keystore, String keystorePasswordFile, String demoKey, String tenantsFile,
+            GatewayTracing.Settings tracing, Map<String, String> kafkaProperties) {
 
         public Config {
             tracing = tracing == null ? GatewayTracing.Settings.OFF : tracing;
@@ -155,7 +155,8 @@ public final class Gateway implements AutoCloseable {
 
         /**
          * The defaults: 127.0.0.1:8080, partition 0, Sluice's topics, extractive only, bodies up to 256
-         * KiB, 4,096 answers waited for at once, 30 s to send a request, 120 s to wait for its answer.
+         * KiB, 4,096 answers waited for and 64 keys looked up at once, 30 s to send a request, 120 s to
+         * wait for its answer.
          */
         public static Builder builder(String bootstrapServers, String jdbcUrl) {
             return new Builder(bootstrapServers, jdbcUrl);
@@ -322,8 +323,8 @@ public final class Gateway implements AutoCloseable {
         public Config build() {
             return new Config(host, port, replyPartition, bootstrapServers, requestsTopic, repliesTopic, jdbcUrl,
                     jdbcUser, jdbcPasswordFile, jdbcPasswordEnv, signingKeyFile, models, maxBodyBytes, maxWaiting,
-                    maxKeyLookups, readTimeout, answerTimeout, keyCacheTtl, corsOrigins, jwt, keystore, keystorePasswordFile, demoKey, tenantsFile, tracing,
-                    kafkaProperties);
+                    maxKeyLookups, readTimeout, answerTimeout, keyCacheTtl, corsOrigins, jwt, keystore,
+                    keystorePasswordFile, demoKey, tenantsFile, tracing, kafkaProperties);
         }
     }
 
@@ -533,8 +534,8 @@ public final class Gateway implements AutoCloseable {
             return;
         }
         if (keyLookups >= config.maxKeyLookups()) {
-            sendError(ctx.response(), new ApiException(503, "api_error", "keys_busy", "The gateway is looking up "
-                    + config.maxKeyLookups() + " keys already; try again shortly.").retryingAfter(1_000));
+            sendError(ctx.response(), ApiException.busy("keys_busy", "The gateway is looking up "
+                    + config.maxKeyLookups() + " keys already; try again shortly."));
             return;
         }
         keyLookups++;
@@ -592,10 +593,9 @@ public final class Gateway implements AutoCloseable {
             // Refused before any work is spent on it. The check and the registration below run without a
             // pause on the server's one event loop (it is not deployed as verticles): the count cannot pass it.
             if (replies.waiting() >= config.maxWaiting()) {
-                metrics.shed();
-                sendError(ctx.response(), new ApiException(503, "api_error", "overloaded", "This gateway instance "
-                        + "waits for " + config.maxWaiting() + " answers already; try again shortly.")
-                        .retryingAfter(1_000));
+                metrics.overloaded();
+                sendError(ctx.response(), ApiException.busy("overloaded", "This gateway instance waits for "
+                        + config.maxWaiting() + " answers already; try again shortly."));
                 return;
             }
             OpenAiWire.Turn turn;

@@ -50,7 +50,7 @@ public final class GatewayMetrics {
     private final Histogram firstTokenSeconds = Histogram.build("sluice_gateway_first_token_seconds",
             "Time from a chat completion's arrival to its first answer text written (the whole response unstreamed)")
             .buckets(SECONDS_BUCKETS).register(registry);
-    private final Counter overloaded = Counter.build("sluice_gateway_overloaded_total",
+    private final Counter overloadedTotal = Counter.build("sluice_gateway_overloaded_total",
             "Chat completions refused (503 overloaded) because the instance waited for --max-waiting answers")
             .register(registry);
     private final Histogram addedSeconds = Histogram.build("sluice_gateway_added_seconds",
@@ -108,8 +108,8 @@ public final class GatewayMetrics {
     }
 
     /** A chat completion was refused: the instance waited for as many answers as it may. */
-    void shed() {
-        overloaded.inc();
+    void overloaded() {
+        overloadedTotal.inc();
     }
 
     /** HTTP in to the Kafka producer took {@code nanos}. */

@@ -415,13 +415,15 @@ class GatewayITCase {
     /**
      * An instance whose requests go to a topic no job reads: the answers it waits for never come, so
      * it reaches its limit and refuses the next request at once, telling the client when to retry.
+     * Its read timeout is short: a connection that sends nothing is closed, while the requests that
+     * wait for answers past it are not cut off.
      */
     @Test
     void anInstanceWaitingForAsManyAnswersAsItMayRefusesMoreWith503AndRetryAfter() throws Exception {
         String unanswered = "chat.requests.unanswered";
         EmbeddedKafka.createTopics(serving.stack.bootstrapServers(), List.of(unanswered), 1);
         try (Gateway full = Gateway.start(serving.gateway(1).topics(unanswered, LocalStack.REPLIES_TOPIC)
-                .maxWaiting(2).build())) {
+                .maxWaiting(2).readTimeout(Duration.ofSeconds(1)).build())) {
             HttpClient http = HttpClient.newHttpClient();
             List<CompletableFuture<HttpResponse<String>>> waiting = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
@@ -438,6 +440,13 @@ class GatewayITCase {
             String scraped = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + full.port() + "/metrics"))
                     .build(), HttpResponse.BodyHandlers.ofString()).body();
             assertThat(scraped).contains("sluice_gateway_overloaded_total 1.0");
+
+            try (Socket silent = new Socket("127.0.0.1", full.port())) {
+                silent.setSoTimeout((int) WAIT.toMillis());
+                assertThat(silent.getInputStream().read()).as("a connection that sent nothing, closed").isEqualTo(-1);
+            }
+            assertThat(full.waiting()).as("requests waiting for answers longer than the read timeout").isEqualTo(2);
+            assertThat(waiting).noneMatch(CompletableFuture::isDone);
         }
     }
 
