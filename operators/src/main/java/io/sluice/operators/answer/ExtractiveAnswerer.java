@@ -1,5 +1,6 @@
 package io.sluice.operators.answer;
 
+import io.sluice.operators.cache.LruMap;
 import io.sluice.operators.context.CompiledContext;
 import io.sluice.operators.text.SentenceSplitter;
 import io.sluice.schemas.RetrievedChunk;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -28,6 +30,12 @@ import java.util.TreeSet;
  * fewer than five or more than sixty words (headings, fragments, unpunctuated walls of text) are
  * never quoted, and neither are questions. With no
  * supporting sentence it says so and cites nothing.
+ *
+ * <p>The same sources come back turn after turn (the chunks popular questions retrieve), so what
+ * the answerer reads from a source (its quotable sentences, each with its terms) is remembered by
+ * the source's text: a bounded LRU of {@value #REMEMBERED} texts of up to
+ * {@value #REMEMBERED_MAX_CHARS} characters. It is a pure function of the text, so a remembered
+ * reading is the one a new reading would give. Thread-safe.
  */
 public final class ExtractiveAnswerer implements AnswerModel {
 
@@ -39,10 +47,15 @@ public final class ExtractiveAnswerer implements AnswerModel {
     private static final int MAX_WORDS = 60;
     /** A quoted sentence scores at least this share of the best one; weaker ones are filler. */
     private static final double RELATIVE_FLOOR = 0.6;
+    /** Sources whose readings are remembered. */
+    static final int REMEMBERED = 2048;
+    /** Longer sources are read every time: the memory stays under REMEMBERED x about 16 KB. */
+    static final int REMEMBERED_MAX_CHARS = 4096;
 
     private final Analyzer analyzer;
     private final int maxSentences;
     private final double minCoverage;
+    private final Map<String, List<Sentence>> readings = new LruMap<>(REMEMBERED);
 
     public ExtractiveAnswerer(Analyzer analyzer, int maxSentences, double minCoverage) {
         this.analyzer = analyzer;
@@ -64,18 +77,12 @@ public final class ExtractiveAnswerer implements AnswerModel {
         List<Candidate> candidates = new ArrayList<>();
         List<RetrievedChunk> sources = context.sources();
         for (int s = 0; s < sources.size(); s++) {
-            List<String> sentences = SentenceSplitter.splitLines(sources.get(s).text());
-            for (int i = 0; i < sentences.size(); i++) {
-                int words = sentences.get(i).split(" ").length;
-                if (words < MIN_WORDS || words > MAX_WORDS || sentences.get(i).contains("?")) {
-                    continue; // fragments and questions answer nothing; walls of text read badly
-                }
-                Set<String> sentenceTerms = terms(sentences.get(i));
-                long matched = questionTerms.stream().filter(sentenceTerms::contains).count();
+            for (Sentence sentence : reading(sources.get(s).text())) {
+                long matched = questionTerms.stream().filter(sentence.terms()::contains).count();
                 double coverage = (double) matched / questionTerms.size();
                 if (matched > 0 && coverage >= minCoverage) {
                     double score = coverage + 0.05 / (s + 1);
-                    candidates.add(new Candidate(s + 1, i, sentences.get(i), score));
+                    candidates.add(new Candidate(s + 1, sentence.position(), sentence.text(), score));
                 }
             }
         }
@@ -107,6 +114,42 @@ public final class ExtractiveAnswerer implements AnswerModel {
         return new Answer(text.toString(), List.copyOf(markers));
     }
 
+    /** How many sources' readings are remembered now. */
+    int remembered() {
+        synchronized (readings) {
+            return readings.size();
+        }
+    }
+
+    /** The quotable sentences of {@code source}, each with its position among all its sentences. */
+    private List<Sentence> reading(String source) {
+        boolean remember = source.length() <= REMEMBERED_MAX_CHARS;
+        if (remember) {
+            synchronized (readings) {
+                List<Sentence> known = readings.get(source);
+                if (known != null) {
+                    return known;
+                }
+            }
+        }
+        List<String> sentences = SentenceSplitter.splitLines(source);
+        List<Sentence> quotable = new ArrayList<>();
+        for (int i = 0; i < sentences.size(); i++) {
+            int words = sentences.get(i).split(" ").length;
+            if (words < MIN_WORDS || words > MAX_WORDS || sentences.get(i).contains("?")) {
+                continue; // fragments and questions answer nothing; walls of text read badly
+            }
+            quotable.add(new Sentence(i, sentences.get(i), Set.copyOf(terms(sentences.get(i)))));
+        }
+        List<Sentence> reading = List.copyOf(quotable);
+        if (remember) {
+            synchronized (readings) {
+                readings.put(source, reading);
+            }
+        }
+        return reading;
+    }
+
     private Set<String> terms(String text) {
         Set<String> terms = new LinkedHashSet<>();
         try (TokenStream ts = analyzer.tokenStream("content", text)) {
@@ -121,6 +164,9 @@ public final class ExtractiveAnswerer implements AnswerModel {
         }
         return terms;
     }
+
+    /** A sentence that may be quoted: its position among its source's sentences, its text, its terms. */
+    private record Sentence(int position, String text, Set<String> terms) {}
 
     private record Candidate(int marker, int position, String sentence, double score) {}
 }

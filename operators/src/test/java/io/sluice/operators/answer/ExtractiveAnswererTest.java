@@ -64,4 +64,32 @@ class ExtractiveAnswererTest {
         assertThat(answerer.answer("state backend rocksdb", ctx)).isEqualTo(first);
         assertThat(first.text()).isEqualTo("The state backend keeps all state. [1] RocksDB is a state backend on local disk. [2]");
     }
+
+    /**
+     * Questions over the same sources, as popular ones retrieve them: later answers read the sources
+     * from memory, and give what a fresh answerer reading them gives. Two sources share their first
+     * sentence, so a reading remembered under too short a key would answer from the other's text.
+     */
+    @Test
+    void rememberedReadingsAnswerAsFreshOnesDo() {
+        String shared = "Checkpoints are taken by the job manager at fixed intervals. ";
+        List<RetrievedChunk> sources = List.of(
+                chunk("a#0", shared + "RocksDB keeps operator state on local disk with incremental uploads."),
+                chunk("b#0", shared + "The heap backend keeps operator state in memory for fast access."),
+                chunk("c#0", "Savepoints are taken by hand before an upgrade. Are they portable? They are."));
+        List<String> questions = List.of("where does rocksdb keep operator state", "how are checkpoints taken",
+                "what keeps state in memory", "when are savepoints taken", "where does rocksdb keep operator state");
+        for (String question : questions) {
+            var ctx = compiler.compile(question, List.of(), sources, 500);
+            Answer fresh = new ExtractiveAnswerer(IndexFields.analyzer(), 2, 0.3).answer(question, ctx);
+            assertThat(answerer.answer(question, ctx)).as(question).isEqualTo(fresh);
+        }
+        assertThat(answerer.remembered()).isEqualTo(sources.size());
+
+        // A source past the bound is read every time and not remembered.
+        String longSource = "RocksDB keeps operator state on local disk. ".repeat(200);
+        var ctx = compiler.compile("rocksdb state", List.of(), List.of(chunk("d#0", longSource)), 100_000);
+        assertThat(answerer.answer("rocksdb state", ctx).text()).startsWith("RocksDB keeps operator state on local disk. [1]");
+        assertThat(answerer.remembered()).isEqualTo(sources.size());
+    }
 }
