@@ -1,9 +1,9 @@
 package io.sluice.gateway;
 
 import io.sluice.schemas.Hashing;
+import io.sluice.schemas.LruMap;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
@@ -37,18 +37,8 @@ public final class KeyCache {
         this.ttl = ttl;
         this.clock = clock;
         this.lookup = lookup;
-        this.known = lru(maxEntries);
-        this.unknown = lru(maxEntries);
-    }
-
-    /** At most {@code maxEntries}, the least recently used going first. */
-    private static Map<String, Entry> lru(int maxEntries) {
-        return new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Entry> eldest) {
-                return size() > maxEntries;
-            }
-        };
+        this.known = new LruMap<>(maxEntries);
+        this.unknown = new LruMap<>(maxEntries);
     }
 
     /**

@@ -71,7 +71,7 @@ public final class Admission {
     /** Replay's journal: positions of the requests the live run answered → the budget left they had (-1: none). */
     private Map<String, Integer> answeredLive;
     /** Parsed limits of updates, by their JSON text: parsed once, not per request. */
-    private final Map<String, Limits> parsed = new io.sluice.operators.cache.LruMap<>(1024);
+    private final Map<String, Limits> parsed = new io.sluice.schemas.LruMap<>(1024);
 
     /**
      * @param budgets whether token budgets and {@code maxInFlight} are enforced: only where

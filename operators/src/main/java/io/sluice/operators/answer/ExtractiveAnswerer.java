@@ -1,8 +1,8 @@
 package io.sluice.operators.answer;
 
-import io.sluice.operators.cache.LruMap;
 import io.sluice.operators.context.CompiledContext;
 import io.sluice.operators.text.SentenceSplitter;
+import io.sluice.schemas.LruMap;
 import io.sluice.schemas.RetrievedChunk;
 
 import org.apache.lucene.analysis.Analyzer;

@@ -1,9 +1,9 @@
 package io.sluice.operators.context;
 
 import io.sluice.model.TokenCounter;
-import io.sluice.operators.cache.LruMap;
-import io.sluice.schemas.Hashing;
 import io.sluice.schemas.ConversationTurn;
+import io.sluice.schemas.Hashing;
+import io.sluice.schemas.LruMap;
 import io.sluice.schemas.RetrievedChunk;
 
 import java.util.ArrayList;

@@ -1,9 +1,9 @@
 package io.sluice.operators.guard;
 
-import io.sluice.operators.cache.LruMap;
 import io.sluice.schemas.ConversationHistory;
 import io.sluice.schemas.ConversationTurn;
 import io.sluice.schemas.Injection;
+import io.sluice.schemas.LruMap;
 import io.sluice.schemas.RetrievedChunk;
 import io.sluice.schemas.tenants.InjectionPolicy;
 

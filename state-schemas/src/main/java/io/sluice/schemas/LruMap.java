@@ -1,12 +1,13 @@
-package io.sluice.operators.cache;
+package io.sluice.schemas;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * An in-process map that keeps the {@code maxEntries} most recently used entries: what an operator
- * remembers of values that are costly to compute and come back (parsed limits, token counts,
- * injection verdicts). Not thread-safe.
+ * or the gateway remembers of values that are costly to compute or look up and come back (parsed
+ * limits, token counts, injection verdicts, API keys). Here, beside the records, so that every
+ * module can share it. Not thread-safe.
  */
 public final class LruMap<K, V> extends LinkedHashMap<K, V> {
 
